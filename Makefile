@@ -1,0 +1,91 @@
+# Patient assistant. `make run` starts everything; `make test` checks everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+ENGINE    := .venv-engine
+RASA      := $(ENGINE)/bin/rasa
+PY        := $(VENV)/bin/python
+MODEL     := models/patient-assistant.tar.gz
+MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
+# Rasa reads these from endpoints.yml; tests and tools that only load the model need values too.
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+export ENGINE_TRACKER_DB ?= var/engine-tracker.db
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup run test train validate test-dialogue test-nlu shell lint types unit integration browser bench clean
+
+help:
+	@echo "make run            build what is missing, migrate, seed, train if needed, start everything"
+	@echo "make test           every check: lint, types, unit, data validation, training, dialogue tests, integration"
+	@echo "make train          train the model when data/, domain.yml or config.yml changed"
+	@echo "make validate       rasa data validate"
+	@echo "make test-dialogue  conversation tests in tests/conversations"
+	@echo "make shell          talk to the assistant in the terminal (engine + actions must be running: make run)"
+	@echo "make lint           ruff and mypy"
+
+$(VENV)/.installed: pyproject.toml
+	@py=$$(scripts/find-python311.sh); \
+	if [ -z "$$py" ]; then echo "Python 3.11 is needed for the bot service. Install it (pyenv install 3.11, or apt-get install python3.11) and run make again."; exit 1; fi; \
+	echo "==> building $(VENV) with $$py (about a minute)"; \
+	$$py -m venv $(VENV) && $(VENV)/bin/pip install -q --upgrade pip && $(VENV)/bin/pip install -q -e '.[dev]'
+	@touch $@
+
+$(ENGINE)/.installed: requirements/engine.txt
+	@py=$$(scripts/find-python310.sh); \
+	if [ -z "$$py" ]; then echo "Python 3.10 is needed for the Rasa engine (Rasa 3.6 runs on nothing newer)."; \
+	  echo "Get it with 'pyenv install 3.10.13', or 'apt-get install python3.10', or 'uv python install 3.10',"; \
+	  echo "or point PYTHON310=/path/to/python3.10 at one, then run make again."; exit 1; fi; \
+	echo "==> building $(ENGINE) with $$py (rasa==3.6.21: about 2 minutes, 2.7 GB)"; \
+	$$py -m venv $(ENGINE) && $(ENGINE)/bin/pip install -q --upgrade pip wheel && $(ENGINE)/bin/pip install -q -r requirements/engine.txt
+	@touch $@
+
+setup: $(VENV)/.installed $(ENGINE)/.installed
+
+.env: | $(VENV)/.installed
+	@$(PY) scripts/dev_env.py .env
+
+$(MODEL): $(MODEL_INPUTS) | $(ENGINE)/.installed
+	@echo "==> training the model (data/, domain.yml or config.yml changed; about 3 minutes)"
+	@mkdir -p models var
+	$(RASA) train --fixed-model-name patient-assistant --out models
+	@touch $@
+
+train: $(MODEL)
+
+run: setup .env $(MODEL)
+	@scripts/run.sh
+
+validate: $(ENGINE)/.installed
+	$(RASA) data validate
+
+test-dialogue: $(MODEL)
+	@echo "==> conversation tests (tests/conversations)"
+	$(RASA) test --stories tests/conversations --model $(MODEL) --out var/results/dialogue --fail-on-prediction-errors
+
+shell: $(MODEL)
+	@set -a; source .env; set +a; $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+types: lint
+
+unit: $(VENV)/.installed
+	@echo "==> unit tests (real Redis and databases: SQLite and PostgreSQL)"
+	$(VENV)/bin/pytest -q -m "not integration" -p no:cacheprovider
+
+integration: setup $(MODEL)
+	@echo "==> integration tests (engine, actions and bot service as real processes)"
+	$(VENV)/bin/pytest -q -m integration -p no:cacheprovider
+
+test: setup lint unit validate $(MODEL) test-dialogue integration
+	@echo "==> all checks passed"
+
+bench: setup $(MODEL)
+	$(PY) bench/sms_turn.py
+
+clean:
+	rm -rf var/results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,141 @@
+"""Identity verification: a form that asks what the channel needs, checked by the back office.
+
+SMS: the number on file plus the date of birth. Web: full name, date of birth and ZIP code.
+Three failures lock verification for 15 minutes (kept by the back office in Redis).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.interfaces import Action
+from rasa_sdk.types import DomainDict
+
+from actions.backoffice_client import BackOfficeClient, BackOfficeError, default_client
+from actions.common import channel_of, clinic_today, phone_of
+from actions.parsing import parse_date_of_birth, parse_full_name, parse_zip_code
+from bot.backoffice.schemas import VerificationRequest, VerificationStatus
+
+log = logging.getLogger(__name__)
+
+WEB_SLOTS = ["full_name", "dob", "zip_code"]
+SMS_SLOTS = ["dob"]
+CLEARED = {"full_name": None, "dob": None, "zip_code": None}
+
+
+def tries(left: int) -> str:
+    return "1 more time" if left == 1 else f"{left} more times"
+
+
+def verified_patient(tracker: Tracker) -> int | None:
+    """The patient id, only when this session verified the patient."""
+    patient_id = tracker.get_slot("patient_id")
+    if tracker.get_slot("verified") and patient_id:
+        try:
+            return int(patient_id)
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def refuse_unverified(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """Says why nothing can be shared; clears the stop so a later request tries again."""
+    blocked = tracker.get_slot("verification_blocked")
+    if blocked == "locked":
+        dispatcher.utter_message(response="utter_verification_locked")
+    elif blocked != "unavailable":  # "unavailable" was already apologized for
+        dispatcher.utter_message(response="utter_not_verified")
+    return [SlotSet("verification_blocked", None)] if blocked else []
+
+
+class ValidateVerifyForm(FormValidationAction):
+    def __init__(self, client_factory: Callable[[], BackOfficeClient] = default_client) -> None:
+        self.client_factory = client_factory
+
+    def name(self) -> str:
+        return "validate_verify_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher,
+        tracker: Tracker, domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("verified") or tracker.get_slot("verification_blocked"):
+            return []
+        return SMS_SLOTS if channel_of(tracker) == "sms" else WEB_SLOTS
+
+    async def validate_full_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        name = parse_full_name(str(value or ""))
+        if name is None:
+            dispatcher.utter_message(response="utter_name_unreadable")
+        return {"full_name": name}
+
+    async def validate_zip_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        zip_code = parse_zip_code(str(value or ""))
+        if zip_code is None:
+            dispatcher.utter_message(response="utter_zip_unreadable")
+            return {"zip_code": None}
+        return await self._verify(dispatcher, tracker, zip_code=zip_code)
+
+    async def validate_dob(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        born = parse_date_of_birth(str(value or ""), clinic_today())
+        if born is None:
+            dispatcher.utter_message(response="utter_dob_unreadable")
+            return {"dob": None}
+        if channel_of(tracker) == "sms":
+            return await self._verify(dispatcher, tracker, dob=born.isoformat())
+        return {"dob": born.isoformat()}
+
+    async def _verify(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker,
+        dob: str | None = None, zip_code: str | None = None,
+    ) -> dict[str, Any]:
+        channel = channel_of(tracker)
+        request = VerificationRequest(
+            conversation_id=tracker.sender_id,
+            channel="sms" if channel == "sms" else "web",
+            date_of_birth=dob or tracker.get_slot("dob"),
+            phone=phone_of(tracker) if channel == "sms" else None,
+            full_name=tracker.get_slot("full_name") if channel != "sms" else None,
+            zip_code=zip_code,
+        )
+        try:
+            result = await self.client_factory().verify(request)
+        except BackOfficeError as exc:
+            log.error("verification call failed: %s", exc)
+            dispatcher.utter_message(response="utter_backoffice_down")
+            # Ends the form unverified; the request that needed it then says nothing more.
+            return {**CLEARED, "verification_blocked": "unavailable"}
+        if result.status is VerificationStatus.verified:
+            dispatcher.utter_message(response="utter_verified")
+            return {**CLEARED, "verified": True, "patient_id": str(result.patient_id)}
+        if result.status is VerificationStatus.locked:
+            return {**CLEARED, "verification_blocked": "locked"}
+        dispatcher.utter_message(response="utter_verification_failed",
+                                 tries=tries(result.attempts_left))
+        return dict(CLEARED)
+
+
+class ActionAskDob(Action):
+    """On SMS the date of birth is the first question, so it says why we ask."""
+
+    def name(self) -> str:
+        return "action_ask_dob"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        sms = channel_of(tracker) == "sms"
+        dispatcher.utter_message(response="utter_ask_dob_sms" if sms else "utter_ask_dob")
+        return []

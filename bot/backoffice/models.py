@@ -1,0 +1,198 @@
+"""Back-office tables. Money is kept in integer cents; instants in UTC."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base, UTCDateTime
+
+
+class AppointmentStatus(enum.StrEnum):
+    booked = "booked"
+    cancelled = "cancelled"
+    completed = "completed"
+    no_show = "no_show"
+
+
+class RefillStatus(enum.StrEnum):
+    submitted = "submitted"
+    renewal_requested = "renewal_requested"
+    ready = "ready"
+    denied = "denied"
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mrn: Mapped[str] = mapped_column(String(20), unique=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    zip_code: Mapped[str] = mapped_column(String(10))
+    email: Mapped[str | None] = mapped_column(String(200))
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=True)
+    payment_plan_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    appointments: Mapped[list[Appointment]] = relationship(back_populates="patient")
+    charges: Mapped[list[Charge]] = relationship(back_populates="patient")
+    prescriptions: Mapped[list[Prescription]] = relationship(back_populates="patient")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    specialty: Mapped[str] = mapped_column(String(80))
+    location: Mapped[str] = mapped_column(String(200))
+
+
+class Slot(Base):
+    """An open time a provider can see a patient; an appointment takes one."""
+
+    __tablename__ = "slots"
+    __table_args__ = (UniqueConstraint("provider_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=30)
+
+    provider: Mapped[Provider] = relationship()
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        # Two patients can never hold the same slot: only one booked appointment per slot.
+        Index(
+            "uq_appointments_booked_slot",
+            "slot_id",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[AppointmentStatus] = mapped_column(
+        Enum(AppointmentStatus, native_enum=False, length=20), default=AppointmentStatus.booked
+    )
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+    patient: Mapped[Patient] = relationship(back_populates="appointments")
+    provider: Mapped[Provider] = relationship()
+
+
+class Invoice(Base):
+    """A statement sent to the patient; its charges are what the patient owes."""
+
+    __tablename__ = "invoices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    statement_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+
+    charges: Mapped[list[Charge]] = relationship(back_populates="invoice")
+
+
+class Charge(Base):
+    __tablename__ = "charges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    service_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(200))
+    billed_cents: Mapped[int] = mapped_column(Integer)
+    insurance_paid_cents: Mapped[int] = mapped_column(Integer, default=0)
+    patient_cents: Mapped[int] = mapped_column(Integer)
+
+    patient: Mapped[Patient] = relationship(back_populates="charges")
+    invoice: Mapped[Invoice | None] = relationship(back_populates="charges")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    method: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+
+
+class Pharmacy(Base):
+    __tablename__ = "pharmacies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+
+
+class Prescription(Base):
+    __tablename__ = "prescriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    prescriber_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
+    pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacies.id"))
+    medication: Mapped[str] = mapped_column(String(120))
+    strength: Mapped[str] = mapped_column(String(40))
+    purpose: Mapped[str | None] = mapped_column(String(120))
+    refills_left: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    patient: Mapped[Patient] = relationship(back_populates="prescriptions")
+    pharmacy: Mapped[Pharmacy] = relationship()
+
+
+class RefillRequest(Base):
+    __tablename__ = "refill_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"))
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[RefillStatus] = mapped_column(
+        Enum(RefillStatus, native_enum=False, length=30)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class SeedRun(Base):
+    """When the demo seed last ran, so dates can be kept relative to today."""
+
+    __tablename__ = "seed_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seeded_on: Mapped[date] = mapped_column(Date)

@@ -1,0 +1,152 @@
+"""The demo back office of DESIGN.md, with dates relative to today. Synthetic people only.
+
+Run as `python -m bot.backoffice.seed [--force]`. It re-seeds when the data was seeded on
+an earlier day (so "in 3 days" stays true), and leaves today's data alone otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.backoffice.models import (
+    Appointment,
+    AppointmentStatus,
+    Charge,
+    Invoice,
+    Patient,
+    Payment,
+    Pharmacy,
+    Prescription,
+    Provider,
+    RefillRequest,
+    SeedRun,
+    Slot,
+)
+from bot.clock import clinic_today, clinic_tz
+
+SLOT_TIMES = [time(9, 0), time(9, 30), time(10, 30), time(11, 0), time(13, 30), time(14, 0),
+              time(15, 0), time(16, 0)]
+
+
+def _at(day: date, at: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=tz)
+
+
+def clear(session: Session) -> None:
+    for model in (RefillRequest, Prescription, Pharmacy, Payment, Charge, Invoice,
+                  Appointment, Slot, Provider, Patient, SeedRun):
+        session.execute(delete(model))
+
+
+def seed(session: Session, today: date, tz: ZoneInfo) -> None:
+    """Writes the demo data; the caller commits."""
+    clear(session)
+    shah = Provider(name="Dr. Priya Shah", specialty="primary care",
+                    location="Riverside Primary Care, 100 Main St, Suite 2")
+    kim = Provider(name="Dr. Alan Kim", specialty="cardiology",
+                   location="Riverside Heart Center, 250 River Rd, 3rd floor")
+    maria = Patient(mrn="MRN100101", first_name="Maria", last_name="Lopez",
+                    date_of_birth=date(1984, 3, 12), phone="+15555550101", zip_code="02139",
+                    email="maria.lopez@example.com", sms_consent=True)
+    james = Patient(mrn="MRN100102", first_name="James", last_name="Carter",
+                    date_of_birth=date(1975, 11, 2), phone="+15555550102", zip_code="10001",
+                    email="james.carter@example.com", sms_consent=True)
+    aisha = Patient(mrn="MRN100103", first_name="Aisha", last_name="Khan",
+                    date_of_birth=date(1992, 7, 25), phone="+15555550103", zip_code="60614",
+                    email="aisha.khan@example.com", sms_consent=False, payment_plan_eligible=True)
+    session.add_all([shah, kim, maria, james, aisha])
+    session.flush()
+
+    for provider in (shah, kim):
+        for offset in range(1, 15):
+            day = today + timedelta(days=offset)
+            if day.weekday() >= 5:
+                continue
+            for at in SLOT_TIMES:
+                session.add(Slot(provider_id=provider.id, starts_at=_at(day, at, tz)))
+    session.flush()
+
+    def book(patient: Patient, provider: Provider, day: date, at: time,
+             status: AppointmentStatus = AppointmentStatus.booked) -> None:
+        starts = _at(day, at, tz)
+        slot = session.scalar(select(Slot).where(Slot.provider_id == provider.id,
+                                                 Slot.starts_at == starts))
+        if slot is None:
+            slot = Slot(provider_id=provider.id, starts_at=starts)
+            session.add(slot)
+            session.flush()
+        session.add(Appointment(patient_id=patient.id, provider_id=provider.id, slot_id=slot.id,
+                                starts_at=starts, status=status))
+
+    book(maria, shah, today + timedelta(days=3), time(10, 30))
+    book(james, kim, today + timedelta(days=7), time(14, 0))
+    book(aisha, shah, today - timedelta(days=1), time(9, 0), AppointmentStatus.no_show)
+
+    maria_invoice = Invoice(patient_id=maria.id, statement_date=today - timedelta(days=14),
+                            due_date=today + timedelta(days=16))
+    aisha_invoice = Invoice(patient_id=aisha.id, statement_date=today - timedelta(days=75),
+                            due_date=today - timedelta(days=45))
+    session.add_all([maria_invoice, aisha_invoice])
+    session.flush()
+    visit_day = today - timedelta(days=21)
+    session.add_all([
+        Charge(patient_id=maria.id, invoice_id=maria_invoice.id, service_date=visit_day,
+               description="Office visit copay", billed_cents=15000,
+               insurance_paid_cents=11000, patient_cents=4000),
+        Charge(patient_id=maria.id, invoice_id=maria_invoice.id, service_date=visit_day,
+               description="Lab work", billed_cents=21000, insurance_paid_cents=12460,
+               patient_cents=8540),
+        Charge(patient_id=aisha.id, invoice_id=aisha_invoice.id,
+               service_date=today - timedelta(days=90), description="Specialist visit",
+               billed_cents=42000, insurance_paid_cents=11000, patient_cents=31000),
+    ])
+
+    main_st = Pharmacy(name="Main Street Pharmacy", address="12 Main St, Cambridge, MA",
+                       phone="(555) 555-0140")
+    hudson = Pharmacy(name="Hudson Pharmacy", address="200 W 34th St, New York, NY",
+                      phone="(555) 555-0150")
+    session.add_all([main_st, hudson])
+    session.flush()
+    session.add_all([
+        Prescription(patient_id=maria.id, prescriber_id=shah.id, pharmacy_id=main_st.id,
+                     medication="Lisinopril", strength="10 mg", purpose="blood pressure",
+                     refills_left=2),
+        Prescription(patient_id=maria.id, prescriber_id=shah.id, pharmacy_id=main_st.id,
+                     medication="Atorvastatin", strength="20 mg", purpose="cholesterol",
+                     refills_left=0),
+        Prescription(patient_id=james.id, prescriber_id=kim.id, pharmacy_id=hudson.id,
+                     medication="Metformin", strength="500 mg", purpose="blood sugar",
+                     refills_left=5),
+    ])
+    session.add(SeedRun(seeded_on=today))
+
+
+def seed_if_stale(session: Session, today: date, tz: ZoneInfo, force: bool = False) -> bool:
+    last = session.scalar(select(SeedRun.seeded_on).order_by(SeedRun.id.desc()).limit(1))
+    if not force and last == today:
+        return False
+    seed(session, today, tz)
+    session.commit()
+    return True
+
+
+def main() -> None:
+    from bot.db import get_sessionmaker
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--force", action="store_true", help="re-seed even if seeded today")
+    args = parser.parse_args()
+    with get_sessionmaker()() as session:
+        if seed_if_stale(session, clinic_today(), clinic_tz(), force=args.force):
+            print("seed: demo back office written (3 patients, 2 providers, open slots)")
+        else:
+            print("seed: demo back office already seeded today; use --force to reset it")
+
+
+if __name__ == "__main__":
+    main()

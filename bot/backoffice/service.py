@@ -1,0 +1,156 @@
+"""Back-office verbs: verify a patient, read a balance."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+import redis
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.backoffice.models import Charge, Invoice, Patient, Payment
+from bot.backoffice.schemas import (
+    Balance,
+    ChargeLine,
+    VerificationRequest,
+    VerificationResult,
+    VerificationStatus,
+)
+
+
+class PatientNotFound(LookupError):
+    pass
+
+
+def normalize_name(name: str) -> str:
+    """Compare names as people type them: case, accents, punctuation and spacing ignored."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z ]", " ", folded.lower()).split())
+
+
+def normalize_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) == 10:
+        digits = "1" + digits
+    return "+" + digits
+
+
+@dataclass
+class LockoutStore:
+    """Failed-verification counters and locks in Redis, so they survive a restart."""
+
+    redis: redis.Redis
+    max_attempts: int = 3
+    lock_seconds: int = 900
+
+    def _lock_key(self, kind: str, ident: str) -> str:
+        return f"verify:lock:{kind}:{ident}"
+
+    def locked_for(self, kind: str, ident: str) -> int:
+        ttl = int(self.redis.ttl(self._lock_key(kind, ident)))
+        return ttl if ttl > 0 else 0
+
+    def record_failure(self, kind: str, ident: str) -> int:
+        """Counts a failure; locks on the last allowed one. Returns the tries left."""
+        key = f"verify:fails:{kind}:{ident}"
+        pipe = self.redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, self.lock_seconds)
+        count = int(pipe.execute()[0])
+        if count >= self.max_attempts:
+            self.redis.set(self._lock_key(kind, ident), "1", ex=self.lock_seconds)
+            self.redis.delete(key)
+            return 0
+        return self.max_attempts - count
+
+    def clear(self, kind: str, ident: str) -> None:
+        self.redis.delete(f"verify:fails:{kind}:{ident}")
+
+
+def _find_candidate(session: Session, req: VerificationRequest) -> Patient | None:
+    """The patient the caller claims to be, found by what is not secret (phone, or name + ZIP)."""
+    if req.channel == "sms":
+        if not req.phone:
+            return None
+        return session.scalar(select(Patient).where(Patient.phone == normalize_phone(req.phone)))
+    if not req.full_name or not req.zip_code:
+        return None
+    wanted = normalize_name(req.full_name)
+    zip5 = req.zip_code.strip()[:5]
+    for patient in session.scalars(select(Patient).where(Patient.zip_code == zip5)):
+        if normalize_name(patient.full_name) == wanted:
+            return patient
+    return None
+
+
+def verify_patient(
+    session: Session, lockouts: LockoutStore, req: VerificationRequest
+) -> VerificationResult:
+    """Checks identity; three failures lock the conversation (and the patient) for a while."""
+    retry = lockouts.locked_for("conv", req.conversation_id)
+    candidate = _find_candidate(session, req)
+    if candidate is not None:
+        retry = max(retry, lockouts.locked_for("patient", str(candidate.id)))
+    if retry:
+        return VerificationResult(status=VerificationStatus.locked, retry_after_seconds=retry)
+
+    if candidate is not None and candidate.date_of_birth == req.date_of_birth:
+        lockouts.clear("conv", req.conversation_id)
+        lockouts.clear("patient", str(candidate.id))
+        return VerificationResult(
+            status=VerificationStatus.verified,
+            patient_id=candidate.id,
+            first_name=candidate.first_name,
+        )
+
+    left = lockouts.record_failure("conv", req.conversation_id)
+    if candidate is not None:
+        left = min(left, lockouts.record_failure("patient", str(candidate.id)))
+    if left == 0:
+        return VerificationResult(
+            status=VerificationStatus.locked, retry_after_seconds=lockouts.lock_seconds
+        )
+    return VerificationResult(status=VerificationStatus.failed, attempts_left=left)
+
+
+def get_balance(session: Session, patient_id: int, today: date) -> Balance:
+    """What the patient owes now, with the charges behind it."""
+    if session.get(Patient, patient_id) is None:
+        raise PatientNotFound(patient_id)
+    charges = list(
+        session.scalars(
+            select(Charge).where(Charge.patient_id == patient_id).order_by(Charge.service_date)
+        )
+    )
+    paid = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
+            Payment.patient_id == patient_id
+        )
+    )
+    owed = max(sum(c.patient_cents for c in charges) - int(paid or 0), 0)
+    due_date = session.scalar(
+        select(func.min(Invoice.due_date))
+        .join(Charge, Charge.invoice_id == Invoice.id)
+        .where(Invoice.patient_id == patient_id)
+    )
+    return Balance(
+        patient_id=patient_id,
+        amount_cents=owed,
+        due_date=due_date if owed else None,
+        overdue=bool(owed and due_date and due_date < today),
+        charges=[
+            ChargeLine(
+                service_date=c.service_date,
+                description=c.description,
+                billed_cents=c.billed_cents,
+                insurance_paid_cents=c.insurance_paid_cents,
+                patient_cents=c.patient_cents,
+            )
+            for c in charges
+        ]
+        if owed
+        else [],
+    )

@@ -1,0 +1,1 @@
+"""Talking to the dialogue engine on behalf of a patient's channel."""

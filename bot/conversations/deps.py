@@ -1,0 +1,20 @@
+"""Builds the conversation service from the settings, once per process, on first use."""
+
+from functools import lru_cache
+
+from bot.conversations.service import ConversationService, EngineClient
+from bot.redis import get_async_redis
+from bot.settings import get_settings
+
+
+@lru_cache
+def get_conversations() -> ConversationService:
+    settings = get_settings()
+    return ConversationService(
+        EngineClient(settings.engine_url, timeout=settings.engine_timeout_seconds),
+        get_async_redis(),
+        apology=(
+            "Sorry, I'm having trouble right now. Please try again in a few minutes, "
+            f"or call us at {settings.clinic_phone}."
+        ),
+    )

@@ -1,0 +1,57 @@
+"""Turning the engine's replies into what each channel can show."""
+
+from __future__ import annotations
+
+import re
+
+from bot.conversations.schemas import BotMessage, Button
+
+SMS_MAX_CHARS = 1600
+
+
+def sms_body(messages: list[BotMessage]) -> tuple[str, list[Button]]:
+    """One turn's replies as one SMS text; buttons become numbered choices at the end."""
+    texts = [m.text for m in messages if m.text]
+    buttons = [b for m in messages for b in m.buttons]
+    if buttons:
+        choices = "\n".join(f"{i}. {b.title}" for i, b in enumerate(buttons, start=1))
+        texts.append(f"{choices}\nReply with a number.")
+    return "\n\n".join(texts), buttons
+
+
+def split_sms(text: str, limit: int = SMS_MAX_CHARS) -> list[str]:
+    """Split at paragraph, then sentence, then word boundaries, each part within the limit."""
+    if len(text) <= limit:
+        return [text] if text else []
+    parts: list[str] = []
+    current = ""
+    for piece in re.split(r"(?<=[.!?\n])\s+", text):
+        while len(piece) > limit:
+            cut = piece.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(piece[:cut].rstrip())
+            piece = piece[cut:].lstrip()
+        candidate = f"{current} {piece}".strip() if current else piece
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            parts.append(current)
+            current = piece
+    if current:
+        parts.append(current)
+    return parts
+
+
+def match_choice(text: str, buttons: list[Button]) -> str | None:
+    """A reply of "2", "2.", "#2" or the choice's own words picks that choice."""
+    cleaned = text.strip().lower().strip(".#)!")
+    if cleaned.isdigit():
+        index = int(cleaned) - 1
+        return buttons[index].payload if 0 <= index < len(buttons) else None
+    for button in buttons:
+        if cleaned == button.title.strip().lower():
+            return button.payload
+    return None

@@ -1,0 +1,146 @@
+"""Twilio SMS: signed webhooks in, replies out through the outbound sender."""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from typing import Annotated
+
+import redis.asyncio as aioredis
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, Response
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from bot.conversations.deps import get_conversations
+from bot.conversations.schemas import Button
+from bot.conversations.service import ConversationService
+from bot.db import get_sessionmaker
+from bot.deps import SessionDep, SettingsDep
+from bot.redis import get_async_redis
+from bot.settings import Settings, get_settings
+from channels.formatting import match_choice, sms_body, split_sms
+from channels.models import SmsMessage
+from channels.sms_sender import SmsSender, make_sender, record_delivery_status, reply_key
+
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+CHOICES_TTL_SECONDS = 15 * 60
+
+router = APIRouter(tags=["sms"])
+dev_router = APIRouter(tags=["dev"])
+
+RedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
+
+
+@lru_cache
+def get_sms_sender() -> SmsSender:
+    return make_sender(get_settings(), get_sessionmaker())
+
+
+def twiml() -> Response:
+    return Response(content=EMPTY_TWIML, media_type="application/xml")
+
+
+def signature_is_valid(settings: Settings, request: Request, params: dict[str, str]) -> bool:
+    """Twilio signs PUBLIC_BASE_URL + path (+ query) and the form fields with our auth token."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not settings.twilio_auth_token:
+        return False
+    url = settings.public_base_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return bool(RequestValidator(settings.twilio_auth_token).validate(url, params, signature))
+
+
+async def signed_form(request: Request, settings: SettingsDep) -> dict[str, str]:
+    """The form fields of a request Twilio signed; anything else stops here with 403."""
+    form = await request.form()
+    params = {key: str(value) for key, value in form.multi_items()}
+    if not signature_is_valid(settings, request, params):
+        raise HTTPException(status_code=403, detail="invalid Twilio signature")
+    return params
+
+
+SignedForm = Annotated[dict[str, str], Depends(signed_form)]
+
+
+async def first_delivery(redis: aioredis.Redis, message_sid: str, ttl: int) -> bool:
+    """Twilio retries webhooks; a MessageSid is handled once."""
+    return bool(await redis.set(f"sms:sid:{message_sid}", "1", nx=True, ex=ttl))
+
+
+async def handle_inbound_sms(
+    phone: str,
+    text: str,
+    message_sid: str,
+    num_media: int,
+    conversations: ConversationService,
+    redis: aioredis.Redis,
+    sender: SmsSender,
+) -> None:
+    conversation = f"sms:{phone}"
+    if not text.strip() and num_media:
+        body = ("Sorry, I can't open pictures or files sent here. Please type your question, "
+                "or bring the document to your next visit.")
+        await sender.send(phone, body, reply_key(conversation, message_sid, 0))
+        return
+    stored = await redis.get(f"sms:choices:{phone}")
+    if stored:
+        choices = [Button.model_validate(b) for b in json.loads(stored)]
+        text = match_choice(text, choices) or text
+    replies = await conversations.turn(conversation, text, {"channel": "sms", "phone": phone})
+    body, buttons = sms_body(replies)
+    if buttons:
+        await redis.set(f"sms:choices:{phone}",
+                        json.dumps([b.model_dump() for b in buttons]), ex=CHOICES_TTL_SECONDS)
+    else:
+        await redis.delete(f"sms:choices:{phone}")
+    for index, part in enumerate(split_sms(body)):
+        await sender.send(phone, part, reply_key(conversation, message_sid, index))
+
+
+@router.post("/channels/sms/inbound")
+async def inbound(
+    params: SignedForm,
+    background: BackgroundTasks,
+    settings: SettingsDep,
+    redis: RedisDep,
+) -> Response:
+    message_sid = params.get("MessageSid", "")
+    phone = params.get("From", "")
+    if not message_sid or not phone:
+        raise HTTPException(status_code=400, detail="MessageSid and From are required")
+    our_numbers = {n.strip() for n in settings.twilio_phone_number.split(",") if n.strip()}
+    if params.get("To") and our_numbers and params["To"] not in our_numbers:
+        log.warning("inbound SMS to a number that is not ours; ignored")
+        return twiml()
+    if not await first_delivery(redis, message_sid, settings.sms_dedupe_seconds):
+        return twiml()
+    try:
+        num_media = int(params.get("NumMedia") or 0)
+    except ValueError:
+        num_media = 0
+    background.add_task(
+        handle_inbound_sms, phone, params.get("Body", ""), message_sid, num_media,
+        get_conversations(), redis, get_sms_sender(),
+    )
+    return twiml()
+
+
+@router.post("/channels/sms/status")
+def status_callback(params: SignedForm, session: SessionDep) -> Response:
+    sid = params.get("MessageSid") or params.get("SmsSid")
+    status = params.get("MessageStatus") or params.get("SmsStatus")
+    if sid and status:
+        record_delivery_status(session, sid, status)
+    return twiml()
+
+
+@dev_router.get("/dev/outbox")
+def outbox(session: SessionDep, to: Annotated[str, Query(min_length=1)]) -> list[dict[str, str]]:
+    rows = session.scalars(
+        select(SmsMessage).where(SmsMessage.to_number == to).order_by(SmsMessage.id)
+    )
+    return [{"to": r.to_number, "body": r.body, "sent_at": r.created_at.isoformat()} for r in rows]

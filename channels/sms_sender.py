@@ -1,0 +1,120 @@
+"""Outbound SMS: through the Twilio REST API, or into the dev outbox in dev/test."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from bot.settings import Settings
+from channels.models import SmsMessage
+
+log = logging.getLogger(__name__)
+
+
+class SmsSender(Protocol):
+    async def send(self, to: str, body: str, idempotency_key: str) -> None: ...
+
+
+class BaseUrlHttpClient(TwilioHttpClient):
+    """The real Twilio HTTP client, pointed at another host (a local stand-in in tests)."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        parts = urlsplit(url)
+        target = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+        return super().request(method, target, *args, **kwargs)
+
+
+def reply_key(conversation: str, turn_id: str, index: int) -> str:
+    """A stable key per reply, so a retried turn never sends the same reply twice."""
+    raw = f"{conversation}|{turn_id}|{index}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+class _Recorder:
+    def __init__(self, sessions: sessionmaker[Session], from_number: str) -> None:
+        self.sessions = sessions
+        self.from_number = from_number
+
+    def _claim(self, to: str, body: str, key: str, status: str) -> int | None:
+        """Writes the record first; a second send with the same key finds it and stops."""
+        with self.sessions() as session:
+            if session.scalar(select(SmsMessage.id).where(SmsMessage.idempotency_key == key)):
+                return None
+            row = SmsMessage(to_number=to, from_number=self.from_number, body=body,
+                             status=status, idempotency_key=key, created_at=datetime.now(UTC))
+            session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:
+                return None
+            return row.id
+
+
+class OutboxSender(_Recorder):
+    """Dev/test without Twilio credentials: messages are kept, readable at /dev/outbox."""
+
+    async def send(self, to: str, body: str, idempotency_key: str) -> None:
+        await anyio.to_thread.run_sync(self._claim, to, body, idempotency_key, "outbox")
+
+
+class TwilioSender(_Recorder):
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+        super().__init__(sessions, settings.twilio_phone_number.split(",")[0].strip())
+        http_client = (
+            BaseUrlHttpClient(settings.twilio_api_base_url)
+            if settings.twilio_api_base_url
+            else None
+        )
+        self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
+                              http_client=http_client)
+        self.status_callback = settings.public_base_url.rstrip("/") + "/channels/sms/status"
+
+    def _send_sync(self, to: str, body: str, key: str) -> None:
+        row_id = self._claim(to, body, key, "sending")
+        if row_id is None:
+            return
+        message = self.client.messages.create(
+            to=to, from_=self.from_number, body=body, status_callback=self.status_callback
+        )
+        with self.sessions() as session:
+            row = session.get(SmsMessage, row_id)
+            if row is not None:
+                row.twilio_sid = message.sid
+                row.status = str(message.status or "queued")
+                session.commit()
+
+    async def send(self, to: str, body: str, idempotency_key: str) -> None:
+        await anyio.to_thread.run_sync(self._send_sync, to, body, idempotency_key)
+
+
+def make_sender(settings: Settings, sessions: sessionmaker[Session]) -> SmsSender:
+    if settings.twilio_configured:
+        return TwilioSender(sessions, settings)
+    if settings.is_dev:
+        return OutboxSender(sessions, settings.twilio_phone_number.split(",")[0].strip())
+    raise RuntimeError(
+        "No way to send SMS: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, "
+        "or run with APP_ENV=dev to keep messages in the dev outbox."
+    )
+
+
+def record_delivery_status(session: Session, twilio_sid: str, status: str) -> None:
+    """Twilio's status callback: queued, sent, delivered, failed, undelivered."""
+    row = session.scalar(select(SmsMessage).where(SmsMessage.twilio_sid == twilio_sid))
+    if row is not None:
+        row.status = status[:20]
+        session.commit()

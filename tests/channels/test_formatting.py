@@ -1,0 +1,39 @@
+from bot.conversations.schemas import BotMessage, Button
+from channels.formatting import match_choice, sms_body, split_sms
+
+YES_NO = [Button(title="Yes", payload="/affirm"), Button(title="No", payload="/deny")]
+
+
+def test_one_sms_per_turn_with_numbered_choices() -> None:
+    body, buttons = sms_body([BotMessage(text="Sorry, that doesn't match."),
+                              BotMessage(text="Want to try again?", buttons=YES_NO)])
+    assert body == ("Sorry, that doesn't match.\n\nWant to try again?\n\n"
+                    "1. Yes\n2. No\nReply with a number.")
+    assert buttons == YES_NO
+
+
+def test_a_number_or_the_words_pick_a_choice() -> None:
+    assert match_choice("1", YES_NO) == "/affirm"
+    assert match_choice(" 2. ", YES_NO) == "/deny"
+    assert match_choice("no", YES_NO) == "/deny"
+    assert match_choice("3", YES_NO) is None
+    assert match_choice("maybe later", YES_NO) is None
+
+
+def test_long_text_splits_at_sentences_within_1600() -> None:
+    sentence = "This is a sentence about your bill. "
+    parts = split_sms(sentence * 100)
+    assert len(parts) == 3
+    assert all(len(p) <= 1600 for p in parts)
+    assert all(p.endswith(".") for p in parts)
+    assert " ".join(parts) == (sentence * 100).strip()
+
+
+def test_a_word_longer_than_the_limit_is_cut() -> None:
+    parts = split_sms("x" * 3500)
+    assert [len(p) for p in parts] == [1600, 1600, 300]
+
+
+def test_short_text_is_one_part() -> None:
+    assert split_sms("Hi!") == ["Hi!"]
+    assert split_sms("") == []

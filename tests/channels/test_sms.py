@@ -1,0 +1,94 @@
+import time
+
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
+
+TOKEN = "test-auth-token-0123456789abcdef"
+URL = "https://assistant.example.org/channels/sms/inbound"
+
+
+def inbound(body: str = "how much do I owe", sid: str = "SM1", frm: str = "+15555550101"
+            ) -> dict[str, str]:
+    return {"From": frm, "To": "+15555550100", "Body": body, "MessageSid": sid, "NumMedia": "0"}
+
+
+def signed(params: dict[str, str], url: str = URL, token: str = TOKEN) -> dict[str, str]:
+    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, params)}
+
+
+def outbox(client, to: str = "+15555550101", wait: float = 5.0) -> list[dict[str, str]]:
+    deadline = time.monotonic() + wait
+    while True:
+        rows = client.get("/dev/outbox", params={"to": to}).json()
+        if rows or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.05)
+
+
+def test_missing_signature_is_403_and_nothing_happens(client, db: Session, redis_client) -> None:
+    resp = client.post("/channels/sms/inbound", data=inbound())
+    assert resp.status_code == 403
+    assert redis_client.keys("*") == []
+    assert outbox(client, wait=0.3) == []
+
+
+def test_wrong_signature_is_403(client, db: Session, redis_client) -> None:
+    resp = client.post("/channels/sms/inbound", data=inbound(),
+                       headers=signed(inbound(), token="another-token"))
+    assert resp.status_code == 403
+    assert redis_client.keys("*") == []
+
+
+def test_signature_over_another_url_is_403(client, db: Session, redis_client) -> None:
+    resp = client.post("/channels/sms/inbound", data=inbound(),
+                       headers=signed(inbound(), url="https://evil.example.com/channels/sms/inbound"))
+    assert resp.status_code == 403
+
+
+def test_tampered_body_is_403(client, db: Session) -> None:
+    headers = signed(inbound("hi"))
+    resp = client.post("/channels/sms/inbound", data=inbound("what's my balance"), headers=headers)
+    assert resp.status_code == 403
+
+
+def test_valid_message_gets_empty_twiml_and_a_reply(client, db: Session, redis_client) -> None:
+    # No engine listens in unit tests: the patient still gets a kind reply, never silence.
+    resp = client.post("/channels/sms/inbound", data=inbound(), headers=signed(inbound()))
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("application/xml")
+    assert resp.text.endswith("<Response/>")
+    rows = outbox(client)
+    assert len(rows) == 1
+    assert rows[0]["body"].startswith("Sorry, I'm having trouble right now.")
+
+
+def test_a_retried_webhook_is_handled_once(client, db: Session, redis_client) -> None:
+    for _ in range(3):
+        resp = client.post("/channels/sms/inbound", data=inbound(sid="SMdup"),
+                           headers=signed(inbound(sid="SMdup")))
+        assert resp.status_code == 200
+    assert redis_client.exists("sms:sid:SMdup") == 1
+    time.sleep(0.3)
+    assert len(outbox(client)) == 1
+
+
+def test_signed_but_incomplete_form_is_400(client, db: Session) -> None:
+    params = {"Body": "hi"}
+    resp = client.post("/channels/sms/inbound", data=params, headers=signed(params))
+    assert resp.status_code == 400
+
+
+def test_media_only_message_is_answered_without_downloading(client, db: Session) -> None:
+    params = {**inbound(body="", sid="SMmedia"), "NumMedia": "1",
+              "MediaUrl0": "https://api.twilio.com/media/ME1"}
+    resp = client.post("/channels/sms/inbound", data=params, headers=signed(params))
+    assert resp.status_code == 200
+    assert "can't open pictures" in outbox(client)[0]["body"]
+
+
+def test_status_callback_is_signed_too(client, db: Session) -> None:
+    params = {"MessageSid": "SM9", "MessageStatus": "delivered"}
+    url = "https://assistant.example.org/channels/sms/status"
+    assert client.post("/channels/sms/status", data=params).status_code == 403
+    ok = client.post("/channels/sms/status", data=params, headers=signed(params, url=url))
+    assert ok.status_code == 200

@@ -1,0 +1,157 @@
+"""Shared fixtures: a real Redis, real databases (SQLite and PostgreSQL), settings per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ["APP_ENV_FILE"] = ""  # never read a developer's .env in tests
+
+import pytest
+import redis
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+TEST_ENV = {
+    "APP_ENV": "test",
+    "PUBLIC_BASE_URL": "https://assistant.example.org",
+    "TWILIO_AUTH_TOKEN": "test-auth-token-0123456789abcdef",
+    "TWILIO_ACCOUNT_SID": "",
+    "TWILIO_API_BASE_URL": "",
+    "TWILIO_PHONE_NUMBER": "+15555550100",
+    "ENGINE_URL": "http://127.0.0.1:9",  # nothing listens: unit tests never reach an engine
+    "ENGINE_TOKEN": "test-engine-token",
+    "ENGINE_TIMEOUT_SECONDS": "2",
+    "ACTIONS_URL": "http://127.0.0.1:9",
+    "BACKOFFICE_TOKEN": "test-backoffice-token",
+    "BACKOFFICE_URL": "http://backoffice.test",
+}
+
+
+def clear_caches() -> None:
+    """Every lazily built client, so a test's settings take effect."""
+    from actions.settings import get_action_settings
+    from bot.conversations.deps import get_conversations
+    from bot.db import get_engine, get_sessionmaker
+    from bot.redis import get_async_redis, get_redis
+    from bot.settings import get_settings
+    from channels.sms import get_sms_sender
+
+    for cached in (get_settings, get_action_settings, get_engine, get_sessionmaker, get_redis,
+                   get_async_redis, get_conversations, get_sms_sender):
+        cached.cache_clear()
+
+
+def migrate(url: str) -> None:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "bot" / "migrations"))
+    cfg.attributes["database_url"] = url
+    command.upgrade(cfg, "head")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped afterwards."""
+    name = f"pa_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(TEST_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # make the cause plain: PostgreSQL must run for the suite
+        pytest.fail(f"PostgreSQL at {TEST_POSTGRES_URL} is not reachable ({exc}); start it "
+                    "(pg_ctlcluster <version> main start) or set TEST_POSTGRES_URL")
+    url = TEST_POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+        migrate(url)
+        yield url
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    from bot.backoffice.seed import clear
+
+    engine = create_engine(url)
+    with Session(engine) as session:
+        clear(session)
+        session.execute(text("DELETE FROM sms_messages"))
+        session.commit()
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    try:
+        client.flushdb()
+    except redis.ConnectionError:
+        pytest.fail(f"Redis at {TEST_REDIS_URL} is not reachable; start redis-server or set "
+                    "TEST_REDIS_URL")
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, database_url: str, redis_client: redis.Redis
+        ) -> Iterator[dict[str, str]]:
+    values = {**TEST_ENV, "DATABASE_URL": database_url, "REDIS_URL": TEST_REDIS_URL}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    clear_caches()
+    yield values
+    from bot.db import get_engine
+
+    get_engine().dispose()
+    clear_caches()
+
+
+@pytest.fixture
+def db(env: dict[str, str]) -> Iterator[Session]:
+    from bot.db import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        yield session
+
+
+@pytest.fixture
+def seeded(db: Session) -> Session:
+    from bot.backoffice.seed import seed
+    from bot.clock import clinic_today, clinic_tz
+
+    seed(db, clinic_today(), clinic_tz())
+    db.commit()
+    return db
+
+
+@pytest.fixture
+def app(env: dict[str, str]):  # type: ignore[no-untyped-def]
+    from bot.main import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client

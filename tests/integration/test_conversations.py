@@ -1,0 +1,62 @@
+"""The first real conversation, end to end, through the real processes."""
+
+import re
+
+import httpx
+import pytest
+
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.integration
+MONEY = re.compile(r"\$\d")
+
+
+def test_everything_is_ready(stack: Stack) -> None:
+    body = httpx.get(stack.bot_url + "/readyz").json()
+    assert body["checks"] == {"engine": True, "actions": True, "database": True, "redis": True}
+
+
+def test_engine_api_needs_its_token(stack: Stack) -> None:
+    assert httpx.get(stack.engine_url + "/status").status_code == 401
+    ok = httpx.get(stack.engine_url + "/status", params={"token": stack.env["ENGINE_TOKEN"]})
+    assert ok.status_code == 200
+
+
+def test_sms_balance_after_date_of_birth(stack: Stack) -> None:
+    phone = "+15555550101"
+    first = stack.sms_turn(phone, "how much do I owe", "SMit-1")
+    assert "date of birth" in first
+    assert not MONEY.search(first), "no amount before verification"
+    second = stack.sms_turn(phone, "03/12/1984", "SMit-2")
+    assert "125.40" in second
+    assert "Office visit copay" in second and "Lab work" in second
+
+
+def test_a_retried_webhook_gets_one_reply(stack: Stack) -> None:
+    phone = "+15555550102"
+    stack.sms_turn(phone, "hi", "SMit-dup")
+    before = len(stack.outbox(phone))
+    assert stack.send_sms(phone, "hi", "SMit-dup").status_code == 200
+    assert len(stack.outbox(phone)) == before
+
+
+def test_web_balance_after_name_dob_and_zip(stack: Stack) -> None:
+    token = stack.web_session()
+    asked = " ".join(str(m["text"]) for m in stack.web_turn(token, "how much do I owe"))
+    assert "name" in asked and not MONEY.search(asked)
+    asked = " ".join(str(m["text"]) for m in stack.web_turn(token, "Maria Lopez"))
+    assert "date of birth" in asked
+    asked = " ".join(str(m["text"]) for m in stack.web_turn(token, "03/12/1984"))
+    assert "ZIP" in asked and not MONEY.search(asked)
+    answer = " ".join(str(m["text"]) for m in stack.web_turn(token, "02139"))
+    assert "125.40" in answer
+
+
+def test_a_number_not_on_file_never_gets_an_amount(stack: Stack) -> None:
+    phone = "+15555550199"
+    replies = [stack.sms_turn(phone, "how much do I owe", "SMit-u1")]
+    for attempt, dob in enumerate(["03/12/1984", "1984-03-12", "March 12 1984"], start=2):
+        replies.append(stack.sms_turn(phone, dob, f"SMit-u{attempt}"))
+    assert not any(MONEY.search(r) for r in replies), replies
+    assert "paused identity checks for 15 minutes" in replies[-1]
+    assert "1. Talk to a person" in replies[-1]

@@ -1,0 +1,167 @@
+"""The whole assistant as real processes (engine, actions, bot service) on free loopback ports,
+with a fresh database and a real Redis. Used by integration tests and bench scripts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+from tests.support.twilio_standin import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "patient-assistant.tar.gz"
+READY_TIMEOUT = float(os.environ.get("STACK_READY_TIMEOUT", "300"))
+
+
+@dataclass
+class Stack:
+    bot_url: str
+    engine_url: str
+    actions_url: str
+    env: dict[str, str]
+    workdir: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def twilio_token(self) -> str:
+        return self.env["TWILIO_AUTH_TOKEN"]
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # --- SMS -----------------------------------------------------------------------------
+    def send_sms(self, phone: str, body: str, sid: str) -> httpx.Response:
+        params = {"From": phone, "To": self.env["TWILIO_PHONE_NUMBER"], "Body": body,
+                  "MessageSid": sid, "NumMedia": "0", "AccountSid": "AC" + "0" * 32}
+        url = self.env["PUBLIC_BASE_URL"] + "/channels/sms/inbound"
+        signature = RequestValidator(self.twilio_token).compute_signature(url, params)
+        return httpx.post(self.bot_url + "/channels/sms/inbound", data=params,
+                          headers={"X-Twilio-Signature": signature}, timeout=10)
+
+    def outbox(self, phone: str) -> list[dict[str, str]]:
+        resp = httpx.get(self.bot_url + "/dev/outbox", params={"to": phone}, timeout=10)
+        resp.raise_for_status()
+        return list(resp.json())
+
+    def sms_turn(self, phone: str, body: str, sid: str, timeout: float = 30.0) -> str:
+        """Sends one SMS and waits for the reply it causes; returns the reply's text."""
+        before = len(self.outbox(phone))
+        resp = self.send_sms(phone, body, sid)
+        assert resp.status_code == 200, resp.text
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = self.outbox(phone)
+            if len(rows) > before:
+                time.sleep(0.05)  # a split reply arrives as consecutive rows
+                return "\n".join(r["body"] for r in self.outbox(phone)[before:])
+            time.sleep(0.01)
+        raise AssertionError(f"no SMS reply to {body!r} within {timeout}s")
+
+    # --- web chat ------------------------------------------------------------------------
+    def web_session(self) -> str:
+        resp = httpx.post(self.bot_url + "/channels/web/sessions", timeout=10)
+        resp.raise_for_status()
+        return str(resp.json()["token"])
+
+    def web_turn(self, token: str, text: str) -> list[dict[str, object]]:
+        resp = httpx.post(self.bot_url + "/channels/web/messages", json={"text": text},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        resp.raise_for_status()
+        return list(resp.json()["messages"])
+
+
+def _wait_ready(stack: Stack) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    last = ""
+    while time.monotonic() < deadline:
+        for name, proc in stack.processes.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{stack.log(name)[-3000:]}")
+        try:
+            resp = httpx.get(stack.bot_url + "/readyz", timeout=5)
+            if resp.status_code == 200:
+                return
+            last = resp.text
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(1)
+    raise RuntimeError(f"stack not ready after {READY_TIMEOUT}s: {last}\n"
+                       + "\n".join(f"--- {n}\n{stack.log(n)[-2000:]}" for n in stack.processes))
+
+
+@contextmanager
+def running_stack(redis_url: str = "redis://127.0.0.1:6379/14",
+                  database_url: str | None = None) -> Iterator[Stack]:
+    if not MODEL.exists():
+        raise RuntimeError(f"{MODEL} is missing: run `make train` first")
+    workdir = Path(tempfile.mkdtemp(prefix="pa-stack-"))
+    engine_port, actions_port, bot_port = free_port(), free_port(), free_port()
+    bot_url = f"http://127.0.0.1:{bot_port}"
+    env = {
+        **os.environ,
+        "APP_ENV_FILE": "",
+        "APP_ENV": "test",
+        "PUBLIC_BASE_URL": bot_url,
+        "DATABASE_URL": database_url or f"sqlite:///{workdir / 'app.db'}",
+        "REDIS_URL": redis_url,
+        "TWILIO_AUTH_TOKEN": "stack-twilio-token",
+        "TWILIO_ACCOUNT_SID": "",
+        "TWILIO_PHONE_NUMBER": "+15555550100",
+        "ENGINE_URL": f"http://127.0.0.1:{engine_port}",
+        "ENGINE_TOKEN": "stack-engine-token",
+        "ACTIONS_URL": f"http://127.0.0.1:{actions_port}",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
+        "ENGINE_TRACKER_DB": str(workdir / "tracker.db"),
+        "BACKOFFICE_URL": bot_url,
+        "BACKOFFICE_TOKEN": "stack-backoffice-token",
+        "SANIC_HOST": "127.0.0.1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    venv = ROOT / ".venv" / "bin"
+    subprocess.run([str(venv / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    subprocess.run([str(venv / "python"), "-m", "bot.backoffice.seed", "--force"], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
+    commands = {
+        "actions": [str(venv / "python"), "-m", "rasa_sdk", "--actions", "actions",
+                    "-p", str(actions_port)],
+        "engine": [str(ROOT / ".venv-engine" / "bin" / "rasa"), "run", "--enable-api",
+                   "--auth-token", env["ENGINE_TOKEN"], "-i", "127.0.0.1", "-p", str(engine_port),
+                   "--model", str(MODEL), "--endpoints", "endpoints.yml",
+                   "--credentials", "credentials.yml"],
+        "bot": [str(venv / "uvicorn"), "--factory", "bot.main:create_app", "--host", "127.0.0.1",
+                "--port", str(bot_port), "--no-access-log"],
+    }
+    stack = Stack(bot_url=bot_url, engine_url=env["ENGINE_URL"], actions_url=env["ACTIONS_URL"],
+                  env=env, workdir=workdir)
+    try:
+        for name, cmd in commands.items():
+            out = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
+            stack.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
+                                                     stderr=subprocess.STDOUT)
+        print(f"stack: waiting for engine, actions and bot (logs in {workdir})", file=sys.stderr)
+        _wait_ready(stack)
+        yield stack
+    finally:
+        for proc in stack.processes.values():
+            proc.terminate()
+        for proc in stack.processes.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
