@@ -60,9 +60,11 @@ run: setup .env $(MODEL)
 validate: $(ENGINE)/.installed
 	$(RASA) data validate
 
-test-dialogue: $(MODEL)
+test-dialogue: $(MODEL) $(VENV)/.installed
 	@echo "==> conversation tests (tests/conversations)"
-	$(RASA) test --stories tests/conversations --model $(MODEL) --out var/results/dialogue --fail-on-prediction-errors
+	@rm -rf var/results/dialogue
+	$(RASA) test core --stories tests/conversations --model $(MODEL) --out var/results/dialogue --fail-on-prediction-errors
+	@$(PY) scripts/check_dialogue_report.py tests/conversations var/results/dialogue/story_report.json
 
 shell: $(MODEL)
 	@set -a; source .env; set +a; $(RASA) shell --model $(MODEL) --endpoints endpoints.yml

@@ -54,8 +54,12 @@ class Stack:
         resp.raise_for_status()
         return list(resp.json())
 
-    def sms_turn(self, phone: str, body: str, sid: str, timeout: float = 30.0) -> str:
-        """Sends one SMS and waits for the reply it causes; returns the reply's text."""
+    def sms_turn(self, phone: str, body: str, sid: str, timeout: float = 30.0,
+                 settle: float = 0.05) -> str:
+        """Sends one SMS and waits for the reply it causes; returns the reply's text.
+
+        `settle`: how long to wait after the first reply for the rest of a split reply.
+        """
         before = len(self.outbox(phone))
         resp = self.send_sms(phone, body, sid)
         assert resp.status_code == 200, resp.text
@@ -63,7 +67,7 @@ class Stack:
         while time.monotonic() < deadline:
             rows = self.outbox(phone)
             if len(rows) > before:
-                time.sleep(0.05)  # a split reply arrives as consecutive rows
+                time.sleep(settle)
                 return "\n".join(r["body"] for r in self.outbox(phone)[before:])
             time.sleep(0.01)
         raise AssertionError(f"no SMS reply to {body!r} within {timeout}s")
