@@ -1,5 +1,8 @@
 # Patient assistant. `make run` starts everything; `make test` checks everything.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip here warns about every missing local mirror folder; keep the output readable.
+QUIET_PIP := grep -v "^WARNING: Location 'file://" || true
 .DEFAULT_GOAL := help
 
 VENV      := .venv
@@ -29,7 +32,7 @@ $(VENV)/.installed: pyproject.toml
 	@py=$$(scripts/find-python311.sh); \
 	if [ -z "$$py" ]; then echo "Python 3.11 is needed for the bot service. Install it (pyenv install 3.11, or apt-get install python3.11) and run make again."; exit 1; fi; \
 	echo "==> building $(VENV) with $$py (about a minute)"; \
-	$$py -m venv $(VENV) && $(VENV)/bin/pip install -q --upgrade pip && $(VENV)/bin/pip install -q -e '.[dev]'
+	$$py -m venv $(VENV) && $(VENV)/bin/pip install -q --upgrade pip 2>&1 | { $(QUIET_PIP); } && $(VENV)/bin/pip install -q -e '.[dev]' 2>&1 | { $(QUIET_PIP); }
 	@touch $@
 
 $(ENGINE)/.installed: requirements/engine.txt
@@ -38,7 +41,7 @@ $(ENGINE)/.installed: requirements/engine.txt
 	  echo "Get it with 'pyenv install 3.10.13', or 'apt-get install python3.10', or 'uv python install 3.10',"; \
 	  echo "or point PYTHON310=/path/to/python3.10 at one, then run make again."; exit 1; fi; \
 	echo "==> building $(ENGINE) with $$py (rasa==3.6.21: about 2 minutes, 2.7 GB)"; \
-	$$py -m venv $(ENGINE) && $(ENGINE)/bin/pip install -q --upgrade pip wheel && $(ENGINE)/bin/pip install -q -r requirements/engine.txt
+	$$py -m venv $(ENGINE) && $(ENGINE)/bin/pip install -q --upgrade pip wheel 2>&1 | { $(QUIET_PIP); } && $(ENGINE)/bin/pip install -q -r requirements/engine.txt 2>&1 | { $(QUIET_PIP); }
 	@touch $@
 
 setup: $(VENV)/.installed $(ENGINE)/.installed

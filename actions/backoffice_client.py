@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from actions.settings import get_action_settings
-from bot.backoffice.schemas import Balance, VerificationRequest, VerificationResult
+from bot.backoffice.schemas import (
+    AppointmentInfo,
+    AppointmentList,
+    Balance,
+    BillingInquiryCreate,
+    BillingInquiryReceipt,
+    ChargeMatches,
+    InsuranceSummary,
+    InsuranceUpdateCreate,
+    InsuranceUpdateReceipt,
+    PartOfDay,
+    PaymentLinkInfo,
+    PaymentPlanInfo,
+    PaymentPlanOptions,
+    PrescriptionList,
+    RefillInfo,
+    RefillList,
+    SlotSearchResult,
+    Statement,
+    VerificationRequest,
+    VerificationResult,
+)
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -23,6 +45,25 @@ class BackOfficeUnavailable(BackOfficeError):
 
 class NotFound(BackOfficeError):
     pass
+
+
+class Conflict(BackOfficeError):
+    """The back office understood but said no (409): `code` says why, e.g. "slot_taken",
+    "appointment_not_changeable", "nothing_owed", "payment_plan_unavailable"."""
+
+    def __init__(self, message: str, code: str = "conflict") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _detail_code(resp: httpx.Response) -> str:
+    try:
+        detail = resp.json().get("detail")
+    except (ValueError, AttributeError):
+        return "conflict"
+    if isinstance(detail, dict) and isinstance(detail.get("code"), str):
+        return str(detail["code"])
+    return "conflict"
 
 
 class BackOfficeClient:
@@ -42,6 +83,8 @@ class BackOfficeClient:
             raise BackOfficeUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
         if resp.status_code == 404:
             raise NotFound(f"{method} {path}")
+        if resp.status_code == 409:
+            raise Conflict(f"{method} {path}", _detail_code(resp))
         if resp.status_code >= 400:
             raise BackOfficeUnavailable(f"{method} {path}: HTTP {resp.status_code}")
         try:
@@ -55,6 +98,89 @@ class BackOfficeClient:
 
     async def balance(self, patient_id: int) -> Balance:
         return await self._call(Balance, "GET", f"/patients/{patient_id}/balance")
+
+    # --- billing ---------------------------------------------------------------------------
+
+    async def statement(self, patient_id: int) -> Statement:
+        return await self._call(Statement, "GET", f"/patients/{patient_id}/statement")
+
+    async def find_charges(self, patient_id: int, *, amount_cents: int | None = None,
+                           words: str | None = None, month: int | None = None,
+                           year: int | None = None) -> ChargeMatches:
+        params = {"amount_cents": amount_cents, "words": words, "month": month, "year": year}
+        return await self._call(ChargeMatches, "GET", f"/patients/{patient_id}/charges",
+                                params={k: v for k, v in params.items() if v is not None})
+
+    async def record_billing_inquiry(self, patient_id: int,
+                                     request: BillingInquiryCreate) -> BillingInquiryReceipt:
+        return await self._call(BillingInquiryReceipt, "POST",
+                                f"/patients/{patient_id}/billing-inquiries",
+                                json=request.model_dump(mode="json"))
+
+    async def create_payment_link(self, patient_id: int) -> PaymentLinkInfo:
+        return await self._call(PaymentLinkInfo, "POST", f"/patients/{patient_id}/payment-links")
+
+    async def payment_plan_options(self, patient_id: int) -> PaymentPlanOptions:
+        return await self._call(PaymentPlanOptions, "GET",
+                                f"/patients/{patient_id}/payment-plan")
+
+    async def create_payment_plan(self, patient_id: int, months: int) -> PaymentPlanInfo:
+        """Only after the patient said yes to this many months."""
+        return await self._call(PaymentPlanInfo, "POST", f"/patients/{patient_id}/payment-plan",
+                                json={"months": months, "confirmed": True})
+
+    async def insurance(self, patient_id: int) -> InsuranceSummary:
+        return await self._call(InsuranceSummary, "GET", f"/patients/{patient_id}/insurance")
+
+    async def request_insurance_update(self, patient_id: int,
+                                       request: InsuranceUpdateCreate) -> InsuranceUpdateReceipt:
+        return await self._call(InsuranceUpdateReceipt, "POST",
+                                f"/patients/{patient_id}/insurance-updates",
+                                json=request.model_dump(mode="json"))
+
+    # --- appointments ----------------------------------------------------------------------
+
+    async def appointments(self, patient_id: int) -> AppointmentList:
+        return await self._call(AppointmentList, "GET", f"/patients/{patient_id}/appointments")
+
+    async def open_slots(self, patient_id: int, appointment_id: int, *,
+                         start: datetime | None = None, end: datetime | None = None,
+                         part_of_day: PartOfDay | None = None,
+                         limit: int = 3) -> SlotSearchResult:
+        params: dict[str, str | int] = {"limit": limit}
+        if start is not None:
+            params["start"] = start.isoformat()
+        if end is not None:
+            params["end"] = end.isoformat()
+        if part_of_day is not None:
+            params["part_of_day"] = part_of_day
+        return await self._call(
+            SlotSearchResult, "GET",
+            f"/patients/{patient_id}/appointments/{appointment_id}/open-slots", params=params)
+
+    async def reschedule(self, patient_id: int, appointment_id: int,
+                         slot_id: int) -> AppointmentInfo:
+        """Conflict("slot_taken") when someone else got the slot first."""
+        return await self._call(
+            AppointmentInfo, "POST",
+            f"/patients/{patient_id}/appointments/{appointment_id}/reschedule",
+            json={"slot_id": slot_id})
+
+    async def cancel_appointment(self, patient_id: int, appointment_id: int) -> AppointmentInfo:
+        return await self._call(AppointmentInfo, "POST",
+                                f"/patients/{patient_id}/appointments/{appointment_id}/cancel")
+
+    # --- refills ---------------------------------------------------------------------------
+
+    async def prescriptions(self, patient_id: int) -> PrescriptionList:
+        return await self._call(PrescriptionList, "GET", f"/patients/{patient_id}/prescriptions")
+
+    async def request_refill(self, patient_id: int, prescription_id: int) -> RefillInfo:
+        return await self._call(RefillInfo, "POST", f"/patients/{patient_id}/refill-requests",
+                                json={"prescription_id": prescription_id})
+
+    async def refill_status(self, patient_id: int) -> RefillList:
+        return await self._call(RefillList, "GET", f"/patients/{patient_id}/refill-requests")
 
 
 def default_client() -> BackOfficeClient:

@@ -1,11 +1,19 @@
-"""Reading what patients type: dates of birth, names, ZIP codes."""
+"""Reading what patients type: dates of birth, names, ZIP codes, medications, when they
+would like to come, and which charge they mean."""
 
 from __future__ import annotations
 
+import difflib
 import re
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from dateutil import parser as dateparser
+import dateparser
+from dateutil import parser as dateutil_parser
+
+from actions.settings import get_action_settings
+from bot.backoffice.schemas import PartOfDay
 
 _YEAR = re.compile(r"(?<!\d)(\d{4}|\d{2})(?!\d)")
 _FILLER = re.compile(r"\b(my|dob|d\.o\.b|date of birth|birthday|born|on|is|it'?s|its|was|i was)\b",
@@ -21,8 +29,8 @@ def parse_date_of_birth(text: str, today: date) -> date | None:
     if not cleaned or not _YEAR.search(cleaned):
         return None
     try:
-        first = dateparser.parse(cleaned, default=datetime(2000, 1, 1), fuzzy=True)
-        second = dateparser.parse(cleaned, default=datetime(2004, 2, 2), fuzzy=True)
+        first = dateutil_parser.parse(cleaned, default=datetime(2000, 1, 1), fuzzy=True)
+        second = dateutil_parser.parse(cleaned, default=datetime(2004, 2, 2), fuzzy=True)
     except (ValueError, OverflowError):
         return None
     if first != second:  # a part was missing and filled in from the defaults
@@ -48,3 +56,290 @@ def parse_full_name(text: str) -> str | None:
 def parse_zip_code(text: str) -> str | None:
     match = re.search(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)", text)
     return match.group(1) if match else None
+
+
+# --- medications ---------------------------------------------------------------------------
+
+_MED_FILLER = frozenset(
+    "my the a an for of and or to i me need want please refill refills renew renewal "
+    "prescription prescriptions pill pills med meds medication medications medicine tablet "
+    "tablets drug one mg".split()
+)
+# Everyday words for what a medicine is for -> the words our `purpose` field uses.
+_PURPOSE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "bp": ("blood", "pressure"),
+    "hypertension": ("blood", "pressure"),
+    "diabetes": ("blood", "sugar"),
+    "diabetic": ("blood", "sugar"),
+    "glucose": ("blood", "sugar"),
+    "statin": ("cholesterol",),
+    "lipids": ("cholesterol",),
+}
+_ALL_WORDS = re.compile(r"\b(both|all of them|all my|all of my|everything)\b")
+_NAME_RATIO = 0.8
+_PURPOSE_RATIO = 0.85
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def _similarity(said: str, known: str) -> float:
+    if said == known:
+        return 1.0
+    if len(said) >= 4 and known.startswith(said):
+        return 0.95  # "lisin", "atorva"
+    if len(said) < 4:
+        return 0.0
+    return difflib.SequenceMatcher(None, said, known).ratio()
+
+
+def match_medication(text: str, medications: list[tuple[int, str, str | None]]) -> list[int]:
+    """The prescriptions the patient means, from (id, medication, purpose) triples.
+
+    By name, partial name or misspelling first ("lisinoprl"); else by what it is for ("my blood
+    pressure pill"). One id when clear, several when the words fit several equally (or say
+    "both"), none when nothing fits.
+    """
+    said = [w for w in _words(text) if w not in _MED_FILLER]
+    by_name: list[int] = []
+    for med_id, name, _ in medications:
+        name_words = _words(name)
+        if any(_similarity(w, n) >= _NAME_RATIO for w in said for n in name_words):
+            by_name.append(med_id)
+    if by_name:
+        return by_name
+
+    expanded = [p for w in said for p in _PURPOSE_SYNONYMS.get(w, (w,))]
+    scores: dict[int, float] = {}
+    for med_id, _, purpose in medications:
+        purpose_words = [w for w in _words(purpose or "") if w not in _MED_FILLER]
+        if not purpose_words or not expanded:
+            continue
+        hits = sum(
+            1 for p in purpose_words if any(_similarity(w, p) >= _PURPOSE_RATIO for w in expanded)
+        )
+        if hits:
+            scores[med_id] = hits / len(purpose_words)
+    if scores:
+        best = max(scores.values())
+        return [med_id for med_id, _, _ in medications if scores.get(med_id) == best]
+    if _ALL_WORDS.search(text.lower()):
+        return [med_id for med_id, _, _ in medications]
+    return []
+
+
+# --- time preferences ----------------------------------------------------------------------
+
+DEFAULT_WINDOW_DAYS = 14
+
+
+@dataclass(frozen=True)
+class TimePreference:
+    """When the patient would like to come: [start, end) in the clinic's zone."""
+
+    start: datetime
+    end: datetime
+    part_of_day: PartOfDay | None
+    asap: bool
+
+
+_ASAP = re.compile(r"\b(asap|a\.s\.a\.p|as soon as possible|soonest|earliest|first available|"
+                   r"next available|as early as possible|right away)\b")
+# "3pm", "10:30 am", "3:30"; a bare number is not a time (it may be a numbered choice).
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)(?!\w)"
+                    r"|\b(\d{1,2}):(\d{2})\b")
+_PARTS: list[tuple[re.Pattern[str], PartOfDay]] = [
+    (re.compile(r"\b(mornings?|before noon|before lunch|am)\b"), "morning"),
+    (re.compile(r"\b(afternoons?|after lunch|midday|pm)\b"), "afternoon"),
+    (re.compile(r"\b(evenings?|tonight|nights?|after work)\b"), "evening"),
+]
+_AFTER = re.compile(r"\b(after|from|starting|beginning|later than|no earlier than|on or after)"
+                    r"\s+(.*)$")
+_BEFORE = re.compile(r"\b(before|by|until|till|no later than|prior to)\s+(.*)$")
+_TIME_FILLER = re.compile(
+    r"\b(any ?time|some ?time|whenever|is good|works|would work|would be good|is fine|"
+    r"fine|good|i prefer|prefer|preferably|ideally|how about|what about|can you do|can i do|"
+    r"can i come|can i|could i|could you|i'm free|im free|i am free|free|available|"
+    r"maybe|please|in the|on the|on|at|the|during|of|or later|or so|ok|okay|works for me|for me"
+    r")\b"
+)
+_WEEKDAY_FIXES = {"weds": "wednesday", "wed": "wednesday", "tues": "tuesday", "tue": "tuesday",
+                  "thurs": "thursday", "thur": "thursday", "thu": "thursday", "mon": "monday",
+                  "fri": "friday"}
+_AT_HOUR = re.compile(r"\b(?:at|around|about)\s+(\d{1,2})\b(?!\s*(?:st|nd|rd|th|/))")
+_ORDINAL_DAY = re.compile(r"^(?:the\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th))$")
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december"]
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=tz)
+
+
+def _part_from_clock(hour: int, meridiem: str | None) -> PartOfDay:
+    if meridiem:
+        hour = hour % 12 + (12 if meridiem.startswith("p") else 0)
+    elif hour < 7:  # "3:30" at a clinic means the afternoon
+        hour += 12
+    if hour < 12:
+        return "morning"
+    return "afternoon" if hour < 17 else "evening"
+
+
+def _parse_day(text: str, now: datetime, tz: ZoneInfo) -> date | None:
+    """A calendar day from "next tuesday", "friday", "dec 10", "the 14th", "tomorrow"."""
+    text = " ".join(_WEEKDAY_FIXES.get(w, w) for w in text.split())
+    if not text or text.isdigit():  # a bare number is a numbered choice, not a day
+        return None
+    today = now.date()
+    ordinal = _ORDINAL_DAY.match(text)
+    if ordinal:  # "the 14th": this month if still ahead, else next month
+        day_number = int(ordinal.group(1) or ordinal.group(2))
+        year, month = today.year, today.month
+        for _ in range(3):
+            try:
+                candidate = date(year, month, day_number)
+            except ValueError:
+                candidate = None
+            if candidate is not None and candidate >= today:
+                return candidate
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return None
+    if text == "today":
+        return today
+    found = dateparser.parse(
+        text,
+        languages=["en"],
+        settings={
+            "PREFER_DATES_FROM": "future",
+            "TIMEZONE": str(tz),
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "RELATIVE_BASE": now.replace(tzinfo=None),
+        },
+    )
+    return found.astimezone(tz).date() if found else None
+
+
+def _window(text: str, now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """A window named by the words, or None when they name none."""
+    today = now.date()
+    monday = today - timedelta(days=today.weekday())
+    if re.fullmatch(r"(early |later |late )?next week", text):
+        start = monday + timedelta(days=7)
+        return _midnight(start, tz), _midnight(start + timedelta(days=7), tz)
+    if text in ("this week", "later this week", "rest of the week", "rest of this week"):
+        return now, _midnight(monday + timedelta(days=7), tz)
+    if text == "next month":
+        first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return _midnight(first, tz), _midnight(following, tz)
+    if text == "this month":
+        return now, _midnight((today.replace(day=1) + timedelta(days=32)).replace(day=1), tz)
+    month = next((i for i, m in enumerate(_MONTHS, 1) if text in (m, m[:3])), None)
+    if month is not None:  # "december": the rest of that month, this year or next
+        year = today.year + (1 if month < today.month else 0)
+        first = date(year, month, 1)
+        following = date(year + (month == 12), month % 12 + 1, 1)
+        return max(now, _midnight(first, tz)), _midnight(following, tz)
+    weeks = re.fullmatch(r"in (\d+|a|one|two|three|four) weeks?", text)
+    if weeks:
+        count = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4}.get(weeks.group(1))
+        start = today + timedelta(weeks=count or int(weeks.group(1)))
+        return _midnight(start, tz), _midnight(start + timedelta(days=7), tz)
+    return None
+
+
+def parse_time_preference(text: str, now: datetime, tz: ZoneInfo | None = None) -> TimePreference:
+    """"next tuesday afternoon", "after the 14th", "mornings", "asap", "any time next week",
+    "friday", "dec 10": a window [start, end) (never before `now`) and a part of the day.
+
+    What it cannot read becomes the default: any time in the next 14 days.
+    """
+    tz = tz or ZoneInfo(get_action_settings().clinic_timezone)
+    now = now.astimezone(tz)
+    default_end = now + timedelta(days=DEFAULT_WINDOW_DAYS)
+    cleaned = " ".join(re.sub(r"[^\w\s:./'-]", " ", text.lower()).split())
+
+    part: PartOfDay | None = None
+    clock = _CLOCK.search(cleaned)
+    if clock:
+        hour = clock.group(1) or clock.group(4)
+        part = _part_from_clock(int(hour), clock.group(3))
+        cleaned = _CLOCK.sub(" ", cleaned)
+    at_hour = _AT_HOUR.search(cleaned)
+    if at_hour:
+        part = part or _part_from_clock(int(at_hour.group(1)), None)
+        cleaned = _AT_HOUR.sub(" ", cleaned)
+    for pattern, name in _PARTS:
+        if pattern.search(cleaned):
+            part = part or name
+            cleaned = pattern.sub(" ", cleaned)
+
+    if _ASAP.search(cleaned):
+        return TimePreference(start=now, end=default_end, part_of_day=part, asap=True)
+
+    relation = None
+    for word, pattern in (("after", _AFTER), ("before", _BEFORE)):
+        match = pattern.search(cleaned)
+        if match:
+            relation, cleaned = word, match.group(2)
+            break
+    rest = " ".join(_TIME_FILLER.sub(" ", cleaned.replace(".", " ")).split())
+
+    window = _window(rest, now, tz) if rest else None
+    if window is None and rest:
+        day = _parse_day(rest, now, tz)
+        if day is not None:
+            window = (_midnight(day, tz), _midnight(day + timedelta(days=1), tz))
+    start, end = now, default_end
+    if window is not None:
+        if relation == "after":  # strictly after: from the end of what was named
+            start, end = window[1], window[1] + timedelta(days=DEFAULT_WINDOW_DAYS)
+        elif relation == "before":
+            end = window[0]
+        else:
+            start, end = window
+    start = max(start, now)
+    if end <= start:  # "before today", a day already gone: fall back to the default
+        start, end = now, default_end
+    return TimePreference(start=start, end=end, part_of_day=part, asap=False)
+
+
+# --- charges -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChargeHint:
+    """How a patient points at a charge; each part is passed to the back office's search."""
+
+    amount_cents: int | None
+    month: int | None
+    words: str | None
+
+
+_AMOUNT = re.compile(r"\$\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?"
+                     r"|\b(\d+)(?:\.(\d{1,2}))?\s*(?:dollars|bucks|usd)\b")
+_MONTH_WORD = re.compile(r"\b(january|february|march|april|june|july|august|september|sept|"
+                         r"october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|"
+                         r"dec)\b|\b(?:in|from|of|since|on)\s+(may)\b")
+
+
+def parse_charge_hint(text: str) -> ChargeHint:
+    """"the $85 lab fee" -> 8500 + "lab fee"; "the one from March" -> month 3."""
+    lowered = text.lower()
+    amount = None
+    found = _AMOUNT.search(lowered)
+    if found:
+        dollars = (found.group(1) or found.group(3)).replace(",", "")
+        cents = (found.group(2) or found.group(4) or "0").ljust(2, "0")
+        amount = int(dollars) * 100 + int(cents)
+        lowered = lowered[:found.start()] + " " + lowered[found.end():]
+    month = None
+    named = _MONTH_WORD.search(lowered)
+    if named:
+        word = named.group(1) or named.group(2)
+        month = next(i for i, m in enumerate(_MONTHS, 1) if m.startswith(word[:3]))
+        lowered = lowered[:named.start()] + " " + lowered[named.end():]
+    words = " ".join(re.sub(r"[^a-z\s-]", " ", lowered).split())
+    return ChargeHint(amount_cents=amount, month=month, words=words or None)

@@ -7,7 +7,10 @@ import logging
 
 from fastapi import FastAPI
 
+from bot.backoffice.routes import payments_router
 from bot.backoffice.routes import router as backoffice_router
+from bot.desk.routes import router as desk_router
+from bot.handoff.routes import router as handoff_router
 from bot.health.routes import router as health_router
 from bot.settings import get_settings
 from channels import sms, web
@@ -21,6 +24,9 @@ def create_app() -> FastAPI:
     app.include_router(sms.router)
     app.include_router(web.router)
     app.include_router(backoffice_router)
+    app.include_router(payments_router)
+    app.include_router(handoff_router)
+    app.include_router(desk_router)
     if settings.is_dev:
         app.include_router(sms.dev_router)
     return app

@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
-import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
 import redis.asyncio as aioredis
-from fastapi import APIRouter, Depends, Header, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    HTTPException,
+    Query,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
+from sse_starlette.sse import EventSourceResponse
 
+from bot import live
 from bot.conversations.deps import get_conversations
 from bot.conversations.schemas import BotMessage
 from bot.conversations.service import ConversationService
+from bot.db import get_sessionmaker
+from bot.deps import SessionDep
+from bot.handoff import service as handoffs
+from bot.handoff.models import HandoffStatus
 from bot.redis import get_async_redis
 from bot.settings import get_settings
 
 router = APIRouter(tags=["web chat"])
 PAGE = Path(__file__).parent / "static" / "chat.html"
-HISTORY_LIMIT = 200
 
 RedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
@@ -39,13 +53,18 @@ class WebMessageIn(BaseModel):
 
 class WebReply(BaseModel):
     messages: list[BotMessage]
+    state: str = "bot"
 
 
 class HistoryItem(BaseModel):
     role: str
     text: str
     at: float
-    buttons: list[dict[str, str]] = []
+
+
+class History(BaseModel):
+    messages: list[HistoryItem]
+    state: str
 
 
 def _token_key(token: str) -> str:
@@ -63,7 +82,6 @@ async def session_for_token(redis: aioredis.Redis, token: str) -> str | None:
     session_id = raw.decode() if isinstance(raw, bytes) else str(raw)
     ttl = get_settings().web_session_idle_seconds
     await redis.expire(key, ttl)
-    await redis.expire(f"web:history:{session_id}", ttl)
     return session_id
 
 
@@ -80,33 +98,20 @@ async def current_session(
 SessionIdDep = Annotated[str, Depends(current_session)]
 
 
-async def _remember(redis: aioredis.Redis, session_id: str, items: list[HistoryItem]) -> None:
-    key = f"web:history:{session_id}"
-    pipe = redis.pipeline()
-    for item in items:
-        pipe.rpush(key, item.model_dump_json())
-    pipe.ltrim(key, -HISTORY_LIMIT, -1)
-    pipe.expire(key, get_settings().web_session_idle_seconds)
-    await pipe.execute()
+def conversation_state(session_id: str) -> str:
+    """"bot", "waiting" (for a person) or "agent": what the chat page should show."""
+    with get_sessionmaker()() as session:
+        handoff = handoffs.open_handoff(session, f"web:{session_id}")
+    if handoff is None:
+        return "bot"
+    return "agent" if handoff.status is HandoffStatus.active else "waiting"
 
 
 async def web_turn(
-    conversations: ConversationService, redis: aioredis.Redis, session_id: str, text: str
-) -> list[BotMessage]:
-    text = text.strip()
-    replies = await conversations.turn(f"web:{session_id}", text, {"channel": "web"})
-    now = time.time()
-    await _remember(
-        redis,
-        session_id,
-        [HistoryItem(role="patient", text=text, at=now)]
-        + [
-            HistoryItem(role="bot", text=m.text, at=now,
-                        buttons=[b.model_dump() for b in m.buttons])
-            for m in replies
-        ],
-    )
-    return replies
+    conversations: ConversationService, session_id: str, text: str
+) -> tuple[list[BotMessage], str]:
+    replies = await conversations.turn(f"web:{session_id}", text.strip(), {"channel": "web"})
+    return replies, await asyncio.to_thread(conversation_state, session_id)
 
 
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
@@ -124,18 +129,42 @@ async def start_session(redis: RedisDep) -> WebSession:
 
 @router.post("/channels/web/messages", response_model=WebReply)
 async def post_message(
-    body: WebMessageIn, session_id: SessionIdDep, redis: RedisDep,
-    conversations: ConversationsDep,
+    body: WebMessageIn, session_id: SessionIdDep, conversations: ConversationsDep,
 ) -> WebReply:
     if not body.text.strip():
         raise HTTPException(422, "Please type a message.")
-    return WebReply(messages=await web_turn(conversations, redis, session_id, body.text))
+    replies, state = await web_turn(conversations, session_id, body.text)
+    return WebReply(messages=replies, state=state)
 
 
-@router.get("/channels/web/history", response_model=list[HistoryItem])
-async def history(session_id: SessionIdDep, redis: RedisDep) -> list[HistoryItem]:
-    raw = await redis.lrange(f"web:history:{session_id}", 0, -1)
-    return [HistoryItem.model_validate_json(item) for item in raw]
+@router.get("/channels/web/history", response_model=History)
+def history(session_id: SessionIdDep, session: SessionDep) -> History:
+    items = handoffs.transcript(session, f"web:{session_id}")
+    return History(
+        messages=[HistoryItem(role=i.role, text=i.text, at=i.at.timestamp()) for i in items],
+        state=conversation_state(session_id),
+    )
+
+
+@router.get("/channels/web/events")
+async def events(redis: RedisDep, token: Annotated[str, Query()] = "") -> EventSourceResponse:
+    """Pushes what does not answer the patient's own message: an agent's words, state changes.
+    (EventSource cannot send headers, so the token comes in the query.)"""
+    session_id = await session_for_token(redis, token)
+    if session_id is None:
+        raise HTTPException(401, "Your chat session has ended. Please start a new chat.")
+
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        yield {"event": "ready", "data": "{}"}
+        async for event in live.listen(redis, live.web_channel(session_id)):
+            if event is None:
+                if await session_for_token(redis, token) is None:
+                    return
+                yield {"event": "ping", "data": "{}"}
+                continue
+            yield {"event": str(event.get("type", "message")), "data": json.dumps(event)}
+
+    return EventSourceResponse(stream(), ping=None)
 
 
 @router.websocket("/channels/web/ws")
@@ -170,9 +199,8 @@ async def chat_socket(websocket: WebSocket) -> None:
                 await websocket.close(code=4401)
                 return
             await websocket.send_json({"type": "typing"})
-            replies = await web_turn(conversations, redis, session_id, text)
-            await websocket.send_json(
-                {"type": "messages", "messages": [m.model_dump() for m in replies]}
-            )
+            replies, state = await web_turn(conversations, session_id, text)
+            await websocket.send_json({"type": "messages", "state": state,
+                                       "messages": [m.model_dump() for m in replies]})
     except WebSocketDisconnect:
         return

@@ -15,10 +15,12 @@ if [ -z "${REDIS_URL:-}" ]; then
 fi
 .venv/bin/alembic upgrade head
 .venv/bin/python -m bot.backoffice.seed
+.venv/bin/python -m bot.desk.seed
 cat <<MSG
 
 ==> Starting. The engine needs about a minute to load its model; then:
     web chat      http://localhost:8000/chat
+    agent desk    http://localhost:8000/desk  (sign in with DESK_DEMO_EMAIL / DESK_DEMO_PASSWORD from .env)
     SMS webhook   ${PUBLIC_BASE_URL:-http://localhost:8000}/channels/sms/inbound  (Twilio-signed)
     dev outbox    http://localhost:8000/dev/outbox?to=+15555550101
     readiness     http://localhost:8000/readyz

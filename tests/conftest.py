@@ -87,12 +87,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     url = request.getfixturevalue("postgres_url")
     yield url
-    from bot.backoffice.seed import clear
+    import bot.models  # noqa: F401  (every table)
+    from bot.db import Base, normalize_url
 
-    engine = create_engine(url)
+    engine = create_engine(normalize_url(url))
     with Session(engine) as session:
-        clear(session)
-        session.execute(text("DELETE FROM sms_messages"))
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
         session.commit()
     engine.dispose()
 

@@ -36,6 +36,33 @@ class RefillStatus(enum.StrEnum):
     denied = "denied"
 
 
+class ClaimStatus(enum.StrEnum):
+    """Where the insurance claim behind a charge stands."""
+
+    pending = "pending"
+    paid = "paid"
+    denied = "denied"
+
+
+class InquiryKind(enum.StrEnum):
+    duplicate = "duplicate"
+    dispute = "dispute"
+    question = "question"
+
+
+class RequestStatus(enum.StrEnum):
+    """A request a person in the back office still has to work (inquiries, insurance updates)."""
+
+    open = "open"
+    resolved = "resolved"
+
+
+class PaymentPlanStatus(enum.StrEnum):
+    active = "active"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
 class Patient(Base):
     __tablename__ = "patients"
 
@@ -133,6 +160,12 @@ class Charge(Base):
     billed_cents: Mapped[int] = mapped_column(Integer)
     insurance_paid_cents: Mapped[int] = mapped_column(Integer, default=0)
     patient_cents: Mapped[int] = mapped_column(Integer)
+    # Charges from before claims were tracked are "pending"; migration 0002 marks paid ones.
+    claim_status: Mapped[ClaimStatus] = mapped_column(
+        Enum(ClaimStatus, native_enum=False, length=20),
+        default=ClaimStatus.pending,
+        server_default=ClaimStatus.pending.value,
+    )
 
     patient: Mapped[Patient] = relationship(back_populates="charges")
     invoice: Mapped[Invoice | None] = relationship(back_populates="charges")
@@ -187,6 +220,96 @@ class RefillRequest(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class BillingInquiry(Base):
+    """"I was billed twice", "I dispute this": a billing specialist follows up."""
+
+    __tablename__ = "billing_inquiries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    charge_id: Mapped[int | None] = mapped_column(ForeignKey("charges.id"))
+    kind: Mapped[InquiryKind] = mapped_column(Enum(InquiryKind, native_enum=False, length=20))
+    status: Mapped[RequestStatus] = mapped_column(
+        Enum(RequestStatus, native_enum=False, length=20), default=RequestStatus.open
+    )
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PaymentLink(Base):
+    """A one-time payment page. Only a hash of its token is kept: the link itself is the key."""
+
+    __tablename__ = "payment_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+
+
+class PaymentPlan(Base):
+    __tablename__ = "payment_plans"
+    __table_args__ = (
+        # One active plan per patient, whatever races the dialogue runs into.
+        Index(
+            "uq_payment_plans_active_patient",
+            "patient_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    months: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    monthly_cents: Mapped[int] = mapped_column(Integer)
+    last_month_cents: Mapped[int] = mapped_column(Integer)
+    first_due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[PaymentPlanStatus] = mapped_column(
+        Enum(PaymentPlanStatus, native_enum=False, length=20), default=PaymentPlanStatus.active
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InsurancePolicy(Base):
+    __tablename__ = "insurance_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    payer: Mapped[str] = mapped_column(String(120))
+    member_id: Mapped[str] = mapped_column(String(40))
+    group_number: Mapped[str | None] = mapped_column(String(40))
+    plan_name: Mapped[str | None] = mapped_column(String(120))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class InsuranceUpdateRequest(Base):
+    """The patient has new coverage; registration verifies it before claims use it."""
+
+    __tablename__ = "insurance_update_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    payer: Mapped[str | None] = mapped_column(String(120))
+    member_id: Mapped[str | None] = mapped_column(String(40))
+    group_number: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[RequestStatus] = mapped_column(
+        Enum(RequestStatus, native_enum=False, length=20), default=RequestStatus.open
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SeedRun(Base):

@@ -1,16 +1,48 @@
-"""Back-office HTTP API, for the action server only (service token)."""
+"""Back-office HTTP API, for the action server only (service token), and the public
+payment page (`payments_router`: the one-time link's token is its only key)."""
 
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from html import escape
 from typing import Annotated
 
 import redis
-from fastapi import APIRouter, Depends, Header, HTTPException, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi.responses import HTMLResponse
+from pydantic import AwareDatetime
 
-from bot.backoffice import service
-from bot.backoffice.schemas import Balance, VerificationRequest, VerificationResult
-from bot.clock import clinic_today
+from bot.backoffice import billing, errors, pharmacy, scheduling, service
+from bot.backoffice.schemas import (
+    AppointmentInfo,
+    AppointmentList,
+    Balance,
+    BillingInquiryCreate,
+    BillingInquiryReceipt,
+    ChargeMatches,
+    InsuranceSummary,
+    InsuranceUpdateCreate,
+    InsuranceUpdateReceipt,
+    PartOfDay,
+    PaymentLinkInfo,
+    PaymentPlanCreate,
+    PaymentPlanInfo,
+    PaymentPlanOptions,
+    PrescriptionList,
+    RefillCreate,
+    RefillInfo,
+    RefillList,
+    RescheduleRequest,
+    SlotSearchResult,
+    Statement,
+    VerificationRequest,
+    VerificationResult,
+)
+from bot.clock import clinic_today, clinic_tz
 from bot.deps import SessionDep, SettingsDep
 from bot.redis import get_redis
+from bot.settings import Settings
 
 
 def require_service_token(
@@ -56,3 +88,245 @@ def balance(patient_id: int, session: SessionDep) -> Balance:
         return service.get_balance(session, patient_id, clinic_today())
     except service.PatientNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such patient") from None
+
+
+# --- errors and time -----------------------------------------------------------------------
+
+
+def current_time() -> datetime:
+    """Now, as a dependency so tests can move the clock."""
+    return datetime.now(UTC)
+
+
+NowDep = Annotated[datetime, Depends(current_time)]
+
+
+@contextmanager
+def http_errors() -> Iterator[None]:
+    """Typed back-office errors as HTTP answers: 404 not found (or not yours), 409 conflict."""
+    try:
+        yield
+    except errors.NotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            {"code": exc.code, "message": str(exc)}) from None
+    except errors.Conflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            {"code": exc.code, "message": str(exc)}) from None
+
+
+def _today(now: datetime) -> date:
+    return now.astimezone(clinic_tz()).date()
+
+
+# --- billing -------------------------------------------------------------------------------
+
+
+@router.get("/patients/{patient_id}/statement", response_model=Statement)
+def statement(patient_id: int, session: SessionDep, now: NowDep) -> Statement:
+    with http_errors():
+        return billing.get_statement(session, patient_id, _today(now))
+
+
+@router.get("/patients/{patient_id}/charges", response_model=ChargeMatches)
+def charges(
+    patient_id: int,
+    session: SessionDep,
+    amount_cents: Annotated[int | None, Query(ge=0)] = None,
+    words: Annotated[str | None, Query(max_length=200)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> ChargeMatches:
+    with http_errors():
+        return billing.find_charges(session, patient_id, amount_cents=amount_cents, words=words,
+                                    month=month, year=year)
+
+
+@router.post("/patients/{patient_id}/billing-inquiries", response_model=BillingInquiryReceipt,
+             status_code=status.HTTP_201_CREATED)
+def billing_inquiry(patient_id: int, body: BillingInquiryCreate, session: SessionDep,
+                    now: NowDep) -> BillingInquiryReceipt:
+    with http_errors():
+        return billing.record_billing_inquiry(session, patient_id, body, now)
+
+
+@router.post("/patients/{patient_id}/payment-links", response_model=PaymentLinkInfo,
+             status_code=status.HTTP_201_CREATED)
+def payment_link(patient_id: int, session: SessionDep, settings: SettingsDep,
+                 now: NowDep) -> PaymentLinkInfo:
+    with http_errors():
+        return billing.create_payment_link(session, patient_id, now, settings.public_base_url)
+
+
+@router.get("/patients/{patient_id}/payment-plan", response_model=PaymentPlanOptions)
+def payment_plan_options(patient_id: int, session: SessionDep, now: NowDep) -> PaymentPlanOptions:
+    with http_errors():
+        return billing.payment_plan_options(session, patient_id, _today(now))
+
+
+@router.post("/patients/{patient_id}/payment-plan", response_model=PaymentPlanInfo,
+             status_code=status.HTTP_201_CREATED)
+def create_payment_plan(patient_id: int, body: PaymentPlanCreate, session: SessionDep,
+                        now: NowDep) -> PaymentPlanInfo:
+    with http_errors():
+        return billing.create_payment_plan(session, patient_id, body.months, _today(now), now)
+
+
+@router.get("/patients/{patient_id}/insurance", response_model=InsuranceSummary)
+def insurance(patient_id: int, session: SessionDep) -> InsuranceSummary:
+    with http_errors():
+        return billing.get_insurance(session, patient_id)
+
+
+@router.post("/patients/{patient_id}/insurance-updates", response_model=InsuranceUpdateReceipt,
+             status_code=status.HTTP_201_CREATED)
+def insurance_update(patient_id: int, body: InsuranceUpdateCreate, session: SessionDep,
+                     now: NowDep) -> InsuranceUpdateReceipt:
+    with http_errors():
+        return billing.request_insurance_update(session, patient_id, body, now)
+
+
+# --- appointments --------------------------------------------------------------------------
+
+
+@router.get("/patients/{patient_id}/appointments", response_model=AppointmentList)
+def appointments(patient_id: int, session: SessionDep, now: NowDep) -> AppointmentList:
+    with http_errors():
+        return scheduling.upcoming_appointments(session, patient_id, now)
+
+
+@router.get("/patients/{patient_id}/appointments/{appointment_id}/open-slots",
+            response_model=SlotSearchResult)
+def open_slots(
+    patient_id: int,
+    appointment_id: int,
+    session: SessionDep,
+    now: NowDep,
+    start: Annotated[AwareDatetime | None, Query()] = None,
+    end: Annotated[AwareDatetime | None, Query()] = None,
+    part_of_day: Annotated[PartOfDay | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=10)] = 3,
+) -> SlotSearchResult:
+    with http_errors():
+        return scheduling.find_open_slots(session, patient_id, appointment_id, now, start=start,
+                                          end=end, part_of_day=part_of_day, limit=limit)
+
+
+@router.post("/patients/{patient_id}/appointments/{appointment_id}/reschedule",
+             response_model=AppointmentInfo)
+def reschedule(patient_id: int, appointment_id: int, body: RescheduleRequest,
+               session: SessionDep, now: NowDep) -> AppointmentInfo:
+    with http_errors():
+        return scheduling.reschedule_appointment(session, patient_id, appointment_id,
+                                                 body.slot_id, now)
+
+
+@router.post("/patients/{patient_id}/appointments/{appointment_id}/cancel",
+             response_model=AppointmentInfo)
+def cancel(patient_id: int, appointment_id: int, session: SessionDep,
+           now: NowDep) -> AppointmentInfo:
+    with http_errors():
+        return scheduling.cancel_appointment(session, patient_id, appointment_id, now)
+
+
+# --- refills -------------------------------------------------------------------------------
+
+
+@router.get("/patients/{patient_id}/prescriptions", response_model=PrescriptionList)
+def prescriptions(patient_id: int, session: SessionDep) -> PrescriptionList:
+    with http_errors():
+        return pharmacy.active_prescriptions(session, patient_id)
+
+
+@router.post("/patients/{patient_id}/refill-requests", response_model=RefillInfo,
+             status_code=status.HTTP_201_CREATED)
+def refill(patient_id: int, body: RefillCreate, session: SessionDep, now: NowDep) -> RefillInfo:
+    with http_errors():
+        return pharmacy.request_refill(session, patient_id, body.prescription_id, now)
+
+
+@router.get("/patients/{patient_id}/refill-requests", response_model=RefillList)
+def refill_requests(patient_id: int, session: SessionDep, now: NowDep) -> RefillList:
+    with http_errors():
+        return pharmacy.refill_status(session, patient_id, now)
+
+
+# --- the payment page (public: the link's token is the only key) ---------------------------
+
+payments_router = APIRouter(tags=["payments"])
+
+_PAGE_HEADERS = {
+    # The token is in the path: keep it out of caches, referrers and search engines.
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "form-action 'self'",
+}
+
+
+def _money(cents: int) -> str:
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+def _page(settings: Settings, title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    clinic = escape(settings.clinic_name, quote=False)
+    html = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title, quote=False)} - {clinic}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;
+line-height:1.5;color:#1b1b1b}}button{{font-size:1.1rem;padding:.7rem 1.2rem;border:0;
+border-radius:.4rem;background:#1f5fa8;color:#fff;cursor:pointer}}.note{{color:#555;
+font-size:.9rem}}</style></head>
+<body><p class="note">{clinic}</p><h1>{escape(title, quote=False)}</h1>{body}</body></html>"""
+    return HTMLResponse(html, status_code=status_code, headers=_PAGE_HEADERS)
+
+
+def _link_error_page(settings: Settings, exc: errors.BackOfficeError) -> HTMLResponse:
+    phone = escape(settings.clinic_phone)
+    again = (f"<p>You can ask the assistant for a new payment link at any time, or call us at "
+             f"{phone}.</p>")
+    if isinstance(exc, errors.PaymentLinkNotFound):
+        return _page(settings, "We couldn't find this payment link",
+                     "<p>Please check that the whole link was copied.</p>" + again, 404)
+    if isinstance(exc, errors.PaymentLinkUsed):
+        return _page(settings, "This link was already used",
+                     "<p>Each payment link works once, and this one has been used. If you "
+                     "already paid, there is nothing more to do.</p>" + again, 410)
+    return _page(settings, "This payment link has expired",
+                 "<p>For your security, payment links work for 30 minutes.</p>" + again, 410)
+
+
+@payments_router.get("/pay/{token}", response_class=HTMLResponse)
+def payment_page(token: str, session: SessionDep, settings: SettingsDep,
+                 now: NowDep) -> HTMLResponse:
+    try:
+        link = billing.open_payment_link(session, token, now)
+    except (errors.PaymentLinkNotFound, errors.PaymentLinkGone) as exc:
+        return _link_error_page(settings, exc)
+    amount = _money(link.amount_cents)
+    action = escape(f"/pay/{token}", quote=True)
+    if not settings.is_dev:  # no payment processor behind this page yet
+        pay_now = f"<p>To pay, please call us at {escape(settings.clinic_phone)}.</p>"
+    else:
+        pay_now = (f'<form method="post" action="{action}">'
+                   f'<button type="submit">Pay {amount} (demo)</button></form>')
+    return _page(settings, "Pay your balance", f"""<p>Amount due: <strong>{amount}</strong></p>
+{pay_now}
+<p class="note">This link works once and expires in 30 minutes.</p>""")
+
+
+@payments_router.post("/pay/{token}", response_class=HTMLResponse)
+def pay(token: str, session: SessionDep, settings: SettingsDep, now: NowDep) -> HTMLResponse:
+    if not settings.is_dev:
+        return _page(settings, "Online payment is not available here",
+                     f"<p>Please call us at {escape(settings.clinic_phone)} to pay.</p>", 501)
+    try:
+        receipt = billing.pay_with_link(session, token, now)
+    except (errors.PaymentLinkNotFound, errors.PaymentLinkGone) as exc:
+        return _link_error_page(settings, exc)
+    if receipt.amount_cents == 0:
+        return _page(settings, "Nothing is due", "<p>Your balance is already paid.</p>")
+    return _page(settings, "Thank you", f"""<p>We received your payment of
+<strong>{_money(receipt.amount_cents)}</strong>. Reference: {escape(receipt.reference)}.</p>
+<p class="note">Demo payment: no card was charged.</p>""")

@@ -1,10 +1,19 @@
 """The back-office API contract, shared by its routes and by the actions' typed client."""
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from bot.backoffice.models import (
+    AppointmentStatus,
+    ClaimStatus,
+    InquiryKind,
+    PaymentPlanStatus,
+    RefillStatus,
+    RequestStatus,
+)
 
 
 class VerificationStatus(StrEnum):
@@ -38,6 +47,8 @@ class ChargeLine(BaseModel):
     billed_cents: int
     insurance_paid_cents: int
     patient_cents: int
+    id: int | None = None
+    claim_status: ClaimStatus | None = None
 
 
 class Balance(BaseModel):
@@ -46,3 +57,224 @@ class Balance(BaseModel):
     due_date: date | None
     overdue: bool
     charges: list[ChargeLine]
+
+
+# --- billing -------------------------------------------------------------------------------
+
+PartOfDay = Literal["morning", "afternoon", "evening"]
+# Clinic-local hours [start, end) of each part of the day.
+PART_OF_DAY_HOURS: dict[str, tuple[int, int]] = {
+    "morning": (0, 12),
+    "afternoon": (12, 17),
+    "evening": (17, 24),
+}
+
+
+class ChargeDetail(BaseModel):
+    """One line of the statement, with enough to explain it and to refer back to it."""
+
+    id: int
+    service_date: date
+    description: str
+    billed_cents: int
+    insurance_paid_cents: int
+    adjustment_cents: int = Field(description="discount the insurer's contract takes off")
+    patient_cents: int
+    claim_status: ClaimStatus
+    statement_date: date | None
+    due_date: date | None
+
+
+class Statement(BaseModel):
+    patient_id: int
+    statement_date: date | None
+    due_date: date | None
+    charges: list[ChargeDetail]
+    charges_cents: int
+    payments_cents: int
+    balance_cents: int
+
+
+class ChargeMatches(BaseModel):
+    charges: list[ChargeDetail]
+
+
+class BillingInquiryCreate(BaseModel):
+    kind: InquiryKind
+    charge_id: int | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class BillingInquiryReceipt(BaseModel):
+    reference: str
+    kind: InquiryKind
+    status: RequestStatus
+    charge_id: int | None
+    created_at: datetime
+    response_business_days: int
+
+
+class PaymentLinkInfo(BaseModel):
+    url: str
+    amount_cents: int
+    expires_at: datetime
+
+
+class PaymentPlanOption(BaseModel):
+    months: int
+    monthly_cents: int
+    last_month_cents: int
+
+
+class PaymentPlanInfo(BaseModel):
+    reference: str
+    months: int
+    total_cents: int
+    monthly_cents: int
+    last_month_cents: int
+    first_due_date: date
+    status: PaymentPlanStatus
+
+
+# Why no plan can be offered now.
+PlanBlocker = Literal["not_eligible", "no_balance", "active_plan"]
+
+
+class PaymentPlanOptions(BaseModel):
+    eligible: bool
+    reason: PlanBlocker | None
+    balance_cents: int
+    options: list[PaymentPlanOption]
+    active_plan: PaymentPlanInfo | None
+
+
+class PaymentPlanCreate(BaseModel):
+    months: Literal[3, 6, 12]
+    confirmed: Literal[True] = Field(description="the patient said yes to this plan")
+
+
+class InsurancePolicyInfo(BaseModel):
+    payer: str
+    member_id_masked: str
+    group_number: str | None
+    plan_name: str | None
+    is_primary: bool
+
+
+class ClaimLine(BaseModel):
+    charge_id: int
+    service_date: date
+    description: str
+    billed_cents: int
+    insurance_paid_cents: int
+    claim_status: ClaimStatus
+
+
+class InsuranceSummary(BaseModel):
+    patient_id: int
+    policies: list[InsurancePolicyInfo]
+    claims: list[ClaimLine]
+
+
+class InsuranceUpdateCreate(BaseModel):
+    payer: str | None = Field(default=None, max_length=120)
+    member_id: str | None = Field(default=None, max_length=40)
+    group_number: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class InsuranceUpdateReceipt(BaseModel):
+    reference: str
+    status: RequestStatus
+    payer: str | None
+    member_id_masked: str | None
+    created_at: datetime
+    response_business_days: int
+    next_steps: list[str]
+
+
+# --- appointments --------------------------------------------------------------------------
+
+
+class AppointmentInfo(BaseModel):
+    id: int
+    provider_id: int
+    provider_name: str
+    specialty: str
+    location: str
+    starts_at: datetime = Field(description="aware, in the clinic's time zone")
+    duration_minutes: int
+    status: AppointmentStatus
+
+
+class AppointmentList(BaseModel):
+    appointments: list[AppointmentInfo]
+
+
+class SlotInfo(BaseModel):
+    id: int
+    provider_id: int
+    provider_name: str
+    starts_at: datetime = Field(description="aware, in the clinic's time zone")
+    duration_minutes: int
+
+
+class SlotSearchResult(BaseModel):
+    """The slots found, and the window they were found in (wider than asked when widened)."""
+
+    slots: list[SlotInfo]
+    widened: bool
+    window_start: datetime
+    window_end: datetime
+    part_of_day: PartOfDay | None
+
+
+class RescheduleRequest(BaseModel):
+    slot_id: int
+
+
+# --- pharmacy ------------------------------------------------------------------------------
+
+
+class PrescriptionInfo(BaseModel):
+    id: int
+    medication: str
+    strength: str
+    purpose: str | None
+    refills_left: int
+    pharmacy_name: str
+    pharmacy_address: str
+    pharmacy_phone: str
+
+
+class PrescriptionList(BaseModel):
+    prescriptions: list[PrescriptionInfo]
+
+
+class RefillCreate(BaseModel):
+    prescription_id: int
+
+
+class RefillInfo(BaseModel):
+    reference: str
+    prescription_id: int
+    medication: str
+    strength: str
+    status: RefillStatus
+    refills_left: int
+    pharmacy_name: str
+    created_at: datetime
+    already_open: bool = Field(
+        default=False, description="an open request existed, so no new one was made"
+    )
+
+
+class RefillList(BaseModel):
+    requests: list[RefillInfo]
+
+
+class PaymentReceipt(BaseModel):
+    reference: str
+    amount_cents: int
+    paid_at: datetime
+    balance_cents: int

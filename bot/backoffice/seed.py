@@ -16,10 +16,16 @@ from sqlalchemy.orm import Session
 from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
+    BillingInquiry,
     Charge,
+    ClaimStatus,
+    InsurancePolicy,
+    InsuranceUpdateRequest,
     Invoice,
     Patient,
     Payment,
+    PaymentLink,
+    PaymentPlan,
     Pharmacy,
     Prescription,
     Provider,
@@ -38,7 +44,9 @@ def _at(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 
 def clear(session: Session) -> None:
-    for model in (RefillRequest, Prescription, Pharmacy, Payment, Charge, Invoice,
+    """Empties the back office, children before parents (foreign keys)."""
+    for model in (RefillRequest, PaymentLink, PaymentPlan, BillingInquiry, InsuranceUpdateRequest,
+                  InsurancePolicy, Prescription, Pharmacy, Payment, Charge, Invoice,
                   Appointment, Slot, Provider, Patient, SeedRun):
         session.execute(delete(model))
 
@@ -97,13 +105,28 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
     session.add_all([
         Charge(patient_id=maria.id, invoice_id=maria_invoice.id, service_date=visit_day,
                description="Office visit copay", billed_cents=15000,
-               insurance_paid_cents=11000, patient_cents=4000),
+               insurance_paid_cents=11000, patient_cents=4000, claim_status=ClaimStatus.paid),
         Charge(patient_id=maria.id, invoice_id=maria_invoice.id, service_date=visit_day,
                description="Lab work", billed_cents=21000, insurance_paid_cents=12460,
-               patient_cents=8540),
+               patient_cents=8540, claim_status=ClaimStatus.paid),
         Charge(patient_id=aisha.id, invoice_id=aisha_invoice.id,
                service_date=today - timedelta(days=90), description="Specialist visit",
-               billed_cents=42000, insurance_paid_cents=11000, patient_cents=31000),
+               billed_cents=42000, insurance_paid_cents=11000, patient_cents=31000,
+               claim_status=ClaimStatus.paid),
+        # Not billed yet: the insurer is still deciding, so James owes nothing ($0.00).
+        Charge(patient_id=james.id, invoice_id=None, service_date=today - timedelta(days=10),
+               description="Cardiology consult", billed_cents=35000, insurance_paid_cents=0,
+               patient_cents=0, claim_status=ClaimStatus.pending),
+    ])
+    # Synthetic payers and member IDs.
+    session.add_all([
+        InsurancePolicy(patient_id=maria.id, payer="Blue Harbor Health", member_id="BHH482913375",
+                        group_number="GRP-20417", plan_name="Blue Harbor PPO Silver"),
+        InsurancePolicy(patient_id=james.id, payer="Keystone Mutual", member_id="KMU771045298",
+                        group_number="KM-88120", plan_name="Keystone HMO Gold"),
+        InsurancePolicy(patient_id=aisha.id, payer="Lakeshore Care Plan",
+                        member_id="LCP390266814", group_number="LS-55031",
+                        plan_name="Lakeshore EPO Bronze"),
     ])
 
     main_st = Pharmacy(name="Main Street Pharmacy", address="12 Main St, Cambridge, MA",

@@ -1,4 +1,7 @@
-"""Back-office verbs: verify a patient, read a balance."""
+"""Back-office verbs: verify a patient, read a balance.
+
+Billing, scheduling and pharmacy verbs live in billing.py, scheduling.py and pharmacy.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.backoffice.errors import PatientNotFound as PatientNotFound  # callers catch it here
 from bot.backoffice.models import Charge, Invoice, Patient, Payment
 from bot.backoffice.schemas import (
     Balance,
@@ -19,10 +23,6 @@ from bot.backoffice.schemas import (
     VerificationResult,
     VerificationStatus,
 )
-
-
-class PatientNotFound(LookupError):
-    pass
 
 
 def normalize_name(name: str) -> str:
@@ -119,10 +119,12 @@ def verify_patient(
 def get_balance(session: Session, patient_id: int, today: date) -> Balance:
     """What the patient owes now, with the charges behind it."""
     if session.get(Patient, patient_id) is None:
-        raise PatientNotFound(patient_id)
+        raise PatientNotFound()
     charges = list(
         session.scalars(
-            select(Charge).where(Charge.patient_id == patient_id).order_by(Charge.service_date)
+            select(Charge)
+            .where(Charge.patient_id == patient_id)
+            .order_by(Charge.service_date, Charge.id)
         )
     )
     paid = session.scalar(
@@ -143,6 +145,8 @@ def get_balance(session: Session, patient_id: int, today: date) -> Balance:
         overdue=bool(owed and due_date and due_date < today),
         charges=[
             ChargeLine(
+                id=c.id,
+                claim_status=c.claim_status,
                 service_date=c.service_date,
                 description=c.description,
                 billed_cents=c.billed_cents,

@@ -3,6 +3,7 @@
 from functools import lru_cache
 
 from bot.conversations.service import ConversationService, EngineClient
+from bot.db import get_sessionmaker
 from bot.redis import get_async_redis
 from bot.settings import get_settings
 
@@ -11,8 +12,10 @@ from bot.settings import get_settings
 def get_conversations() -> ConversationService:
     settings = get_settings()
     return ConversationService(
-        EngineClient(settings.engine_url, timeout=settings.engine_timeout_seconds),
+        EngineClient(settings.engine_url, settings.engine_token,
+                     timeout=settings.engine_timeout_seconds),
         get_async_redis(),
+        get_sessionmaker(),
         apology=(
             "Sorry, I'm having trouble right now. Please try again in a few minutes, "
             f"or call us at {settings.clinic_phone}."

@@ -1,16 +1,26 @@
-"""Sends a patient's message to the engine's REST channel, one turn at a time per conversation."""
+"""A patient's turn: to the agent when a person has the conversation, else to the engine.
+
+Each conversation is handled one message at a time, in arrival order (a Redis lock), so a
+message racing a handoff's close goes to exactly one of agent or bot.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import redis.asyncio as aioredis
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot import live
 from bot.conversations.schemas import BotMessage, Button
+from bot.handoff import service as handoffs
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +32,10 @@ class EngineUnavailable(RuntimeError):
 
 
 class EngineClient:
-    def __init__(self, base_url: str, timeout: float = 30.0,
+    def __init__(self, base_url: str, token: str = "", timeout: float = 30.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.token = token
         self.timeout = timeout
         self.transport = transport
 
@@ -38,6 +49,16 @@ class EngineClient:
         except (httpx.HTTPError, ValueError) as exc:
             raise EngineUnavailable(f"engine call failed: {type(exc).__name__}") from exc
         return parse_engine_messages(raw)
+
+    async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
+        """Keeps the engine's tracker whole while a person has the conversation."""
+        url = f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker/events"
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as http:
+                resp = await http.post(url, json=events, params={"token": self.token})
+                resp.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"tracker append failed: {type(exc).__name__}") from exc
 
 
 def parse_engine_messages(raw: Any) -> list[BotMessage]:
@@ -77,18 +98,66 @@ async def conversation_turn(redis: aioredis.Redis, sender: str) -> AsyncIterator
                 log.warning("turn lock for a conversation expired before release")
 
 
-class ConversationService:
-    """A patient's turn: serialized per conversation, engine failures answered kindly."""
+def _now() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, engine: EngineClient, redis: aioredis.Redis, apology: str) -> None:
+
+def agent_event(text: str, agent_name: str) -> dict[str, Any]:
+    return {"event": "bot", "text": text, "timestamp": _now().timestamp(),
+            "metadata": {"agent": agent_name}}
+
+
+def patient_event(text: str) -> dict[str, Any]:
+    return {"event": "user", "text": text, "timestamp": _now().timestamp(),
+            "parse_data": {"text": text, "intent": {"name": None, "confidence": 0.0},
+                           "entities": []},
+            "metadata": {"during_handoff": True}}
+
+
+class ConversationService:
+    def __init__(self, engine: EngineClient, redis: aioredis.Redis,
+                 sessions: sessionmaker[Session], apology: str) -> None:
         self.engine = engine
         self.redis = redis
+        self.sessions = sessions
         self.apology = apology
 
+    async def _db(self, fn: Any, *args: Any) -> Any:
+        def run() -> Any:
+            with self.sessions() as session:
+                return fn(session, *args)
+
+        return await asyncio.to_thread(run)
+
     async def turn(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
+        received = _now()
         async with conversation_turn(self.redis, sender):
+            handoff = await self._db(handoffs.open_handoff, sender)
+            if handoff is not None:
+                await self._to_agent(sender, text, received, handoff.id)
+                return []
             try:
-                return await self.engine.send(sender, text, metadata)
+                replies = await self.engine.send(sender, text, metadata)
             except EngineUnavailable as exc:
                 log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
-                return [BotMessage(text=self.apology)]
+                replies = [BotMessage(text=self.apology)]
+            await self._db(handoffs.record_entry, sender, "patient", text, received)
+            for reply in replies:
+                await self._db(handoffs.record_entry, sender, "bot", reply.text)
+            return replies
+
+    async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:
+        await self._db(handoffs.record_entry, sender, "patient", text, received, handoff_id)
+        await live.publish(self.redis, live.DESK_CHANNEL, {
+            "type": "message", "handoff_id": handoff_id, "role": "patient", "text": text,
+            "at": received.isoformat()})
+        try:
+            await self.engine.append_events(sender, [patient_event(text)])
+        except EngineUnavailable as exc:  # the desk transcript has it; the tracker catches up
+            log.warning("could not append a handoff message to the tracker: %s", exc)
+
+    async def record_agent_turn(self, sender: str, text: str, agent_name: str) -> None:
+        try:
+            await self.engine.append_events(sender, [agent_event(text, agent_name)])
+        except EngineUnavailable as exc:
+            log.warning("could not append an agent message to the tracker: %s", exc)

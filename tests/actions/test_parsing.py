@@ -1,8 +1,18 @@
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.parsing import parse_date_of_birth, parse_full_name, parse_zip_code
+from actions.parsing import (
+    ChargeHint,
+    TimePreference,
+    match_medication,
+    parse_charge_hint,
+    parse_date_of_birth,
+    parse_full_name,
+    parse_time_preference,
+    parse_zip_code,
+)
 
 TODAY = date(2026, 11, 27)
 
@@ -29,3 +39,116 @@ def test_names_and_zips() -> None:
     assert parse_zip_code("zip is 02139") == "02139"
     assert parse_zip_code("02139-4307") == "02139"
     assert parse_zip_code("0213") is None
+
+
+# --- medications ---------------------------------------------------------------------------
+
+MEDS: list[tuple[int, str, str | None]] = [
+    (11, "Lisinopril", "blood pressure"), (12, "Atorvastatin", "cholesterol"),
+    (13, "Metformin", "blood sugar"),
+]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("lisinopril", [11]), ("Lisinopril 10 mg please", [11]), ("lisinoprl", [11]),
+    ("lisnopril", [11]), ("lisin", [11]), ("atorvastatn", [12]), ("atorva", [12]),
+    ("metforman", [13]), ("METFORMIN", [13]),
+    ("my blood pressure pill", [11]), ("the pressure one", [11]), ("my bp meds", [11]),
+    ("cholesterol med", [12]), ("cholestrol pills", [12]), ("the statin", [12]),
+    ("diabetes medicine", [13]), ("sugar pills", [13]),
+    ("my blood pill", [11, 13]),  # ambiguous: both purposes mention blood
+    ("lisinopril and atorvastatin", [11, 12]), ("both of them", [11, 12, 13]),
+    ("vitamin d", []), ("refill please", []), ("my medication", []), ("information", []),
+    ("", []),
+])
+def test_medications_as_patients_name_them(text: str, expected: list[int]) -> None:
+    assert match_medication(text, MEDS) == expected
+
+
+def test_medications_without_a_purpose_on_file() -> None:
+    meds: list[tuple[int, str, str | None]] = [(1, "Levothyroxine", None), (2, "Sertraline", None)]
+    assert match_medication("levothyroxin", meds) == [1]
+    assert match_medication("my thyroid pill", meds) == []
+
+
+# --- time preferences ----------------------------------------------------------------------
+
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=NY)  # a Friday
+
+
+def ny(month: int, day: int, hour: int = 0, year: int = 2026) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=NY)
+
+
+@pytest.mark.parametrize("text,start,end,part,asap", [
+    ("next tuesday afternoon", ny(12, 1), ny(12, 2), "afternoon", False),
+    ("after the 14th", ny(12, 15), ny(12, 29), None, False),
+    ("mornings", NOW, NOW + timedelta(days=14), "morning", False),
+    ("asap", NOW, NOW + timedelta(days=14), None, True),
+    ("As soon as possible, mornings", NOW, NOW + timedelta(days=14), "morning", True),
+    ("first available", NOW, NOW + timedelta(days=14), None, True),
+    ("any time next week", ny(11, 30), ny(12, 7), None, False),
+    ("next week in the evening", ny(11, 30), ny(12, 7), "evening", False),
+    ("friday", ny(12, 4), ny(12, 5), None, False),  # today is Friday: the next one
+    ("dec 10", ny(12, 10), ny(12, 11), None, False),
+    ("Dec 10th in the morning please", ny(12, 10), ny(12, 11), "morning", False),
+    ("12/10 at 4", ny(12, 10), ny(12, 11), "afternoon", False),
+    ("tomorrow", ny(11, 28), ny(11, 29), None, False),
+    ("today", NOW, ny(11, 28), None, False),
+    ("weds", ny(12, 2), ny(12, 3), None, False),
+    ("thursday at 3:30pm", ny(12, 3), ny(12, 4), "afternoon", False),
+    ("the 3rd", ny(12, 3), ny(12, 4), None, False),
+    ("the 30th", ny(11, 30), ny(12, 1), None, False),
+    ("before tuesday", NOW, ny(12, 1), None, False),
+    ("after dec 10", ny(12, 11), ny(12, 25), None, False),
+    ("after next week", ny(12, 7), ny(12, 21), None, False),
+    ("this week", NOW, ny(11, 30), None, False),
+    ("in two weeks", ny(12, 11), ny(12, 18), None, False),
+    ("december", ny(12, 1), ny(1, 1, year=2027), None, False),
+    ("jan 5", ny(1, 5, year=2027), ny(1, 6, year=2027), None, False),
+    ("after work", NOW, NOW + timedelta(days=14), "evening", False),
+    ("whenever works", NOW, NOW + timedelta(days=14), None, False),
+    ("2", NOW, NOW + timedelta(days=14), None, False),  # a numbered choice, not a date
+    ("hello", NOW, NOW + timedelta(days=14), None, False),
+    ("", NOW, NOW + timedelta(days=14), None, False),
+])
+def test_time_preferences(text: str, start: datetime, end: datetime, part: str | None,
+                          asap: bool) -> None:
+    assert parse_time_preference(text, NOW, NY) == TimePreference(
+        start=start, end=end, part_of_day=part, asap=asap)  # type: ignore[arg-type]
+
+
+def test_time_preference_is_in_the_clinic_zone_whatever_now_is() -> None:
+    pref = parse_time_preference("next tuesday afternoon", NOW.astimezone(UTC), NY)
+    assert pref.start.tzinfo == NY and pref.end.tzinfo == NY
+    assert (pref.start, pref.part_of_day) == (ny(12, 1), "afternoon")
+    # Late evening in New York is already tomorrow in UTC: "tomorrow" is still NY's.
+    late = datetime(2026, 11, 27, 23, 30, tzinfo=NY)
+    assert parse_time_preference("tomorrow", late.astimezone(UTC), NY).start == ny(11, 28)
+
+
+def test_time_preference_uses_the_clinic_zone_by_default() -> None:
+    pref = parse_time_preference("dec 10", NOW.astimezone(UTC))
+    assert pref.start == ny(12, 10) and pref.start.utcoffset() == timedelta(hours=-5)
+
+
+def test_time_windows_never_start_in_the_past() -> None:
+    pref = parse_time_preference("this friday", NOW, NY)
+    assert pref.start >= NOW
+
+
+# --- charges -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text,hint", [
+    ("the $85 lab fee", ChargeHint(8500, None, "the lab fee")),
+    ("what's the $85.40 charge", ChargeHint(8540, None, "what s the charge")),
+    ("the one from March", ChargeHint(None, 3, "the one from")),
+    ("40 dollars copay from may", ChargeHint(4000, 5, "copay")),
+    ("$1,200 bill in sept", ChargeHint(120000, 9, "bill in")),
+    ("may I ask about the lab work", ChargeHint(None, None, "may i ask about the lab work")),
+    ("", ChargeHint(None, None, None)),
+])
+def test_charge_hints(text: str, hint: ChargeHint) -> None:
+    assert parse_charge_hint(text) == hint

@@ -27,7 +27,8 @@ def test_engine_down_gets_an_apology_and_history_is_kept(client, db: Session) ->
     assert resp.status_code == 200
     assert resp.json()["messages"][0]["text"].startswith("Sorry, I'm having trouble")
     history = client.get("/channels/web/history", headers=auth).json()
-    assert [h["role"] for h in history] == ["patient", "bot"]
+    assert [h["role"] for h in history["messages"]] == ["patient", "bot"]
+    assert history["state"] == "bot"
 
 
 def test_one_session_cannot_read_another(client, db: Session) -> None:
@@ -36,7 +37,7 @@ def test_one_session_cannot_read_another(client, db: Session) -> None:
                 headers={"Authorization": f"Bearer {theirs['token']}"})
     history = client.get("/channels/web/history",
                          headers={"Authorization": f"Bearer {mine['token']}"}).json()
-    assert history == []
+    assert history == {"messages": [], "state": "bot"}
 
 
 def test_empty_and_oversized_messages_are_4xx(client, db: Session) -> None:

@@ -72,6 +72,28 @@ class Stack:
             time.sleep(0.01)
         raise AssertionError(f"no SMS reply to {body!r} within {timeout}s")
 
+    def outbox_after(self, phone: str, count: int, timeout: float = 10.0) -> list[str]:
+        """Waits until the outbox holds more than `count` messages; returns the new ones."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rows = self.outbox(phone)
+            if len(rows) > count:
+                return [r["body"] for r in rows[count:]]
+            time.sleep(0.02)
+        return []
+
+    # --- agent desk ----------------------------------------------------------------------
+    def desk_login(self) -> dict[str, str]:
+        resp = httpx.post(self.bot_url + "/api/desk/login", timeout=10, json={
+            "email": self.env["DESK_DEMO_EMAIL"], "password": self.env["DESK_DEMO_PASSWORD"]})
+        resp.raise_for_status()
+        return {"Authorization": f"Bearer {resp.json()['token']}"}
+
+    def desk(self, method: str, path: str, headers: dict[str, str], **kw: object
+             ) -> httpx.Response:
+        return httpx.request(method, self.bot_url + path, headers=headers, timeout=10,
+                             **kw)  # type: ignore[arg-type]
+
     # --- web chat ------------------------------------------------------------------------
     def web_session(self) -> str:
         resp = httpx.post(self.bot_url + "/channels/web/sessions", timeout=10)
@@ -91,7 +113,8 @@ def _wait_ready(stack: Stack) -> None:
     while time.monotonic() < deadline:
         for name, proc in stack.processes.items():
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode}:\n{stack.log(name)[-3000:]}")
+                raise RuntimeError(
+                    f"{name} exited with {proc.returncode}:\n{stack.log(name)[-3000:]}")
         try:
             resp = httpx.get(stack.bot_url + "/readyz", timeout=5)
             if resp.status_code == 200:
@@ -130,6 +153,8 @@ def running_stack(redis_url: str = "redis://127.0.0.1:6379/14",
         "BACKOFFICE_URL": bot_url,
         "BACKOFFICE_TOKEN": "stack-backoffice-token",
         "SANIC_HOST": "127.0.0.1",
+        "DESK_DEMO_EMAIL": "agent@example.org",
+        "DESK_DEMO_PASSWORD": "stack-desk-password",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONUNBUFFERED": "1",
     }
@@ -141,6 +166,8 @@ def running_stack(redis_url: str = "redis://127.0.0.1:6379/14",
                    capture_output=True)
     subprocess.run([str(venv / "python"), "-m", "bot.backoffice.seed", "--force"], cwd=ROOT,
                    env=env, check=True, capture_output=True)
+    subprocess.run([str(venv / "python"), "-m", "bot.desk.seed"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
     commands = {
         "actions": [str(venv / "python"), "-m", "rasa_sdk", "--actions", "actions",
                     "-p", str(actions_port)],

@@ -43,3 +43,56 @@ def test_seed_runs_once_a_day(db: Session) -> None:
     newest = db.scalars(select(Appointment.starts_at)).all()
     assert any(s.astimezone(clinic_tz()).date() == today + timedelta(days=4) for s in newest)
     assert isinstance(newest[0], datetime)
+
+
+def test_seed_insurance_and_claims(seeded: Session) -> None:
+    from bot.backoffice.models import Charge, ClaimStatus, InsurancePolicy
+
+    by_patient = {p.id: p.last_name for p in seeded.scalars(select(Patient))}
+    policies = {by_patient[p.patient_id]: (p.payer, p.member_id, p.group_number, p.plan_name)
+                for p in seeded.scalars(select(InsurancePolicy))}
+    assert policies == {
+        "Lopez": ("Blue Harbor Health", "BHH482913375", "GRP-20417", "Blue Harbor PPO Silver"),
+        "Carter": ("Keystone Mutual", "KMU771045298", "KM-88120", "Keystone HMO Gold"),
+        "Khan": ("Lakeshore Care Plan", "LCP390266814", "LS-55031", "Lakeshore EPO Bronze"),
+    }
+    claims = sorted((by_patient[c.patient_id], c.description, c.patient_cents, c.claim_status)
+                    for c in seeded.scalars(select(Charge)))
+    assert claims == [
+        ("Carter", "Cardiology consult", 0, ClaimStatus.pending),
+        ("Khan", "Specialist visit", 31000, ClaimStatus.paid),
+        ("Lopez", "Lab work", 8540, ClaimStatus.paid),
+        ("Lopez", "Office visit copay", 4000, ClaimStatus.paid),
+    ]
+
+
+def test_reseed_clears_what_the_dialogue_wrote(seeded: Session) -> None:
+    """Inquiries, links, plans, payments and requests do not survive a re-seed."""
+    from bot.backoffice import billing, pharmacy
+    from bot.backoffice.models import (
+        BillingInquiry,
+        InquiryKind,
+        InsuranceUpdateRequest,
+        Payment,
+        PaymentLink,
+        PaymentPlan,
+        RefillRequest,
+    )
+    from bot.backoffice.schemas import BillingInquiryCreate, InsuranceUpdateCreate
+
+    now = datetime.now(clinic_tz())
+    ids = {p.last_name: p.id for p in seeded.scalars(select(Patient))}
+    rx = seeded.scalars(select(Prescription.id).where(Prescription.medication == "Lisinopril")
+                        ).one()
+    billing.record_billing_inquiry(seeded, ids["Lopez"],
+                                   BillingInquiryCreate(kind=InquiryKind.dispute), now)
+    token = billing.create_payment_link(seeded, ids["Lopez"], now, "http://x").url.split("/")[-1]
+    billing.pay_with_link(seeded, token, now)
+    billing.create_payment_plan(seeded, ids["Khan"], 3, clinic_today(), now)
+    billing.request_insurance_update(seeded, ids["Khan"], InsuranceUpdateCreate(), now)
+    pharmacy.request_refill(seeded, ids["Lopez"], rx, now)
+    assert seed_if_stale(seeded, clinic_today(), clinic_tz(), force=True) is True
+    for model in (BillingInquiry, PaymentLink, Payment, PaymentPlan, InsuranceUpdateRequest,
+                  RefillRequest):
+        assert seeded.scalar(select(func.count()).select_from(model)) == 0
+    assert seeded.scalar(select(func.count()).select_from(Patient)) == 3

@@ -1,0 +1,1 @@
+"""Who read which patient's data, when, and why: append-only."""

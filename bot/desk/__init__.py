@@ -1,0 +1,1 @@
+"""The agent desk: agents, their logins, and what they see and do."""

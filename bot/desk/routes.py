@@ -1,0 +1,184 @@
+"""The agent desk: its page and its API. Agents only: every other caller gets 401 or 403."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated
+
+import redis.asyncio as aioredis
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+from sse_starlette.sse import EventSourceResponse
+
+from bot import live
+from bot.conversations.deps import get_conversations
+from bot.conversations.service import conversation_turn
+from bot.db import get_sessionmaker
+from bot.deps import SessionDep
+from bot.desk import service as desk
+from bot.desk.models import Agent
+from bot.handoff import service as handoffs
+from bot.handoff.models import HandoffStatus
+from bot.handoff.schemas import AgentMessage, CloseRequest, HandoffDetail, QueueItem
+from bot.redis import get_async_redis
+from channels.delivery import deliver, notify_web_state
+
+router = APIRouter(tags=["desk"])
+PAGE = Path(__file__).parent / "static" / "desk.html"
+TOKEN_TTL_SECONDS = 8 * 3600
+
+RedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
+
+
+class LoginRequest(BaseModel):
+    email: str
+    password: str
+
+
+class LoginResponse(BaseModel):
+    token: str
+    name: str
+
+
+async def _agent_from_token(redis: aioredis.Redis, session: Session, token: str) -> Agent:
+    agent_id = await desk.agent_id_for_token(redis, token)
+    agent = session.get(Agent, agent_id) if agent_id is not None else None
+    if agent is None:
+        raise HTTPException(401, "Please sign in to the desk.")
+    if not agent.active:
+        raise HTTPException(403, "This desk account is disabled.")
+    return agent
+
+
+async def current_agent(
+    redis: RedisDep, session: SessionDep, authorization: Annotated[str | None, Header()] = None
+) -> Agent:
+    scheme, _, token = (authorization or "").partition(" ")
+    return await _agent_from_token(redis, session, token if scheme.lower() == "bearer" else "")
+
+
+AgentDep = Annotated[Agent, Depends(current_agent)]
+
+
+def _errors(exc: Exception) -> HTTPException:
+    if isinstance(exc, handoffs.HandoffNotFound):
+        return HTTPException(404, "No such handoff.")
+    if isinstance(exc, handoffs.NotYourHandoff):
+        return HTTPException(403, "Another agent has this conversation.")
+    return HTTPException(409, "Someone else already took or closed this conversation.")
+
+
+@router.get("/desk", response_class=HTMLResponse, include_in_schema=False)
+def desk_page() -> HTMLResponse:
+    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+
+@router.post("/api/desk/login", response_model=LoginResponse)
+async def login(body: LoginRequest, session: SessionDep, redis: RedisDep) -> LoginResponse:
+    agent = desk.authenticate(session, body.email, body.password)
+    if agent is None:
+        raise HTTPException(401, "That e-mail and password don't match an agent account.")
+    token = await desk.issue_token(redis, agent.id, TOKEN_TTL_SECONDS)
+    return LoginResponse(token=token, name=agent.display_name)
+
+
+@router.get("/api/desk/handoffs", response_model=list[QueueItem])
+def list_handoffs(agent: AgentDep, session: SessionDep) -> list[QueueItem]:
+    return handoffs.queue(session)
+
+
+@router.get("/api/desk/handoffs/{handoff_id}", response_model=HandoffDetail)
+def handoff_detail(handoff_id: int, agent: AgentDep, session: SessionDep) -> HandoffDetail:
+    try:
+        handoff, items = handoffs.view(session, handoff_id, agent)
+    except handoffs.HandoffNotFound as exc:
+        raise _errors(exc) from None
+    owner = session.get(Agent, handoff.accepted_by) if handoff.accepted_by else None
+    return HandoffDetail(id=handoff.id, status=handoff.status, transcript=items,
+                         context=handoffs.context(handoff, owner.display_name if owner else None))
+
+
+@router.post("/api/desk/handoffs/{handoff_id}/accept", response_model=QueueItem)
+async def accept(handoff_id: int, agent: AgentDep, session: SessionDep, redis: RedisDep
+                 ) -> QueueItem:
+    try:
+        handoff = handoffs.accept(session, handoff_id, agent)
+    except (handoffs.HandoffNotFound, handoffs.HandoffConflict) as exc:
+        raise _errors(exc) from None
+    notice = f"You're now chatting with {agent.display_name} from our team."
+    entry = handoffs.record_entry(session, handoff.conversation_id, "system", notice,
+                                  handoff_id=handoff.id, agent_id=agent.id)
+    await deliver(handoff.conversation_id, notice, "system", f"notice:{entry.id}")
+    await notify_web_state(handoff.conversation_id, "agent", agent.display_name)
+    await live.publish(redis, live.DESK_CHANNEL, {"type": "queue"})
+    return next(item for item in handoffs.queue(session) if item.id == handoff.id)
+
+
+@router.post("/api/desk/handoffs/{handoff_id}/messages", status_code=201)
+async def send_message(handoff_id: int, body: AgentMessage, agent: AgentDep,
+                       session: SessionDep, redis: RedisDep) -> dict[str, str]:
+    try:
+        handoff = handoffs.require_owner(session, handoff_id, agent)
+    except (handoffs.HandoffNotFound, handoffs.HandoffConflict, handoffs.NotYourHandoff) as exc:
+        raise _errors(exc) from None
+    text = body.text.strip()
+    if not text:
+        raise HTTPException(422, "The message is empty.")
+    entry = handoffs.record_entry(session, handoff.conversation_id, "agent", text,
+                                  handoff_id=handoff.id, agent_id=agent.id)
+    await deliver(handoff.conversation_id, text, "agent", f"agent:{entry.id}")
+    await get_conversations().record_agent_turn(handoff.conversation_id, text, agent.display_name)
+    await live.publish(redis, live.DESK_CHANNEL, {
+        "type": "message", "handoff_id": handoff.id, "role": "agent", "text": text,
+        "at": entry.at.isoformat()})
+    return {"status": "sent"}
+
+
+@router.post("/api/desk/handoffs/{handoff_id}/close", response_model=QueueItem)
+async def close(handoff_id: int, body: CloseRequest, agent: AgentDep, session: SessionDep,
+                redis: RedisDep) -> QueueItem:
+    try:
+        conversation_id = handoffs.get(session, handoff_id).conversation_id
+    except handoffs.HandoffNotFound as exc:
+        raise _errors(exc) from None
+    # Under the conversation's turn lock: a patient message racing the close is handled
+    # entirely before it (to the agent) or entirely after it (to the bot).
+    async with conversation_turn(redis, conversation_id):
+        try:
+            handoff = handoffs.close(session, handoff_id, agent, body.disposition)
+        except (handoffs.HandoffConflict, handoffs.NotYourHandoff) as exc:
+            raise _errors(exc) from None
+        notice = ("Thanks for chatting with our team. I'm the assistant again: "
+                  "is there anything else I can help with?")
+        entry = handoffs.record_entry(session, conversation_id, "system", notice,
+                                      handoff_id=handoff.id, agent_id=agent.id)
+    await deliver(conversation_id, notice, "system", f"notice:{entry.id}")
+    await notify_web_state(conversation_id, "bot")
+    await live.publish(redis, live.DESK_CHANNEL, {"type": "queue"})
+    return QueueItem(id=handoff.id, status=HandoffStatus.closed, channel=handoff.channel,
+                     urgency=handoff.urgency, reason=handoff.reason,
+                     patient=handoffs.patient_label(handoff), waiting_since=handoff.created_at,
+                     accepted_by=agent.display_name)
+
+
+@router.get("/api/desk/events")
+async def events(redis: RedisDep, token: Annotated[str, Query()] = "") -> EventSourceResponse:
+    """Live queue and transcript events (EventSource cannot send headers: token in the query)."""
+    with get_sessionmaker()() as session:
+        await _agent_from_token(redis, session, token)
+
+    async def stream() -> AsyncIterator[dict[str, str]]:
+        yield {"event": "ready", "data": "{}"}
+        async for event in live.listen(redis, live.DESK_CHANNEL):
+            if event is None:
+                if await desk.agent_id_for_token(redis, token) is None:
+                    return  # the login expired: stop streaming
+                yield {"event": "ping", "data": "{}"}
+                continue
+            yield {"event": str(event.get("type", "message")), "data": json.dumps(event)}
+
+    return EventSourceResponse(stream(), ping=None)

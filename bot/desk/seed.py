@@ -1,0 +1,20 @@
+"""Creates the demo agent from DESK_DEMO_EMAIL / DESK_DEMO_PASSWORD. Run by `make run`."""
+
+from bot.db import get_sessionmaker
+from bot.desk import service
+from bot.settings import get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    if not settings.desk_demo_password:
+        print("desk: DESK_DEMO_PASSWORD is not set in .env; no demo agent created")
+        return
+    with get_sessionmaker()() as session:
+        service.ensure_agent(session, settings.desk_demo_email, settings.desk_demo_password,
+                             display_name="Sam")
+    print(f"desk: demo agent {settings.desk_demo_email} is ready (password in .env)")
+
+
+if __name__ == "__main__":
+    main()

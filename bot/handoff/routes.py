@@ -1,0 +1,32 @@
+"""The handoff request, made by the action server when a person should take over."""
+
+from typing import Annotated
+
+import redis.asyncio as aioredis
+from fastapi import APIRouter, Depends
+
+from bot import live
+from bot.backoffice.routes import require_service_token
+from bot.clock import clinic_today
+from bot.deps import SessionDep
+from bot.handoff import service
+from bot.handoff.schemas import HandoffRequest, HandoffTicket
+from bot.redis import get_async_redis
+
+router = APIRouter(prefix="/api/handoffs", tags=["handoff"],
+                   dependencies=[Depends(require_service_token)])
+
+
+@router.post("", response_model=HandoffTicket)
+async def request_handoff(
+    body: HandoffRequest, session: SessionDep,
+    redis: Annotated[aioredis.Redis, Depends(get_async_redis)],
+) -> HandoffTicket:
+    handoff, created = service.request_handoff(session, body, clinic_today())
+    position = service.waiting_position(session, handoff)
+    if created:
+        await live.publish(redis, live.DESK_CHANNEL, {
+            "type": "queue", "handoff_id": handoff.id, "urgency": handoff.urgency.value})
+    return HandoffTicket(handoff_id=handoff.id, position=position,
+                         wait_minutes=service.ticket_wait_minutes(position),
+                         urgent=handoff.urgency.value == "urgent")

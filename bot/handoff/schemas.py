@@ -1,0 +1,63 @@
+"""The handoff contract: what the action server asks for, what the desk shows."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from bot.handoff.models import Disposition, HandoffStatus, Urgency
+
+HandoffReason = Literal[
+    "requested", "fallback", "verification_locked", "emergency", "billing_dispute",
+    "refill_needs_person", "backoffice_error",
+]
+
+
+class HandoffRequest(BaseModel):
+    conversation_id: str = Field(min_length=3, max_length=200)
+    reason: HandoffReason
+    urgency: Urgency = Urgency.normal
+    verified: bool = False
+    patient_id: int | None = None
+    intents: list[str] = []
+    slots: dict[str, Any] = {}
+
+
+class HandoffTicket(BaseModel):
+    handoff_id: int
+    position: int
+    wait_minutes: int
+    urgent: bool
+
+
+class QueueItem(BaseModel):
+    id: int
+    status: HandoffStatus
+    channel: str
+    urgency: Urgency
+    reason: str
+    patient: str
+    waiting_since: datetime
+    accepted_by: str | None = None
+
+
+class TranscriptItem(BaseModel):
+    role: str
+    text: str
+    at: datetime
+    channel: str
+
+
+class HandoffDetail(BaseModel):
+    id: int
+    status: HandoffStatus
+    transcript: list[TranscriptItem]
+    context: dict[str, Any]
+
+
+class AgentMessage(BaseModel):
+    text: str = Field(min_length=1, max_length=1600)
+
+
+class CloseRequest(BaseModel):
+    disposition: Disposition = Disposition.resolved

@@ -1,0 +1,285 @@
+"""Handoff verbs: request, queue, accept, close; and the transcript they carry."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.audit import service as audit
+from bot.backoffice import service as backoffice
+from bot.backoffice.models import (
+    Appointment,
+    AppointmentStatus,
+    Patient,
+    Prescription,
+    Provider,
+    RefillRequest,
+    RefillStatus,
+)
+from bot.conversations.models import TranscriptEntry
+from bot.desk.models import Agent
+from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
+from bot.handoff.schemas import HandoffRequest, QueueItem, TranscriptItem
+
+MINUTES_PER_PLACE = 3
+TRANSCRIPT_WINDOW = timedelta(hours=24)
+VERIFICATION_METHOD = {"sms": "number on file + date of birth",
+                       "web": "full name + date of birth + ZIP code"}
+
+
+class HandoffNotFound(LookupError):
+    pass
+
+
+class HandoffConflict(RuntimeError):
+    """Someone else got there first (accepted, or already closed)."""
+
+
+class NotYourHandoff(PermissionError):
+    pass
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def channel_of(conversation_id: str) -> str:
+    return conversation_id.split(":", 1)[0]
+
+
+def open_handoff(session: Session, conversation_id: str) -> Handoff | None:
+    return session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
+                                                Handoff.status != HandoffStatus.closed))
+
+
+def get(session: Session, handoff_id: int) -> Handoff:
+    # populate_existing: conditional updates elsewhere change rows behind the identity map.
+    handoff = session.get(Handoff, handoff_id, populate_existing=True)
+    if handoff is None:
+        raise HandoffNotFound(handoff_id)
+    return handoff
+
+
+def record_entry(
+    session: Session, conversation_id: str, role: str, text: str, at: datetime | None = None,
+    handoff_id: int | None = None, agent_id: int | None = None,
+) -> TranscriptEntry:
+    entry = TranscriptEntry(conversation_id=conversation_id, channel=channel_of(conversation_id),
+                            role=role, text=text, at=at or now(), handoff_id=handoff_id,
+                            agent_id=agent_id)
+    session.add(entry)
+    session.commit()
+    return entry
+
+
+def transcript(session: Session, conversation_id: str, since: datetime | None = None
+               ) -> list[TranscriptItem]:
+    since = since or now() - TRANSCRIPT_WINDOW
+    rows = session.scalars(
+        select(TranscriptEntry)
+        .where(TranscriptEntry.conversation_id == conversation_id, TranscriptEntry.at >= since)
+        .order_by(TranscriptEntry.at, TranscriptEntry.id)
+    )
+    return [TranscriptItem(role=r.role, text=r.text, at=r.at, channel=r.channel) for r in rows]
+
+
+def patient_summary(session: Session, patient_id: int, today: date) -> dict[str, Any]:
+    """The minimum an agent needs to help without asking again, read once at handoff time."""
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        return {}
+    appointments = session.execute(
+        select(Appointment, Provider)
+        .join(Provider, Provider.id == Appointment.provider_id)
+        .where(Appointment.patient_id == patient_id,
+               Appointment.status == AppointmentStatus.booked,
+               Appointment.starts_at >= now())
+        .order_by(Appointment.starts_at)
+    ).all()
+    prescriptions = session.scalars(
+        select(Prescription).where(Prescription.patient_id == patient_id,
+                                   Prescription.active.is_(True))
+    ).all()
+    open_refills = session.scalars(
+        select(RefillRequest).where(
+            RefillRequest.patient_id == patient_id,
+            RefillRequest.status.in_([RefillStatus.submitted, RefillStatus.renewal_requested]),
+        )
+    ).all()
+    balance = backoffice.get_balance(session, patient_id, today)
+    return {
+        "name": patient.full_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "phone": patient.phone,
+        "mrn": patient.mrn,
+        "balance_cents": balance.amount_cents,
+        "balance_overdue": balance.overdue,
+        "upcoming_appointments": [
+            {"starts_at": a.starts_at.isoformat(), "provider": p.name, "location": p.location}
+            for a, p in appointments
+        ],
+        "active_prescriptions": [
+            {"medication": f"{rx.medication} {rx.strength}", "refills_left": rx.refills_left}
+            for rx in prescriptions
+        ],
+        "open_requests": [
+            {"reference": r.reference, "status": r.status.value} for r in open_refills
+        ],
+    }
+
+
+def waiting_position(session: Session, handoff: Handoff) -> int:
+    """1-based place in line: urgent first, then by arrival."""
+    waiting = session.scalars(
+        select(Handoff.id)
+        .where(Handoff.status == HandoffStatus.waiting)
+        .order_by(Handoff.urgency_rank.desc(), Handoff.created_at, Handoff.id)
+    ).all()
+    return waiting.index(handoff.id) + 1 if handoff.id in waiting else 0
+
+
+def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple[Handoff, bool]:
+    """Opens a handoff, or returns the open one (raising its urgency if needed).
+
+    Returns the handoff and whether it is new.
+    """
+    existing = open_handoff(session, req.conversation_id)
+    if existing is not None:
+        if req.urgency is Urgency.urgent and existing.urgency is not Urgency.urgent:
+            existing.urgency, existing.urgency_rank = Urgency.urgent, 1
+            session.commit()
+        return existing, False
+    channel = channel_of(req.conversation_id)
+    verified = bool(req.verified and req.patient_id)
+    summary = (patient_summary(session, req.patient_id, today)
+               if verified and req.patient_id else None)
+    handoff = Handoff(
+        conversation_id=req.conversation_id,
+        channel=channel,
+        phone=req.conversation_id.removeprefix("sms:") if channel == "sms" else None,
+        status=HandoffStatus.waiting,
+        urgency=req.urgency,
+        urgency_rank=1 if req.urgency is Urgency.urgent else 0,
+        reason=req.reason,
+        verified=verified,
+        verification_method=VERIFICATION_METHOD.get(channel) if verified else None,
+        patient_id=req.patient_id if verified else None,
+        intents=req.intents[-20:],
+        slots={k: v for k, v in req.slots.items() if k in {"pending_request", "verified"}},
+        summary=summary,
+        created_at=now(),
+    )
+    session.add(handoff)
+    if summary is not None:
+        audit.record(session, actor_type="system", actor_id="handoff", patient_id=req.patient_id,
+                     action="handoff_summary", fields=sorted(summary), reason=req.reason)
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent request opened one first
+        session.rollback()
+        found = open_handoff(session, req.conversation_id)
+        if found is None:
+            raise
+        return found, False
+    return handoff, True
+
+
+def ticket_wait_minutes(position: int) -> int:
+    return max(1, position * MINUTES_PER_PLACE)
+
+
+def patient_label(handoff: Handoff) -> str:
+    """What the queue shows: the name once verified, else only the channel and a hint."""
+    if handoff.summary and handoff.summary.get("name"):
+        return str(handoff.summary["name"])
+    if handoff.phone:
+        return f"Unverified, SMS …{handoff.phone[-4:]}"
+    return "Unverified web visitor"
+
+
+def queue(session: Session) -> list[QueueItem]:
+    rows = session.execute(
+        select(Handoff, Agent.display_name)
+        .outerjoin(Agent, Agent.id == Handoff.accepted_by)
+        .where(Handoff.status != HandoffStatus.closed)
+        .order_by(Handoff.urgency_rank.desc(), Handoff.created_at, Handoff.id)
+    ).all()
+    return [
+        QueueItem(id=h.id, status=h.status, channel=h.channel, urgency=h.urgency,
+                  reason=h.reason, patient=patient_label(h), waiting_since=h.created_at,
+                  accepted_by=name)
+        for h, name in rows
+    ]
+
+
+def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:
+    return {
+        "conversation_id": handoff.conversation_id,
+        "channel": handoff.channel,
+        "phone": handoff.phone,
+        "reason": handoff.reason,
+        "urgency": handoff.urgency.value,
+        "verified": handoff.verified,
+        "verification_method": handoff.verification_method,
+        "intents": handoff.intents,
+        "slots": handoff.slots,
+        "patient": handoff.summary,
+        "waiting_since": handoff.created_at.isoformat(),
+        "accepted_by": agent_name,
+    }
+
+
+def view(session: Session, handoff_id: int, agent: Agent) -> tuple[Handoff, list[TranscriptItem]]:
+    """What an agent opens; the read is audited when it shows a patient's record."""
+    handoff = get(session, handoff_id)
+    items = transcript(session, handoff.conversation_id)
+    audit.record(session, actor_type="agent", actor_id=str(agent.id),
+                 patient_id=handoff.patient_id, action="view_handoff",
+                 fields=["transcript", *sorted(handoff.summary or {})],
+                 reason=f"handoff {handoff.id}: {handoff.reason}")
+    session.commit()
+    return handoff, items
+
+
+def accept(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+    """Race-free: the conditional update lets exactly one agent win."""
+    get(session, handoff_id)
+    result = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status == HandoffStatus.waiting)
+        .values(status=HandoffStatus.active, accepted_by=agent.id, accepted_at=now())
+    )
+    session.commit()
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise HandoffConflict(handoff_id)
+    return get(session, handoff_id)
+
+
+def require_owner(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+    handoff = get(session, handoff_id)
+    if handoff.status is not HandoffStatus.active:
+        raise HandoffConflict(handoff_id)
+    if handoff.accepted_by != agent.id:
+        raise NotYourHandoff(handoff_id)
+    return handoff
+
+
+def close(session: Session, handoff_id: int, agent: Agent, disposition: Disposition) -> Handoff:
+    handoff = get(session, handoff_id)
+    if handoff.accepted_by not in (None, agent.id):
+        raise NotYourHandoff(handoff_id)
+    result = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status != HandoffStatus.closed)
+        .values(status=HandoffStatus.closed, closed_at=now(), disposition=disposition,
+                accepted_by=agent.id)
+    )
+    session.commit()
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise HandoffConflict(handoff_id)
+    session.refresh(handoff)
+    return handoff

@@ -1,0 +1,45 @@
+"""Live events over Redis pub/sub: the desk's queue and transcripts, and pushes to web chats.
+
+Redis carries them so that any bot-service process can publish and any can serve a listener.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as aioredis
+
+DESK_CHANNEL = "desk:events"
+
+
+def web_channel(session_id: str) -> str:
+    return f"web:push:{session_id}"
+
+
+async def publish(redis: aioredis.Redis, channel: str, event: dict[str, Any]) -> None:
+    await redis.publish(channel, json.dumps(event, default=str))
+
+
+async def listen(redis: aioredis.Redis, channel: str, heartbeat: float = 15.0
+                 ) -> AsyncIterator[dict[str, Any] | None]:
+    """Yields events as they come, and None every `heartbeat` seconds so callers can ping."""
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(channel)
+    try:
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=heartbeat)
+            if message is None:
+                yield None
+                continue
+            data = message.get("data")
+            if isinstance(data, bytes):
+                data = data.decode()
+            try:
+                yield json.loads(data)
+            except (TypeError, ValueError):
+                continue
+    finally:
+        await pubsub.unsubscribe(channel)
+        await pubsub.aclose()

@@ -1,0 +1,59 @@
+from collections.abc import Callable
+
+import httpx
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions.handoff import ActionHandoff, session_intents
+from actions.handoff_client import HandoffClient
+from bot.backoffice.models import Patient
+from bot.handoff import service
+from tests.actions.conftest import DOMAIN, make_tracker
+
+
+@pytest.fixture
+def handoff_client(app) -> Callable[[], HandoffClient]:  # type: ignore[no-untyped-def]
+    return lambda: HandoffClient("http://backoffice.test", "test-backoffice-token",
+                                 transport=httpx.ASGITransport(app=app))
+
+
+async def test_request_tells_the_place_in_line(seeded: Session, handoff_client) -> None:
+    maria = str(seeded.scalars(select(Patient.id).where(Patient.last_name == "Lopez")).one())
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="human_handoff", slots={"verified": True, "patient_id": maria})
+    assert await ActionHandoff(handoff_client).run(dispatcher, tracker, DOMAIN) == []
+    [message] = dispatcher.messages
+    assert (message["response"], message["position"], message["wait"]) == (
+        "utter_handoff_queued", "1", "3 minutes")
+    handoff = service.open_handoff(seeded, "sms:+15555550101")
+    assert handoff is not None and handoff.verified and handoff.reason == "requested"
+
+
+async def test_emergency_is_urgent(seeded: Session, handoff_client) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="emergency")
+    await ActionHandoff(handoff_client).run(dispatcher, tracker, DOMAIN)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_urgent"]
+    handoff = service.open_handoff(seeded, "sms:+15555550101")
+    assert handoff is not None and handoff.urgency.value == "urgent"
+    assert handoff.reason == "emergency"
+
+
+async def test_desk_unreachable_gives_the_phone_number(seeded: Session) -> None:
+    dispatcher = CollectingDispatcher()
+    down = ActionHandoff(lambda: HandoffClient("http://127.0.0.1:9", "t", timeout=1))
+    assert await down.run(dispatcher, make_tracker(intent="human_handoff"), DOMAIN) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_failed"]
+
+
+def test_session_intents_are_listed_once_in_order() -> None:
+    tracker = make_tracker()
+    tracker.events = [
+        {"event": "user", "parse_data": {"intent": {"name": "billing_balance"}}},
+        {"event": "user", "parse_data": {"intent": {"name": "inform"}}},
+        {"event": "user", "parse_data": {"intent": {"name": "billing_balance"}}},
+        {"event": "user", "parse_data": {"intent": {"name": "human_handoff"}}},
+    ]
+    assert session_intents(tracker) == ["billing_balance", "inform", "human_handoff"]

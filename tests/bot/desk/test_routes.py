@@ -1,0 +1,133 @@
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.audit.models import AuditEvent
+from bot.backoffice.models import Patient
+from bot.desk.models import Agent
+
+SERVICE = {"Authorization": "Bearer test-backoffice-token"}
+
+
+def login(client, email: str = "ana@example.org", password: str = "ana-pass-123") -> dict[str, str]:
+    resp = client.post("/api/desk/login", json={"email": email, "password": password})
+    assert resp.status_code == 200, resp.text
+    return {"Authorization": f"Bearer {resp.json()['token']}"}
+
+
+def open_handoff(client, conv: str, **extra: object) -> int:
+    resp = client.post("/api/handoffs", headers=SERVICE,
+                       json={"conversation_id": conv, "reason": "requested", **extra})
+    assert resp.status_code == 200, resp.text
+    return int(resp.json()["handoff_id"])
+
+
+def test_login_refuses_wrong_passwords(client, agents) -> None:
+    assert client.post("/api/desk/login", json={"email": "ana@example.org",
+                                                "password": "nope"}).status_code == 401
+    assert client.post("/api/desk/login", json={"email": "who@example.org",
+                                                "password": "ana-pass-123"}).status_code == 401
+    login(client)
+
+
+def test_every_desk_endpoint_refuses_anyone_else(client, agents) -> None:
+    handoff_id = open_handoff(client, "web:s1")
+    patient = client.post("/channels/web/sessions").json()["token"]
+    for headers in ({}, {"Authorization": f"Bearer {patient}"}, SERVICE,
+                    {"Authorization": "Bearer made-up"}):
+        assert client.get("/api/desk/handoffs", headers=headers).status_code == 401
+        assert client.get(f"/api/desk/handoffs/{handoff_id}", headers=headers).status_code == 401
+        for action in ("accept", "close"):
+            resp = client.post(f"/api/desk/handoffs/{handoff_id}/{action}", headers=headers,
+                               json={})
+            assert resp.status_code == 401
+        resp = client.post(f"/api/desk/handoffs/{handoff_id}/messages", headers=headers,
+                           json={"text": "hi"})
+        assert resp.status_code == 401
+    assert client.get("/api/desk/events", params={"token": patient}).status_code == 401
+
+
+def test_handoff_requests_need_the_service_token(client, agents) -> None:
+    body = {"conversation_id": "web:x", "reason": "requested"}
+    assert client.post("/api/handoffs", json=body).status_code == 401
+    desk = login(client)
+    assert client.post("/api/handoffs", json=body, headers=desk).status_code == 401
+
+
+def test_web_handoff_from_queue_to_close(client, seeded: Session, agents) -> None:
+    session = client.post("/channels/web/sessions").json()
+    patient = {"Authorization": f"Bearer {session['token']}"}
+    conv = f"web:{session['session_id']}"
+    maria = seeded.scalars(select(Patient.id).where(Patient.last_name == "Lopez")).one()
+    handoff_id = open_handoff(client, conv, verified=True, patient_id=maria,
+                              intents=["billing_balance", "human_handoff"])
+    ana, ben = login(client), login(client, "ben@example.org", "ben-pass-456")
+
+    [item] = client.get("/api/desk/handoffs", headers=ana).json()
+    assert (item["id"], item["status"], item["patient"]) == (handoff_id, "waiting", "Maria Lopez")
+
+    # The patient writes while waiting: it goes to the desk, the bot stays silent.
+    reply = client.post("/channels/web/messages", json={"text": "are you there?"},
+                        headers=patient).json()
+    assert reply == {"messages": [], "state": "waiting"}
+
+    assert client.post(f"/api/desk/handoffs/{handoff_id}/accept", headers=ana).status_code == 200
+    assert client.post(f"/api/desk/handoffs/{handoff_id}/accept", headers=ben).status_code == 409
+    detail = client.get(f"/api/desk/handoffs/{handoff_id}", headers=ana).json()
+    assert detail["context"]["patient"]["name"] == "Maria Lopez"
+    assert detail["context"]["verified"] is True
+    assert [t["role"] for t in detail["transcript"]] == ["patient", "system"]
+    views = seeded.scalars(select(AuditEvent).where(AuditEvent.action == "view_handoff")).all()
+    assert len(views) == 1
+
+    sent = client.post(f"/api/desk/handoffs/{handoff_id}/messages", headers=ana,
+                       json={"text": "Hi Maria, I can help with your bill."})
+    assert sent.status_code == 201
+    not_mine = client.post(f"/api/desk/handoffs/{handoff_id}/messages", headers=ben,
+                           json={"text": "me too"})
+    assert not_mine.status_code == 403
+
+    history = client.get("/channels/web/history", headers=patient).json()
+    assert history["state"] == "agent"
+    assert [m["role"] for m in history["messages"]] == ["patient", "system", "agent"]
+
+    closed = client.post(f"/api/desk/handoffs/{handoff_id}/close", headers=ana,
+                         json={"disposition": "resolved"})
+    assert closed.status_code == 200
+    assert client.get("/api/desk/handoffs", headers=ana).json() == []
+    assert client.post(f"/api/desk/handoffs/{handoff_id}/close", headers=ana,
+                       json={}).status_code == 409
+    # The bot has the conversation again (here its engine is down: the apology proves it).
+    back = client.post("/channels/web/messages", json={"text": "thanks"}, headers=patient).json()
+    assert back["state"] == "bot"
+    assert back["messages"][0]["text"].startswith("Sorry, I'm having trouble")
+
+
+def test_sms_agent_messages_go_through_the_outbound_sender(client, agents) -> None:
+    handoff_id = open_handoff(client, "sms:+15555550102")
+    ana = login(client)
+    client.post(f"/api/desk/handoffs/{handoff_id}/accept", headers=ana)
+    client.post(f"/api/desk/handoffs/{handoff_id}/messages", headers=ana,
+                json={"text": "Hello from the front desk."})
+    bodies = [m["body"] for m in client.get("/dev/outbox",
+                                            params={"to": "+15555550102"}).json()]
+    assert bodies == ["You're now chatting with Ana from our team.",
+                      "Hello from the front desk."]
+
+
+def test_unknown_handoff_is_404(client, agents) -> None:
+    ana = login(client)
+    assert client.get("/api/desk/handoffs/99999", headers=ana).status_code == 404
+    assert client.post("/api/desk/handoffs/99999/accept", headers=ana).status_code == 404
+
+
+def test_disabled_agent_is_refused(client, seeded: Session, agents) -> None:
+    ana = login(client)
+    agent = seeded.scalars(select(Agent).where(Agent.email == "ana@example.org")).one()
+    agent.active = False
+    seeded.commit()
+    assert client.get("/api/desk/handoffs", headers=ana).status_code == 403
+
+
+def test_desk_page_is_served(client) -> None:
+    page = client.get("/desk")
+    assert page.status_code == 200 and 'id="login"' in page.text

@@ -1,0 +1,146 @@
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.audit.models import AuditEvent
+from bot.backoffice.models import Patient
+from bot.clock import clinic_today
+from bot.db import get_sessionmaker
+from bot.desk.models import Agent
+from bot.handoff import service
+from bot.handoff.models import Disposition, HandoffStatus, Urgency
+from bot.handoff.schemas import HandoffRequest
+
+
+def maria(db: Session) -> int:
+    return db.scalars(select(Patient.id).where(Patient.last_name == "Lopez")).one()
+
+
+def request(conv: str = "sms:+15555550101", **kw: object) -> HandoffRequest:
+    return HandoffRequest.model_validate({"conversation_id": conv, "reason": "requested", **kw})
+
+
+def test_a_verified_handoff_carries_the_patient_summary(seeded: Session) -> None:
+    handoff, created = service.request_handoff(
+        seeded, request(verified=True, patient_id=maria(seeded),
+                        intents=["billing_balance", "human_handoff"]), clinic_today())
+    assert created and handoff.status is HandoffStatus.waiting
+    assert handoff.verification_method == "number on file + date of birth"
+    summary = handoff.summary or {}
+    assert summary["name"] == "Maria Lopez"
+    assert summary["date_of_birth"] == "1984-03-12"
+    assert summary["balance_cents"] == 12540
+    assert [a["provider"] for a in summary["upcoming_appointments"]] == ["Dr. Priya Shah"]
+    assert {r["medication"] for r in summary["active_prescriptions"]} == {
+        "Lisinopril 10 mg", "Atorvastatin 20 mg"}
+    audit = seeded.scalars(select(AuditEvent)).one()
+    assert (audit.actor_type, audit.action, audit.patient_id) == (
+        "system", "handoff_summary", maria(seeded))
+
+
+def test_an_unverified_handoff_shows_no_record(seeded: Session) -> None:
+    handoff, _ = service.request_handoff(
+        seeded, request(verified=False, patient_id=maria(seeded)), clinic_today())
+    assert handoff.summary is None and handoff.patient_id is None
+    assert service.patient_label(handoff) == "Unverified, SMS …0101"
+
+
+def test_one_open_handoff_per_conversation_and_urgency_only_rises(seeded: Session) -> None:
+    first, created = service.request_handoff(seeded, request(), clinic_today())
+    again, created_again = service.request_handoff(
+        seeded, request(reason="emergency", urgency="urgent"), clinic_today())
+    assert created and not created_again and again.id == first.id
+    assert again.urgency is Urgency.urgent
+
+
+def test_queue_is_urgent_first_then_longest_wait(seeded: Session) -> None:
+    a, _ = service.request_handoff(seeded, request("web:a"), clinic_today())
+    b, _ = service.request_handoff(seeded, request("web:b"), clinic_today())
+    c, _ = service.request_handoff(seeded, request("web:c", reason="emergency",
+                                                   urgency="urgent"), clinic_today())
+    a.created_at -= timedelta(minutes=5)
+    seeded.commit()
+    assert [q.id for q in service.queue(seeded)] == [c.id, a.id, b.id]
+    assert service.waiting_position(seeded, b) == 3
+
+
+def test_two_agents_accepting_at_once_one_wins(seeded: Session, agents: tuple[Agent, Agent]
+                                               ) -> None:
+    handoff, _ = service.request_handoff(seeded, request(), clinic_today())
+    results: list[str] = []
+    barrier = threading.Barrier(len(agents) * 3)
+
+    def take(agent_id: int) -> None:
+        with get_sessionmaker()() as session:
+            agent = session.get(Agent, agent_id)
+            assert agent is not None
+            barrier.wait()
+            try:
+                service.accept(session, handoff.id, agent)
+                results.append("won")
+            except service.HandoffConflict:
+                results.append("409")
+
+    threads = [threading.Thread(target=take, args=(a.id,)) for a in agents for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["409"] * 5 + ["won"]
+
+
+def test_only_the_accepting_agent_may_reply_or_close(seeded: Session,
+                                                     agents: tuple[Agent, Agent]) -> None:
+    ana, ben = agents
+    handoff, _ = service.request_handoff(seeded, request(), clinic_today())
+    with pytest.raises(service.HandoffConflict):
+        service.require_owner(seeded, handoff.id, ana)  # not accepted yet
+    service.accept(seeded, handoff.id, ana)
+    with pytest.raises(service.NotYourHandoff):
+        service.require_owner(seeded, handoff.id, ben)
+    with pytest.raises(service.NotYourHandoff):
+        service.close(seeded, handoff.id, ben, Disposition.resolved)
+    closed = service.close(seeded, handoff.id, ana, Disposition.follow_up)
+    assert (closed.status, closed.disposition) == (HandoffStatus.closed, Disposition.follow_up)
+    with pytest.raises(service.HandoffConflict):
+        service.close(seeded, handoff.id, ana, Disposition.resolved)
+    assert service.open_handoff(seeded, "sms:+15555550101") is None
+    # A new request after the close opens a new handoff.
+    again, created = service.request_handoff(seeded, request(), clinic_today())
+    assert created and again.id != handoff.id
+
+
+def test_viewing_is_audited_and_the_transcript_is_in_order(seeded: Session,
+                                                           agents: tuple[Agent, Agent]) -> None:
+    conv = "web:t1"
+    service.record_entry(seeded, conv, "patient", "how much do i owe")
+    service.record_entry(seeded, conv, "bot", "What's your first and last name?")
+    handoff, _ = service.request_handoff(
+        seeded, HandoffRequest(conversation_id=conv, reason="requested", verified=True,
+                               patient_id=maria(seeded)), clinic_today())
+    service.record_entry(seeded, conv, "patient", "hello?", handoff_id=handoff.id)
+    _, items = service.view(seeded, handoff.id, agents[0])
+    assert [(i.role, i.text) for i in items] == [
+        ("patient", "how much do i owe"), ("bot", "What's your first and last name?"),
+        ("patient", "hello?")]
+    audit = seeded.scalars(select(AuditEvent).where(AuditEvent.action == "view_handoff")).one()
+    assert (audit.actor_type, audit.actor_id, audit.patient_id) == (
+        "agent", str(agents[0].id), maria(seeded))
+    assert "balance_cents" in audit.fields
+
+
+def test_state_survives_a_restart(seeded: Session, agents: tuple[Agent, Agent]) -> None:
+    """Everything is in the database: a fresh engine and session see the same queue."""
+    from bot.db import get_engine
+
+    handoff, _ = service.request_handoff(seeded, request(), clinic_today())
+    service.accept(seeded, handoff.id, agents[0])
+    get_engine().dispose()
+    get_sessionmaker.cache_clear()
+    with get_sessionmaker()() as fresh:
+        [item] = service.queue(fresh)
+        assert (item.id, item.status, item.accepted_by) == (handoff.id, HandoffStatus.active,
+                                                            "Ana")

@@ -1,0 +1,107 @@
+"""Warm handoff through the real stack: patient → bot → agent → bot, on both channels."""
+
+import time
+
+import httpx
+import pytest
+
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+
+def texts(messages: list[dict[str, object]]) -> str:
+    return " ".join(str(m["text"]) for m in messages)
+
+
+
+
+def test_web_patient_to_agent_and_back(stack: Stack) -> None:
+    token = stack.web_session()
+    session_id = httpx.get(stack.bot_url + "/channels/web/history",
+                           headers={"Authorization": f"Bearer {token}"}).status_code
+    assert session_id == 200
+    stack.web_turn(token, "how much do I owe")
+    stack.web_turn(token, "Maria Lopez")
+    stack.web_turn(token, "03/12/1984")
+    assert "125.40" in texts(stack.web_turn(token, "02139"))
+
+    queued = texts(stack.web_turn(token, "I want to talk to a real person"))
+    assert "number 1 in line" in queued or "in line" in queued
+
+    desk = stack.desk_login()
+    queue = stack.desk("GET", "/api/desk/handoffs", desk).json()
+    [item] = [q for q in queue if q["patient"] == "Maria Lopez" and q["channel"] == "web"]
+    detail = stack.desk("GET", f"/api/desk/handoffs/{item['id']}", desk).json()
+    context = detail["context"]
+    assert context["verified"] is True
+    assert context["verification_method"] == "full name + date of birth + ZIP code"
+    assert context["patient"]["balance_cents"] == 12540
+    assert "billing_balance" in context["intents"]
+    spoken = [t["text"] for t in detail["transcript"]]
+    assert "how much do I owe" in spoken and any("125.40" in t for t in spoken)
+
+    # While waiting, the bot stays silent.
+    waiting = httpx.post(stack.bot_url + "/channels/web/messages", json={"text": "hello?"},
+                         headers={"Authorization": f"Bearer {token}"}).json()
+    assert waiting == {"messages": [], "state": "waiting"}
+
+    assert stack.desk("POST", f"/api/desk/handoffs/{item['id']}/accept", desk).status_code == 200
+    sent = stack.desk("POST", f"/api/desk/handoffs/{item['id']}/messages", desk,
+                      json={"text": "Hi Maria, this is Sam. How can I help?"})
+    assert sent.status_code == 201
+    answer = httpx.post(stack.bot_url + "/channels/web/messages",
+                        json={"text": "can I pay it in two parts?"},
+                        headers={"Authorization": f"Bearer {token}"}).json()
+    assert answer == {"messages": [], "state": "agent"}
+    detail = stack.desk("GET", f"/api/desk/handoffs/{item['id']}", desk).json()
+    assert [t["text"] for t in detail["transcript"]][-1] == "can I pay it in two parts?"
+
+    closed = stack.desk("POST", f"/api/desk/handoffs/{item['id']}/close", desk,
+                        json={"disposition": "resolved"})
+    assert closed.status_code == 200
+    # The bot answers again, and the patient is still verified in this session.
+    again = texts(stack.web_turn(token, "what's my balance"))
+    assert "125.40" in again
+
+
+def test_sms_patient_to_agent_and_back(stack: Stack) -> None:
+    phone = "+15555550102"  # James Carter
+    assert "date of birth" in stack.sms_turn(phone, "what do i owe", "SMho-1")
+    assert "don't owe anything" in stack.sms_turn(phone, "11/02/1975", "SMho-2")
+    queued = stack.sms_turn(phone, "agent please", "SMho-3")
+    assert "in line" in queued
+
+    desk = stack.desk_login()
+    [item] = [q for q in stack.desk("GET", "/api/desk/handoffs", desk).json()
+              if q["patient"] == "James Carter"]
+    stack.desk("POST", f"/api/desk/handoffs/{item['id']}/accept", desk)
+    before = len(stack.outbox(phone))
+    stack.desk("POST", f"/api/desk/handoffs/{item['id']}/messages", desk,
+               json={"text": "Hi James, Sam here."})
+    assert stack.outbox_after(phone, before) == ["Hi James, Sam here."]
+
+    count = len(stack.outbox(phone))
+    assert stack.send_sms(phone, "thanks Sam, one more question", "SMho-4").status_code == 200
+    time.sleep(1.5)
+    assert len(stack.outbox(phone)) == count, "the bot stays silent while the agent has it"
+    detail = stack.desk("GET", f"/api/desk/handoffs/{item['id']}", desk).json()
+    assert detail["transcript"][-1]["text"] == "thanks Sam, one more question"
+
+    stack.desk("POST", f"/api/desk/handoffs/{item['id']}/close", desk,
+               json={"disposition": "follow_up"})
+    notice = stack.outbox_after(phone, count)
+    assert notice and "assistant again" in notice[0]
+    assert "don't owe anything" in stack.sms_turn(phone, "do I owe anything?", "SMho-5")
+
+
+def test_emergency_raises_an_urgent_handoff(stack: Stack) -> None:
+    reply = stack.sms_turn("+15555550103", "i have crushing chest pain and cant breathe",
+                           "SMho-e1")
+    assert "911" in reply
+    desk = stack.desk_login()
+    urgent = [q for q in stack.desk("GET", "/api/desk/handoffs", desk).json()
+              if q["urgency"] == "urgent"]
+    assert urgent and urgent[0]["reason"] == "emergency"
+    queue = stack.desk("GET", "/api/desk/handoffs", desk).json()
+    assert queue[0]["urgency"] == "urgent", "urgent first"
