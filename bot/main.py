@@ -3,7 +3,10 @@
 Run with `uvicorn --factory bot.main:create_app`.
 """
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -12,14 +15,26 @@ from bot.backoffice.routes import router as backoffice_router
 from bot.desk.routes import router as desk_router
 from bot.handoff.routes import router as handoff_router
 from bot.health.routes import router as health_router
+from bot.privacy.redaction import redact_all_log_records
+from bot.safety.emergency import detect_emergency
+from bot.security import security_headers
 from bot.settings import get_settings
 from channels import sms, web
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Build the safety net's matcher now, so the first patient does not wait a second for it.
+    await asyncio.to_thread(detect_emergency, "warm up")
+    yield
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = FastAPI(title="Patient assistant", version="0.1.0")
+    redact_all_log_records()
+    app = FastAPI(title="Patient assistant", version="0.1.0", lifespan=lifespan)
+    app.middleware("http")(security_headers(settings.public_base_url.startswith("https://")))
     app.include_router(health_router)
     app.include_router(sms.router)
     app.include_router(web.router)

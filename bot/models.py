@@ -5,4 +5,4 @@ from bot.backoffice.models import *  # noqa: F403
 from bot.conversations.models import TranscriptEntry  # noqa: F401
 from bot.desk.models import Agent  # noqa: F401
 from bot.handoff.models import Handoff  # noqa: F401
-from channels.models import SmsMessage  # noqa: F401
+from channels.models import SmsMessage, SmsOptOut  # noqa: F401

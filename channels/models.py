@@ -20,3 +20,12 @@ class SmsMessage(Base):
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SmsOptOut(Base):
+    """A number that texted STOP: nothing is sent to it (bot, agent, reminders) until START."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)

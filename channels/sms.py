@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from bot import ratelimit
 from bot.conversations.deps import get_conversations
 from bot.conversations.schemas import Button
 from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker
 from bot.deps import SessionDep, SettingsDep
-from bot.redis import get_async_redis
+from bot.redis import async_redis
 from bot.settings import Settings, get_settings
+from channels import consent
 from channels.formatting import match_choice, sms_body, split_sms
 from channels.models import SmsMessage
 from channels.sms_sender import SmsSender, make_sender, record_delivery_status, reply_key
@@ -27,11 +30,13 @@ log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 CHOICES_TTL_SECONDS = 15 * 60
+SMS_PER_WINDOW = 20
+SMS_WINDOW_SECONDS = 5 * 60
 
 router = APIRouter(tags=["sms"])
 dev_router = APIRouter(tags=["dev"])
 
-RedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
+RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
 
 
 @lru_cache
@@ -71,6 +76,44 @@ async def first_delivery(redis: aioredis.Redis, message_sid: str, ttl: int) -> b
     return bool(await redis.set(f"sms:sid:{message_sid}", "1", nx=True, ex=ttl))
 
 
+def help_text(settings: Settings) -> str:
+    return (f"{settings.clinic_name}: I can help with bills, appointments and prescription "
+            f"refills. Call us at {settings.clinic_phone}. In an emergency call 911. "
+            "Reply STOP to stop messages. Msg & data rates may apply.")
+
+
+async def _db(fn: Any, *args: Any) -> Any:
+    def run() -> Any:
+        with get_sessionmaker()() as session:
+            return fn(session, *args)
+
+    return await asyncio.to_thread(run)
+
+
+async def handle_keywords(phone: str, text: str, message_sid: str, sender: SmsSender,
+                          settings: Settings) -> bool:
+    """Carrier keywords come before anything else. True when the message was one (or the
+    number is opted out), so the conversation must not see it."""
+    word = consent.keyword(text)
+    key = reply_key(f"sms:{phone}", message_sid, 0)
+    if word in consent.STOP_WORDS:
+        await _db(consent.opt_out, phone)
+        await sender.send(phone, f"You're unsubscribed from {settings.clinic_name} messages "
+                          "and won't get any more. Reply START to resubscribe.", key,
+                          even_if_opted_out=True)
+        return True
+    if await _db(consent.is_opted_out, phone):
+        if word in consent.START_WORDS:
+            await _db(consent.opt_in, phone)
+            await sender.send(phone, f"You're subscribed to {settings.clinic_name} messages "
+                              "again. How can I help? Reply STOP to stop.", key)
+        return True
+    if word in consent.HELP_WORDS:
+        await sender.send(phone, help_text(settings), key)
+        return True
+    return False
+
+
 async def handle_inbound_sms(
     phone: str,
     text: str,
@@ -79,8 +122,18 @@ async def handle_inbound_sms(
     conversations: ConversationService,
     redis: aioredis.Redis,
     sender: SmsSender,
+    settings: Settings | None = None,
 ) -> None:
+    settings = settings or get_settings()
     conversation = f"sms:{phone}"
+    if await handle_keywords(phone, text, message_sid, sender, settings):
+        return
+    if not await ratelimit.allow(redis, f"sms:{phone}", SMS_PER_WINDOW, SMS_WINDOW_SECONDS):
+        if await ratelimit.first_refusal(redis, f"sms:{phone}", SMS_WINDOW_SECONDS):
+            await sender.send(phone, "You're sending messages faster than I can answer. "
+                              "Please wait a few minutes and try again.",
+                              reply_key(conversation, message_sid, 0))
+        return
     if not text.strip() and num_media:
         body = ("Sorry, I can't open pictures or files sent here. Please type your question, "
                 "or bring the document to your next visit.")
@@ -124,7 +177,7 @@ async def inbound(
         num_media = 0
     background.add_task(
         handle_inbound_sms, phone, params.get("Body", ""), message_sid, num_media,
-        get_conversations(), redis, get_sms_sender(),
+        get_conversations(), redis, get_sms_sender(), settings,
     )
     return twiml()
 
@@ -139,7 +192,8 @@ def status_callback(params: SignedForm, session: SessionDep) -> Response:
 
 
 @dev_router.get("/dev/outbox")
-def outbox(session: SessionDep, to: Annotated[str, Query(min_length=1)]) -> list[dict[str, str]]:
+def outbox(session: SessionDep, to: Annotated[str, Query(pattern=r"^\+?[0-9]{4,15}$")]
+           ) -> list[dict[str, str]]:
     rows = session.scalars(
         select(SmsMessage).where(SmsMessage.to_number == to).order_by(SmsMessage.id)
     )

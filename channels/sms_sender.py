@@ -16,13 +16,14 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.settings import Settings
-from channels.models import SmsMessage
+from channels.models import SmsMessage, SmsOptOut
 
 log = logging.getLogger(__name__)
 
 
 class SmsSender(Protocol):
-    async def send(self, to: str, body: str, idempotency_key: str) -> None: ...
+    async def send(self, to: str, body: str, idempotency_key: str,
+                   even_if_opted_out: bool = False) -> None: ...
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -49,9 +50,17 @@ class _Recorder:
         self.sessions = sessions
         self.from_number = from_number
 
-    def _claim(self, to: str, body: str, key: str, status: str) -> int | None:
-        """Writes the record first; a second send with the same key finds it and stops."""
+    def _claim(self, to: str, body: str, key: str, status: str,
+               even_if_opted_out: bool = False) -> int | None:
+        """Writes the record first; a second send with the same key finds it and stops.
+
+        A number that opted out gets nothing, whoever sends (bot, agent, reminder); only the
+        STOP confirmation itself goes out.
+        """
         with self.sessions() as session:
+            if not even_if_opted_out and session.get(SmsOptOut, to) is not None:
+                log.info("SMS not sent: the number opted out")
+                return None
             if session.scalar(select(SmsMessage.id).where(SmsMessage.idempotency_key == key)):
                 return None
             row = SmsMessage(to_number=to, from_number=self.from_number, body=body,
@@ -67,8 +76,10 @@ class _Recorder:
 class OutboxSender(_Recorder):
     """Dev/test without Twilio credentials: messages are kept, readable at /dev/outbox."""
 
-    async def send(self, to: str, body: str, idempotency_key: str) -> None:
-        await anyio.to_thread.run_sync(self._claim, to, body, idempotency_key, "outbox")
+    async def send(self, to: str, body: str, idempotency_key: str,
+                   even_if_opted_out: bool = False) -> None:
+        await anyio.to_thread.run_sync(self._claim, to, body, idempotency_key, "outbox",
+                                       even_if_opted_out)
 
 
 class TwilioSender(_Recorder):
@@ -83,8 +94,8 @@ class TwilioSender(_Recorder):
                               http_client=http_client)
         self.status_callback = settings.public_base_url.rstrip("/") + "/channels/sms/status"
 
-    def _send_sync(self, to: str, body: str, key: str) -> None:
-        row_id = self._claim(to, body, key, "sending")
+    def _send_sync(self, to: str, body: str, key: str, even_if_opted_out: bool) -> None:
+        row_id = self._claim(to, body, key, "sending", even_if_opted_out)
         if row_id is None:
             return
         message = self.client.messages.create(
@@ -97,8 +108,10 @@ class TwilioSender(_Recorder):
                 row.status = str(message.status or "queued")
                 session.commit()
 
-    async def send(self, to: str, body: str, idempotency_key: str) -> None:
-        await anyio.to_thread.run_sync(self._send_sync, to, body, idempotency_key)
+    async def send(self, to: str, body: str, idempotency_key: str,
+                   even_if_opted_out: bool = False) -> None:
+        await anyio.to_thread.run_sync(self._send_sync, to, body, idempotency_key,
+                                       even_if_opted_out)
 
 
 def make_sender(settings: Settings, sessions: sessionmaker[Session]) -> SmsSender:

@@ -17,6 +17,7 @@ from fastapi import (
     Header,
     HTTPException,
     Query,
+    Request,
     WebSocket,
     WebSocketDisconnect,
 )
@@ -24,7 +25,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
 from sse_starlette.sse import EventSourceResponse
 
-from bot import live
+from bot import live, ratelimit
 from bot.conversations.deps import get_conversations
 from bot.conversations.schemas import BotMessage
 from bot.conversations.service import ConversationService
@@ -32,13 +33,17 @@ from bot.db import get_sessionmaker
 from bot.deps import SessionDep
 from bot.handoff import service as handoffs
 from bot.handoff.models import HandoffStatus
-from bot.redis import get_async_redis
+from bot.redis import async_redis, get_async_redis
 from bot.settings import get_settings
+from bot.text import CleanText
 
 router = APIRouter(tags=["web chat"])
 PAGE = Path(__file__).parent / "static" / "chat.html"
 
-RedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
+RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
+MESSAGES_PER_SESSION_PER_MINUTE = 20
+MESSAGES_PER_IP_PER_MINUTE = 120
+SESSIONS_PER_IP_PER_MINUTE = 30
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
 
 
@@ -48,7 +53,7 @@ class WebSession(BaseModel):
 
 
 class WebMessageIn(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
+    text: CleanText = Field(min_length=1, max_length=2000)
 
 
 class WebReply(BaseModel):
@@ -119,8 +124,21 @@ def chat_page() -> HTMLResponse:
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
 
+SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a minute."
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def limit(redis: aioredis.Redis, key: str, per_minute: int) -> None:
+    if not await ratelimit.allow(redis, key, per_minute, 60):
+        raise HTTPException(429, SLOW_DOWN, headers={"Retry-After": "60"})
+
+
 @router.post("/channels/web/sessions", response_model=WebSession)
-async def start_session(redis: RedisDep) -> WebSession:
+async def start_session(redis: RedisDep, request: Request) -> WebSession:
+    await limit(redis, f"web-ip-sessions:{client_ip(request)}", SESSIONS_PER_IP_PER_MINUTE)
     session_id = secrets.token_hex(16)
     token = secrets.token_urlsafe(32)
     await redis.set(_token_key(token), session_id, ex=get_settings().web_session_idle_seconds)
@@ -130,7 +148,10 @@ async def start_session(redis: RedisDep) -> WebSession:
 @router.post("/channels/web/messages", response_model=WebReply)
 async def post_message(
     body: WebMessageIn, session_id: SessionIdDep, conversations: ConversationsDep,
+    redis: RedisDep, request: Request,
 ) -> WebReply:
+    await limit(redis, f"web-session:{session_id}", MESSAGES_PER_SESSION_PER_MINUTE)
+    await limit(redis, f"web-ip:{client_ip(request)}", MESSAGES_PER_IP_PER_MINUTE)
     if not body.text.strip():
         raise HTTPException(422, "Please type a message.")
     replies, state = await web_turn(conversations, session_id, body.text)
@@ -198,6 +219,10 @@ async def chat_socket(websocket: WebSocket) -> None:
                 await websocket.send_json({"type": "error", "detail": "session expired"})
                 await websocket.close(code=4401)
                 return
+            if not await ratelimit.allow(redis, f"web-session:{session_id}",
+                                         MESSAGES_PER_SESSION_PER_MINUTE, 60):
+                await websocket.send_json({"type": "error", "detail": SLOW_DOWN})
+                continue
             await websocket.send_json({"type": "typing"})
             replies, state = await web_turn(conversations, session_id, text)
             await websocket.send_json({"type": "messages", "state": state,

@@ -40,7 +40,7 @@ from bot.backoffice.schemas import (
     VerificationResult,
 )
 from bot.clock import clinic_today, clinic_tz
-from bot.deps import SessionDep, SettingsDep
+from bot.deps import DbId, SessionDep, SettingsDep
 from bot.redis import get_redis
 from bot.settings import Settings
 
@@ -83,7 +83,7 @@ def verify(
 
 
 @router.get("/patients/{patient_id}/balance", response_model=Balance)
-def balance(patient_id: int, session: SessionDep) -> Balance:
+def balance(patient_id: DbId, session: SessionDep) -> Balance:
     try:
         return service.get_balance(session, patient_id, clinic_today())
     except service.PatientNotFound:
@@ -122,14 +122,14 @@ def _today(now: datetime) -> date:
 
 
 @router.get("/patients/{patient_id}/statement", response_model=Statement)
-def statement(patient_id: int, session: SessionDep, now: NowDep) -> Statement:
+def statement(patient_id: DbId, session: SessionDep, now: NowDep) -> Statement:
     with http_errors():
         return billing.get_statement(session, patient_id, _today(now))
 
 
 @router.get("/patients/{patient_id}/charges", response_model=ChargeMatches)
 def charges(
-    patient_id: int,
+    patient_id: DbId,
     session: SessionDep,
     amount_cents: Annotated[int | None, Query(ge=0)] = None,
     words: Annotated[str | None, Query(max_length=200)] = None,
@@ -143,7 +143,7 @@ def charges(
 
 @router.post("/patients/{patient_id}/billing-inquiries", response_model=BillingInquiryReceipt,
              status_code=status.HTTP_201_CREATED)
-def billing_inquiry(patient_id: int, body: BillingInquiryCreate, session: SessionDep,
+def billing_inquiry(patient_id: DbId, body: BillingInquiryCreate, session: SessionDep,
                     now: NowDep) -> BillingInquiryReceipt:
     with http_errors():
         return billing.record_billing_inquiry(session, patient_id, body, now)
@@ -151,35 +151,35 @@ def billing_inquiry(patient_id: int, body: BillingInquiryCreate, session: Sessio
 
 @router.post("/patients/{patient_id}/payment-links", response_model=PaymentLinkInfo,
              status_code=status.HTTP_201_CREATED)
-def payment_link(patient_id: int, session: SessionDep, settings: SettingsDep,
+def payment_link(patient_id: DbId, session: SessionDep, settings: SettingsDep,
                  now: NowDep) -> PaymentLinkInfo:
     with http_errors():
         return billing.create_payment_link(session, patient_id, now, settings.public_base_url)
 
 
 @router.get("/patients/{patient_id}/payment-plan", response_model=PaymentPlanOptions)
-def payment_plan_options(patient_id: int, session: SessionDep, now: NowDep) -> PaymentPlanOptions:
+def payment_plan_options(patient_id: DbId, session: SessionDep, now: NowDep) -> PaymentPlanOptions:
     with http_errors():
         return billing.payment_plan_options(session, patient_id, _today(now))
 
 
 @router.post("/patients/{patient_id}/payment-plan", response_model=PaymentPlanInfo,
              status_code=status.HTTP_201_CREATED)
-def create_payment_plan(patient_id: int, body: PaymentPlanCreate, session: SessionDep,
+def create_payment_plan(patient_id: DbId, body: PaymentPlanCreate, session: SessionDep,
                         now: NowDep) -> PaymentPlanInfo:
     with http_errors():
         return billing.create_payment_plan(session, patient_id, body.months, _today(now), now)
 
 
 @router.get("/patients/{patient_id}/insurance", response_model=InsuranceSummary)
-def insurance(patient_id: int, session: SessionDep) -> InsuranceSummary:
+def insurance(patient_id: DbId, session: SessionDep) -> InsuranceSummary:
     with http_errors():
         return billing.get_insurance(session, patient_id)
 
 
 @router.post("/patients/{patient_id}/insurance-updates", response_model=InsuranceUpdateReceipt,
              status_code=status.HTTP_201_CREATED)
-def insurance_update(patient_id: int, body: InsuranceUpdateCreate, session: SessionDep,
+def insurance_update(patient_id: DbId, body: InsuranceUpdateCreate, session: SessionDep,
                      now: NowDep) -> InsuranceUpdateReceipt:
     with http_errors():
         return billing.request_insurance_update(session, patient_id, body, now)
@@ -189,7 +189,7 @@ def insurance_update(patient_id: int, body: InsuranceUpdateCreate, session: Sess
 
 
 @router.get("/patients/{patient_id}/appointments", response_model=AppointmentList)
-def appointments(patient_id: int, session: SessionDep, now: NowDep) -> AppointmentList:
+def appointments(patient_id: DbId, session: SessionDep, now: NowDep) -> AppointmentList:
     with http_errors():
         return scheduling.upcoming_appointments(session, patient_id, now)
 
@@ -197,8 +197,8 @@ def appointments(patient_id: int, session: SessionDep, now: NowDep) -> Appointme
 @router.get("/patients/{patient_id}/appointments/{appointment_id}/open-slots",
             response_model=SlotSearchResult)
 def open_slots(
-    patient_id: int,
-    appointment_id: int,
+    patient_id: DbId,
+    appointment_id: DbId,
     session: SessionDep,
     now: NowDep,
     start: Annotated[AwareDatetime | None, Query()] = None,
@@ -213,7 +213,7 @@ def open_slots(
 
 @router.post("/patients/{patient_id}/appointments/{appointment_id}/reschedule",
              response_model=AppointmentInfo)
-def reschedule(patient_id: int, appointment_id: int, body: RescheduleRequest,
+def reschedule(patient_id: DbId, appointment_id: DbId, body: RescheduleRequest,
                session: SessionDep, now: NowDep) -> AppointmentInfo:
     with http_errors():
         return scheduling.reschedule_appointment(session, patient_id, appointment_id,
@@ -222,7 +222,7 @@ def reschedule(patient_id: int, appointment_id: int, body: RescheduleRequest,
 
 @router.post("/patients/{patient_id}/appointments/{appointment_id}/cancel",
              response_model=AppointmentInfo)
-def cancel(patient_id: int, appointment_id: int, session: SessionDep,
+def cancel(patient_id: DbId, appointment_id: DbId, session: SessionDep,
            now: NowDep) -> AppointmentInfo:
     with http_errors():
         return scheduling.cancel_appointment(session, patient_id, appointment_id, now)
@@ -232,20 +232,20 @@ def cancel(patient_id: int, appointment_id: int, session: SessionDep,
 
 
 @router.get("/patients/{patient_id}/prescriptions", response_model=PrescriptionList)
-def prescriptions(patient_id: int, session: SessionDep) -> PrescriptionList:
+def prescriptions(patient_id: DbId, session: SessionDep) -> PrescriptionList:
     with http_errors():
         return pharmacy.active_prescriptions(session, patient_id)
 
 
 @router.post("/patients/{patient_id}/refill-requests", response_model=RefillInfo,
              status_code=status.HTTP_201_CREATED)
-def refill(patient_id: int, body: RefillCreate, session: SessionDep, now: NowDep) -> RefillInfo:
+def refill(patient_id: DbId, body: RefillCreate, session: SessionDep, now: NowDep) -> RefillInfo:
     with http_errors():
         return pharmacy.request_refill(session, patient_id, body.prescription_id, now)
 
 
 @router.get("/patients/{patient_id}/refill-requests", response_model=RefillList)
-def refill_requests(patient_id: int, session: SessionDep, now: NowDep) -> RefillList:
+def refill_requests(patient_id: DbId, session: SessionDep, now: NowDep) -> RefillList:
     with http_errors():
         return pharmacy.refill_status(session, patient_id, now)
 

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -14,6 +14,10 @@ from bot.backoffice.models import (
     RefillStatus,
     RequestStatus,
 )
+from bot.text import CleanText
+
+# An id a caller sends: bounded, so a huge number is a 422 and not a database overflow.
+RequestId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
 class VerificationStatus(StrEnum):
@@ -28,9 +32,9 @@ class VerificationRequest(BaseModel):
     conversation_id: str = Field(min_length=1, max_length=200)
     channel: Literal["sms", "web"]
     date_of_birth: date
-    phone: str | None = None
-    full_name: str | None = None
-    zip_code: str | None = None
+    phone: str | None = Field(default=None, max_length=20)
+    full_name: CleanText | None = Field(default=None, max_length=200)
+    zip_code: str | None = Field(default=None, max_length=10)
 
 
 class VerificationResult(BaseModel):
@@ -101,8 +105,8 @@ class ChargeMatches(BaseModel):
 
 class BillingInquiryCreate(BaseModel):
     kind: InquiryKind
-    charge_id: int | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    charge_id: RequestId | None = None
+    note: CleanText | None = Field(default=None, max_length=2000)
 
 
 class BillingInquiryReceipt(BaseModel):
@@ -177,10 +181,10 @@ class InsuranceSummary(BaseModel):
 
 
 class InsuranceUpdateCreate(BaseModel):
-    payer: str | None = Field(default=None, max_length=120)
-    member_id: str | None = Field(default=None, max_length=40)
-    group_number: str | None = Field(default=None, max_length=40)
-    note: str | None = Field(default=None, max_length=2000)
+    payer: CleanText | None = Field(default=None, max_length=120)
+    member_id: CleanText | None = Field(default=None, max_length=40)
+    group_number: CleanText | None = Field(default=None, max_length=40)
+    note: CleanText | None = Field(default=None, max_length=2000)
 
 
 class InsuranceUpdateReceipt(BaseModel):
@@ -230,7 +234,7 @@ class SlotSearchResult(BaseModel):
 
 
 class RescheduleRequest(BaseModel):
-    slot_id: int
+    slot_id: RequestId
 
 
 # --- pharmacy ------------------------------------------------------------------------------
@@ -252,7 +256,7 @@ class PrescriptionList(BaseModel):
 
 
 class RefillCreate(BaseModel):
-    prescription_id: int
+    prescription_id: RequestId
 
 
 class RefillInfo(BaseModel):

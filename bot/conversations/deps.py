@@ -7,6 +7,14 @@ from bot.db import get_sessionmaker
 from bot.redis import get_async_redis
 from bot.settings import get_settings
 
+# Said by the bot service itself when the engine cannot be asked (an agent has the
+# conversation, or the engine is down): the same words as the domain's utter_emergency.
+EMERGENCY_TEXT = (
+    "If this is an emergency, call 911 now or go to the nearest emergency room. If you're "
+    "thinking about suicide or hurting yourself, call or text 988 (Suicide & Crisis Lifeline), "
+    "any time."
+)
+
 
 @lru_cache
 def get_conversations() -> ConversationService:
@@ -14,10 +22,11 @@ def get_conversations() -> ConversationService:
     return ConversationService(
         EngineClient(settings.engine_url, settings.engine_token,
                      timeout=settings.engine_timeout_seconds),
-        get_async_redis(),
+        get_async_redis,
         get_sessionmaker(),
         apology=(
             "Sorry, I'm having trouble right now. Please try again in a few minutes, "
             f"or call us at {settings.clinic_phone}."
         ),
+        emergency_text=EMERGENCY_TEXT,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import live
 from bot.conversations.schemas import BotMessage, Button
 from bot.handoff import service as handoffs
+from bot.handoff.models import Urgency
+from bot.safety.emergency import detect_emergency
+from bot.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -115,12 +118,17 @@ def patient_event(text: str) -> dict[str, Any]:
 
 
 class ConversationService:
-    def __init__(self, engine: EngineClient, redis: aioredis.Redis,
-                 sessions: sessionmaker[Session], apology: str) -> None:
+    def __init__(self, engine: EngineClient, redis: Callable[[], aioredis.Redis],
+                 sessions: sessionmaker[Session], apology: str, emergency_text: str) -> None:
         self.engine = engine
-        self.redis = redis
+        self._redis = redis
         self.sessions = sessions
         self.apology = apology
+        self.emergency_text = emergency_text
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        return self._redis()
 
     async def _db(self, fn: Any, *args: Any) -> Any:
         def run() -> Any:
@@ -131,16 +139,31 @@ class ConversationService:
 
     async def turn(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
         received = _now()
+        text = clean_text(text)
+        # The rule-based safety net runs beside the classifier: a misspelled or unusual
+        # emergency is still answered first, whatever flow is active.
+        emergency = await asyncio.to_thread(detect_emergency, text)
         async with conversation_turn(self.redis, sender):
             handoff = await self._db(handoffs.open_handoff, sender)
             if handoff is not None:
                 await self._to_agent(sender, text, received, handoff.id)
-                return []
+                if emergency is None:
+                    return []
+                await self._db(handoffs.raise_urgency, handoff.id)
+                await live.publish(self.redis, live.DESK_CHANNEL, {
+                    "type": "queue", "handoff_id": handoff.id, "urgency": Urgency.urgent.value})
+                answer = [BotMessage(text=self.emergency_text)]
+                await self._db(handoffs.record_entry, sender, "bot", self.emergency_text)
+                return answer
+            engine_text = "/emergency" if emergency is not None else text
+            if emergency is not None:
+                log.warning("safety net: %s (%s) in a %s conversation", emergency.reason,
+                            emergency.kind, metadata.get("channel"))
             try:
-                replies = await self.engine.send(sender, text, metadata)
+                replies = await self.engine.send(sender, engine_text, metadata)
             except EngineUnavailable as exc:
                 log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
-                replies = [BotMessage(text=self.apology)]
+                replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
             await self._db(handoffs.record_entry, sender, "patient", text, received)
             for reply in replies:
                 await self._db(handoffs.record_entry, sender, "bot", reply.text)

@@ -8,30 +8,31 @@ from pathlib import Path
 from typing import Annotated
 
 import redis.asyncio as aioredis
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
 
-from bot import live
+from bot import live, ratelimit
 from bot.conversations.deps import get_conversations
 from bot.conversations.service import conversation_turn
 from bot.db import get_sessionmaker
-from bot.deps import SessionDep
+from bot.deps import DbId, SessionDep
 from bot.desk import service as desk
 from bot.desk.models import Agent
 from bot.handoff import service as handoffs
 from bot.handoff.models import HandoffStatus
 from bot.handoff.schemas import AgentMessage, CloseRequest, HandoffDetail, QueueItem
-from bot.redis import get_async_redis
+from bot.redis import async_redis
 from channels.delivery import deliver, notify_web_state
 
 router = APIRouter(tags=["desk"])
 PAGE = Path(__file__).parent / "static" / "desk.html"
 TOKEN_TTL_SECONDS = 8 * 3600
+LOGINS_PER_IP_PER_MINUTE = 10
 
-RedisDep = Annotated[aioredis.Redis, Depends(get_async_redis)]
+RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
 
 
 class LoginRequest(BaseModel):
@@ -78,7 +79,11 @@ def desk_page() -> HTMLResponse:
 
 
 @router.post("/api/desk/login", response_model=LoginResponse)
-async def login(body: LoginRequest, session: SessionDep, redis: RedisDep) -> LoginResponse:
+async def login(body: LoginRequest, session: SessionDep, redis: RedisDep, request: Request
+                ) -> LoginResponse:
+    ip = request.client.host if request.client else "unknown"
+    if not await ratelimit.allow(redis, f"desk-login:{ip}", LOGINS_PER_IP_PER_MINUTE, 60):
+        raise HTTPException(429, "Too many sign-in attempts. Please wait a minute.")
     agent = desk.authenticate(session, body.email, body.password)
     if agent is None:
         raise HTTPException(401, "That e-mail and password don't match an agent account.")
@@ -92,7 +97,7 @@ def list_handoffs(agent: AgentDep, session: SessionDep) -> list[QueueItem]:
 
 
 @router.get("/api/desk/handoffs/{handoff_id}", response_model=HandoffDetail)
-def handoff_detail(handoff_id: int, agent: AgentDep, session: SessionDep) -> HandoffDetail:
+def handoff_detail(handoff_id: DbId, agent: AgentDep, session: SessionDep) -> HandoffDetail:
     try:
         handoff, items = handoffs.view(session, handoff_id, agent)
     except handoffs.HandoffNotFound as exc:
@@ -103,7 +108,7 @@ def handoff_detail(handoff_id: int, agent: AgentDep, session: SessionDep) -> Han
 
 
 @router.post("/api/desk/handoffs/{handoff_id}/accept", response_model=QueueItem)
-async def accept(handoff_id: int, agent: AgentDep, session: SessionDep, redis: RedisDep
+async def accept(handoff_id: DbId, agent: AgentDep, session: SessionDep, redis: RedisDep
                  ) -> QueueItem:
     try:
         handoff = handoffs.accept(session, handoff_id, agent)
@@ -119,7 +124,7 @@ async def accept(handoff_id: int, agent: AgentDep, session: SessionDep, redis: R
 
 
 @router.post("/api/desk/handoffs/{handoff_id}/messages", status_code=201)
-async def send_message(handoff_id: int, body: AgentMessage, agent: AgentDep,
+async def send_message(handoff_id: DbId, body: AgentMessage, agent: AgentDep,
                        session: SessionDep, redis: RedisDep) -> dict[str, str]:
     try:
         handoff = handoffs.require_owner(session, handoff_id, agent)
@@ -139,7 +144,7 @@ async def send_message(handoff_id: int, body: AgentMessage, agent: AgentDep,
 
 
 @router.post("/api/desk/handoffs/{handoff_id}/close", response_model=QueueItem)
-async def close(handoff_id: int, body: CloseRequest, agent: AgentDep, session: SessionDep,
+async def close(handoff_id: DbId, body: CloseRequest, agent: AgentDep, session: SessionDep,
                 redis: RedisDep) -> QueueItem:
     try:
         conversation_id = handoffs.get(session, handoff_id).conversation_id

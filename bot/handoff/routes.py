@@ -11,7 +11,7 @@ from bot.clock import clinic_today
 from bot.deps import SessionDep
 from bot.handoff import service
 from bot.handoff.schemas import HandoffRequest, HandoffTicket
-from bot.redis import get_async_redis
+from bot.redis import async_redis
 
 router = APIRouter(prefix="/api/handoffs", tags=["handoff"],
                    dependencies=[Depends(require_service_token)])
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/handoffs", tags=["handoff"],
 @router.post("", response_model=HandoffTicket)
 async def request_handoff(
     body: HandoffRequest, session: SessionDep,
-    redis: Annotated[aioredis.Redis, Depends(get_async_redis)],
+    redis: Annotated[aioredis.Redis, Depends(async_redis)],
 ) -> HandoffTicket:
     handoff, created = service.request_handoff(session, body, clinic_today())
     position = service.waiting_position(session, handoff)

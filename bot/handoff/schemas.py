@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from bot.handoff.models import Disposition, HandoffStatus, Urgency
+from bot.text import CleanText
 
 HandoffReason = Literal[
     "requested", "fallback", "verification_locked", "emergency", "billing_dispute",
@@ -14,13 +15,14 @@ HandoffReason = Literal[
 
 
 class HandoffRequest(BaseModel):
-    conversation_id: str = Field(min_length=3, max_length=200)
+    # "sms:<E.164 number>" or "web:<session id>", as the bot service names conversations.
+    conversation_id: str = Field(pattern=r"^(sms:\+?[0-9]{4,15}|web:[A-Za-z0-9_-]{1,64})$")
     reason: HandoffReason
     urgency: Urgency = Urgency.normal
     verified: bool = False
-    patient_id: int | None = None
-    intents: list[str] = []
-    slots: dict[str, Any] = {}
+    patient_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    intents: list[str] = Field(default=[], max_length=50)
+    slots: dict[str, Any] = Field(default={}, max_length=20)
 
 
 class HandoffTicket(BaseModel):
@@ -56,7 +58,7 @@ class HandoffDetail(BaseModel):
 
 
 class AgentMessage(BaseModel):
-    text: str = Field(min_length=1, max_length=1600)
+    text: CleanText = Field(min_length=1, max_length=1600)
 
 
 class CloseRequest(BaseModel):

@@ -188,6 +188,12 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
     return handoff, True
 
 
+def raise_urgency(session: Session, handoff_id: int) -> None:
+    session.execute(update(Handoff).where(Handoff.id == handoff_id)
+                    .values(urgency=Urgency.urgent, urgency_rank=1))
+    session.commit()
+
+
 def ticket_wait_minutes(position: int) -> int:
     return max(1, position * MINUTES_PER_PLACE)
 

@@ -92,3 +92,71 @@ def test_status_callback_is_signed_too(client, db: Session) -> None:
     assert client.post("/channels/sms/status", data=params).status_code == 403
     ok = client.post("/channels/sms/status", data=params, headers=signed(params, url=url))
     assert ok.status_code == 200
+
+
+def bodies(client, to: str = "+15555550101") -> list[str]:
+    return [r["body"] for r in client.get("/dev/outbox", params={"to": to}).json()]
+
+
+def post(client, body: str, sid: str, frm: str = "+15555550101") -> None:
+    params = inbound(body=body, sid=sid, frm=frm)
+    assert client.post("/channels/sms/inbound", data=params,
+                       headers=signed(params)).status_code == 200
+
+
+def wait_for(client, count: int, to: str = "+15555550101") -> list[str]:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        found = bodies(client, to)
+        if len(found) >= count:
+            return found
+        time.sleep(0.05)
+    return bodies(client, to)
+
+
+def test_stop_opts_out_everything_until_start(client, seeded: Session) -> None:
+    from bot.backoffice.models import Patient
+    from channels.delivery import deliver
+
+    post(client, "  stop ", "SMstop1")
+    assert wait_for(client, 1)[0].startswith("You're unsubscribed")
+    maria = seeded.query(Patient).filter_by(phone="+15555550101").one()
+    seeded.refresh(maria)
+    assert maria.sms_consent is False
+    # Nothing of any kind goes out now: not the bot, not an agent.
+    post(client, "how much do I owe", "SMstop2")
+    import anyio
+
+    anyio.run(deliver, "sms:+15555550101", "agent here", "agent", "k1")
+    time.sleep(0.5)
+    assert len(bodies(client)) == 1
+    post(client, "Start", "SMstop3")
+    assert wait_for(client, 2)[1].startswith("You're subscribed")
+    seeded.refresh(maria)
+    assert maria.sms_consent is True
+
+
+def test_every_carrier_stop_word(client, seeded: Session) -> None:
+    for index, word in enumerate(["STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE",
+                                  "optout"]):
+        phone = f"+1555555020{index}"
+        post(client, word, f"SMword{index}", frm=phone)
+        assert wait_for(client, 1, to=phone)[0].startswith("You're unsubscribed")
+
+
+def test_help_says_who_we_are_and_how_to_stop(client, seeded: Session) -> None:
+    post(client, "HELP", "SMhelp")
+    [text] = wait_for(client, 1)
+    assert "Reply STOP" in text and "(555) 555-0199" in text and "911" in text
+
+
+def test_a_flood_of_texts_is_told_once_then_dropped(client, db: Session) -> None:
+    from channels.sms import SMS_PER_WINDOW
+
+    for i in range(SMS_PER_WINDOW + 5):
+        post(client, "hello", f"SMflood{i}", frm="+15555550177")
+    found = wait_for(client, SMS_PER_WINDOW + 1, to="+15555550177")
+    time.sleep(0.5)
+    found = bodies(client, "+15555550177")
+    assert len(found) == SMS_PER_WINDOW + 1
+    assert sum("faster than I can answer" in b for b in found) == 1

@@ -169,7 +169,7 @@ def running_stack(redis_url: str = "redis://127.0.0.1:6379/14",
     subprocess.run([str(venv / "python"), "-m", "bot.desk.seed"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     commands = {
-        "actions": [str(venv / "python"), "-m", "rasa_sdk", "--actions", "actions",
+        "actions": [str(venv / "python"), "-m", "actions.server", "--actions", "actions",
                     "-p", str(actions_port)],
         "engine": [str(ROOT / ".venv-engine" / "bin" / "rasa"), "run", "--enable-api",
                    "--auth-token", env["ENGINE_TOKEN"], "-i", "127.0.0.1", "-p", str(engine_port),

@@ -1,0 +1,11 @@
+"""Keeping protected health information out of logs, transcripts and analytics."""
+
+from bot.privacy.redaction import (
+    Finding,
+    RedactingFilter,
+    find_phi,
+    install_log_redaction,
+    redact,
+)
+
+__all__ = ["Finding", "RedactingFilter", "find_phi", "install_log_redaction", "redact"]

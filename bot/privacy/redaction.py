@@ -1,0 +1,443 @@
+"""PHI redaction for logs, transcripts and analytics: identifiers become typed placeholders.
+
+Patients paste dates of birth, phone numbers, addresses, member IDs and card numbers into
+chat; none of it should reach a log line or an analytics table. Fixed shapes (phone, email,
+card, SSN, numeric dates, labelled IDs) are regexes; shapes made of words (month-name
+dates, street addresses, "my name is ...") are EntityRuler patterns on a blank spaCy
+pipeline (no model weights); the verified patient's own name parts and identifiers, passed
+as ``known``, are matched as whole words in any case.
+
+Rules only catch what has a shape or a label: a first name the caller did not pass in
+``known`` stays, and so does a city without a street and state (see the tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+
+Kind = Literal[
+    "EMAIL", "MRN", "MEMBER_ID", "SSN", "CARD", "PHONE", "DATE", "ADDRESS", "ZIP", "NAME"
+]
+# When two findings overlap, the longer one wins; on a tie, the earlier kind here.
+KINDS: tuple[Kind, ...] = (
+    "EMAIL", "MRN", "MEMBER_ID", "SSN", "CARD", "PHONE", "DATE", "ADDRESS", "ZIP", "NAME"
+)
+_PRIORITY = {kind: index for index, kind in enumerate(KINDS)}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One identifier: ``text[start:end]`` is replaced by ``[kind]``."""
+
+    start: int
+    end: int
+    kind: Kind
+
+
+# --------------------------------------------------------------------------- regexes
+
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november"
+           "|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_NOT_IN_WORD = r"(?<![\w$.,])"
+_NOT_BEFORE_WORD = r"(?![\w])"
+
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+                    r"\.[A-Za-z]{2,}\b")
+# Labelled identifiers: the label stays, the value goes ("MRN 100101" -> "MRN [MRN]").
+_MRN = re.compile(
+    r"\b(?:mrn|medical\s+record(?:\s+(?:number|num|no\.?|#))?|record\s+(?:number|no\.?|#)"
+    r"|chart\s+(?:number|no\.?|#))\s*(?:is\s+|[:#=]\s*)?(?P<value>[a-z]{0,3}\d[\d-]{3,14})\b",
+    re.IGNORECASE,
+)
+_MEMBER = re.compile(
+    r"\b(?:(?:member|subscriber|policy|insurance|medicaid|medicare|insured)"
+    r"(?:\s*(?:id|i\.d\.|#|no\.?|number|num|identification(?:\s+number)?))|group(?:\s*(?:id"
+    r"|#|no\.?|number|num))?)"
+    r"\s*(?:is\s+|[:#=]\s*)?(?P<value>(?=[a-z0-9-]*\d)[a-z0-9][a-z0-9-]{4,19})\b",
+    re.IGNORECASE,
+)
+# Unlabelled, the usual insurer shape: a few letters then many digits ("XJH123456789").
+_MEMBER_SHAPE = re.compile(r"\b[A-Z]{1,4}\d{6,12}\b")
+_SSN = re.compile(
+    r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])"
+    r"|(?<![\w-])\d{3} \d{2} \d{4}(?![\w-])"
+    r"|\b(?:ssn|ss#|social(?:\s+security)?(?:\s+(?:number|no\.?|#))?)\s*(?:is\s+|[:#=]\s*)?"
+    r"(?P<value>\d{9})\b",
+    re.IGNORECASE,
+)
+_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+_PHONE = re.compile(
+    r"(?<![\w$.+-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?![\w-])"
+)
+_DATE_NUMERIC = re.compile(
+    rf"{_NOT_IN_WORD}(?:"
+    r"(?P<a>\d{1,2})(?P<sep>[/-])(?P<b>\d{1,2})(?P=sep)(?:\d{4}|\d{2})"  # 03/12/1984, 3-12-84
+    r"|(?P<c>\d{1,2})\.(?P<d>\d{1,2})\.(?:19|20)\d{2}"  # 03.12.1984, never "3.8.18"
+    r"|(?:19|20)\d{2}(?P<sep2>[/.-])\d{1,2}(?P=sep2)\d{1,2}"  # 1984-03-12
+    r"|(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:19|20)\d{2}"  # 03121984
+    r")(?:(?![\w])|(?=T\d))"  # a word boundary, or an ISO time: 1984-03-12T10:30
+)
+# A month and day without a year ("on 3/12") is a date too, unless it is a dose ("1/2 tab").
+_DATE_SHORT = re.compile(
+    rf"{_NOT_IN_WORD}(?P<a>1[0-2]|0?[1-9])/(?P<b>3[01]|[12]\d|0?[1-9]){_NOT_BEFORE_WORD}"
+    r"(?!\s*(?:of|tab|tabs|tablet|tablets|pill|pills|cup|cups|tsp|tbsp|mg|ml|dose|a\b))",
+    re.IGNORECASE,
+)
+# Log lines: name='James Carter', "last_name": "Carter".
+_NAME_FIELD = re.compile(
+    r"""\b(?:patient_?name|first_?name|last_?name|full_?name|given_?name|family_?name|name)"""
+    r"""['"]?\s*[=:]\s*(?P<q>['"]?)(?P<value>[A-Za-z][A-Za-z .'-]{0,60}?)(?P=q)(?=[,;)}\]\s]|$)"""
+)
+_PO_BOX = re.compile(r"\b(?:p\.?\s?o\.?|post\s+office)\s*box\s*#?\s*\d+\b", re.IGNORECASE)
+_ZIP = re.compile(
+    r"(?<![\w$.,:/-])\d{5}(?:-\d{4})?(?![\w.,:/-]|\s*(?:dollars|usd|bucks|mg|ml)\b)",
+    re.IGNORECASE,
+)
+
+# A number right after these words is an amount ("I owe 12000"), not a ZIP code.
+_AMOUNT_WORDS = re.compile(
+    r"\b(?:pay|paid|paying|owe|owed|owes|owing|balance|amount|total|charged|charge|cost|costs"
+    r"|price|usd)(?:\s+of)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _luhn_ok(digits: str) -> bool:
+    """Card numbers carry a check digit; most other long numbers do not pass it."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _valid_month_day(first: str, second: str) -> bool:
+    """Either reading (US month/day or day/month) must be a real calendar pair."""
+    a, b = int(first), int(second)
+    return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
+
+
+def _regex_findings(text: str) -> Iterator[Finding]:
+    for match in _EMAIL.finditer(text):
+        yield Finding(match.start(), match.end(), "EMAIL")
+    for match in _MRN.finditer(text):
+        yield Finding(match.start("value"), match.end("value"), "MRN")
+    for match in _MEMBER.finditer(text):
+        yield Finding(match.start("value"), match.end("value"), "MEMBER_ID")
+    for match in _MEMBER_SHAPE.finditer(text):
+        kind: Kind = "MRN" if match.group().upper().startswith("MRN") else "MEMBER_ID"
+        yield Finding(match.start(), match.end(), kind)
+    for match in _SSN.finditer(text):
+        start, end = match.span("value") if match.group("value") else match.span()
+        yield Finding(start, end, "SSN")
+    for match in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
+            yield Finding(match.start(), match.end(), "CARD")
+    for match in _PHONE.finditer(text):
+        yield Finding(match.start(), match.end(), "PHONE")
+    for match in _DATE_NUMERIC.finditer(text):
+        if match.group("a") and not _valid_month_day(match.group("a"), match.group("b")):
+            continue
+        if match.group("c") and not _valid_month_day(match.group("c"), match.group("d")):
+            continue
+        yield Finding(match.start(), match.end(), "DATE")
+    for match in _DATE_SHORT.finditer(text):
+        yield Finding(match.start(), match.end(), "DATE")
+    for match in _NAME_FIELD.finditer(text):
+        yield Finding(match.start("value"), match.end("value"), "NAME")
+    for match in _PO_BOX.finditer(text):
+        yield Finding(match.start(), match.end(), "ADDRESS")
+    for match in _ZIP.finditer(text):
+        if not _AMOUNT_WORDS.search(text[max(0, match.start() - 12):match.start()]):
+            yield Finding(match.start(), match.end(), "ZIP")
+
+
+# --------------------------------------------------------------------------- spaCy rules
+
+_DAY = r"^(0?[1-9]|[12]\d|3[01])(st|nd|rd|th)?$"
+_YEAR = r"^(19|20)\d{2}$"
+# Suffixes that only ever name a street.
+_STREET_SUFFIXES = [
+    "st", "st.", "street", "ave", "ave.", "av", "avenue", "rd", "rd.", "road", "blvd",
+    "blvd.", "boulevard", "ln", "ln.", "lane", "ter", "terrace", "pkwy", "parkway", "hwy",
+    "highway", "cir", "trl", "aly", "xing", "expy", "expressway", "ct.", "pl.",
+]
+# Suffixes that are also everyday words ("a 20 minute drive", "no way", "Dr Shah"): they
+# count when capitalized or after an address cue ("I live at 9 ocean drive").
+_AMBIGUOUS_SUFFIXES = [
+    "dr", "dr.", "drive", "ct", "court", "way", "pl", "place", "circle", "sq", "square",
+    "trail", "row", "alley", "loop", "path", "pike", "plaza", "crossing",
+]
+_ADDRESS_CUES = frozenset({"address", "live", "lives", "living", "moved", "move", "moving",
+                           "at", "to", "addr", "reside", "located", "mail", "ship", "send"})
+# Words that cannot be part of a street name: they tie a number to something else.
+_FUNCTION_WORDS = [
+    "with", "my", "the", "a", "an", "at", "to", "for", "of", "in", "on", "and", "or", "is",
+    "are", "am", "was", "were", "i", "you", "he", "she", "we", "they", "it", "this", "that",
+    "me", "your", "our", "their", "his", "her", "by", "from", "about", "have", "has", "had",
+    "be", "been", "get", "got", "need", "want", "will", "can", "per", "every", "each",
+    "than", "then", "more", "less", "only", "just", "all", "some", "any", "no", "not", "so",
+    "times", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks", "month",
+    "months", "year", "years", "mile", "miles", "mg", "pills", "refills", "appointments",
+]
+_DIRECTIONS = ["n", "s", "e", "w", "ne", "nw", "se", "sw", "n.", "s.", "e.", "w.", "north",
+               "south", "east", "west", "northeast", "northwest", "southeast", "southwest"]
+_UNITS = ["apt", "apt.", "apartment", "unit", "suite", "ste", "ste.", "#", "fl", "floor",
+          "rm", "room", "bldg", "building"]
+_STATES = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
+    "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
+    "VT", "VA", "WA", "WV", "WI", "WY", "PR",
+]
+
+
+def _month() -> dict[str, Any]:
+    return {"LOWER": {"REGEX": rf"^({_MONTHS})\.?$"}}
+
+
+def _entity_patterns() -> list[dict[str, Any]]:
+    """EntityRuler patterns for dates in words, street addresses and self-introductions."""
+    day = {"LOWER": {"REGEX": _DAY}}
+    year = {"TEXT": {"REGEX": _YEAR}}
+    comma = {"ORTH": ",", "OP": "?"}
+    dates = [
+        [_month(), day, comma, year],  # March 12, 1984
+        [_month(), day],  # March 12th
+        [day, {"LOWER": "of", "OP": "?"}, _month(), comma, year],  # 12th of March, 1984
+        [day, {"LOWER": "of", "OP": "?"}, _month()],  # 12 March, 12th of March
+        [_month(), {"LOWER": "of", "OP": "?"}, year],  # March 1984
+    ]
+    number = {"TEXT": {"REGEX": r"^\d{1,6}[A-Za-z]?$"}}
+    direction = {"LOWER": {"IN": _DIRECTIONS}, "OP": "?"}
+    # street names: words, or ordinals ("34th"), never function words ("with", "my")
+    name = {"TEXT": {"REGEX": r"^([A-Za-z][A-Za-z'.-]*|\d+(st|nd|rd|th))$"},
+            "LOWER": {"NOT_IN": _STREET_SUFFIXES + _AMBIGUOUS_SUFFIXES + _UNITS
+                      + _FUNCTION_WORDS + _DIRECTIONS}, "OP": "{1,3}"}
+    suffix = {"LOWER": {"IN": _STREET_SUFFIXES + _AMBIGUOUS_SUFFIXES}}
+    dot = {"ORTH": ".", "OP": "?"}
+    unit = [{"ORTH": ",", "OP": "?"}, {"LOWER": {"IN": _UNITS}}, dot,
+            {"ORTH": "#", "OP": "?"}, {"TEXT": {"REGEX": r"^#?[A-Za-z0-9-]{1,6}$"}}]
+    city_state = [{"ORTH": ","}, {"IS_TITLE": True, "OP": "{1,3}"}, {"ORTH": ",", "OP": "?"},
+                  {"TEXT": {"IN": _STATES}}]
+    street = [number, direction, name, suffix, dot, direction]
+    addresses = [street, street + unit, street + city_state, street + unit + city_state]
+    # "Cambridge, MA 02139": the ZIP is only the anchor, it keeps its own placeholder
+    town = {"IS_TITLE": True, "LOWER": {"NOT_IN": _FUNCTION_WORDS}, "OP": "{1,3}"}
+    addresses.append([town, {"ORTH": ",", "OP": "?"}, {"TEXT": {"IN": _STATES}},
+                      {"TEXT": {"REGEX": r"^\d{5}(-\d{4})?$"}}])
+    names = [
+        [{"LOWER": "my"}, {"LOWER": "name"}, {"LOWER": {"IN": ["is", "'s"]}},
+         {"IS_ALPHA": True, "IS_STOP": False, "OP": "{1,3}"}],
+        [{"LOWER": {"IN": ["name", "patient"]}}, {"ORTH": ":"},
+         {"IS_ALPHA": True, "IS_STOP": False, "OP": "{1,3}"}],
+    ]
+    return ([{"label": "DATE", "pattern": p} for p in dates]
+            + [{"label": "ADDRESS", "pattern": p} for p in addresses]
+            + [{"label": "NAME", "pattern": p} for p in names])
+
+
+@lru_cache(maxsize=1)
+def _pipeline() -> Language:
+    """The blank pipeline with its rules, built on first use and kept."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler", config={"validate": True})
+    ruler.add_patterns(_entity_patterns())  # type: ignore[attr-defined]
+    return nlp
+
+
+def _plausible_address(ent: Span) -> bool:
+    """An everyday-word suffix needs a capital or an address cue; "Dr" before a name is a
+    doctor ("2 visits with Dr Shah")."""
+    ambiguous = [t for t in ent if t.lower_ in _AMBIGUOUS_SUFFIXES]
+    if not ambiguous:
+        return True
+    suffix = ambiguous[-1]
+    doc = ent.doc
+    following = doc[suffix.i + 1] if suffix.i + 1 < len(doc) else None
+    if (suffix.lower_ in {"dr", "dr."} and following is not None and following.is_alpha
+            and following.lower_ not in _UNITS + _DIRECTIONS):
+        return False
+    if suffix.is_title:
+        return True
+    return any(t.lower_ in _ADDRESS_CUES for t in doc[max(0, ent.start - 4):ent.start])
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _known_findings(text: str, known: Iterable[str]) -> Iterator[Finding]:
+    """The caller's own values (name parts, identifiers): whole words, any case, accents
+    optional. Regexes on the raw text, since log lines glue words to punctuation
+    (``name='James``) where tokens would not split them."""
+    values = {" ".join(v.split()) for v in known if v and len(v.strip()) >= 2}
+    values |= {_fold(v) for v in values}
+    values.discard("")
+    if not values:
+        return
+    alternatives = "|".join(
+        r"\s+".join(re.escape(word) for word in value.split())
+        for value in sorted(values, key=len, reverse=True)
+    )
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    folded = _fold(text)
+    texts = [text] + ([folded] if folded != text and len(folded) == len(text) else [])
+    for candidate in texts:
+        for match in pattern.finditer(candidate):
+            yield Finding(match.start(), match.end(), "NAME")
+
+
+def _choose(findings: Iterable[Finding]) -> list[Finding]:
+    """Non-overlapping findings: longest first, then by kind priority."""
+    chosen: list[Finding] = []
+    for finding in sorted(set(findings), key=lambda f: (f.start - f.end, _PRIORITY[f.kind],
+                                                         f.start)):
+        if finding.end <= finding.start:
+            continue
+        if all(finding.end <= c.start or finding.start >= c.end for c in chosen):
+            chosen.append(finding)
+    return sorted(chosen)
+
+
+def _merge_parts(text: str, findings: list[Finding]) -> list[Finding]:
+    """"Maria Lopez" is one [NAME], "PO Box 123, Cambridge MA" one [ADDRESS]."""
+    merged: list[Finding] = []
+    for finding in findings:
+        last = merged[-1] if merged else None
+        gap = text[last.end:finding.start] if last is not None else ""
+        if last is not None and last.kind == finding.kind and (
+            (finding.kind == "NAME" and not gap.strip(" "))
+            or (finding.kind == "ADDRESS" and not gap.strip(" ,"))
+        ):
+            merged[-1] = Finding(last.start, finding.end, finding.kind)
+        else:
+            merged.append(finding)
+    return merged
+
+
+_ZIP_TOKEN = re.compile(r"^\d{5}(-\d{4})?$")
+
+
+def _ruler_findings(doc: Doc) -> Iterator[Finding]:
+    """The EntityRuler's spans as findings, trimmed to the identifier itself."""
+    for ent in doc.ents:
+        if ent.label_ == "DATE":
+            yield Finding(ent.start_char, ent.end_char, "DATE")
+        elif ent.label_ == "NAME":  # keep the cue ("my name is"), take the name
+            words = [t for t in ent if t.is_alpha and not t.is_stop
+                     and t.lower_ not in {"name", "patient"}]
+            if words:
+                yield Finding(words[0].idx, ent.end_char, "NAME")
+        elif ent.label_ == "ADDRESS" and _ZIP_TOKEN.match(ent[-1].text):
+            # "Cambridge, MA 02139": the ZIP was only the anchor and keeps its own type
+            yield Finding(ent.start_char, ent[-2].idx + len(ent[-2].text), "ADDRESS")
+        elif ent.label_ == "ADDRESS" and _plausible_address(ent):
+            yield Finding(ent.start_char, ent.end_char, "ADDRESS")
+
+
+def find_phi(text: str, known: Iterable[str] = ()) -> list[Finding]:
+    """Every identifier found in ``text``, in order, none overlapping."""
+    if not text:
+        return []
+    found = [*_regex_findings(text), *_ruler_findings(_pipeline()(text)),
+             *_known_findings(text, known)]
+    return _merge_parts(text, _choose(found))
+
+
+def redact(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with each identifier replaced by its typed placeholder, e.g. ``[PHONE]``."""
+    findings = find_phi(text, known)
+    pieces: list[str] = []
+    cursor = 0
+    for finding in findings:
+        pieces.append(text[cursor:finding.start])
+        pieces.append(f"[{finding.kind}]")
+        cursor = finding.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+# --------------------------------------------------------------------------- logging
+
+class RedactingFilter(logging.Filter):
+    """Redacts each record's rendered message (and traceback) before a handler writes it.
+
+    Put it on handlers, not loggers: a logger's filters do not see records propagated from
+    child loggers, a handler's do. ``known`` may give values to redact as [NAME] for every
+    record (e.g. a test patient); per-conversation values belong in ``redact`` calls.
+    """
+
+    def __init__(self, name: str = "", known: Callable[[], Iterable[str]] | None = None):
+        super().__init__(name)
+        self._known = known
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "phi_redacted", False):
+            return True
+        known = tuple(self._known()) if self._known else ()
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not lose the line, nor leak args
+            message = f"{record.msg} (args not rendered)"
+        record.msg = redact(message, known)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, known)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, known)
+        record.phi_redacted = True
+        return True
+
+
+def install_log_redaction(logger: logging.Logger | None = None) -> RedactingFilter:
+    """Adds a RedactingFilter to every handler of ``logger`` (the root logger by default).
+
+    Call it after logging is configured: handlers added later are not covered, and with no
+    handler at all Python's last-resort stderr handler is not either. Loggers that do not
+    propagate (e.g. "uvicorn.access") need their own call. Calling it twice is harmless.
+    """
+    target = logger if logger is not None else logging.getLogger()
+    installed = next((f for handler in target.handlers for f in handler.filters
+                      if isinstance(f, RedactingFilter)), None) or RedactingFilter()
+    for handler in target.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(installed)
+    return installed
+
+
+def redact_all_log_records() -> None:
+    """Redacts every log record as it is created, whatever handler later writes it.
+
+    For processes whose logging a library sets up after us (the action server's Sanic,
+    uvicorn): a record factory sees every record, a filter only the handlers it was put on.
+    """
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "phi_redacting", False):
+        return
+    redacting = RedactingFilter()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        redacting.filter(record)
+        return record
+
+    factory.phi_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

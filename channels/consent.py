@@ -1,0 +1,43 @@
+"""SMS consent as carriers require: STOP words opt a number out, START words back in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from bot.backoffice.models import Patient
+from channels.models import SmsOptOut
+
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
+                        "OPTOUT"})
+START_WORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+
+def keyword(body: str) -> str:
+    """The message as a carrier keyword: one word, any case, surrounding spaces ignored."""
+    return body.strip().upper()
+
+
+def is_opted_out(session: Session, phone: str) -> bool:
+    return session.get(SmsOptOut, phone) is not None
+
+
+def opt_out(session: Session, phone: str) -> None:
+    """Records the opt-out and withdraws the patient's SMS consent in the back office."""
+    if session.get(SmsOptOut, phone) is None:
+        session.add(SmsOptOut(phone=phone, opted_out_at=datetime.now(UTC)))
+    session.execute(update(Patient).where(Patient.phone == phone).values(sms_consent=False))
+    session.commit()
+
+
+def opt_in(session: Session, phone: str) -> None:
+    session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
+    session.execute(update(Patient).where(Patient.phone == phone).values(sms_consent=True))
+    session.commit()
+
+
+def opted_out_numbers(session: Session) -> set[str]:
+    return set(session.scalars(select(SmsOptOut.phone)))

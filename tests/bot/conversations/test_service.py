@@ -1,0 +1,74 @@
+import json
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy.orm import Session
+
+from bot.clock import clinic_today
+from bot.conversations.deps import EMERGENCY_TEXT
+from bot.conversations.service import ConversationService, EngineClient
+from bot.db import get_sessionmaker
+from bot.handoff import service as handoffs
+from bot.handoff.models import Urgency
+from bot.handoff.schemas import HandoffRequest
+from tests.conftest import TEST_REDIS_URL
+
+
+class RecordingEngine:
+    """The engine's REST channel at the edge of a unit test: records what it was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, object]] = []
+        self.appended: list[object] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if request.url.path.endswith("/tracker/events"):
+            self.appended.extend(body)
+            return httpx.Response(200, json={})
+        self.sent.append(body)
+        return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": "ok"}])
+
+
+@pytest.fixture
+async def conversations(db: Session):  # type: ignore[no-untyped-def]
+    engine = RecordingEngine()
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    service = ConversationService(
+        EngineClient("http://engine.test", "t", transport=httpx.MockTransport(engine.handler)),
+        lambda: redis, get_sessionmaker(), apology="sorry", emergency_text=EMERGENCY_TEXT)
+    yield service, engine
+    await redis.aclose()
+
+
+async def test_an_unusual_emergency_reaches_the_engine_as_one(conversations) -> None:
+    service, engine = conversations
+    await service.turn("sms:+15555550101", "chest pian and i cant breth", {"channel": "sms"})
+    assert engine.sent[-1]["message"] == "/emergency"
+    await service.turn("sms:+15555550101", "this bill is killing me", {"channel": "sms"})
+    assert engine.sent[-1]["message"] == "this bill is killing me"
+
+
+async def test_the_transcript_keeps_the_patients_own_words(conversations, db: Session) -> None:
+    service, _ = conversations
+    await service.turn("web:abc", "want to end it all", {"channel": "web"})
+    items = handoffs.transcript(db, "web:abc")
+    assert [(i.role, i.text) for i in items] == [("patient", "want to end it all"), ("bot", "ok")]
+
+
+async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(conversations,
+                                                                          db: Session) -> None:
+    service, engine = conversations
+    handoff, _ = handoffs.request_handoff(
+        db, HandoffRequest(conversation_id="web:h1", reason="requested"), clinic_today())
+    quiet = await service.turn("web:h1", "are you there", {"channel": "web"})
+    assert quiet == []
+    urgent = await service.turn("web:h1", "i took too many pills", {"channel": "web"})
+    assert [m.text for m in urgent] == [EMERGENCY_TEXT]
+    db.expire_all()
+    assert handoffs.get(db, handoff.id).urgency is Urgency.urgent
+    # Nothing went to the engine's REST channel while a person had the conversation; the
+    # tracker got both messages appended.
+    assert engine.sent == []
+    assert [e["text"] for e in engine.appended] == ["are you there", "i took too many pills"]
