@@ -75,6 +75,7 @@ shell: $(MODEL)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(PY) scripts/check_secrets.py
 
 types: lint
 

@@ -70,7 +70,8 @@ class BackOfficeClient:
     def __init__(self, base_url: str, token: str, timeout: float = 5.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/") + "/api/backoffice"
-        self.headers = {"Authorization": f"Bearer {token}"}
+        # The back office writes who read a record into its audit log.
+        self.headers = {"Authorization": f"Bearer {token}", "X-Actor": "action_server"}
         self.timeout = timeout
         self.transport = transport
 

@@ -8,6 +8,36 @@ from bot.conversations.schemas import BotMessage, Button
 
 SMS_MAX_CHARS = 1600
 
+# The GSM-7 alphabet (basic set and the extension table): text within it costs 1 segment per
+# 160 characters (153 when split); one character outside it makes the whole message UCS-2,
+# 70 (67) per segment, so an innocent curly quote can triple the price.
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€\f")
+LOOKALIKES = {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-",
+              "…": "...", "•": "-", "\u00a0": " ", "\u2009": " ", "\u200b": ""}
+
+
+def to_gsm7(text: str) -> str:
+    """Our own punctuation in its GSM-7 look-alike; anything else (a patient's emoji in an
+    echoed name, say) is left as it is."""
+    return "".join(LOOKALIKES.get(ch, ch) for ch in text)
+
+
+def is_gsm7(text: str) -> bool:
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
+
+
+def segments(text: str) -> int:
+    """How many SMS segments a carrier bills for this text."""
+    if is_gsm7(text):
+        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
+        return 1 if units <= 160 else -(-units // 153)
+    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+    return 1 if units <= 70 else -(-units // 67)
+
 
 def sms_body(messages: list[BotMessage]) -> tuple[str, list[Button]]:
     """One turn's replies as one SMS text; buttons become numbered choices at the end."""
@@ -16,7 +46,7 @@ def sms_body(messages: list[BotMessage]) -> tuple[str, list[Button]]:
     if buttons:
         choices = "\n".join(f"{i}. {b.title}" for i, b in enumerate(buttons, start=1))
         texts.append(f"{choices}\nReply with a number.")
-    return "\n\n".join(texts), buttons
+    return to_gsm7("\n\n".join(texts)), buttons
 
 
 def split_sms(text: str, limit: int = SMS_MAX_CHARS) -> list[str]:

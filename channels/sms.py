@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -13,16 +14,17 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, R
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from bot import ratelimit
+from bot import live, ratelimit
 from bot.conversations.deps import get_conversations
 from bot.conversations.schemas import Button
 from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker
 from bot.deps import SessionDep, SettingsDep
+from bot.handoff import service as handoffs
 from bot.redis import async_redis
 from bot.settings import Settings, get_settings
 from channels import consent
-from channels.formatting import match_choice, sms_body, split_sms
+from channels.formatting import is_gsm7, match_choice, segments, sms_body, split_sms
 from channels.models import SmsMessage
 from channels.sms_sender import SmsSender, make_sender, record_delivery_status, reply_key
 
@@ -150,7 +152,10 @@ async def handle_inbound_sms(
                         json.dumps([b.model_dump() for b in buttons]), ex=CHOICES_TTL_SECONDS)
     else:
         await redis.delete(f"sms:choices:{phone}")
-    for index, part in enumerate(split_sms(body)):
+    parts = split_sms(body)
+    log.info("SMS reply: %d part(s), %d segment(s), %s", len(parts),
+             sum(segments(p) for p in parts), "GSM-7" if is_gsm7(body) else "UCS-2")
+    for index, part in enumerate(parts):
         await sender.send(phone, part, reply_key(conversation, message_sid, index))
 
 
@@ -183,11 +188,24 @@ async def inbound(
 
 
 @router.post("/channels/sms/status")
-def status_callback(params: SignedForm, session: SessionDep) -> Response:
+async def status_callback(params: SignedForm, session: SessionDep, redis: RedisDep) -> Response:
     sid = params.get("MessageSid") or params.get("SmsSid")
     status = params.get("MessageStatus") or params.get("SmsStatus")
-    if sid and status:
-        record_delivery_status(session, sid, status)
+    if not (sid and status):
+        return twiml()
+    failed_to = record_delivery_status(session, sid, status)
+    if failed_to:
+        # A person may be waiting on that message: the desk sees the failure in the transcript.
+        conversation = f"sms:{failed_to}"
+        handoff = handoffs.open_handoff(session, conversation)
+        notice = (f"An SMS to the patient was {status} by the carrier "
+                  f"(error {params.get('ErrorCode') or 'unknown'}).")
+        handoffs.record_entry(session, conversation, "system", notice,
+                              handoff_id=handoff.id if handoff else None)
+        if handoff is not None:
+            await live.publish(redis, live.DESK_CHANNEL, {
+                "type": "message", "handoff_id": handoff.id, "role": "system", "text": notice,
+                "at": datetime.now(UTC).isoformat()})
     return twiml()
 
 

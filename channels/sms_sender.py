@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -19,6 +21,9 @@ from bot.settings import Settings
 from channels.models import SmsMessage, SmsOptOut
 
 log = logging.getLogger(__name__)
+RETRIES = 3
+BACKOFF_SECONDS = 0.5
+FAILED_STATUSES = frozenset({"failed", "undelivered"})
 
 
 class SmsSender(Protocol):
@@ -98,15 +103,39 @@ class TwilioSender(_Recorder):
         row_id = self._claim(to, body, key, "sending", even_if_opted_out)
         if row_id is None:
             return
-        message = self.client.messages.create(
-            to=to, from_=self.from_number, body=body, status_callback=self.status_callback
-        )
+        message = self._create_with_retries(to, body)
+        if message is None:
+            with self.sessions() as session:
+                row = session.get(SmsMessage, row_id)
+                if row is not None:
+                    row.status = "failed"
+                    session.commit()
+            return
         with self.sessions() as session:
             row = session.get(SmsMessage, row_id)
             if row is not None:
                 row.twilio_sid = message.sid
                 row.status = str(message.status or "queued")
                 session.commit()
+
+    def _create_with_retries(self, to: str, body: str) -> Any:
+        """Twilio's 429 and 5xx are worth retrying with backoff; a 4xx (bad number) is not."""
+        for attempt in range(RETRIES + 1):
+            try:
+                return self.client.messages.create(
+                    to=to, from_=self.from_number, body=body,
+                    status_callback=self.status_callback)
+            except TwilioRestException as exc:
+                retryable = exc.status == 429 or exc.status >= 500
+                if not retryable or attempt == RETRIES:
+                    log.error("Twilio refused an SMS: HTTP %s, code %s", exc.status, exc.code)
+                    return None
+            except TwilioException as exc:  # connection problems
+                if attempt == RETRIES:
+                    log.error("Twilio unreachable: %s", type(exc).__name__)
+                    return None
+            time.sleep(BACKOFF_SECONDS * (2 ** attempt))
+        return None
 
     async def send(self, to: str, body: str, idempotency_key: str,
                    even_if_opted_out: bool = False) -> None:
@@ -125,9 +154,14 @@ def make_sender(settings: Settings, sessions: sessionmaker[Session]) -> SmsSende
     )
 
 
-def record_delivery_status(session: Session, twilio_sid: str, status: str) -> None:
-    """Twilio's status callback: queued, sent, delivered, failed, undelivered."""
+def record_delivery_status(session: Session, twilio_sid: str, status: str) -> str | None:
+    """Twilio's status callback: queued, sent, delivered, failed, undelivered.
+
+    Returns the number when the message could not be delivered, so the desk can be told.
+    """
     row = session.scalar(select(SmsMessage).where(SmsMessage.twilio_sid == twilio_sid))
-    if row is not None:
-        row.status = status[:20]
-        session.commit()
+    if row is None:
+        return None
+    row.status = status[:20]
+    session.commit()
+    return row.to_number if status in FAILED_STATUSES else None

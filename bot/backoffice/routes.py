@@ -9,10 +9,11 @@ from html import escape
 from typing import Annotated
 
 import redis
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime
 
+from bot.audit import service as audit
 from bot.backoffice import billing, errors, pharmacy, scheduling, service
 from bot.backoffice.schemas import (
     AppointmentInfo,
@@ -56,10 +57,30 @@ def require_service_token(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "service token required")
 
 
+def audit_patient_read(
+    request: Request, session: SessionDep,
+    actor: Annotated[str | None, Header(alias="X-Actor", max_length=100)] = None,
+) -> None:
+    """Every request about one patient is an access to their record: who, which, what, when.
+
+    Written before the handler runs, so an attempt is recorded even when it fails.
+    """
+    patient_id = request.path_params.get("patient_id")
+    if patient_id is None or not str(patient_id).isdigit():
+        return
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    what = template.split("{patient_id}/", 1)[-1] if "{patient_id}/" in template else template
+    audit.record(session, actor_type="action", actor_id=actor or "action_server",
+                 patient_id=int(patient_id), action=f"{request.method} {what}",
+                 fields=[what.split("/")[0]], reason="answering the patient's request")
+    session.commit()
+
+
 router = APIRouter(
     prefix="/api/backoffice",
     tags=["backoffice"],
-    dependencies=[Depends(require_service_token)],
+    dependencies=[Depends(require_service_token), Depends(audit_patient_read)],
 )
 
 

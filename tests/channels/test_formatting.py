@@ -37,3 +37,22 @@ def test_a_word_longer_than_the_limit_is_cut() -> None:
 def test_short_text_is_one_part() -> None:
     assert split_sms("Hi!") == ["Hi!"]
     assert split_sms("") == []
+
+
+def test_our_punctuation_stays_in_gsm7_so_a_reply_costs_one_segment() -> None:
+    from channels.formatting import is_gsm7, segments, to_gsm7
+
+    text = to_gsm7("• Nov 6, Lab work: $85.40 — it’s “covered”…")
+    assert text == "- Nov 6, Lab work: $85.40 - it's \"covered\"..."
+    assert is_gsm7(text) and segments(text) == 1
+    body, _ = sms_body([BotMessage(text="You owe $125.40:\n• Lab work: $85.40")])
+    assert is_gsm7(body)
+
+
+def test_segments_count_like_a_carrier() -> None:
+    from channels.formatting import segments
+
+    assert [segments("a" * n) for n in (1, 160, 161, 306, 307)] == [1, 1, 2, 2, 3]
+    assert segments("{" * 80) == 1 and segments("{" * 81) == 2  # extension chars count twice
+    assert [segments("é" * 160), segments("ü" * 160)] == [1, 1]  # both are in GSM-7
+    assert [segments("😀" * 35), segments("😀" * 36), segments("ł" * 71)] == [1, 2, 2]

@@ -160,3 +160,27 @@ def test_a_flood_of_texts_is_told_once_then_dropped(client, db: Session) -> None
     found = bodies(client, "+15555550177")
     assert len(found) == SMS_PER_WINDOW + 1
     assert sum("faster than I can answer" in b for b in found) == 1
+
+
+def test_a_failed_delivery_shows_in_the_desk_transcript(client, seeded: Session) -> None:
+    from datetime import UTC, datetime
+
+    from bot.clock import clinic_today
+    from bot.handoff import service as handoffs
+    from bot.handoff.schemas import HandoffRequest
+    from channels.models import SmsMessage
+
+    handoff, _ = handoffs.request_handoff(
+        seeded, HandoffRequest(conversation_id="sms:+15555550101", reason="requested"),
+        clinic_today())
+    seeded.add(SmsMessage(to_number="+15555550101", from_number="+15555550100", body="hi",
+                          status="sent", twilio_sid="SMfail1", idempotency_key="kf",
+                          created_at=datetime.now(UTC)))
+    seeded.commit()
+    params = {"MessageSid": "SMfail1", "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    url = "https://assistant.example.org/channels/sms/status"
+    assert client.post("/channels/sms/status", data=params,
+                       headers=signed(params, url=url)).status_code == 200
+    [entry] = handoffs.transcript(seeded, "sms:+15555550101")
+    assert entry.role == "system" and "undelivered" in entry.text and "30003" in entry.text
+    assert handoff.id

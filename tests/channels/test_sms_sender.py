@@ -38,3 +38,22 @@ async def test_outbox_sender_keeps_messages_once(db: Session) -> None:
     await sender.send("+15555550101", "hello", "k")
     await sender.send("+15555550101", "hello", "k")
     assert db.scalars(select(SmsMessage.body)).all() == ["hello"]
+
+
+async def test_twilio_429_and_5xx_are_retried_4xx_is_not(db: Session, monkeypatch) -> None:
+    import channels.sms_sender as sms_sender
+
+    monkeypatch.setattr(sms_sender, "BACKOFF_SECONDS", 0.01)
+    with running_standin() as standin:
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+        monkeypatch.setenv("TWILIO_API_BASE_URL", standin.base_url)
+        get_settings.cache_clear()
+        sender = make_sender(get_settings(), get_sessionmaker())
+        standin.fail_next.extend([429, 503])
+        await sender.send("+15555550101", "retried", "key-r")
+        assert [m["body"] for m in standin.messages] == ["retried"]
+        standin.fail_next.append(400)
+        await sender.send("+15555550101", "refused", "key-x")
+        assert [m["body"] for m in standin.messages] == ["retried"]
+    statuses = dict(db.execute(select(SmsMessage.body, SmsMessage.status)).tuples().all())
+    assert statuses == {"retried": "queued", "refused": "failed"}

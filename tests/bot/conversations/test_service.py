@@ -3,10 +3,12 @@ import json
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import clinic_today
 from bot.conversations.deps import EMERGENCY_TEXT
+from bot.conversations.models import TranscriptEntry
 from bot.conversations.service import ConversationService, EngineClient
 from bot.db import get_sessionmaker
 from bot.handoff import service as handoffs
@@ -72,3 +74,40 @@ async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(convers
     # tracker got both messages appended.
     assert engine.sent == []
     assert [e["text"] for e in engine.appended] == ["are you there", "i took too many pills"]
+
+
+async def test_a_message_racing_a_close_goes_to_exactly_one_of_agent_or_bot(
+        conversations, db: Session) -> None:
+    """Close (under the conversation lock, as the desk does) races a patient message, many
+    times: each message lands with the agent (recorded under the handoff) or with the bot
+    (sent to the engine), never both and never neither."""
+    import asyncio
+
+    from bot.conversations.service import conversation_turn
+    from bot.desk.service import ensure_agent
+    from bot.handoff.models import Disposition
+
+    service, engine = conversations
+    agent = ensure_agent(db, "race@example.org", "race-pass-1", "Race")
+    for round_ in range(10):
+        conv = f"web:race{round_}"
+        handoff, _ = handoffs.request_handoff(
+            db, HandoffRequest(conversation_id=conv, reason="requested"), clinic_today())
+        handoffs.accept(db, handoff.id, agent)
+
+        async def close(handoff_id: int = handoff.id, conversation: str = conv) -> None:
+            async with conversation_turn(service.redis, conversation):
+                await asyncio.to_thread(lambda: handoffs.close(
+                    get_sessionmaker()(), handoff_id, agent, Disposition.resolved))
+
+        text = f"message {round_}"
+        await asyncio.gather(close(), service.turn(conv, text, {"channel": "web"}))
+        to_engine = [s for s in engine.sent if s["message"] == text]
+        with_agent = [i for i in handoffs.transcript(db, conv)
+                      if i.role == "patient" and i.text == text]
+        recorded_under_handoff = db.scalars(
+            select(TranscriptEntry).where(TranscriptEntry.conversation_id == conv,
+                                          TranscriptEntry.handoff_id == handoff.id,
+                                          TranscriptEntry.role == "patient")).all()
+        assert len(with_agent) == 1
+        assert len(to_engine) + len(recorded_under_handoff) == 1, round_
