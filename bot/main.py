@@ -16,6 +16,7 @@ from bot.desk.routes import router as desk_router
 from bot.handoff.routes import router as handoff_router
 from bot.health.routes import router as health_router
 from bot.privacy.redaction import redact_all_log_records
+from bot.retention import run_forever
 from bot.safety.emergency import detect_emergency
 from bot.security import security_headers
 from bot.settings import get_settings
@@ -26,7 +27,9 @@ from channels import sms, web
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Build the safety net's matcher now, so the first patient does not wait a second for it.
     await asyncio.to_thread(detect_emergency, "warm up")
+    retention = asyncio.create_task(run_forever())
     yield
+    retention.cancel()
 
 
 def create_app() -> FastAPI:

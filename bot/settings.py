@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     clinic_phone: str = "(555) 555-0199"
     clinic_timezone: str = "America/New_York"
 
+    # The engine's tracker store (a path for SQLite, or a database URL) and how long the
+    # conversations it and our transcripts keep are retained.
+    engine_tracker_db: str = "var/engine-tracker.db"
+    conversation_retention_days: int = 30
+
     verification_max_attempts: int = 3
     verification_lock_seconds: int = 15 * 60
     web_session_idle_seconds: int = 15 * 60

@@ -1,0 +1,70 @@
+"""Retention: the engine's tracker store and our transcripts hold every message (PHI), so
+both expire. Run hourly by the bot service, or once with `python -m bot.retention`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, delete, inspect, text
+from sqlalchemy.orm import Session
+
+from bot.conversations.models import TranscriptEntry
+from bot.db import get_sessionmaker, normalize_url
+from bot.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+INTERVAL_SECONDS = 3600
+
+
+def tracker_url(settings: Settings) -> str:
+    target = settings.engine_tracker_db
+    return target if "://" in target else f"sqlite:///{target}"
+
+
+def expire_engine_tracker(url: str, older_than: datetime) -> int:
+    """Deletes tracker events older than the cutoff from Rasa's SQL tracker store."""
+    engine = create_engine(normalize_url(url))
+    try:
+        if not inspect(engine).has_table("events"):
+            return 0
+        with engine.begin() as conn:
+            result = conn.execute(text("DELETE FROM events WHERE timestamp < :cutoff"),
+                                  {"cutoff": older_than.timestamp()})
+            return int(result.rowcount or 0)
+    finally:
+        engine.dispose()
+
+
+def expire_transcripts(session: Session, older_than: datetime) -> int:
+    result = session.execute(delete(TranscriptEntry).where(TranscriptEntry.at < older_than))
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def run_once(settings: Settings | None = None) -> tuple[int, int]:
+    settings = settings or get_settings()
+    cutoff = datetime.now(UTC) - timedelta(days=settings.conversation_retention_days)
+    events = expire_engine_tracker(tracker_url(settings), cutoff)
+    with get_sessionmaker()() as session:
+        entries = expire_transcripts(session, cutoff)
+    if events or entries:
+        log.info("retention: expired %d tracker events and %d transcript entries", events,
+                 entries)
+    return events, entries
+
+
+async def run_forever() -> None:
+    while True:
+        try:
+            await asyncio.to_thread(run_once)
+        except Exception:  # retention must never take the service down; it retries next hour
+            log.exception("retention run failed")
+        await asyncio.sleep(INTERVAL_SECONDS)
+
+
+if __name__ == "__main__":
+    expired_events, expired_entries = run_once()
+    print(f"retention: expired {expired_events} tracker events and {expired_entries} "
+          "transcript entries")
