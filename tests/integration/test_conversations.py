@@ -1,6 +1,7 @@
 """The first real conversation, end to end, through the real processes."""
 
 import re
+import time
 
 import httpx
 import pytest
@@ -60,3 +61,20 @@ def test_a_number_not_on_file_never_gets_an_amount(stack: Stack) -> None:
     assert not any(MONEY.search(r) for r in replies), replies
     assert "paused identity checks for 15 minutes" in replies[-1]
     assert "1. Talk to a person" in replies[-1]
+
+
+def test_verification_ends_after_15_minutes_idle(stack: Stack) -> None:
+    session_id, token = stack.web_session_with_id()
+    for text in ("how much do I owe", "Maria Lopez", "03/12/1984"):
+        stack.web_turn(token, text)
+    assert "125.40" in " ".join(str(m["text"]) for m in stack.web_turn(token, "02139"))
+    # The patient goes quiet for 16 minutes: the engine's last user event is that old.
+    appended = httpx.post(
+        f"{stack.engine_url}/conversations/web:{session_id}/tracker/events",
+        params={"token": stack.env["ENGINE_TOKEN"]},
+        json=[{"event": "user", "text": "ok", "timestamp": time.time() - 16 * 60,
+               "parse_data": {"intent": {"name": "affirm", "confidence": 1.0},
+                              "entities": []}}])
+    assert appended.status_code == 200
+    again = " ".join(str(m["text"]) for m in stack.web_turn(token, "what's my balance"))
+    assert "name" in again and not MONEY.search(again), again

@@ -96,9 +96,13 @@ class Stack:
 
     # --- web chat ------------------------------------------------------------------------
     def web_session(self) -> str:
+        return self.web_session_with_id()[1]
+
+    def web_session_with_id(self) -> tuple[str, str]:
+        """(session id, token) of a new web chat session."""
         resp = httpx.post(self.bot_url + "/channels/web/sessions", timeout=10)
         resp.raise_for_status()
-        return str(resp.json()["token"])
+        return str(resp.json()["session_id"]), str(resp.json()["token"])
 
     def web_turn(self, token: str, text: str) -> list[dict[str, object]]:
         resp = httpx.post(self.bot_url + "/channels/web/messages", json={"text": text},
