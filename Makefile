@@ -25,6 +25,7 @@ help:
 	@echo "make train          train the model when data/, domain.yml or config.yml changed"
 	@echo "make validate       rasa data validate"
 	@echo "make test-dialogue  conversation tests in tests/conversations"
+	@echo "make test-nlu       NLU hold-out evaluation (tests/nlu/holdout.yml)"
 	@echo "make shell          talk to the assistant in the terminal (engine + actions must be running: make run)"
 	@echo "make lint           ruff and mypy"
 
@@ -69,6 +70,12 @@ test-dialogue: $(MODEL) $(VENV)/.installed
 	$(RASA) test core --stories tests/conversations --model $(MODEL) --out var/results/dialogue --fail-on-prediction-errors
 	@$(PY) scripts/check_dialogue_report.py tests/conversations var/results/dialogue/story_report.json
 
+test-nlu: $(MODEL) $(VENV)/.installed
+	@echo "==> NLU hold-out (tests/nlu/holdout.yml, never trained on): macro-F1 >= 0.95, every emergency caught"
+	@rm -rf var/results/nlu
+	$(RASA) test nlu --nlu tests/nlu/holdout.yml --model $(MODEL) --out var/results/nlu --successes
+	@$(PY) scripts/check_nlu_report.py var/results/nlu
+
 shell: $(MODEL)
 	@set -a; source .env; set +a; $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
@@ -87,7 +94,7 @@ integration: setup $(MODEL)
 	@echo "==> integration tests (engine, actions and bot service as real processes)"
 	$(VENV)/bin/pytest -q -m integration -p no:cacheprovider
 
-test: setup lint unit validate $(MODEL) test-dialogue integration
+test: setup lint unit validate $(MODEL) test-dialogue test-nlu integration
 	@echo "==> all checks passed"
 
 bench: setup $(MODEL)

@@ -1,0 +1,107 @@
+"""The NLU hold-out gate (scripts/check_nlu_report.py) on synthetic `rasa test nlu` output."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "check_nlu_report.py"
+INTENTS = [f"intent_{i:02d}" for i in range(19)] + ["emergency"]
+
+
+def load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("check_nlu_report", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_results(
+    out: Path,
+    predictions: list[tuple[str, str, float]],
+    with_successes: bool = True,
+) -> None:
+    """predictions: (true intent, predicted intent, confidence), Rasa's file layout."""
+    out.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {}
+    for intent in sorted({p[0] for p in predictions}):
+        rows = [p for p in predictions if p[0] == intent]
+        predicted = [p for p in predictions if p[1] == intent]
+        tp = sum(1 for p in rows if p[1] == intent)
+        precision = tp / len(predicted) if predicted else 0.0
+        recall = tp / len(rows)
+        f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+        report[intent] = {"precision": precision, "recall": recall, "f1-score": f1,
+                          "support": len(rows), "confused_with": {}}
+    f1s = [v["f1-score"] for v in report.values()]
+    report["macro avg"] = {"f1-score": sum(f1s) / len(f1s)}
+    report["accuracy"] = sum(1 for p in predictions if p[0] == p[1]) / len(predictions)
+    (out / "intent_report.json").write_text(json.dumps(report))
+
+    def item(p: tuple[str, str, float]) -> dict[str, Any]:
+        return {"text": f"text for {p[0]}", "intent": p[0],
+                "intent_prediction": {"name": p[1], "confidence": p[2]}}
+
+    (out / "intent_errors.json").write_text(
+        json.dumps([item(p) for p in predictions if p[0] != p[1]]))
+    if with_successes:
+        (out / "intent_successes.json").write_text(
+            json.dumps([item(p) for p in predictions if p[0] == p[1]]))
+
+
+def config_with_threshold(tmp_path: Path, threshold: float) -> Path:
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "pipeline:\n  - name: WhitespaceTokenizer\n"
+        f"  - name: FallbackClassifier\n    threshold: {threshold}\n"
+        "policies: []\n")
+    return config
+
+
+def perfect() -> list[tuple[str, str, float]]:
+    return [(i, i, 0.95) for i in INTENTS for _ in range(5)]
+
+
+def run(tmp_path: Path, predictions: list[tuple[str, str, float]], **kwargs: Any) -> int:
+    results = tmp_path / "results"
+    write_results(results, predictions, **kwargs)
+    config = config_with_threshold(tmp_path, 0.3)
+    return int(load_script().main([str(results), "--config", str(config)]))
+
+
+def test_perfect_run_passes(tmp_path: Path) -> None:
+    assert run(tmp_path, perfect()) == 0
+
+
+def test_one_missed_emergency_fails_even_with_high_macro_f1(tmp_path: Path) -> None:
+    predictions = perfect()
+    predictions[-1] = ("emergency", "intent_00", 0.9)
+    assert run(tmp_path, predictions) == 1
+
+
+def test_low_macro_f1_fails(tmp_path: Path) -> None:
+    predictions = [(t, "intent_00" if t != "emergency" and n < 2 else t, 0.9)
+                   for t in INTENTS for n in range(5)]
+    assert run(tmp_path, predictions) == 1
+
+
+def test_fewer_than_twenty_intents_fails(tmp_path: Path) -> None:
+    predictions = [p for p in perfect() if p[0] not in {"intent_00", "intent_01"}]
+    assert run(tmp_path, predictions) == 1
+
+
+def test_missing_report_fails(tmp_path: Path) -> None:
+    assert load_script().main([str(tmp_path / "nothing")]) == 1
+
+
+def test_below_fallback_threshold_counts_as_an_error(tmp_path: Path) -> None:
+    # Rasa's own report calls this correct; the live assistant would answer nlu_fallback.
+    predictions = perfect()
+    predictions[-1] = ("emergency", "emergency", 0.2)
+    assert run(tmp_path, predictions) == 1
+    # Without intent_successes.json the script can only trust Rasa's report.
+    assert run(tmp_path / "no-successes", predictions, with_successes=False) == 0
