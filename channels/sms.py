@@ -215,4 +215,5 @@ def outbox(session: SessionDep, to: Annotated[str, Query(pattern=r"^\+?[0-9]{4,1
     rows = session.scalars(
         select(SmsMessage).where(SmsMessage.to_number == to).order_by(SmsMessage.id)
     )
-    return [{"to": r.to_number, "body": r.body, "sent_at": r.created_at.isoformat()} for r in rows]
+    return [{"to": r.to_number, "body": r.body, "sent_at": r.created_at.isoformat(),
+             "status": r.status} for r in rows]

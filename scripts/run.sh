@@ -13,6 +13,18 @@ if [ -z "${REDIS_URL:-}" ]; then
   processes=(redis "${processes[@]}")
   echo "==> REDIS_URL is unset: starting an embedded Redis on 127.0.0.1:${EMBEDDED_REDIS_PORT} (data in var/)"
 fi
+if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
+  if [ "${APP_ENV:-dev}" = "prod" ]; then
+    echo "TWILIO_ACCOUNT_SID is not set: with APP_ENV=prod the assistant needs real Twilio credentials."
+    exit 1
+  fi
+  # The real twilio client talks to a local stand-in; replies show at /dev/outbox.
+  export TWILIO_STANDIN_PORT="${TWILIO_STANDIN_PORT:-8099}"
+  export TWILIO_ACCOUNT_SID="ACdevstandin"
+  export TWILIO_API_BASE_URL="http://127.0.0.1:${TWILIO_STANDIN_PORT}"
+  processes=(twilio "${processes[@]}")
+  echo "==> no Twilio credentials: SMS go to a local Twilio stand-in on 127.0.0.1:${TWILIO_STANDIN_PORT}"
+fi
 .venv/bin/alembic upgrade head
 .venv/bin/python -m bot.backoffice.seed
 .venv/bin/python -m bot.desk.seed
@@ -27,4 +39,5 @@ cat <<MSG
     Ctrl-C stops everything.
 
 MSG
-exec .venv/bin/honcho -f Procfile start "${processes[@]}"
+# The environment is already loaded above; honcho must not re-read .env over it.
+exec .venv/bin/honcho -e /dev/null -f Procfile start "${processes[@]}"

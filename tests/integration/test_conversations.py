@@ -78,3 +78,17 @@ def test_verification_ends_after_15_minutes_idle(stack: Stack) -> None:
     assert appended.status_code == 200
     again = " ".join(str(m["text"]) for m in stack.web_turn(token, "what's my balance"))
     assert "name" in again and not MONEY.search(again), again
+
+
+def test_replies_go_through_the_twilio_client_and_come_back_delivered(stack: Stack) -> None:
+    phone = "+15555550104"
+    reply = stack.sms_turn(phone, "what can you do", "SMit-tw1")
+    sent = [m for m in stack.twilio.messages if m["to"] == phone]
+    assert [m["body"] for m in sent] == [reply]
+    assert sent[0]["from"] == "+15555550100"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if stack.outbox(phone)[-1]["status"] == "delivered":
+            break
+        time.sleep(0.1)
+    assert stack.outbox(phone)[-1]["status"] == "delivered"

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
-from tests.support.twilio_standin import free_port
+from tests.support.twilio_standin import StandIn, free_port, running_standin
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "patient-assistant.tar.gz"
@@ -30,6 +30,7 @@ class Stack:
     actions_url: str
     env: dict[str, str]
     workdir: Path
+    twilio: StandIn
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -137,6 +138,14 @@ def running_stack(redis_url: str = "redis://127.0.0.1:6379/14",
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     workdir = Path(tempfile.mkdtemp(prefix="pa-stack-"))
+    with running_standin(auth_token="stack-twilio-token") as twilio:
+        with _stack(workdir, twilio, redis_url, database_url) as stack:
+            yield stack
+
+
+@contextmanager
+def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | None
+           ) -> Iterator[Stack]:
     engine_port, actions_port, bot_port = free_port(), free_port(), free_port()
     bot_url = f"http://127.0.0.1:{bot_port}"
     env = {
@@ -147,7 +156,9 @@ def running_stack(redis_url: str = "redis://127.0.0.1:6379/14",
         "DATABASE_URL": database_url or f"sqlite:///{workdir / 'app.db'}",
         "REDIS_URL": redis_url,
         "TWILIO_AUTH_TOKEN": "stack-twilio-token",
-        "TWILIO_ACCOUNT_SID": "",
+        # The real twilio client, pointed at the local stand-in.
+        "TWILIO_ACCOUNT_SID": "ACstackstandin",
+        "TWILIO_API_BASE_URL": twilio.base_url,
         "TWILIO_PHONE_NUMBER": "+15555550100",
         "ENGINE_URL": f"http://127.0.0.1:{engine_port}",
         "ENGINE_TOKEN": "stack-engine-token",
@@ -183,7 +194,7 @@ def running_stack(redis_url: str = "redis://127.0.0.1:6379/14",
                 "--port", str(bot_port), "--no-access-log"],
     }
     stack = Stack(bot_url=bot_url, engine_url=env["ENGINE_URL"], actions_url=env["ACTIONS_URL"],
-                  env=env, workdir=workdir)
+                  env=env, workdir=workdir, twilio=twilio)
     try:
         for name, cmd in commands.items():
             out = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
