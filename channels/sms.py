@@ -17,7 +17,7 @@ from twilio.request_validator import RequestValidator
 from bot import live, ratelimit
 from bot.conversations.deps import get_conversations
 from bot.conversations.schemas import Button
-from bot.conversations.service import ConversationService
+from bot.conversations.service import ConversationService, conversation_turn
 from bot.db import get_sessionmaker
 from bot.deps import SessionDep, SettingsDep
 from bot.handoff import service as handoffs
@@ -116,17 +116,42 @@ async def handle_keywords(phone: str, text: str, message_sid: str, sender: SmsSe
     return False
 
 
-async def handle_inbound_sms(
+async def enqueue_inbound_sms(redis: aioredis.Redis, phone: str, text: str, message_sid: str,
+                              num_media: int) -> None:
+    """Called as the webhook arrives: the Redis list keeps this number's arrival order."""
+    await redis.rpush(f"sms:inbox:{phone}",
+                      json.dumps({"text": text, "sid": message_sid, "media": num_media}))
+
+
+async def drain_inbound_sms(
     phone: str,
-    text: str,
-    message_sid: str,
-    num_media: int,
     conversations: ConversationService,
     redis: aioredis.Redis,
     sender: SmsSender,
     settings: Settings | None = None,
 ) -> None:
-    settings = settings or get_settings()
+    """Handles this number's queued messages one by one, in arrival order.
+
+    Webhooks for one number can arrive close together and run concurrently; the lock makes
+    one drainer at a time take them from the list.
+    """
+    inbox = f"sms:inbox:{phone}"
+    async with conversation_turn(redis, f"sms-inbox:{phone}"):
+        while raw := await redis.lpop(inbox):
+            item = json.loads(raw if isinstance(raw, str | bytes) else raw[0])
+            try:
+                await _handle_one(phone, str(item["text"]), str(item["sid"]),
+                                  int(item["media"]), conversations, redis, sender,
+                                  settings or get_settings())
+            except Exception:  # one bad message must not block the ones queued behind it
+                log.exception("an inbound SMS could not be handled")
+
+
+async def _handle_one(
+    phone: str, text: str, message_sid: str, num_media: int,
+    conversations: ConversationService, redis: aioredis.Redis, sender: SmsSender,
+    settings: Settings,
+) -> None:
     conversation = f"sms:{phone}"
     if await handle_keywords(phone, text, message_sid, sender, settings):
         return
@@ -180,10 +205,9 @@ async def inbound(
         num_media = int(params.get("NumMedia") or 0)
     except ValueError:
         num_media = 0
-    background.add_task(
-        handle_inbound_sms, phone, params.get("Body", ""), message_sid, num_media,
-        get_conversations(), redis, get_sms_sender(), settings,
-    )
+    await enqueue_inbound_sms(redis, phone, params.get("Body", ""), message_sid, num_media)
+    background.add_task(drain_inbound_sms, phone, get_conversations(), redis, get_sms_sender(),
+                        settings)
     return twiml()
 
 

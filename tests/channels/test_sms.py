@@ -184,3 +184,47 @@ def test_a_failed_delivery_shows_in_the_desk_transcript(client, seeded: Session)
     [entry] = handoffs.transcript(seeded, "sms:+15555550101")
     assert entry.role == "system" and "undelivered" in entry.text and "30003" in entry.text
     assert handoff.id
+
+
+def test_messages_of_one_number_are_handled_in_arrival_order(client, db: Session,
+                                                             monkeypatch) -> None:
+    """Concurrent webhooks for one number reach the engine one at a time, in order, even
+    when the engine answers the first ones slowly."""
+    import asyncio
+    import json as jsonlib
+    import random
+
+    import httpx
+
+    import channels.sms as sms
+    from bot.conversations.deps import EMERGENCY_TEXT
+    from bot.conversations.service import ConversationService, EngineClient
+    from bot.db import get_sessionmaker
+    from bot.redis import get_async_redis
+
+    seen: list[str] = []
+
+    async def engine(request: httpx.Request) -> httpx.Response:
+        body = jsonlib.loads(request.content)
+        await asyncio.sleep(random.uniform(0.0, 0.05))
+        seen.append(body["message"])
+        return httpx.Response(200, json=[{"text": f"got {body['message']}"}])
+
+    service = ConversationService(
+        EngineClient("http://engine.test", transport=httpx.MockTransport(engine)),
+        get_async_redis, get_sessionmaker(), apology="sorry", emergency_text=EMERGENCY_TEXT)
+    monkeypatch.setattr(sms, "get_conversations", lambda: service)
+    import threading
+
+    threads = []
+    for i in range(8):
+        params = inbound(body=f"message {i}", sid=f"SMorder{i}", frm="+15555550188")
+        threads.append(threading.Thread(target=client.post, args=("/channels/sms/inbound",),
+                                        kwargs={"data": params, "headers": signed(params)}))
+        threads[-1].start()
+        time.sleep(0.02)  # arrival order: each webhook is sent after the one before
+    for thread in threads:
+        thread.join()
+    replies = wait_for(client, 8, to="+15555550188")
+    assert seen == [f"message {i}" for i in range(8)]
+    assert replies == [f"got message {i}" for i in range(8)]
