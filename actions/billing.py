@@ -1,8 +1,11 @@
-"""Billing answers, given only to a verified patient."""
+"""Billing answers, given only to a verified patient: balance, charges explained, a payment
+link, payment plans and insurance. Card numbers are never taken by message."""
 
 from __future__ import annotations
 
 import logging
+import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -12,9 +15,32 @@ from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
 
 from actions.auth import refuse_unverified, verified_patient
-from actions.backoffice_client import BackOfficeClient, BackOfficeError, default_client
-from actions.common import clinic_today, money, say_date
-from bot.backoffice.schemas import Balance
+from actions.backoffice_client import BackOfficeClient, BackOfficeError, Conflict, default_client
+from actions.common import (
+    AGENT_BUTTON,
+    YES_NO,
+    apologize,
+    choice_button,
+    chosen,
+    clinic_today,
+    end_flow,
+    has_card_number,
+    money,
+    request_text,
+    resume_flow,
+    say_date,
+    set_step,
+)
+from actions.parsing import parse_charge_hint
+from bot.backoffice.models import ClaimStatus, InquiryKind
+from bot.backoffice.schemas import (
+    Balance,
+    BillingInquiryCreate,
+    ChargeDetail,
+    InsuranceSummary,
+    InsuranceUpdateCreate,
+    PaymentPlanOptions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +77,327 @@ class ActionTellBalance(Action):
             return []
         if balance.amount_cents == 0:
             dispatcher.utter_message(response="utter_balance_zero")
+            resume_flow(dispatcher, tracker)
             return []
         due = say_date(balance.due_date) if balance.due_date else "now"
         dispatcher.utter_message(
             response="utter_balance_overdue" if balance.overdue else "utter_balance",
             amount=money(balance.amount_cents), due_date=due, charges=charge_lines(balance),
         )
+        resume_flow(dispatcher, tracker)
+        return []
+
+
+ClientFactory = Callable[[], BackOfficeClient]
+
+
+class BillingAction(Action, ABC):
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def __init__(self, client_factory: ClientFactory = default_client) -> None:
+        self.client_factory = client_factory
+
+
+# --- charges -------------------------------------------------------------------------------
+
+_DUPLICATE = re.compile(r"\b(twice|double[- ]?(charged|billed)?|duplicated?|two times|"
+                        r"charged (me )?again|billed (me )?again)\b")
+_DISPUTE = re.compile(r"\b(dispute|wrong|incorrect|error|mistake|never (had|got|saw|received)|"
+                      r"didn'?t (have|get)|not right|already paid|doesn'?t match|fraud)\b")
+# Words of a charge question that do not point at any one charge.
+_GENERIC = frozenset(
+    "what whats what's is this that the a an for on my me i why was were am being charged "
+    "charge charges bill billed billing explain itemize itemized itemise statement break "
+    "down breakdown can you get give show see all list every line item items fee fees cost "
+    "costs owe paying pay understand don't dont confused question about please pls tell "
+    "mean means on here account".split()
+)
+CLAIM_WORDS = {
+    ClaimStatus.pending: "insurance is still reviewing it",
+    ClaimStatus.paid: "claim paid",
+    ClaimStatus.denied: "insurance denied the claim",
+}
+
+
+def explain(charge: ChargeDetail) -> str:
+    """One charge, plainly: what was billed, what insurance did, what is left for you."""
+    text = (f"{say_date(charge.service_date)}, {charge.description}: billed "
+            f"{money(charge.billed_cents)}.")
+    if charge.claim_status == ClaimStatus.pending:
+        text += " Insurance is still reviewing it, so nothing is due for it yet."
+    elif charge.claim_status == ClaimStatus.denied:
+        text += " Insurance did not cover it."
+    else:
+        text += f" Insurance paid {money(charge.insurance_paid_cents)}"
+        if charge.adjustment_cents:
+            text += f" and took off {money(charge.adjustment_cents)} by agreement"
+        text += "."
+    return f"{text} Your part: {money(charge.patient_cents)}."
+
+
+class ActionExplainCharges(BillingAction):
+    """Itemize the bill, explain the charge named, or record a billed-twice/dispute inquiry."""
+
+    def name(self) -> str:
+        return "action_explain_charges"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        text = request_text(tracker, ("billing_charge_question",))
+        lowered = "" if text.startswith("/") else text.lower()
+        client = self.client_factory()
+        try:
+            kind = (InquiryKind.duplicate if _DUPLICATE.search(lowered) else
+                    InquiryKind.dispute if _DISPUTE.search(lowered) else None)
+            if kind is not None:
+                receipt = await client.record_billing_inquiry(
+                    patient_id, BillingInquiryCreate(kind=kind))
+                dispatcher.utter_message(response="utter_inquiry_recorded",
+                                         reference=receipt.reference,
+                                         days=str(receipt.response_business_days),
+                                         buttons=[AGENT_BUTTON])
+                return []
+            hint = parse_charge_hint(lowered)
+            words = [w for w in (hint.words or "").split() if w not in _GENERIC]
+            if hint.amount_cents is not None or hint.month is not None or words:
+                found = await client.find_charges(patient_id, amount_cents=hint.amount_cents,
+                                                  words=" ".join(words) or None, month=hint.month)
+                if not found.charges:
+                    dispatcher.utter_message(
+                        response="utter_charge_not_found",
+                        buttons=[{"title": "Show all my charges",
+                                  "payload": "/billing_charge_question"}, AGENT_BUTTON])
+                    return []
+                dispatcher.utter_message(
+                    response="utter_charge_explained",
+                    charges="\n".join(f"• {explain(c)}" for c in found.charges[:3]))
+                return []
+            statement = await client.statement(patient_id)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "charges lookup", exc)
+        if not statement.charges:
+            dispatcher.utter_message(response="utter_no_charges")
+            return []
+        dispatcher.utter_message(
+            response="utter_statement",
+            charges="\n".join(f"• {explain(c)}" for c in statement.charges),
+            amount=money(statement.balance_cents))
+        resume_flow(dispatcher, tracker)
+        return []
+
+
+# --- paying --------------------------------------------------------------------------------
+
+
+class ActionCardWarning(Action):
+    """A card number typed before verification: say we can't take it; nothing is kept."""
+
+    def name(self) -> str:
+        return "action_card_warning"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_no_card_numbers")
+        return []
+
+
+class ActionPaymentLink(BillingAction):
+    """A one-time link (30 minutes). A card number in the message is never repeated."""
+
+    def name(self) -> str:
+        return "action_payment_link"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        if has_card_number(str(tracker.latest_message.get("text") or "")):
+            dispatcher.utter_message(response="utter_no_card_numbers")
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        try:
+            link = await self.client_factory().create_payment_link(patient_id)
+        except Conflict as exc:
+            if exc.code != "nothing_owed":
+                return apologize(dispatcher, "payment link", exc)
+            dispatcher.utter_message(response="utter_balance_zero")
+            return []
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "payment link", exc)
+        dispatcher.utter_message(response="utter_payment_link", url=link.url,
+                                 amount=money(link.amount_cents))
+        resume_flow(dispatcher, tracker)
+        return []
+
+
+# --- payment plans -------------------------------------------------------------------------
+
+
+def plan_title(months: int, monthly_cents: int) -> str:
+    return f"{months} months, {money(monthly_cents)}/mo"
+
+
+def plan_blocked(dispatcher: CollectingDispatcher, offer: PaymentPlanOptions) -> None:
+    if offer.reason == "active_plan" and offer.active_plan is not None:
+        plan = offer.active_plan
+        dispatcher.utter_message(response="utter_payment_plan_active", months=str(plan.months),
+                                 monthly=money(plan.monthly_cents), reference=plan.reference)
+    elif offer.reason == "no_balance":
+        dispatcher.utter_message(response="utter_balance_zero")
+    else:
+        dispatcher.utter_message(response="utter_payment_plan_not_eligible",
+                                 buttons=[AGENT_BUTTON])
+
+
+class ActionOfferPaymentPlan(BillingAction):
+    def name(self) -> str:
+        return "action_offer_payment_plan"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        try:
+            offer = await self.client_factory().payment_plan_options(patient_id)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "payment plan options", exc)
+        if not offer.eligible or not offer.options:
+            plan_blocked(dispatcher, offer)
+            return end_flow()
+        dispatcher.utter_message(
+            response="utter_payment_plan_options", amount=money(offer.balance_cents),
+            buttons=[choice_button(plan_title(o.months, o.monthly_cents), "plan_months",
+                                   o.months) for o in offer.options])
+        return end_flow() + set_step("plan_pick")
+
+
+class ActionChoosePlan(BillingAction):
+    """A plan length was picked: repeat it back and ask for an explicit yes."""
+
+    def name(self) -> str:
+        return "action_choose_plan"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        picked = chosen(tracker, "plan_months")
+        if picked is None:
+            said = re.findall(r"\b(3|6|12|three|six|twelve)\b",
+                              str(tracker.latest_message.get("text") or "").lower())
+            words = {"three": "3", "six": "6", "twelve": "12"}
+            picked = words.get(said[0], said[0]) if len(said) == 1 else None
+        try:
+            offer = await self.client_factory().payment_plan_options(patient_id)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "payment plan options", exc)
+        if not offer.eligible:
+            plan_blocked(dispatcher, offer)
+            return end_flow()
+        option = next((o for o in offer.options if str(o.months) == picked), None)
+        if option is None:
+            dispatcher.utter_message(
+                response="utter_pick_plan_again",
+                buttons=[choice_button(plan_title(o.months, o.monthly_cents), "plan_months",
+                                       o.months) for o in offer.options])
+            return set_step("plan_pick")  # still asking
+        dispatcher.utter_message(response="utter_confirm_plan", months=str(option.months),
+                                 monthly=money(option.monthly_cents),
+                                 last=money(option.last_month_cents), buttons=YES_NO)
+        return set_step("plan_confirm", plan_months=str(option.months))
+
+
+class ActionCreatePlan(BillingAction):
+    """Only after the patient's explicit yes to the plan repeated back to them."""
+
+    def name(self) -> str:
+        return "action_create_plan"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        months = tracker.get_slot("plan_months")
+        if not months:
+            return end_flow()
+        try:
+            plan = await self.client_factory().create_payment_plan(patient_id, int(months))
+        except Conflict:
+            dispatcher.utter_message(response="utter_payment_plan_not_eligible",
+                                     buttons=[AGENT_BUTTON])
+            return end_flow()
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "payment plan", exc)
+        dispatcher.utter_message(response="utter_plan_created", months=str(plan.months),
+                                 monthly=money(plan.monthly_cents),
+                                 first_due=say_date(plan.first_due_date),
+                                 reference=plan.reference)
+        return end_flow()
+
+
+# --- insurance -----------------------------------------------------------------------------
+
+_NEW_INSURANCE = re.compile(
+    r"\b(new (insurance|card|plan|policy|employer|coverage)|switch(ed)?|chang(e|ed)|updat(e|ing)|"
+    r"different (insurance|plan)|got married|add (a )?secondary|lapsed|remove my old|"
+    r"wrong in your system|info is wrong|i'?m on medicare now)\b")
+
+
+def coverage_lines(summary: InsuranceSummary) -> tuple[str, str]:
+    policies = "\n".join(
+        f"• {p.payer}{f' ({p.plan_name})' if p.plan_name else ''}, member ID {p.member_id_masked}"
+        for p in summary.policies)
+    claims = "\n".join(
+        f"• {say_date(c.service_date)}, {c.description}: insurance paid "
+        f"{money(c.insurance_paid_cents)} of {money(c.billed_cents)} "
+        f"({CLAIM_WORDS.get(c.claim_status, str(c.claim_status))})"
+        for c in summary.claims)
+    return policies, claims
+
+
+class ActionInsurance(BillingAction):
+    """Coverage on file and what insurance paid; "new insurance" becomes an update request."""
+
+    def name(self) -> str:
+        return "action_insurance"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        text = request_text(tracker, ("billing_insurance",)).lower()
+        client = self.client_factory()
+        try:
+            if _NEW_INSURANCE.search(text):
+                receipt = await client.request_insurance_update(patient_id,
+                                                                InsuranceUpdateCreate())
+                dispatcher.utter_message(response="utter_insurance_update",
+                                         reference=receipt.reference,
+                                         next_steps="\n".join(f"• {s}"
+                                                               for s in receipt.next_steps))
+                return []
+            summary = await client.insurance(patient_id)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "insurance", exc)
+        if not summary.policies:
+            dispatcher.utter_message(response="utter_no_insurance_on_file")
+            return []
+        policies, claims = coverage_lines(summary)
+        dispatcher.utter_message(response="utter_insurance", policies=policies,
+                                 claims=claims or "• No claims yet.")
+        resume_flow(dispatcher, tracker)
         return []

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import logging
+import re
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import Action
+from rasa_sdk.types import DomainDict
 
 from actions.settings import get_action_settings
+
+log = logging.getLogger(__name__)
 
 
 def channel_of(tracker: Tracker) -> str:
@@ -42,3 +51,142 @@ def say_date(day: date, today: date | None = None) -> str:
     today = today or clinic_today()
     text = f"{day:%b} {day.day}"
     return text if day.year == today.year else f"{text}, {day.year}"
+
+
+# --- shared by the multi-step flows ---------------------------------------------------------
+
+# One categorical slot, `flow_step`, says which question of which flow the patient is
+# answering; rules key on it. These are every slot a flow may leave behind.
+FLOW_SLOTS = ("flow_step", "appointment_id", "slot_id", "time_preference", "prescription_id",
+              "plan_months")
+AGENT_BUTTON: dict[str, str] = {"title": "Talk to a person", "payload": "/human_handoff"}
+YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+
+_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+
+
+def end_flow() -> list[dict[str, Any]]:
+    """Forget every step and choice of the flow, so nothing leaks into the next request."""
+    return [SlotSet(name, None) for name in FLOW_SLOTS]
+
+
+def set_step(step: str | None, **ids: str | None) -> list[dict[str, Any]]:
+    return [SlotSet(name, value) for name, value in ids.items()] + [SlotSet("flow_step", step)]
+
+
+def has_card_number(text: str) -> bool:
+    """13 to 19 digits, with or without spaces or dashes: we never take cards by message."""
+    return bool(_CARD.search(text or ""))
+
+
+def request_text(tracker: Tracker, intents: tuple[str, ...]) -> str:
+    """What the patient wrote when asking (verification may have come in between)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if name in intents:
+            return str(event.get("text") or "")
+    return str(tracker.latest_message.get("text") or "")
+
+
+def chosen(tracker: Tracker, entity: str) -> str | None:
+    """The id a button carried (`/inform{"appointment_id":"12"}`), if the patient tapped one."""
+    for item in tracker.latest_message.get("entities") or []:
+        if item.get("entity") == entity and item.get("value") not in (None, ""):
+            return str(item["value"])
+    return None
+
+
+def choice_button(title: str, entity: str, value: int | str) -> dict[str, str]:
+    return {"title": title, "payload": f'/inform{{"{entity}":"{value}"}}'}
+
+
+def clinic_tz() -> ZoneInfo:
+    return ZoneInfo(get_action_settings().clinic_timezone)
+
+
+def local_date(moment: datetime) -> date:
+    """The clinic's calendar day of a moment (naive times from the database are UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(clinic_tz()).date()
+
+
+def say_when(moment: datetime) -> str:
+    """"Thu, Dec 3 at 10:30 AM", in the clinic's time zone."""
+    local = moment.astimezone(clinic_tz())
+    hour = local.hour % 12 or 12
+    return (f"{local:%a}, {local:%b} {local.day} at {hour}:{local.minute:02d} "
+            f"{'AM' if local.hour < 12 else 'PM'}")
+
+
+def apologize(dispatcher: CollectingDispatcher, what: str, exc: Exception) -> list[dict[str, Any]]:
+    """Any back-office failure: a short apology with an agent offered, and the flow ends."""
+    log.error("%s failed: %s", what, exc)
+    dispatcher.utter_message(response="utter_backoffice_down")
+    return end_flow()
+
+
+# The questions each step asks, so a side question can be answered and the step asked again.
+STEP_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "reschedule_pick": ("utter_which_appointment_move", "utter_pick_one"),
+    "reschedule_slot": ("utter_offer_slots", "utter_offer_slots_widened"),
+    "reschedule_confirm": ("utter_confirm_slot",),
+    "cancel_pick": ("utter_which_appointment_cancel", "utter_pick_one"),
+    "cancel_confirm": ("utter_confirm_cancel",),
+    "refill_pick": ("utter_which_medication", "utter_refill_not_on_file",
+                    "utter_refill_pick_again"),
+    "refill_confirm": ("utter_confirm_refill", "utter_offer_renewal"),
+    "plan_pick": ("utter_payment_plan_options", "utter_pick_plan_again"),
+    "plan_confirm": ("utter_confirm_plan",),
+}
+
+
+def resume_flow(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """After answering a side question mid-flow, ask the flow's open question again.
+    (An active form asks again by itself.)"""
+    if tracker.active_loop.get("name"):
+        return
+    questions = STEP_QUESTIONS.get(str(tracker.get_slot("flow_step")), ())
+    for event in reversed(tracker.events):
+        if event.get("event") != "bot":
+            continue
+        if (event.get("metadata") or {}).get("utter_action") in questions:
+            dispatcher.utter_message(response="utter_resume_flow")
+            dispatcher.utter_message(text=str(event.get("text") or ""),
+                                     buttons=list((event.get("data") or {}).get("buttons")
+                                                  or []))
+            return
+
+
+class ActionEndFlow(Action):
+    """"Never mind", "stop", or "no" to a confirmation: leave the flow with nothing changed."""
+
+    def name(self) -> str:
+        return "action_end_flow"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_flow_stopped")
+        return end_flow() + [SlotSet("pending_request", None)]
+
+
+class ActionFallback(Action):
+    """Not understood: ask again once; the second time in a row, offer a person."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        users = [e for e in tracker.events if e.get("event") == "user"]
+        previous = users[-2] if len(users) >= 2 else {}
+        intent = ((previous.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent == "nlu_fallback":
+            dispatcher.utter_message(response="utter_default_agent", buttons=[AGENT_BUTTON])
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return []

@@ -1,0 +1,413 @@
+"""Appointments: what is coming up, moving one to another time, cancelling one.
+
+The steps are kept in `flow_step` (rules key on it) and the choices as ids in slots;
+every action reads the slots, makes one back-office call and says what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.interfaces import Action
+from rasa_sdk.types import DomainDict
+
+from actions.auth import refuse_unverified, verified_patient
+from actions.backoffice_client import (
+    BackOfficeClient,
+    BackOfficeError,
+    Conflict,
+    NotFound,
+    default_client,
+)
+from actions.common import (
+    YES_NO,
+    apologize,
+    choice_button,
+    chosen,
+    clinic_tz,
+    end_flow,
+    has_card_number,
+    resume_flow,
+    say_when,
+    set_step,
+)
+from actions.parsing import parse_time_preference
+from bot.backoffice.schemas import AppointmentInfo
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[], BackOfficeClient]
+CANCEL_BUTTONS = [
+    {"title": "Yes, cancel it", "payload": "/affirm"},
+    {"title": "Find a new time instead", "payload": "/appointment_reschedule"},
+    {"title": "Keep it", "payload": "/deny"},
+]
+NONE_OF_THESE = {"title": "None of these", "payload": "/deny"}
+
+
+def describe(appt: AppointmentInfo) -> str:
+    """"Thu, Dec 3 at 10:30 AM with Dr. Priya Shah (primary care) at <place>"."""
+    return (f"{say_when(appt.starts_at)} with {appt.provider_name} ({appt.specialty}) "
+            f"at {appt.location}")
+
+
+def short(appt: AppointmentInfo) -> str:
+    """A button title: "Dr. Priya Shah, Thu, Dec 3 at 10:30 AM"."""
+    return f"{appt.provider_name}, {say_when(appt.starts_at)}"
+
+
+def appointment_buttons(appts: list[AppointmentInfo]) -> list[dict[str, str]]:
+    return [choice_button(short(a), "appointment_id", a.id) for a in appts]
+
+
+def match_appointment(text: str, appts: list[AppointmentInfo]) -> list[AppointmentInfo]:
+    """"the one with dr kim", "cardiology", "thursday", "the 3rd": the appointments it fits."""
+    words = set(re.findall(r"[a-z]+", text.lower())) - {"dr", "the", "one", "with", "my", "on"}
+    days = {int(n) for n in re.findall(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", text)}
+    found = []
+    for appt in appts:
+        local = appt.starts_at.astimezone(clinic_tz())
+        known = set(re.findall(r"[a-z]+", f"{appt.provider_name} {appt.specialty}".lower()))
+        known |= {f"{local:%A}".lower(), f"{local:%a}".lower(), f"{local:%B}".lower()}
+        if words & known or local.day in days:
+            found.append(appt)
+    return found
+
+
+class AppointmentAction(Action, ABC):
+    """Holds the client factory, so tests can point every action at a test back office."""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def __init__(self, client_factory: ClientFactory = default_client) -> None:
+        self.client_factory = client_factory
+
+    async def upcoming(self, patient_id: int) -> list[AppointmentInfo]:
+        return (await self.client_factory().appointments(patient_id)).appointments
+
+
+def ask_time(dispatcher: CollectingDispatcher, appt: AppointmentInfo) -> list[dict[str, Any]]:
+    """Says which appointment; `reschedule_form` then asks when (rules key on the step)."""
+    dispatcher.utter_message(response="utter_moving_appointment", appointment=describe(appt))
+    return set_step("reschedule_time", appointment_id=str(appt.id), time_preference=None)
+
+
+def ask_cancel(dispatcher: CollectingDispatcher, appt: AppointmentInfo) -> list[dict[str, Any]]:
+    dispatcher.utter_message(response="utter_confirm_cancel", appointment=describe(appt),
+                             buttons=CANCEL_BUTTONS)
+    return set_step("cancel_confirm", appointment_id=str(appt.id))
+
+
+class ActionTellAppointments(AppointmentAction):
+    def name(self) -> str:
+        return "action_tell_appointments"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        try:
+            appts = await self.upcoming(patient_id)
+        except BackOfficeError as exc:
+            log.error("appointments lookup failed: %s", exc)
+            dispatcher.utter_message(response="utter_backoffice_down")
+            return []
+        if not appts:
+            dispatcher.utter_message(response="utter_no_appointments")
+            return []
+        lines = "\n".join(f"• {describe(a)}" for a in appts)
+        dispatcher.utter_message(response="utter_appointments", appointments=lines)
+        resume_flow(dispatcher, tracker)
+        return []
+
+
+class ActionStartReschedule(AppointmentAction):
+    """Which appointment: the only one, the one picked at cancel time, or ask with buttons."""
+
+    def name(self) -> str:
+        return "action_start_reschedule"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        if tracker.get_slot("flow_step") == "reschedule_slot" and tracker.get_slot(
+                "appointment_id"):
+            # "Can we do next Tuesday instead?" while choosing a time: look for that time.
+            return [SlotSet("time_preference", tracker.latest_message.get("text")),
+                    FollowupAction("action_offer_slots")]
+        try:
+            appts = await self.upcoming(patient_id)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "appointments lookup", exc)
+        if not appts:
+            dispatcher.utter_message(response="utter_no_appointments")
+            return end_flow()
+        # "Find a new time instead" while cancelling keeps the appointment already chosen.
+        if tracker.get_slot("flow_step") == "cancel_confirm":
+            picked = [a for a in appts if str(a.id) == tracker.get_slot("appointment_id")]
+            if picked:
+                return ask_time(dispatcher, picked[0])
+        if len(appts) == 1:
+            return ask_time(dispatcher, appts[0])
+        dispatcher.utter_message(response="utter_which_appointment_move",
+                                 buttons=appointment_buttons(appts))
+        return end_flow() + set_step("reschedule_pick")
+
+
+class ActionStartCancel(AppointmentAction):
+    def name(self) -> str:
+        return "action_start_cancel"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        try:
+            appts = await self.upcoming(patient_id)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "appointments lookup", exc)
+        if not appts:
+            dispatcher.utter_message(response="utter_no_appointments")
+            return end_flow()
+        if len(appts) == 1:
+            return end_flow() + ask_cancel(dispatcher, appts[0])
+        dispatcher.utter_message(response="utter_which_appointment_cancel",
+                                 buttons=appointment_buttons(appts))
+        return end_flow() + set_step("cancel_pick")
+
+
+class ActionPickAppointment(AppointmentAction):
+    """The answer to "which appointment?": a tapped button or words that fit just one."""
+
+    def name(self) -> str:
+        return "action_pick_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        try:
+            appts = await self.upcoming(patient_id)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "appointments lookup", exc)
+        if not appts:
+            dispatcher.utter_message(response="utter_no_appointments")
+            return end_flow()
+        picked_id = chosen(tracker, "appointment_id")
+        if picked_id is not None:
+            matches = [a for a in appts if str(a.id) == picked_id]
+        else:
+            matches = match_appointment(str(tracker.latest_message.get("text") or ""), appts)
+        if len(matches) != 1:
+            dispatcher.utter_message(response="utter_pick_one",
+                                     buttons=appointment_buttons(appts))
+            return [SlotSet("flow_step", tracker.get_slot("flow_step"))]  # still asking
+        if tracker.get_slot("flow_step") == "cancel_pick":
+            return ask_cancel(dispatcher, matches[0])
+        return ask_time(dispatcher, matches[0])
+
+
+# Never a time, whatever the words: these always leave the question (rules say how).
+NEVER_A_TIME = frozenset({"emergency", "human_handoff", "stop", "deny", "card_number"})
+# Another request, when the classifier is sure of it and the words name no time.
+OTHER_REQUESTS = frozenset({
+    "billing_balance", "billing_pay", "billing_charge_question", "billing_payment_plan",
+    "billing_insurance", "refill_request", "refill_status", "appointment_check",
+    "appointment_cancel", "out_of_scope", "bot_capabilities", "goodbye", "thank"})
+SURE = 0.8
+_TIME_WORDS = re.compile(
+    r"\b(any ?time|whenever|soon|asap|earliest|first available|today|tomorrow|tonight|"
+    r"weekend|week|month|mornings?|afternoons?|evenings?|noon|lunch|\d{1,2} ?(am|pm)|"
+    r"\d{1,2}:\d{2}|\d{1,2}(st|nd|rd|th)|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)\b")
+
+
+def names_a_time(text: str) -> bool:
+    return bool(_TIME_WORDS.search(text.lower()))
+
+
+class ValidateRescheduleForm(FormValidationAction):
+    """The one free-text question: when the patient would like to come. Time phrases are
+    classified all over the place ("mornings" as a greeting), so the words decide: a time,
+    or anything not clearly another request, is the answer; a clear other request is not,
+    so the form steps aside, that request is answered and the question is asked again."""
+
+    def name(self) -> str:
+        return "validate_reschedule_form"
+
+    async def extract_time_preference(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "time_preference":
+            return {}
+        text = str(tracker.latest_message.get("text") or "").strip()
+        intent = tracker.latest_message.get("intent") or {}
+        name, confidence = intent.get("name"), float(intent.get("confidence") or 0)
+        if not text or name in NEVER_A_TIME or has_card_number(text):
+            return {}
+        if names_a_time(text) or name not in OTHER_REQUESTS or confidence < SURE:
+            return {"time_preference": text}
+        return {}
+
+    async def validate_time_preference(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"time_preference": str(value)[:200] if value else None}
+
+
+class ActionOfferSlots(AppointmentAction):
+    """Up to three open times near what the patient asked for (`time_preference`), as
+    buttons."""
+
+    def name(self) -> str:
+        return "action_offer_slots"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        wish = tracker.get_slot("time_preference") or tracker.latest_message.get("text")
+        return await self.offer(dispatcher, tracker, str(wish or ""))
+
+    async def offer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                    said: str) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        appointment_id = tracker.get_slot("appointment_id")
+        if not appointment_id:
+            return end_flow()
+        wish = parse_time_preference(said, datetime.now(UTC), clinic_tz())
+        try:
+            found = await self.client_factory().open_slots(
+                patient_id, int(appointment_id), start=wish.start, end=wish.end,
+                part_of_day=wish.part_of_day, limit=3)
+        except Conflict:
+            dispatcher.utter_message(response="utter_appointment_not_changeable")
+            return end_flow()
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "open slots lookup", exc)
+        if not found.slots:
+            dispatcher.utter_message(response="utter_no_open_slots")
+            return end_flow()
+        buttons = [choice_button(say_when(s.starts_at), "slot_id", s.id) for s in found.slots]
+        dispatcher.utter_message(
+            response="utter_offer_slots_widened" if found.widened else "utter_offer_slots",
+            buttons=[*buttons, NONE_OF_THESE])
+        return set_step("reschedule_slot", slot_id=None)
+
+
+def offered_title(tracker: Tracker, payload_part: str) -> str | None:
+    """The title of the button the patient tapped, as we showed it (no second lookup)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "bot":
+            continue
+        for button in (event.get("data") or {}).get("buttons") or []:
+            if payload_part in str(button.get("payload", "")):
+                return str(button.get("title"))
+    return None
+
+
+class ActionChooseSlot(ActionOfferSlots):
+    """A time was tapped: confirm it before anything changes. Words instead of a tap are
+    another time to look for."""
+
+    def name(self) -> str:
+        return "action_choose_slot"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        slot_id = chosen(tracker, "slot_id")
+        if slot_id is None or not slot_id.isdigit():
+            said = str(tracker.latest_message.get("text") or "")
+            return [SlotSet("time_preference", said),
+                    *await self.offer(dispatcher, tracker, said)]
+        when = offered_title(tracker, f'"slot_id":"{slot_id}"') or "that time"
+        dispatcher.utter_message(response="utter_confirm_slot", when=when, buttons=YES_NO)
+        return set_step("reschedule_confirm", slot_id=slot_id)
+
+
+class ActionAskOtherTime(Action):
+    """"None of these": keep the appointment chosen; `reschedule_form` asks when again."""
+
+    def name(self) -> str:
+        return "action_ask_other_time"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_ask_other_time")
+        return set_step("reschedule_time", slot_id=None, time_preference=None)
+
+
+class ActionReschedule(AppointmentAction):
+    def name(self) -> str:
+        return "action_reschedule"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        appointment_id, slot_id = tracker.get_slot("appointment_id"), tracker.get_slot("slot_id")
+        if not appointment_id or not slot_id:
+            return end_flow()
+        try:
+            appt = await self.client_factory().reschedule(patient_id, int(appointment_id),
+                                                          int(slot_id))
+        except (Conflict, NotFound) as exc:
+            if isinstance(exc, Conflict) and exc.code == "appointment_not_changeable":
+                dispatcher.utter_message(response="utter_appointment_not_changeable")
+                return end_flow()
+            # Someone else took the time (or it is gone): look again with the patient.
+            dispatcher.utter_message(response="utter_slot_taken")
+            return set_step("reschedule_time", slot_id=None, time_preference=None)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "reschedule", exc)
+        dispatcher.utter_message(response="utter_rescheduled", appointment=describe(appt))
+        return end_flow()
+
+
+class ActionCancelAppointment(AppointmentAction):
+    def name(self) -> str:
+        return "action_cancel_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        appointment_id = tracker.get_slot("appointment_id")
+        if not appointment_id:
+            return end_flow()
+        try:
+            appt = await self.client_factory().cancel_appointment(patient_id, int(appointment_id))
+        except (Conflict, NotFound):
+            dispatcher.utter_message(response="utter_appointment_not_changeable")
+            return end_flow()
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "cancel", exc)
+        dispatcher.utter_message(response="utter_cancelled", appointment=describe(appt))
+        return end_flow()
+

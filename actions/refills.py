@@ -1,0 +1,226 @@
+"""Refills: find the medication the patient means, confirm it and the pharmacy, submit.
+
+With no refills left the back office records a renewal request for the prescriber instead
+(`request_refill` decides that), so the dialogue asks before sending either one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.interfaces import Action
+from rasa_sdk.types import DomainDict
+
+from actions.auth import refuse_unverified, verified_patient
+from actions.backoffice_client import BackOfficeClient, BackOfficeError, NotFound, default_client
+from actions.common import (
+    AGENT_BUTTON,
+    YES_NO,
+    apologize,
+    choice_button,
+    chosen,
+    end_flow,
+    local_date,
+    request_text,
+    resume_flow,
+    say_date,
+    set_step,
+)
+from actions.parsing import match_medication
+from bot.backoffice.models import RefillStatus
+from bot.backoffice.schemas import PrescriptionInfo, RefillInfo
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[], BackOfficeClient]
+# Words of a refill request that do not name a medication.
+_GENERIC = frozenset(
+    "i im i'm need a an my the please pls refill refills refilled renew renewed renewal get "
+    "can you could more of prescription prescriptions rx script meds med medication "
+    "medications medicine pills pill want to request new send it for me some another "
+    "running out low on again".split()
+)
+
+
+def names_something(text: str) -> bool:
+    """"refill my inhaler" names a medication; "i need a refill" does not."""
+    if text.startswith("/"):
+        return False
+    return any(w not in _GENERIC for w in re.findall(r"[a-z']+", text.lower()))
+
+
+def label(rx: PrescriptionInfo) -> str:
+    return f"{rx.medication} {rx.strength}"
+
+
+def medication_buttons(rxs: list[PrescriptionInfo]) -> list[dict[str, str]]:
+    return [choice_button(label(rx), "prescription_id", rx.id) for rx in rxs]
+
+
+def confirm(dispatcher: CollectingDispatcher, rx: PrescriptionInfo) -> list[dict[str, Any]]:
+    """Refills left: confirm medication and pharmacy. None left: offer a renewal request."""
+    if rx.refills_left > 0:
+        dispatcher.utter_message(response="utter_confirm_refill", medication=label(rx),
+                                 pharmacy=f"{rx.pharmacy_name}, {rx.pharmacy_address}",
+                                 buttons=YES_NO)
+    else:
+        dispatcher.utter_message(response="utter_offer_renewal", medication=label(rx),
+                                 buttons=YES_NO)
+    return set_step("refill_confirm", prescription_id=str(rx.id))
+
+
+class RefillAction(Action, ABC):
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def __init__(self, client_factory: ClientFactory = default_client) -> None:
+        self.client_factory = client_factory
+
+    async def active(self, patient_id: int) -> list[PrescriptionInfo]:
+        return (await self.client_factory().prescriptions(patient_id)).prescriptions
+
+
+def pick(text: str, picked_id: str | None, rxs: list[PrescriptionInfo]) -> list[PrescriptionInfo]:
+    if picked_id is not None:
+        return [rx for rx in rxs if str(rx.id) == picked_id]
+    ids = match_medication(text, [(rx.id, rx.medication, rx.purpose) for rx in rxs])
+    return [rx for rx in rxs if rx.id in ids]
+
+
+class ActionStartRefill(RefillAction):
+    def name(self) -> str:
+        return "action_start_refill"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        try:
+            rxs = await self.active(patient_id)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "prescriptions lookup", exc)
+        if not rxs:
+            dispatcher.utter_message(response="utter_no_prescriptions", buttons=[AGENT_BUTTON])
+            return end_flow()
+        text = request_text(tracker, ("refill_request",))
+        matches = pick(text, chosen(tracker, "prescription_id"), rxs)
+        if len(matches) == 1:
+            return end_flow() + confirm(dispatcher, matches[0])
+        if not matches and names_something(text):
+            dispatcher.utter_message(response="utter_refill_not_on_file",
+                                     buttons=[*medication_buttons(rxs), AGENT_BUTTON])
+        else:
+            dispatcher.utter_message(response="utter_which_medication",
+                                     buttons=medication_buttons(matches or rxs))
+        return end_flow() + set_step("refill_pick")
+
+
+class ActionPickPrescription(RefillAction):
+    """The answer to "which medication?": a tapped button or its name."""
+
+    def name(self) -> str:
+        return "action_pick_prescription"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        try:
+            rxs = await self.active(patient_id)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "prescriptions lookup", exc)
+        text = str(tracker.latest_message.get("text") or "")
+        matches = pick(text, chosen(tracker, "prescription_id"), rxs)
+        if len(matches) == 1:
+            return confirm(dispatcher, matches[0])
+        dispatcher.utter_message(response="utter_refill_pick_again",
+                                 buttons=[*medication_buttons(rxs), AGENT_BUTTON])
+        return set_step("refill_pick")  # still asking
+
+
+def submitted_message(dispatcher: CollectingDispatcher, refill: RefillInfo) -> None:
+    medication = f"{refill.medication} {refill.strength}"
+    if refill.already_open:
+        dispatcher.utter_message(response="utter_refill_already_open", medication=medication,
+                                 reference=refill.reference, state=state_words(refill))
+    elif refill.status == RefillStatus.renewal_requested:
+        dispatcher.utter_message(response="utter_renewal_requested", medication=medication,
+                                 reference=refill.reference)
+    else:
+        dispatcher.utter_message(response="utter_refill_submitted", medication=medication,
+                                 pharmacy=refill.pharmacy_name, reference=refill.reference)
+
+
+class ActionSubmitRefill(RefillAction):
+    """Only after the patient said yes: a refill, or a renewal request when none are left."""
+
+    def name(self) -> str:
+        return "action_submit_refill"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        prescription_id = tracker.get_slot("prescription_id")
+        if not prescription_id:
+            return end_flow()
+        try:
+            refill = await self.client_factory().request_refill(patient_id, int(prescription_id))
+        except NotFound:
+            dispatcher.utter_message(response="utter_prescription_gone", buttons=[AGENT_BUTTON])
+            return end_flow()
+        except BackOfficeError as exc:
+            return apologize(dispatcher, "refill request", exc)
+        submitted_message(dispatcher, refill)
+        return end_flow()
+
+
+def state_words(refill: RefillInfo) -> str:
+    """Where a request stands, in plain words."""
+    return {
+        RefillStatus.submitted: f"sent to {refill.pharmacy_name}, not ready yet",
+        RefillStatus.renewal_requested: "waiting for your prescriber to renew it",
+        RefillStatus.ready: f"ready to pick up at {refill.pharmacy_name}",
+        RefillStatus.denied: "not approved by your prescriber; our team can tell you more",
+    }.get(refill.status, str(refill.status))
+
+
+class ActionRefillStatus(RefillAction):
+    def name(self) -> str:
+        return "action_refill_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        try:
+            requests = (await self.client_factory().refill_status(patient_id)).requests
+        except BackOfficeError as exc:
+            log.error("refill status lookup failed: %s", exc)
+            dispatcher.utter_message(response="utter_backoffice_down")
+            return []
+        if not requests:
+            dispatcher.utter_message(response="utter_no_refill_requests")
+            return []
+        lines = "\n".join(
+            f"• {r.medication} {r.strength}, asked {say_date(local_date(r.created_at))}: "
+            f"{state_words(r)} (ref. {r.reference})"
+            for r in requests
+        )
+        dispatcher.utter_message(response="utter_refill_status", requests=lines)
+        resume_flow(dispatcher, tracker)
+        return []

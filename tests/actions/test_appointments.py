@@ -1,0 +1,384 @@
+import re
+from datetime import timedelta
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions.appointments import (
+    CANCEL_BUTTONS,
+    ActionCancelAppointment,
+    ActionChooseSlot,
+    ActionOfferSlots,
+    ActionPickAppointment,
+    ActionReschedule,
+    ActionStartCancel,
+    ActionStartReschedule,
+    ActionTellAppointments,
+    ValidateRescheduleForm,
+)
+from actions.common import AGENT_BUTTON, FLOW_SLOTS, ActionEndFlow, ActionFallback
+from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provider, Slot
+from tests.actions.conftest import DOMAIN, make_tracker
+
+WHEN = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [A-Z][a-z]{2} \d{1,2} at \d{1,2}:\d{2} (AM|PM)"
+END = [SlotSet(name, None) for name in FLOW_SLOTS]
+
+
+def patient(db: Session, last_name: str) -> str:
+    return str(db.scalars(select(Patient.id).where(Patient.last_name == last_name)).one())
+
+
+def appointment_of(db: Session, last_name: str) -> Appointment:
+    return db.scalars(select(Appointment).where(
+        Appointment.patient_id == int(patient(db, last_name)),
+        Appointment.status == AppointmentStatus.booked)).one()
+
+
+def maria(db: Session, text: str = "", entities: dict[str, str] | None = None,
+          events: list[dict[str, Any]] | None = None, **slots: Any) -> Tracker:
+    tracker = make_tracker(text=text, slots={"verified": True, "patient_id": patient(db, "Lopez"),
+                                             **slots})
+    tracker.latest_message["entities"] = [{"entity": k, "value": v}
+                                          for k, v in (entities or {}).items()]
+    tracker.events = (events or []) + tracker.events
+    return tracker
+
+
+def book_second(db: Session) -> Appointment:
+    """A cardiology visit for Maria too, so she has two to choose from."""
+    kim = db.scalars(select(Provider).where(Provider.name == "Dr. Alan Kim")).one()
+    slot = db.scalars(select(Slot).where(Slot.provider_id == kim.id).order_by(Slot.starts_at)
+                      .offset(5).limit(1)).one()
+    appt = Appointment(patient_id=int(patient(db, "Lopez")), provider_id=kim.id,
+                       slot_id=slot.id, starts_at=slot.starts_at,
+                       status=AppointmentStatus.booked)
+    db.add(appt)
+    db.commit()
+    return appt
+
+
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+async def test_upcoming_appointments_in_the_clinic_zone(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    assert await ActionTellAppointments(backoffice).run(dispatcher, maria(seeded), DOMAIN) == []
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_appointments"
+    assert re.fullmatch(
+        rf"• {WHEN} with Dr\. Priya Shah \(primary care\) at Riverside Primary Care, "
+        r"100 Main St, Suite 2", message["appointments"])
+    assert "at 10:30 AM with" in message["appointments"]
+
+
+async def test_no_upcoming_appointments(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"verified": True, "patient_id": patient(seeded, "Khan")})
+    assert await ActionTellAppointments(backoffice).run(dispatcher, tracker, DOMAIN) == []
+    assert responses(dispatcher) == ["utter_no_appointments"]
+
+
+async def test_nothing_before_verification(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"patient_id": patient(seeded, "Lopez")})
+    for action in (ActionTellAppointments, ActionStartReschedule, ActionStartCancel,
+                   ActionOfferSlots, ActionReschedule, ActionCancelAppointment):
+        await action(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert set(responses(dispatcher)) == {"utter_not_verified"}
+
+
+async def test_back_office_down(seeded: Session, backoffice_down) -> None:
+    for action in (ActionTellAppointments, ActionStartReschedule, ActionStartCancel,
+                   ActionPickAppointment):
+        dispatcher = CollectingDispatcher()
+        events = await action(backoffice_down).run(dispatcher, maria(seeded), DOMAIN)
+        assert responses(dispatcher) == ["utter_backoffice_down"]
+        assert events in ([], END)
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, text="friday", appointment_id="1", flow_step="reschedule_time")
+    assert await ActionOfferSlots(backoffice_down).run(dispatcher, tracker, DOMAIN) == END
+    assert responses(dispatcher) == ["utter_backoffice_down"]  # its buttons offer a person
+
+
+async def test_one_appointment_goes_straight_to_the_time(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartReschedule(backoffice).run(dispatcher, maria(seeded), DOMAIN)
+    assert events == [SlotSet("appointment_id", str(appt.id)), SlotSet("time_preference", None),
+                      SlotSet("flow_step", "reschedule_time")]  # reschedule_form asks when
+    assert responses(dispatcher) == ["utter_moving_appointment"]
+    assert "Dr. Priya Shah" in dispatcher.messages[0]["appointment"]
+
+
+async def test_several_appointments_are_asked_with_buttons(seeded: Session, backoffice) -> None:
+    second = book_second(seeded)
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartReschedule(backoffice).run(dispatcher, maria(seeded), DOMAIN)
+    assert events == END + [SlotSet("flow_step", "reschedule_pick")]
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_which_appointment_move"
+    assert len(message["buttons"]) == 2
+    [kim] = [b for b in message["buttons"]
+             if b["payload"] == f'/inform{{"appointment_id":"{second.id}"}}']
+    assert kim["title"].startswith("Dr. Alan Kim, ")
+
+    # A tap picks it; words that fit one ("the heart doctor" does not, "kim" does) too.
+    tapped = CollectingDispatcher()
+    events = await ActionPickAppointment(backoffice).run(
+        tapped, maria(seeded, entities={"appointment_id": str(second.id)},
+                      flow_step="reschedule_pick"), DOMAIN)
+    assert events == [SlotSet("appointment_id", str(second.id)), SlotSet("time_preference", None),
+                      SlotSet("flow_step", "reschedule_time")]
+    typed = CollectingDispatcher()
+    events = await ActionPickAppointment(backoffice).run(
+        typed, maria(seeded, text="the one with dr kim", flow_step="cancel_pick"), DOMAIN)
+    assert events == [SlotSet("appointment_id", str(second.id)),
+                      SlotSet("flow_step", "cancel_confirm")]
+    assert typed.messages[0]["buttons"] == CANCEL_BUTTONS
+
+
+async def test_wrong_choice_asks_again(seeded: Session, backoffice) -> None:
+    book_second(seeded)
+    for tracker in (maria(seeded, text="the blue one", flow_step="reschedule_pick"),
+                    maria(seeded, entities={"appointment_id": "99999"},
+                          flow_step="reschedule_pick")):
+        dispatcher = CollectingDispatcher()
+        assert await ActionPickAppointment(backoffice).run(dispatcher, tracker, DOMAIN) == [
+            SlotSet("flow_step", "reschedule_pick")]
+        assert responses(dispatcher) == ["utter_pick_one"]
+        assert len(dispatcher.messages[0]["buttons"]) == 2
+
+
+async def test_offers_at_most_three_times_as_buttons(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, text="ok", time_preference="afternoons please",
+                    appointment_id=str(appt.id), flow_step="reschedule_time")
+    events = await ActionOfferSlots(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("slot_id", None), SlotSet("flow_step", "reschedule_slot")]
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_offer_slots"
+    times, none = message["buttons"][:-1], message["buttons"][-1]
+    assert len(times) == 3
+    assert none == {"title": "None of these", "payload": "/deny"}
+    for button in times:
+        assert re.fullmatch(WHEN, button["title"])
+        assert button["title"].endswith("PM")
+        assert re.fullmatch(r'/inform\{"slot_id":"\d+"\}', button["payload"])
+
+
+async def test_no_match_widens_and_says_so(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, text="in the evening", appointment_id=str(appt.id),
+                    flow_step="reschedule_time")
+    await ActionOfferSlots(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert responses(dispatcher) == ["utter_offer_slots_widened"]
+    assert len(dispatcher.messages[0]["buttons"]) == 4
+
+
+async def test_tapped_time_is_confirmed_with_its_title(seeded: Session, backoffice) -> None:
+    shown = {"event": "bot", "text": "Here are the closest open times.", "data": {"buttons": [
+        {"title": "Tue, Dec 8 at 1:30 PM", "payload": '/inform{"slot_id":"41"}'}]}}
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, entities={"slot_id": "41"}, events=[shown], appointment_id="1",
+                    flow_step="reschedule_slot")
+    events = await ActionChooseSlot(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("slot_id", "41"), SlotSet("flow_step", "reschedule_confirm")]
+    assert dispatcher.messages[0]["response"] == "utter_confirm_slot"
+    assert dispatcher.messages[0]["when"] == "Tue, Dec 8 at 1:30 PM"
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+
+
+async def test_words_instead_of_a_tap_search_again(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, text="anything in the morning?", appointment_id=str(appt.id),
+                    flow_step="reschedule_slot")
+    events = await ActionChooseSlot(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("time_preference", "anything in the morning?"),
+                      SlotSet("slot_id", None), SlotSet("flow_step", "reschedule_slot")]
+    assert all(b["title"].endswith("AM") for b in dispatcher.messages[0]["buttons"][:-1])
+
+
+def open_slot(db: Session, appt: Appointment) -> Slot:
+    return db.scalars(select(Slot).where(
+        Slot.provider_id == appt.provider_id,
+        Slot.starts_at > appt.starts_at + timedelta(days=1)).order_by(Slot.starts_at)
+        .limit(1)).one()
+
+
+async def test_reschedule_after_yes(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    slot = open_slot(seeded, appt)
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, intent="affirm", appointment_id=str(appt.id), slot_id=str(slot.id),
+                    flow_step="reschedule_confirm")
+    assert await ActionReschedule(backoffice).run(dispatcher, tracker, DOMAIN) == END
+    assert responses(dispatcher) == ["utter_rescheduled"]
+    seeded.expire_all()
+    assert appointment_of(seeded, "Lopez").slot_id == slot.id
+
+
+async def test_slot_taken_asks_for_another_time(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    slot = open_slot(seeded, appt)
+    seeded.add(Appointment(patient_id=int(patient(seeded, "Carter")), provider_id=slot.provider_id,
+                           slot_id=slot.id, starts_at=slot.starts_at,
+                           status=AppointmentStatus.booked))
+    seeded.commit()
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, appointment_id=str(appt.id), slot_id=str(slot.id),
+                    flow_step="reschedule_confirm")
+    events = await ActionReschedule(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("slot_id", None), SlotSet("time_preference", None),
+                      SlotSet("flow_step", "reschedule_time")]
+    assert responses(dispatcher) == ["utter_slot_taken"]
+
+
+async def test_cancel_confirm_then_cancel(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    asked = CollectingDispatcher()
+    events = await ActionStartCancel(backoffice).run(asked, maria(seeded), DOMAIN)
+    assert events == END + [SlotSet("appointment_id", str(appt.id)),
+                            SlotSet("flow_step", "cancel_confirm")]
+    assert asked.messages[0]["response"] == "utter_confirm_cancel"
+    assert asked.messages[0]["buttons"] == CANCEL_BUTTONS
+
+    done = CollectingDispatcher()
+    tracker = maria(seeded, appointment_id=str(appt.id), flow_step="cancel_confirm")
+    assert await ActionCancelAppointment(backoffice).run(done, tracker, DOMAIN) == END
+    assert responses(done) == ["utter_cancelled"]
+    after = CollectingDispatcher()
+    await ActionTellAppointments(backoffice).run(after, maria(seeded), DOMAIN)
+    assert responses(after) == ["utter_no_appointments"]
+
+
+async def test_new_time_instead_of_cancelling_keeps_the_choice(seeded: Session, backoffice
+                                                              ) -> None:
+    second = book_second(seeded)
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, appointment_id=str(second.id), flow_step="cancel_confirm")
+    events = await ActionStartReschedule(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("appointment_id", str(second.id)), SlotSet("time_preference", None),
+                      SlotSet("flow_step", "reschedule_time")]
+    assert "Dr. Alan Kim" in dispatcher.messages[0]["appointment"]
+
+
+async def test_past_or_cancelled_appointment_cannot_change(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    appt.status = AppointmentStatus.cancelled
+    seeded.commit()
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, text="friday", appointment_id=str(appt.id),
+                    flow_step="reschedule_time")
+    assert await ActionOfferSlots(backoffice).run(dispatcher, tracker, DOMAIN) == END
+    assert responses(dispatcher) == ["utter_appointment_not_changeable"]
+
+
+async def test_side_question_mid_flow_returns_to_it(seeded: Session, backoffice) -> None:
+    buttons = [{"title": "Tue, Dec 8 at 1:30 PM", "payload": '/inform{"slot_id":"41"}'}]
+    asked = {"event": "bot", "text": "Here are the closest open times.",
+             "data": {"buttons": buttons}, "metadata": {"utter_action": "utter_offer_slots"}}
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, text="actually when is it again", events=[asked],
+                    appointment_id="1", flow_step="reschedule_slot")
+    assert await ActionTellAppointments(backoffice).run(dispatcher, tracker, DOMAIN) == []
+    assert [m["response"] or m["text"] for m in dispatcher.messages] == [
+        "utter_appointments", "utter_resume_flow", asked["text"]]
+    assert dispatcher.messages[2]["buttons"] == buttons
+
+    # In the time form, the form asks again by itself.
+    in_form = CollectingDispatcher()
+    tracker.active_loop = {"name": "reschedule_form"}
+    await ActionTellAppointments(backoffice).run(in_form, tracker, DOMAIN)
+    assert responses(in_form) == ["utter_appointments"]
+
+
+async def test_a_new_time_while_choosing_one_searches_for_it(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, text="can we do next friday instead", appointment_id="1",
+                    flow_step="reschedule_slot")
+    events = await ActionStartReschedule(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("time_preference", "can we do next friday instead"),
+                      FollowupAction("action_offer_slots")]
+    assert dispatcher.messages == []
+
+
+# --- leaving flows and not understanding (actions/common.py) -------------------------------
+
+
+async def test_stop_forgets_the_flow() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="stop", slots={"flow_step": "cancel_confirm",
+                                                 "appointment_id": "1"})
+    events = await ActionEndFlow().run(dispatcher, tracker, DOMAIN)
+    assert events == END + [SlotSet("pending_request", None)]
+    assert responses(dispatcher) == ["utter_flow_stopped"]
+
+
+def fallback_tracker(*intents: str) -> Tracker:
+    tracker = make_tracker(intent=intents[-1])
+    tracker.events = [{"event": "user", "text": "x", "parse_data": {"intent": {"name": i}}}
+                      for i in intents]
+    return tracker
+
+
+async def test_second_fallback_in_a_row_offers_a_person() -> None:
+    first, second, apart = CollectingDispatcher(), CollectingDispatcher(), CollectingDispatcher()
+    await ActionFallback().run(first, fallback_tracker("greet", "nlu_fallback"), DOMAIN)
+    await ActionFallback().run(second, fallback_tracker("nlu_fallback", "nlu_fallback"), DOMAIN)
+    await ActionFallback().run(apart, fallback_tracker("nlu_fallback", "greet", "nlu_fallback"),
+                               DOMAIN)
+    assert responses(first) == responses(apart) == ["utter_default"]
+    assert responses(second) == ["utter_default_agent"]
+    assert second.messages[0]["buttons"] == [AGENT_BUTTON]
+
+
+FORM_DOMAIN = {**DOMAIN, "forms": {**DOMAIN["forms"],
+                                   "reschedule_form": {"required_slots": ["time_preference"]}}}
+
+
+async def answer_when(text: str, intent: str, confidence: float) -> list[dict[str, Any]]:
+    tracker = make_tracker(text=text, intent=intent, requested_slot="time_preference",
+                           slots={"verified": True, "patient_id": "1"})
+    tracker.active_loop = {"name": "reschedule_form"}
+    tracker.latest_message["intent"]["confidence"] = confidence
+    return await ValidateRescheduleForm().run(CollectingDispatcher(), tracker, FORM_DOMAIN)
+
+
+async def test_the_words_not_the_intent_say_it_is_a_time() -> None:
+    for text, intent, confidence in (("mornings", "greet", 0.99),
+                                     ("anything after 3pm", "billing_balance", 0.52),
+                                     ("as soon as possible", "billing_payment_plan", 0.35),
+                                     ("whenever dr shah is free", "appointment_check", 0.95),
+                                     ("the one after that", "nlu_fallback", 0.3)):
+        assert await answer_when(text, intent, confidence) == [
+            SlotSet("time_preference", text)], text
+
+
+async def test_a_clear_other_request_is_not_a_time() -> None:
+    asked_again: list[dict[str, Any]] = []  # nothing extracted: the form steps aside
+    for text, intent, confidence in (("what's my balance", "billing_balance", 0.97),
+                                     ("never mind", "deny", 0.99),
+                                     ("i want to talk to a person", "human_handoff", 0.99),
+                                     ("4111 1111 1111 1111", "inform", 0.6)):
+        assert await answer_when(text, intent, confidence) == asked_again, text
+
+
+def test_every_domain_action_is_served() -> None:
+    """The action server registers every action class; each domain action has one."""
+    from pathlib import Path
+
+    import yaml
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    domain = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text())
+    assert set(domain["actions"]) <= set(executor.actions)
