@@ -152,7 +152,7 @@ def statement(patient_id: DbId, session: SessionDep, now: NowDep) -> Statement:
 def charges(
     patient_id: DbId,
     session: SessionDep,
-    amount_cents: Annotated[int | None, Query(ge=0)] = None,
+    amount_cents: Annotated[int | None, Query(ge=0, le=1_000_000_000)] = None,
     words: Annotated[str | None, Query(max_length=200)] = None,
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
