@@ -31,6 +31,7 @@ from bot.conversations.schemas import BotMessage
 from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker
 from bot.deps import SessionDep
+from bot.desk.models import Agent
 from bot.handoff import service as handoffs
 from bot.handoff.models import HandoffStatus
 from bot.redis import async_redis, get_async_redis
@@ -59,6 +60,7 @@ class WebMessageIn(BaseModel):
 class WebReply(BaseModel):
     messages: list[BotMessage]
     state: str = "bot"
+    agent: str | None = None
 
 
 class HistoryItem(BaseModel):
@@ -70,6 +72,7 @@ class HistoryItem(BaseModel):
 class History(BaseModel):
     messages: list[HistoryItem]
     state: str
+    agent: str | None = None
 
 
 def _token_key(token: str) -> str:
@@ -103,18 +106,21 @@ async def current_session(
 SessionIdDep = Annotated[str, Depends(current_session)]
 
 
-def conversation_state(session_id: str) -> str:
-    """"bot", "waiting" (for a person) or "agent": what the chat page should show."""
+def conversation_state(session_id: str) -> tuple[str, str | None]:
+    """("bot" | "waiting" | "agent", the agent's name): what the chat page should show."""
     with get_sessionmaker()() as session:
         handoff = handoffs.open_handoff(session, f"web:{session_id}")
-    if handoff is None:
-        return "bot"
-    return "agent" if handoff.status is HandoffStatus.active else "waiting"
+        if handoff is None:
+            return "bot", None
+        if handoff.status is not HandoffStatus.active or handoff.accepted_by is None:
+            return "waiting", None
+        agent = session.get(Agent, handoff.accepted_by)
+        return "agent", agent.display_name if agent else None
 
 
 async def web_turn(
     conversations: ConversationService, session_id: str, text: str
-) -> tuple[list[BotMessage], str]:
+) -> tuple[list[BotMessage], tuple[str, str | None]]:
     replies = await conversations.turn(f"web:{session_id}", text.strip(), {"channel": "web"})
     return replies, await asyncio.to_thread(conversation_state, session_id)
 
@@ -154,16 +160,17 @@ async def post_message(
     await limit(redis, f"web-ip:{client_ip(request)}", MESSAGES_PER_IP_PER_MINUTE)
     if not body.text.strip():
         raise HTTPException(422, "Please type a message.")
-    replies, state = await web_turn(conversations, session_id, body.text)
-    return WebReply(messages=replies, state=state)
+    replies, (state, agent) = await web_turn(conversations, session_id, body.text)
+    return WebReply(messages=replies, state=state, agent=agent)
 
 
 @router.get("/channels/web/history", response_model=History)
 def history(session_id: SessionIdDep, session: SessionDep) -> History:
     items = handoffs.transcript(session, f"web:{session_id}")
+    state, agent = conversation_state(session_id)
     return History(
         messages=[HistoryItem(role=i.role, text=i.text, at=i.at.timestamp()) for i in items],
-        state=conversation_state(session_id),
+        state=state, agent=agent,
     )
 
 
@@ -224,8 +231,8 @@ async def chat_socket(websocket: WebSocket) -> None:
                 await websocket.send_json({"type": "error", "detail": SLOW_DOWN})
                 continue
             await websocket.send_json({"type": "typing"})
-            replies, state = await web_turn(conversations, session_id, text)
-            await websocket.send_json({"type": "messages", "state": state,
+            replies, (state, agent) = await web_turn(conversations, session_id, text)
+            await websocket.send_json({"type": "messages", "state": state, "agent": agent,
                                        "messages": [m.model_dump() for m in replies]})
     except WebSocketDisconnect:
         return

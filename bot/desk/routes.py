@@ -135,11 +135,12 @@ async def send_message(handoff_id: DbId, body: AgentMessage, agent: AgentDep,
         raise HTTPException(422, "The message is empty.")
     entry = handoffs.record_entry(session, handoff.conversation_id, "agent", text,
                                   handoff_id=handoff.id, agent_id=agent.id)
-    await deliver(handoff.conversation_id, text, "agent", f"agent:{entry.id}")
-    await get_conversations().record_agent_turn(handoff.conversation_id, text, agent.display_name)
+    # The desk first, so its transcript shows the agent's words before the patient's answer.
     await live.publish(redis, live.DESK_CHANNEL, {
         "type": "message", "handoff_id": handoff.id, "role": "agent", "text": text,
         "at": entry.at.isoformat()})
+    await deliver(handoff.conversation_id, text, "agent", f"agent:{entry.id}")
+    await get_conversations().record_agent_turn(handoff.conversation_id, text, agent.display_name)
     return {"status": "sent"}
 
 

@@ -24,6 +24,7 @@ from bot.conversations.models import TranscriptEntry
 from bot.desk.models import Agent
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
 from bot.handoff.schemas import HandoffRequest, QueueItem, TranscriptItem
+from bot.settings import get_settings
 
 MINUTES_PER_PLACE = 3
 TRANSCRIPT_WINDOW = timedelta(hours=24)
@@ -236,6 +237,7 @@ def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:
         "patient": handoff.summary,
         "waiting_since": handoff.created_at.isoformat(),
         "accepted_by": agent_name,
+        "clinic_timezone": get_settings().clinic_timezone,
     }
 
 

@@ -37,7 +37,7 @@ def test_one_session_cannot_read_another(client, db: Session) -> None:
                 headers={"Authorization": f"Bearer {theirs['token']}"})
     history = client.get("/channels/web/history",
                          headers={"Authorization": f"Bearer {mine['token']}"}).json()
-    assert history == {"messages": [], "state": "bot"}
+    assert history == {"messages": [], "state": "bot", "agent": None}
 
 
 def test_empty_and_oversized_messages_are_4xx(client, db: Session) -> None:

@@ -44,7 +44,7 @@ def test_web_patient_to_agent_and_back(stack: Stack) -> None:
     # While waiting, the bot stays silent.
     waiting = httpx.post(stack.bot_url + "/channels/web/messages", json={"text": "hello?"},
                          headers={"Authorization": f"Bearer {token}"}).json()
-    assert waiting == {"messages": [], "state": "waiting"}
+    assert waiting == {"messages": [], "state": "waiting", "agent": None}
 
     assert stack.desk("POST", f"/api/desk/handoffs/{item['id']}/accept", desk).status_code == 200
     sent = stack.desk("POST", f"/api/desk/handoffs/{item['id']}/messages", desk,
@@ -53,7 +53,7 @@ def test_web_patient_to_agent_and_back(stack: Stack) -> None:
     answer = httpx.post(stack.bot_url + "/channels/web/messages",
                         json={"text": "can I pay it in two parts?"},
                         headers={"Authorization": f"Bearer {token}"}).json()
-    assert answer == {"messages": [], "state": "agent"}
+    assert answer == {"messages": [], "state": "agent", "agent": "Sam"}
     detail = stack.desk("GET", f"/api/desk/handoffs/{item['id']}", desk).json()
     assert [t["text"] for t in detail["transcript"]][-1] == "can I pay it in two parts?"
 

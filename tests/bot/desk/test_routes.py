@@ -68,7 +68,7 @@ def test_web_handoff_from_queue_to_close(client, seeded: Session, agents) -> Non
     # The patient writes while waiting: it goes to the desk, the bot stays silent.
     reply = client.post("/channels/web/messages", json={"text": "are you there?"},
                         headers=patient).json()
-    assert reply == {"messages": [], "state": "waiting"}
+    assert reply == {"messages": [], "state": "waiting", "agent": None}
 
     assert client.post(f"/api/desk/handoffs/{handoff_id}/accept", headers=ana).status_code == 200
     assert client.post(f"/api/desk/handoffs/{handoff_id}/accept", headers=ben).status_code == 409
