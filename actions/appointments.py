@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -20,17 +20,15 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
 
-from actions.auth import refuse_unverified, verified_patient
+from actions.auth import PatientAction
 from actions.backoffice_client import (
     BackOfficeClient,
     BackOfficeError,
     Conflict,
     NotFound,
-    default_client,
 )
 from actions.common import (
     YES_NO,
-    apologize,
     choice_button,
     chosen,
     clinic_tz,
@@ -83,15 +81,7 @@ def match_appointment(text: str, appts: list[AppointmentInfo]) -> list[Appointme
     return found
 
 
-class AppointmentAction(Action, ABC):
-    """Holds the client factory, so tests can point every action at a test back office."""
-
-    @abstractmethod
-    def name(self) -> str: ...
-
-    def __init__(self, client_factory: ClientFactory = default_client) -> None:
-        self.client_factory = client_factory
-
+class AppointmentAction(PatientAction, ABC):
     async def upcoming(self, patient_id: int) -> list[AppointmentInfo]:
         return (await self.client_factory().appointments(patient_id)).appointments
 
@@ -112,12 +102,9 @@ class ActionTellAppointments(AppointmentAction):
     def name(self) -> str:
         return "action_tell_appointments"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         try:
             appts = await self.upcoming(patient_id)
         except BackOfficeError as exc:
@@ -139,21 +126,15 @@ class ActionStartReschedule(AppointmentAction):
     def name(self) -> str:
         return "action_start_reschedule"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         if tracker.get_slot("flow_step") == "reschedule_slot" and tracker.get_slot(
                 "appointment_id"):
             # "Can we do next Tuesday instead?" while choosing a time: look for that time.
             return [SlotSet("time_preference", tracker.latest_message.get("text")),
                     FollowupAction("action_offer_slots")]
-        try:
-            appts = await self.upcoming(patient_id)
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "appointments lookup", exc)
+        appts = await self.upcoming(patient_id)
         if not appts:
             dispatcher.utter_message(response="utter_no_appointments")
             return end_flow()
@@ -173,16 +154,10 @@ class ActionStartCancel(AppointmentAction):
     def name(self) -> str:
         return "action_start_cancel"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
-        try:
-            appts = await self.upcoming(patient_id)
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "appointments lookup", exc)
+        appts = await self.upcoming(patient_id)
         if not appts:
             dispatcher.utter_message(response="utter_no_appointments")
             return end_flow()
@@ -199,16 +174,10 @@ class ActionPickAppointment(AppointmentAction):
     def name(self) -> str:
         return "action_pick_appointment"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
-        try:
-            appts = await self.upcoming(patient_id)
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "appointments lookup", exc)
+        appts = await self.upcoming(patient_id)
         if not appts:
             dispatcher.utter_message(response="utter_no_appointments")
             return end_flow()
@@ -281,17 +250,14 @@ class ActionOfferSlots(AppointmentAction):
     def name(self) -> str:
         return "action_offer_slots"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
         wish = tracker.get_slot("time_preference") or tracker.latest_message.get("text")
-        return await self.offer(dispatcher, tracker, str(wish or ""))
+        return await self.offer(dispatcher, tracker, patient_id, str(wish or ""))
 
-    async def offer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+    async def offer(self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int,
                     said: str) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         appointment_id = tracker.get_slot("appointment_id")
         if not appointment_id:
             return end_flow()
@@ -303,8 +269,6 @@ class ActionOfferSlots(AppointmentAction):
         except Conflict:
             dispatcher.utter_message(response="utter_appointment_not_changeable")
             return end_flow()
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "open slots lookup", exc)
         if not found.slots:
             dispatcher.utter_message(response="utter_no_open_slots")
             return end_flow()
@@ -333,14 +297,14 @@ class ActionChooseSlot(ActionOfferSlots):
     def name(self) -> str:
         return "action_choose_slot"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
         slot_id = chosen(tracker, "slot_id")
         if slot_id is None or not slot_id.isdigit():
             said = str(tracker.latest_message.get("text") or "")
             return [SlotSet("time_preference", said),
-                    *await self.offer(dispatcher, tracker, said)]
+                    *await self.offer(dispatcher, tracker, patient_id, said)]
         when = offered_title(tracker, f'"slot_id":"{slot_id}"') or "that time"
         dispatcher.utter_message(response="utter_confirm_slot", when=when, buttons=YES_NO)
         return set_step("reschedule_confirm", slot_id=slot_id)
@@ -363,12 +327,9 @@ class ActionReschedule(AppointmentAction):
     def name(self) -> str:
         return "action_reschedule"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         appointment_id, slot_id = tracker.get_slot("appointment_id"), tracker.get_slot("slot_id")
         if not appointment_id or not slot_id:
             return end_flow()
@@ -382,8 +343,6 @@ class ActionReschedule(AppointmentAction):
             # Someone else took the time (or it is gone): look again with the patient.
             dispatcher.utter_message(response="utter_slot_taken")
             return set_step("reschedule_time", slot_id=None, time_preference=None)
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "reschedule", exc)
         dispatcher.utter_message(response="utter_rescheduled", appointment=describe(appt))
         return end_flow()
 
@@ -392,12 +351,9 @@ class ActionCancelAppointment(AppointmentAction):
     def name(self) -> str:
         return "action_cancel_appointment"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         appointment_id = tracker.get_slot("appointment_id")
         if not appointment_id:
             return end_flow()
@@ -406,8 +362,6 @@ class ActionCancelAppointment(AppointmentAction):
         except (Conflict, NotFound):
             dispatcher.utter_message(response="utter_appointment_not_changeable")
             return end_flow()
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "cancel", exc)
         dispatcher.utter_message(response="utter_cancelled", appointment=describe(appt))
         return end_flow()
 

@@ -7,6 +7,7 @@ Three failures lock verification for 15 minutes (kept by the back office in Redi
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
 
 from actions.backoffice_client import BackOfficeClient, BackOfficeError, default_client
-from actions.common import channel_of, clinic_today, phone_of
+from actions.common import apologize, channel_of, clinic_today, phone_of
 from actions.parsing import parse_date_of_birth, parse_full_name, parse_zip_code
 from bot.backoffice.schemas import VerificationRequest, VerificationStatus
 
@@ -52,6 +53,36 @@ def refuse_unverified(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     elif blocked != "unavailable":  # "unavailable" was already apologized for
         dispatcher.utter_message(response="utter_not_verified")
     return [SlotSet("verification_blocked", None)] if blocked else []
+
+
+class PatientAction(Action, ABC):
+    """An action about the verified patient's own records.
+
+    Before verification it shares nothing and says why; a back-office failure anywhere in
+    `act` becomes a short apology with an agent offered, and the turn never crashes.
+    """
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def __init__(self, client_factory: Callable[[], BackOfficeClient] = default_client) -> None:
+        self.client_factory = client_factory
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        patient_id = verified_patient(tracker)
+        if patient_id is None:
+            return refuse_unverified(dispatcher, tracker)
+        try:
+            return await self.act(dispatcher, tracker, patient_id)
+        except BackOfficeError as exc:
+            return apologize(dispatcher, self.name(), exc)
+
+    @abstractmethod
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
+    ) -> list[dict[str, Any]]: ...
 
 
 class ValidateVerifyForm(FormValidationAction):

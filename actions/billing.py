@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -14,8 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
 
-from actions.auth import refuse_unverified, verified_patient
-from actions.backoffice_client import BackOfficeClient, BackOfficeError, Conflict, default_client
+from actions.auth import PatientAction
+from actions.backoffice_client import Conflict
 from actions.common import (
     AGENT_BUTTON,
     YES_NO,
@@ -56,25 +54,14 @@ def charge_lines(balance: Balance) -> str:
     return "\n".join(lines)
 
 
-class ActionTellBalance(Action):
-    def __init__(self, client_factory: Callable[[], BackOfficeClient] = default_client) -> None:
-        self.client_factory = client_factory
-
+class ActionTellBalance(PatientAction):
     def name(self) -> str:
         return "action_tell_balance"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
-        try:
-            balance = await self.client_factory().balance(patient_id)
-        except BackOfficeError as exc:
-            log.error("balance lookup failed: %s", exc)
-            dispatcher.utter_message(response="utter_backoffice_down")
-            return []
+        balance = await self.client_factory().balance(patient_id)
         if balance.amount_cents == 0:
             dispatcher.utter_message(response="utter_balance_zero")
             resume_flow(dispatcher, tracker)
@@ -87,16 +74,6 @@ class ActionTellBalance(Action):
         resume_flow(dispatcher, tracker)
         return []
 
-
-ClientFactory = Callable[[], BackOfficeClient]
-
-
-class BillingAction(Action, ABC):
-    @abstractmethod
-    def name(self) -> str: ...
-
-    def __init__(self, client_factory: ClientFactory = default_client) -> None:
-        self.client_factory = client_factory
 
 
 # --- charges -------------------------------------------------------------------------------
@@ -136,50 +113,44 @@ def explain(charge: ChargeDetail) -> str:
     return f"{text} Your part: {money(charge.patient_cents)}."
 
 
-class ActionExplainCharges(BillingAction):
+class ActionExplainCharges(PatientAction):
     """Itemize the bill, explain the charge named, or record a billed-twice/dispute inquiry."""
 
     def name(self) -> str:
         return "action_explain_charges"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         text = request_text(tracker, ("billing_charge_question",))
         lowered = "" if text.startswith("/") else text.lower()
         client = self.client_factory()
-        try:
-            kind = (InquiryKind.duplicate if _DUPLICATE.search(lowered) else
-                    InquiryKind.dispute if _DISPUTE.search(lowered) else None)
-            if kind is not None:
-                receipt = await client.record_billing_inquiry(
-                    patient_id, BillingInquiryCreate(kind=kind))
-                dispatcher.utter_message(response="utter_inquiry_recorded",
-                                         reference=receipt.reference,
-                                         days=str(receipt.response_business_days),
-                                         buttons=[AGENT_BUTTON])
-                return []
-            hint = parse_charge_hint(lowered)
-            words = [w for w in (hint.words or "").split() if w not in _GENERIC]
-            if hint.amount_cents is not None or hint.month is not None or words:
-                found = await client.find_charges(patient_id, amount_cents=hint.amount_cents,
-                                                  words=" ".join(words) or None, month=hint.month)
-                if not found.charges:
-                    dispatcher.utter_message(
-                        response="utter_charge_not_found",
-                        buttons=[{"title": "Show all my charges",
-                                  "payload": "/billing_charge_question"}, AGENT_BUTTON])
-                    return []
+        kind = (InquiryKind.duplicate if _DUPLICATE.search(lowered) else
+                InquiryKind.dispute if _DISPUTE.search(lowered) else None)
+        if kind is not None:
+            receipt = await client.record_billing_inquiry(
+                patient_id, BillingInquiryCreate(kind=kind))
+            dispatcher.utter_message(response="utter_inquiry_recorded",
+                                     reference=receipt.reference,
+                                     days=str(receipt.response_business_days),
+                                     buttons=[AGENT_BUTTON])
+            return []
+        hint = parse_charge_hint(lowered)
+        words = [w for w in (hint.words or "").split() if w not in _GENERIC]
+        if hint.amount_cents is not None or hint.month is not None or words:
+            found = await client.find_charges(patient_id, amount_cents=hint.amount_cents,
+                                              words=" ".join(words) or None, month=hint.month)
+            if not found.charges:
                 dispatcher.utter_message(
-                    response="utter_charge_explained",
-                    charges="\n".join(f"• {explain(c)}" for c in found.charges[:3]))
+                    response="utter_charge_not_found",
+                    buttons=[{"title": "Show all my charges",
+                              "payload": "/billing_charge_question"}, AGENT_BUTTON])
                 return []
-            statement = await client.statement(patient_id)
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "charges lookup", exc)
+            dispatcher.utter_message(
+                response="utter_charge_explained",
+                charges="\n".join(f"• {explain(c)}" for c in found.charges[:3]))
+            return []
+        statement = await client.statement(patient_id)
         if not statement.charges:
             dispatcher.utter_message(response="utter_no_charges")
             return []
@@ -207,7 +178,7 @@ class ActionCardWarning(Action):
         return []
 
 
-class ActionPaymentLink(BillingAction):
+class ActionPaymentLink(PatientAction):
     """A one-time link (30 minutes). A card number in the message is never repeated."""
 
     def name(self) -> str:
@@ -218,9 +189,11 @@ class ActionPaymentLink(BillingAction):
     ) -> list[dict[str, Any]]:
         if has_card_number(str(tracker.latest_message.get("text") or "")):
             dispatcher.utter_message(response="utter_no_card_numbers")
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
+        return await super().run(dispatcher, tracker, domain)
+
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
+    ) -> list[dict[str, Any]]:
         try:
             link = await self.client_factory().create_payment_link(patient_id)
         except Conflict as exc:
@@ -228,8 +201,6 @@ class ActionPaymentLink(BillingAction):
                 return apologize(dispatcher, "payment link", exc)
             dispatcher.utter_message(response="utter_balance_zero")
             return []
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "payment link", exc)
         dispatcher.utter_message(response="utter_payment_link", url=link.url,
                                  amount=money(link.amount_cents))
         resume_flow(dispatcher, tracker)
@@ -255,20 +226,14 @@ def plan_blocked(dispatcher: CollectingDispatcher, offer: PaymentPlanOptions) ->
                                  buttons=[AGENT_BUTTON])
 
 
-class ActionOfferPaymentPlan(BillingAction):
+class ActionOfferPaymentPlan(PatientAction):
     def name(self) -> str:
         return "action_offer_payment_plan"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
-        try:
-            offer = await self.client_factory().payment_plan_options(patient_id)
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "payment plan options", exc)
+        offer = await self.client_factory().payment_plan_options(patient_id)
         if not offer.eligible or not offer.options:
             plan_blocked(dispatcher, offer)
             return end_flow()
@@ -279,28 +244,22 @@ class ActionOfferPaymentPlan(BillingAction):
         return end_flow() + set_step("plan_pick")
 
 
-class ActionChoosePlan(BillingAction):
+class ActionChoosePlan(PatientAction):
     """A plan length was picked: repeat it back and ask for an explicit yes."""
 
     def name(self) -> str:
         return "action_choose_plan"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         picked = chosen(tracker, "plan_months")
         if picked is None:
             said = re.findall(r"\b(3|6|12|three|six|twelve)\b",
                               str(tracker.latest_message.get("text") or "").lower())
             words = {"three": "3", "six": "6", "twelve": "12"}
             picked = words.get(said[0], said[0]) if len(said) == 1 else None
-        try:
-            offer = await self.client_factory().payment_plan_options(patient_id)
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "payment plan options", exc)
+        offer = await self.client_factory().payment_plan_options(patient_id)
         if not offer.eligible:
             plan_blocked(dispatcher, offer)
             return end_flow()
@@ -317,18 +276,15 @@ class ActionChoosePlan(BillingAction):
         return set_step("plan_confirm", plan_months=str(option.months))
 
 
-class ActionCreatePlan(BillingAction):
+class ActionCreatePlan(PatientAction):
     """Only after the patient's explicit yes to the plan repeated back to them."""
 
     def name(self) -> str:
         return "action_create_plan"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         months = tracker.get_slot("plan_months")
         if not months:
             return end_flow()
@@ -338,8 +294,6 @@ class ActionCreatePlan(BillingAction):
             dispatcher.utter_message(response="utter_payment_plan_not_eligible",
                                      buttons=[AGENT_BUTTON])
             return end_flow()
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "payment plan", exc)
         dispatcher.utter_message(response="utter_plan_created", months=str(plan.months),
                                  monthly=money(plan.monthly_cents),
                                  first_due=say_date(plan.first_due_date),
@@ -367,32 +321,26 @@ def coverage_lines(summary: InsuranceSummary) -> tuple[str, str]:
     return policies, claims
 
 
-class ActionInsurance(BillingAction):
+class ActionInsurance(PatientAction):
     """Coverage on file and what insurance paid; "new insurance" becomes an update request."""
 
     def name(self) -> str:
         return "action_insurance"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         text = request_text(tracker, ("billing_insurance",)).lower()
         client = self.client_factory()
-        try:
-            if _NEW_INSURANCE.search(text):
-                receipt = await client.request_insurance_update(patient_id,
-                                                                InsuranceUpdateCreate())
-                dispatcher.utter_message(response="utter_insurance_update",
-                                         reference=receipt.reference,
-                                         next_steps="\n".join(f"• {s}"
-                                                               for s in receipt.next_steps))
-                return []
-            summary = await client.insurance(patient_id)
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "insurance", exc)
+        if _NEW_INSURANCE.search(text):
+            receipt = await client.request_insurance_update(patient_id,
+                                                            InsuranceUpdateCreate())
+            dispatcher.utter_message(response="utter_insurance_update",
+                                     reference=receipt.reference,
+                                     next_steps="\n".join(f"• {s}"
+                                                           for s in receipt.next_steps))
+            return []
+        summary = await client.insurance(patient_id)
         if not summary.policies:
             dispatcher.utter_message(response="utter_no_insurance_on_file")
             return []

@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import logging
 import re
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.interfaces import Action
-from rasa_sdk.types import DomainDict
 
-from actions.auth import refuse_unverified, verified_patient
-from actions.backoffice_client import BackOfficeClient, BackOfficeError, NotFound, default_client
+from actions.auth import PatientAction
+from actions.backoffice_client import BackOfficeClient, BackOfficeError, NotFound
 from actions.common import (
     AGENT_BUTTON,
     YES_NO,
-    apologize,
     choice_button,
     chosen,
     end_flow,
@@ -75,13 +72,7 @@ def confirm(dispatcher: CollectingDispatcher, rx: PrescriptionInfo) -> list[dict
     return set_step("refill_confirm", prescription_id=str(rx.id))
 
 
-class RefillAction(Action, ABC):
-    @abstractmethod
-    def name(self) -> str: ...
-
-    def __init__(self, client_factory: ClientFactory = default_client) -> None:
-        self.client_factory = client_factory
-
+class RefillAction(PatientAction, ABC):
     async def active(self, patient_id: int) -> list[PrescriptionInfo]:
         return (await self.client_factory().prescriptions(patient_id)).prescriptions
 
@@ -97,16 +88,10 @@ class ActionStartRefill(RefillAction):
     def name(self) -> str:
         return "action_start_refill"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
-        try:
-            rxs = await self.active(patient_id)
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "prescriptions lookup", exc)
+        rxs = await self.active(patient_id)
         if not rxs:
             dispatcher.utter_message(response="utter_no_prescriptions", buttons=[AGENT_BUTTON])
             return end_flow()
@@ -129,16 +114,10 @@ class ActionPickPrescription(RefillAction):
     def name(self) -> str:
         return "action_pick_prescription"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
-        try:
-            rxs = await self.active(patient_id)
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "prescriptions lookup", exc)
+        rxs = await self.active(patient_id)
         text = str(tracker.latest_message.get("text") or "")
         matches = pick(text, chosen(tracker, "prescription_id"), rxs)
         if len(matches) == 1:
@@ -167,12 +146,9 @@ class ActionSubmitRefill(RefillAction):
     def name(self) -> str:
         return "action_submit_refill"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         prescription_id = tracker.get_slot("prescription_id")
         if not prescription_id:
             return end_flow()
@@ -181,8 +157,6 @@ class ActionSubmitRefill(RefillAction):
         except NotFound:
             dispatcher.utter_message(response="utter_prescription_gone", buttons=[AGENT_BUTTON])
             return end_flow()
-        except BackOfficeError as exc:
-            return apologize(dispatcher, "refill request", exc)
         submitted_message(dispatcher, refill)
         return end_flow()
 
@@ -201,12 +175,9 @@ class ActionRefillStatus(RefillAction):
     def name(self) -> str:
         return "action_refill_status"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    async def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        patient_id = verified_patient(tracker)
-        if patient_id is None:
-            return refuse_unverified(dispatcher, tracker)
         try:
             requests = (await self.client_factory().refill_status(patient_id)).requests
         except BackOfficeError as exc:

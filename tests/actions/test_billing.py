@@ -17,7 +17,7 @@ from actions.billing import (
     ActionPaymentLink,
     ActionTellBalance,
 )
-from actions.common import FLOW_SLOTS, has_card_number
+from actions.common import FLOW_SLOTS, end_flow, has_card_number
 from bot.backoffice.models import Patient, PaymentPlan
 from tests.actions.conftest import DOMAIN, make_tracker
 
@@ -71,7 +71,8 @@ async def test_locked_offers_an_agent_and_clears_the_stop(seeded: Session, backo
 async def test_back_office_down_is_an_apology(seeded: Session, backoffice_down) -> None:
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(slots={"verified": True, "patient_id": "1"})
-    assert await ActionTellBalance(backoffice_down).run(dispatcher, tracker, DOMAIN) == []
+    # Like every back-office failure: an apology, an agent offered, any open flow ended.
+    assert await ActionTellBalance(backoffice_down).run(dispatcher, tracker, DOMAIN) == end_flow()
     assert [m["response"] for m in dispatcher.messages] == ["utter_backoffice_down"]
 
 
