@@ -41,14 +41,14 @@ def test_web_refill_by_description(stack: Stack) -> None:
 
 
 def test_sms_payment_link_is_single_use(stack: Stack) -> None:
-    phone = "+15555550101"
+    phone = "+15555550103"  # Aisha Khan, $310.00 past due (Maria's bill stays for others)
     reply = stack.sms_turn(phone, "i want to pay my bill", "SMfl-p1")
-    if "date of birth" in reply:
-        reply = stack.sms_turn(phone, "03/12/1984", "SMfl-p2")
+    assert "date of birth" in reply and "$" not in reply
+    reply = stack.sms_turn(phone, "07/25/1992", "SMfl-p2")
     url = re.search(r"(https?://\S+/pay/\S+)", reply)
     assert url, reply
     link = url.group(1).rstrip(".")
     page = httpx.get(link)
-    assert page.status_code == 200 and "125.40" in page.text
+    assert page.status_code == 200 and "310.00" in page.text
     assert httpx.post(link).status_code in (200, 303)
     assert httpx.post(link).status_code == 410
