@@ -22,6 +22,7 @@ from bot import live
 from bot.conversations.schemas import BotMessage, Button
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
+from bot.privacy.redaction import mask_card_numbers
 from bot.safety.emergency import detect_emergency
 from bot.text import clean_text
 
@@ -139,14 +140,16 @@ class ConversationService:
 
     async def turn(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
         received = _now()
-        text = clean_text(text)
+        # A card number typed here is never stored or passed on: not in our transcript, not
+        # in the engine's tracker (it gets a test number and answers "we can't take cards").
+        text, recorded = mask_card_numbers(clean_text(text))
         # The rule-based safety net runs beside the classifier: a misspelled or unusual
         # emergency is still answered first, whatever flow is active.
         emergency = await asyncio.to_thread(detect_emergency, text)
         async with conversation_turn(self.redis, sender):
             handoff = await self._db(handoffs.open_handoff, sender)
             if handoff is not None:
-                await self._to_agent(sender, text, received, handoff.id)
+                await self._to_agent(sender, recorded, received, handoff.id)
                 if emergency is None:
                     return []
                 await self._db(handoffs.raise_urgency, handoff.id)
@@ -164,7 +167,7 @@ class ConversationService:
             except EngineUnavailable as exc:
                 log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
                 replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
-            await self._db(handoffs.record_entry, sender, "patient", text, received)
+            await self._db(handoffs.record_entry, sender, "patient", recorded, received)
             for reply in replies:
                 await self._db(handoffs.record_entry, sender, "bot", reply.text)
             return replies

@@ -441,3 +441,28 @@ def redact_all_log_records() -> None:
 
     factory.phi_redacting = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
+
+
+# A well-known test card number (Luhn-valid, never a real account), put where a patient
+# typed theirs, so the dialogue still sees "a card number" and answers that we can't take
+# one, while the real digits never leave the bot service.
+CARD_STAND_IN = "4242 4242 4242 4242"
+
+
+def mask_card_numbers(text: str) -> tuple[str, str]:
+    """(text for the engine, text for the record): real card numbers replaced in both."""
+    pieces: list[str] = []
+    cursor = 0
+    found = False
+    for match in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
+            pieces.append(text[cursor:match.start()])
+            pieces.append("\0")
+            cursor = match.end()
+            found = True
+    if not found:
+        return text, text
+    pieces.append(text[cursor:])
+    masked = "".join(pieces)
+    return masked.replace("\0", CARD_STAND_IN), masked.replace("\0", "[card number removed]")

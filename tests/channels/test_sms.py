@@ -228,3 +228,12 @@ def test_messages_of_one_number_are_handled_in_arrival_order(client, db: Session
     replies = wait_for(client, 8, to="+15555550188")
     assert seen == [f"message {i}" for i in range(8)]
     assert replies == [f"got message {i}" for i in range(8)]
+
+
+def test_invalid_utf8_in_a_signed_form_is_answered_not_crashed(client, db: Session) -> None:
+    body = b"From=%2B15555550101&To=%2B15555550100&Body=%FF%FE%00hi&MessageSid=SMutf&NumMedia=0"
+    # Twilio signs the decoded values; whatever the decoding, the answer is never a 5xx.
+    resp = client.post("/channels/sms/inbound", content=body,
+                       headers={"Content-Type": "application/x-www-form-urlencoded",
+                                "X-Twilio-Signature": "x"})
+    assert resp.status_code == 403

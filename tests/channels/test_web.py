@@ -70,3 +70,11 @@ def test_websocket_conversation(client, db: Session) -> None:
         reply = ws.receive_json()
         assert reply["type"] == "messages"
         assert reply["messages"][0]["text"].startswith("Sorry, I'm having trouble")
+
+
+def test_invalid_utf8_and_odd_bodies_are_4xx(client, db: Session) -> None:
+    auth = {"Authorization": f"Bearer {start(client)['token']}",
+            "Content-Type": "application/json"}
+    for raw in (b'{"text": "\xff\xfe bad"}', b"not json", b"", b'{"txt": "hi"}', b"[1,2]"):
+        resp = client.post("/channels/web/messages", content=raw, headers=auth)
+        assert 400 <= resp.status_code < 500, (raw, resp.status_code)

@@ -47,6 +47,9 @@ def say(page: Page, text: str, expect_text: str) -> None:
 def test_chat_verification_balance_reload_and_handoff(browser: Browser, stack: Stack) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page = phone_page(browser)
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(
+        str(payload))))
     page.goto(stack.bot_url + "/chat")
     expect(page.get_by_role("log")).to_contain_text("What can I do for you?")
     say(page, "how much do I owe", "first and last name")
@@ -54,6 +57,16 @@ def test_chat_verification_balance_reload_and_handoff(browser: Browser, stack: S
     say(page, "03/12/1984", "ZIP code")
     say(page, "02139", "125.40")
     page.screenshot(path=str(ARTIFACTS / "chat-balance.png"), full_page=True)
+
+    # Quick replies are buttons: tap one.
+    say(page, "can I get a refill of my cholesterol med", "Atorvastatin")  # 0 refills left
+    choices = page.get_by_role("group", name="Quick replies")
+    expect(choices.get_by_role("button")).to_have_count(2)
+    choices.get_by_role("button").first.click()
+    expect(page.get_by_role("log")).to_contain_text("I've asked your prescriber to renew")
+
+    # After the first message (REST, while the socket opens) the chat runs on the WebSocket.
+    assert any('"text": "02139"' in f or '"text":"02139"' in f for f in frames), frames
 
     page.reload()
     log = page.get_by_role("log")

@@ -111,3 +111,15 @@ async def test_a_message_racing_a_close_goes_to_exactly_one_of_agent_or_bot(
                                           TranscriptEntry.role == "patient")).all()
         assert len(with_agent) == 1
         assert len(to_engine) + len(recorded_under_handoff) == 1, round_
+
+
+async def test_a_typed_card_number_is_neither_stored_nor_passed_on(conversations,
+                                                                    db: Session) -> None:
+    service, engine = conversations
+    await service.turn("web:card", "pay with 4111-1111-1111-1111 exp 09/29", {"channel": "web"})
+    assert engine.sent[-1]["message"] == "pay with 4242 4242 4242 4242 exp 09/29"
+    [said, _] = handoffs.transcript(db, "web:card")
+    assert said.text == "pay with [card number removed] exp 09/29"
+    # Numbers that are not card numbers (fail the Luhn check) are left alone.
+    await service.turn("web:card", "member id 1234 5678 9012 3456", {"channel": "web"})
+    assert engine.sent[-1]["message"] == "member id 1234 5678 9012 3456"
