@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     engine_tracker_db: str = "var/engine-tracker.db"
     conversation_retention_days: int = 30
 
+    # Per phone number: more than this many texts in 5 minutes are told once, then dropped.
+    sms_messages_per_window: int = 20
+    web_messages_per_session_per_minute: int = 20
+    web_messages_per_ip_per_minute: int = 120
+    web_sessions_per_ip_per_minute: int = 30
+
     verification_max_attempts: int = 3
     verification_lock_seconds: int = 15 * 60
     web_session_idle_seconds: int = 15 * 60

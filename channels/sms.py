@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 CHOICES_TTL_SECONDS = 15 * 60
-SMS_PER_WINDOW = 20
 SMS_WINDOW_SECONDS = 5 * 60
 
 router = APIRouter(tags=["sms"])
@@ -155,7 +154,8 @@ async def _handle_one(
     conversation = f"sms:{phone}"
     if await handle_keywords(phone, text, message_sid, sender, settings):
         return
-    if not await ratelimit.allow(redis, f"sms:{phone}", SMS_PER_WINDOW, SMS_WINDOW_SECONDS):
+    if not await ratelimit.allow(redis, f"sms:{phone}", settings.sms_messages_per_window,
+                                 SMS_WINDOW_SECONDS):
         if await ratelimit.first_refusal(redis, f"sms:{phone}", SMS_WINDOW_SECONDS):
             await sender.send(phone, "You're sending messages faster than I can answer. "
                               "Please wait a few minutes and try again.",

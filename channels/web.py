@@ -42,9 +42,7 @@ router = APIRouter(tags=["web chat"])
 PAGE = Path(__file__).parent / "static" / "chat.html"
 
 RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
-MESSAGES_PER_SESSION_PER_MINUTE = 20
-MESSAGES_PER_IP_PER_MINUTE = 120
-SESSIONS_PER_IP_PER_MINUTE = 30
+
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
 
 
@@ -144,7 +142,8 @@ async def limit(redis: aioredis.Redis, key: str, per_minute: int) -> None:
 
 @router.post("/channels/web/sessions", response_model=WebSession)
 async def start_session(redis: RedisDep, request: Request) -> WebSession:
-    await limit(redis, f"web-ip-sessions:{client_ip(request)}", SESSIONS_PER_IP_PER_MINUTE)
+    await limit(redis, f"web-ip-sessions:{client_ip(request)}",
+                get_settings().web_sessions_per_ip_per_minute)
     session_id = secrets.token_hex(16)
     token = secrets.token_urlsafe(32)
     await redis.set(_token_key(token), session_id, ex=get_settings().web_session_idle_seconds)
@@ -156,8 +155,9 @@ async def post_message(
     body: WebMessageIn, session_id: SessionIdDep, conversations: ConversationsDep,
     redis: RedisDep, request: Request,
 ) -> WebReply:
-    await limit(redis, f"web-session:{session_id}", MESSAGES_PER_SESSION_PER_MINUTE)
-    await limit(redis, f"web-ip:{client_ip(request)}", MESSAGES_PER_IP_PER_MINUTE)
+    settings = get_settings()
+    await limit(redis, f"web-session:{session_id}", settings.web_messages_per_session_per_minute)
+    await limit(redis, f"web-ip:{client_ip(request)}", settings.web_messages_per_ip_per_minute)
     if not body.text.strip():
         raise HTTPException(422, "Please type a message.")
     replies, (state, agent) = await web_turn(conversations, session_id, body.text)
@@ -226,8 +226,9 @@ async def chat_socket(websocket: WebSocket) -> None:
                 await websocket.send_json({"type": "error", "detail": "session expired"})
                 await websocket.close(code=4401)
                 return
-            if not await ratelimit.allow(redis, f"web-session:{session_id}",
-                                         MESSAGES_PER_SESSION_PER_MINUTE, 60):
+            if not await ratelimit.allow(
+                    redis, f"web-session:{session_id}",
+                    get_settings().web_messages_per_session_per_minute, 60):
                 await websocket.send_json({"type": "error", "detail": SLOW_DOWN})
                 continue
             await websocket.send_json({"type": "typing"})

@@ -53,10 +53,11 @@ def run_web(client, token: str, payload: object) -> None:
 
 
 def test_web_messages_never_5xx(client, db: Session, monkeypatch) -> None:
-    import channels.web as web
+    from bot.settings import get_settings
 
-    monkeypatch.setattr(web, "MESSAGES_PER_SESSION_PER_MINUTE", 10_000)
-    monkeypatch.setattr(web, "MESSAGES_PER_IP_PER_MINUTE", 10_000)
+    monkeypatch.setenv("WEB_MESSAGES_PER_SESSION_PER_MINUTE", "10000")
+    monkeypatch.setenv("WEB_MESSAGES_PER_IP_PER_MINUTE", "10000")
+    get_settings.cache_clear()
     token = client.post("/channels/web/sessions").json()["token"]
     run_web(client, token)
     assert COUNTS["web"] >= EXAMPLES

@@ -134,18 +134,19 @@ def _wait_ready(stack: Stack) -> None:
 
 @contextmanager
 def running_stack(redis_url: str = "redis://127.0.0.1:6379/14",
-                  database_url: str | None = None) -> Iterator[Stack]:
+                  database_url: str | None = None,
+                  extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     workdir = Path(tempfile.mkdtemp(prefix="pa-stack-"))
     with running_standin(auth_token="stack-twilio-token") as twilio:
-        with _stack(workdir, twilio, redis_url, database_url) as stack:
+        with _stack(workdir, twilio, redis_url, database_url, extra_env or {}) as stack:
             yield stack
 
 
 @contextmanager
-def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | None
-           ) -> Iterator[Stack]:
+def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | None,
+           extra_env: dict[str, str]) -> Iterator[Stack]:
     engine_port, actions_port, bot_port = free_port(), free_port(), free_port()
     bot_url = f"http://127.0.0.1:{bot_port}"
     env = {
@@ -172,6 +173,7 @@ def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | N
         "DESK_DEMO_PASSWORD": "stack-desk-password",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
     import redis
 
