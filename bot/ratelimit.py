@@ -9,10 +9,9 @@ import redis.asyncio as aioredis
 async def allow(redis: aioredis.Redis, key: str, limit: int, window_seconds: int) -> bool:
     """Counts one hit; False once `limit` hits were made in the current window."""
     full = f"rate:{key}"
-    pipe = redis.pipeline()
-    pipe.incr(full)
-    pipe.expire(full, window_seconds, nx=True)
-    count = int((await pipe.execute())[0])
+    count = int(await redis.incr(full))
+    if count == 1:  # the window starts with its first hit (works on Redis 6, no EXPIRE NX)
+        await redis.expire(full, window_seconds)
     return count <= limit
 
 
