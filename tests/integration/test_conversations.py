@@ -94,3 +94,25 @@ def test_replies_go_through_the_twilio_client_and_come_back_delivered(stack: Sta
             break
         time.sleep(0.1)
     assert stack.outbox(phone)[-1]["status"] == "delivered"
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a socket listening on `port`, read from /proc (no traffic)."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in open(table).read().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A = LISTEN
+                found.add(address if len(address) == width else "?")
+    return found
+
+
+def test_engine_and_action_server_listen_on_loopback_only(stack: Stack) -> None:
+    loopback = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1
+    for url in (stack.engine_url, stack.actions_url):
+        addresses = listening_addresses(int(url.rsplit(":", 1)[1]))
+        assert addresses and addresses <= loopback, (url, addresses)
+    # The action server has no credentials of its own (rasa_sdk has none): loopback is its
+    # protection, and the back office behind it needs the service token.
+    assert httpx.get(stack.bot_url + "/api/backoffice/patients/1/balance").status_code == 401
