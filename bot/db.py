@@ -1,14 +1,18 @@
 """Database engine and per-request sessions (SQLite by default, PostgreSQL in production)."""
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from bot.settings import get_settings
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -58,6 +62,19 @@ def get_engine() -> Engine:
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+async def in_session(fn: Callable[..., T], *args: Any,
+                     sessions: sessionmaker[Session] | None = None) -> T:
+    """Runs a synchronous service function with its own session in a worker thread, so
+    async code (channels, the conversation service) never blocks the event loop on I/O."""
+    maker = sessions or get_sessionmaker()
+
+    def run() -> T:
+        with maker() as session:
+            return fn(session, *args)
+
+    return await asyncio.to_thread(run)
 
 
 def get_session() -> Iterator[Session]:

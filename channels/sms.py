@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, cast
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, Response
@@ -18,7 +17,7 @@ from bot import live, ratelimit
 from bot.conversations.deps import get_conversations
 from bot.conversations.schemas import Button
 from bot.conversations.service import ConversationService, conversation_turn
-from bot.db import get_sessionmaker
+from bot.db import get_sessionmaker, in_session
 from bot.deps import SessionDep, SettingsDep
 from bot.handoff import service as handoffs
 from bot.redis import async_redis
@@ -83,14 +82,6 @@ def help_text(settings: Settings) -> str:
             "Reply STOP to stop messages. Msg & data rates may apply.")
 
 
-async def _db(fn: Any, *args: Any) -> Any:
-    def run() -> Any:
-        with get_sessionmaker()() as session:
-            return fn(session, *args)
-
-    return await asyncio.to_thread(run)
-
-
 async def handle_keywords(phone: str, text: str, message_sid: str, sender: SmsSender,
                           settings: Settings) -> bool:
     """Carrier keywords come before anything else. True when the message was one (or the
@@ -98,14 +89,14 @@ async def handle_keywords(phone: str, text: str, message_sid: str, sender: SmsSe
     word = consent.keyword(text)
     key = reply_key(f"sms:{phone}", message_sid, 0)
     if word in consent.STOP_WORDS:
-        await _db(consent.opt_out, phone)
+        await in_session(consent.opt_out, phone)
         await sender.send(phone, f"You're unsubscribed from {settings.clinic_name} messages "
                           "and won't get any more. Reply START to resubscribe.", key,
                           even_if_opted_out=True)
         return True
-    if await _db(consent.is_opted_out, phone):
+    if await in_session(consent.is_opted_out, phone):
         if word in consent.START_WORDS:
-            await _db(consent.opt_in, phone)
+            await in_session(consent.opt_in, phone)
             await sender.send(phone, f"You're subscribed to {settings.clinic_name} messages "
                               "again. How can I help? Reply STOP to stop.", key)
         return True
@@ -135,13 +126,13 @@ async def drain_inbound_sms(
     one drainer at a time take them from the list.
     """
     inbox = f"sms:inbox:{phone}"
+    settings = settings or get_settings()
     async with conversation_turn(redis, f"sms-inbox:{phone}"):
         while raw := await redis.lpop(inbox):
-            item = json.loads(raw if isinstance(raw, str | bytes) else raw[0])
+            item = json.loads(cast(str, raw))
             try:
                 await _handle_one(phone, str(item["text"]), str(item["sid"]),
-                                  int(item["media"]), conversations, redis, sender,
-                                  settings or get_settings())
+                                  int(item["media"]), conversations, redis, sender, settings)
             except Exception:  # one bad message must not block the ones queued behind it
                 log.exception("an inbound SMS could not be handled")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import secrets
@@ -29,11 +28,9 @@ from bot import live, ratelimit
 from bot.conversations.deps import get_conversations
 from bot.conversations.schemas import BotMessage
 from bot.conversations.service import ConversationService
-from bot.db import get_sessionmaker
+from bot.db import in_session
 from bot.deps import SessionDep
-from bot.desk.models import Agent
 from bot.handoff import service as handoffs
-from bot.handoff.models import HandoffStatus
 from bot.redis import async_redis, get_async_redis
 from bot.settings import get_settings
 from bot.text import CleanText
@@ -104,23 +101,11 @@ async def current_session(
 SessionIdDep = Annotated[str, Depends(current_session)]
 
 
-def conversation_state(session_id: str) -> tuple[str, str | None]:
-    """("bot" | "waiting" | "agent", the agent's name): what the chat page should show."""
-    with get_sessionmaker()() as session:
-        handoff = handoffs.open_handoff(session, f"web:{session_id}")
-        if handoff is None:
-            return "bot", None
-        if handoff.status is not HandoffStatus.active or handoff.accepted_by is None:
-            return "waiting", None
-        agent = session.get(Agent, handoff.accepted_by)
-        return "agent", agent.display_name if agent else None
-
-
 async def web_turn(
     conversations: ConversationService, session_id: str, text: str
 ) -> tuple[list[BotMessage], tuple[str, str | None]]:
     replies = await conversations.turn(f"web:{session_id}", text.strip(), {"channel": "web"})
-    return replies, await asyncio.to_thread(conversation_state, session_id)
+    return replies, await in_session(handoffs.chat_state, f"web:{session_id}")
 
 
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
@@ -167,7 +152,7 @@ async def post_message(
 @router.get("/channels/web/history", response_model=History)
 def history(session_id: SessionIdDep, session: SessionDep) -> History:
     items = handoffs.transcript(session, f"web:{session_id}")
-    state, agent = conversation_state(session_id)
+    state, agent = handoffs.chat_state(session, f"web:{session_id}")
     return History(
         messages=[HistoryItem(role=i.role, text=i.text, at=i.at.timestamp()) for i in items],
         state=state, agent=agent,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import live
 from bot.conversations.schemas import BotMessage, Button
+from bot.db import T, in_session
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
 from bot.privacy.redaction import mask_card_numbers
@@ -131,12 +132,8 @@ class ConversationService:
     def redis(self) -> aioredis.Redis:
         return self._redis()
 
-    async def _db(self, fn: Any, *args: Any) -> Any:
-        def run() -> Any:
-            with self.sessions() as session:
-                return fn(session, *args)
-
-        return await asyncio.to_thread(run)
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        return await in_session(fn, *args, sessions=self.sessions)
 
     async def turn(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
         received = _now()
@@ -155,9 +152,8 @@ class ConversationService:
                 await self._db(handoffs.raise_urgency, handoff.id)
                 await live.publish(self.redis, live.DESK_CHANNEL, {
                     "type": "queue", "handoff_id": handoff.id, "urgency": Urgency.urgent.value})
-                answer = [BotMessage(text=self.emergency_text)]
                 await self._db(handoffs.record_entry, sender, "bot", self.emergency_text)
-                return answer
+                return [BotMessage(text=self.emergency_text)]
             engine_text = "/emergency" if emergency is not None else text
             if emergency is not None:
                 log.warning("safety net: %s (%s) in a %s conversation", emergency.reason,
@@ -167,9 +163,8 @@ class ConversationService:
             except EngineUnavailable as exc:
                 log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
                 replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
-            await self._db(handoffs.record_entry, sender, "patient", recorded, received)
-            for reply in replies:
-                await self._db(handoffs.record_entry, sender, "bot", reply.text)
+            await self._db(handoffs.record_turn, sender, recorded, received,
+                           [reply.text for reply in replies])
             return replies
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:

@@ -16,13 +16,13 @@ from sse_starlette.sse import EventSourceResponse
 
 from bot import live, ratelimit
 from bot.conversations.deps import get_conversations
+from bot.conversations.models import TranscriptEntry
 from bot.conversations.service import conversation_turn
 from bot.db import get_sessionmaker
 from bot.deps import DbId, SessionDep
 from bot.desk import service as desk
 from bot.desk.models import Agent
 from bot.handoff import service as handoffs
-from bot.handoff.models import HandoffStatus
 from bot.handoff.schemas import AgentMessage, CloseRequest, HandoffDetail, QueueItem
 from bot.redis import async_redis
 from channels.delivery import deliver, notify_web_state
@@ -73,6 +73,15 @@ def _errors(exc: Exception) -> HTTPException:
     return HTTPException(409, "Someone else already took or closed this conversation.")
 
 
+async def announce(redis: aioredis.Redis, notice: TranscriptEntry, state: str,
+                   agent_name: str | None = None) -> None:
+    """A handoff changed hands: tell the patient (their channel, and the chat's banner) and
+    refresh every desk's queue."""
+    await deliver(notice.conversation_id, notice.text, "system", f"notice:{notice.id}")
+    await notify_web_state(notice.conversation_id, state, agent_name)
+    await live.publish(redis, live.DESK_CHANNEL, {"type": "queue"})
+
+
 @router.get("/desk", response_class=HTMLResponse, include_in_schema=False)
 def desk_page() -> HTMLResponse:
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))
@@ -114,13 +123,12 @@ async def accept(handoff_id: DbId, agent: AgentDep, session: SessionDep, redis: 
         handoff = handoffs.accept(session, handoff_id, agent)
     except (handoffs.HandoffNotFound, handoffs.HandoffConflict) as exc:
         raise _errors(exc) from None
-    notice = f"You're now chatting with {agent.display_name} from our team."
-    entry = handoffs.record_entry(session, handoff.conversation_id, "system", notice,
-                                  handoff_id=handoff.id, agent_id=agent.id)
-    await deliver(handoff.conversation_id, notice, "system", f"notice:{entry.id}")
-    await notify_web_state(handoff.conversation_id, "agent", agent.display_name)
-    await live.publish(redis, live.DESK_CHANNEL, {"type": "queue"})
-    return next(item for item in handoffs.queue(session) if item.id == handoff.id)
+    entry = handoffs.record_entry(
+        session, handoff.conversation_id, "system",
+        f"You're now chatting with {agent.display_name} from our team.",
+        handoff_id=handoff.id, agent_id=agent.id)
+    await announce(redis, entry, state="agent", agent_name=agent.display_name)
+    return handoffs.queue_item(handoff, agent.display_name)
 
 
 @router.post("/api/desk/handoffs/{handoff_id}/messages", status_code=201)
@@ -158,17 +166,13 @@ async def close(handoff_id: DbId, body: CloseRequest, agent: AgentDep, session: 
             handoff = handoffs.close(session, handoff_id, agent, body.disposition)
         except (handoffs.HandoffConflict, handoffs.NotYourHandoff) as exc:
             raise _errors(exc) from None
-        notice = ("Thanks for chatting with our team. I'm the assistant again: "
-                  "is there anything else I can help with?")
-        entry = handoffs.record_entry(session, conversation_id, "system", notice,
-                                      handoff_id=handoff.id, agent_id=agent.id)
-    await deliver(conversation_id, notice, "system", f"notice:{entry.id}")
-    await notify_web_state(conversation_id, "bot")
-    await live.publish(redis, live.DESK_CHANNEL, {"type": "queue"})
-    return QueueItem(id=handoff.id, status=HandoffStatus.closed, channel=handoff.channel,
-                     urgency=handoff.urgency, reason=handoff.reason,
-                     patient=handoffs.patient_label(handoff), waiting_since=handoff.created_at,
-                     accepted_by=agent.display_name)
+        entry = handoffs.record_entry(
+            session, conversation_id, "system",
+            "Thanks for chatting with our team. I'm the assistant again: "
+            "is there anything else I can help with?",
+            handoff_id=handoff.id, agent_id=agent.id)
+    await announce(redis, entry, state="bot")
+    return handoffs.queue_item(handoff, agent.display_name)
 
 
 @router.get("/api/desk/events")

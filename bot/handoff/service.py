@@ -77,6 +77,29 @@ def record_entry(
     return entry
 
 
+def record_turn(session: Session, conversation_id: str, patient_text: str, received: datetime,
+                bot_texts: list[str]) -> None:
+    """A patient's message and the bot's replies, written in one transaction."""
+    channel = channel_of(conversation_id)
+    answered = now()
+    session.add(TranscriptEntry(conversation_id=conversation_id, channel=channel,
+                                role="patient", text=patient_text, at=received))
+    session.add_all(TranscriptEntry(conversation_id=conversation_id, channel=channel,
+                                    role="bot", text=text, at=answered) for text in bot_texts)
+    session.commit()
+
+
+def chat_state(session: Session, conversation_id: str) -> tuple[str, str | None]:
+    """("bot" | "waiting" | "agent", the agent's name): what the patient's chat shows."""
+    handoff = open_handoff(session, conversation_id)
+    if handoff is None:
+        return "bot", None
+    if handoff.status is not HandoffStatus.active or handoff.accepted_by is None:
+        return "waiting", None
+    agent = session.get(Agent, handoff.accepted_by)
+    return "agent", agent.display_name if agent else None
+
+
 def transcript(session: Session, conversation_id: str, since: datetime | None = None
                ) -> list[TranscriptItem]:
     since = since or now() - TRANSCRIPT_WINDOW
@@ -215,12 +238,14 @@ def queue(session: Session) -> list[QueueItem]:
         .where(Handoff.status != HandoffStatus.closed)
         .order_by(Handoff.urgency_rank.desc(), Handoff.created_at, Handoff.id)
     ).all()
-    return [
-        QueueItem(id=h.id, status=h.status, channel=h.channel, urgency=h.urgency,
-                  reason=h.reason, patient=patient_label(h), waiting_since=h.created_at,
-                  accepted_by=name)
-        for h, name in rows
-    ]
+    return [queue_item(h, name) for h, name in rows]
+
+
+def queue_item(handoff: Handoff, agent_name: str | None) -> QueueItem:
+    return QueueItem(id=handoff.id, status=handoff.status, channel=handoff.channel,
+                     urgency=handoff.urgency, reason=handoff.reason,
+                     patient=patient_label(handoff), waiting_since=handoff.created_at,
+                     accepted_by=agent_name)
 
 
 def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:
