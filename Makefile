@@ -17,7 +17,7 @@ export ENGINE_TRACKER_DB ?= var/engine-tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup run test train validate test-dialogue test-nlu shell lint types unit integration browser bench clean
+.PHONY: help setup run test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench clean
 
 help:
 	@echo "make run            build what is missing, migrate, seed, train if needed, start everything"
@@ -90,7 +90,18 @@ unit: $(VENV)/.installed
 	@echo "==> unit tests (real Redis and databases: SQLite and PostgreSQL)"
 	$(VENV)/bin/pytest -q -m "not integration" -p no:cacheprovider
 
-integration: setup $(MODEL)
+# The browser tests drive the system Chromium (Playwright cannot download one here).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "==> installing Chromium for the browser tests (apt)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "Chromium is needed for the browser tests: sudo apt-get install -y chromium"; exit 1; \
+	  fi; \
+	fi
+
+integration: setup $(MODEL) browser-deps
 	@echo "==> integration tests (engine, actions and bot service as real processes)"
 	$(VENV)/bin/pytest -q -m integration -p no:cacheprovider
 
