@@ -10,6 +10,7 @@ ENGINE    := .venv-engine
 RASA      := $(ENGINE)/bin/rasa
 PY        := $(VENV)/bin/python
 MODEL     := models/patient-assistant.tar.gz
+FUZZ_EXAMPLES ?= 200
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
 # Rasa reads these from endpoints.yml; tests and tools that only load the model need values too.
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
@@ -17,7 +18,7 @@ export ENGINE_TRACKER_DB ?= var/engine-tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup run test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench clean
+.PHONY: help setup run test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench fuzz clean
 
 help:
 	@echo "make run            build what is missing, migrate, seed, train if needed, start everything"
@@ -28,6 +29,7 @@ help:
 	@echo "make test-nlu       NLU hold-out evaluation (tests/nlu/holdout.yml)"
 	@echo "make shell          talk to the assistant in the terminal (engine + actions must be running: make run)"
 	@echo "make lint           ruff and mypy"
+	@echo "make fuzz           explore fresh random inputs against the API and the SMS parser (make test replays fixed ones)"
 
 $(VENV)/.installed: pyproject.toml
 	@py=$$(scripts/find-python311.sh); \
@@ -89,6 +91,13 @@ types: lint
 unit: $(VENV)/.installed
 	@echo "==> unit tests (real Redis and databases: SQLite and PostgreSQL)"
 	$(VENV)/bin/pytest -q -m "not integration" -p no:cacheprovider
+
+# Fresh random examples for the API fuzzer and the property tests (make test replays fixed
+# ones). Anything it finds: fix it and add the case as a plain test.
+fuzz: $(VENV)/.installed
+	@echo "==> exploring: schemathesis over the OpenAPI schema, hypothesis properties ($(FUZZ_EXAMPLES) examples per operation)"
+	HYPOTHESIS_PROFILE=explore FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -p no:cacheprovider \
+	  tests/bot/test_openapi_fuzz.py tests/channels/test_inbound_properties.py
 
 # The browser tests drive the system Chromium (Playwright cannot download one here).
 browser-deps:

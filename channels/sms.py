@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Annotated, cast
 import redis.asyncio as aioredis
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from bot import live, ratelimit
@@ -208,20 +210,27 @@ async def status_callback(params: SignedForm, session: SessionDep, redis: RedisD
     status = params.get("MessageStatus") or params.get("SmsStatus")
     if not (sid and status):
         return twiml()
-    failed_to = record_delivery_status(session, sid, status)
-    if failed_to:
-        # A person may be waiting on that message: the desk sees the failure in the transcript.
-        conversation = f"sms:{failed_to}"
-        handoff = handoffs.open_handoff(session, conversation)
-        notice = (f"An SMS to the patient was {status} by the carrier "
-                  f"(error {params.get('ErrorCode') or 'unknown'}).")
-        handoffs.record_entry(session, conversation, "system", notice,
-                              handoff_id=handoff.id if handoff else None)
-        if handoff is not None:
-            await live.publish(redis, live.DESK_CHANNEL, {
-                "type": "message", "handoff_id": handoff.id, "role": "system", "text": notice,
-                "at": datetime.now(UTC).isoformat()})
+    notice = (f"An SMS to the patient was {status} by the carrier "
+              f"(error {params.get('ErrorCode') or 'unknown'}).")
+    handoff_id = await asyncio.to_thread(note_delivery_status, session, sid, status, notice)
+    if handoff_id is not None:
+        await live.publish(redis, live.DESK_CHANNEL, {
+            "type": "message", "handoff_id": handoff_id, "role": "system", "text": notice,
+            "at": datetime.now(UTC).isoformat()})
     return twiml()
+
+
+def note_delivery_status(session: Session, sid: str, status: str, notice: str) -> int | None:
+    """Records the carrier's status. A failed SMS goes into the transcript, since a person may
+    be waiting on it; returns the open handoff whose desk should see it at once."""
+    failed_to = record_delivery_status(session, sid, status)
+    if not failed_to:
+        return None
+    conversation = f"sms:{failed_to}"
+    handoff = handoffs.open_handoff(session, conversation)
+    handoffs.record_entry(session, conversation, "system", notice,
+                          handoff_id=handoff.id if handoff else None)
+    return handoff.id if handoff else None
 
 
 @dev_router.get("/dev/outbox")

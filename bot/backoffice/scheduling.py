@@ -31,6 +31,9 @@ from bot.backoffice.schemas import (
 )
 
 DEFAULT_WINDOW = timedelta(days=14)
+# How far ahead a patient may look for a slot; the schedule is never published further out,
+# and a window outside it would only make the dialogue promise nothing.
+SEARCH_HORIZON = timedelta(days=366)
 DEFAULT_DURATION_MINUTES = 30
 
 
@@ -133,8 +136,9 @@ def find_open_slots(
     any time over the next two weeks) and says so, so the dialogue can tell the patient.
     """
     appt = _changeable(session, patient_id, appointment_id, now)
-    window_start = max(start or now, now)
-    window_end = end or now + widen_window
+    horizon = now + SEARCH_HORIZON
+    window_start = min(max(start or now, now), horizon)
+    window_end = min(max(end or now + widen_window, window_start), horizon)
     tries: list[tuple[datetime, datetime, PartOfDay | None]] = [
         (window_start, window_end, part_of_day)
     ]

@@ -1,7 +1,12 @@
-"""The agent desk: its page and its API. Agents only: every other caller gets 401 or 403."""
+"""The agent desk: its page and its API. Agents only: every other caller gets 401 or 403.
+
+The async routes run every database call and the password check in a worker thread
+(`asyncio.to_thread`), so one slow query or argon2 hash never stalls the live streams.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -47,7 +52,8 @@ class LoginResponse(BaseModel):
 
 async def _agent_from_token(redis: aioredis.Redis, session: Session, token: str) -> Agent:
     agent_id = await desk.agent_id_for_token(redis, token)
-    agent = session.get(Agent, agent_id) if agent_id is not None else None
+    agent = (await asyncio.to_thread(session.get, Agent, agent_id)
+             if agent_id is not None else None)
     if agent is None:
         raise HTTPException(401, "Please sign in to the desk.")
     if not agent.active:
@@ -93,7 +99,7 @@ async def login(body: LoginRequest, session: SessionDep, redis: RedisDep, reques
     ip = request.client.host if request.client else "unknown"
     if not await ratelimit.allow(redis, f"desk-login:{ip}", LOGINS_PER_IP_PER_MINUTE, 60):
         raise HTTPException(429, "Too many sign-in attempts. Please wait a minute.")
-    agent = desk.authenticate(session, body.email, body.password)
+    agent = await asyncio.to_thread(desk.authenticate, session, body.email, body.password)
     if agent is None:
         raise HTTPException(401, "That e-mail and password don't match an agent account.")
     token = await desk.issue_token(redis, agent.id, TOKEN_TTL_SECONDS)
@@ -120,11 +126,11 @@ def handoff_detail(handoff_id: DbId, agent: AgentDep, session: SessionDep) -> Ha
 async def accept(handoff_id: DbId, agent: AgentDep, session: SessionDep, redis: RedisDep
                  ) -> QueueItem:
     try:
-        handoff = handoffs.accept(session, handoff_id, agent)
+        handoff = await asyncio.to_thread(handoffs.accept, session, handoff_id, agent)
     except (handoffs.HandoffNotFound, handoffs.HandoffConflict) as exc:
         raise _errors(exc) from None
-    entry = handoffs.record_entry(
-        session, handoff.conversation_id, "system",
+    entry = await asyncio.to_thread(
+        handoffs.record_entry, session, handoff.conversation_id, "system",
         f"You're now chatting with {agent.display_name} from our team.",
         handoff_id=handoff.id, agent_id=agent.id)
     await announce(redis, entry, state="agent", agent_name=agent.display_name)
@@ -135,14 +141,14 @@ async def accept(handoff_id: DbId, agent: AgentDep, session: SessionDep, redis: 
 async def send_message(handoff_id: DbId, body: AgentMessage, agent: AgentDep,
                        session: SessionDep, redis: RedisDep) -> dict[str, str]:
     try:
-        handoff = handoffs.require_owner(session, handoff_id, agent)
+        handoff = await asyncio.to_thread(handoffs.require_owner, session, handoff_id, agent)
     except (handoffs.HandoffNotFound, handoffs.HandoffConflict, handoffs.NotYourHandoff) as exc:
         raise _errors(exc) from None
     text = body.text.strip()
     if not text:
         raise HTTPException(422, "The message is empty.")
-    entry = handoffs.record_entry(session, handoff.conversation_id, "agent", text,
-                                  handoff_id=handoff.id, agent_id=agent.id)
+    entry = await asyncio.to_thread(handoffs.record_entry, session, handoff.conversation_id,
+                                    "agent", text, handoff_id=handoff.id, agent_id=agent.id)
     # The desk first, so its transcript shows the agent's words before the patient's answer.
     await live.publish(redis, live.DESK_CHANNEL, {
         "type": "message", "handoff_id": handoff.id, "role": "agent", "text": text,
@@ -156,18 +162,20 @@ async def send_message(handoff_id: DbId, body: AgentMessage, agent: AgentDep,
 async def close(handoff_id: DbId, body: CloseRequest, agent: AgentDep, session: SessionDep,
                 redis: RedisDep) -> QueueItem:
     try:
-        conversation_id = handoffs.get(session, handoff_id).conversation_id
+        conversation_id = (await asyncio.to_thread(handoffs.get, session, handoff_id)
+                           ).conversation_id
     except handoffs.HandoffNotFound as exc:
         raise _errors(exc) from None
     # Under the conversation's turn lock: a patient message racing the close is handled
     # entirely before it (to the agent) or entirely after it (to the bot).
     async with conversation_turn(redis, conversation_id):
         try:
-            handoff = handoffs.close(session, handoff_id, agent, body.disposition)
+            handoff = await asyncio.to_thread(handoffs.close, session, handoff_id, agent,
+                                              body.disposition)
         except (handoffs.HandoffConflict, handoffs.NotYourHandoff) as exc:
             raise _errors(exc) from None
-        entry = handoffs.record_entry(
-            session, conversation_id, "system",
+        entry = await asyncio.to_thread(
+            handoffs.record_entry, session, conversation_id, "system",
             "Thanks for chatting with our team. I'm the assistant again: "
             "is there anything else I can help with?",
             handoff_id=handoff.id, agent_id=agent.id)

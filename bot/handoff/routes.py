@@ -1,5 +1,6 @@
 """The handoff request, made by the action server when a person should take over."""
 
+import asyncio
 from typing import Annotated
 
 import redis.asyncio as aioredis
@@ -22,8 +23,10 @@ async def request_handoff(
     body: HandoffRequest, session: SessionDep,
     redis: Annotated[aioredis.Redis, Depends(async_redis)],
 ) -> HandoffTicket:
-    handoff, created = service.request_handoff(session, body, clinic_today())
-    position = service.waiting_position(session, handoff)
+    # Off the event loop: the desk's live streams share it.
+    handoff, created = await asyncio.to_thread(service.request_handoff, session, body,
+                                               clinic_today())
+    position = await asyncio.to_thread(service.waiting_position, session, handoff)
     if created:
         await live.publish(redis, live.DESK_CHANNEL, {
             "type": "queue", "handoff_id": handoff.id, "urgency": handoff.urgency.value})

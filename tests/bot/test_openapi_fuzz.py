@@ -6,6 +6,8 @@ auth checks into the handlers; the two live event streams are left out (they nev
 
 from __future__ import annotations
 
+import os
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.desk.service import ensure_agent
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 
 def credentials(app) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]

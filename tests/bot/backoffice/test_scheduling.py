@@ -1,5 +1,5 @@
 import threading
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -114,6 +114,24 @@ def test_open_slots_skip_held_and_past_slots(
     assert first.id not in [s.id for s in result.slots]
     assert all(s.starts_at > now for s in result.slots)
     assert result.window_start == now  # never before now
+
+
+@pytest.mark.parametrize("start,end", [
+    (None, datetime(1, 1, 1, tzinfo=UTC)),
+    (datetime(9999, 12, 31, 23, 59, tzinfo=UTC), None),
+    (datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC)),
+])
+def test_open_slots_window_is_kept_between_now_and_the_horizon(
+    seeded: Session, ids: dict[str, int], now: datetime, start: datetime | None,
+    end: datetime | None,
+) -> None:
+    """Found by the API fuzzer: a window at the ends of the calendar overflowed the clinic's
+    time zone. It is clamped to [now, now + horizon]; an empty window widens as usual."""
+    appt = maria_appointment(seeded, ids["Lopez"])
+    result = scheduling.find_open_slots(seeded, ids["Lopez"], appt.id, now, start=start,
+                                        end=end)
+    assert now <= result.window_start <= result.window_end <= now + scheduling.SEARCH_HORIZON
+    assert len(result.slots) == 3
 
 
 def test_open_slots_for_someone_elses_appointment(
