@@ -75,13 +75,21 @@ def split_sms(text: str, limit: int = SMS_MAX_CHARS) -> list[str]:
     return parts
 
 
-def match_choice(text: str, buttons: list[Button]) -> str | None:
+def match_choice(text: str, buttons: list[Button]) -> Button | None:
     """A reply of "2", "2.", "#2" or the choice's own words picks that choice."""
     cleaned = text.strip().lower().strip(".#)!")
     if cleaned.isdigit():
         index = int(cleaned) - 1
-        return buttons[index].payload if 0 <= index < len(buttons) else None
+        return buttons[index] if 0 <= index < len(buttons) else None
     for button in buttons:
         if cleaned == button.title.strip().lower():
-            return button.payload
+            return button
     return None
+
+
+def chosen(text: str, button: Button) -> str:
+    """How a picked choice reads in the transcript: the patient's words and what they meant."""
+    typed = text.strip()
+    if typed.lower().strip(".#)!") == button.title.strip().lower():
+        return button.title
+    return f'{typed} ("{button.title}")'

@@ -25,7 +25,14 @@ from bot.handoff import service as handoffs
 from bot.redis import async_redis
 from bot.settings import Settings, get_settings
 from channels import consent
-from channels.formatting import is_gsm7, match_choice, segments, sms_body, split_sms
+from channels.formatting import (
+    chosen,
+    is_gsm7,
+    match_choice,
+    segments,
+    sms_body,
+    split_sms,
+)
 from channels.models import SmsMessage
 from channels.sms_sender import SmsSender, make_sender, record_delivery_status, reply_key
 
@@ -160,10 +167,14 @@ async def _handle_one(
         await sender.send(phone, body, reply_key(conversation, message_sid, 0))
         return
     stored = await redis.get(f"sms:choices:{phone}")
+    shown = None
     if stored:
         choices = [Button.model_validate(b) for b in json.loads(stored)]
-        text = match_choice(text, choices) or text
-    replies = await conversations.turn(conversation, text, {"channel": "sms", "phone": phone})
+        picked = match_choice(text, choices)
+        if picked is not None:
+            text, shown = picked.payload, chosen(text, picked)
+    replies = await conversations.turn(conversation, text, {"channel": "sms", "phone": phone},
+                                       shown=shown)
     body, buttons = sms_body(replies)
     if buttons:
         await redis.set(f"sms:choices:{phone}",

@@ -135,11 +135,17 @@ class ConversationService:
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         return await in_session(fn, *args, sessions=self.sessions)
 
-    async def turn(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
+    async def turn(self, sender: str, text: str, metadata: dict[str, Any],
+                   shown: str | None = None) -> list[BotMessage]:
+        """One patient message. `shown` is what the patient saw themselves send when `text` is
+        a choice's payload: the transcript, the desk and the chat history show that, never
+        `/inform{...}`."""
         received = _now()
         # A card number typed here is never stored or passed on: not in our transcript, not
         # in the engine's tracker (it gets a test number and answers "we can't take cards").
         text, recorded = mask_card_numbers(clean_text(text))
+        if shown is not None and shown.strip():
+            recorded = mask_card_numbers(clean_text(shown))[1]
         # The rule-based safety net runs beside the classifier: a misspelled or unusual
         # emergency is still answered first, whatever flow is active.
         emergency = await asyncio.to_thread(detect_emergency, text)

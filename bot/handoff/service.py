@@ -14,11 +14,15 @@ from bot.backoffice import service as backoffice
 from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
+    BillingInquiry,
+    InquiryKind,
+    InsuranceUpdateRequest,
     Patient,
     Prescription,
     Provider,
     RefillRequest,
     RefillStatus,
+    RequestStatus,
 )
 from bot.conversations.models import TranscriptEntry
 from bot.desk.models import Agent
@@ -111,6 +115,12 @@ def transcript(session: Session, conversation_id: str, since: datetime | None = 
     return [TranscriptItem(role=r.role, text=r.text, at=r.at, channel=r.channel) for r in rows]
 
 
+_REFILL_WORDS = {RefillStatus.submitted: "Refill sent to pharmacy",
+                 RefillStatus.renewal_requested: "Renewal asked of prescriber"}
+_INQUIRY_WORDS = {InquiryKind.duplicate: "question: billed twice",
+                  InquiryKind.dispute: "dispute", InquiryKind.question: "question"}
+
+
 def patient_summary(session: Session, patient_id: int, today: date) -> dict[str, Any]:
     """The minimum an agent needs to help without asking again, read once at handoff time."""
     patient = session.get(Patient, patient_id)
@@ -128,11 +138,24 @@ def patient_summary(session: Session, patient_id: int, today: date) -> dict[str,
         select(Prescription).where(Prescription.patient_id == patient_id,
                                    Prescription.active.is_(True))
     ).all()
-    open_refills = session.scalars(
-        select(RefillRequest).where(
+    open_refills = session.execute(
+        select(RefillRequest, Prescription)
+        .join(Prescription, Prescription.id == RefillRequest.prescription_id)
+        .where(
             RefillRequest.patient_id == patient_id,
             RefillRequest.status.in_([RefillStatus.submitted, RefillStatus.renewal_requested]),
         )
+        .order_by(RefillRequest.created_at)
+    ).all()
+    open_inquiries = session.scalars(
+        select(BillingInquiry).where(BillingInquiry.patient_id == patient_id,
+                                     BillingInquiry.status == RequestStatus.open)
+        .order_by(BillingInquiry.created_at)
+    ).all()
+    open_insurance = session.scalars(
+        select(InsuranceUpdateRequest).where(InsuranceUpdateRequest.patient_id == patient_id,
+                                             InsuranceUpdateRequest.status == RequestStatus.open)
+        .order_by(InsuranceUpdateRequest.created_at)
     ).all()
     balance = backoffice.get_balance(session, patient_id, today)
     return {
@@ -150,8 +173,19 @@ def patient_summary(session: Session, patient_id: int, today: date) -> dict[str,
             {"medication": f"{rx.medication} {rx.strength}", "refills_left": rx.refills_left}
             for rx in prescriptions
         ],
+        # Each in words an agent reads at a glance: what, about what, where it stands.
         "open_requests": [
-            {"reference": r.reference, "status": r.status.value} for r in open_refills
+            {"reference": r.reference, "status": r.status.value,
+             "what": f"{_REFILL_WORDS[r.status]}: {rx.medication} {rx.strength}"}
+            for r, rx in open_refills
+        ] + [
+            {"reference": i.reference, "status": i.status.value,
+             "what": f"Billing {_INQUIRY_WORDS[i.kind]}, open"}
+            for i in open_inquiries
+        ] + [
+            {"reference": u.reference, "status": u.status.value,
+             "what": "New insurance to verify" + (f" ({u.payer})" if u.payer else "")}
+            for u in open_insurance
         ],
     }
 

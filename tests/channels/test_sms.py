@@ -236,3 +236,40 @@ def test_invalid_utf8_in_a_signed_form_is_answered_not_crashed(client, db: Sessi
                        headers={"Content-Type": "application/x-www-form-urlencoded",
                                 "X-Twilio-Signature": "x"})
     assert resp.status_code == 403
+
+
+def test_a_numbered_reply_is_sent_as_the_choice_and_recorded_with_its_words(
+        client, db: Session, monkeypatch) -> None:
+    import json as jsonlib
+
+    import httpx
+
+    import channels.sms as sms
+    from bot.conversations.deps import EMERGENCY_TEXT
+    from bot.conversations.service import ConversationService, EngineClient
+    from bot.db import get_sessionmaker
+    from bot.handoff import service as handoffs
+    from bot.redis import get_async_redis
+
+    sent: list[str] = []
+
+    async def engine(request: httpx.Request) -> httpx.Response:
+        sent.append(jsonlib.loads(request.content)["message"])
+        if len(sent) == 1:
+            return httpx.Response(200, json=[{"text": "Which time works?", "buttons": [
+                {"title": "Mon, Nov 30 at 9:00 AM", "payload": '/inform{"slot_id":"7"}'},
+                {"title": "Tue, Dec 1 at 2:00 PM", "payload": '/inform{"slot_id":"12"}'}]}])
+        return httpx.Response(200, json=[{"text": "Shall I move it?"}])
+
+    service = ConversationService(
+        EngineClient("http://engine.test", transport=httpx.MockTransport(engine)),
+        get_async_redis, get_sessionmaker(), apology="sorry", emergency_text=EMERGENCY_TEXT)
+    monkeypatch.setattr(sms, "get_conversations", lambda: service)
+    phone = "+15555550177"
+    for number, body in enumerate(["move my appointment", "2"]):
+        params = inbound(body=body, sid=f"SMpick{number}", frm=phone)
+        client.post("/channels/sms/inbound", data=params, headers=signed(params))
+        wait_for(client, number + 1, to=phone)
+    assert sent == ["move my appointment", '/inform{"slot_id":"12"}']
+    assert [e.text for e in handoffs.transcript(db, f"sms:{phone}") if e.role == "patient"] == [
+        "move my appointment", '2 ("Tue, Dec 1 at 2:00 PM")']

@@ -78,3 +78,43 @@ def test_invalid_utf8_and_odd_bodies_are_4xx(client, db: Session) -> None:
     for raw in (b'{"text": "\xff\xfe bad"}', b"not json", b"", b'{"txt": "hi"}', b"[1,2]"):
         resp = client.post("/channels/web/messages", content=raw, headers=auth)
         assert 400 <= resp.status_code < 500, (raw, resp.status_code)
+
+
+def test_a_tapped_choice_shows_by_its_title(client, db: Session) -> None:
+    """The button's payload goes to the engine; the chat history and the desk show the words
+    the patient saw on the button, never `/affirm`."""
+    import json
+
+    import httpx
+
+    import channels.web as web
+    from bot.conversations.deps import EMERGENCY_TEXT
+    from bot.conversations.service import ConversationService, EngineClient
+    from bot.db import get_sessionmaker
+    from bot.redis import get_async_redis
+
+    sent: list[str] = []
+
+    async def engine(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content)["message"])
+        if len(sent) == 1:
+            return httpx.Response(200, json=[{"text": "Shall I send it?", "buttons": [
+                {"title": "Yes, send it", "payload": "/affirm"},
+                {"title": "No", "payload": "/deny"}]}])
+        return httpx.Response(200, json=[{"text": "Done."}])
+
+    service = ConversationService(
+        EngineClient("http://engine.test", transport=httpx.MockTransport(engine)),
+        get_async_redis, get_sessionmaker(), apology="sorry", emergency_text=EMERGENCY_TEXT)
+    client.app.dependency_overrides[web.get_conversations] = lambda: service
+    session = start(client)
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    for text in ("refill my lisinopril", "/affirm", "/affirm"):
+        assert client.post("/channels/web/messages", json={"text": text},
+                           headers=auth).status_code == 200
+    client.app.dependency_overrides.pop(web.get_conversations)
+    assert sent == ["refill my lisinopril", "/affirm", "/affirm"]
+    history = client.get("/channels/web/history", headers=auth).json()["messages"]
+    # The second "/affirm" was not offered by the last reply: it is shown as typed.
+    assert [h["text"] for h in history if h["role"] == "patient"] == [
+        "refill my lisinopril", "Yes, send it", "/affirm"]

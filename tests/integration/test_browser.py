@@ -56,7 +56,7 @@ def test_chat_verification_balance_reload_and_handoff(browser: Browser, stack: S
     say(page, "Maria Lopez", "date of birth")
     say(page, "03/12/1984", "ZIP code")
     say(page, "02139", "125.40")
-    page.screenshot(path=str(ARTIFACTS / "chat-balance.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-balance.png"))  # what the phone shows
 
     # Quick replies are buttons: tap one.
     say(page, "can I get a refill of my cholesterol med", "Atorvastatin")  # 0 refills left
@@ -97,7 +97,7 @@ def test_chat_verification_balance_reload_and_handoff(browser: Browser, stack: S
     say(page, "Can I get a receipt for my last visit?", "receipt")
     expect(desk.get_by_role("log", name="Transcript")).to_contain_text("receipt for my last visit")
     desk.screenshot(path=str(ARTIFACTS / "desk-conversation.png"))
-    page.screenshot(path=str(ARTIFACTS / "chat-with-agent.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-with-agent.png"))  # what the phone shows
 
     desk.get_by_role("button", name="Close and hand back to the bot").click()
     expect(page.get_by_role("log")).to_contain_text("I'm the assistant again")

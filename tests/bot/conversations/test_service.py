@@ -59,6 +59,17 @@ async def test_the_transcript_keeps_the_patients_own_words(conversations, db: Se
     assert [(i.role, i.text) for i in items] == [("patient", "want to end it all"), ("bot", "ok")]
 
 
+async def test_a_picked_choice_is_recorded_by_its_title_and_sent_as_its_payload(
+        conversations, db: Session) -> None:
+    service, engine = conversations
+    await service.turn("sms:+15555550102", '/inform{"slot_id":"12"}', {"channel": "sms"},
+                       shown='2 ("Tue, Dec 1 at 2:00 PM")')
+    assert engine.sent[-1]["message"] == '/inform{"slot_id":"12"}'
+    items = handoffs.transcript(db, "sms:+15555550102")
+    assert [(i.role, i.text) for i in items] == [
+        ("patient", '2 ("Tue, Dec 1 at 2:00 PM")'), ("bot", "ok")]
+
+
 async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(conversations,
                                                                           db: Session) -> None:
     service, engine = conversations

@@ -41,6 +41,30 @@ def test_a_verified_handoff_carries_the_patient_summary(seeded: Session) -> None
         "system", "handoff_summary", maria(seeded))
 
 
+def test_the_summary_lists_open_requests_in_words(seeded: Session) -> None:
+    from datetime import UTC, datetime
+
+    from bot.backoffice import billing, pharmacy
+    from bot.backoffice.models import InquiryKind, Prescription
+    from bot.backoffice.schemas import BillingInquiryCreate, InsuranceUpdateCreate
+
+    patient_id, now = maria(seeded), datetime.now(UTC)
+    statin = seeded.scalars(select(Prescription).where(
+        Prescription.patient_id == patient_id, Prescription.medication == "Atorvastatin")).one()
+    renewal = pharmacy.request_refill(seeded, patient_id, statin.id, now)
+    dispute = billing.record_billing_inquiry(
+        seeded, patient_id, BillingInquiryCreate(kind=InquiryKind.dispute), now)
+    coverage = billing.request_insurance_update(
+        seeded, patient_id, InsuranceUpdateCreate(payer="Acme Health"), now)
+    handoff, _ = service.request_handoff(
+        seeded, request(verified=True, patient_id=patient_id), clinic_today())
+    assert [(r["what"], r["reference"]) for r in (handoff.summary or {})["open_requests"]] == [
+        ("Renewal asked of prescriber: Atorvastatin 20 mg", renewal.reference),
+        ("Billing dispute, open", dispute.reference),
+        ("New insurance to verify (Acme Health)", coverage.reference),
+    ]
+
+
 def test_an_unverified_handoff_shows_no_record(seeded: Session) -> None:
     handoff, _ = service.request_handoff(
         seeded, request(verified=False, patient_id=maria(seeded)), clinic_today())
