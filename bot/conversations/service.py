@@ -119,6 +119,14 @@ def patient_event(text: str) -> dict[str, Any]:
             "metadata": {"during_handoff": True}}
 
 
+def as_recorded(reply: BotMessage) -> str:
+    """A bot reply as the transcript keeps it: with the choices it offered, so an agent reading
+    "2" or "Yes" later knows what the patient was answering."""
+    if not reply.buttons:
+        return reply.text
+    return reply.text + "\nChoices: " + " · ".join(b.title for b in reply.buttons)
+
+
 class ConversationService:
     def __init__(self, engine: EngineClient, redis: Callable[[], aioredis.Redis],
                  sessions: sessionmaker[Session], apology: str, emergency_text: str) -> None:
@@ -170,7 +178,7 @@ class ConversationService:
                 log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
                 replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
             await self._db(handoffs.record_turn, sender, recorded, received,
-                           [reply.text for reply in replies])
+                           [as_recorded(reply) for reply in replies])
             return replies
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:

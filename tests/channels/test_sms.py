@@ -271,5 +271,9 @@ def test_a_numbered_reply_is_sent_as_the_choice_and_recorded_with_its_words(
         client.post("/channels/sms/inbound", data=params, headers=signed(params))
         wait_for(client, number + 1, to=phone)
     assert sent == ["move my appointment", '/inform{"slot_id":"12"}']
-    assert [e.text for e in handoffs.transcript(db, f"sms:{phone}") if e.role == "patient"] == [
-        "move my appointment", '2 ("Tue, Dec 1 at 2:00 PM")']
+    assert [(e.role, e.text) for e in handoffs.transcript(db, f"sms:{phone}")] == [
+        ("patient", "move my appointment"),
+        ("bot", "Which time works?\nChoices: Mon, Nov 30 at 9:00 AM · Tue, Dec 1 at 2:00 PM"),
+        ("patient", '2 ("Tue, Dec 1 at 2:00 PM")'),
+        ("bot", "Shall I move it?"),
+    ]
