@@ -29,6 +29,7 @@ help:
 	@echo "make test-nlu       NLU hold-out evaluation (tests/nlu/holdout.yml)"
 	@echo "make shell          talk to the assistant in the terminal (engine + actions must be running: make run)"
 	@echo "make lint           ruff and mypy"
+	@echo "make bench          latency, throughput and detection figures (bench/)"
 	@echo "make fuzz           explore fresh random inputs against the API and the SMS parser (make test replays fixed ones)"
 
 $(VENV)/.installed: pyproject.toml
@@ -118,7 +119,8 @@ test: setup lint unit validate $(MODEL) test-dialogue test-nlu integration
 	@echo "==> all checks passed"
 
 bench: setup $(MODEL)
-	$(PY) bench/sms_turn.py
+	@for script in sms_turn flows handoff safety_net redaction_sample; do \
+	  echo "==> bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
 
 clean:
 	rm -rf var/results .pytest_cache .mypy_cache .ruff_cache
