@@ -240,31 +240,20 @@ def test_invalid_utf8_in_a_signed_form_is_answered_not_crashed(client, db: Sessi
 
 def test_a_numbered_reply_is_sent_as_the_choice_and_recorded_with_its_words(
         client, db: Session, monkeypatch) -> None:
-    import json as jsonlib
-
-    import httpx
-
     import channels.sms as sms
-    from bot.conversations.deps import EMERGENCY_TEXT
-    from bot.conversations.service import ConversationService, EngineClient
-    from bot.db import get_sessionmaker
     from bot.handoff import service as handoffs
-    from bot.redis import get_async_redis
+    from tests.support.engine import scripted_conversations
 
     sent: list[str] = []
 
-    async def engine(request: httpx.Request) -> httpx.Response:
-        sent.append(jsonlib.loads(request.content)["message"])
+    def answer(message: str) -> list[dict[str, object]]:
         if len(sent) == 1:
-            return httpx.Response(200, json=[{"text": "Which time works?", "buttons": [
+            return [{"text": "Which time works?", "buttons": [
                 {"title": "Mon, Nov 30 at 9:00 AM", "payload": '/inform{"slot_id":"7"}'},
-                {"title": "Tue, Dec 1 at 2:00 PM", "payload": '/inform{"slot_id":"12"}'}]}])
-        return httpx.Response(200, json=[{"text": "Shall I move it?"}])
+                {"title": "Tue, Dec 1 at 2:00 PM", "payload": '/inform{"slot_id":"12"}'}]}]
+        return [{"text": "Shall I move it?"}]
 
-    service = ConversationService(
-        EngineClient("http://engine.test", transport=httpx.MockTransport(engine)),
-        get_async_redis, get_sessionmaker(), apology="sorry", emergency_text=EMERGENCY_TEXT)
-    monkeypatch.setattr(sms, "get_conversations", lambda: service)
+    monkeypatch.setattr(sms, "get_conversations", lambda: scripted_conversations(answer, sent))
     phone = "+15555550177"
     for number, body in enumerate(["move my appointment", "2"]):
         params = inbound(body=body, sid=f"SMpick{number}", frm=phone)

@@ -83,29 +83,19 @@ def test_invalid_utf8_and_odd_bodies_are_4xx(client, db: Session) -> None:
 def test_a_tapped_choice_shows_by_its_title(client, db: Session) -> None:
     """The button's payload goes to the engine; the chat history and the desk show the words
     the patient saw on the button, never `/affirm`."""
-    import json
-
-    import httpx
-
     import channels.web as web
-    from bot.conversations.deps import EMERGENCY_TEXT
-    from bot.conversations.service import ConversationService, EngineClient
-    from bot.db import get_sessionmaker
-    from bot.redis import get_async_redis
+    from tests.support.engine import scripted_conversations
 
     sent: list[str] = []
 
-    async def engine(request: httpx.Request) -> httpx.Response:
-        sent.append(json.loads(request.content)["message"])
+    def answer(message: str) -> list[dict[str, object]]:
         if len(sent) == 1:
-            return httpx.Response(200, json=[{"text": "Shall I send it?", "buttons": [
+            return [{"text": "Shall I send it?", "buttons": [
                 {"title": "Yes, send it", "payload": "/affirm"},
-                {"title": "No", "payload": "/deny"}]}])
-        return httpx.Response(200, json=[{"text": "Done."}])
+                {"title": "No", "payload": "/deny"}]}]
+        return [{"text": "Done."}]
 
-    service = ConversationService(
-        EngineClient("http://engine.test", transport=httpx.MockTransport(engine)),
-        get_async_redis, get_sessionmaker(), apology="sorry", emergency_text=EMERGENCY_TEXT)
+    service = scripted_conversations(answer, sent)
     client.app.dependency_overrides[web.get_conversations] = lambda: service
     session = start(client)
     auth = {"Authorization": f"Bearer {session['token']}"}
