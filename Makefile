@@ -14,6 +14,9 @@ FUZZ_EXAMPLES ?= 200
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null)
 # Rasa reads these from endpoints.yml; tests and tools that only load the model need values too.
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+# Only for tools that never call the action server (train, validate, test); `make run` takes
+# the real one from .env.
+export ACTIONS_TOKEN ?= not-for-serving
 export ENGINE_TRACKER_DB ?= var/engine-tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1

@@ -1,4 +1,5 @@
-"""Writes `.env` with fresh random development secrets, when none exists."""
+"""Writes `.env` with fresh random development secrets. An existing `.env` is kept; settings
+added since it was written (a new secret, say) are appended, so `make run` keeps working."""
 
 import secrets
 import sys
@@ -7,8 +8,6 @@ from pathlib import Path
 
 def main() -> int:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else ".env")
-    if path.exists():
-        return 0
     password = secrets.token_urlsafe(12)
     lines = [
         "# Written by `make run` for local development. Secrets here are random and local.",
@@ -20,6 +19,7 @@ def main() -> int:
         "TWILIO_ACCOUNT_SID=",
         "TWILIO_PHONE_NUMBER=+15555550100",
         f"ENGINE_TOKEN={secrets.token_urlsafe(24)}",
+        f"ACTIONS_TOKEN={secrets.token_urlsafe(24)}",
         "ENGINE_URL=http://127.0.0.1:5005",
         "ACTIONS_URL=http://127.0.0.1:5055",
         "ACTION_ENDPOINT_URL=http://127.0.0.1:5055/webhook",
@@ -29,10 +29,26 @@ def main() -> int:
         "DESK_DEMO_EMAIL=agent@example.org",
         f"DESK_DEMO_PASSWORD={password}",
     ]
+    if path.exists():
+        return add_missing(path, lines)
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)
     print(f"wrote {path} with fresh development secrets "
           f"(demo agent: agent@example.org / {password})")
+    return 0
+
+
+def add_missing(path: Path, lines: list[str]) -> int:
+    text = path.read_text()
+    have = {line.split("=", 1)[0].strip() for line in text.splitlines()
+            if "=" in line and not line.lstrip().startswith("#")}
+    missing = [line for line in lines
+               if "=" in line and not line.startswith("#") and line.split("=", 1)[0] not in have]
+    if missing:
+        path.write_text(text + ("" if text.endswith("\n") or not text else "\n")
+                        + "\n".join(missing) + "\n")
+        names = ", ".join(line.split("=", 1)[0] for line in missing)
+        print(f"added to {path}: {names} (new since it was written)")
     return 0
 
 

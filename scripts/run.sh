@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts engine, actions and bot (and an embedded Redis when REDIS_URL is unset). Ctrl-C stops all.
 set -euo pipefail
+.venv/bin/python scripts/dev_env.py .env  # adds settings that are newer than this .env
 set -a; source .env; set +a
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook}"
 export ENGINE_TRACKER_DB="${ENGINE_TRACKER_DB:-var/engine-tracker.db}"

@@ -108,11 +108,23 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def test_engine_and_action_server_listen_on_loopback_only(stack: Stack) -> None:
+def test_engine_and_action_server_listen_on_loopback_and_want_credentials(stack: Stack) -> None:
     loopback = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1
     for url in (stack.engine_url, stack.actions_url):
         addresses = listening_addresses(int(url.rsplit(":", 1)[1]))
         assert addresses and addresses <= loopback, (url, addresses)
-    # The action server has no credentials of its own (rasa_sdk has none): loopback is its
-    # protection, and the back office behind it needs the service token.
+    # Besides loopback, the action server takes calls only with the engine's token, and the
+    # back office behind it needs the service token.
+    call = {"next_action": "action_balance", "sender_id": "web:intruder", "version": "3.6.21",
+            "tracker": {"sender_id": "web:intruder", "slots": {"verified": True,
+                                                             "patient_id": "1"},
+                        "latest_message": {}, "events": [], "paused": False},
+            "domain": {}}
+    webhook = stack.actions_url + "/webhook"
+    assert httpx.post(webhook, json=call).status_code == 401
+    assert httpx.post(webhook, json=call, params={"token": "guess"}).status_code == 401
+    assert httpx.get(stack.actions_url + "/actions").status_code == 401
+    assert httpx.get(stack.actions_url + "/health").status_code == 200
+    assert httpx.get(stack.actions_url + "/actions",
+                     params={"token": stack.env["ACTIONS_TOKEN"]}).status_code == 200
     assert httpx.get(stack.bot_url + "/api/backoffice/patients/1/balance").status_code == 401

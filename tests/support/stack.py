@@ -165,6 +165,7 @@ def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | N
         "ENGINE_TOKEN": "stack-engine-token",
         "ACTIONS_URL": f"http://127.0.0.1:{actions_port}",
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
+        "ACTIONS_TOKEN": "stack-actions-token",
         "ENGINE_TRACKER_DB": str(workdir / "tracker.db"),
         "BACKOFFICE_URL": bot_url,
         "BACKOFFICE_TOKEN": "stack-backoffice-token",
