@@ -17,7 +17,6 @@ from twilio.request_validator import RequestValidator
 
 from bot import live, ratelimit
 from bot.conversations.deps import get_conversations
-from bot.conversations.schemas import Button
 from bot.conversations.service import ConversationService, conversation_turn
 from bot.db import get_sessionmaker, in_session
 from bot.deps import SessionDep, SettingsDep
@@ -39,7 +38,6 @@ from channels.sms_sender import SmsSender, make_sender, record_delivery_status, 
 log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-CHOICES_TTL_SECONDS = 15 * 60
 SMS_WINDOW_SECONDS = 5 * 60
 
 router = APIRouter(tags=["sms"])
@@ -166,21 +164,14 @@ async def _handle_one(
                 "or bring the document to your next visit.")
         await sender.send(phone, body, reply_key(conversation, message_sid, 0))
         return
-    stored = await redis.get(f"sms:choices:{phone}")
+    # "2" or the choice's words answer the numbered choices the last reply offered.
     shown = None
-    if stored:
-        choices = [Button.model_validate(b) for b in json.loads(stored)]
-        picked = match_choice(text, choices)
-        if picked is not None:
-            text, shown = picked.payload, chosen(text, picked)
+    picked = match_choice(text, await conversations.offered_choices(conversation))
+    if picked is not None:
+        text, shown = picked.payload, chosen(text, picked)
     replies = await conversations.turn(conversation, text, {"channel": "sms", "phone": phone},
                                        shown=shown)
-    body, buttons = sms_body(replies)
-    if buttons:
-        await redis.set(f"sms:choices:{phone}",
-                        json.dumps([b.model_dump() for b in buttons]), ex=CHOICES_TTL_SECONDS)
-    else:
-        await redis.delete(f"sms:choices:{phone}")
+    body, _ = sms_body(replies)
     parts = split_sms(body)
     log.info("SMS reply: %d part(s), %d segment(s), %s", len(parts),
              sum(segments(p) for p in parts), "GSM-7" if is_gsm7(body) else "UCS-2")

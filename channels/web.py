@@ -26,7 +26,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from bot import live, ratelimit
 from bot.conversations.deps import get_conversations
-from bot.conversations.schemas import BotMessage, Button
+from bot.conversations.schemas import BotMessage
 from bot.conversations.service import ConversationService
 from bot.db import in_session
 from bot.deps import SessionDep
@@ -102,22 +102,10 @@ SessionIdDep = Annotated[str, Depends(current_session)]
 
 
 async def web_turn(
-    conversations: ConversationService, redis: aioredis.Redis, session_id: str, text: str
+    conversations: ConversationService, session_id: str, text: str
 ) -> tuple[list[BotMessage], tuple[str, str | None]]:
-    # A tapped choice arrives as its payload; the chat and the desk show the choice's title,
-    # the words the patient saw on the button, so we remember what was last offered.
-    key = f"web:choices:{session_id}"
-    stored = await redis.get(key)
-    offered = [Button.model_validate(b) for b in json.loads(stored)] if stored else []
-    shown = next((b.title for b in offered if b.payload == text.strip()), None)
-    replies = await conversations.turn(f"web:{session_id}", text.strip(), {"channel": "web"},
-                                       shown=shown)
-    buttons = replies[-1].buttons if replies else []
-    if buttons:
-        await redis.set(key, json.dumps([b.model_dump() for b in buttons]),
-                        ex=get_settings().web_session_idle_seconds)
-    elif replies:
-        await redis.delete(key)
+    # A tapped button arrives as its payload; the service records it by its title.
+    replies = await conversations.turn(f"web:{session_id}", text.strip(), {"channel": "web"})
     return replies, await in_session(handoffs.chat_state, f"web:{session_id}")
 
 
@@ -158,7 +146,7 @@ async def post_message(
     await limit(redis, f"web-ip:{client_ip(request)}", settings.web_messages_per_ip_per_minute)
     if not body.text.strip():
         raise HTTPException(422, "Please type a message.")
-    replies, (state, agent) = await web_turn(conversations, redis, session_id, body.text)
+    replies, (state, agent) = await web_turn(conversations, session_id, body.text)
     return WebReply(messages=replies, state=state, agent=agent)
 
 
@@ -230,7 +218,7 @@ async def chat_socket(websocket: WebSocket) -> None:
                 await websocket.send_json({"type": "error", "detail": SLOW_DOWN})
                 continue
             await websocket.send_json({"type": "typing"})
-            replies, (state, agent) = await web_turn(conversations, redis, session_id, text)
+            replies, (state, agent) = await web_turn(conversations, session_id, text)
             await websocket.send_json({"type": "messages", "state": state, "agent": agent,
                                        "messages": [m.model_dump() for m in replies]})
     except WebSocketDisconnect:

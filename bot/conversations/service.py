@@ -7,6 +7,7 @@ message racing a handoff's close goes to exactly one of agent or bot.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,12 +25,14 @@ from bot.db import T, in_session
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
 from bot.privacy.redaction import mask_card_numbers
-from bot.safety.emergency import detect_emergency
+from bot.safety.emergency import EmergencyMatch, detect_emergency
 from bot.text import clean_text
 
 log = logging.getLogger(__name__)
 
 TURN_LOCK_SECONDS = 60
+# How long the choices a reply offered stay answerable ("2", or a tapped button).
+CHOICES_TTL_SECONDS = 15 * 60
 
 
 class EngineUnavailable(RuntimeError):
@@ -143,43 +146,73 @@ class ConversationService:
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         return await in_session(fn, *args, sessions=self.sessions)
 
+    @staticmethod
+    def _choices_key(sender: str) -> str:
+        return f"choices:{sender}"
+
+    async def offered_choices(self, sender: str) -> list[Button]:
+        """The choices the last reply offered, still open to an answer."""
+        stored = await self.redis.get(self._choices_key(sender))
+        return [Button.model_validate(b) for b in json.loads(stored)] if stored else []
+
+    async def _remember_choices(self, sender: str, replies: list[BotMessage]) -> None:
+        buttons = [b for reply in replies for b in reply.buttons]
+        if buttons:
+            await self.redis.set(self._choices_key(sender),
+                                 json.dumps([b.model_dump() for b in buttons]),
+                                 ex=CHOICES_TTL_SECONDS)
+        else:
+            await self.redis.delete(self._choices_key(sender))
+
     async def turn(self, sender: str, text: str, metadata: dict[str, Any],
                    shown: str | None = None) -> list[BotMessage]:
-        """One patient message. `shown` is what the patient saw themselves send when `text` is
-        a choice's payload: the transcript, the desk and the chat history show that, never
-        `/inform{...}`."""
+        """One patient message. The transcript, the desk and the chat history show what the
+        patient saw themselves send, never `/inform{...}`: `shown` when the channel says so
+        (SMS "2"), else the title of the offered choice whose payload this is (a tapped
+        button)."""
         received = _now()
-        # A card number typed here is never stored or passed on: not in our transcript, not
-        # in the engine's tracker (it gets a test number and answers "we can't take cards").
-        text, recorded = mask_card_numbers(clean_text(text))
-        if shown is not None and shown.strip():
-            recorded = mask_card_numbers(clean_text(shown))[1]
         # The rule-based safety net runs beside the classifier: a misspelled or unusual
-        # emergency is still answered first, whatever flow is active.
+        # emergency is still answered first, whatever flow is active. A card number typed
+        # here is never stored or passed on: not in our transcript, not in the engine's
+        # tracker (it gets a test number and answers "we can't take cards").
+        text, recorded = mask_card_numbers(clean_text(text))
         emergency = await asyncio.to_thread(detect_emergency, text)
         async with conversation_turn(self.redis, sender):
-            handoff = await self._db(handoffs.open_handoff, sender)
-            if handoff is not None:
-                await self._to_agent(sender, recorded, received, handoff.id)
-                if emergency is None:
-                    return []
-                await self._db(handoffs.raise_urgency, handoff.id)
-                await live.publish(self.redis, live.DESK_CHANNEL, {
-                    "type": "queue", "handoff_id": handoff.id, "urgency": Urgency.urgent.value})
-                await self._db(handoffs.record_entry, sender, "bot", self.emergency_text)
-                return [BotMessage(text=self.emergency_text)]
-            engine_text = "/emergency" if emergency is not None else text
-            if emergency is not None:
-                log.warning("safety net: %s (%s) in a %s conversation", emergency.reason,
-                            emergency.kind, metadata.get("channel"))
-            try:
-                replies = await self.engine.send(sender, engine_text, metadata)
-            except EngineUnavailable as exc:
-                log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
-                replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
-            await self._db(handoffs.record_turn, sender, recorded, received,
-                           [as_recorded(reply) for reply in replies])
+            if shown is None:
+                shown = next((b.title for b in await self.offered_choices(sender)
+                              if b.payload == text.strip()), None)
+            if shown is not None and shown.strip():
+                recorded = mask_card_numbers(clean_text(shown))[1]
+            replies = await self._answer(sender, text, recorded, received, emergency, metadata)
+            await self._remember_choices(sender, replies)
             return replies
+
+    async def _answer(self, sender: str, text: str, recorded: str, received: datetime,
+                      emergency: EmergencyMatch | None, metadata: dict[str, Any]
+                      ) -> list[BotMessage]:
+        """Under the conversation's turn lock: to the agent during a handoff, else the engine."""
+        handoff = await self._db(handoffs.open_handoff, sender)
+        if handoff is not None:
+            await self._to_agent(sender, recorded, received, handoff.id)
+            if emergency is None:
+                return []
+            await self._db(handoffs.raise_urgency, handoff.id)
+            await live.publish(self.redis, live.DESK_CHANNEL, {
+                "type": "queue", "handoff_id": handoff.id, "urgency": Urgency.urgent.value})
+            await self._db(handoffs.record_entry, sender, "bot", self.emergency_text)
+            return [BotMessage(text=self.emergency_text)]
+        engine_text = "/emergency" if emergency is not None else text
+        if emergency is not None:
+            log.warning("safety net: %s (%s) in a %s conversation", emergency.reason,
+                        emergency.kind, metadata.get("channel"))
+        try:
+            replies = await self.engine.send(sender, engine_text, metadata)
+        except EngineUnavailable as exc:
+            log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
+            replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
+        await self._db(handoffs.record_turn, sender, recorded, received,
+                       [as_recorded(reply) for reply in replies])
+        return replies
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:
         await self._db(handoffs.record_entry, sender, "patient", text, received, handoff_id)
