@@ -215,13 +215,26 @@ def test_messages_of_one_number_are_handled_in_arrival_order(client, db: Session
     monkeypatch.setattr(sms, "get_conversations", lambda: service)
     import threading
 
+    # Arrival order is the order the webhooks were taken in. Each is sent once the one
+    # before it has been taken (not after a fixed pause, which a slow machine outruns),
+    # while the earlier ones are still being answered.
+    arrived: list[str] = []
+    enqueue = sms.enqueue_inbound_sms
+
+    async def recording_enqueue(redis, phone, text, *args):  # type: ignore[no-untyped-def]
+        await enqueue(redis, phone, text, *args)
+        arrived.append(text)
+
+    monkeypatch.setattr(sms, "enqueue_inbound_sms", recording_enqueue)
     threads = []
     for i in range(8):
         params = inbound(body=f"message {i}", sid=f"SMorder{i}", frm="+15555550188")
         threads.append(threading.Thread(target=client.post, args=("/channels/sms/inbound",),
                                         kwargs={"data": params, "headers": signed(params)}))
         threads[-1].start()
-        time.sleep(0.02)  # arrival order: each webhook is sent after the one before
+        deadline = time.monotonic() + 5
+        while len(arrived) <= i and time.monotonic() < deadline:
+            time.sleep(0.002)
     for thread in threads:
         thread.join()
     replies = wait_for(client, 8, to="+15555550188")
