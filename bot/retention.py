@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import create_engine, delete, inspect, text
+from sqlalchemy import create_engine, delete, inspect, make_url, text
 from sqlalchemy.orm import Session
 
 from bot.conversations.models import TranscriptEntry
@@ -25,7 +26,10 @@ def tracker_url(settings: Settings) -> str:
 
 def expire_engine_tracker(url: str, older_than: datetime) -> int:
     """Deletes tracker events older than the cutoff from Rasa's SQL tracker store."""
-    engine = create_engine(normalize_url(url))
+    location = make_url(normalize_url(url))
+    if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
+        return 0  # the engine has not written one yet; opening it would create an empty file
+    engine = create_engine(location)
     try:
         if not inspect(engine).has_table("events"):
             return 0

@@ -28,6 +28,10 @@ def test_old_tracker_events_expire(tmp_path: Path) -> None:
 
 def test_no_tracker_yet_is_fine(tmp_path: Path) -> None:
     assert expire_engine_tracker(f"sqlite:///{tmp_path / 'none.db'}", datetime.now(UTC)) == 0
+    assert not (tmp_path / "none.db").exists()  # not created as a side effect
+    # Nor is a missing folder an error (a fresh clone before the first `make run`).
+    missing = tmp_path / "var" / "tracker.db"
+    assert expire_engine_tracker(f"sqlite:///{missing}", datetime.now(UTC)) == 0
 
 
 def test_old_transcripts_expire(db: Session) -> None:
