@@ -54,10 +54,13 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
+    def reason(self, tracker: Tracker) -> HandoffReason:
+        return handoff_reason(tracker)
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        reason = handoff_reason(tracker)
+        reason = self.reason(tracker)
         urgent = reason == "emergency"
         patient_id = verified_patient(tracker)
         request = HandoffRequest(

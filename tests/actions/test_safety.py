@@ -1,0 +1,92 @@
+"""Emergencies: 911 and an urgent handoff only when sure; a safety check otherwise."""
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.handoff_client import HandoffClient
+from actions.safety import ActionEmergency, answering_safety_check, is_sure
+from bot.handoff import service
+from tests.actions.conftest import DOMAIN, make_tracker
+
+CHECK_BOT_EVENT = {"event": "bot", "text": "Are you having a medical emergency right now?",
+                   "metadata": {"utter_action": "utter_safety_check"}}
+OTHER_BOT_EVENT = {"event": "bot", "text": "Okay.", "metadata": {"utter_action": "utter_ok"}}
+
+
+@pytest.fixture
+def handoff_client(app) -> Callable[[], HandoffClient]:  # type: ignore[no-untyped-def]
+    return lambda: HandoffClient("http://backoffice.test", "test-backoffice-token",
+                                 transport=httpx.ASGITransport(app=app))
+
+
+def after(previous_bot: dict[str, Any] | None, text: str, intent: str) -> Tracker:
+    tracker = make_tracker(text=text, intent=intent)
+    earlier = [{"event": "user", "text": "roll a die please"}]
+    if previous_bot is not None:
+        earlier.append(previous_bot)
+    tracker.events = earlier + [{"event": "action", "name": "action_listen"},
+                                {"event": "user", "text": text}]
+    return tracker
+
+
+async def run(tracker: Tracker, client: Callable[[], HandoffClient]) -> list[str]:
+    dispatcher = CollectingDispatcher()
+    assert await ActionEmergency(client).run(dispatcher, tracker, DOMAIN) == []
+    return [m["response"] for m in dispatcher.messages]
+
+
+async def test_the_safety_nets_emergency_is_answered_and_urgent(
+        seeded: Session, handoff_client) -> None:
+    responses = await run(make_tracker(text="/emergency", intent="emergency"), handoff_client)
+    assert responses == ["utter_emergency", "utter_handoff_urgent"]
+    handoff = service.open_handoff(seeded, "sms:+15555550101")
+    assert handoff is not None and handoff.urgency.value == "urgent"
+    assert handoff.reason == "emergency"
+
+
+async def test_the_classifier_alone_gets_a_safety_check_and_no_handoff(
+        seeded: Session, handoff_client) -> None:
+    responses = await run(make_tracker(text="roll a die please", intent="emergency"),
+                          handoff_client)
+    assert responses == ["utter_safety_check"]
+    assert service.open_handoff(seeded, "sms:+15555550101") is None
+
+
+@pytest.mark.parametrize(("text", "intent"), [("yes", "affirm"), ("/emergency", "emergency"),
+                                              ("i feel faint", "emergency")])
+async def test_yes_to_the_check_is_an_emergency(seeded: Session, handoff_client, text: str,
+                                                intent: str) -> None:
+    responses = await run(after(CHECK_BOT_EVENT, text, intent), handoff_client)
+    assert responses == ["utter_emergency", "utter_handoff_urgent"]
+    handoff = service.open_handoff(seeded, "sms:+15555550101")
+    assert handoff is not None and handoff.urgency.value == "urgent"
+
+
+async def test_no_to_the_check_raises_nothing(seeded: Session, handoff_client) -> None:
+    responses = await run(after(CHECK_BOT_EVENT, "no", "deny"), handoff_client)
+    assert responses == ["utter_safety_check_clear"]
+    assert service.open_handoff(seeded, "sms:+15555550101") is None
+
+
+async def test_a_yes_that_answers_something_else_is_not_an_emergency(
+        seeded: Session, handoff_client) -> None:
+    responses = await run(after(OTHER_BOT_EVENT, "yes", "affirm"), handoff_client)
+    assert responses == ["utter_ok"]
+    assert service.open_handoff(seeded, "sms:+15555550101") is None
+
+
+def test_only_the_bots_last_words_count() -> None:
+    assert answering_safety_check(after(CHECK_BOT_EVENT, "yes", "affirm"))
+    assert not answering_safety_check(after(OTHER_BOT_EVENT, "yes", "affirm"))
+    assert not answering_safety_check(after(None, "yes", "affirm"))
+    # The check two turns back no longer counts.
+    tracker = after(CHECK_BOT_EVENT, "yes", "affirm")
+    tracker.events[-1:-1] = [{"event": "user", "text": "what's my balance"}, OTHER_BOT_EVENT]
+    assert not answering_safety_check(tracker)
+    assert not is_sure(tracker)
