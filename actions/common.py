@@ -131,6 +131,8 @@ def apologize(dispatcher: CollectingDispatcher, what: str, exc: Exception) -> li
 # The questions each step asks, so a side question can be answered and the step asked again.
 STEP_QUESTIONS: dict[str, tuple[str, ...]] = {
     "reschedule_pick": ("utter_which_appointment_move", "utter_pick_one"),
+    # Asked by reschedule_form, which asks again by itself after a side question.
+    "reschedule_time": ("utter_ask_time_preference",),
     "reschedule_slot": ("utter_offer_slots", "utter_offer_slots_widened"),
     "reschedule_confirm": ("utter_confirm_slot",),
     "cancel_pick": ("utter_which_appointment_cancel", "utter_pick_one"),
