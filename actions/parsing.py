@@ -20,12 +20,25 @@ _FILLER = re.compile(r"\b(my|dob|d\.o\.b|date of birth|birthday|born|on|is|it'?s
                      re.IGNORECASE)
 
 
+_DIGITS_ONLY = re.compile(r"\d{6}|\d{8}")
+
+
+def _spell_out_digits(digits: str) -> str:
+    """Month first, as the prompt shows; a year first only when it cannot be a month."""
+    if len(digits) == 8 and int(digits[:2]) > 12:
+        return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+    return f"{digits[:2]}/{digits[2:4]}/{digits[4:]}"
+
+
 def parse_date_of_birth(text: str, today: date) -> date | None:
-    """03/12/1984, 3-12-84, March 12 1984, 1984-03-12, 12th of March 1984 (month first).
+    """03/12/1984, 3-12-84, March 12 1984, 1984-03-12, 12th of March 1984, 03121984 (month
+    first; 17/03/1990 is read as March 17 since 17 cannot be a month).
 
     A date without a year, in the future, or more than 120 years ago is not accepted.
     """
     cleaned = _FILLER.sub(" ", text).strip(" .,:;!?")
+    if _DIGITS_ONLY.fullmatch(cleaned):  # "03171990", "031790", "19900317" (from a keypad)
+        cleaned = _spell_out_digits(cleaned)
     if not cleaned or not _YEAR.search(cleaned):
         return None
     try:

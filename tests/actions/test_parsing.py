@@ -25,8 +25,16 @@ def test_dates_of_birth_as_patients_type_them(text: str) -> None:
     assert parse_date_of_birth(text, TODAY) == date(1984, 3, 12)
 
 
+@pytest.mark.parametrize("text", [
+    "March 17, 1990", "03/17/1990", "17/03/1990", "17 March 1990", "1990/03/17", "03171990",
+    "19900317", "031790", "mar 17 90", "the 17th of march, 1990", "3 17 1990",
+])
+def test_the_prompts_example_and_its_variants(text: str) -> None:
+    assert parse_date_of_birth(text, TODAY) == date(1990, 3, 17)
+
+
 @pytest.mark.parametrize("text", ["March 12", "how much do i owe", "12/31/2030", "", "1984",
-                                  "13/45/1984", "1/1/1850"])
+                                  "13/45/1984", "1/1/1850", "12345678", "999999"])
 def test_not_a_date_of_birth(text: str) -> None:
     assert parse_date_of_birth(text, TODAY) is None
 
