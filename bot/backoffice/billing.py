@@ -222,6 +222,10 @@ def record_billing_inquiry(
         )
         session.add(inquiry)
         session.commit()
+    return _inquiry_receipt(inquiry)
+
+
+def _inquiry_receipt(inquiry: BillingInquiry) -> BillingInquiryReceipt:
     return BillingInquiryReceipt(
         reference=inquiry.reference,
         kind=InquiryKind(inquiry.kind),
@@ -230,6 +234,18 @@ def record_billing_inquiry(
         created_at=inquiry.created_at,
         response_business_days=INQUIRY_RESPONSE_BUSINESS_DAYS,
     )
+
+
+def open_billing_inquiries(session: Session, patient_id: int) -> list[BillingInquiryReceipt]:
+    """The patient's billing inquiries a specialist has not answered yet, oldest first."""
+    require_patient(session, patient_id)
+    inquiries = session.scalars(
+        select(BillingInquiry)
+        .where(BillingInquiry.patient_id == patient_id,
+               BillingInquiry.status == RequestStatus.open)
+        .order_by(BillingInquiry.created_at, BillingInquiry.id)
+    )
+    return [_inquiry_receipt(i) for i in inquiries]
 
 
 # --- payment links -------------------------------------------------------------------------
@@ -482,6 +498,22 @@ def request_insurance_update(
     )
     session.add(request)
     session.commit()
+    return _insurance_receipt(request)
+
+
+def open_insurance_updates(session: Session, patient_id: int) -> list[InsuranceUpdateReceipt]:
+    """New coverage the patient gave that registration has not verified yet, oldest first."""
+    require_patient(session, patient_id)
+    requests = session.scalars(
+        select(InsuranceUpdateRequest)
+        .where(InsuranceUpdateRequest.patient_id == patient_id,
+               InsuranceUpdateRequest.status == RequestStatus.open)
+        .order_by(InsuranceUpdateRequest.created_at, InsuranceUpdateRequest.id)
+    )
+    return [_insurance_receipt(r) for r in requests]
+
+
+def _insurance_receipt(request: InsuranceUpdateRequest) -> InsuranceUpdateReceipt:
     insurer = request.payer or "your new insurer"
     return InsuranceUpdateReceipt(
         reference=request.reference,

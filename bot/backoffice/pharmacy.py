@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, select, update
 from sqlalchemy.orm import Session
 
 from bot.backoffice.common import new_reference, require_patient
@@ -44,6 +44,12 @@ def active_prescriptions(session: Session, patient_id: int) -> PrescriptionList:
     )
 
 
+def _is_open(now: datetime) -> ColumnElement[bool]:
+    """An open request: still waiting, and recent enough to stop a new one."""
+    return and_(RefillRequest.status.in_(OPEN_STATUSES),
+                RefillRequest.created_at > now - OPEN_REQUEST_WINDOW)
+
+
 def _refill_info(request: RefillRequest, rx: Prescription, pharmacy: Pharmacy,
                  already_open: bool = False) -> RefillInfo:
     return RefillInfo(
@@ -72,11 +78,7 @@ def request_refill(
     assert pharmacy is not None  # foreign key
     open_request = session.scalar(
         select(RefillRequest)
-        .where(
-            RefillRequest.prescription_id == rx.id,
-            RefillRequest.status.in_(OPEN_STATUSES),
-            RefillRequest.created_at > now - OPEN_REQUEST_WINDOW,
-        )
+        .where(RefillRequest.prescription_id == rx.id, _is_open(now))
         .order_by(RefillRequest.created_at.desc())
         .limit(1)
     )
@@ -110,16 +112,27 @@ def request_refill(
 def refill_status(session: Session, patient_id: int, now: datetime,
                   limit: int = 10) -> RefillList:
     """The patient's recent refill and renewal requests, newest first."""
+    return _requests(session, patient_id, RefillRequest.created_at > now - STATUS_HISTORY,
+                     newest_first=True, limit=limit)
+
+
+def open_refill_requests(session: Session, patient_id: int, now: datetime) -> RefillList:
+    """The patient's refill and renewal requests still open, oldest first: the same window
+    that makes asking again return the open one."""
+    return _requests(session, patient_id, _is_open(now), newest_first=False)
+
+
+def _requests(session: Session, patient_id: int, condition: ColumnElement[bool], *,
+              newest_first: bool, limit: int | None = None) -> RefillList:
     require_patient(session, patient_id)
+    order = ((RefillRequest.created_at.desc(), RefillRequest.id.desc()) if newest_first
+             else (RefillRequest.created_at, RefillRequest.id))
     rows = session.execute(
         select(RefillRequest, Prescription, Pharmacy)
         .join(Prescription, Prescription.id == RefillRequest.prescription_id)
         .join(Pharmacy, Pharmacy.id == Prescription.pharmacy_id)
-        .where(
-            RefillRequest.patient_id == patient_id,
-            RefillRequest.created_at > now - STATUS_HISTORY,
-        )
-        .order_by(RefillRequest.created_at.desc(), RefillRequest.id.desc())
+        .where(RefillRequest.patient_id == patient_id, condition)
+        .order_by(*order)
         .limit(limit)
     ).all()
     return RefillList(requests=[_refill_info(r, rx, ph) for r, rx, ph in rows])

@@ -20,6 +20,7 @@ from bot.backoffice.models import (
     PaymentLink,
     PaymentPlan,
     PaymentPlanStatus,
+    RequestStatus,
 )
 from bot.backoffice.schemas import BillingInquiryCreate, InsuranceUpdateCreate
 from bot.clock import clinic_today
@@ -289,3 +290,23 @@ def test_new_insurance_is_a_request_with_next_steps(
         ids["Lopez"], "NWH5550001234", "NW-100")
     bare = billing.request_insurance_update(seeded, ids["Khan"], InsuranceUpdateCreate(), now)
     assert bare.member_id_masked is None and "your new insurer" in bare.next_steps[0]
+
+
+def test_open_billing_inquiries_and_insurance_updates(
+    seeded: Session, ids: dict[str, int], now: datetime
+) -> None:
+    dispute = billing.record_billing_inquiry(
+        seeded, ids["Lopez"], BillingInquiryCreate(kind=InquiryKind.dispute), now)
+    answered = billing.record_billing_inquiry(
+        seeded, ids["Lopez"], BillingInquiryCreate(kind=InquiryKind.question), now)
+    seeded.scalars(select(BillingInquiry).where(
+        BillingInquiry.reference == answered.reference)).one().status = RequestStatus.resolved
+    coverage = billing.request_insurance_update(
+        seeded, ids["Lopez"], InsuranceUpdateCreate(payer="Acme Health"), now)
+    seeded.commit()
+    assert [(i.reference, i.kind) for i in billing.open_billing_inquiries(
+        seeded, ids["Lopez"])] == [(dispute.reference, InquiryKind.dispute)]
+    assert [(u.reference, u.payer) for u in billing.open_insurance_updates(
+        seeded, ids["Lopez"])] == [(coverage.reference, "Acme Health")]
+    assert billing.open_billing_inquiries(seeded, ids["Carter"]) == []
+    assert billing.open_insurance_updates(seeded, ids["Carter"]) == []

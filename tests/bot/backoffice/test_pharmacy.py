@@ -86,3 +86,17 @@ def test_refill_status_lists_recent_requests_newest_first(
     ]
     assert pharmacy.refill_status(seeded, ids["Carter"], now).requests == []
     assert pharmacy.refill_status(seeded, ids["Lopez"], now + timedelta(days=91)).requests == []
+
+
+def test_open_requests_are_the_ones_that_still_stop_a_new_one(
+    seeded: Session, ids: dict[str, int], now: datetime
+) -> None:
+    """Open means what request_refill means by it: waiting, and less than 7 days old."""
+    stale = pharmacy.request_refill(seeded, ids["Lopez"], rx_id(seeded, "Lisinopril"),
+                                    now - timedelta(days=8))
+    fresh = pharmacy.request_refill(seeded, ids["Lopez"], rx_id(seeded, "Atorvastatin"),
+                                    now - timedelta(days=6))
+    open_now = pharmacy.open_refill_requests(seeded, ids["Lopez"], now).requests
+    assert [r.reference for r in open_now] == [fresh.reference]
+    assert stale.status is RefillStatus.submitted  # still "submitted", but no longer open
+    assert pharmacy.open_refill_requests(seeded, ids["Carter"], now).requests == []
