@@ -30,7 +30,7 @@ from actions.common import (
     set_step,
 )
 from actions.parsing import parse_charge_hint
-from bot.backoffice.models import ClaimStatus, InquiryKind
+from bot.backoffice.enums import ClaimStatus, InquiryKind
 from bot.backoffice.schemas import (
     Balance,
     BillingInquiryCreate,

@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions.auth import verified_patient
 from actions.backoffice_client import BackOfficeError
 from actions.handoff_client import HandoffClient, default_handoff_client
-from bot.handoff.models import Urgency
+from bot.handoff.enums import Urgency
 from bot.handoff.schemas import HandoffReason, HandoffRequest
 
 log = logging.getLogger(__name__)

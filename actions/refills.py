@@ -30,7 +30,7 @@ from actions.common import (
     set_step,
 )
 from actions.parsing import match_medication
-from bot.backoffice.models import RefillStatus
+from bot.backoffice.enums import RefillStatus
 from bot.backoffice.schemas import PrescriptionInfo, RefillInfo
 
 log = logging.getLogger(__name__)

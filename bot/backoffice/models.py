@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -19,48 +18,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# Defined without the ORM (the action server reads them); the tables' users may import
+# them from here too.
+from bot.backoffice.enums import (
+    AppointmentStatus,
+    ClaimStatus,
+    InquiryKind,
+    PaymentPlanStatus,
+    RefillStatus,
+    RequestStatus,
+)
 from bot.db import Base, UTCDateTime
-
-
-class AppointmentStatus(enum.StrEnum):
-    booked = "booked"
-    cancelled = "cancelled"
-    completed = "completed"
-    no_show = "no_show"
-
-
-class RefillStatus(enum.StrEnum):
-    submitted = "submitted"
-    renewal_requested = "renewal_requested"
-    ready = "ready"
-    denied = "denied"
-
-
-class ClaimStatus(enum.StrEnum):
-    """Where the insurance claim behind a charge stands."""
-
-    pending = "pending"
-    paid = "paid"
-    denied = "denied"
-
-
-class InquiryKind(enum.StrEnum):
-    duplicate = "duplicate"
-    dispute = "dispute"
-    question = "question"
-
-
-class RequestStatus(enum.StrEnum):
-    """A request a person in the back office still has to work (inquiries, insurance updates)."""
-
-    open = "open"
-    resolved = "resolved"
-
-
-class PaymentPlanStatus(enum.StrEnum):
-    active = "active"
-    completed = "completed"
-    cancelled = "cancelled"
 
 
 class Patient(Base):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.backoffice.models import (
+from bot.backoffice.enums import (
     AppointmentStatus,
     ClaimStatus,
     InquiryKind,

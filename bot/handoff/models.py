@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
@@ -10,23 +9,7 @@ from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UTCDateTime
-
-
-class HandoffStatus(enum.StrEnum):
-    waiting = "waiting"
-    active = "active"
-    closed = "closed"
-
-
-class Urgency(enum.StrEnum):
-    normal = "normal"
-    urgent = "urgent"
-
-
-class Disposition(enum.StrEnum):
-    resolved = "resolved"
-    follow_up = "follow_up"
-    transferred = "transferred"
+from bot.handoff.enums import Disposition, HandoffStatus, Urgency  # defined without the ORM
 
 
 class Handoff(Base):
