@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.handoff.models import Disposition, HandoffStatus, Urgency
+from bot.handoff.enums import Disposition, HandoffStatus, Urgency
 from bot.text import CleanText
 
 HandoffReason = Literal[
