@@ -19,7 +19,8 @@ from twilio.request_validator import RequestValidator
 from tests.support.twilio_standin import StandIn, free_port, running_standin
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "patient-assistant.tar.gz"
+# STACK_MODEL: another model to serve (benches compare configurations with it).
+MODEL = Path(os.environ.get("STACK_MODEL") or ROOT / "models" / "patient-assistant.tar.gz")
 READY_TIMEOUT = float(os.environ.get("STACK_READY_TIMEOUT", "300"))
 
 
