@@ -31,7 +31,7 @@ help:
 	@echo "make test-dialogue  conversation tests in tests/conversations"
 	@echo "make test-nlu       NLU hold-out evaluation (tests/nlu/holdout.yml)"
 	@echo "make shell          talk to the assistant in the terminal (engine + actions must be running: make run)"
-	@echo "make lint           ruff and mypy"
+	@echo "make lint           ruff, mypy and the import contracts (lint-imports)"
 	@echo "make bench          latency, throughput and detection figures (bench/)"
 	@echo "make fuzz           explore fresh random inputs against the API and the SMS parser (make test replays fixed ones)"
 
@@ -88,6 +88,7 @@ shell: $(MODEL)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) scripts/check_secrets.py
 
 types: lint
@@ -126,4 +127,4 @@ bench: setup $(MODEL)
 	  echo "==> bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
 
 clean:
-	rm -rf var/results .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var/results .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.backoffice.models import Patient
+from bot.backoffice.service import set_sms_consent
 from channels.models import SmsOptOut
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
@@ -29,13 +29,13 @@ def opt_out(session: Session, phone: str) -> None:
     """Records the opt-out and withdraws the patient's SMS consent in the back office."""
     if session.get(SmsOptOut, phone) is None:
         session.add(SmsOptOut(phone=phone, opted_out_at=datetime.now(UTC)))
-    session.execute(update(Patient).where(Patient.phone == phone).values(sms_consent=False))
+    set_sms_consent(session, phone, False)
     session.commit()
 
 
 def opt_in(session: Session, phone: str) -> None:
     session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
-    session.execute(update(Patient).where(Patient.phone == phone).values(sms_consent=True))
+    set_sms_consent(session, phone, True)
     session.commit()
 
 

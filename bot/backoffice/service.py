@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.backoffice.errors import PatientNotFound as PatientNotFound  # callers catch it here
@@ -116,6 +116,22 @@ def verify_patient(
     return VerificationResult(status=VerificationStatus.failed, attempts_left=left)
 
 
+def paid_cents(session: Session, patient_id: int) -> int:
+    """Everything the patient has paid: the balance and the statement subtract the same sum."""
+    paid = session.scalar(
+        select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
+            Payment.patient_id == patient_id
+        )
+    )
+    return int(paid or 0)
+
+
+def set_sms_consent(session: Session, phone: str, consent: bool) -> None:
+    """A carrier keyword (STOP, START) changes the patient's SMS consent on file; the caller
+    commits, together with its own record of the keyword."""
+    session.execute(update(Patient).where(Patient.phone == phone).values(sms_consent=consent))
+
+
 def get_balance(session: Session, patient_id: int, today: date) -> Balance:
     """What the patient owes now, with the charges behind it."""
     if session.get(Patient, patient_id) is None:
@@ -127,12 +143,7 @@ def get_balance(session: Session, patient_id: int, today: date) -> Balance:
             .order_by(Charge.service_date, Charge.id)
         )
     )
-    paid = session.scalar(
-        select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
-            Payment.patient_id == patient_id
-        )
-    )
-    owed = max(sum(c.patient_cents for c in charges) - int(paid or 0), 0)
+    owed = max(sum(c.patient_cents for c in charges) - paid_cents(session, patient_id), 0)
     due_date = session.scalar(
         select(func.min(Invoice.due_date))
         .join(Charge, Charge.invoice_id == Invoice.id)
