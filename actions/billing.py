@@ -32,6 +32,7 @@ from actions.common import (
 from actions.parsing import parse_charge_hint
 from bot.backoffice.enums import ClaimStatus, InquiryKind
 from bot.backoffice.schemas import (
+    CHARGE_FILLER_WORDS,
     Balance,
     BillingInquiryCreate,
     ChargeDetail,
@@ -82,14 +83,6 @@ _DUPLICATE = re.compile(r"\b(twice|double[- ]?(charged|billed)?|duplicated?|two 
                         r"charged (me )?again|billed (me )?again)\b")
 _DISPUTE = re.compile(r"\b(dispute|wrong|incorrect|error|mistake|never (had|got|saw|received)|"
                       r"didn'?t (have|get)|not right|already paid|doesn'?t match|fraud)\b")
-# Words of a charge question that do not point at any one charge.
-_GENERIC = frozenset(
-    "what whats what's is this that the a an for on my me i why was were am being charged "
-    "charge charges bill billed billing explain itemize itemized itemise statement break "
-    "down breakdown can you get give show see all list every line item items fee fees cost "
-    "costs owe paying pay understand don't dont confused question about please pls tell "
-    "mean means on here account".split()
-)
 CLAIM_WORDS = {
     ClaimStatus.pending: "insurance is still reviewing it",
     ClaimStatus.paid: "claim paid",
@@ -136,7 +129,7 @@ class ActionExplainCharges(PatientAction):
                                      buttons=[AGENT_BUTTON])
             return []
         hint = parse_charge_hint(lowered)
-        words = [w for w in (hint.words or "").split() if w not in _GENERIC]
+        words = [w for w in (hint.words or "").split() if w not in CHARGE_FILLER_WORDS]
         if hint.amount_cents is not None or hint.month is not None or words:
             found = await client.find_charges(patient_id, amount_cents=hint.amount_cents,
                                               words=" ".join(words) or None, month=hint.month)

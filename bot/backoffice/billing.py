@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from bot.backoffice.models import (
     RequestStatus,
 )
 from bot.backoffice.schemas import (
+    CHARGE_FILLER_WORDS,
     BillingInquiryCreate,
     BillingInquiryReceipt,
     ChargeDetail,
@@ -57,7 +58,7 @@ from bot.backoffice.schemas import (
     PlanBlocker,
     Statement,
 )
-from bot.backoffice.service import get_balance
+from bot.backoffice.service import get_balance, paid_cents
 
 PAYMENT_LINK_TTL = timedelta(minutes=30)
 PLAN_MONTHS = (3, 6, 12)
@@ -98,15 +99,6 @@ def _detail(charge: Charge, invoice: Invoice | None) -> ChargeDetail:
     )
 
 
-def _paid_cents(session: Session, patient_id: int) -> int:
-    paid = session.scalar(
-        select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
-            Payment.patient_id == patient_id
-        )
-    )
-    return int(paid or 0)
-
-
 def get_statement(session: Session, patient_id: int, today: date) -> Statement:
     """Every charge line, including ones insurance is still deciding on, and what was paid."""
     require_patient(session, patient_id)
@@ -119,17 +111,11 @@ def get_statement(session: Session, patient_id: int, today: date) -> Statement:
         due_date=balance.due_date,
         charges=[_detail(c, inv) for c, inv in rows],
         charges_cents=sum(c.patient_cents for c, _ in rows),
-        payments_cents=_paid_cents(session, patient_id),
+        payments_cents=paid_cents(session, patient_id),
         balance_cents=balance.amount_cents,
     )
 
 
-_CHARGE_STOPWORDS = frozenset(
-    "a an the one that this those from for of on in at my me i it is was why what whats about "
-    "fee fees charge charges charged bill billed billing cost costs amount item line dollar "
-    "dollars thing explain question and or with ask may can could you tell mean means did do "
-    "does get got how much owe pay paid see saw statement there here".split()
-)
 # What patients call a charge -> the word our descriptions use.
 _CHARGE_SYNONYMS = {
     "labs": "lab", "laboratory": "lab", "bloodwork": "lab", "blood": "lab", "test": "lab",
@@ -140,7 +126,7 @@ _CHARGE_SYNONYMS = {
 
 def _canonical_tokens(text: str) -> list[str]:
     tokens = re.findall(r"[a-z][a-z-]*", text.lower())
-    return [_CHARGE_SYNONYMS.get(t, t) for t in tokens if t not in _CHARGE_STOPWORDS]
+    return [_CHARGE_SYNONYMS.get(t, t) for t in tokens if t not in CHARGE_FILLER_WORDS]
 
 
 def _words_match(wanted: list[str], description: str) -> bool:

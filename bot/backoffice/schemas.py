@@ -103,6 +103,18 @@ class ChargeMatches(BaseModel):
     charges: list[ChargeDetail]
 
 
+# Words of a charge question that point at no charge. The charge search ignores them, and the
+# dialogue searches only when something else is left (else it itemizes the whole bill).
+CHARGE_FILLER_WORDS = frozenset(
+    "a about account all am amount an and ask at being bill billed billing break breakdown can "
+    "charge charged charges confused cost costs could did do does dollar dollars don't dont "
+    "down every explain fee fees for from get give got here how i in is it item itemise itemize "
+    "itemized items line list may me mean means much my of on one or owe paid pay paying please "
+    "pls question saw see show statement tell that the there thing this those understand was "
+    "were what what's whats why with you".split()
+)
+
+
 class BillingInquiryCreate(BaseModel):
     kind: InquiryKind
     charge_id: RequestId | None = None

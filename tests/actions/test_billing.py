@@ -107,6 +107,16 @@ async def test_itemized_statement(seeded: Session, backoffice) -> None:
                              "Your part: $85.40.")
 
 
+async def test_words_the_charge_search_ignores_get_the_whole_statement(seeded: Session,
+                                                                      backoffice) -> None:
+    """The dialogue and the search share one list of filler words: a question made only of
+    them is not sent as a search (which would match every charge and show three)."""
+    dispatcher = CollectingDispatcher()
+    tracker = verified(seeded, text="how much do i owe from this one", intent="inform")
+    await ActionExplainCharges(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert said(dispatcher) == ["utter_statement"]
+
+
 async def test_named_charge_is_explained(seeded: Session, backoffice) -> None:
     for text in ("what is the $85 lab fee", "why was i charged for bloodwork"):
         dispatcher = CollectingDispatcher()
