@@ -6,10 +6,8 @@ every action reads the slots, makes one back-office call and says what happened.
 
 from __future__ import annotations
 
-import logging
 import re
 from abc import ABC
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,12 +19,7 @@ from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
 
 from actions.auth import PatientAction
-from actions.backoffice_client import (
-    BackOfficeClient,
-    BackOfficeError,
-    Conflict,
-    NotFound,
-)
+from actions.backoffice_client import Conflict, NotFound
 from actions.common import (
     YES_NO,
     choice_button,
@@ -41,9 +34,6 @@ from actions.common import (
 from actions.parsing import parse_time_preference
 from bot.backoffice.schemas import AppointmentInfo
 
-log = logging.getLogger(__name__)
-
-ClientFactory = Callable[[], BackOfficeClient]
 CANCEL_BUTTONS = [
     {"title": "Yes, cancel it", "payload": "/affirm"},
     {"title": "Find a new time instead", "payload": "/appointment_reschedule"},
@@ -105,12 +95,7 @@ class ActionTellAppointments(AppointmentAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        try:
-            appts = await self.upcoming(patient_id)
-        except BackOfficeError as exc:
-            log.error("appointments lookup failed: %s", exc)
-            dispatcher.utter_message(response="utter_backoffice_down")
-            return []
+        appts = await self.upcoming(patient_id)
         if not appts:
             dispatcher.utter_message(response="utter_no_appointments")
             return []

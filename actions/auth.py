@@ -19,7 +19,7 @@ from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
 
 from actions.backoffice_client import BackOfficeClient, BackOfficeError, default_client
-from actions.common import apologize, channel_of, clinic_today, phone_of
+from actions.common import channel_of, clinic_today, end_flow, phone_of
 from actions.parsing import parse_date_of_birth, parse_full_name, parse_zip_code
 from bot.backoffice.schemas import VerificationRequest, VerificationStatus
 
@@ -58,8 +58,10 @@ def refuse_unverified(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
 class PatientAction(Action, ABC):
     """An action about the verified patient's own records.
 
-    Before verification it shares nothing and says why; a back-office failure anywhere in
-    `act` becomes a short apology with an agent offered, and the turn never crashes.
+    Before verification it shares nothing and says why. A back-office failure anywhere in
+    `act` is answered here and only here: a short apology with an agent offered, and any
+    open flow ended (its choices may be stale). `act` catches only the errors that mean
+    something to the patient (a taken slot, nothing owed) and lets every other one through.
     """
 
     @abstractmethod
@@ -77,7 +79,9 @@ class PatientAction(Action, ABC):
         try:
             return await self.act(dispatcher, tracker, patient_id)
         except BackOfficeError as exc:
-            return apologize(dispatcher, self.name(), exc)
+            log.error("%s failed: %s", self.name(), exc)
+            dispatcher.utter_message(response="utter_backoffice_down")
+            return end_flow()
 
     @abstractmethod
     async def act(

@@ -3,7 +3,6 @@ link, payment plans and insurance. Card numbers are never taken by message."""
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -17,13 +16,11 @@ from actions.backoffice_client import Conflict
 from actions.common import (
     AGENT_BUTTON,
     YES_NO,
-    apologize,
     choice_button,
     chosen,
     clinic_today,
     end_flow,
     has_card_number,
-    money,
     request_text,
     resume_flow,
     say_date,
@@ -40,8 +37,7 @@ from bot.backoffice.schemas import (
     InsuranceUpdateCreate,
     PaymentPlanOptions,
 )
-
-log = logging.getLogger(__name__)
+from bot.text import money
 
 
 def charge_lines(balance: Balance) -> str:
@@ -191,7 +187,7 @@ class ActionPaymentLink(PatientAction):
             link = await self.client_factory().create_payment_link(patient_id)
         except Conflict as exc:
             if exc.code != "nothing_owed":
-                return apologize(dispatcher, "payment link", exc)
+                raise  # PatientAction apologizes
             dispatcher.utter_message(response="utter_balance_zero")
             return []
         dispatcher.utter_message(response="utter_payment_link", url=link.url,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import re
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,8 +13,7 @@ from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
 
 from actions.settings import get_action_settings
-
-log = logging.getLogger(__name__)
+from bot.privacy import CARD_NUMBER
 
 
 def channel_of(tracker: Tracker) -> str:
@@ -42,10 +39,6 @@ def clinic_today() -> date:
     return datetime.now(ZoneInfo(get_action_settings().clinic_timezone)).date()
 
 
-def money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
 def say_date(day: date, today: date | None = None) -> str:
     """"Dec 13", with the year only when it is not this year."""
     today = today or clinic_today()
@@ -62,8 +55,6 @@ FLOW_SLOTS = ("flow_step", "appointment_id", "slot_id", "time_preference", "pres
 AGENT_BUTTON: dict[str, str] = {"title": "Talk to a person", "payload": "/human_handoff"}
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
 
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
-
 
 def end_flow() -> list[dict[str, Any]]:
     """Forget every step and choice of the flow, so nothing leaks into the next request."""
@@ -75,8 +66,9 @@ def set_step(step: str | None, **ids: str | None) -> list[dict[str, Any]]:
 
 
 def has_card_number(text: str) -> bool:
-    """13 to 19 digits, with or without spaces or dashes: we never take cards by message."""
-    return bool(_CARD.search(text or ""))
+    """The shape redaction removes (without its check-digit test: anything card-like is
+    refused): we never take cards by message."""
+    return bool(CARD_NUMBER.search(text or ""))
 
 
 def request_text(tracker: Tracker, intents: tuple[str, ...]) -> str:
@@ -119,13 +111,6 @@ def say_when(moment: datetime) -> str:
     hour = local.hour % 12 or 12
     return (f"{local:%a}, {local:%b} {local.day} at {hour}:{local.minute:02d} "
             f"{'AM' if local.hour < 12 else 'PM'}")
-
-
-def apologize(dispatcher: CollectingDispatcher, what: str, exc: Exception) -> list[dict[str, Any]]:
-    """Any back-office failure: a short apology with an agent offered, and the flow ends."""
-    log.error("%s failed: %s", what, exc)
-    dispatcher.utter_message(response="utter_backoffice_down")
-    return end_flow()
 
 
 # The questions each step asks, so a side question can be answered and the step asked again.

@@ -6,17 +6,15 @@ With no refills left the back office records a renewal request for the prescribe
 
 from __future__ import annotations
 
-import logging
 import re
 from abc import ABC
-from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.auth import PatientAction
-from actions.backoffice_client import BackOfficeClient, BackOfficeError, NotFound
+from actions.backoffice_client import NotFound
 from actions.common import (
     AGENT_BUTTON,
     YES_NO,
@@ -33,9 +31,6 @@ from actions.parsing import match_medication
 from bot.backoffice.enums import RefillStatus
 from bot.backoffice.schemas import PrescriptionInfo, RefillInfo
 
-log = logging.getLogger(__name__)
-
-ClientFactory = Callable[[], BackOfficeClient]
 # Words of a refill request that do not name a medication.
 _GENERIC = frozenset(
     "i im i'm need a an my the please pls refill refills refilled renew renewed renewal get "
@@ -178,12 +173,7 @@ class ActionRefillStatus(RefillAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        try:
-            requests = (await self.client_factory().refill_status(patient_id)).requests
-        except BackOfficeError as exc:
-            log.error("refill status lookup failed: %s", exc)
-            dispatcher.utter_message(response="utter_backoffice_down")
-            return []
+        requests = (await self.client_factory().refill_status(patient_id)).requests
         if not requests:
             dispatcher.utter_message(response="utter_no_refill_requests")
             return []

@@ -1,5 +1,6 @@
 """Text as people and their phones send it: control characters removed before anything
-stores or forwards it (PostgreSQL refuses NUL; nothing shows the others)."""
+stores or forwards it (PostgreSQL refuses NUL; nothing shows the others). And amounts as
+we show them, in one format for the dialogue and the payment page."""
 
 from __future__ import annotations
 
@@ -17,3 +18,9 @@ def clean_text(text: str) -> str:
 
 
 CleanText = Annotated[str, AfterValidator(clean_text)]
+
+
+def money(cents: int) -> str:
+    """"$1,234.50" from integer cents, exact at any size (no float on the way)."""
+    dollars, rest = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}${dollars:,}.{rest:02d}"

@@ -1,6 +1,7 @@
 """Keeping protected health information out of logs, transcripts and analytics."""
 
 from bot.privacy.redaction import (
+    CARD_NUMBER,
     Finding,
     RedactingFilter,
     find_phi,
@@ -8,4 +9,6 @@ from bot.privacy.redaction import (
     redact,
 )
 
-__all__ = ["Finding", "RedactingFilter", "find_phi", "install_log_redaction", "redact"]
+__all__ = [
+    "CARD_NUMBER", "Finding", "RedactingFilter", "find_phi", "install_log_redaction", "redact",
+]

@@ -75,7 +75,9 @@ _SSN = re.compile(
     r"(?P<value>\d{9})\b",
     re.IGNORECASE,
 )
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+# 13 to 19 digits, with or without spaces or dashes. Public: the dialogue refuses the same
+# shapes it redacts (actions.common.has_card_number).
+CARD_NUMBER = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 _PHONE = re.compile(
     r"(?<![\w$.+-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?![\w-])"
 )
@@ -142,7 +144,7 @@ def _regex_findings(text: str) -> Iterator[Finding]:
     for match in _SSN.finditer(text):
         start, end = match.span("value") if match.group("value") else match.span()
         yield Finding(start, end, "SSN")
-    for match in _CARD.finditer(text):
+    for match in CARD_NUMBER.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if 13 <= len(digits) <= 19 and _luhn_ok(digits):
             yield Finding(match.start(), match.end(), "CARD")
@@ -454,7 +456,7 @@ def mask_card_numbers(text: str) -> tuple[str, str]:
     pieces: list[str] = []
     cursor = 0
     found = False
-    for match in _CARD.finditer(text):
+    for match in CARD_NUMBER.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if 13 <= len(digits) <= 19 and _luhn_ok(digits):
             pieces.append(text[cursor:match.start()])

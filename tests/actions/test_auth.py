@@ -1,9 +1,46 @@
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.auth import ActionAskDob, ValidateVerifyForm
+from actions.appointments import (
+    ActionCancelAppointment,
+    ActionChooseSlot,
+    ActionOfferSlots,
+    ActionPickAppointment,
+    ActionReschedule,
+    ActionStartCancel,
+    ActionStartReschedule,
+    ActionTellAppointments,
+)
+from actions.auth import ActionAskDob, PatientAction, ValidateVerifyForm
+from actions.backoffice_client import (
+    BackOfficeClient,
+    BackOfficeError,
+    BackOfficeUnavailable,
+    Conflict,
+)
+from actions.billing import (
+    ActionChoosePlan,
+    ActionCreatePlan,
+    ActionExplainCharges,
+    ActionInsurance,
+    ActionOfferPaymentPlan,
+    ActionPaymentLink,
+    ActionTellBalance,
+)
+from actions.common import FLOW_SLOTS
+from actions.refills import (
+    ActionPickPrescription,
+    ActionRefillStatus,
+    ActionStartRefill,
+    ActionSubmitRefill,
+)
 from bot.backoffice.models import Patient
 from tests.actions.conftest import DOMAIN, make_tracker
 
@@ -117,3 +154,70 @@ async def test_dob_question_says_why_on_sms() -> None:
     await ActionAskDob().run(web, make_tracker(sender="web:x"), DOMAIN)
     assert responses(sms) == ["utter_ask_dob_sms"]
     assert responses(web) == ["utter_ask_dob"]
+
+
+# --- every action on the patient's record fails the same way --------------------------------
+
+class FailingClient:
+    """Stands in for the back-office client: every call raises what it raises when the back
+    office is down, and is noted, so a test knows the action got as far as asking."""
+
+    def __init__(self, error: BackOfficeError) -> None:
+        self.error = error
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            raise self.error
+
+        return call
+
+
+RECORD_ACTIONS: list[type[PatientAction]] = [
+    ActionTellBalance, ActionExplainCharges, ActionPaymentLink, ActionOfferPaymentPlan,
+    ActionChoosePlan, ActionCreatePlan, ActionInsurance,
+    ActionTellAppointments, ActionStartReschedule, ActionStartCancel, ActionPickAppointment,
+    ActionOfferSlots, ActionChooseSlot, ActionReschedule, ActionCancelAppointment,
+    ActionStartRefill, ActionPickPrescription, ActionSubmitRefill, ActionRefillStatus,
+]
+MID_FLOW = {"verified": True, "patient_id": "1", "flow_step": "plan_confirm",
+            "appointment_id": "1", "slot_id": "2", "prescription_id": "1", "plan_months": "3"}
+
+
+def concrete_subclasses(cls: type) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        found |= concrete_subclasses(sub)
+        if not inspect.isabstract(sub):
+            found.add(sub)
+    return found
+
+
+def test_every_action_on_the_record_is_checked_below() -> None:
+    assert concrete_subclasses(PatientAction) == set(RECORD_ACTIONS)
+
+
+@pytest.mark.parametrize("action", RECORD_ACTIONS, ids=lambda a: a.__name__)
+async def test_back_office_failure_is_one_apology_and_ends_the_flow(
+        action: type[PatientAction]) -> None:
+    client = FailingClient(BackOfficeUnavailable("GET /patients/1/...: HTTP 503"))
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots=MID_FLOW)
+    events = await action(lambda: cast(BackOfficeClient, client)).run(dispatcher, tracker,
+                                                                      DOMAIN)
+    assert client.calls, "the action never asked the back office"
+    apology = CollectingDispatcher()
+    apology.utter_message(response="utter_backoffice_down")  # its buttons offer a person
+    assert dispatcher.messages == apology.messages
+    assert events == [SlotSet(name, None) for name in FLOW_SLOTS]
+
+
+async def test_an_unexpected_no_is_the_same_apology() -> None:
+    """A conflict the action has no words for (here: not "nothing owed") goes the same way."""
+    client = FailingClient(Conflict("POST /payment-links", "payment_link_locked"))
+    dispatcher = CollectingDispatcher()
+    events = await ActionPaymentLink(lambda: cast(BackOfficeClient, client)).run(
+        dispatcher, make_tracker(slots=MID_FLOW), DOMAIN)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_backoffice_down"]
+    assert events == [SlotSet(name, None) for name in FLOW_SLOTS]

@@ -175,7 +175,7 @@ async def test_refills_back_office_down_and_unverified(seeded: Session, backoffi
         assert responses(dispatcher) == ["utter_backoffice_down"]
     dispatcher = CollectingDispatcher()
     assert await ActionRefillStatus(backoffice_down).run(
-        dispatcher, tracker_for(seeded), DOMAIN) == []
+        dispatcher, tracker_for(seeded), DOMAIN) == END  # like every other action
     assert responses(dispatcher) == ["utter_backoffice_down"]
     unverified = CollectingDispatcher()
     await ActionStartRefill(backoffice_down).run(unverified, make_tracker(text="refill"), DOMAIN)
