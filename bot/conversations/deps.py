@@ -2,18 +2,17 @@
 
 from functools import lru_cache
 
+from bot.conversations.responses import response_text
 from bot.conversations.service import ConversationService, EngineClient
 from bot.db import get_sessionmaker
 from bot.redis import get_async_redis
 from bot.settings import get_settings
 
-# Said by the bot service itself when the engine cannot be asked (an agent has the
-# conversation, or the engine is down): the same words as the domain's utter_emergency.
-EMERGENCY_TEXT = (
-    "If this is an emergency, call 911 now or go to the nearest emergency room. If you're "
-    "thinking about suicide or hurting yourself, call or text 988 (Suicide & Crisis Lifeline), "
-    "any time."
-)
+
+def emergency_text() -> str:
+    """Said by the bot service itself when the engine cannot be asked (an agent has the
+    conversation, or the engine is down): the domain's utter_emergency, word for word."""
+    return response_text("utter_emergency")
 
 
 @lru_cache
@@ -28,5 +27,5 @@ def get_conversations() -> ConversationService:
             "Sorry, I'm having trouble right now. Please try again in a few minutes, "
             f"or call us at {settings.clinic_phone}."
         ),
-        emergency_text=EMERGENCY_TEXT,
+        emergency_text=emergency_text(),
     )

@@ -196,7 +196,7 @@ def test_messages_of_one_number_are_handled_in_arrival_order(client, db: Session
     import httpx
 
     import channels.sms as sms
-    from bot.conversations.deps import EMERGENCY_TEXT
+    from bot.conversations.deps import emergency_text
     from bot.conversations.service import ConversationService, EngineClient
     from bot.db import get_sessionmaker
     from bot.redis import get_async_redis
@@ -211,7 +211,7 @@ def test_messages_of_one_number_are_handled_in_arrival_order(client, db: Session
 
     service = ConversationService(
         EngineClient("http://engine.test", transport=httpx.MockTransport(engine)),
-        get_async_redis, get_sessionmaker(), apology="sorry", emergency_text=EMERGENCY_TEXT)
+        get_async_redis, get_sessionmaker(), apology="sorry", emergency_text=emergency_text())
     monkeypatch.setattr(sms, "get_conversations", lambda: service)
     import threading
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from bot.conversations.deps import EMERGENCY_TEXT
+from bot.conversations.deps import emergency_text
 from bot.conversations.service import ConversationService, EngineClient
 from bot.db import get_sessionmaker
 from bot.redis import get_async_redis
@@ -28,4 +28,4 @@ def scripted_conversations(answer: Callable[[str], Reply], sent: list[str]
 
     return ConversationService(
         EngineClient("http://engine.test", transport=httpx.MockTransport(engine)),
-        get_async_redis, get_sessionmaker(), apology="sorry", emergency_text=EMERGENCY_TEXT)
+        get_async_redis, get_sessionmaker(), apology="sorry", emergency_text=emergency_text())

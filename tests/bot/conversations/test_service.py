@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import clinic_today
-from bot.conversations.deps import EMERGENCY_TEXT
+from bot.conversations.deps import emergency_text
 from bot.conversations.models import TranscriptEntry
 from bot.conversations.service import ConversationService, EngineClient
 from bot.db import get_sessionmaker
@@ -39,7 +39,7 @@ async def conversations(db: Session):  # type: ignore[no-untyped-def]
     redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
     service = ConversationService(
         EngineClient("http://engine.test", "t", transport=httpx.MockTransport(engine.handler)),
-        lambda: redis, get_sessionmaker(), apology="sorry", emergency_text=EMERGENCY_TEXT)
+        lambda: redis, get_sessionmaker(), apology="sorry", emergency_text=emergency_text())
     yield service, engine
     await redis.aclose()
 
@@ -78,7 +78,7 @@ async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(convers
     quiet = await service.turn("web:h1", "are you there", {"channel": "web"})
     assert quiet == []
     urgent = await service.turn("web:h1", "i took too many pills", {"channel": "web"})
-    assert [m.text for m in urgent] == [EMERGENCY_TEXT]
+    assert [m.text for m in urgent] == [emergency_text()]
     db.expire_all()
     assert handoffs.get(db, handoff.id).urgency is Urgency.urgent
     # Nothing went to the engine's REST channel while a person had the conversation; the
