@@ -6,8 +6,9 @@ Usage:
 <results_dir> is the `--out` folder of
     rasa test nlu --nlu tests/nlu/holdout.yml --model <model> --out <results_dir> [--successes]
 
-Reads <results_dir>/intent_report.json (required) and, when present,
-intent_errors.json and intent_successes.json. Prints macro-F1, the five worst intents,
+Reads <results_dir>/intent_report.json and, when present, intent_errors.json and
+intent_successes.json (scripts/nlu_predict.py writes only these two; then the report is not
+needed). Prints macro-F1, the five worst intents,
 the top confusion pairs and the emergency recall. Exits 1 when
 
   * macro-F1 < 0.95, or
@@ -96,18 +97,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results: Path = args.results_dir
 
+    # intent_report.json comes from `rasa test nlu`; scripts/nlu_predict.py writes only the
+    # predictions, which this script scores itself.
     report_path = results / "intent_report.json"
-    if not report_path.is_file():
-        print(f"NLU check: {report_path} not found (did rasa test nlu run?)", file=sys.stderr)
+    rasa_report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+    rows = load_predictions(results)
+    if not rasa_report and rows is None:
+        print(f"NLU check: no results in {results} (did rasa test nlu or "
+              "scripts/nlu_predict.py run?)", file=sys.stderr)
         return 1
-    rasa_report = json.loads(report_path.read_text())
     rasa_per_intent = {
         k: v for k, v in rasa_report.items()
         if k not in AGGREGATE_KEYS and isinstance(v, dict) and v.get("support", 0) > 0
     }
 
     threshold = fallback_threshold(args.config)
-    rows = load_predictions(results)
     if rows is not None:
         if threshold is not None:
             for r in rows:
@@ -144,9 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     emergency_recall = float(emergency["recall"]) if emergency else 0.0
 
     print(f"NLU hold-out: {n_intents} intents, {total} examples ({basis})")
-    print(f"  macro-F1: {macro_f1:.4f}   (Rasa's own macro avg: "
-          f"{rasa_report.get('macro avg', {}).get('f1-score', float('nan')):.4f}, "
-          f"accuracy {rasa_report.get('accuracy', float('nan')):.4f})")
+    own = (f"   (Rasa's own macro avg: "
+           f"{rasa_report.get('macro avg', {}).get('f1-score', float('nan')):.4f}, "
+           f"accuracy {rasa_report.get('accuracy', float('nan')):.4f})" if rasa_report else "")
+    print(f"  macro-F1: {macro_f1:.4f}{own}")
     if fallbacks is not None:
         print(f"  predictions below the fallback threshold: {fallbacks}")
     print("  five worst intents by F1:")

@@ -105,3 +105,15 @@ def test_below_fallback_threshold_counts_as_an_error(tmp_path: Path) -> None:
     assert run(tmp_path, predictions) == 1
     # Without intent_successes.json the script can only trust Rasa's report.
     assert run(tmp_path / "no-successes", predictions, with_successes=False) == 0
+
+
+def test_predictions_alone_are_scored(tmp_path: Path) -> None:
+    """scripts/nlu_predict.py writes no intent_report.json; the predictions suffice."""
+    for name, predictions, expected in (("good", perfect(), 0),
+                                        ("missed", perfect()[:-1] + [("emergency", "greet",
+                                                                      0.9)], 1)):
+        results = tmp_path / name
+        write_results(results, predictions)
+        (results / "intent_report.json").unlink()
+        config = config_with_threshold(tmp_path, 0.3)
+        assert load_script().main([str(results), "--config", str(config)]) == expected
