@@ -7,9 +7,10 @@ import difflib
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import CursorResult, select, update
@@ -224,14 +225,21 @@ def _inquiry_receipt(inquiry: BillingInquiry) -> BillingInquiryReceipt:
 
 def open_billing_inquiries(session: Session, patient_id: int) -> list[BillingInquiryReceipt]:
     """The patient's billing inquiries a specialist has not answered yet, oldest first."""
+    return [_inquiry_receipt(i) for i in _open_requests(session, patient_id, BillingInquiry)]
+
+
+_Request = TypeVar("_Request", BillingInquiry, InsuranceUpdateRequest)
+
+
+def _open_requests(session: Session, patient_id: int, kind: type[_Request]
+                   ) -> Sequence[_Request]:
+    """The patient's requests of one kind that a person still has to work, oldest first."""
     require_patient(session, patient_id)
-    inquiries = session.scalars(
-        select(BillingInquiry)
-        .where(BillingInquiry.patient_id == patient_id,
-               BillingInquiry.status == RequestStatus.open)
-        .order_by(BillingInquiry.created_at, BillingInquiry.id)
-    )
-    return [_inquiry_receipt(i) for i in inquiries]
+    return session.scalars(
+        select(kind)
+        .where(kind.patient_id == patient_id, kind.status == RequestStatus.open)
+        .order_by(kind.created_at, kind.id)
+    ).all()
 
 
 # --- payment links -------------------------------------------------------------------------
@@ -489,14 +497,8 @@ def request_insurance_update(
 
 def open_insurance_updates(session: Session, patient_id: int) -> list[InsuranceUpdateReceipt]:
     """New coverage the patient gave that registration has not verified yet, oldest first."""
-    require_patient(session, patient_id)
-    requests = session.scalars(
-        select(InsuranceUpdateRequest)
-        .where(InsuranceUpdateRequest.patient_id == patient_id,
-               InsuranceUpdateRequest.status == RequestStatus.open)
-        .order_by(InsuranceUpdateRequest.created_at, InsuranceUpdateRequest.id)
-    )
-    return [_insurance_receipt(r) for r in requests]
+    return [_insurance_receipt(r)
+            for r in _open_requests(session, patient_id, InsuranceUpdateRequest)]
 
 
 def _insurance_receipt(request: InsuranceUpdateRequest) -> InsuranceUpdateReceipt:
