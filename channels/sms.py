@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from bot import live, ratelimit
+from bot.conversations import transcript
 from bot.conversations.deps import get_conversations
 from bot.conversations.service import ConversationService, conversation_turn
 from bot.db import get_sessionmaker, in_session
@@ -207,14 +207,14 @@ async def inbound(
 
 
 @router.post("/channels/sms/status")
-async def status_callback(params: SignedForm, session: SessionDep, redis: RedisDep) -> Response:
+async def status_callback(params: SignedForm, redis: RedisDep) -> Response:
     sid = params.get("MessageSid") or params.get("SmsSid")
     status = params.get("MessageStatus") or params.get("SmsStatus")
     if not (sid and status):
         return twiml()
     notice = (f"An SMS to the patient was {status} by the carrier "
               f"(error {params.get('ErrorCode') or 'unknown'}).")
-    handoff_id = await asyncio.to_thread(note_delivery_status, session, sid, status, notice)
+    handoff_id = await in_session(note_delivery_status, sid, status, notice)
     if handoff_id is not None:
         await live.publish(redis, live.DESK_CHANNEL, {
             "type": "message", "handoff_id": handoff_id, "role": "system", "text": notice,
@@ -230,8 +230,8 @@ def note_delivery_status(session: Session, sid: str, status: str, notice: str) -
         return None
     conversation = f"sms:{failed_to}"
     handoff = handoffs.open_handoff(session, conversation)
-    handoffs.record_entry(session, conversation, "system", notice,
-                          handoff_id=handoff.id if handoff else None)
+    transcript.record_entry(session, conversation, "system", notice,
+                            handoff_id=handoff.id if handoff else None)
     return handoff.id if handoff else None
 
 

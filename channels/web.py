@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sse_starlette.sse import EventSourceResponse
 
 from bot import live, ratelimit
+from bot.conversations import transcript
 from bot.conversations.deps import get_conversations
 from bot.conversations.schemas import BotMessage
 from bot.conversations.service import ConversationService
@@ -152,7 +153,7 @@ async def post_message(
 
 @router.get("/channels/web/history", response_model=History)
 def history(session_id: SessionIdDep, session: SessionDep) -> History:
-    items = handoffs.transcript(session, f"web:{session_id}")
+    items = transcript.read(session, f"web:{session_id}")
     state, agent = handoffs.chat_state(session, f"web:{session_id}")
     return History(
         messages=[HistoryItem(role=i.role, text=i.text, at=i.at.timestamp()) for i in items],

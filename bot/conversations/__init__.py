@@ -1,1 +1,2 @@
-"""Talking to the dialogue engine on behalf of a patient's channel."""
+"""Talking to the dialogue engine on behalf of a patient's channel, and the transcript of every
+conversation (written and read only through `transcript.py`)."""

@@ -1,4 +1,7 @@
-"""What the engine says back, in the shape every channel formats from."""
+"""What the engine says back, in the shape every channel formats from; and the transcript as
+the desk and the chat history read it."""
+
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -11,3 +14,10 @@ class Button(BaseModel):
 class BotMessage(BaseModel):
     text: str
     buttons: list[Button] = []
+
+
+class TranscriptItem(BaseModel):
+    role: str
+    text: str
+    at: datetime
+    channel: str

@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import live
+from bot.conversations import transcript
 from bot.conversations.schemas import BotMessage, Button
 from bot.db import T, in_session
 from bot.handoff import service as handoffs
@@ -199,7 +200,7 @@ class ConversationService:
             await self._db(handoffs.raise_urgency, handoff.id)
             await live.publish(self.redis, live.DESK_CHANNEL, {
                 "type": "queue", "handoff_id": handoff.id, "urgency": Urgency.urgent.value})
-            await self._db(handoffs.record_entry, sender, "bot", self.emergency_text)
+            await self._db(transcript.record_entry, sender, "bot", self.emergency_text)
             return [BotMessage(text=self.emergency_text)]
         engine_text = "/emergency" if emergency is not None else text
         if emergency is not None:
@@ -210,12 +211,12 @@ class ConversationService:
         except EngineUnavailable as exc:
             log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
             replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
-        await self._db(handoffs.record_turn, sender, recorded, received,
+        await self._db(transcript.record_turn, sender, recorded, received,
                        [as_recorded(reply) for reply in replies])
         return replies
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:
-        await self._db(handoffs.record_entry, sender, "patient", text, received, handoff_id)
+        await self._db(transcript.record_entry, sender, "patient", text, received, handoff_id)
         await live.publish(self.redis, live.DESK_CHANNEL, {
             "type": "message", "handoff_id": handoff_id, "role": "patient", "text": text,
             "at": received.isoformat()})

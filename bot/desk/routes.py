@@ -1,12 +1,12 @@
 """The agent desk: its page and its API. Agents only: every other caller gets 401 or 403.
 
-The async routes run every database call and the password check in a worker thread
-(`asyncio.to_thread`), so one slow query or argon2 hash never stalls the live streams.
+Async routes reach the database only through `bot.db.in_session` (a worker thread with its
+own session), so one slow query or argon2 hash never stalls the live streams; routes that do
+nothing but read are plain `def` routes, which FastAPI runs in its threadpool.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,20 +15,20 @@ from typing import Annotated
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
 
 from bot import live, ratelimit
+from bot.agents import service as agents
+from bot.agents.models import Agent
 from bot.conversations.deps import get_conversations
 from bot.conversations.models import TranscriptEntry
 from bot.conversations.service import conversation_turn
-from bot.db import get_sessionmaker
+from bot.db import in_session
 from bot.deps import DbId, SessionDep
 from bot.desk import service as desk
-from bot.desk.models import Agent
+from bot.desk.schemas import HandoffDetail, LoginRequest, LoginResponse
 from bot.handoff import service as handoffs
-from bot.handoff.schemas import AgentMessage, CloseRequest, HandoffDetail, QueueItem
+from bot.handoff.schemas import AgentMessage, CloseRequest, QueueItem
 from bot.redis import async_redis
 from channels.delivery import deliver, notify_web_state
 
@@ -40,20 +40,9 @@ LOGINS_PER_IP_PER_MINUTE = 10
 RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
 
 
-class LoginRequest(BaseModel):
-    email: str
-    password: str
-
-
-class LoginResponse(BaseModel):
-    token: str
-    name: str
-
-
-async def _agent_from_token(redis: aioredis.Redis, session: Session, token: str) -> Agent:
-    agent_id = await desk.agent_id_for_token(redis, token)
-    agent = (await asyncio.to_thread(session.get, Agent, agent_id)
-             if agent_id is not None else None)
+async def _agent_from_token(redis: aioredis.Redis, token: str) -> Agent:
+    agent_id = await agents.agent_id_for_token(redis, token)
+    agent = await in_session(agents.get, agent_id) if agent_id is not None else None
     if agent is None:
         raise HTTPException(401, "Please sign in to the desk.")
     if not agent.active:
@@ -62,10 +51,10 @@ async def _agent_from_token(redis: aioredis.Redis, session: Session, token: str)
 
 
 async def current_agent(
-    redis: RedisDep, session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    redis: RedisDep, authorization: Annotated[str | None, Header()] = None
 ) -> Agent:
     scheme, _, token = (authorization or "").partition(" ")
-    return await _agent_from_token(redis, session, token if scheme.lower() == "bearer" else "")
+    return await _agent_from_token(redis, token if scheme.lower() == "bearer" else "")
 
 
 AgentDep = Annotated[Agent, Depends(current_agent)]
@@ -94,15 +83,14 @@ def desk_page() -> HTMLResponse:
 
 
 @router.post("/api/desk/login", response_model=LoginResponse)
-async def login(body: LoginRequest, session: SessionDep, redis: RedisDep, request: Request
-                ) -> LoginResponse:
+async def login(body: LoginRequest, redis: RedisDep, request: Request) -> LoginResponse:
     ip = request.client.host if request.client else "unknown"
     if not await ratelimit.allow(redis, f"desk-login:{ip}", LOGINS_PER_IP_PER_MINUTE, 60):
         raise HTTPException(429, "Too many sign-in attempts. Please wait a minute.")
-    agent = await asyncio.to_thread(desk.authenticate, session, body.email, body.password)
+    agent = await in_session(agents.authenticate, body.email, body.password)
     if agent is None:
         raise HTTPException(401, "That e-mail and password don't match an agent account.")
-    token = await desk.issue_token(redis, agent.id, TOKEN_TTL_SECONDS)
+    token = await agents.issue_token(redis, agent.id, TOKEN_TTL_SECONDS)
     return LoginResponse(token=token, name=agent.display_name)
 
 
@@ -114,86 +102,66 @@ def list_handoffs(agent: AgentDep, session: SessionDep) -> list[QueueItem]:
 @router.get("/api/desk/handoffs/{handoff_id}", response_model=HandoffDetail)
 def handoff_detail(handoff_id: DbId, agent: AgentDep, session: SessionDep) -> HandoffDetail:
     try:
-        handoff, items = handoffs.view(session, handoff_id, agent)
+        return desk.detail(session, handoff_id, agent)
     except handoffs.HandoffNotFound as exc:
         raise _errors(exc) from None
-    owner = session.get(Agent, handoff.accepted_by) if handoff.accepted_by else None
-    return HandoffDetail(id=handoff.id, status=handoff.status, transcript=items,
-                         context=handoffs.context(handoff, owner.display_name if owner else None))
 
 
 @router.post("/api/desk/handoffs/{handoff_id}/accept", response_model=QueueItem)
-async def accept(handoff_id: DbId, agent: AgentDep, session: SessionDep, redis: RedisDep
-                 ) -> QueueItem:
+async def accept(handoff_id: DbId, agent: AgentDep, redis: RedisDep) -> QueueItem:
     try:
-        handoff = await asyncio.to_thread(handoffs.accept, session, handoff_id, agent)
+        handoff, notice = await in_session(desk.accept, handoff_id, agent)
     except (handoffs.HandoffNotFound, handoffs.HandoffConflict) as exc:
         raise _errors(exc) from None
-    entry = await asyncio.to_thread(
-        handoffs.record_entry, session, handoff.conversation_id, "system",
-        f"You're now chatting with {agent.display_name} from our team.",
-        handoff_id=handoff.id, agent_id=agent.id)
-    await announce(redis, entry, state="agent", agent_name=agent.display_name)
+    await announce(redis, notice, state="agent", agent_name=agent.display_name)
     return handoffs.queue_item(handoff, agent.display_name)
 
 
 @router.post("/api/desk/handoffs/{handoff_id}/messages", status_code=201)
 async def send_message(handoff_id: DbId, body: AgentMessage, agent: AgentDep,
-                       session: SessionDep, redis: RedisDep) -> dict[str, str]:
+                       redis: RedisDep) -> dict[str, str]:
     try:
-        handoff = await asyncio.to_thread(handoffs.require_owner, session, handoff_id, agent)
+        handoff, entry = await in_session(desk.reply, handoff_id, agent, body.text)
     except (handoffs.HandoffNotFound, handoffs.HandoffConflict, handoffs.NotYourHandoff) as exc:
         raise _errors(exc) from None
-    text = body.text.strip()
-    if not text:
-        raise HTTPException(422, "The message is empty.")
-    entry = await asyncio.to_thread(handoffs.record_entry, session, handoff.conversation_id,
-                                    "agent", text, handoff_id=handoff.id, agent_id=agent.id)
     # The desk first, so its transcript shows the agent's words before the patient's answer.
     await live.publish(redis, live.DESK_CHANNEL, {
-        "type": "message", "handoff_id": handoff.id, "role": "agent", "text": text,
+        "type": "message", "handoff_id": handoff.id, "role": "agent", "text": entry.text,
         "at": entry.at.isoformat()})
-    await deliver(handoff.conversation_id, text, "agent", f"agent:{entry.id}")
-    await get_conversations().record_agent_turn(handoff.conversation_id, text, agent.display_name)
+    await deliver(handoff.conversation_id, entry.text, "agent", f"agent:{entry.id}")
+    await get_conversations().record_agent_turn(handoff.conversation_id, entry.text,
+                                                agent.display_name)
     return {"status": "sent"}
 
 
 @router.post("/api/desk/handoffs/{handoff_id}/close", response_model=QueueItem)
-async def close(handoff_id: DbId, body: CloseRequest, agent: AgentDep, session: SessionDep,
-                redis: RedisDep) -> QueueItem:
+async def close(handoff_id: DbId, body: CloseRequest, agent: AgentDep, redis: RedisDep
+                ) -> QueueItem:
     try:
-        conversation_id = (await asyncio.to_thread(handoffs.get, session, handoff_id)
-                           ).conversation_id
+        conversation_id = (await in_session(handoffs.get, handoff_id)).conversation_id
     except handoffs.HandoffNotFound as exc:
         raise _errors(exc) from None
     # Under the conversation's turn lock: a patient message racing the close is handled
     # entirely before it (to the agent) or entirely after it (to the bot).
     async with conversation_turn(redis, conversation_id):
         try:
-            handoff = await asyncio.to_thread(handoffs.close, session, handoff_id, agent,
-                                              body.disposition)
+            handoff, notice = await in_session(desk.close, handoff_id, agent, body.disposition)
         except (handoffs.HandoffConflict, handoffs.NotYourHandoff) as exc:
             raise _errors(exc) from None
-        entry = await asyncio.to_thread(
-            handoffs.record_entry, session, conversation_id, "system",
-            "Thanks for chatting with our team. I'm the assistant again: "
-            "is there anything else I can help with?",
-            handoff_id=handoff.id, agent_id=agent.id)
-    await announce(redis, entry, state="bot")
+    await announce(redis, notice, state="bot")
     return handoffs.queue_item(handoff, agent.display_name)
 
 
 @router.get("/api/desk/events")
 async def events(redis: RedisDep, token: Annotated[str, Query()] = "") -> EventSourceResponse:
     """Live queue and transcript events (EventSource cannot send headers: token in the query)."""
-    with get_sessionmaker()() as session:
-        await _agent_from_token(redis, session, token)
+    await _agent_from_token(redis, token)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         yield {"event": "ready", "data": "{}"}
         async for event in live.listen(redis, live.DESK_CHANNEL):
             if event is None:
-                if await desk.agent_id_for_token(redis, token) is None:
+                if await agents.agent_id_for_token(redis, token) is None:
                     return  # the login expired: stop streaming
                 yield {"event": "ping", "data": "{}"}
                 continue

@@ -1,7 +1,7 @@
 """Creates the demo agent from DESK_DEMO_EMAIL / DESK_DEMO_PASSWORD. Run by `make run`."""
 
+from bot.agents import service
 from bot.db import get_sessionmaker
-from bot.desk import service
 from bot.settings import get_settings
 
 

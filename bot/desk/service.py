@@ -1,84 +1,55 @@
-"""Agent accounts and desk logins: argon2 hashes in the database, expiring tokens in Redis."""
+"""What an agent does to a handoff, with the transcript line each step leaves behind.
+
+The desk sits above the handoff queue and the transcript: it is the one place that joins
+them, so neither has to know the other. Each verb runs in one session (`bot.db.in_session`).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
-import redis.asyncio as aioredis
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.desk.models import Agent
+from bot.agents.models import Agent
+from bot.conversations import transcript
+from bot.conversations.models import TranscriptEntry
+from bot.desk.schemas import HandoffDetail
+from bot.handoff import service as handoffs
+from bot.handoff.models import Disposition, Handoff
 
-TOKEN_PREFIX = "desk:token:"
-_hasher = PasswordHasher()
-# Verifying against a dummy hash keeps an unknown e-mail as slow as a wrong password;
-# made on first use, not at import.
-_DUMMY_HASH: str | None = None
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+BACK_TO_BOT = ("Thanks for chatting with our team. I'm the assistant again: "
+               "is there anything else I can help with?")
 
 
-def authenticate(session: Session, email: str, password: str) -> Agent | None:
-    agent = session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
-    candidate_hash = agent.password_hash if agent is not None else _dummy_hash()
-    try:
-        _hasher.verify(candidate_hash, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if agent is None or not agent.active:
-        return None
-    return agent
+def detail(session: Session, handoff_id: int, agent: Agent) -> HandoffDetail:
+    """The handoff as an agent opens it (the read is audited by `handoffs.view`)."""
+    handoff = handoffs.view(session, handoff_id, agent)
+    owner = session.get(Agent, handoff.accepted_by) if handoff.accepted_by else None
+    return HandoffDetail(
+        id=handoff.id, status=handoff.status,
+        transcript=transcript.read(session, handoff.conversation_id),
+        context=handoffs.context(handoff, owner.display_name if owner else None))
 
 
-def _dummy_hash() -> str:
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
-    return _DUMMY_HASH
+def accept(session: Session, handoff_id: int, agent: Agent) -> tuple[Handoff, TranscriptEntry]:
+    handoff = handoffs.accept(session, handoff_id, agent)
+    notice = transcript.record_entry(
+        session, handoff.conversation_id, "system",
+        f"You're now chatting with {agent.display_name} from our team.",
+        handoff_id=handoff.id, agent_id=agent.id)
+    return handoff, notice
 
 
-def ensure_agent(session: Session, email: str, password: str, display_name: str) -> Agent:
-    """Creates the agent, or resets its password: used to seed the demo agent from `.env`."""
-    email = email.strip().lower()
-    agent = session.scalar(select(Agent).where(Agent.email == email))
-    if agent is None:
-        agent = Agent(email=email, display_name=display_name, password_hash=hash_password(password))
-        session.add(agent)
-    elif not _matches(agent.password_hash, password):
-        agent.password_hash = hash_password(password)
-    session.commit()
-    return agent
+def reply(session: Session, handoff_id: int, agent: Agent, text: str
+          ) -> tuple[Handoff, TranscriptEntry]:
+    """Only the agent who accepted the handoff may write to the patient."""
+    handoff = handoffs.require_owner(session, handoff_id, agent)
+    entry = transcript.record_entry(session, handoff.conversation_id, "agent", text,
+                                    handoff_id=handoff.id, agent_id=agent.id)
+    return handoff, entry
 
 
-def _matches(password_hash: str, password: str) -> bool:
-    try:
-        return bool(_hasher.verify(password_hash, password))
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def _key(token: str) -> str:
-    return TOKEN_PREFIX + hashlib.sha256(token.encode()).hexdigest()
-
-
-async def issue_token(redis: aioredis.Redis, agent_id: int, ttl_seconds: int) -> str:
-    token = secrets.token_urlsafe(32)
-    await redis.set(_key(token), str(agent_id), ex=ttl_seconds)
-    return token
-
-
-async def agent_id_for_token(redis: aioredis.Redis, token: str) -> int | None:
-    if not token:
-        return None
-    raw = await redis.get(_key(token))
-    return int(raw) if raw else None
-
-
-async def revoke_token(redis: aioredis.Redis, token: str) -> None:
-    await redis.delete(_key(token))
+def close(session: Session, handoff_id: int, agent: Agent, disposition: Disposition
+          ) -> tuple[Handoff, TranscriptEntry]:
+    handoff = handoffs.close(session, handoff_id, agent, disposition)
+    notice = transcript.record_entry(session, handoff.conversation_id, "system", BACK_TO_BOT,
+                                     handoff_id=handoff.id, agent_id=agent.id)
+    return handoff, notice

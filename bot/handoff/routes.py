@@ -1,6 +1,5 @@
 """The handoff request, made by the action server when a person should take over."""
 
-import asyncio
 from typing import Annotated
 
 import redis.asyncio as aioredis
@@ -9,7 +8,7 @@ from fastapi import APIRouter, Depends
 from bot import live
 from bot.backoffice.routes import require_service_token
 from bot.clock import clinic_today
-from bot.deps import SessionDep
+from bot.db import in_session
 from bot.handoff import service
 from bot.handoff.schemas import HandoffRequest, HandoffTicket
 from bot.redis import async_redis
@@ -20,13 +19,11 @@ router = APIRouter(prefix="/api/handoffs", tags=["handoff"],
 
 @router.post("", response_model=HandoffTicket)
 async def request_handoff(
-    body: HandoffRequest, session: SessionDep,
-    redis: Annotated[aioredis.Redis, Depends(async_redis)],
+    body: HandoffRequest, redis: Annotated[aioredis.Redis, Depends(async_redis)],
 ) -> HandoffTicket:
     # Off the event loop: the desk's live streams share it.
-    handoff, created = await asyncio.to_thread(service.request_handoff, session, body,
-                                               clinic_today())
-    position = await asyncio.to_thread(service.waiting_position, session, handoff)
+    handoff, created = await in_session(service.request_handoff, body, clinic_today())
+    position = await in_session(service.waiting_position, handoff)
     if created:
         await live.publish(redis, live.DESK_CHANNEL, {
             "type": "queue", "handoff_id": handoff.id, "urgency": handoff.urgency.value})

@@ -1,6 +1,6 @@
 """The handoff contract: what the action server asks for, what the desk shows."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -43,18 +43,37 @@ class QueueItem(BaseModel):
     accepted_by: str | None = None
 
 
-class TranscriptItem(BaseModel):
-    role: str
-    text: str
-    at: datetime
-    channel: str
+class SummaryAppointment(BaseModel):
+    starts_at: datetime
+    provider: str
+    location: str
 
 
-class HandoffDetail(BaseModel):
-    id: int
-    status: HandoffStatus
-    transcript: list[TranscriptItem]
-    context: dict[str, Any]
+class SummaryPrescription(BaseModel):
+    medication: str
+    refills_left: int
+
+
+class OpenRequest(BaseModel):
+    reference: str
+    status: str
+    # In words an agent reads at a glance: what, about what, where it stands.
+    what: str
+
+
+class PatientSummary(BaseModel):
+    """What the desk shows of a verified patient. Stored as JSON on the handoff (the desk page
+    reads these keys), so it is the record as it stood when the patient asked for a person."""
+
+    name: str
+    date_of_birth: date
+    phone: str
+    mrn: str
+    balance_cents: int
+    balance_overdue: bool
+    upcoming_appointments: list[SummaryAppointment]
+    active_prescriptions: list[SummaryPrescription]
+    open_requests: list[OpenRequest]
 
 
 class AgentMessage(BaseModel):

@@ -1,37 +1,35 @@
-"""Handoff verbs: request, queue, accept, close; and the transcript they carry."""
+"""Handoff verbs: request, queue, accept, close. The transcript they carry is
+`bot.conversations.transcript`'s; the patient summary is read through the back office."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.agents.models import Agent
 from bot.audit import service as audit
+from bot.backoffice import billing, pharmacy, scheduling
 from bot.backoffice import service as backoffice
-from bot.backoffice.models import (
-    Appointment,
-    AppointmentStatus,
-    BillingInquiry,
-    InquiryKind,
-    InsuranceUpdateRequest,
-    Patient,
-    Prescription,
-    Provider,
-    RefillRequest,
-    RefillStatus,
-    RequestStatus,
-)
-from bot.conversations.models import TranscriptEntry
-from bot.desk.models import Agent
+from bot.backoffice.common import require_patient
+from bot.backoffice.errors import PatientNotFound
+from bot.backoffice.models import InquiryKind, RefillStatus
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
-from bot.handoff.schemas import HandoffRequest, QueueItem, TranscriptItem
+from bot.handoff.schemas import (
+    HandoffRequest,
+    OpenRequest,
+    PatientSummary,
+    QueueItem,
+    SummaryAppointment,
+    SummaryPrescription,
+)
+from bot.senders import channel_of
 from bot.settings import get_settings
 
 MINUTES_PER_PLACE = 3
-TRANSCRIPT_WINDOW = timedelta(hours=24)
 VERIFICATION_METHOD = {"sms": "number on file + date of birth",
                        "web": "full name + date of birth + ZIP code"}
 
@@ -52,10 +50,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def channel_of(conversation_id: str) -> str:
-    return conversation_id.split(":", 1)[0]
-
-
 def open_handoff(session: Session, conversation_id: str) -> Handoff | None:
     return session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
                                                 Handoff.status != HandoffStatus.closed))
@@ -69,30 +63,6 @@ def get(session: Session, handoff_id: int) -> Handoff:
     return handoff
 
 
-def record_entry(
-    session: Session, conversation_id: str, role: str, text: str, at: datetime | None = None,
-    handoff_id: int | None = None, agent_id: int | None = None,
-) -> TranscriptEntry:
-    entry = TranscriptEntry(conversation_id=conversation_id, channel=channel_of(conversation_id),
-                            role=role, text=text, at=at or now(), handoff_id=handoff_id,
-                            agent_id=agent_id)
-    session.add(entry)
-    session.commit()
-    return entry
-
-
-def record_turn(session: Session, conversation_id: str, patient_text: str, received: datetime,
-                bot_texts: list[str]) -> None:
-    """A patient's message and the bot's replies, written in one transaction."""
-    channel = channel_of(conversation_id)
-    answered = now()
-    session.add(TranscriptEntry(conversation_id=conversation_id, channel=channel,
-                                role="patient", text=patient_text, at=received))
-    session.add_all(TranscriptEntry(conversation_id=conversation_id, channel=channel,
-                                    role="bot", text=text, at=answered) for text in bot_texts)
-    session.commit()
-
-
 def chat_state(session: Session, conversation_id: str) -> tuple[str, str | None]:
     """("bot" | "waiting" | "agent", the agent's name): what the patient's chat shows."""
     handoff = open_handoff(session, conversation_id)
@@ -104,90 +74,55 @@ def chat_state(session: Session, conversation_id: str) -> tuple[str, str | None]
     return "agent", agent.display_name if agent else None
 
 
-def transcript(session: Session, conversation_id: str, since: datetime | None = None
-               ) -> list[TranscriptItem]:
-    since = since or now() - TRANSCRIPT_WINDOW
-    rows = session.scalars(
-        select(TranscriptEntry)
-        .where(TranscriptEntry.conversation_id == conversation_id, TranscriptEntry.at >= since)
-        .order_by(TranscriptEntry.at, TranscriptEntry.id)
-    )
-    return [TranscriptItem(role=r.role, text=r.text, at=r.at, channel=r.channel) for r in rows]
-
-
 _REFILL_WORDS = {RefillStatus.submitted: "Refill sent to pharmacy",
                  RefillStatus.renewal_requested: "Renewal asked of prescriber"}
 _INQUIRY_WORDS = {InquiryKind.duplicate: "question: billed twice",
                   InquiryKind.dispute: "dispute", InquiryKind.question: "question"}
 
 
-def patient_summary(session: Session, patient_id: int, today: date) -> dict[str, Any]:
-    """The minimum an agent needs to help without asking again, read once at handoff time."""
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        return {}
-    appointments = session.execute(
-        select(Appointment, Provider)
-        .join(Provider, Provider.id == Appointment.provider_id)
-        .where(Appointment.patient_id == patient_id,
-               Appointment.status == AppointmentStatus.booked,
-               Appointment.starts_at >= now())
-        .order_by(Appointment.starts_at)
-    ).all()
-    prescriptions = session.scalars(
-        select(Prescription).where(Prescription.patient_id == patient_id,
-                                   Prescription.active.is_(True))
-    ).all()
-    open_refills = session.execute(
-        select(RefillRequest, Prescription)
-        .join(Prescription, Prescription.id == RefillRequest.prescription_id)
-        .where(
-            RefillRequest.patient_id == patient_id,
-            RefillRequest.status.in_([RefillStatus.submitted, RefillStatus.renewal_requested]),
-        )
-        .order_by(RefillRequest.created_at)
-    ).all()
-    open_inquiries = session.scalars(
-        select(BillingInquiry).where(BillingInquiry.patient_id == patient_id,
-                                     BillingInquiry.status == RequestStatus.open)
-        .order_by(BillingInquiry.created_at)
-    ).all()
-    open_insurance = session.scalars(
-        select(InsuranceUpdateRequest).where(InsuranceUpdateRequest.patient_id == patient_id,
-                                             InsuranceUpdateRequest.status == RequestStatus.open)
-        .order_by(InsuranceUpdateRequest.created_at)
-    ).all()
+def patient_summary(session: Session, patient_id: int, now: datetime, today: date
+                    ) -> PatientSummary | None:
+    """The minimum an agent needs to help without asking again, read once at handoff time
+    through the back office's own verbs (so "upcoming" and "open" mean what they mean to the
+    patient)."""
+    try:
+        patient = require_patient(session, patient_id)
+    except PatientNotFound:
+        return None
     balance = backoffice.get_balance(session, patient_id, today)
-    return {
-        "name": patient.full_name,
-        "date_of_birth": patient.date_of_birth.isoformat(),
-        "phone": patient.phone,
-        "mrn": patient.mrn,
-        "balance_cents": balance.amount_cents,
-        "balance_overdue": balance.overdue,
-        "upcoming_appointments": [
-            {"starts_at": a.starts_at.isoformat(), "provider": p.name, "location": p.location}
-            for a, p in appointments
+    refills = pharmacy.open_refill_requests(session, patient_id, now).requests
+    return PatientSummary(
+        name=patient.full_name,
+        date_of_birth=patient.date_of_birth,
+        phone=patient.phone,
+        mrn=patient.mrn,
+        balance_cents=balance.amount_cents,
+        balance_overdue=balance.overdue,
+        upcoming_appointments=[
+            SummaryAppointment(starts_at=a.starts_at, provider=a.provider_name,
+                               location=a.location)
+            for a in scheduling.upcoming_appointments(session, patient_id, now).appointments
         ],
-        "active_prescriptions": [
-            {"medication": f"{rx.medication} {rx.strength}", "refills_left": rx.refills_left}
-            for rx in prescriptions
+        active_prescriptions=[
+            SummaryPrescription(medication=f"{rx.medication} {rx.strength}",
+                                refills_left=rx.refills_left)
+            for rx in pharmacy.active_prescriptions(session, patient_id).prescriptions
         ],
         # Each in words an agent reads at a glance: what, about what, where it stands.
-        "open_requests": [
-            {"reference": r.reference, "status": r.status.value,
-             "what": f"{_REFILL_WORDS[r.status]}: {rx.medication} {rx.strength}"}
-            for r, rx in open_refills
+        open_requests=[
+            OpenRequest(reference=r.reference, status=r.status.value,
+                        what=f"{_REFILL_WORDS[r.status]}: {r.medication} {r.strength}")
+            for r in refills
         ] + [
-            {"reference": i.reference, "status": i.status.value,
-             "what": f"Billing {_INQUIRY_WORDS[i.kind]}, open"}
-            for i in open_inquiries
+            OpenRequest(reference=i.reference, status=i.status.value,
+                        what=f"Billing {_INQUIRY_WORDS[i.kind]}, open")
+            for i in billing.open_billing_inquiries(session, patient_id)
         ] + [
-            {"reference": u.reference, "status": u.status.value,
-             "what": "New insurance to verify" + (f" ({u.payer})" if u.payer else "")}
-            for u in open_insurance
+            OpenRequest(reference=u.reference, status=u.status.value,
+                        what="New insurance to verify" + (f" ({u.payer})" if u.payer else ""))
+            for u in billing.open_insurance_updates(session, patient_id)
         ],
-    }
+    )
 
 
 def waiting_position(session: Session, handoff: Handoff) -> int:
@@ -213,8 +148,9 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
         return existing, False
     channel = channel_of(req.conversation_id)
     verified = bool(req.verified and req.patient_id)
-    summary = (patient_summary(session, req.patient_id, today)
+    summary = (patient_summary(session, req.patient_id, now(), today)
                if verified and req.patient_id else None)
+    stored = summary.model_dump(mode="json") if summary is not None else None
     handoff = Handoff(
         conversation_id=req.conversation_id,
         channel=channel,
@@ -228,13 +164,13 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
         patient_id=req.patient_id if verified else None,
         intents=req.intents[-20:],
         slots={k: v for k, v in req.slots.items() if k in {"pending_request", "verified"}},
-        summary=summary,
+        summary=stored,
         created_at=now(),
     )
     session.add(handoff)
-    if summary is not None:
+    if stored is not None:
         audit.record(session, actor_type="system", actor_id="handoff", patient_id=req.patient_id,
-                     action="handoff_summary", fields=sorted(summary), reason=req.reason)
+                     action="handoff_summary", fields=sorted(stored), reason=req.reason)
     try:
         session.commit()
     except IntegrityError:  # a concurrent request opened one first
@@ -300,16 +236,15 @@ def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:
     }
 
 
-def view(session: Session, handoff_id: int, agent: Agent) -> tuple[Handoff, list[TranscriptItem]]:
-    """What an agent opens; the read is audited when it shows a patient's record."""
+def view(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+    """An agent opens the handoff, its transcript and the patient's summary: audited."""
     handoff = get(session, handoff_id)
-    items = transcript(session, handoff.conversation_id)
     audit.record(session, actor_type="agent", actor_id=str(agent.id),
                  patient_id=handoff.patient_id, action="view_handoff",
                  fields=["transcript", *sorted(handoff.summary or {})],
                  reason=f"handoff {handoff.id}: {handoff.reason}")
     session.commit()
-    return handoff, items
+    return handoff
 
 
 def accept(session: Session, handoff_id: int, agent: Agent) -> Handoff:

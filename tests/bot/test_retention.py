@@ -4,7 +4,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.handoff import service as handoffs
+from bot.conversations import transcript
 from bot.retention import expire_engine_tracker, expire_transcripts
 
 RASA_EVENTS = """CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255),
@@ -36,7 +36,7 @@ def test_no_tracker_yet_is_fine(tmp_path: Path) -> None:
 
 def test_old_transcripts_expire(db: Session) -> None:
     now = datetime.now(UTC)
-    handoffs.record_entry(db, "web:old", "patient", "old words", at=now - timedelta(days=45))
-    handoffs.record_entry(db, "web:new", "patient", "new words", at=now)
+    transcript.record_entry(db, "web:old", "patient", "old words", at=now - timedelta(days=45))
+    transcript.record_entry(db, "web:new", "patient", "new words", at=now)
     assert expire_transcripts(db, now - timedelta(days=30)) == 1
-    assert [i.text for i in handoffs.transcript(db, "web:new")] == ["new words"]
+    assert [i.text for i in transcript.read(db, "web:new")] == ["new words"]

@@ -165,6 +165,7 @@ def test_a_failed_delivery_shows_in_the_desk_transcript(client, seeded: Session)
     from datetime import UTC, datetime
 
     from bot.clock import clinic_today
+    from bot.conversations import transcript
     from bot.handoff import service as handoffs
     from bot.handoff.schemas import HandoffRequest
     from channels.models import SmsMessage
@@ -180,7 +181,7 @@ def test_a_failed_delivery_shows_in_the_desk_transcript(client, seeded: Session)
     url = "https://assistant.example.org/channels/sms/status"
     assert client.post("/channels/sms/status", data=params,
                        headers=signed(params, url=url)).status_code == 200
-    [entry] = handoffs.transcript(seeded, "sms:+15555550101")
+    [entry] = transcript.read(seeded, "sms:+15555550101")
     assert entry.role == "system" and "undelivered" in entry.text and "30003" in entry.text
     assert handoff.id
 
@@ -254,7 +255,7 @@ def test_invalid_utf8_in_a_signed_form_is_answered_not_crashed(client, db: Sessi
 def test_a_numbered_reply_is_sent_as_the_choice_and_recorded_with_its_words(
         client, db: Session, monkeypatch) -> None:
     import channels.sms as sms
-    from bot.handoff import service as handoffs
+    from bot.conversations import transcript
     from tests.support.engine import scripted_conversations
 
     sent: list[str] = []
@@ -273,7 +274,7 @@ def test_a_numbered_reply_is_sent_as_the_choice_and_recorded_with_its_words(
         client.post("/channels/sms/inbound", data=params, headers=signed(params))
         wait_for(client, number + 1, to=phone)
     assert sent == ["move my appointment", '/inform{"slot_id":"12"}']
-    assert [(e.role, e.text) for e in handoffs.transcript(db, f"sms:{phone}")] == [
+    assert [(e.role, e.text) for e in transcript.read(db, f"sms:{phone}")] == [
         ("patient", "move my appointment"),
         ("bot", "Which time works?\nChoices: Mon, Nov 30 at 9:00 AM · Tue, Dec 1 at 2:00 PM"),
         ("patient", '2 ("Tue, Dec 1 at 2:00 PM")'),

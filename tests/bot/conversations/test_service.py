@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import clinic_today
+from bot.conversations import transcript
 from bot.conversations.deps import emergency_text
 from bot.conversations.models import TranscriptEntry
 from bot.conversations.service import ConversationService, EngineClient
@@ -55,7 +56,7 @@ async def test_an_unusual_emergency_reaches_the_engine_as_one(conversations) -> 
 async def test_the_transcript_keeps_the_patients_own_words(conversations, db: Session) -> None:
     service, _ = conversations
     await service.turn("web:abc", "want to end it all", {"channel": "web"})
-    items = handoffs.transcript(db, "web:abc")
+    items = transcript.read(db, "web:abc")
     assert [(i.role, i.text) for i in items] == [("patient", "want to end it all"), ("bot", "ok")]
 
 
@@ -65,7 +66,7 @@ async def test_a_picked_choice_is_recorded_by_its_title_and_sent_as_its_payload(
     await service.turn("sms:+15555550102", '/inform{"slot_id":"12"}', {"channel": "sms"},
                        shown='2 ("Tue, Dec 1 at 2:00 PM")')
     assert engine.sent[-1]["message"] == '/inform{"slot_id":"12"}'
-    items = handoffs.transcript(db, "sms:+15555550102")
+    items = transcript.read(db, "sms:+15555550102")
     assert [(i.role, i.text) for i in items] == [
         ("patient", '2 ("Tue, Dec 1 at 2:00 PM")'), ("bot", "ok")]
 
@@ -94,8 +95,8 @@ async def test_a_message_racing_a_close_goes_to_exactly_one_of_agent_or_bot(
     (sent to the engine), never both and never neither."""
     import asyncio
 
+    from bot.agents.service import ensure_agent
     from bot.conversations.service import conversation_turn
-    from bot.desk.service import ensure_agent
     from bot.handoff.models import Disposition
 
     service, engine = conversations
@@ -114,7 +115,7 @@ async def test_a_message_racing_a_close_goes_to_exactly_one_of_agent_or_bot(
         text = f"message {round_}"
         await asyncio.gather(close(), service.turn(conv, text, {"channel": "web"}))
         to_engine = [s for s in engine.sent if s["message"] == text]
-        with_agent = [i for i in handoffs.transcript(db, conv)
+        with_agent = [i for i in transcript.read(db, conv)
                       if i.role == "patient" and i.text == text]
         recorded_under_handoff = db.scalars(
             select(TranscriptEntry).where(TranscriptEntry.conversation_id == conv,
@@ -129,8 +130,9 @@ async def test_a_typed_card_number_is_neither_stored_nor_passed_on(conversations
     service, engine = conversations
     await service.turn("web:card", "pay with 4111-1111-1111-1111 exp 09/29", {"channel": "web"})
     assert engine.sent[-1]["message"] == "pay with 4242 4242 4242 4242 exp 09/29"
-    [said, _] = handoffs.transcript(db, "web:card")
+    [said, _] = transcript.read(db, "web:card")
     assert said.text == "pay with [card number removed] exp 09/29"
     # Numbers that are not card numbers (fail the Luhn check) are left alone.
     await service.turn("web:card", "member id 1234 5678 9012 3456", {"channel": "web"})
     assert engine.sent[-1]["message"] == "member id 1234 5678 9012 3456"
+

@@ -1,8 +1,8 @@
 import pytest
 from sqlalchemy.orm import Session
 
-from bot.desk.models import Agent
-from bot.desk.service import ensure_agent
+from bot.agents.models import Agent
+from bot.agents.service import ensure_agent
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.agents.models import Agent
 from bot.audit.models import AuditEvent
 from bot.backoffice.models import Patient
-from bot.desk.models import Agent
 
 SERVICE = {"Authorization": "Bearer test-backoffice-token"}
 

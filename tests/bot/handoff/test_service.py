@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.agents.models import Agent
 from bot.audit.models import AuditEvent
 from bot.backoffice.models import Patient
 from bot.clock import clinic_today
 from bot.db import get_sessionmaker
-from bot.desk.models import Agent
 from bot.handoff import service
 from bot.handoff.models import Disposition, HandoffStatus, Urgency
 from bot.handoff.schemas import HandoffRequest
@@ -63,6 +63,49 @@ def test_the_summary_lists_open_requests_in_words(seeded: Session) -> None:
         ("Billing dispute, open", dispute.reference),
         ("New insurance to verify (Acme Health)", coverage.reference),
     ]
+
+
+def test_the_summary_means_upcoming_and_open_as_the_back_office_does(seeded: Session) -> None:
+    """An appointment starting this very moment is not upcoming (scheduling's `> now`), and a
+    refill request older than pharmacy's 7-day window is no longer open."""
+    from datetime import UTC, datetime
+
+    from bot.backoffice import pharmacy
+    from bot.backoffice.models import Appointment, Prescription
+
+    patient_id, now = maria(seeded), datetime.now(UTC).replace(microsecond=0)
+    appointment = seeded.scalars(select(Appointment).where(
+        Appointment.patient_id == patient_id)).one()
+    appointment.starts_at = now
+    seeded.commit()
+    lisinopril, statin = (seeded.scalars(select(Prescription.id).where(
+        Prescription.patient_id == patient_id, Prescription.medication == name)).one()
+        for name in ("Lisinopril", "Atorvastatin"))
+    pharmacy.request_refill(seeded, patient_id, lisinopril, now - timedelta(days=8))
+    fresh = pharmacy.request_refill(seeded, patient_id, statin, now - timedelta(days=6))
+    summary = service.patient_summary(seeded, patient_id, now, clinic_today())
+    assert summary is not None
+    assert summary.upcoming_appointments == []
+    assert [r.reference for r in summary.open_requests] == [fresh.reference]
+
+
+def test_the_stored_summary_has_the_keys_the_desk_page_reads(seeded: Session) -> None:
+    handoff, _ = service.request_handoff(
+        seeded, request(verified=True, patient_id=maria(seeded)), clinic_today())
+    summary = handoff.summary or {}
+    assert set(summary) == {"name", "date_of_birth", "phone", "mrn", "balance_cents",
+                            "balance_overdue", "upcoming_appointments", "active_prescriptions",
+                            "open_requests"}
+    [appointment] = summary["upcoming_appointments"]
+    assert set(appointment) == {"starts_at", "provider", "location"}
+    assert {tuple(sorted(rx)) for rx in summary["active_prescriptions"]} == {
+        ("medication", "refills_left")}
+
+
+def test_a_verified_handoff_for_a_missing_patient_has_no_summary(seeded: Session) -> None:
+    handoff, _ = service.request_handoff(
+        seeded, request(verified=True, patient_id=999_999), clinic_today())
+    assert handoff.summary is None
 
 
 def test_an_unverified_handoff_shows_no_record(seeded: Session) -> None:
@@ -137,19 +180,11 @@ def test_only_the_accepting_agent_may_reply_or_close(seeded: Session,
     assert created and again.id != handoff.id
 
 
-def test_viewing_is_audited_and_the_transcript_is_in_order(seeded: Session,
-                                                           agents: tuple[Agent, Agent]) -> None:
-    conv = "web:t1"
-    service.record_entry(seeded, conv, "patient", "how much do i owe")
-    service.record_entry(seeded, conv, "bot", "What's your first and last name?")
+def test_viewing_is_audited(seeded: Session, agents: tuple[Agent, Agent]) -> None:
     handoff, _ = service.request_handoff(
-        seeded, HandoffRequest(conversation_id=conv, reason="requested", verified=True,
+        seeded, HandoffRequest(conversation_id="web:t1", reason="requested", verified=True,
                                patient_id=maria(seeded)), clinic_today())
-    service.record_entry(seeded, conv, "patient", "hello?", handoff_id=handoff.id)
-    _, items = service.view(seeded, handoff.id, agents[0])
-    assert [(i.role, i.text) for i in items] == [
-        ("patient", "how much do i owe"), ("bot", "What's your first and last name?"),
-        ("patient", "hello?")]
+    assert service.view(seeded, handoff.id, agents[0]).id == handoff.id
     audit = seeded.scalars(select(AuditEvent).where(AuditEvent.action == "view_handoff")).one()
     assert (audit.actor_type, audit.actor_id, audit.patient_id) == (
         "agent", str(agents[0].id), maria(seeded))

@@ -1,0 +1,59 @@
+"""The transcript: every turn of every conversation, written and read here only.
+
+Written by the turn (patient and bot), the desk (agent, notices) and the SMS status callback
+(a failed delivery); read by the desk and the web chat's history.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.conversations.models import TranscriptEntry
+from bot.conversations.schemas import TranscriptItem
+from bot.senders import channel_of
+
+# How far back the desk and the chat history look.
+WINDOW = timedelta(hours=24)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def record_entry(
+    session: Session, conversation_id: str, role: str, text: str, at: datetime | None = None,
+    handoff_id: int | None = None, agent_id: int | None = None,
+) -> TranscriptEntry:
+    entry = TranscriptEntry(conversation_id=conversation_id, channel=channel_of(conversation_id),
+                            role=role, text=text, at=at or _now(), handoff_id=handoff_id,
+                            agent_id=agent_id)
+    session.add(entry)
+    session.commit()
+    return entry
+
+
+def record_turn(session: Session, conversation_id: str, patient_text: str, received: datetime,
+                bot_texts: list[str]) -> None:
+    """A patient's message and the bot's replies, written in one transaction."""
+    channel = channel_of(conversation_id)
+    answered = _now()
+    session.add(TranscriptEntry(conversation_id=conversation_id, channel=channel,
+                                role="patient", text=patient_text, at=received))
+    session.add_all(TranscriptEntry(conversation_id=conversation_id, channel=channel,
+                                    role="bot", text=text, at=answered) for text in bot_texts)
+    session.commit()
+
+
+def read(session: Session, conversation_id: str, since: datetime | None = None
+         ) -> list[TranscriptItem]:
+    """The conversation in order, from `since` (default: the last 24 hours)."""
+    since = since or _now() - WINDOW
+    rows = session.scalars(
+        select(TranscriptEntry)
+        .where(TranscriptEntry.conversation_id == conversation_id, TranscriptEntry.at >= since)
+        .order_by(TranscriptEntry.at, TranscriptEntry.id)
+    )
+    return [TranscriptItem(role=r.role, text=r.text, at=r.at, channel=r.channel) for r in rows]
