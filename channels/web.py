@@ -1,11 +1,17 @@
-"""Web chat: sessions with bearer tokens, messages over REST or a WebSocket, the /chat page."""
+"""Web chat: sessions with bearer tokens, messages over REST or a WebSocket, the /chat page.
+
+A message is taken the same way whichever transport brings it (`take_message`): the same
+limits, the same validation, once per client id, the turn, the chat's state after it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +29,7 @@ from fastapi import (
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
 from sse_starlette.sse import EventSourceResponse
+from starlette.requests import HTTPConnection
 
 from bot import live, ratelimit
 from bot.conversations import transcript
@@ -51,6 +58,10 @@ class WebSession(BaseModel):
 
 class WebMessageIn(BaseModel):
     text: CleanText = Field(min_length=1, max_length=2000)
+    # Made by the page for each message the patient sends, and sent again with it when the
+    # page re-sends it (the socket timed out, so it tries REST): the same id is the same
+    # message. Optional, for pages loaded before it existed.
+    client_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{8,64}$")
 
 
 class WebReply(BaseModel):
@@ -102,29 +113,94 @@ async def current_session(
 SessionIdDep = Annotated[str, Depends(current_session)]
 
 
-async def web_turn(
-    conversations: ConversationService, session_id: str, text: str
-) -> tuple[list[BotMessage], tuple[str, str | None]]:
-    # A tapped button arrives as its payload; the service records it by its title.
-    replies = await conversations.turn(f"web:{session_id}", text.strip(), {"channel": "web"})
-    return replies, await in_session(handoffs.chat_state, f"web:{session_id}")
-
-
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
 def chat_page() -> HTMLResponse:
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
 
 SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a minute."
+STILL_ANSWERING = ("I'm still working on that message. If no answer shows up in a minute, "
+                   "please send it again.")
+INVALID = "Please type a message."
+# A client id is remembered this long, with the reply it got: long enough for the page's
+# REST re-send after a 60-second socket timeout, short because the reply is PHI.
+MESSAGE_ID_TTL_SECONDS = 5 * 60
+# How long a re-sent message waits for the first one's reply before answering 409.
+DUPLICATE_WAIT_SECONDS = 45.0
+DUPLICATE_POLL_SECONDS = 0.2
+_PENDING = "pending"
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+class MessageRefused(Exception):
+    """A web message not taken now: the HTTP status REST answers, and the words both show."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+def client_ip(connection: HTTPConnection) -> str:
+    return connection.client.host if connection.client else "unknown"
 
 
 async def limit(redis: aioredis.Redis, key: str, per_minute: int) -> None:
     if not await ratelimit.allow(redis, key, per_minute, 60):
         raise HTTPException(429, SLOW_DOWN, headers={"Retry-After": "60"})
+
+
+async def take_message(
+    message: WebMessageIn, session_id: str, ip: str, redis: aioredis.Redis,
+    conversations: ConversationService,
+    admitted: Callable[[], Awaitable[None]] | None = None,
+) -> WebReply:
+    """A patient's web message arrives, by REST or over the socket: the per-session and
+    per-IP limits, then the turn (once per client id), then the chat's state after it.
+    `admitted` runs once the limits let it through (the socket shows "typing")."""
+    settings = get_settings()
+    for key, per_minute in ((f"web-session:{session_id}",
+                             settings.web_messages_per_session_per_minute),
+                            (f"web-ip:{ip}", settings.web_messages_per_ip_per_minute)):
+        if not await ratelimit.allow(redis, key, per_minute, 60):
+            raise MessageRefused(429, SLOW_DOWN)
+    if not message.text:  # only spaces: the length check counts them before cleaning
+        raise MessageRefused(422, INVALID)
+    if admitted is not None:
+        await admitted()
+    sender = f"web:{session_id}"
+
+    async def answer() -> WebReply:
+        # A tapped button arrives as its payload; the service records it by its title.
+        replies = await conversations.turn(sender, message.text, {"channel": "web"})
+        state, agent = await in_session(handoffs.chat_state, sender)
+        return WebReply(messages=replies, state=state, agent=agent)
+
+    if message.client_id is None:
+        return await answer()
+    return await once(redis, f"web:message:{session_id}:{message.client_id}", answer)
+
+
+async def once(redis: aioredis.Redis, key: str, answer: Callable[[], Awaitable[WebReply]]
+               ) -> WebReply:
+    """The first arrival of a message id runs the turn and keeps its reply; a repeat gets that
+    reply (waiting for it while the turn runs), so the engine sees the message once and the
+    patient reads one answer. A repeat still waiting after DUPLICATE_WAIT_SECONDS is refused
+    with 409. If the first arrival fails, the id is forgotten, so the re-send is answered."""
+    deadline = time.monotonic() + DUPLICATE_WAIT_SECONDS
+    while not await redis.set(key, _PENDING, nx=True, ex=MESSAGE_ID_TTL_SECONDS):
+        stored = await redis.get(key)
+        if stored and stored != _PENDING:
+            return WebReply.model_validate_json(stored)
+        if time.monotonic() >= deadline:
+            raise MessageRefused(409, STILL_ANSWERING)
+        await asyncio.sleep(DUPLICATE_POLL_SECONDS)
+    try:
+        reply = await answer()
+    except BaseException:
+        await redis.delete(key)
+        raise
+    await redis.set(key, reply.model_dump_json(), ex=MESSAGE_ID_TTL_SECONDS)
+    return reply
 
 
 @router.post("/channels/web/sessions", response_model=WebSession)
@@ -142,13 +218,11 @@ async def post_message(
     body: WebMessageIn, session_id: SessionIdDep, conversations: ConversationsDep,
     redis: RedisDep, request: Request,
 ) -> WebReply:
-    settings = get_settings()
-    await limit(redis, f"web-session:{session_id}", settings.web_messages_per_session_per_minute)
-    await limit(redis, f"web-ip:{client_ip(request)}", settings.web_messages_per_ip_per_minute)
-    if not body.text.strip():
-        raise HTTPException(422, "Please type a message.")
-    replies, (state, agent) = await web_turn(conversations, session_id, body.text)
-    return WebReply(messages=replies, state=state, agent=agent)
+    try:
+        return await take_message(body, session_id, client_ip(request), redis, conversations)
+    except MessageRefused as exc:
+        retry = {"Retry-After": "60"} if exc.status == 429 else None
+        raise HTTPException(exc.status, exc.detail, headers=retry) from None
 
 
 @router.get("/channels/web/history", response_model=History)
@@ -182,45 +256,65 @@ async def events(redis: RedisDep, token: Annotated[str, Query()] = "") -> EventS
     return EventSourceResponse(stream(), ping=None)
 
 
+async def _receive_text(websocket: WebSocket) -> str | None:
+    """The next frame's text; None for a binary frame, which is bad input like any other."""
+    frame = await websocket.receive()
+    if frame["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(frame.get("code", 1000))
+    text = frame.get("text")
+    return text if isinstance(text, str) else None
+
+
+def _token_in(raw: str | None) -> str:
+    try:
+        first = json.loads(raw) if raw is not None else None
+    except ValueError:
+        return ""
+    return str(first.get("token", "")) if isinstance(first, dict) else ""
+
+
+def _parse(raw: str | None) -> WebMessageIn | None:
+    try:
+        return WebMessageIn.model_validate_json(raw) if raw is not None else None
+    except ValidationError:
+        return None
+
+
 @router.websocket("/channels/web/ws")
 async def chat_socket(websocket: WebSocket) -> None:
-    """Token in the `token` query parameter or in a first frame {"token": ...}."""
+    """Token in the `token` query parameter or in a first frame {"token": ...}. Frames in:
+    {"text", "client_id"?}; out: ready, typing, messages and error frames (the last two carry
+    the message's client_id back when it had one). Bad input gets an error frame and the
+    socket stays open."""
     redis = get_async_redis()
     conversations = get_conversations()
     await websocket.accept()
-    token = websocket.query_params.get("token", "")
-    if not token:
-        try:
-            first = json.loads(await websocket.receive_text())
-            token = str(first.get("token", "")) if isinstance(first, dict) else ""
-        except (ValueError, WebSocketDisconnect):
-            token = ""
-    session_id = await session_for_token(redis, token)
-    if session_id is None:
-        await websocket.send_json({"type": "error", "detail": "session expired"})
-        await websocket.close(code=4401)
-        return
-    await websocket.send_json({"type": "ready"})
     try:
+        token = websocket.query_params.get("token", "") or _token_in(
+            await _receive_text(websocket))
+        session_id = await session_for_token(redis, token)
+        if session_id is None:
+            await websocket.send_json({"type": "error", "detail": "session expired"})
+            await websocket.close(code=4401)
+            return
+        await websocket.send_json({"type": "ready"})
         while True:
-            raw = await websocket.receive_text()
-            try:
-                text = WebMessageIn.model_validate_json(raw).text
-            except ValidationError:
-                await websocket.send_json({"type": "error", "detail": "Please type a message."})
+            message = _parse(await _receive_text(websocket))
+            if message is None:
+                await websocket.send_json({"type": "error", "detail": INVALID})
                 continue
             if await session_for_token(redis, token) is None:
                 await websocket.send_json({"type": "error", "detail": "session expired"})
                 await websocket.close(code=4401)
                 return
-            if not await ratelimit.allow(
-                    redis, f"web-session:{session_id}",
-                    get_settings().web_messages_per_session_per_minute, 60):
-                await websocket.send_json({"type": "error", "detail": SLOW_DOWN})
+            echo = {"client_id": message.client_id} if message.client_id else {}
+            try:
+                reply = await take_message(
+                    message, session_id, client_ip(websocket), redis, conversations,
+                    admitted=lambda: websocket.send_json({"type": "typing"}))
+            except MessageRefused as exc:
+                await websocket.send_json({"type": "error", "detail": exc.detail, **echo})
                 continue
-            await websocket.send_json({"type": "typing"})
-            replies, (state, agent) = await web_turn(conversations, session_id, text)
-            await websocket.send_json({"type": "messages", "state": state, "agent": agent,
-                                       "messages": [m.model_dump() for m in replies]})
+            await websocket.send_json({"type": "messages", **reply.model_dump(), **echo})
     except WebSocketDisconnect:
         return

@@ -108,3 +108,167 @@ def test_a_tapped_choice_shows_by_its_title(client, db: Session) -> None:
     # The second "/affirm" was not offered by the last reply: it is shown as typed.
     assert [h["text"] for h in history if h["role"] == "patient"] == [
         "refill my lisinopril", "Yes, send it", "/affirm"]
+
+
+def counting_engine(client, monkeypatch, sent: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """The app's conversation service, REST and socket, with a scripted engine that answers
+    "got <text>"."""
+    import channels.web as web
+    from tests.support.engine import scripted_conversations
+
+    service = scripted_conversations(lambda message: [{"text": f"got {message}"}], sent)
+    client.app.dependency_overrides[web.get_conversations] = lambda: service
+    monkeypatch.setattr(web, "get_conversations", lambda: service)
+
+
+def test_a_message_sent_twice_with_its_client_id_is_one_turn(client, db: Session,
+                                                             monkeypatch) -> None:
+    """The page re-sends a message over REST when the socket timed out: the engine sees it
+    once, and the re-send gets the first one's answer."""
+    sent: list[str] = []
+    counting_engine(client, monkeypatch, sent)
+    auth = {"Authorization": f"Bearer {start(client)['token']}"}
+    body = {"text": "what do I owe", "client_id": "c0ffee-0001"}
+    first = client.post("/channels/web/messages", json=body, headers=auth)
+    again = client.post("/channels/web/messages", json=body, headers=auth)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() == {"messages": [{"text": "got what do I owe",
+                                                         "buttons": []}],
+                                            "state": "bot", "agent": None}
+    assert sent == ["what do I owe"]
+    history = client.get("/channels/web/history", headers=auth).json()["messages"]
+    assert [h["role"] for h in history] == ["patient", "bot"]
+    # Another id, or none (a page from before client ids), is another message.
+    client.post("/channels/web/messages", json={**body, "client_id": "c0ffee-0002"},
+                headers=auth)
+    client.post("/channels/web/messages", json={"text": "what do I owe"}, headers=auth)
+    client.post("/channels/web/messages", json={"text": "what do I owe"}, headers=auth)
+    assert len(sent) == 4
+
+
+def test_a_socket_message_resent_over_rest_is_answered_once(client, db: Session,
+                                                            monkeypatch) -> None:
+    sent: list[str] = []
+    counting_engine(client, monkeypatch, sent)
+    session = start(client)
+    with client.websocket_connect(f"/channels/web/ws?token={session['token']}") as ws:
+        assert ws.receive_json() == {"type": "ready"}
+        ws.send_json({"text": "refill please", "client_id": "page-msg-17"})
+        assert ws.receive_json() == {"type": "typing"}
+        over_socket = ws.receive_json()
+    assert over_socket["client_id"] == "page-msg-17"
+    assert over_socket["messages"] == [{"text": "got refill please", "buttons": []}]
+    over_rest = client.post("/channels/web/messages",
+                            json={"text": "refill please", "client_id": "page-msg-17"},
+                            headers={"Authorization": f"Bearer {session['token']}"})
+    assert over_rest.json()["messages"] == over_socket["messages"]
+    assert sent == ["refill please"]
+
+
+def test_client_ids_are_short_and_plain(client, db: Session) -> None:
+    auth = {"Authorization": f"Bearer {start(client)['token']}"}
+    for bad in ("short", "x" * 65, "has space in it", "semi;colon!"):
+        resp = client.post("/channels/web/messages", json={"text": "hi", "client_id": bad},
+                           headers=auth)
+        assert resp.status_code == 422, bad
+
+
+async def test_a_resend_waits_for_the_first_answer_then_gets_it(redis_client) -> None:
+    import asyncio
+
+    import redis.asyncio as aioredis
+
+    from channels.web import WebReply, once
+    from tests.conftest import TEST_REDIS_URL
+
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    runs: list[int] = []
+
+    async def slow_answer() -> WebReply:
+        runs.append(1)
+        await asyncio.sleep(0.5)
+        return WebReply(messages=[{"text": "your balance is ..."}])  # type: ignore[list-item]
+
+    first, second = await asyncio.gather(once(redis, "web:message:s:id1", slow_answer),
+                                         once(redis, "web:message:s:id1", slow_answer))
+    assert runs == [1] and first == second
+    await redis.aclose()
+
+
+async def test_a_resend_that_waited_too_long_is_409_and_a_failed_first_frees_the_id(
+        redis_client, monkeypatch) -> None:
+    import asyncio
+
+    import pytest
+    import redis.asyncio as aioredis
+
+    import channels.web as web
+    from tests.conftest import TEST_REDIS_URL
+
+    monkeypatch.setattr(web, "DUPLICATE_WAIT_SECONDS", 0.2)
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    gate = asyncio.Event()
+
+    async def stuck() -> web.WebReply:
+        await gate.wait()
+        return web.WebReply(messages=[])
+
+    first = asyncio.create_task(web.once(redis, "web:message:s:id2", stuck))
+    await asyncio.sleep(0.05)
+    with pytest.raises(web.MessageRefused) as refused:
+        await web.once(redis, "web:message:s:id2", stuck)
+    assert refused.value.status == 409
+    gate.set()
+    await first
+
+    async def broken() -> web.WebReply:
+        raise RuntimeError("engine exploded")
+
+    with pytest.raises(RuntimeError):
+        await web.once(redis, "web:message:s:id3", broken)
+    assert await redis.get("web:message:s:id3") is None  # the re-send is answered afresh
+    await redis.aclose()
+
+
+def test_a_binary_frame_is_bad_input_and_the_socket_stays_open(client, db: Session) -> None:
+    session = start(client)
+    with client.websocket_connect(f"/channels/web/ws?token={session['token']}") as ws:
+        assert ws.receive_json() == {"type": "ready"}
+        ws.send_bytes(b"\x00\x01binary")
+        assert ws.receive_json() == {"type": "error", "detail": "Please type a message."}
+        ws.send_json({"text": "hello"})
+        assert ws.receive_json() == {"type": "typing"}
+        assert ws.receive_json()["type"] == "messages"
+    # A binary first frame (where the token may come) is a bad token, not a crash.
+    with client.websocket_connect("/channels/web/ws") as ws:
+        ws.send_bytes(b"\x00")
+        assert ws.receive_json() == {"type": "error", "detail": "session expired"}
+
+
+def test_both_transports_apply_the_same_limits(client, db: Session, redis_client) -> None:
+    """Per session and per IP, over REST and over the socket alike."""
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    session = start(client)
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    # This client's address has used its minute.
+    redis_client.set("rate:web-ip:testclient", settings.web_messages_per_ip_per_minute)
+    rest = client.post("/channels/web/messages", json={"text": "hi"}, headers=auth)
+    assert rest.status_code == 429 and "faster than I can answer" in rest.json()["detail"]
+    with client.websocket_connect(f"/channels/web/ws?token={session['token']}") as ws:
+        assert ws.receive_json() == {"type": "ready"}
+        ws.send_json({"text": "hi", "client_id": "limited-01"})
+        assert ws.receive_json() == {"type": "error", "client_id": "limited-01",
+                                     "detail": "You're sending messages faster than I can "
+                                               "answer. Please wait a minute."}
+    redis_client.delete("rate:web-ip:testclient")
+    # And this session has used its minute.
+    redis_client.set(f"rate:web-session:{session['session_id']}",
+                     settings.web_messages_per_session_per_minute)
+    assert client.post("/channels/web/messages", json={"text": "hi"},
+                       headers=auth).status_code == 429
+    with client.websocket_connect(f"/channels/web/ws?token={session['token']}") as ws:
+        assert ws.receive_json() == {"type": "ready"}
+        ws.send_json({"text": "hi"})
+        assert ws.receive_json()["detail"].startswith("You're sending messages faster")
