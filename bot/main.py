@@ -10,11 +10,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bot.backoffice.routes import payments_router
 from bot.backoffice.routes import router as backoffice_router
 from bot.desk.routes import router as desk_router
 from bot.handoff.routes import router as handoff_router
 from bot.health.routes import router as health_router
+from bot.payments.routes import router as payments_router
 from bot.privacy.redaction import redact_all_log_records
 from bot.retention import run_forever
 from bot.safety.emergency import detect_emergency

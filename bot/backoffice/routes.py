@@ -1,16 +1,14 @@
-"""Back-office HTTP API, for the action server only (service token), and the public
-payment page (`payments_router`: the one-time link's token is its only key)."""
+"""Back-office HTTP API, for the action server only (service token). The public payment page
+is `bot.payments`."""
 
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
-from html import escape
+from datetime import date, datetime
 from typing import Annotated
 
 import redis
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime
 
 from bot.audit import service as audit
@@ -41,9 +39,8 @@ from bot.backoffice.schemas import (
     VerificationResult,
 )
 from bot.clock import clinic_today, clinic_tz
-from bot.deps import DbId, SessionDep, SettingsDep
+from bot.deps import DbId, NowDep, SessionDep, SettingsDep
 from bot.redis import get_redis
-from bot.settings import Settings
 
 
 def require_service_token(
@@ -111,15 +108,7 @@ def balance(patient_id: DbId, session: SessionDep) -> Balance:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such patient") from None
 
 
-# --- errors and time -----------------------------------------------------------------------
-
-
-def current_time() -> datetime:
-    """Now, as a dependency so tests can move the clock."""
-    return datetime.now(UTC)
-
-
-NowDep = Annotated[datetime, Depends(current_time)]
+# --- errors and dates ----------------------------------------------------------------------
 
 
 @contextmanager
@@ -269,85 +258,3 @@ def refill(patient_id: DbId, body: RefillCreate, session: SessionDep, now: NowDe
 def refill_requests(patient_id: DbId, session: SessionDep, now: NowDep) -> RefillList:
     with http_errors():
         return pharmacy.refill_status(session, patient_id, now)
-
-
-# --- the payment page (public: the link's token is the only key) ---------------------------
-
-payments_router = APIRouter(tags=["payments"])
-
-_PAGE_HEADERS = {
-    # The token is in the path: keep it out of caches, referrers and search engines.
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                               "form-action 'self'",
-}
-
-
-def _money(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"
-
-
-def _page(settings: Settings, title: str, body: str, status_code: int = 200) -> HTMLResponse:
-    clinic = escape(settings.clinic_name, quote=False)
-    html = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title, quote=False)} - {clinic}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem;
-line-height:1.5;color:#1b1b1b}}button{{font-size:1.1rem;padding:.7rem 1.2rem;border:0;
-border-radius:.4rem;background:#1f5fa8;color:#fff;cursor:pointer}}.note{{color:#555;
-font-size:.9rem}}</style></head>
-<body><p class="note">{clinic}</p><h1>{escape(title, quote=False)}</h1>{body}</body></html>"""
-    return HTMLResponse(html, status_code=status_code, headers=_PAGE_HEADERS)
-
-
-def _link_error_page(settings: Settings, exc: errors.BackOfficeError) -> HTMLResponse:
-    phone = escape(settings.clinic_phone)
-    again = (f"<p>You can ask the assistant for a new payment link at any time, or call us at "
-             f"{phone}.</p>")
-    if isinstance(exc, errors.PaymentLinkNotFound):
-        return _page(settings, "We couldn't find this payment link",
-                     "<p>Please check that the whole link was copied.</p>" + again, 404)
-    if isinstance(exc, errors.PaymentLinkUsed):
-        return _page(settings, "This link was already used",
-                     "<p>Each payment link works once, and this one has been used. If you "
-                     "already paid, there is nothing more to do.</p>" + again, 410)
-    return _page(settings, "This payment link has expired",
-                 "<p>For your security, payment links work for 30 minutes.</p>" + again, 410)
-
-
-@payments_router.get("/pay/{token}", response_class=HTMLResponse)
-def payment_page(token: str, session: SessionDep, settings: SettingsDep,
-                 now: NowDep) -> HTMLResponse:
-    try:
-        link = billing.open_payment_link(session, token, now)
-    except (errors.PaymentLinkNotFound, errors.PaymentLinkGone) as exc:
-        return _link_error_page(settings, exc)
-    amount = _money(link.amount_cents)
-    action = escape(f"/pay/{token}", quote=True)
-    if not settings.is_dev:  # no payment processor behind this page yet
-        pay_now = f"<p>To pay, please call us at {escape(settings.clinic_phone)}.</p>"
-    else:
-        pay_now = (f'<form method="post" action="{action}">'
-                   f'<button type="submit">Pay {amount} (demo)</button></form>')
-    return _page(settings, "Pay your balance", f"""<p>Amount due: <strong>{amount}</strong></p>
-{pay_now}
-<p class="note">This link works once and expires in 30 minutes.</p>""")
-
-
-@payments_router.post("/pay/{token}", response_class=HTMLResponse)
-def pay(token: str, session: SessionDep, settings: SettingsDep, now: NowDep) -> HTMLResponse:
-    if not settings.is_dev:
-        return _page(settings, "Online payment is not available here",
-                     f"<p>Please call us at {escape(settings.clinic_phone)} to pay.</p>", 501)
-    try:
-        receipt = billing.pay_with_link(session, token, now)
-    except (errors.PaymentLinkNotFound, errors.PaymentLinkGone) as exc:
-        return _link_error_page(settings, exc)
-    if receipt.amount_cents == 0:
-        return _page(settings, "Nothing is due", "<p>Your balance is already paid.</p>")
-    return _page(settings, "Thank you", f"""<p>We received your payment of
-<strong>{_money(receipt.amount_cents)}</strong>. Reference: {escape(receipt.reference)}.</p>
-<p class="note">Demo payment: no card was charged.</p>""")

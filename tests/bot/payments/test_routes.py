@@ -56,7 +56,7 @@ def test_expired_link_is_410(client, seeded: Session, ids: dict[str, int]) -> No
 
 
 def test_the_clock_decides_expiry(app, client, seeded: Session, ids: dict[str, int]) -> None:
-    from bot.backoffice.routes import current_time
+    from bot.deps import current_time
 
     path = new_link(client, ids["Lopez"])
     app.dependency_overrides[current_time] = lambda: datetime.now(UTC) + timedelta(minutes=29)
