@@ -116,9 +116,18 @@ def agent_event(text: str, agent_name: str) -> dict[str, Any]:
             "metadata": {"agent": agent_name}}
 
 
+# The intent a patient's message to an agent is kept under in the engine's tracker. Rasa's
+# event schema wants a name, and the engine never parsed these words. `inform` is in the
+# domain and names no topic (the desk does not list it). It cannot steer a prediction: the
+# policies see the conversation as a state per action, and no action runs between these
+# messages and the next message the engine parses itself once the handoff closes, which
+# replaces them as the latest message.
+HANDOFF_INTENT = "inform"
+
+
 def patient_event(text: str) -> dict[str, Any]:
     return {"event": "user", "text": text, "timestamp": _now().timestamp(),
-            "parse_data": {"text": text, "intent": {"name": None, "confidence": 0.0},
+            "parse_data": {"text": text, "intent": {"name": HANDOFF_INTENT, "confidence": 1.0},
                            "entities": []},
             "metadata": {"during_handoff": True}}
 

@@ -136,3 +136,20 @@ async def test_a_typed_card_number_is_neither_stored_nor_passed_on(conversations
     await service.turn("web:card", "member id 1234 5678 9012 3456", {"channel": "web"})
     assert engine.sent[-1]["message"] == "member id 1234 5678 9012 3456"
 
+
+def test_a_message_to_an_agent_is_a_user_event_the_engine_takes() -> None:
+    """Rasa refuses a user event whose intent name is not a string (400 "None is not of type
+    'string'"); the one used must be an intent of the domain."""
+    from pathlib import Path
+
+    import yaml
+
+    from bot.conversations.service import patient_event
+
+    event = patient_event("are you there?")
+    intent = event["parse_data"]["intent"]
+    domain = yaml.safe_load((Path(__file__).parents[3] / "domain.yml").read_text())
+    assert isinstance(intent["name"], str) and intent["name"] in domain["intents"]
+    assert isinstance(intent["confidence"], float)
+    assert (event["event"], event["text"], event["metadata"]) == (
+        "user", "are you there?", {"during_handoff": True})
