@@ -56,7 +56,13 @@ def medication_buttons(rxs: list[PrescriptionInfo]) -> list[dict[str, str]]:
 
 
 def confirm(dispatcher: CollectingDispatcher, rx: PrescriptionInfo) -> list[dict[str, Any]]:
-    """Refills left: confirm medication and pharmacy. None left: offer a renewal request."""
+    """Refills left: confirm medication and pharmacy. None left: offer a renewal request.
+    A request already open: say so now, rather than after the patient said yes."""
+    if rx.open_request is not None:
+        dispatcher.utter_message(response="utter_refill_already_open", medication=label(rx),
+                                 reference=rx.open_request.reference,
+                                 state=state_words(rx.open_request.status, rx.pharmacy_name))
+        return end_flow()
     if rx.refills_left > 0:
         dispatcher.utter_message(response="utter_confirm_refill", medication=label(rx),
                                  pharmacy=f"{rx.pharmacy_name}, {rx.pharmacy_address}",
@@ -126,7 +132,8 @@ def submitted_message(dispatcher: CollectingDispatcher, refill: RefillInfo) -> N
     medication = f"{refill.medication} {refill.strength}"
     if refill.already_open:
         dispatcher.utter_message(response="utter_refill_already_open", medication=medication,
-                                 reference=refill.reference, state=state_words(refill))
+                                 reference=refill.reference,
+                                 state=state_words(refill.status, refill.pharmacy_name))
     elif refill.status == RefillStatus.renewal_requested:
         dispatcher.utter_message(response="utter_renewal_requested", medication=medication,
                                  reference=refill.reference)
@@ -156,14 +163,14 @@ class ActionSubmitRefill(RefillAction):
         return end_flow()
 
 
-def state_words(refill: RefillInfo) -> str:
+def state_words(status: RefillStatus, pharmacy_name: str) -> str:
     """Where a request stands, in plain words."""
     return {
-        RefillStatus.submitted: f"sent to {refill.pharmacy_name}, not ready yet",
+        RefillStatus.submitted: f"sent to {pharmacy_name}, not ready yet",
         RefillStatus.renewal_requested: "waiting for your prescriber to renew it",
-        RefillStatus.ready: f"ready to pick up at {refill.pharmacy_name}",
+        RefillStatus.ready: f"ready to pick up at {pharmacy_name}",
         RefillStatus.denied: "not approved by your prescriber; our team can tell you more",
-    }.get(refill.status, str(refill.status))
+    }.get(status, str(status))
 
 
 class ActionRefillStatus(RefillAction):
@@ -179,7 +186,7 @@ class ActionRefillStatus(RefillAction):
             return []
         lines = "\n".join(
             f"• {r.medication} {r.strength}, asked {say_date(local_date(r.created_at))}: "
-            f"{state_words(r)} (ref. {r.reference})"
+            f"{state_words(r.status, r.pharmacy_name)} (ref. {r.reference})"
             for r in requests
         )
         dispatcher.utter_message(response="utter_refill_status", requests=lines)

@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from bot.backoffice.common import new_reference, require_patient
 from bot.backoffice.errors import PrescriptionNotFound
 from bot.backoffice.models import Pharmacy, Prescription, RefillRequest, RefillStatus
-from bot.backoffice.schemas import PrescriptionInfo, PrescriptionList, RefillInfo, RefillList
+from bot.backoffice.schemas import (
+    OpenRefillRequest,
+    PrescriptionInfo,
+    PrescriptionList,
+    RefillInfo,
+    RefillList,
+)
 
 OPEN_STATUSES = (RefillStatus.submitted, RefillStatus.renewal_requested)
 # A request still open after this long no longer stops a new one.
@@ -19,7 +25,10 @@ OPEN_REQUEST_WINDOW = timedelta(days=7)
 STATUS_HISTORY = timedelta(days=90)
 
 
-def active_prescriptions(session: Session, patient_id: int) -> PrescriptionList:
+def active_prescriptions(session: Session, patient_id: int, now: datetime
+                         ) -> PrescriptionList:
+    """With each one's open request, if any: the same window that makes asking again
+    return the open one, so the dialogue can say so before it asks."""
     require_patient(session, patient_id)
     rows = session.execute(
         select(Prescription, Pharmacy)
@@ -27,6 +36,12 @@ def active_prescriptions(session: Session, patient_id: int) -> PrescriptionList:
         .where(Prescription.patient_id == patient_id, Prescription.active.is_(True))
         .order_by(Prescription.medication, Prescription.id)
     ).all()
+    open_requests: dict[int, RefillRequest] = {}
+    for request in session.scalars(
+            select(RefillRequest)
+            .where(RefillRequest.patient_id == patient_id, _is_open(now))
+            .order_by(RefillRequest.created_at, RefillRequest.id)):
+        open_requests[request.prescription_id] = request  # the newest wins
     return PrescriptionList(
         prescriptions=[
             PrescriptionInfo(
@@ -38,10 +53,18 @@ def active_prescriptions(session: Session, patient_id: int) -> PrescriptionList:
                 pharmacy_name=pharmacy.name,
                 pharmacy_address=pharmacy.address,
                 pharmacy_phone=pharmacy.phone,
+                open_request=_open_request(open_requests.get(rx.id)),
             )
             for rx, pharmacy in rows
         ]
     )
+
+
+def _open_request(request: RefillRequest | None) -> OpenRefillRequest | None:
+    if request is None:
+        return None
+    return OpenRefillRequest(reference=request.reference, status=request.status,
+                       created_at=request.created_at)
 
 
 def _is_open(now: datetime) -> ColumnElement[bool]:

@@ -242,9 +242,9 @@ def cancel(patient_id: DbId, appointment_id: DbId, session: SessionDep,
 
 
 @router.get("/patients/{patient_id}/prescriptions", response_model=PrescriptionList)
-def prescriptions(patient_id: DbId, session: SessionDep) -> PrescriptionList:
+def prescriptions(patient_id: DbId, session: SessionDep, now: NowDep) -> PrescriptionList:
     with http_errors():
-        return pharmacy.active_prescriptions(session, patient_id)
+        return pharmacy.active_prescriptions(session, patient_id, now)
 
 
 @router.post("/patients/{patient_id}/refill-requests", response_model=RefillInfo,

@@ -252,6 +252,14 @@ class RescheduleRequest(BaseModel):
 # --- pharmacy ------------------------------------------------------------------------------
 
 
+class OpenRefillRequest(BaseModel):
+    """A refill or renewal request still open for a prescription: asking again returns it."""
+
+    reference: str
+    status: RefillStatus
+    created_at: datetime
+
+
 class PrescriptionInfo(BaseModel):
     id: int
     medication: str
@@ -261,6 +269,8 @@ class PrescriptionInfo(BaseModel):
     pharmacy_name: str
     pharmacy_address: str
     pharmacy_phone: str
+    open_request: OpenRefillRequest | None = Field(
+        default=None, description="the open request, so the dialogue says so before asking")
 
 
 class PrescriptionList(BaseModel):

@@ -106,7 +106,7 @@ def patient_summary(session: Session, patient_id: int, now: datetime, today: dat
         active_prescriptions=[
             SummaryPrescription(medication=f"{rx.medication} {rx.strength}",
                                 refills_left=rx.refills_left)
-            for rx in pharmacy.active_prescriptions(session, patient_id).prescriptions
+            for rx in pharmacy.active_prescriptions(session, patient_id, now).prescriptions
         ],
         # Each in words an agent reads at a glance: what, about what, where it stands.
         open_requests=[

@@ -180,3 +180,23 @@ async def test_refills_back_office_down_and_unverified(seeded: Session, backoffi
     unverified = CollectingDispatcher()
     await ActionStartRefill(backoffice_down).run(unverified, make_tracker(text="refill"), DOMAIN)
     assert responses(unverified) == ["utter_not_verified"]
+
+
+async def test_an_open_request_is_told_before_asking(seeded: Session, backoffice) -> None:
+    """Not "Send a refill of Lisinopril?" and only after "Yes" that one is already open."""
+    lisinopril = rx(seeded, "Lisinopril")
+    first = CollectingDispatcher()
+    await ActionSubmitRefill(backoffice).run(
+        first, tracker_for(seeded, prescription_id=str(lisinopril.id),
+                           flow_step="refill_confirm"), DOMAIN)
+    reference = first.messages[0]["reference"]
+    for action, text in ((ActionStartRefill, "refill my lisinopril"),
+                         (ActionPickPrescription, "lisinopril")):
+        dispatcher = CollectingDispatcher()
+        events = await action(backoffice).run(dispatcher, tracker_for(seeded, text), DOMAIN)
+        [message] = dispatcher.messages
+        assert (message["response"], message["medication"], message["reference"],
+                message["state"]) == ("utter_refill_already_open", "Lisinopril 10 mg",
+                                      reference, "sent to Main Street Pharmacy, not ready yet")
+        assert SlotSet("flow_step", "refill_confirm") not in events
+        assert events[-len(END):] == END

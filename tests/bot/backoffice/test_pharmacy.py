@@ -16,8 +16,9 @@ def rx_id(session: Session, medication: str) -> int:
         select(Prescription.id).where(Prescription.medication == medication)).one()
 
 
-def test_active_prescriptions_with_their_pharmacy(seeded: Session, ids: dict[str, int]) -> None:
-    maria = pharmacy.active_prescriptions(seeded, ids["Lopez"]).prescriptions
+def test_active_prescriptions_with_their_pharmacy(seeded: Session, ids: dict[str, int],
+                                                  now: datetime) -> None:
+    maria = pharmacy.active_prescriptions(seeded, ids["Lopez"], now).prescriptions
     assert [(p.medication, p.strength, p.purpose, p.refills_left, p.pharmacy_name,
              p.pharmacy_address) for p in maria] == [
         ("Atorvastatin", "20 mg", "cholesterol", 0, "Main Street Pharmacy",
@@ -25,10 +26,27 @@ def test_active_prescriptions_with_their_pharmacy(seeded: Session, ids: dict[str
         ("Lisinopril", "10 mg", "blood pressure", 2, "Main Street Pharmacy",
          "12 Main St, Cambridge, MA"),
     ]
-    [james] = pharmacy.active_prescriptions(seeded, ids["Carter"]).prescriptions
+    [james] = pharmacy.active_prescriptions(seeded, ids["Carter"], now).prescriptions
     assert (james.medication, james.refills_left, james.pharmacy_name) == (
         "Metformin", 5, "Hudson Pharmacy")
-    assert pharmacy.active_prescriptions(seeded, ids["Khan"]).prescriptions == []
+    assert pharmacy.active_prescriptions(seeded, ids["Khan"], now).prescriptions == []
+    assert all(p.open_request is None for p in maria)
+
+
+def test_a_prescription_shows_its_open_request(seeded: Session, ids: dict[str, int],
+                                               now: datetime) -> None:
+    """Within the open window only: the same one asking again would return."""
+    lisinopril = rx_id(seeded, "Lisinopril")
+    refill = pharmacy.request_refill(seeded, ids["Lopez"], lisinopril, now)
+    listed = {p.medication: p.open_request
+              for p in pharmacy.active_prescriptions(seeded, ids["Lopez"], now).prescriptions}
+    assert listed["Atorvastatin"] is None
+    assert listed["Lisinopril"] is not None
+    assert (listed["Lisinopril"].reference, listed["Lisinopril"].status) == (
+        refill.reference, RefillStatus.submitted)
+    later = now + pharmacy.OPEN_REQUEST_WINDOW + timedelta(minutes=1)
+    assert all(p.open_request is None
+               for p in pharmacy.active_prescriptions(seeded, ids["Lopez"], later).prescriptions)
 
 
 def test_refill_uses_one_refill(seeded: Session, ids: dict[str, int], now: datetime) -> None:
