@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from bot.assets.routes import router as assets_router
 from bot.backoffice.routes import router as backoffice_router
 from bot.desk.routes import router as desk_router
 from bot.handoff.routes import router as handoff_router
@@ -39,6 +40,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Patient assistant", version="0.1.0", lifespan=lifespan)
     app.middleware("http")(security_headers(settings.public_base_url.startswith("https://")))
     app.include_router(health_router)
+    app.include_router(assets_router)
     app.include_router(sms.router)
     app.include_router(web.router)
     app.include_router(backoffice_router)

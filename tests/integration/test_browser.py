@@ -38,6 +38,27 @@ def phone_page(browser: Browser) -> Page:
     return context.new_page()
 
 
+def min_timestamp_contrast(page: Page) -> float:
+    """The lowest contrast of any message timestamp against its bubble (WCAG formula)."""
+    return float(page.evaluate("""() => {
+        const lum = (c) => {
+            const [r, g, b] = c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number).map((v) => {
+                v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        let worst = 99;
+        document.querySelectorAll(".msg .time").forEach((t) => {
+            const style = getComputedStyle(t);
+            if (parseFloat(style.opacity) < 1) { worst = 0; return; }
+            const fg = lum(style.color);
+            const bg = lum(getComputedStyle(t.parentElement).backgroundColor);
+            const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+            worst = Math.min(worst, ratio);
+        });
+        return worst;
+    }"""))
+
+
 def say(page: Page, text: str, expect_text: str) -> None:
     page.get_by_label("Type your message").fill(text)
     page.get_by_label("Type your message").press("Enter")
@@ -62,6 +83,15 @@ def test_chat_verification_balance_reload_and_handoff(browser: Browser, stack: S
     say(page, "can I get a refill of my cholesterol med", "Atorvastatin")  # 0 refills left
     choices = page.get_by_role("group", name="Quick replies")
     expect(choices.get_by_role("button")).to_have_count(2)
+    # New quick replies take the focus, are announced, and come after the input in tab order.
+    expect(choices.get_by_role("button").first).to_be_focused()
+    expect(page.locator("#announce")).to_have_text("2 quick replies: Yes, No")
+    assert page.evaluate("""() => {
+        const input = document.getElementById("text");
+        const choice = document.querySelector("#choices button");
+        return !!(input.compareDocumentPosition(choice) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }""")
+    assert min_timestamp_contrast(page) >= 4.5
     choices.get_by_role("button").first.click()
     expect(page.get_by_role("log")).to_contain_text("I've asked your prescriber to renew")
 

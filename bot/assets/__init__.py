@@ -1,0 +1,1 @@
+"""Files every page shares (the site icon)."""
