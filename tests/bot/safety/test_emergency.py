@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from bot.safety import EmergencyMatch, detect_emergency
-from bot.safety.emergency import compile_pattern, normalize, typo_compare
-from tests.bot.safety.phrases import MUST_CATCH, MUST_NOT_CATCH
+from bot.safety.emergency import TYPOS, _anchor, compile_pattern, normalize, typo_compare
+from tests.bot.safety.phrases import MUST_CATCH, MUST_NOT_CATCH, NOT_HEALTH
 
 
 @pytest.mark.parametrize(("text", "kind"), MUST_CATCH, ids=[t for t, _ in MUST_CATCH])
@@ -26,12 +26,19 @@ def test_does_not_alarm_on_ordinary_messages(text: str) -> None:
     assert detect_emergency(text) is None, f"false alarm on {text!r} ({normalize(text)!r})"
 
 
+@pytest.mark.parametrize("text", NOT_HEALTH)
+def test_does_not_alarm_on_everyday_idioms(text: str) -> None:
+    assert detect_emergency(text) is None, f"false alarm on {text!r} ({normalize(text)!r})"
+
+
 def test_phrase_lists_are_big_enough_and_distinct() -> None:
     caught = [text for text, _ in MUST_CATCH]
-    assert len(caught) >= 60 and len(MUST_NOT_CATCH) >= 60
+    assert len(caught) >= 200 and len(MUST_NOT_CATCH) >= 60 and len(NOT_HEALTH) >= 120
     assert len(set(caught)) == len(caught)
     assert len(set(MUST_NOT_CATCH)) == len(MUST_NOT_CATCH)
-    assert not set(caught) & set(MUST_NOT_CATCH)
+    assert len(set(NOT_HEALTH)) == len(NOT_HEALTH)
+    assert not set(caught) & (set(MUST_NOT_CATCH) | set(NOT_HEALTH))
+    assert not set(MUST_NOT_CATCH) & set(NOT_HEALTH)
 
 
 def test_match_is_a_frozen_value_with_a_short_reason() -> None:
@@ -71,6 +78,24 @@ def test_overdose_is_mental_health_only_when_meant() -> None:
         "mental_health", "overdose")
     assert detect_emergency("i am going to swallow a bunch of my pills") == EmergencyMatch(
         "mental_health", "overdose")
+
+
+@pytest.mark.parametrize(("alarm", "joke_or_thing"), [
+    # a laugh makes a breathing complaint a joke (not an overdose: "i think i od'd lol")
+    ("this song is so good i can not breathe", "this song slaps so hard I can't breathe lol"),
+    # who it happens to: the nearest person, or thing, before the words
+    ("my baby is turning blue", "the sky is turning blue"),
+    ("the baby swallowed a coin and is choking", "my son's old car engine is choking again"),
+    ("my daughter won't wake up", "my laptop won't wake up"),
+    # the clause goes on as a crisis, or as a plan
+    ("i am going to jump tonight", "i am going to jump in the pool"),
+    ("thinking of ending things", "thinking of ending things with my boyfriend"),
+    ("i'm a burden to everyone", "I'm a burden on the team budget?"),
+])
+def test_context_decides(alarm: str, joke_or_thing: str) -> None:
+    assert detect_emergency(alarm) is not None
+    assert detect_emergency(joke_or_thing) is None
+    assert detect_emergency("i think i od'd lol") is not None
 
 
 @pytest.mark.parametrize("text", ["", "   ", "?!", "\n"])
@@ -118,16 +143,30 @@ def test_typo_compare(word: str, target: str, similar: bool) -> None:
 
 
 def test_pattern_notation() -> None:
-    """Optional items and multi-word alternatives expand into several Matcher patterns."""
+    """Optional words stay one token, multi-word alternatives expand into several Matcher
+    patterns, and typo-tolerant words are matched through the typo attribute."""
+    typos = {"_": {TYPOS: {"INTERSECTS": ["chest"]}}}
     assert compile_pattern("~chest *2 pain|ache?") == [
-        [{"LOWER": {"FUZZY": {"IN": ["chest"]}}}, {"IS_PUNCT": False, "OP": "{0,2}"},
-         {"LOWER": {"IN": ["pain", "ache"]}}],
-        [{"LOWER": {"FUZZY": {"IN": ["chest"]}}}, {"IS_PUNCT": False, "OP": "{0,2}"}],
+        [typos, {"IS_PUNCT": False, "OP": "{0,2}"},
+         {"LOWER": {"IN": ["pain", "ache"]}, "OP": "?"}],
     ]
     assert compile_pattern("no|a+lot of") == [
-        [{"LOWER": {"IN": ["no"]}}, {"LOWER": {"IN": ["of"]}}],
-        [{"LOWER": {"IN": ["a"]}}, {"LOWER": {"IN": ["lot"]}}, {"LOWER": {"IN": ["of"]}}],
+        [{"LOWER": "no"}, {"LOWER": "of"}],
+        [{"LOWER": "a"}, {"LOWER": "lot"}, {"LOWER": "of"}],
     ]
+    assert compile_pattern("all|of|my{1,3} a+b?") == [
+        [{"LOWER": {"IN": ["all", "of", "my"]}, "OP": "{1,3}"}, {"LOWER": "a"}, {"LOWER": "b"}],
+        [{"LOWER": {"IN": ["all", "of", "my"]}, "OP": "{1,3}"}],
+    ]
+
+
+def test_anchor_is_a_word_every_match_needs() -> None:
+    """The prefilter: the least common required item, one word per alternative."""
+    assert _anchor("i am|feel *2 ~chest|~heart pain|ache?") == {"chest", "heart"}
+    assert _anchor("i am|feel *2 ~chest|~heart ~pain") == {"pain"}  # fewer words
+    assert _anchor("i+am|a+lot ~chest?") == {"am", "lot"}  # the longest, or a rare, word
+    assert _anchor("took|had a|the{1,3} pills?") == {"took", "had"}
+    assert _anchor("a? *3 #many") is None
 
 
 def test_import_is_light() -> None:
