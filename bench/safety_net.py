@@ -1,8 +1,12 @@
-"""How the emergency safety net does on the phrase lists, and what it costs per message.
+"""How the emergency safety net does on the phrase lists and the NLU data, and what it costs
+per message.
 
 Prints caught / missed / false alarms on tests/bot/safety/phrases.py (with every miss and
-false alarm spelled out), then the time per message over the combined list repeated 20
-times. The first call builds the matcher; that one-off cost is printed on its own.
+false alarm spelled out), then on the NLU examples (every `emergency` example must be caught,
+no other one, nor any generated foreign request, may alarm), then the time per message:
+over the phrase lists repeated 20 times, and over every NLU example seen once (words the
+typo comparison has not met yet). The first call builds the matchers; that one-off cost is
+printed on its own.
 Usage: .venv/bin/python bench/safety_net.py
 """
 
@@ -11,12 +15,19 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.safety import detect_emergency  # noqa: E402
-from tests.bot.safety.phrases import MUST_CATCH, MUST_NOT_CATCH  # noqa: E402
+from tests.bot.safety.nlu_examples import (  # noqa: E402
+    Example,
+    foreign_files,
+    labelled_examples,
+    load,
+)
+from tests.bot.safety.phrases import MUST_CATCH, MUST_NOT_CATCH, NOT_HEALTH  # noqa: E402
 
 REPEATS = 20
 
@@ -27,16 +38,25 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def main() -> None:
-    t0 = time.perf_counter()
-    detect_emergency("warm up")
-    print(f"first call (builds the matcher): {(time.perf_counter() - t0) * 1000:.0f} ms")
+def timed(messages: list[str], repeats: int) -> list[float]:
+    times: list[float] = []
+    for _ in range(repeats):
+        for text in messages:
+            start = time.perf_counter()
+            detect_emergency(text)
+            times.append((time.perf_counter() - start) * 1000)
+    return times
 
+
+def summary(times: list[float]) -> str:
+    return (f"median {statistics.median(times):.3f} ms, p95 {percentile(times, 95):.3f} ms, "
+            f"max {max(times):.3f} ms")
+
+
+def phrase_lists() -> None:
     missed = [(text, kind) for text, kind in MUST_CATCH if detect_emergency(text) is None]
     wrong_kind = [(text, kind, found) for text, kind in MUST_CATCH
                   if (found := detect_emergency(text)) is not None and found.kind != kind]
-    false_alarms = [(text, found) for text in MUST_NOT_CATCH
-                    if (found := detect_emergency(text)) is not None]
     caught = len(MUST_CATCH) - len(missed)
     print(f"caught       {caught}/{len(MUST_CATCH)} "
           f"({len(wrong_kind)} of them with the wrong kind)")
@@ -45,20 +65,59 @@ def main() -> None:
         print(f"  - {text!r} ({kind})")
     for text, kind, found in wrong_kind:
         print(f"  ~ {text!r}: expected {kind}, got {found}")
-    print(f"false alarms {len(false_alarms)}/{len(MUST_NOT_CATCH)}")
-    for text, found in false_alarms:
-        print(f"  ! {text!r}: {found}")
+    for name, texts in (("MUST_NOT_CATCH", MUST_NOT_CATCH), ("NOT_HEALTH", NOT_HEALTH)):
+        alarms = [(text, found) for text in texts if (found := detect_emergency(text))]
+        print(f"false alarms {len(alarms)}/{len(texts)} ({name})")
+        for text, found in alarms:
+            print(f"  ! {text!r}: {found}")
+
+
+def nlu_examples() -> list[Example]:
+    examples = labelled_examples()
+    foreign = [e for path in foreign_files() for e in load(path)]
+    print("NLU examples (emergency: missed; other intents: false alarms)")
+    for source in sorted({e.source for e in examples + foreign}):
+        group = [e for e in examples + foreign if e.source == source]
+        for label, wanted, bad in (
+            ("emergency", [e for e in group if e.intent == "emergency"],
+             lambda e: detect_emergency(e.text) is None),
+            ("other", [e for e in group if e.intent != "emergency"],
+             lambda e: detect_emergency(e.text) is not None),
+        ):
+            if wanted:
+                report(source, label, wanted, bad)
+    if not foreign:
+        print("  (no foreign requests yet: data/nlu/out_of_scope.yml, "
+              "tests/nlu/foreign_holdout.yml)")
+    return examples + foreign
+
+
+def report(source: str, label: str, examples: list[Example],
+           bad: Callable[[Example], bool]) -> None:
+    wrong = [e for e in examples if bad(e)]
+    verb = "missed" if label == "emergency" else "false alarms"
+    print(f"  {source:34} {label:9} {len(examples):5}  {verb} {len(wrong)}")
+    for e in wrong:
+        print(f"    ! {e.intent}: {e.text!r}")
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    detect_emergency("warm up")
+    print(f"first call (builds the matchers): {(time.perf_counter() - t0) * 1000:.0f} ms")
+    # Seen once, before anything else warmed the caches: what a new message costs.
+    examples = [e.text for e in labelled_examples()]
+    first_sight = timed(examples, 1)
+
+    phrase_lists()
+    nlu_examples()
 
     messages = [text for text, _ in MUST_CATCH] + list(MUST_NOT_CATCH)
-    times: list[float] = []
-    for _ in range(REPEATS):
-        for text in messages:
-            start = time.perf_counter()
-            detect_emergency(text)
-            times.append((time.perf_counter() - start) * 1000)
+    times = timed(messages, REPEATS)
     print(f"time per message, n={len(times)} ({len(messages)} messages x {REPEATS}): "
-          f"median {statistics.median(times):.3f} ms, p95 {percentile(times, 95):.3f} ms, "
-          f"max {max(times):.3f} ms")
+          f"{summary(times)}")
+    print(f"time per message at first sight, n={len(first_sight)} (every labelled NLU "
+          f"example once): {summary(first_sight)}")
 
 
 if __name__ == "__main__":
