@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     engine_tracker_db: str = "var/engine-tracker.db"
     conversation_retention_days: int = 30
 
+    # Review of real traffic (bot.review): a top intent below this confidence is listed, and
+    # conversations are named by a keyed hash of the sender id (empty: keyed by ENGINE_TOKEN).
+    review_low_confidence: float = 0.6
+    review_salt: str = Field(default="", repr=False)
+
     # Per phone number: more than this many texts in 5 minutes are told once, then dropped.
     sms_messages_per_window: int = 20
     web_messages_per_session_per_minute: int = 20
