@@ -77,7 +77,7 @@ _SMS_SPELLINGS: tuple[tuple[str, str], ...] = (
     (r"\b(he|she|it|there|that|what|who|where)'?s\b", r"\1 is"),
     (r"\b(you|they)'?re\b|\b(we)'re\b", r"\1\2 are"),  # not "were"
     (r"\bwann?a\b", "want to"),
-    (r"\bgonna\b", "going to"),
+    (r"\bg(?:onna|ona|nna|oona|oonna|onan)\b", "going to"),
     (r"\bgotta\b", "got to"),
     (r"\balot\b", "a lot"),
     (r"\b(my|him|her|them|your) (self|selves)\b", r"\1\2"),
@@ -154,6 +154,11 @@ _NEAR_MISS_WORDS = frozenset({
     "supporting", "starling", "starting", "succeed", "spelled", "spelling", "smelling",
     "stolen", "taking", "walking", "terrible", "vice", "waited", "wasted", "parser",
     "conversions", "hunting", "works", "wards", "women", "dying", "faint",
+    # found by comparing a large everyday vocabulary with the rule words: "paint on my chest",
+    # "ate a noodle", "smashed my pills" (to swallow them), "suddenly blink"
+    "paint", "paints", "pairs", "noodle", "noodles", "smashed", "smashing", "blink", "blinks",
+    "bind", "topic", "laughter", "alive", "stack", "shack", "sack", "fonts", "depth", "ding",
+    "liked", "likes", "fried",
 })
 
 
@@ -216,6 +221,27 @@ def typo_compare(word: str, target: str, fuzzy: int = -1) -> bool:
             and _skeleton(squeezed) == _skeleton(squeezed_target))
 
 
+@lru_cache(maxsize=65536)
+def slip_compare(word: str, target: str) -> bool:
+    """Is ``word`` a keyboard slip of a plain (not ``~``) rule word: two neighbouring letters
+    swapped, one dropped or one doubled ("myslef", "myslf", "mysself")? No other edit: a
+    changed or an added letter makes another real word too often ("talking", "taking")."""
+    if word == target:
+        return True
+    if word[0] != target[0] or word in _NEAR_MISS_WORDS or not word.isalpha():
+        return False
+    if len(word) == len(target):
+        diffs = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+        return (len(diffs) == 2 and diffs[1] == diffs[0] + 1
+                and word[diffs[0]] == target[diffs[1]] and word[diffs[1]] == target[diffs[0]])
+    if len(word) == len(target) - 1:
+        return any(target[:i] + target[i + 1:] == word for i in range(1, len(target)))
+    if len(word) == len(target) + 1:
+        return any(word[i] == word[i - 1] and word[:i] + word[i + 1:] == target
+                   for i in range(1, len(word)))
+    return False
+
+
 # --------------------------------------------------------------------------- rules
 
 @dataclass(frozen=True)
@@ -223,11 +249,12 @@ class Rule:
     """One reason to alarm: token patterns plus the context checks that apply to them.
 
     Patterns use a compact notation, one token per space-separated item:
-    ``word`` exact, ``a|b`` any of, ``~word`` typo-tolerant, ``a+lot`` a multi-word
-    alternative, a trailing ``?`` makes the item optional, ``*N`` skips up to N words
-    (never punctuation, so a skip stays inside its clause) and ``#many`` is a count of six
-    or more ("20", "twenty", "a dozen"). Word lists in the checks below use ``+`` the same
-    way ("to+the" is two words).
+    ``word`` exact (from six letters on, keyboard slips too: slip_compare), ``=word`` exact
+    only, ``~word`` typo-tolerant (typo_compare), ``a|b`` any of, ``a+lot`` a multi-word
+    alternative, a trailing ``?`` makes the item optional, ``a|b{0,3}`` is up to three
+    words from the list, ``*N`` skips up to N words (never punctuation, so a skip stays
+    inside its clause) and ``#many`` is a count of six or more ("20", "twenty", "a dozen").
+    Word lists in the checks below use ``+`` the same way ("to+the" is two words).
     """
 
     kind: Kind
@@ -282,7 +309,7 @@ _QUANTITY = ("too|way|a|an|the|whole|entire|full|half{0,3} many|much|bunch|lot|l
 _QUANTITY_ALL = _QUANTITY.replace(" many|", " all|many|")
 _BOTTLE = "a+whole|an+entire|the+whole|a+full|the+entire bottle|box|pack|packet|package"
 _TOOK = "took|taken|swallowed|ate|eaten|popped|downed|gulped|chugged|snorted|injected|drank"
-_INTEND = ("going|want|~wanted|planning|plan|about|ready|decided|trying|gonna|will|might"
+_INTEND = ("~going|want|~wanted|planning|plan|about|ready|decided|trying|gonna|will|might"
            "|should|would")
 _PEOPLE = ("he|she|they|him|her|them|baby|mom|dad|husband|wife|son|daughter|kid|child|grandma"
            "|grandpa|father|mother|brother|sister|friend|partner|boyfriend|girlfriend|roommate"
@@ -416,7 +443,7 @@ RULES: tuple[Rule, ...] = (
         f"{_INTEND}|thinking|think|thought about|of? to? drive|driving|crash|crashing|steer"
         f"|steering my|the? car? into|off a|the|oncoming? traffic|tree|wall|pole|cliff|bridge"
         f"|river|lake|truck",
-        "noose|nooses",  # exact: "nose" and "noise" are one letter away
+        "=noose|=nooses",  # exact: "nose" and "noise" are one letter away
         "rope|belt|cord *3 around my|his|her neck",
         "gun|pistol|revolver|rifle|shotgun|firearm|knife|blade|razor to|in|against my|his|her"
         " head|mouth|temple|chin|wrist|wrists|throat|neck",
@@ -478,7 +505,7 @@ RULES: tuple[Rule, ...] = (
         # the means at hand
         f"gun|pistol|revolver|rifle|shotgun|firearm|knife|blade|razor|rope *8 on|against"
         f" {_SELF}",
-        f"~stockpiling|~stockpiled|~hoarding|~hoarded|~stashing|~stashed|saving+up|saved+up"
+        f"~stockpiling|~stockpiled|=hoarding|=hoarded|=stashing|=stashed|saving+up|saved+up"
         f" *3 {_PILLS}",
         f"{_PILLS} saved|stashed|hoarded up",
         f"{_PILLS} stockpiled|stashed|hoarded",
@@ -613,7 +640,7 @@ RULES: tuple[Rule, ...] = (
         " in+this+costume in+this+corset in+this+mask in+this+heat in+this+humidity")),
     Rule("medical", "cannot breathe", (
         # someone choking, not an engine: "he's choking on food", "choking help"
-        "~choking|~chocking",
+        "~choking",
     ), needs_before=_BODY_OR_PERSON | {"^"}, laughter_silences=True, not_followed_by=_words(
         "up back on+my+words on+his+words on+her+words on+their+words on+the+words on+words"
         " under+pressure on+this+paperwork")),
@@ -645,7 +672,7 @@ RULES: tuple[Rule, ...] = (
     Rule("medical", "stroke signs", ("~stroke", "~stroke ~symptoms|~signs"), alone=True),
     Rule("medical", "stroke signs", (
         "~face|~mouth|~smile|~lip|~eyelid *3 ~drooping|~droopy|~droops|~drooped|~sagging"
-        "|~saggy|~lopsided|~slack",
+        "|~saggy|~lopsided|=slack",
         "~face *3 ~crooked|~twisted|~slanted",
         "~drooping|~droopy|~lopsided ~face|~mouth|~smile",
         "~speech|~words|~speaking|~voice *2 ~slurred|~slurring|~slurry|~garbled",
@@ -669,10 +696,10 @@ RULES: tuple[Rule, ...] = (
         "~numbness|~numb|~weakness|~weak|~tingling|~paralysis in|on|of my|his|her|the? ~face"
         "|~arm|~leg and|plus my|his|her|the? ~face|~arm|~leg",
         "~sudden|~suddenly|all+of+a+sudden|out+of+nowhere ~numbness|~weakness|~confusion|~numb"
-        "|~weak|~paralyzed|~blind|~blindness",
+        "|~weak|~paralyzed|=blind|~blindness",
         "~suddenly|~sudden can|could not talk|speak|walk",
         "~suddenly|~sudden|all+of+a+sudden|out+of+nowhere *3 ~slurring|~slurred|~gibberish|~numb"
-        "|~paralyzed|~blind|can+not+speak|can+not+talk|can+not+walk",
+        "|~paralyzed|=blind|can+not+speak|can+not+talk|can+not+walk",
     ), not_followed_by=_words(
         "teeth tooth braces from+the+dentist after+the+dentist from+novocaine"
         " after+my+dental")),
@@ -680,7 +707,7 @@ RULES: tuple[Rule, ...] = (
         "~unconscious|~unconsciousness",
         "found him|her|them ~unresponsive",
         "can|could not wake him|her|them|my|up",
-        "~fainted|~fainting|~faints|keeled+over",
+        "~fainted|~fainting|=faints|keeled+over",
     ), not_followed_by=_words(
         "bias on+the+couch on+the+sofa on+the+bed on+my+bed in+bed into+bed on+my+couch"
         " at+the+price at+the+sight+of+the+bill when+i+saw when+i+heard when+i+read"
@@ -771,7 +798,7 @@ RULES: tuple[Rule, ...] = (
         "swallowed|drank|ate|eaten|ingested|drinking|eating|licked|inhaled|got+into *4"
         " ~poisonous|~toxic|~poison",
         "swallowed|swallow|ate|ingested a|some|the|two|button|his|her ~magnet|~magnets|~battery"
-        "|~batteries|broken+glass|~razor|~blade|~needle|~nail",
+        "|~batteries|broken+glass|~razor|~blade|=needle|=needles|~nail",
         "~carbon ~monoxide ~poisoning|~leak",
         f"{_YOUNG} *3 swallowed|swallow|ate|eaten|eating|chewed|chewing|ingested|drank|drunk"
         f"|drinking|licked on|up? {_SOME_OF} *2 {_INGESTED}",
@@ -859,10 +886,34 @@ def _alternatives(item: str) -> list[list[str]]:
 TYPOS = "emergency_typos"
 
 
+# Plain rule words this long take keyboard slips (slip_compare: "myslef", "tonihgt",
+# "briidge"); "=" keeps one exact ("=noose": "nose" and "noise" are one letter away).
+_SLIP_LENGTH = 6
+
+
+def _is_fuzzy(word: str) -> bool:
+    """Matched through the typo attribute: a ``~`` word, or a plain one that takes slips."""
+    return word.startswith("~") or _takes_slips(word)
+
+
+def _takes_slips(word: str) -> bool:
+    return not word.startswith(("~", "=")) and len(word) >= _SLIP_LENGTH and word.isalpha()
+
+
+def _bare(word: str) -> str:
+    return word.removeprefix("~").removeprefix("=")
+
+
+def _pattern_words(pattern: str) -> list[str]:
+    """Every word of a pattern, as written ("~chest", "=noose", "a")."""
+    return [w for w in re.split(r"[\s|+?]|\{\d+,\d+\}", pattern)
+            if w and not w.startswith(("*", "#"))]
+
+
 def _word_spec(words: list[str]) -> dict[str, Any]:
-    fuzzy = [w.removeprefix("~") for w in words if w.startswith("~")]
-    exact = [w for w in words if not w.startswith("~")]
-    if fuzzy:  # a mixed group: exact words go through the comparison, which accepts them
+    fuzzy = [_bare(w) for w in words if _is_fuzzy(w)]
+    exact = [_bare(w) for w in words if not _is_fuzzy(w)]
+    if fuzzy:  # a mixed group: the attribute holds the word itself too, for the exact ones
         return {"_": {TYPOS: {"INTERSECTS": fuzzy + exact}}}
     if len(exact) == 1:  # compared by the matcher itself, without a Python predicate
         return {"LOWER": exact[0]}
@@ -936,7 +987,7 @@ def _anchor(pattern: str) -> frozenset[str] | None:
                 else _alternatives(item))
         chosen = []
         for alt in alts:
-            words = [w.removeprefix("~") for w in alt]
+            words = [_bare(w) for w in alt]
             chosen.append(max([w for w in words if w not in _COMMON] or words, key=len))
         score = (sum(w in _COMMON for w in chosen), len(chosen))
         if best is None or score < best[0]:
@@ -979,16 +1030,25 @@ def _detector() -> _Detector:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     compiled = [[spec for p in rule.patterns for spec in compile_pattern(p)] for rule in RULES]
-    by_letter: dict[str, list[str]] = {}
-    for word in sorted({word for patterns in compiled for pattern in patterns
-                        for spec in pattern
-                        for word in spec.get("_", {}).get(TYPOS, {}).get("INTERSECTS", ())}):
-        by_letter.setdefault(word[0], []).append(word)
+    words = {word for rule in RULES for pattern in rule.patterns
+             for word in _pattern_words(pattern)}
+    typo_words = {_bare(w) for w in words if w.startswith("~")}
+    by_letter: dict[str, list[tuple[str, Callable[[str, str], bool]]]] = {}
+    for word, compare in sorted(
+        [(w, typo_compare) for w in typo_words]
+        + [(_bare(w), slip_compare) for w in words
+           if _takes_slips(w) and _bare(w) not in typo_words],
+        key=lambda pair: pair[0],
+    ):
+        by_letter.setdefault(word[0], []).append((word, compare))
     strings = nlp.vocab.strings
 
     @lru_cache(maxsize=65536)
     def typos(word: str) -> frozenset[str]:
-        return frozenset(t for t in by_letter.get(word[:1], ()) if typo_compare(word, t))
+        """The rule words ``word`` may be a typo (~ words) or a slip (plain words) of, and
+        the word itself."""
+        return frozenset(
+            t for t, compare in by_letter.get(word[:1], ()) if compare(word, t)) | {word}
 
     @lru_cache(maxsize=65536)
     def typo_keys(word: str) -> frozenset[int]:

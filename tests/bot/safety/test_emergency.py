@@ -9,7 +9,14 @@ import sys
 import pytest
 
 from bot.safety import EmergencyMatch, detect_emergency
-from bot.safety.emergency import TYPOS, _anchor, compile_pattern, normalize, typo_compare
+from bot.safety.emergency import (
+    TYPOS,
+    _anchor,
+    compile_pattern,
+    normalize,
+    slip_compare,
+    typo_compare,
+)
 from tests.bot.safety.phrases import MUST_CATCH, MUST_NOT_CATCH, NOT_HEALTH
 
 
@@ -142,6 +149,20 @@ def test_typo_compare(word: str, target: str, similar: bool) -> None:
     assert typo_compare(word, target, -1) is similar
 
 
+@pytest.mark.parametrize(("word", "target", "similar"), [
+    ("myslef", "myself", True),  # two neighbours swapped
+    ("myslf", "myself", True),  # one dropped
+    ("mysself", "myself", True),  # one doubled
+    ("tonigt", "tonight", True),  # a dropped letter
+    ("talking", "taking", False),  # an added letter is another word
+    ("locked", "licked", False),  # so is a changed one
+    ("liked", "licked", False),  # a real word, listed
+    ("smyelf", "myself", False),  # the first letter stays
+])
+def test_slip_compare(word: str, target: str, similar: bool) -> None:
+    assert slip_compare(word, target) is similar
+
+
 def test_pattern_notation() -> None:
     """Optional words stay one token, multi-word alternatives expand into several Matcher
     patterns, and typo-tolerant words are matched through the typo attribute."""
@@ -153,6 +174,10 @@ def test_pattern_notation() -> None:
     assert compile_pattern("no|a+lot of") == [
         [{"LOWER": "no"}, {"LOWER": "of"}],
         [{"LOWER": "a"}, {"LOWER": "lot"}, {"LOWER": "of"}],
+    ]
+    # from six letters on a plain word takes slips, through the attribute; "=" keeps it exact
+    assert compile_pattern("myself|me =myself|me") == [
+        [{"_": {TYPOS: {"INTERSECTS": ["myself", "me"]}}}, {"LOWER": {"IN": ["myself", "me"]}}],
     ]
     assert compile_pattern("all|of|my{1,3} a+b?") == [
         [{"LOWER": {"IN": ["all", "of", "my"]}, "OP": "{1,3}"}, {"LOWER": "a"}, {"LOWER": "b"}],
