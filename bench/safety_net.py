@@ -12,6 +12,7 @@ Usage: .venv/bin/python bench/safety_net.py
 
 from __future__ import annotations
 
+import random
 import statistics
 import sys
 import time
@@ -72,6 +73,31 @@ def phrase_lists() -> None:
             print(f"  ! {text!r}: {found}")
 
 
+def typo(text: str, rng: random.Random) -> str | None:
+    """One slip in a word of five letters or more: two neighbours swapped, one dropped or
+    one doubled (None when there is no such word)."""
+    words = text.split(" ")
+    candidates = [i for i, w in enumerate(words) if w.isalpha() and len(w) >= 5]
+    if not candidates:
+        return None
+    i = rng.choice(candidates)
+    w, j = words[i], rng.randrange(1, len(words[i]) - 2)
+    words[i] = [w[:j] + w[j + 1] + w[j] + w[j + 2:], w[:j] + w[j + 1:], w[:j] + w[j] + w[j:]][
+        rng.randrange(3)]
+    return " ".join(words)
+
+
+def typo_variants() -> None:
+    """MUST_CATCH and the emergency examples with a slip each, four times over: how much a
+    typo costs (some slips turn a word into another word, so 100% is not expected)."""
+    rng = random.Random(7)
+    texts = [t for t, _ in MUST_CATCH] + [
+        e.text for e in labelled_examples() if e.intent == "emergency"]
+    variants = [v for t in texts for _ in range(4) if (v := typo(t, rng)) is not None]
+    caught = sum(detect_emergency(v) is not None for v in variants)
+    print(f"with one typo: caught {caught}/{len(variants)} ({caught / len(variants):.0%})")
+
+
 def nlu_examples() -> list[Example]:
     examples = labelled_examples()
     foreign = [e for path in foreign_files() for e in load(path)]
@@ -110,6 +136,7 @@ def main() -> None:
     first_sight = timed(examples, 1)
 
     phrase_lists()
+    typo_variants()
     nlu_examples()
 
     messages = [text for text, _ in MUST_CATCH] + list(MUST_NOT_CATCH)
