@@ -319,6 +319,96 @@ def parse_time_preference(text: str, now: datetime, tz: ZoneInfo | None = None) 
     return TimePreference(start=start, end=end, part_of_day=part, asap=False)
 
 
+# --- what a request to move an appointment already says --------------------------------
+
+_TIME_WORDS = re.compile(
+    r"\b(any ?time|whenever|soon|asap|earliest|first available|today|tomorrow|tonight|"
+    r"weekend|week|month|mornings?|afternoons?|evenings?|noon|lunch|\d{1,2} ?(am|pm)|"
+    r"\d{1,2}:\d{2}|\d{1,2}(st|nd|rd|th)|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?|"
+    r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)\b")
+
+
+def names_a_time(text: str) -> bool:
+    return bool(_TIME_WORDS.search(text.lower()))
+
+
+# Words that say "this is when I could come" before a time: "move it *to* friday", "*for*
+# tomorrow", "*how about* monday". The time itself follows.
+_WHEN_LEAD = re.compile(
+    r"\b(?:to|for|till|until|into|onto|how about|what about|maybe|preferably|ideally|"
+    r"prefer|(?:can|could) (?:we|i|you) do)\s+")
+# Words that are part of the wish themselves: "*after* the 15th", "*asap*".
+_WHEN_SELF = re.compile(
+    r"\b(?:after|before|sometime|some time|any ?time|whenever|"
+    r"asap|a\.s\.a\.p|as soon as possible|soonest|earliest|first available|next available|"
+    r"as early as possible)\b")
+# Where the wish ends: the next clause, a reason, a courtesy, "instead (of ...)".
+_WHEN_END = re.compile(
+    r"[,;!?]|(?<!\bdr)(?<![ap]\.m)\.(?:\s|$)|\b(?:because|since|cause|cuz|but|as i|as my|"
+    r"so i|so that|thanks|thank you|thx|ty|please|pls|plz|if (?:possible|you can|that works|"
+    r"there is|there's)|instead)\b")
+# The first word of a wish: a day, a date, a part of the day, or a word that leads one.
+_WHEN_FIRST = re.compile(
+    r"(?:the |an? )?(?:next|this|coming|following|early|earlier|late|later|after|before|"
+    r"sometime|some|any|anytime|around|in|mid|end|first|asap|a\.s\.a\.p|as|soonest|earliest|"
+    r"today|tomorrow|tonight|mornings?|afternoons?|evenings?|noon|lunch|week|weekend|month|"
+    r"one|two|three|four|\d|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?s?\b|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b)")
+# Words that point at the appointment itself ("to my appointment on friday", "friday's
+# visit"): not a wish for a new time.
+_POINTS_AT_APPOINTMENT = re.compile(
+    r"\b(?:my|your|his|her|our|their|appointments?|appts?|apt|visits?|check ?ups?|physical|"
+    r"follow ?ups?|one|mine|it)\b|'s\b")
+
+
+_JOINERS = frozenset({"the", "of", "or", "at", "on"})
+
+
+def _wish_at(text: str, start: int) -> tuple[int, int] | None:
+    """The wish for a time that starts at `start`, as (start, end), if one does."""
+    end_match = _WHEN_END.search(text, start)
+    end = end_match.start() if end_match else len(text)
+    segment = text[start:end].strip()
+    if (not segment or not _WHEN_FIRST.match(segment) or not names_a_time(segment)
+            or _POINTS_AT_APPOINTMENT.search(segment)):
+        return None
+    return start, start + len(text[start:end].rstrip())
+
+
+def split_move_request(text: str, clauses: bool = True) -> tuple[str, str | None]:
+    """A request to move an appointment, as (which appointment, when instead).
+
+    "move my appointment with Dr. Shah to Friday morning" -> ("move my appointment with dr.
+    shah", "friday morning"); "reschedule asap" -> ("reschedule", "asap"); "can I come in
+    friday instead of wednesday" -> ("wednesday", "friday"). A day that only says which
+    appointment ("my appointment on thursday", "i can't make it tuesday") is not a wish.
+    `clauses`: a clause of its own can be the wish too ("reschedule, next week"); not for
+    the answer to "which appointment?" ("Dr. Kim, Thursday" names the appointment).
+    """
+    if not text or text.lstrip().startswith("/"):  # a button: it says nothing more
+        return "", None
+    lowered = " ".join(text.lower().split())
+    starts = [m.end() for m in _WHEN_LEAD.finditer(lowered)]
+    starts += [m.start() for m in _WHEN_SELF.finditer(lowered)]
+    if clauses:
+        starts += [m.end() for m in re.finditer(r"[,;!?]\s*|\.\s+", lowered)]
+    for start in sorted(starts):
+        wish = _wish_at(lowered, start)
+        if wish is not None:
+            which = f"{lowered[:wish[0]]} {lowered[wish[1]:]}"
+            return " ".join(which.split()), lowered[wish[0]:wish[1]].strip(" .")
+    instead = re.search(r"\binstead of\b", lowered)
+    if instead:  # "can i come in friday instead of wednesday": the wish ends the first part
+        before = lowered[:instead.start()].rstrip(" ,")
+        words = before.split()
+        for i in range(len(words)):
+            tail = " ".join(words[i:])
+            if _wish_at(tail, 0) is not None and all(
+                    _WHEN_FIRST.match(w) or w in _JOINERS for w in words[i:]):
+                return lowered[instead.end():].strip(), re.sub(r"^(?:in|on|at) ", "", tail)
+    return lowered, None
+
+
 # --- charges -------------------------------------------------------------------------------
 
 

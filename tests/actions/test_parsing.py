@@ -12,6 +12,7 @@ from actions.parsing import (
     parse_full_name,
     parse_time_preference,
     parse_zip_code,
+    split_move_request,
 )
 
 TODAY = date(2026, 11, 27)
@@ -160,3 +161,59 @@ def test_time_windows_never_start_in_the_past() -> None:
 ])
 def test_charge_hints(text: str, hint: ChargeHint) -> None:
     assert parse_charge_hint(text) == hint
+
+
+@pytest.mark.parametrize(("text", "which", "when"), [
+    ("I need to reschedule my appointment to next Tuesday afternoon",
+     "i need to reschedule my appointment to", "next tuesday afternoon"),
+    ("move my appointment with Dr. Shah to Friday morning",
+     "move my appointment with dr. shah to", "friday morning"),
+    ("reschedule asap", "reschedule", "asap"),
+    ("can you reschedule my appointment as soon as possible please",
+     "can you reschedule my appointment please", "as soon as possible"),
+    ("push my appt to next week", "push my appt to", "next week"),
+    ("i need to move my appointment to after the 15th", "i need to move my appointment to",
+     "after the 15th"),
+    ("reschedule, next tuesday afternoon", "reschedule,", "next tuesday afternoon"),
+    ("my car broke down, can we reschedule for tomorrow",
+     "my car broke down, can we reschedule for", "tomorrow"),
+    ("i can't make it thursday, how about friday", "i can't make it thursday, how about",
+     "friday"),
+    ("can i come in friday instead of wednesday", "wednesday", "friday"),
+    ("move my appointment to friday instead of wednesday",
+     "move my appointment to instead of wednesday", "friday"),
+    ("reschedule my appointment on the 3rd to next week",
+     "reschedule my appointment on the 3rd to", "next week"),
+    ("Move it to Friday. Thanks!", "move it to . thanks!", "friday"),
+    ("would it be possible to move my appointment to sometime next week?",
+     "would it be possible to move my appointment to ?", "sometime next week"),
+    # A day that only says which appointment is not a wish for a new time.
+    ("reschedule my appointment on the 3rd", "reschedule my appointment on the 3rd", None),
+    ("i can't make it on thursday can we do another day",
+     "i can't make it on thursday can we do another day", None),
+    ("i need to reschedule my appointment next week",
+     "i need to reschedule my appointment next week", None),
+    ("change my telehealth visit to a later time", "change my telehealth visit to a later time",
+     None),
+    ("i need to reschedule", "i need to reschedule", None),
+    ("/appointment_reschedule", "", None),
+])
+def test_what_a_request_to_move_already_says(text: str, which: str, when: str | None) -> None:
+    assert split_move_request(text) == (which, when)
+
+
+def test_the_answer_to_which_one_names_the_appointment() -> None:
+    """"Dr. Kim, Thursday" is the Thursday appointment; only "to ..." says when instead."""
+    assert split_move_request("dr kim, thursday", clauses=False) == ("dr kim, thursday", None)
+    assert split_move_request("the one with dr kim, to friday", clauses=False) == (
+        "the one with dr kim, to", "friday")
+
+
+def test_the_wish_taken_from_a_request_reads_as_a_time() -> None:
+    now = datetime(2026, 11, 27, 15, tzinfo=UTC)  # a Friday
+    tz = ZoneInfo("America/New_York")
+    wish = parse_time_preference(
+        split_move_request("I need to reschedule my appointment to next Tuesday afternoon")[1]
+        or "", now, tz)
+    assert (wish.start, wish.end, wish.part_of_day) == (
+        datetime(2026, 12, 1, tzinfo=tz), datetime(2026, 12, 2, tzinfo=tz), "afternoon")
