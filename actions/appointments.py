@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -24,14 +25,16 @@ from actions.common import (
     YES_NO,
     choice_button,
     chosen,
+    clinic_today,
     clinic_tz,
     end_flow,
     has_card_number,
+    request_text,
     resume_flow,
     say_when,
     set_step,
 )
-from actions.parsing import parse_time_preference
+from actions.parsing import names_a_time, parse_time_preference, split_move_request
 from bot.backoffice.schemas import AppointmentInfo
 
 CANCEL_BUTTONS = [
@@ -71,15 +74,134 @@ def match_appointment(text: str, appts: list[AppointmentInfo]) -> list[Appointme
     return found
 
 
+_DOCTOR = re.compile(r"\b(?:dr|doctor|doc)\.?\s+([a-z][a-z-]+)")
+_WEEKDAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2,
+             "weds": 2, "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "friday": 4, "fri": 4,
+             "saturday": 5, "sat": 5, "sunday": 6, "sun": 6}
+_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december"]
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b|\bthe (\d{1,2})\b(?![:/])")
+_MONTH_DAY = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+"
+                        r"(\d{1,2})(?:st|nd|rd|th)?\b")
+_SLASH_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})\b")
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)|\b(\d{1,2}):(\d{2})\b")
+
+
+def _name_words(appt: AppointmentInfo) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", appt.provider_name.lower())
+            if w not in ("dr", "doctor") and len(w) >= 3}
+
+
+def _names_specialty(specialty: str, lowered: str, words: set[str]) -> bool:
+    """"cardiology", "the cardiologist", "my primary care visit"."""
+    if specialty.lower() in lowered:
+        return True
+    stems = {w[:6] for w in re.findall(r"[a-z]+", specialty.lower()) if len(w) >= 6}
+    return any(w[:6] in stems for w in words if len(w) >= 5)
+
+
+def _between(start: date, end: date) -> Callable[[date], bool]:
+    return lambda day: start <= day < end
+
+
+def _on_day(test: Callable[[date], bool]) -> Callable[[AppointmentInfo], bool]:
+    return lambda appt: test(appt.starts_at.astimezone(clinic_tz()).date())
+
+
+def _days_named(lowered: str, words: set[str], today: date) -> list[Callable[[date], bool]]:
+    tests: list[Callable[[date], bool]] = []
+    weekdays = {_WEEKDAYS[w] for w in words if w in _WEEKDAYS}
+    if weekdays:
+        tests.append(lambda d: d.weekday() in weekdays)
+    named = {today for w in words if w == "today"} | {
+        today + timedelta(days=1) for w in words if w == "tomorrow"}
+    if named:
+        tests.append(lambda d: d in named)
+    monday = today - timedelta(days=today.weekday())
+    if "this week" in lowered:
+        tests.append(_between(today, monday + timedelta(days=7)))
+    if "next week" in lowered:
+        tests.append(_between(monday + timedelta(days=7), monday + timedelta(days=14)))
+    month_days = {(next(i for i, m in enumerate(_MONTH_NAMES, 1) if m.startswith(m_)), int(n))
+                  for m_, n in _MONTH_DAY.findall(lowered)}
+    month_days |= {(int(m_), int(n)) for m_, n in _SLASH_DATE.findall(lowered)}
+    if month_days:
+        tests.append(lambda d: (d.month, d.day) in month_days)
+    else:
+        day_numbers = {int(a or b) for a, b in _ORDINAL.findall(lowered)}
+        if day_numbers:
+            tests.append(lambda d: d.day in day_numbers)
+        months = {i for i, m in enumerate(_MONTH_NAMES, 1) if m in words and m != "may"}
+        if months:
+            tests.append(lambda d: d.month in months)
+    return tests
+
+
+def appointments_named(text: str, appts: list[AppointmentInfo]) -> list[AppointmentInfo] | None:
+    """The appointments a request names ("with Dr. Kim", "on the 3rd", "my cardiology visit",
+    "friday's", "my 10:30"): those that fit everything it names; None when it names nothing.
+
+    Stricter than `match_appointment` (the answer to "which one?"): a request carries other
+    words, so only a doctor's name, a kind of visit, a day, a date or a clock time count.
+    """
+    lowered = re.sub(r"'s\b", "", (text or "").lower())
+    if not lowered or lowered.startswith("/"):
+        return None
+    words = set(re.findall(r"[a-z]+", lowered))
+    tests: list[Callable[[AppointmentInfo], bool]] = []
+    doctors = set(_DOCTOR.findall(lowered)) | (words & {w for a in appts for w in _name_words(a)})
+    if doctors:
+        tests.append(lambda a: bool(doctors & _name_words(a)))
+    kinds = {a.specialty for a in appts if _names_specialty(a.specialty, lowered, words)}
+    if kinds:
+        tests.append(lambda a: a.specialty in kinds)
+    tests += [_on_day(test) for test in _days_named(lowered, words, clinic_today())]
+    clocks: set[tuple[int, int | None]] = set()
+    for hour, minute, meridiem, hour24, minute24 in _CLOCK.findall(lowered):
+        if meridiem:
+            clocks.add((int(hour) % 12 + (12 if meridiem.startswith("p") else 0),
+                        int(minute) if minute else None))
+        else:
+            clocks.add((int(hour24) + (12 if int(hour24) < 7 else 0), int(minute24)))
+    if clocks:
+        def at_clock(a: AppointmentInfo) -> bool:
+            local = a.starts_at.astimezone(clinic_tz())
+            return any(local.hour == h and m in (None, local.minute) for h, m in clocks)
+        tests.append(at_clock)
+    if not tests:
+        return None
+    return [a for a in appts if all(test(a) for test in tests)]
+
+
 class AppointmentAction(PatientAction, ABC):
     async def upcoming(self, patient_id: int) -> list[AppointmentInfo]:
         return (await self.client_factory().appointments(patient_id)).appointments
 
 
-def ask_time(dispatcher: CollectingDispatcher, appt: AppointmentInfo) -> list[dict[str, Any]]:
-    """Says which appointment; `reschedule_form` then asks when (rules key on the step)."""
+def ask_time(dispatcher: CollectingDispatcher, appt: AppointmentInfo,
+             wish: str | None = None) -> list[dict[str, Any]]:
+    """Says which appointment; `reschedule_form` then asks when (rules key on the step),
+    unless the patient already said (`wish`): a form asks only for empty slots, so it ends
+    at once and the open times follow."""
     dispatcher.utter_message(response="utter_moving_appointment", appointment=describe(appt))
-    return set_step("reschedule_time", appointment_id=str(appt.id), time_preference=None)
+    return set_step("reschedule_time", appointment_id=str(appt.id), time_preference=wish)
+
+
+def move_request(tracker: Tracker) -> tuple[str, str | None]:
+    """The request to move an appointment, as (which one, when instead): the message that
+    asked, even when verification or a question came after it."""
+    return split_move_request(request_text(tracker, ("appointment_reschedule",)))
+
+
+def the_one_named(text: str, appts: list[AppointmentInfo]) -> AppointmentInfo | None:
+    named = appointments_named(text, appts)
+    return named[0] if named and len(named) == 1 else None
+
+
+def named_first(text: str, appts: list[AppointmentInfo]) -> list[AppointmentInfo]:
+    """The choices to show: those the request named, when it named several; else all."""
+    named = appointments_named(text, appts)
+    return named if named and len(named) > 1 else appts
 
 
 def ask_cancel(dispatcher: CollectingDispatcher, appt: AppointmentInfo) -> list[dict[str, Any]]:
@@ -106,7 +228,9 @@ class ActionTellAppointments(AppointmentAction):
 
 
 class ActionStartReschedule(AppointmentAction):
-    """Which appointment: the only one, the one picked at cancel time, or ask with buttons."""
+    """Which appointment: the only one, the one picked at cancel time, the one the request
+    names ("with Dr. Shah"), or ask with buttons. When the request said when ("to next
+    Tuesday afternoon"), that is kept for the open times, never asked again."""
 
     def name(self) -> str:
         return "action_start_reschedule"
@@ -117,22 +241,27 @@ class ActionStartReschedule(AppointmentAction):
         if tracker.get_slot("flow_step") == "reschedule_slot" and tracker.get_slot(
                 "appointment_id"):
             # "Can we do next Tuesday instead?" while choosing a time: look for that time.
-            return [SlotSet("time_preference", tracker.latest_message.get("text")),
+            said = str(tracker.latest_message.get("text") or "")
+            return [SlotSet("time_preference", split_move_request(said)[1] or said),
                     FollowupAction("action_offer_slots")]
         appts = await self.upcoming(patient_id)
         if not appts:
             dispatcher.utter_message(response="utter_no_appointments")
             return end_flow()
+        which, wish = move_request(tracker)
         # "Find a new time instead" while cancelling keeps the appointment already chosen.
         if tracker.get_slot("flow_step") == "cancel_confirm":
             picked = [a for a in appts if str(a.id) == tracker.get_slot("appointment_id")]
             if picked:
-                return ask_time(dispatcher, picked[0])
-        if len(appts) == 1:
-            return ask_time(dispatcher, appts[0])
+                return ask_time(dispatcher, picked[0], wish)
+        named = appts[0] if len(appts) == 1 else the_one_named(which, appts)
+        if named is not None:
+            return ask_time(dispatcher, named, wish)
         dispatcher.utter_message(response="utter_which_appointment_move",
-                                 buttons=appointment_buttons(appts))
-        return end_flow() + set_step("reschedule_pick")
+                                 buttons=appointment_buttons(named_first(which, appts)))
+        # The time already asked for waits for the answer (action_pick_appointment).
+        kept = {"time_preference": wish} if wish else {}
+        return end_flow() + set_step("reschedule_pick", **kept)
 
 
 class ActionStartCancel(AppointmentAction):
@@ -146,15 +275,20 @@ class ActionStartCancel(AppointmentAction):
         if not appts:
             dispatcher.utter_message(response="utter_no_appointments")
             return end_flow()
-        if len(appts) == 1:
-            return end_flow() + ask_cancel(dispatcher, appts[0])
+        # "Cancel my appointment on the 3rd / with Dr. Kim": the one it names, if just one.
+        which = request_text(tracker, ("appointment_cancel",))
+        named = appts[0] if len(appts) == 1 else the_one_named(which, appts)
+        if named is not None:
+            return end_flow() + ask_cancel(dispatcher, named)
         dispatcher.utter_message(response="utter_which_appointment_cancel",
-                                 buttons=appointment_buttons(appts))
+                                 buttons=appointment_buttons(named_first(which, appts)))
         return end_flow() + set_step("cancel_pick")
 
 
 class ActionPickAppointment(AppointmentAction):
-    """The answer to "which appointment?": a tapped button or words that fit just one."""
+    """The answer to "which appointment?": a tapped button or words that fit just one. To
+    move it, the time asked for before (kept in `time_preference`) or in this answer ("the
+    one with Dr. Kim, to Friday") is used, not asked again."""
 
     def name(self) -> str:
         return "action_pick_appointment"
@@ -166,18 +300,21 @@ class ActionPickAppointment(AppointmentAction):
         if not appts:
             dispatcher.utter_message(response="utter_no_appointments")
             return end_flow()
+        moving = tracker.get_slot("flow_step") != "cancel_pick"
+        said = str(tracker.latest_message.get("text") or "")
+        which, wish = split_move_request(said, clauses=False) if moving else (said, None)
         picked_id = chosen(tracker, "appointment_id")
         if picked_id is not None:
             matches = [a for a in appts if str(a.id) == picked_id]
         else:
-            matches = match_appointment(str(tracker.latest_message.get("text") or ""), appts)
+            matches = match_appointment(which, appts)
         if len(matches) != 1:
             dispatcher.utter_message(response="utter_pick_one",
                                      buttons=appointment_buttons(appts))
             return [SlotSet("flow_step", tracker.get_slot("flow_step"))]  # still asking
-        if tracker.get_slot("flow_step") == "cancel_pick":
+        if not moving:
             return ask_cancel(dispatcher, matches[0])
-        return ask_time(dispatcher, matches[0])
+        return ask_time(dispatcher, matches[0], wish or tracker.get_slot("time_preference"))
 
 
 # Never a time, whatever the words: these always leave the question (rules say how).
@@ -188,15 +325,6 @@ OTHER_REQUESTS = frozenset({
     "billing_insurance", "refill_request", "refill_status", "appointment_check",
     "appointment_cancel", "out_of_scope", "bot_capabilities", "goodbye", "thank"})
 SURE = 0.8
-_TIME_WORDS = re.compile(
-    r"\b(any ?time|whenever|soon|asap|earliest|first available|today|tomorrow|tonight|"
-    r"weekend|week|month|mornings?|afternoons?|evenings?|noon|lunch|\d{1,2} ?(am|pm)|"
-    r"\d{1,2}:\d{2}|\d{1,2}(st|nd|rd|th)|(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?|"
-    r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)\b")
-
-
-def names_a_time(text: str) -> bool:
-    return bool(_TIME_WORDS.search(text.lower()))
 
 
 class ValidateRescheduleForm(FormValidationAction):

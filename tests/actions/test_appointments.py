@@ -1,5 +1,5 @@
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -20,7 +20,7 @@ from actions.appointments import (
     ActionTellAppointments,
     ValidateRescheduleForm,
 )
-from actions.common import AGENT_BUTTON, FLOW_SLOTS, ActionEndFlow, ActionFallback
+from actions.common import AGENT_BUTTON, FLOW_SLOTS, ActionEndFlow, ActionFallback, local_date
 from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provider, Slot
 from tests.actions.conftest import DOMAIN, make_tracker
 
@@ -305,9 +305,185 @@ async def test_a_new_time_while_choosing_one_searches_for_it(seeded: Session, ba
     tracker = maria(seeded, text="can we do next friday instead", appointment_id="1",
                     flow_step="reschedule_slot")
     events = await ActionStartReschedule(backoffice).run(dispatcher, tracker, DOMAIN)
-    assert events == [SlotSet("time_preference", "can we do next friday instead"),
+    assert events == [SlotSet("time_preference", "next friday"),
                       FollowupAction("action_offer_slots")]
     assert dispatcher.messages == []
+
+
+# --- what the first message said is used, never asked again (issue Q) ---------------------
+
+
+def asked(text: str, intent: str) -> dict[str, Any]:
+    """The message that started the flow, as the tracker keeps it."""
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+
+
+def verified_after(db: Session, request: str, intent: str, **slots: Any) -> Tracker:
+    """The request, then verification: the latest message is the date of birth."""
+    return maria(db, text="03/12/1984", events=[asked(request, intent)], **slots)
+
+
+def ordinal(day: int) -> str:
+    return f"{day}{'th' if 11 <= day <= 13 else {1: 'st', 2: 'nd', 3: 'rd'}.get(day % 10, 'th')}"
+
+
+def local_day_of(moment: datetime) -> int:
+    return local_date(moment).day
+
+
+def local_day(appt: Appointment) -> int:
+    return local_day_of(appt.starts_at)
+
+
+async def test_the_time_in_the_request_is_not_asked_again(seeded: Session, backoffice) -> None:
+    """"to next Tuesday afternoon" fills time_preference, so reschedule_form asks nothing."""
+    appt = appointment_of(seeded, "Lopez")
+    request = "I need to reschedule my appointment to next Tuesday afternoon"
+    for tracker in (maria(seeded, text=request, events=[asked(request, "appointment_reschedule")]),
+                    verified_after(seeded, request, "appointment_reschedule")):
+        dispatcher = CollectingDispatcher()
+        events = await ActionStartReschedule(backoffice).run(dispatcher, tracker, DOMAIN)
+        assert events == [SlotSet("appointment_id", str(appt.id)),
+                          SlotSet("time_preference", "next tuesday afternoon"),
+                          SlotSet("flow_step", "reschedule_time")]
+        assert responses(dispatcher) == ["utter_moving_appointment"]
+
+    # The form, activated with the slot filled, only validates it: no question.
+    form = CollectingDispatcher()
+    tracker = maria(seeded, time_preference="next tuesday afternoon",
+                    appointment_id=str(appt.id), flow_step="reschedule_time")
+    tracker.active_loop = {"name": "reschedule_form"}
+    tracker.events.append({"event": "slot", "name": "time_preference",
+                           "value": "next tuesday afternoon"})
+    assert await ValidateRescheduleForm().run(form, tracker, FORM_DOMAIN) == [
+        SlotSet("time_preference", "next tuesday afternoon")]
+    assert form.messages == []
+
+    # The open times are for that wish.
+    offered = CollectingDispatcher()
+    events = await ActionOfferSlots(backoffice).run(offered, tracker, DOMAIN)
+    assert events == [SlotSet("slot_id", None), SlotSet("flow_step", "reschedule_slot")]
+    assert responses(offered) == ["utter_offer_slots"]
+    times = [b["title"] for b in offered.messages[0]["buttons"][:-1]]
+    assert times and all(t.startswith("Tue, ") and t.endswith(" PM") for t in times), times
+
+
+async def test_asap_next_week_and_after_a_date_from_the_request(seeded: Session, backoffice
+                                                                ) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    for request, wish in (("reschedule asap", "asap"),
+                          ("can I move it to next week", "next week"),
+                          ("i need to move my appointment to after the 15th", "after the 15th"),
+                          ("i need to reschedule", None),
+                          ("reschedule my appointment on the 3rd", None)):
+        dispatcher = CollectingDispatcher()
+        events = await ActionStartReschedule(backoffice).run(
+            dispatcher, verified_after(seeded, request, "appointment_reschedule"), DOMAIN)
+        assert events == [SlotSet("appointment_id", str(appt.id)),
+                          SlotSet("time_preference", wish),
+                          SlotSet("flow_step", "reschedule_time")], request
+
+
+async def test_the_appointment_named_in_the_request_is_the_one_moved(seeded: Session, backoffice
+                                                                     ) -> None:
+    shah, kim = appointment_of(seeded, "Lopez"), book_second(seeded)
+    for request, appt, wish in (
+            ("move my appointment with Dr. Shah to Friday morning", shah, "friday morning"),
+            ("move my appointment with Dr. Kim to Friday morning", kim, "friday morning"),
+            ("can my cardiology visit be moved to next week", kim, "next week"),
+            ("reschedule the kim appointment", kim, None)):
+        dispatcher = CollectingDispatcher()
+        events = await ActionStartReschedule(backoffice).run(
+            dispatcher, verified_after(seeded, request, "appointment_reschedule"), DOMAIN)
+        assert events == [SlotSet("appointment_id", str(appt.id)),
+                          SlotSet("time_preference", wish),
+                          SlotSet("flow_step", "reschedule_time")], request
+        assert responses(dispatcher) == ["utter_moving_appointment"]
+
+
+async def test_which_one_then_the_time_already_given(seeded: Session, backoffice) -> None:
+    """Several appointments: ask which, keep "next week", then offer times, not ask when."""
+    second = book_second(seeded)
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartReschedule(backoffice).run(
+        dispatcher, verified_after(seeded, "move my appointment to next week",
+                                   "appointment_reschedule"), DOMAIN)
+    assert events == END + [SlotSet("time_preference", "next week"),
+                            SlotSet("flow_step", "reschedule_pick")]
+    assert responses(dispatcher) == ["utter_which_appointment_move"]
+    assert len(dispatcher.messages[0]["buttons"]) == 2
+
+    tapped = CollectingDispatcher()
+    events = await ActionPickAppointment(backoffice).run(
+        tapped, maria(seeded, entities={"appointment_id": str(second.id)},
+                      time_preference="next week", flow_step="reschedule_pick"), DOMAIN)
+    assert events == [SlotSet("appointment_id", str(second.id)),
+                      SlotSet("time_preference", "next week"),
+                      SlotSet("flow_step", "reschedule_time")]
+
+    # A time in the answer ("..., to friday") is taken too; the day of the one meant is not.
+    typed = CollectingDispatcher()
+    events = await ActionPickAppointment(backoffice).run(
+        typed, maria(seeded, text="the one with dr kim, to friday", flow_step="reschedule_pick"),
+        DOMAIN)
+    assert events == [SlotSet("appointment_id", str(second.id)),
+                      SlotSet("time_preference", "friday"),
+                      SlotSet("flow_step", "reschedule_time")]
+
+
+async def test_a_doctor_not_theirs_is_asked_about(seeded: Session, backoffice) -> None:
+    book_second(seeded)
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartReschedule(backoffice).run(
+        dispatcher, verified_after(seeded, "move my appointment with dr smith to friday",
+                                   "appointment_reschedule"), DOMAIN)
+    assert events == END + [SlotSet("time_preference", "friday"),
+                            SlotSet("flow_step", "reschedule_pick")]
+    assert len(dispatcher.messages[0]["buttons"]) == 2
+
+
+def book_kim_another_day(db: Session, shah: Appointment) -> Appointment:
+    """Like book_second, on a day of the month other than the Shah visit's."""
+    kim = db.scalars(select(Provider).where(Provider.name == "Dr. Alan Kim")).one()
+    slot = next(s for s in db.scalars(select(Slot).where(Slot.provider_id == kim.id)
+                                      .order_by(Slot.starts_at))
+                if local_day_of(s.starts_at) != local_day(shah))
+    appt = Appointment(patient_id=shah.patient_id, provider_id=kim.id, slot_id=slot.id,
+                       starts_at=slot.starts_at, status=AppointmentStatus.booked)
+    db.add(appt)
+    db.commit()
+    return appt
+
+
+async def test_cancel_the_appointment_the_request_names(seeded: Session, backoffice) -> None:
+    shah = appointment_of(seeded, "Lopez")
+    kim = book_kim_another_day(seeded, shah)
+    for request, appt in (("cancel my appointment with Dr. Kim", kim),
+                          (f"cancel my appointment on the {ordinal(local_day(shah))}", shah),
+                          (f"cancel my appointment on the {ordinal(local_day(kim))}", kim),
+                          ("please cancel my cardiology visit", kim),
+                          ("cancel the one with dr shah", shah)):
+        for tracker in (maria(seeded, text=request, events=[asked(request, "appointment_cancel")]),
+                        verified_after(seeded, request, "appointment_cancel")):
+            dispatcher = CollectingDispatcher()
+            events = await ActionStartCancel(backoffice).run(dispatcher, tracker, DOMAIN)
+            assert events == END + [SlotSet("appointment_id", str(appt.id)),
+                                    SlotSet("flow_step", "cancel_confirm")], request
+            assert responses(dispatcher) == ["utter_confirm_cancel"]
+            assert dispatcher.messages[0]["buttons"] == CANCEL_BUTTONS
+
+
+async def test_cancel_asks_which_when_the_request_fits_none_or_both(seeded: Session, backoffice
+                                                                    ) -> None:
+    book_second(seeded)
+    for request in ("cancel my appointment", "cancel my appointment with dr smith",
+                    "cancel my appointment on the 40th", "/appointment_cancel"):
+        dispatcher = CollectingDispatcher()
+        events = await ActionStartCancel(backoffice).run(
+            dispatcher, verified_after(seeded, request, "appointment_cancel"), DOMAIN)
+        assert events == END + [SlotSet("flow_step", "cancel_pick")], request
+        assert responses(dispatcher) == ["utter_which_appointment_cancel"]
+        assert len(dispatcher.messages[0]["buttons"]) == 2
 
 
 # --- leaving flows and not understanding (actions/common.py) -------------------------------
