@@ -200,3 +200,40 @@ async def test_an_open_request_is_told_before_asking(seeded: Session, backoffice
                                       reference, "sent to Main Street Pharmacy, not ready yet")
         assert SlotSet("flow_step", "refill_confirm") not in events
         assert events[-len(END):] == END
+
+
+def after_verification(db: Session, request: str) -> Tracker:
+    """The request, then the date of birth: the latest message is not the request."""
+    tracker = tracker_for(db, "03/12/1984")
+    tracker.latest_message["intent"] = {"name": "inform", "confidence": 1.0}
+    tracker.events = [{"event": "user", "text": request,
+                       "parse_data": {"intent": {"name": "refill_request"}}}] + tracker.events
+    return tracker
+
+
+async def test_the_medication_in_the_first_message_survives_verification(
+        seeded: Session, backoffice) -> None:
+    """Typos, "renew", a purpose: the request names it, so "which medication?" is not asked."""
+    lisinopril, atorvastatin = rx(seeded, "Lisinopril"), rx(seeded, "Atorvastatin")
+    for request, prescription, response in (
+            ("refil my lisinoprl", lisinopril, "utter_confirm_refill"),
+            ("atorvastatn refill pls", atorvastatin, "utter_offer_renewal"),
+            ("can you renew my atorvastatin", atorvastatin, "utter_offer_renewal"),
+            ("i need my atorvastatin renewed", atorvastatin, "utter_offer_renewal"),
+            ("renew my lisinopril please", lisinopril, "utter_confirm_refill"),
+            ("my blood pressure pills ran out", lisinopril, "utter_confirm_refill")):
+        dispatcher = CollectingDispatcher()
+        events = await ActionStartRefill(backoffice).run(
+            dispatcher, after_verification(seeded, request), DOMAIN)
+        assert events == END + [SlotSet("prescription_id", str(prescription.id)),
+                                SlotSet("flow_step", "refill_confirm")], request
+        assert responses(dispatcher) == [response], request
+
+
+async def test_a_medication_not_on_file_is_said_after_verification_too(
+        seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartRefill(backoffice).run(
+        dispatcher, after_verification(seeded, "i need a refill on my inhaler"), DOMAIN)
+    assert events == END + [SlotSet("flow_step", "refill_pick")]
+    assert responses(dispatcher) == ["utter_refill_not_on_file"]
