@@ -18,6 +18,7 @@ from bot.health.routes import router as health_router
 from bot.payments.routes import router as payments_router
 from bot.privacy.redaction import redact_all_log_records
 from bot.retention import run_forever
+from bot.review.routes import router as review_router
 from bot.safety.emergency import detect_emergency
 from bot.security import security_headers
 from bot.settings import get_settings
@@ -47,6 +48,7 @@ def create_app() -> FastAPI:
     app.include_router(payments_router)
     app.include_router(handoff_router)
     app.include_router(desk_router)
+    app.include_router(review_router)
     if settings.is_dev:
         app.include_router(sms.dev_router)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
@@ -11,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.agents.models import Agent
+from bot.agents.models import Agent, Role
 
 TOKEN_PREFIX = "desk:token:"
 _hasher = PasswordHasher()
@@ -48,8 +49,10 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
-def ensure_agent(session: Session, email: str, password: str, display_name: str) -> Agent:
-    """Creates the agent, or resets its password: used to seed the demo agent from `.env`."""
+def ensure_agent(session: Session, email: str, password: str, display_name: str,
+                 roles: Iterable[Role] | None = None) -> Agent:
+    """Creates the agent, or resets its password (and its roles, when given): used to seed
+    the demo agent from `.env`."""
     email = email.strip().lower()
     agent = session.scalar(select(Agent).where(Agent.email == email))
     if agent is None:
@@ -57,6 +60,8 @@ def ensure_agent(session: Session, email: str, password: str, display_name: str)
         session.add(agent)
     elif not _matches(agent.password_hash, password):
         agent.password_hash = hash_password(password)
+    if roles is not None:
+        agent.roles = [role.value for role in roles]
     session.commit()
     return agent
 

@@ -1,6 +1,7 @@
 """Creates the demo agent from DESK_DEMO_EMAIL / DESK_DEMO_PASSWORD. Run by `make run`."""
 
 from bot.agents import service
+from bot.agents.models import Role
 from bot.db import get_sessionmaker
 from bot.settings import get_settings
 
@@ -11,8 +12,9 @@ def main() -> None:
         print("desk: DESK_DEMO_PASSWORD is not set in .env; no demo agent created")
         return
     with get_sessionmaker()() as session:
+        # In dev the demo agent has every role (DESIGN.md); elsewhere it keeps what it has.
         service.ensure_agent(session, settings.desk_demo_email, settings.desk_demo_password,
-                             display_name="Sam")
+                             display_name="Sam", roles=list(Role) if settings.is_dev else None)
     print(f"desk: demo agent {settings.desk_demo_email} is ready (password in .env)")
 
 

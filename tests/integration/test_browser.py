@@ -59,6 +59,18 @@ def min_timestamp_contrast(page: Page) -> float:
     }"""))
 
 
+def signed_in_desk(browser: Browser, stack: Stack, width: int = 1280, height: int = 800
+                   ) -> Page:
+    """The desk page, signed in as the demo agent."""
+    desk = phone_page(browser)
+    desk.set_viewport_size({"width": width, "height": height})
+    desk.goto(stack.bot_url + "/desk")
+    desk.get_by_label("E-mail").fill(stack.env["DESK_DEMO_EMAIL"])
+    desk.get_by_label("Password").fill(stack.env["DESK_DEMO_PASSWORD"])
+    desk.get_by_role("button", name="Sign in").click()
+    return desk
+
+
 def say(page: Page, text: str, expect_text: str) -> None:
     page.get_by_label("Type your message").fill(text)
     page.get_by_label("Type your message").press("Enter")
@@ -107,12 +119,7 @@ def test_chat_verification_balance_reload_and_handoff(browser: Browser, stack: S
     say(page, "I'd like to talk to a person", "in line")
     expect(page.get_by_role("status")).to_contain_text("Waiting for someone from our team")
 
-    desk = phone_page(browser)
-    desk.set_viewport_size({"width": 1280, "height": 800})
-    desk.goto(stack.bot_url + "/desk")
-    desk.get_by_label("E-mail").fill(stack.env["DESK_DEMO_EMAIL"])
-    desk.get_by_label("Password").fill(stack.env["DESK_DEMO_PASSWORD"])
-    desk.get_by_role("button", name="Sign in").click()
+    desk = signed_in_desk(browser, stack)
     item = desk.get_by_role("option").filter(has_text="Maria Lopez").first
     expect(item).to_be_visible()
     item.click()

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from bot.db import normalize_url
 from tests.bot.review.rasa_events import Conversation, create_events_table, store
 
+SALT = "test-salt"  # REVIEW_SALT: conversation references are keyed by it
 MARIA = "web:3f9c2a71d0"
 JAMES = "sms:+15555550102"
 LATE = "web:77aa01"
@@ -144,3 +145,15 @@ def tracker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Tracker]
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE events"))
         engine.dispose()
+
+
+@pytest.fixture
+def tracker_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], tracker: Tracker
+                ) -> Tracker:
+    """The bot's settings (`get_settings`) name the tracker store and the key."""
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("ENGINE_TRACKER_DB", tracker.url)
+    monkeypatch.setenv("REVIEW_SALT", SALT)
+    get_settings.cache_clear()
+    return tracker

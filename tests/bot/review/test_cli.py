@@ -14,19 +14,11 @@ from sqlalchemy.orm import Session
 from bot.audit.models import AuditEvent
 from bot.review import service
 from bot.review.__main__ import main
-from bot.settings import get_settings
-from tests.bot.review.conftest import IDENTIFIERS, MARIA, Tracker
+from tests.bot.review.conftest import IDENTIFIERS, MARIA, SALT, Tracker
 
 ROOT = Path(__file__).resolve().parents[3]
 ENGINE_PYTHON = ROOT / ".venv-engine" / "bin" / "python"
 
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], tracker: Tracker) -> Tracker:
-    monkeypatch.setenv("ENGINE_TRACKER_DB", tracker.url)
-    monkeypatch.setenv("REVIEW_SALT", "cli-salt")
-    get_settings.cache_clear()
-    return tracker
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -35,7 +27,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_list_nlu_and_story(cli_env: Tracker, capsys: pytest.CaptureFixture[str],
+def test_list_nlu_and_story(tracker_env: Tracker, capsys: pytest.CaptureFixture[str],
                             db: Session) -> None:
     code, listing, _ = run(capsys, "list", "--since", "7", "--limit", "3")
     assert code == 0
@@ -43,10 +35,10 @@ def test_list_nlu_and_story(cli_env: Tracker, capsys: pytest.CaptureFixture[str]
     assert rows[0].split()[:3] == ["TURN", "WHEN", "(UTC)"]
     assert len(rows) == 4 and "/human_handoff" in rows[1] and "blorft zzqx!!" in rows[2]
     assert "fallback,repeat" in rows[2] and "nlu_fallback 0.30 (out_of_scope 0.25)" in rows[2]
-    ref = service.conversation_ref(MARIA, b"cli-salt")
+    ref = service.conversation_ref(MARIA, SALT.encode())
     assert ref in rows[1]
 
-    turn_id = cli_env.ids["blorft zzqx"]
+    turn_id = tracker_env.ids["blorft zzqx"]
     code, nlu, _ = run(capsys, "nlu", str(turn_id), "--intent", "out_of_scope")
     assert code == 0 and yaml.safe_load(nlu)["nlu"] == [
         {"intent": "out_of_scope", "examples": "- blorft zzqx\n"}]
@@ -65,22 +57,23 @@ def test_list_nlu_and_story(cli_env: Tracker, capsys: pytest.CaptureFixture[str]
     assert audited[0].actor_id.startswith("cli:")
 
 
-def test_errors(cli_env: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "nlu", str(cli_env.ids["how much do I owe"]), "--intent", "greet")[0] == 1
+def test_errors(tracker_env: Tracker, capsys: pytest.CaptureFixture[str]) -> None:
+    ids = tracker_env.ids
+    assert run(capsys, "nlu", str(ids["how much do I owe"]), "--intent", "greet")[0] == 1
     assert run(capsys, "story", "cnothing")[0] == 1
-    assert run(capsys, "nlu", str(cli_env.ids["/human_handoff"]), "--intent", "greet")[0] == 2
+    assert run(capsys, "nlu", str(ids["/human_handoff"]), "--intent", "greet")[0] == 2
     with pytest.raises(SystemExit):
-        run(capsys, "nlu", str(cli_env.ids["blorft zzqx"]), "--intent", "not_an_intent")
+        run(capsys, "nlu", str(ids["blorft zzqx"]), "--intent", "not_an_intent")
     with pytest.raises(SystemExit):
         run(capsys, "story", "cx", "--fix", "12:greet")
 
 
 @pytest.mark.skipif(not ENGINE_PYTHON.exists(), reason="the engine's environment is not built")
-def test_rasa_reads_what_the_review_writes(cli_env: Tracker, capsys: pytest.CaptureFixture[str],
+def test_rasa_reads_what_the_review_writes(tracker_env: Tracker, capsys: pytest.CaptureFixture[str],
                                           tmp_path: Path) -> None:
     """The engine's own readers take the story as a test story and the example as NLU data."""
-    ref = service.conversation_ref(MARIA, b"cli-salt")
-    turn_id = cli_env.ids["blorft zzqx"]
+    ref = service.conversation_ref(MARIA, SALT.encode())
+    turn_id = tracker_env.ids["blorft zzqx"]
     story = tmp_path / "test_review.yml"
     story.write_text(run(capsys, "story", ref, "--fix", f"{turn_id}=out_of_scope")[1])
     nlu = tmp_path / "nlu.yml"

@@ -12,7 +12,7 @@ import yaml
 from bot.review import service
 from bot.review.schemas import ReviewTurn, TurnKind
 from bot.settings import Settings
-from tests.bot.review.conftest import IDENTIFIERS, JAMES, LATE, MARIA, Tracker
+from tests.bot.review.conftest import IDENTIFIERS, JAMES, LATE, MARIA, SALT, Tracker
 
 ROOT = Path(__file__).resolve().parents[3]
 F, LOW, REPEAT, HANDOFF = (TurnKind.fallback, TurnKind.low_confidence, TurnKind.repeat,
@@ -21,7 +21,7 @@ F, LOW, REPEAT, HANDOFF = (TurnKind.fallback, TurnKind.low_confidence, TurnKind.
 
 @contextmanager
 def review(tracker: Tracker, **settings: object) -> Iterator[service.Review]:
-    values: dict[str, object] = {"engine_tracker_db": tracker.url, "review_salt": "test-salt"}
+    values: dict[str, object] = {"engine_tracker_db": tracker.url, "review_salt": SALT}
     with service.open_review(Settings(**{**values, **settings})) as opened:  # type: ignore[arg-type]
         yield opened
 
@@ -32,7 +32,7 @@ def turns(tracker: Tracker, **kw: object) -> list[ReviewTurn]:
 
 
 def ref(tracker: Tracker, sender: str) -> str:
-    return service.conversation_ref(sender, b"test-salt")
+    return service.conversation_ref(sender, SALT.encode())
 
 
 def test_each_kind_of_wrong_turn_newest_first(tracker: Tracker) -> None:
