@@ -63,6 +63,9 @@ from bot.backoffice.service import get_balance, paid_cents
 
 PAYMENT_LINK_TTL = timedelta(minutes=30)
 PLAN_MONTHS = (3, 6, 12)
+# The smallest balance a plan is set up for; a smaller one is paid at once (or billing is
+# asked). The demo seed relies on it: $125.40 is below, $310.00 is not.
+PLAN_MINIMUM_CENTS = 15_000
 INQUIRY_RESPONSE_BUSINESS_DAYS = 3
 INSURANCE_RESPONSE_BUSINESS_DAYS = 2
 
@@ -97,6 +100,8 @@ def _detail(charge: Charge, invoice: Invoice | None) -> ChargeDetail:
         claim_status=charge.claim_status,
         statement_date=invoice.statement_date if invoice else None,
         due_date=invoice.due_date if invoice else None,
+        patient_share_reason=charge.patient_share_reason,
+        denial_reason=charge.denial_reason,
     )
 
 
@@ -382,7 +387,11 @@ def _plan_info(plan: PaymentPlan) -> PaymentPlanInfo:
 
 
 def payment_plan_options(session: Session, patient_id: int, today: date) -> PaymentPlanOptions:
-    """Whether a plan can be offered, and the 3, 6 and 12 month choices when it can."""
+    """Whether a plan can be offered, and the 3, 6 and 12 month choices when it can.
+
+    The reason when it cannot, in this order: a plan already running, nothing owed, the
+    account (no eligibility, or a hold billing recorded), a balance under the minimum.
+    """
     patient = require_patient(session, patient_id)
     owed = get_balance(session, patient_id, today).amount_cents
     active = session.scalar(
@@ -393,10 +402,12 @@ def payment_plan_options(session: Session, patient_id: int, today: date) -> Paym
     reason: PlanBlocker | None = None
     if active is not None:
         reason = "active_plan"
-    elif not patient.payment_plan_eligible:
-        reason = "not_eligible"
     elif owed <= 0:
         reason = "no_balance"
+    elif patient.payment_plan_hold is not None or not patient.payment_plan_eligible:
+        reason = "not_eligible"
+    elif owed < PLAN_MINIMUM_CENTS:
+        reason = "below_minimum"
     options = [] if reason else [plan_option(owed, m) for m in PLAN_MONTHS]
     return PaymentPlanOptions(
         eligible=reason is None,
@@ -405,6 +416,8 @@ def payment_plan_options(session: Session, patient_id: int, today: date) -> Paym
         # A tiny balance over many months would leave the last month at zero or less.
         options=[o for o in options if o.last_month_cents > 0],
         active_plan=_plan_info(active) if active else None,
+        minimum_cents=PLAN_MINIMUM_CENTS,
+        hold=patient.payment_plan_hold if reason == "not_eligible" else None,
     )
 
 
@@ -469,6 +482,7 @@ def get_insurance(session: Session, patient_id: int) -> InsuranceSummary:
                 billed_cents=c.billed_cents,
                 insurance_paid_cents=c.insurance_paid_cents,
                 claim_status=c.claim_status,
+                denial_reason=c.denial_reason,
             )
             for c, _ in _charges(session, patient_id)
         ],

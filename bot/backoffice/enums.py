@@ -45,3 +45,33 @@ class PaymentPlanStatus(enum.StrEnum):
     active = "active"
     completed = "completed"
     cancelled = "cancelled"
+
+
+class PaymentPlanHold(enum.StrEnum):
+    """Why billing has taken payment plans off an account, as the account record holds it."""
+
+    in_collections = "in_collections"  # the balance was placed with a collection agency
+    plan_defaulted = "plan_defaulted"  # a plan in the last 12 months ended unpaid
+    assistance_pending = "assistance_pending"  # a financial assistance application is open
+    under_review = "under_review"  # billing is reviewing the account (a dispute, an audit)
+
+
+class PatientShareReason(enum.StrEnum):
+    """What the patient's part of a charge is for, as the insurer's explanation of benefits
+    (or the self-pay record) says."""
+
+    copay = "copay"
+    deductible = "deductible"
+    coinsurance = "coinsurance"
+    not_covered = "not_covered"
+    self_pay = "self_pay"  # no insurance was billed for this visit
+
+
+class DenialReason(enum.StrEnum):
+    """Why the insurer did not cover a charge (with `PatientShareReason.not_covered`)."""
+
+    out_of_network = "out_of_network"
+    not_medically_necessary = "not_medically_necessary"
+    no_prior_authorization = "no_prior_authorization"
+    not_a_covered_service = "not_a_covered_service"
+    coverage_inactive = "coverage_inactive"  # no active coverage on the date of service

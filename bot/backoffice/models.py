@@ -23,7 +23,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from bot.backoffice.enums import (
     AppointmentStatus,
     ClaimStatus,
+    DenialReason,
     InquiryKind,
+    PatientShareReason,
+    PaymentPlanHold,
     PaymentPlanStatus,
     RefillStatus,
     RequestStatus,
@@ -43,7 +46,12 @@ class Patient(Base):
     zip_code: Mapped[str] = mapped_column(String(10))
     email: Mapped[str | None] = mapped_column(String(200))
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Billing's say on the account: plans need the flag on and no hold. A hold says why the
+    # flag is off (or overrides it); an account with the flag off and no hold has no reason
+    # recorded. The balance must also reach billing.PLAN_MINIMUM_CENTS.
     payment_plan_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+    payment_plan_hold: Mapped[PaymentPlanHold | None] = mapped_column(
+        Enum(PaymentPlanHold, native_enum=False, length=30))
 
     appointments: Mapped[list[Appointment]] = relationship(back_populates="patient")
     charges: Mapped[list[Charge]] = relationship(back_populates="patient")
@@ -134,6 +142,13 @@ class Charge(Base):
         default=ClaimStatus.pending,
         server_default=ClaimStatus.pending.value,
     )
+    # What the patient's part is for (the insurer's explanation of benefits); None: not
+    # recorded (charges from before migration 0006) or nothing is the patient's yet.
+    patient_share_reason: Mapped[PatientShareReason | None] = mapped_column(
+        Enum(PatientShareReason, native_enum=False, length=20))
+    # Why the insurer did not cover it, when patient_share_reason is not_covered.
+    denial_reason: Mapped[DenialReason | None] = mapped_column(
+        Enum(DenialReason, native_enum=False, length=30))
 
     patient: Mapped[Patient] = relationship(back_populates="charges")
     invoice: Mapped[Invoice | None] = relationship(back_populates="charges")

@@ -9,7 +9,10 @@ from pydantic import BaseModel, Field
 from bot.backoffice.enums import (
     AppointmentStatus,
     ClaimStatus,
+    DenialReason,
     InquiryKind,
+    PatientShareReason,
+    PaymentPlanHold,
     PaymentPlanStatus,
     RefillStatus,
     RequestStatus,
@@ -87,6 +90,11 @@ class ChargeDetail(BaseModel):
     claim_status: ClaimStatus
     statement_date: date | None
     due_date: date | None
+    patient_share_reason: PatientShareReason | None = Field(
+        default=None, description="what the patient's part is for (copay, deductible, "
+        "coinsurance, not covered, self-pay); null when not recorded or nothing is owed yet")
+    denial_reason: DenialReason | None = Field(
+        default=None, description="why the insurer did not cover it, when not covered")
 
 
 class Statement(BaseModel):
@@ -152,8 +160,9 @@ class PaymentPlanInfo(BaseModel):
     status: PaymentPlanStatus
 
 
-# Why no plan can be offered now.
-PlanBlocker = Literal["not_eligible", "no_balance", "active_plan"]
+# Why no plan can be offered now: the account (see `hold`), nothing owed, a plan already
+# running, or a balance under `minimum_cents`.
+PlanBlocker = Literal["not_eligible", "no_balance", "active_plan", "below_minimum"]
 
 
 class PaymentPlanOptions(BaseModel):
@@ -162,6 +171,10 @@ class PaymentPlanOptions(BaseModel):
     balance_cents: int
     options: list[PaymentPlanOption]
     active_plan: PaymentPlanInfo | None
+    minimum_cents: int = Field(description="the smallest balance a plan can be set up for")
+    hold: PaymentPlanHold | None = Field(
+        default=None, description="with reason not_eligible: why billing took plans off the "
+        "account, as the record holds it; null when no reason is recorded")
 
 
 class PaymentPlanCreate(BaseModel):
@@ -184,6 +197,8 @@ class ClaimLine(BaseModel):
     billed_cents: int
     insurance_paid_cents: int
     claim_status: ClaimStatus
+    denial_reason: DenialReason | None = Field(
+        default=None, description="why the insurer did not cover it, when not covered")
 
 
 class InsuranceSummary(BaseModel):

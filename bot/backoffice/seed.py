@@ -23,6 +23,7 @@ from bot.backoffice.models import (
     InsuranceUpdateRequest,
     Invoice,
     Patient,
+    PatientShareReason,
     Payment,
     PaymentLink,
     PaymentPlan,
@@ -60,10 +61,13 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
                    location="Riverside Heart Center, 250 River Rd, 3rd floor")
     maria = Patient(mrn="MRN100101", first_name="Maria", last_name="Lopez",
                     date_of_birth=date(1984, 3, 12), phone="+15555550101", zip_code="02139",
-                    email="maria.lopez@example.com", sms_consent=True)
+                    email="maria.lopez@example.com", sms_consent=True,
+                    # In good standing; her $125.40 is under the plan minimum ($150.00).
+                    payment_plan_eligible=True)
     james = Patient(mrn="MRN100102", first_name="James", last_name="Carter",
                     date_of_birth=date(1975, 11, 2), phone="+15555550102", zip_code="10001",
-                    email="james.carter@example.com", sms_consent=True)
+                    email="james.carter@example.com", sms_consent=True,
+                    payment_plan_eligible=True)
     aisha = Patient(mrn="MRN100103", first_name="Aisha", last_name="Khan",
                     date_of_birth=date(1992, 7, 25), phone="+15555550103", zip_code="60614",
                     email="aisha.khan@example.com", sms_consent=False, payment_plan_eligible=True)
@@ -105,14 +109,16 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
     session.add_all([
         Charge(patient_id=maria.id, invoice_id=maria_invoice.id, service_date=visit_day,
                description="Office visit copay", billed_cents=15000,
-               insurance_paid_cents=11000, patient_cents=4000, claim_status=ClaimStatus.paid),
+               insurance_paid_cents=11000, patient_cents=4000, claim_status=ClaimStatus.paid,
+               patient_share_reason=PatientShareReason.copay),
         Charge(patient_id=maria.id, invoice_id=maria_invoice.id, service_date=visit_day,
                description="Lab work", billed_cents=21000, insurance_paid_cents=12460,
-               patient_cents=8540, claim_status=ClaimStatus.paid),
+               patient_cents=8540, claim_status=ClaimStatus.paid,
+               patient_share_reason=PatientShareReason.deductible),
         Charge(patient_id=aisha.id, invoice_id=aisha_invoice.id,
                service_date=today - timedelta(days=90), description="Specialist visit",
                billed_cents=42000, insurance_paid_cents=11000, patient_cents=31000,
-               claim_status=ClaimStatus.paid),
+               claim_status=ClaimStatus.paid, patient_share_reason=PatientShareReason.deductible),
         # Not billed yet: the insurer is still deciding, so James owes nothing ($0.00).
         Charge(patient_id=james.id, invoice_id=None, service_date=today - timedelta(days=10),
                description="Cardiology consult", billed_cents=35000, insurance_paid_cents=0,

@@ -22,6 +22,8 @@ from bot.backoffice.models import (
     ClaimStatus,
     InquiryKind,
     Patient,
+    PatientShareReason,
+    PaymentPlanHold,
     RefillStatus,
 )
 from bot.backoffice.schemas import (
@@ -48,6 +50,8 @@ async def test_billing_calls(seeded: Session, backoffice: Factory) -> None:
     assert (statement.balance_cents, statement.due_date) == (
         12540, clinic_today() + timedelta(days=16))
     assert [c.claim_status for c in statement.charges] == [ClaimStatus.paid, ClaimStatus.paid]
+    assert [c.patient_share_reason for c in statement.charges] == [
+        PatientShareReason.copay, PatientShareReason.deductible]
     found = await client.find_charges(maria, amount_cents=8500, words="lab fee")
     [lab] = found.charges
     assert (lab.description, lab.patient_cents) == ("Lab work", 8540)
@@ -76,9 +80,20 @@ async def test_payment_plan_calls(seeded: Session, backoffice: Factory) -> None:
     assert again.value.code == "payment_plan_unavailable"
     with pytest.raises(BackOfficeUnavailable):  # 422: not a plan length we offer
         await client.create_payment_plan(aisha, 5)
+    maria = await client.payment_plan_options(patient_id(seeded, "Lopez"))
+    assert (maria.reason, maria.minimum_cents, maria.hold) == ("below_minimum", 15000, None)
     with pytest.raises(Conflict) as nothing:
         await client.create_payment_link(patient_id(seeded, "Carter"))
     assert nothing.value.code == "nothing_owed"
+
+
+async def test_payment_plan_hold_is_typed(seeded: Session, backoffice: Factory) -> None:
+    aisha = patient_id(seeded, "Khan")
+    seeded.get_one(Patient, aisha).payment_plan_hold = PaymentPlanHold.assistance_pending
+    seeded.commit()
+    held = await backoffice().payment_plan_options(aisha)
+    assert (held.eligible, held.reason, held.options) == (False, "not_eligible", [])
+    assert held.hold is PaymentPlanHold.assistance_pending
 
 
 async def test_appointment_calls(seeded: Session, backoffice: Factory) -> None:

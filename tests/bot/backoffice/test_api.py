@@ -87,7 +87,24 @@ def test_payment_plan_endpoints(client, seeded: Session, ids: dict[str, int]) ->
     assert second.status_code == 409
     assert second.json()["detail"]["code"] == "payment_plan_unavailable"
     maria = client.get(api(ids["Lopez"], "/payment-plan"), headers=AUTH).json()
-    assert (maria["eligible"], maria["reason"]) == (False, "not_eligible")
+    assert (maria["eligible"], maria["reason"], maria["balance_cents"], maria["minimum_cents"],
+            maria["hold"]) == (False, "below_minimum", 12540, 15000, None)
+
+
+def test_payment_plan_hold_and_charge_reasons(client, seeded: Session,
+                                              ids: dict[str, int]) -> None:
+    """The reasons the record holds travel as their codes."""
+    from bot.backoffice.models import Patient, PaymentPlanHold
+
+    seeded.get_one(Patient, ids["Khan"]).payment_plan_hold = PaymentPlanHold.plan_defaulted
+    seeded.commit()
+    aisha = client.get(api(ids["Khan"], "/payment-plan"), headers=AUTH).json()
+    assert (aisha["eligible"], aisha["reason"], aisha["hold"], aisha["options"]) == (
+        False, "not_eligible", "plan_defaulted", [])
+    statement = client.get(api(ids["Lopez"], "/statement"), headers=AUTH).json()
+    assert [(c["description"], c["patient_share_reason"], c["denial_reason"])
+            for c in statement["charges"]] == [
+        ("Office visit copay", "copay", None), ("Lab work", "deductible", None)]
 
 
 def test_insurance_endpoints(client, seeded: Session, ids: dict[str, int]) -> None:

@@ -14,11 +14,15 @@ from bot.backoffice.models import (
     BillingInquiry,
     Charge,
     ClaimStatus,
+    DenialReason,
     InquiryKind,
     InsuranceUpdateRequest,
+    Patient,
+    PatientShareReason,
     Payment,
     PaymentLink,
     PaymentPlan,
+    PaymentPlanHold,
     PaymentPlanStatus,
     RequestStatus,
 )
@@ -40,6 +44,41 @@ def test_statement_itemizes_every_charge(seeded: Session, ids: dict[str, int]) -
         ("Office visit copay", today - timedelta(days=21), 15000, 11000, 0, 4000, ClaimStatus.paid),
         ("Lab work", today - timedelta(days=21), 21000, 12460, 0, 8540, ClaimStatus.paid),
     ]
+
+
+def test_statement_says_what_each_part_is_for(seeded: Session, ids: dict[str, int]) -> None:
+    lines = billing.get_statement(seeded, ids["Lopez"], clinic_today()).charges
+    assert [(c.description, c.patient_share_reason, c.denial_reason) for c in lines] == [
+        ("Office visit copay", PatientShareReason.copay, None),
+        ("Lab work", PatientShareReason.deductible, None),
+    ]
+    [aisha] = billing.get_statement(seeded, ids["Khan"], clinic_today()).charges
+    assert aisha.patient_share_reason is PatientShareReason.deductible
+    [james] = billing.get_statement(seeded, ids["Carter"], clinic_today()).charges
+    assert (james.patient_share_reason, james.denial_reason) == (None, None)  # still pending
+
+
+@pytest.mark.parametrize("share,denial", [
+    (PatientShareReason.coinsurance, None),
+    (PatientShareReason.self_pay, None),
+    *[(PatientShareReason.not_covered, d) for d in DenialReason],
+])
+def test_a_charge_carries_its_reason(
+    seeded: Session, ids: dict[str, int], share: PatientShareReason, denial: DenialReason | None
+) -> None:
+    today = clinic_today()
+    status = ClaimStatus.denied if share is PatientShareReason.not_covered else ClaimStatus.paid
+    seeded.add(Charge(patient_id=ids["Lopez"], service_date=today - timedelta(days=5),
+                      description="X-ray", billed_cents=30000, insurance_paid_cents=0,
+                      patient_cents=30000, claim_status=status, patient_share_reason=share,
+                      denial_reason=denial))
+    seeded.commit()
+    [found] = billing.find_charges(seeded, ids["Lopez"], words="x-ray").charges
+    assert (found.patient_share_reason, found.denial_reason, found.claim_status) == (
+        share, denial, status)
+    [claim] = [c for c in billing.get_insurance(seeded, ids["Lopez"]).claims
+               if c.description == "X-ray"]
+    assert claim.denial_reason == denial
 
 
 def test_statement_shows_a_claim_still_pending(seeded: Session, ids: dict[str, int]) -> None:
@@ -204,7 +243,61 @@ def test_payment_plan_options(seeded: Session, ids: dict[str, int]) -> None:
     assert [(o.months, o.monthly_cents, o.last_month_cents) for o in aisha.options] == [
         (3, 10334, 10332), (6, 5167, 5165), (12, 2584, 2576)]
     maria = billing.payment_plan_options(seeded, ids["Lopez"], clinic_today())
-    assert (maria.eligible, maria.reason, maria.options) == (False, "not_eligible", [])
+    assert (maria.eligible, maria.reason, maria.options, maria.balance_cents,
+            maria.minimum_cents, maria.hold) == (False, "below_minimum", [], 12540, 15000, None)
+
+
+def _pay(session: Session, patient_id: int, cents: int, now: datetime) -> None:
+    session.add(Payment(patient_id=patient_id, amount_cents=cents, paid_at=now, method="card",
+                        reference=f"PAY-T{cents:07d}"))
+    session.commit()
+
+
+@pytest.mark.parametrize("paid,owed,reason", [
+    (16000, 15000, None),  # exactly the minimum: a plan
+    (16001, 14999, "below_minimum"),
+])
+def test_plans_need_the_minimum_balance(
+    seeded: Session, ids: dict[str, int], now: datetime, paid: int, owed: int,
+    reason: str | None
+) -> None:
+    _pay(seeded, ids["Khan"], paid, now)
+    offer = billing.payment_plan_options(seeded, ids["Khan"], clinic_today())
+    assert (offer.eligible, offer.reason, offer.balance_cents) == (reason is None, reason, owed)
+    assert bool(offer.options) is (reason is None)
+
+
+@pytest.mark.parametrize("hold", list(PaymentPlanHold))
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_hold_on_the_account_is_the_reason(
+    seeded: Session, ids: dict[str, int], now: datetime, hold: PaymentPlanHold, flag: bool
+) -> None:
+    aisha = seeded.get_one(Patient, ids["Khan"])
+    aisha.payment_plan_hold, aisha.payment_plan_eligible = hold, flag
+    seeded.commit()
+    offer = billing.payment_plan_options(seeded, ids["Khan"], clinic_today())
+    assert (offer.eligible, offer.reason, offer.hold, offer.options) == (
+        False, "not_eligible", hold, [])
+    with pytest.raises(errors.PaymentPlanUnavailable):
+        billing.create_payment_plan(seeded, ids["Khan"], 3, clinic_today(), now)
+
+
+def test_not_eligible_with_no_reason_recorded(seeded: Session, ids: dict[str, int]) -> None:
+    aisha = seeded.get_one(Patient, ids["Khan"])
+    aisha.payment_plan_eligible = False
+    seeded.commit()
+    offer = billing.payment_plan_options(seeded, ids["Khan"], clinic_today())
+    assert (offer.eligible, offer.reason, offer.hold) == (False, "not_eligible", None)
+
+
+def test_nothing_owed_comes_before_the_account(
+    seeded: Session, ids: dict[str, int], now: datetime
+) -> None:
+    aisha = seeded.get_one(Patient, ids["Khan"])
+    aisha.payment_plan_hold = PaymentPlanHold.in_collections
+    _pay(seeded, ids["Khan"], 31000, now)
+    offer = billing.payment_plan_options(seeded, ids["Khan"], clinic_today())
+    assert (offer.reason, offer.hold) == ("no_balance", None)
 
 
 def test_eligible_but_nothing_owed(seeded: Session, ids: dict[str, int], now: datetime) -> None:

@@ -59,14 +59,26 @@ def test_seed_insurance_and_claims(seeded: Session) -> None:
         "Carter": ("Keystone Mutual", "KMU771045298", "KM-88120", "Keystone HMO Gold"),
         "Khan": ("Lakeshore Care Plan", "LCP390266814", "LS-55031", "Lakeshore EPO Bronze"),
     }
-    claims = sorted((by_patient[c.patient_id], c.description, c.patient_cents, c.claim_status)
+    claims = sorted((by_patient[c.patient_id], c.description, c.patient_cents, c.claim_status,
+                     c.patient_share_reason, c.denial_reason)
                     for c in seeded.scalars(select(Charge)))
     assert claims == [
-        ("Carter", "Cardiology consult", 0, ClaimStatus.pending),
-        ("Khan", "Specialist visit", 31000, ClaimStatus.paid),
-        ("Lopez", "Lab work", 8540, ClaimStatus.paid),
-        ("Lopez", "Office visit copay", 4000, ClaimStatus.paid),
+        ("Carter", "Cardiology consult", 0, ClaimStatus.pending, None, None),
+        ("Khan", "Specialist visit", 31000, ClaimStatus.paid, "deductible", None),
+        ("Lopez", "Lab work", 8540, ClaimStatus.paid, "deductible", None),
+        ("Lopez", "Office visit copay", 4000, ClaimStatus.paid, "copay", None),
     ]
+
+
+def test_seed_payment_plan_standing(seeded: Session) -> None:
+    """Every account is in good standing (no hold); Aisha's $310.00 is over the plan minimum
+    and Maria's $125.40 is under it, so only Aisha is offered a plan."""
+    from bot.backoffice import billing
+
+    standing = {p.last_name: (p.payment_plan_eligible, p.payment_plan_hold)
+                for p in seeded.scalars(select(Patient))}
+    assert standing == {"Lopez": (True, None), "Carter": (True, None), "Khan": (True, None)}
+    assert 12540 < billing.PLAN_MINIMUM_CENTS <= 31000
 
 
 def test_reseed_clears_what_the_dialogue_wrote(seeded: Session) -> None:
