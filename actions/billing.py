@@ -27,7 +27,13 @@ from actions.common import (
     set_step,
 )
 from actions.parsing import parse_charge_hint
-from bot.backoffice.enums import ClaimStatus, InquiryKind
+from bot.backoffice.enums import (
+    ClaimStatus,
+    DenialReason,
+    InquiryKind,
+    PatientShareReason,
+    PaymentPlanHold,
+)
 from bot.backoffice.schemas import (
     CHARGE_FILLER_WORDS,
     Balance,
@@ -86,20 +92,67 @@ CLAIM_WORDS = {
 }
 
 
+# Why the patient's part is what it is, as the charge's record says; ends "your part $X ...".
+SHARE_WORDS = {
+    PatientShareReason.copay: "because that's your plan's copay",
+    PatientShareReason.deductible: "because it went toward your yearly deductible",
+    PatientShareReason.coinsurance: "because your plan has you pay a share of the cost",
+    PatientShareReason.not_covered: "because your insurer didn't cover it",
+    PatientShareReason.self_pay: "because no insurance was billed for it",
+}
+DENIAL_WORDS = {
+    DenialReason.out_of_network: "the provider is out of network for your plan",
+    DenialReason.not_medically_necessary: "they said it wasn't medically necessary",
+    DenialReason.no_prior_authorization: "it needed their approval ahead of time",
+    DenialReason.not_a_covered_service: "your plan doesn't cover this service",
+    DenialReason.coverage_inactive: "they had no active coverage for you on that date",
+}
+NEXT_STEP = {
+    PatientShareReason.not_covered: "You can ask your insurer to review it, or talk with our "
+                                    "billing team.",
+    PatientShareReason.self_pay: 'If you had insurance then, tell me "I have new insurance".',
+}
+
+
+def share_reason(charge: ChargeDetail) -> PatientShareReason | None:
+    """What the patient's part is for; a denied claim is not covered even when unrecorded."""
+    if charge.patient_share_reason is None and charge.claim_status == ClaimStatus.denied:
+        return PatientShareReason.not_covered
+    return charge.patient_share_reason
+
+
 def explain(charge: ChargeDetail) -> str:
-    """One charge, plainly: what was billed, what insurance did, what is left for you."""
-    text = (f"{say_date(charge.service_date)}, {charge.description}: billed "
-            f"{money(charge.billed_cents)}.")
+    """One charge, plainly: what was billed, what insurance did, what is left for you and why,
+    and what you can do about a charge insurance did not cover."""
+    text = (f"{charge.description} on {say_date(charge.service_date)}: billed "
+            f"{money(charge.billed_cents)}")
+    if charge.claim_status == ClaimStatus.pending and not charge.patient_cents:
+        return f"{text}. Insurance is still reviewing it, so nothing is due for it yet."
+    reason = share_reason(charge)
     if charge.claim_status == ClaimStatus.pending:
-        text += " Insurance is still reviewing it, so nothing is due for it yet."
-    elif charge.claim_status == ClaimStatus.denied:
-        text += " Insurance did not cover it."
-    else:
-        text += f" Insurance paid {money(charge.insurance_paid_cents)}"
+        text += ", insurance is still reviewing it"
+    elif charge.claim_status == ClaimStatus.paid and reason != PatientShareReason.self_pay:
+        text += f", insurance paid {money(charge.insurance_paid_cents)}"
         if charge.adjustment_cents:
-            text += f" and took off {money(charge.adjustment_cents)} by agreement"
+            text += f", discount {money(charge.adjustment_cents)}"
+    text += f", your part {money(charge.patient_cents)}"
+    if reason is not None and charge.patient_cents:
+        text += f" {SHARE_WORDS[reason]}"
+        if reason == PatientShareReason.not_covered and charge.denial_reason is not None:
+            text += f": {DENIAL_WORDS[charge.denial_reason]}"
         text += "."
-    return f"{text} Your part: {money(charge.patient_cents)}."
+        if next_step := NEXT_STEP.get(reason):
+            text += f" {next_step}"
+        return text
+    return f"{text}."
+
+
+def charge_buttons(charges: list[ChargeDetail]) -> list[dict[str, str]]:
+    """A person to talk to when a charge shown was not covered."""
+    if any(share_reason(c) == PatientShareReason.not_covered and c.patient_cents
+           for c in charges):
+        return [AGENT_BUTTON]
+    return []
 
 
 class ActionExplainCharges(PatientAction):
@@ -135,9 +188,11 @@ class ActionExplainCharges(PatientAction):
                     buttons=[{"title": "Show all my charges",
                               "payload": "/billing_charge_question"}, AGENT_BUTTON])
                 return []
+            shown = found.charges[:3]
             dispatcher.utter_message(
                 response="utter_charge_explained",
-                charges="\n".join(f"• {explain(c)}" for c in found.charges[:3]))
+                charges="\n".join(f"• {explain(c)}" for c in shown),
+                buttons=charge_buttons(shown))
             return []
         statement = await client.statement(patient_id)
         if not statement.charges:
@@ -146,7 +201,7 @@ class ActionExplainCharges(PatientAction):
         dispatcher.utter_message(
             response="utter_statement",
             charges="\n".join(f"• {explain(c)}" for c in statement.charges),
-            amount=money(statement.balance_cents))
+            amount=money(statement.balance_cents), buttons=charge_buttons(statement.charges))
         resume_flow(dispatcher, tracker)
         return []
 
@@ -203,16 +258,36 @@ def plan_title(months: int, monthly_cents: int) -> str:
     return f"{months} months, {money(monthly_cents)}/mo"
 
 
+PAY_BUTTON: dict[str, str] = {"title": "Pay my balance", "payload": "/billing_pay"}
+# The reason the account record holds, said plainly, with what the patient can do next.
+HOLD_RESPONSES = {
+    PaymentPlanHold.in_collections: ("utter_payment_plan_hold_collections", [AGENT_BUTTON]),
+    PaymentPlanHold.plan_defaulted: ("utter_payment_plan_hold_defaulted",
+                                     [PAY_BUTTON, AGENT_BUTTON]),
+    PaymentPlanHold.assistance_pending: ("utter_payment_plan_hold_assistance", [AGENT_BUTTON]),
+    PaymentPlanHold.under_review: ("utter_payment_plan_hold_review", [AGENT_BUTTON]),
+}
+
+
 def plan_blocked(dispatcher: CollectingDispatcher, offer: PaymentPlanOptions) -> None:
+    """Why there is no plan to offer, and what the patient can do instead."""
     if offer.reason == "active_plan" and offer.active_plan is not None:
         plan = offer.active_plan
         dispatcher.utter_message(response="utter_payment_plan_active", months=str(plan.months),
                                  monthly=money(plan.monthly_cents), reference=plan.reference)
     elif offer.reason == "no_balance":
         dispatcher.utter_message(response="utter_balance_zero")
-    else:
+    elif offer.reason == "below_minimum":
+        dispatcher.utter_message(response="utter_payment_plan_below_minimum",
+                                 minimum=money(offer.minimum_cents),
+                                 amount=money(offer.balance_cents),
+                                 buttons=[PAY_BUTTON, AGENT_BUTTON])
+    elif offer.hold is not None:
+        response, buttons = HOLD_RESPONSES[offer.hold]
+        dispatcher.utter_message(response=response, buttons=buttons)
+    else:  # the account is not set up for plans and the record says no more
         dispatcher.utter_message(response="utter_payment_plan_not_eligible",
-                                 buttons=[AGENT_BUTTON])
+                                 buttons=[PAY_BUTTON, AGENT_BUTTON])
 
 
 class ActionOfferPaymentPlan(PatientAction):
@@ -281,7 +356,7 @@ class ActionCreatePlan(PatientAction):
             plan = await self.client_factory().create_payment_plan(patient_id, int(months))
         except Conflict:
             dispatcher.utter_message(response="utter_payment_plan_not_eligible",
-                                     buttons=[AGENT_BUTTON])
+                                     buttons=[PAY_BUTTON, AGENT_BUTTON])
             return end_flow()
         dispatcher.utter_message(response="utter_plan_created", months=str(plan.months),
                                  monthly=money(plan.monthly_cents),

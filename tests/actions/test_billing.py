@@ -1,6 +1,10 @@
 import re
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -8,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.billing import (
+    HOLD_RESPONSES,
     ActionCardWarning,
     ActionChoosePlan,
     ActionCreatePlan,
@@ -17,13 +22,34 @@ from actions.billing import (
     ActionPaymentLink,
     ActionTellBalance,
 )
-from actions.common import FLOW_SLOTS, end_flow, has_card_number
-from bot.backoffice.models import Patient, PaymentPlan
+from actions.common import FLOW_SLOTS, end_flow, has_card_number, say_date
+from bot.backoffice.models import (
+    Charge,
+    ClaimStatus,
+    DenialReason,
+    Patient,
+    PatientShareReason,
+    PaymentPlan,
+    PaymentPlanHold,
+)
+from bot.clock import clinic_today
 from tests.actions.conftest import DOMAIN, make_tracker
 
 
 def patient(db: Session, last_name: str) -> str:
     return str(db.scalars(select(Patient.id).where(Patient.last_name == last_name)).one())
+
+
+RESPONSES = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))["responses"]
+TALK = {"title": "Talk to a person", "payload": "/human_handoff"}
+PAY = {"title": "Pay my balance", "payload": "/billing_pay"}
+
+
+def text_of(message: dict[str, Any]) -> str:
+    """What the patient reads: the domain response filled with what the action gave it."""
+    [variant] = RESPONSES[message["response"]]
+    return str(variant["text"]).format(**message)
 
 
 async def test_balance_with_charges(seeded: Session, backoffice) -> None:
@@ -101,10 +127,15 @@ async def test_itemized_statement(seeded: Session, backoffice) -> None:
     [message] = dispatcher.messages
     assert message["response"] == "utter_statement"
     assert message["amount"] == "$125.40"
-    lines = message["charges"].split("\n")
-    assert len(lines) == 2
-    assert lines[1].endswith("Lab work: billed $210.00. Insurance paid $124.60. "
-                             "Your part: $85.40.")
+    visit = say_date(clinic_today() - timedelta(days=21))
+    assert text_of(message) == (
+        "Here's what's on your bill:\n"
+        f"• Office visit copay on {visit}: billed $150.00, insurance paid $110.00, your part "
+        "$40.00 because that's your plan's copay.\n"
+        f"• Lab work on {visit}: billed $210.00, insurance paid $124.60, your part $85.40 "
+        "because it went toward your yearly deductible.\n"
+        "Total you owe now: $125.40.")
+    assert message["buttons"] == []
 
 
 async def test_words_the_charge_search_ignores_get_the_whole_statement(seeded: Session,
@@ -125,6 +156,57 @@ async def test_named_charge_is_explained(seeded: Session, backoffice) -> None:
         assert said(dispatcher) == ["utter_charge_explained"]
         assert "Lab work" in dispatcher.messages[0]["charges"]
         assert "Office visit" not in dispatcher.messages[0]["charges"]
+
+
+async def test_named_charge_says_why_the_part_is_yours(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionExplainCharges(backoffice).run(
+        dispatcher, verified(seeded, text="why do i owe $85.40 for labs"), DOMAIN)
+    [message] = dispatcher.messages
+    visit = say_date(clinic_today() - timedelta(days=21))
+    assert text_of(message) == (
+        "Here's that charge:\n"
+        f"• Lab work on {visit}: billed $210.00, insurance paid $124.60, your part $85.40 "
+        "because it went toward your yearly deductible.")
+    assert message["buttons"] == []
+
+
+async def test_a_charge_not_covered_says_why_and_what_to_do(seeded: Session,
+                                                            backoffice) -> None:
+    day = clinic_today() - timedelta(days=5)
+    seeded.add(Charge(patient_id=int(patient(seeded, "Lopez")), service_date=day,
+                      description="X-ray", billed_cents=30000, insurance_paid_cents=0,
+                      patient_cents=30000, claim_status=ClaimStatus.denied,
+                      patient_share_reason=PatientShareReason.not_covered,
+                      denial_reason=DenialReason.out_of_network))
+    seeded.commit()
+    dispatcher = CollectingDispatcher()
+    await ActionExplainCharges(backoffice).run(
+        dispatcher, verified(seeded, text="what is the x-ray charge"), DOMAIN)
+    [message] = dispatcher.messages
+    assert text_of(message) == (
+        "Here's that charge:\n"
+        f"• X-ray on {say_date(day)}: billed $300.00, your part $300.00 because your insurer "
+        "didn't cover it: the provider is out of network for your plan. You can ask your "
+        "insurer to review it, or talk with our billing team.")
+    assert message["buttons"] == [TALK]
+    statement = CollectingDispatcher()
+    await ActionExplainCharges(backoffice).run(
+        statement, verified(seeded, text="explain my bill"), DOMAIN)
+    assert said(statement) == ["utter_statement"]
+    assert statement.messages[0]["buttons"] == [TALK]
+
+
+async def test_a_claim_still_pending_owes_nothing_yet(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionExplainCharges(backoffice).run(
+        dispatcher, verified(seeded, "Carter", text="explain my bill"), DOMAIN)
+    [message] = dispatcher.messages
+    assert text_of(message) == (
+        "Here's what's on your bill:\n"
+        f"• Cardiology consult on {say_date(clinic_today() - timedelta(days=10))}: billed "
+        "$350.00. Insurance is still reviewing it, so nothing is due for it yet.\n"
+        "Total you owe now: $0.00.")
 
 
 async def test_unknown_charge_offers_the_list_and_a_person(seeded: Session, backoffice) -> None:
@@ -226,13 +308,66 @@ async def test_payment_plan_offer_confirm_create(seeded: Session, backoffice) ->
     assert said(again) == ["utter_payment_plan_active"]
 
 
-async def test_payment_plan_not_eligible(seeded: Session, backoffice) -> None:
+async def test_payment_plan_below_the_minimum(seeded: Session, backoffice) -> None:
     dispatcher = CollectingDispatcher()
     assert await ActionOfferPaymentPlan(backoffice).run(
         dispatcher, verified(seeded, "Lopez"), DOMAIN) == END
-    assert said(dispatcher) == ["utter_payment_plan_not_eligible"]
-    assert dispatcher.messages[0]["buttons"] == [
-        {"title": "Talk to a person", "payload": "/human_handoff"}]
+    [message] = dispatcher.messages
+    assert text_of(message) == (
+        "Payment plans are for balances of $150.00 or more, and yours is $125.40. You can pay "
+        "it with a secure link, or talk with our billing team about other options.")
+    assert message["buttons"] == [PAY, TALK]
+
+
+PLAN_HOLD_TEXTS = {
+    PaymentPlanHold.in_collections: (
+        "Your balance has been passed to a collection agency, so I can't set up a payment plan "
+        "here. Our billing team can tell you how to arrange payments.", [TALK]),
+    PaymentPlanHold.plan_defaulted: (
+        "A payment plan on your account ended early in the last 12 months, so a new one needs "
+        "our billing team. You can talk with them, or pay with a secure link.", [PAY, TALK]),
+    PaymentPlanHold.assistance_pending: (
+        "Your financial assistance application is still being reviewed, and it may lower what "
+        "you owe, so a plan waits until it's decided. Our billing team can tell you where it "
+        "stands.", [TALK]),
+    PaymentPlanHold.under_review: (
+        "Our billing team is reviewing your account right now, so I can't set up a plan by "
+        "message. They can go over your options with you.", [TALK]),
+}
+
+
+@pytest.mark.parametrize("hold", list(PaymentPlanHold))
+async def test_payment_plan_held_says_why(seeded: Session, backoffice,
+                                          hold: PaymentPlanHold) -> None:
+    seeded.get_one(Patient, int(patient(seeded, "Khan"))).payment_plan_hold = hold
+    seeded.commit()
+    for action, slots in ((ActionOfferPaymentPlan, {}),
+                          (ActionChoosePlan, {"flow_step": "plan_pick"})):
+        dispatcher = CollectingDispatcher()
+        assert await action(backoffice).run(
+            dispatcher, verified(seeded, "Khan", entities={"plan_months": "6"}, **slots),
+            DOMAIN) == END
+        [message] = dispatcher.messages
+        assert (text_of(message), message["buttons"]) == PLAN_HOLD_TEXTS[hold]
+
+
+def test_every_hold_has_its_response() -> None:
+    assert set(HOLD_RESPONSES) == set(PaymentPlanHold)
+    assert all(response in RESPONSES for response, _ in HOLD_RESPONSES.values())
+
+
+async def test_payment_plan_not_eligible_without_a_recorded_reason(seeded: Session,
+                                                                   backoffice) -> None:
+    seeded.get_one(Patient, int(patient(seeded, "Khan"))).payment_plan_eligible = False
+    seeded.commit()
+    dispatcher = CollectingDispatcher()
+    assert await ActionOfferPaymentPlan(backoffice).run(
+        dispatcher, verified(seeded, "Khan"), DOMAIN) == END
+    [message] = dispatcher.messages
+    assert text_of(message) == (
+        "I can't set up a payment plan on your account by message. Our billing team can go "
+        "over your options with you, or you can pay with a secure link.")
+    assert message["buttons"] == [PAY, TALK]
 
 
 async def test_insurance_on_file_and_claims(seeded: Session, backoffice) -> None:
@@ -275,3 +410,69 @@ async def test_billing_nothing_before_verification(seeded: Session, backoffice) 
         dispatcher = CollectingDispatcher()
         await action(backoffice).run(dispatcher, make_tracker(text="x"), DOMAIN)
         assert said(dispatcher) == ["utter_not_verified"]
+
+
+# --- issue Q: what each part of a charge is for -------------------------------------------
+
+def _line(**kwargs: Any) -> str:
+    from actions.billing import explain
+    from bot.backoffice.schemas import ChargeDetail
+
+    fields: dict[str, Any] = {
+        "id": 1, "service_date": clinic_today(), "description": "Imaging",
+        "billed_cents": 50000, "insurance_paid_cents": 30000, "adjustment_cents": 5000,
+        "patient_cents": 15000, "claim_status": ClaimStatus.paid, "statement_date": None,
+        "due_date": None, **kwargs}
+    return explain(ChargeDetail(**fields))
+
+
+DENIED = {"insurance_paid_cents": 0, "adjustment_cents": 0, "patient_cents": 50000,
+          "claim_status": ClaimStatus.denied}
+AFTER = ". You can ask your insurer to review it, or talk with our billing team."
+
+
+@pytest.mark.parametrize("fields,ending", [
+    ({"patient_share_reason": "coinsurance"},
+     "insurance paid $300.00, discount $50.00, your part $150.00 because your plan has you "
+     "pay a share of the cost."),
+    ({"patient_share_reason": "copay"},
+     "insurance paid $300.00, discount $50.00, your part $150.00 because that's your plan's "
+     "copay."),
+    ({"patient_share_reason": None},  # not recorded: no "because"
+     "insurance paid $300.00, discount $50.00, your part $150.00."),
+    ({**DENIED, "patient_share_reason": "self_pay", "claim_status": ClaimStatus.paid},
+     'your part $500.00 because no insurance was billed for it. If you had insurance then, '
+     'tell me "I have new insurance".'),
+    ({**DENIED, "patient_share_reason": None},  # a denial recorded before reasons were
+     "your part $500.00 because your insurer didn't cover it" + AFTER),
+    ({**DENIED, "patient_share_reason": "not_covered", "denial_reason": "out_of_network"},
+     "your part $500.00 because your insurer didn't cover it: the provider is out of network "
+     "for your plan" + AFTER),
+    ({**DENIED, "patient_share_reason": "not_covered",
+      "denial_reason": "not_medically_necessary"},
+     "your part $500.00 because your insurer didn't cover it: they said it wasn't medically "
+     "necessary" + AFTER),
+    ({**DENIED, "patient_share_reason": "not_covered",
+      "denial_reason": "no_prior_authorization"},
+     "your part $500.00 because your insurer didn't cover it: it needed their approval ahead "
+     "of time" + AFTER),
+    ({**DENIED, "patient_share_reason": "not_covered", "denial_reason": "not_a_covered_service"},
+     "your part $500.00 because your insurer didn't cover it: your plan doesn't cover this "
+     "service" + AFTER),
+    ({**DENIED, "patient_share_reason": "not_covered", "denial_reason": "coverage_inactive"},
+     "your part $500.00 because your insurer didn't cover it: they had no active coverage for "
+     "you on that date" + AFTER),
+    ({"claim_status": ClaimStatus.pending, "insurance_paid_cents": 0, "adjustment_cents": 0,
+      "patient_cents": 4000, "patient_share_reason": "copay"},
+     "insurance is still reviewing it, your part $40.00 because that's your plan's copay."),
+])
+def test_each_reason_in_plain_words(fields: dict[str, Any], ending: str) -> None:
+    assert _line(**fields) == (
+        f"Imaging on {say_date(clinic_today())}: billed $500.00, {ending}")
+
+
+def test_every_reason_has_its_words() -> None:
+    from actions.billing import DENIAL_WORDS, SHARE_WORDS
+
+    assert set(SHARE_WORDS) == set(PatientShareReason)
+    assert set(DENIAL_WORDS) == set(DenialReason)
