@@ -48,6 +48,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# One reading of config.yml's FallbackClassifier for both gates (this script's folder is on
+# sys.path when it runs as a script; the tests load it the same way).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_nlu_report import fallback_threshold  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 MIN_KEPT_OUT_OF_FLOWS = 0.95
@@ -88,21 +93,6 @@ class MissingResults(Exception):
 
 def is_task_flow(intent: str) -> bool:
     return intent.startswith(TASK_FLOW_PREFIXES) or intent in TASK_FLOW_INTENTS
-
-
-def fallback_threshold(config_path: Path) -> float | None:
-    """The FallbackClassifier threshold from config.yml's pipeline, if any."""
-    if not config_path.is_file():
-        return None
-    try:
-        import yaml
-    except ImportError:  # pragma: no cover - yaml is in both environments
-        return None
-    config = yaml.safe_load(config_path.read_text()) or {}
-    for component in config.get("pipeline") or []:
-        if isinstance(component, dict) and component.get("name") == "FallbackClassifier":
-            return float(component.get("threshold", 0.3))
-    return None
 
 
 def _items(path: Path) -> list[dict[str, Any]]:
