@@ -87,9 +87,17 @@ _SMS_SPELLINGS: tuple[tuple[str, str], ...] = (
     (r"\b(?:r)\b", "are"),
     (r"\bto many\b", "too many"),
     (r"\bto much\b", "too much"),
-    (r"\bno ?one\b", "no one"),
+    (r"\b(?:no ?one|no1)\b", "no one"),
     (r"\b(?:some1|sum1)\b", "someone"),
     (r"\b(?:every1|evry1)\b", "everyone"),
+    (r"\b(?:any1|ne1)\b", "anyone"),
+    (r"\b(?:wud|wld)\b", "would"),
+    (r"\bwudn'?t\b", "would not"),
+    (r"\btheyd\b", "they would"),
+    # "2" for "to" after a word and before one that cannot be counted ("a burden 2 every1",
+    # "want 2 die"), never "took 2 pills" or "my 2 kids"
+    (r"(?<=[a-z] )2 (?=(?:be|die|live|end|kill|hurt|harm|go|do|stop|exist|disappear|sleep"
+     r"|wake|everyone|everybody|my|me|him|her|them|us|you|the)\b)", "to "),
     (r"\bppl\b", "people"),
     (r"\b(?:smth|sth|somethin|sumthin|smthing)\b", "something"),
     (r"\brn\b", "right now"),
@@ -369,9 +377,47 @@ _CRISIS_FOLLOWERS = _words(
 _LOVED_ONES = ("everyone|everybody|people|others|them|you|y'all|you+all|you+guys|family"
                "|my+family|my+kids|my+children|my+wife|my+husband|my+parents|my+mom|my+dad"
                "|my+friends|my+partner|my+loved+ones|the+world|the+people+i+love"
-               "|the+people+around+me|those+around+me|all+of+you|all+of+them|my+mum")
+               "|the+people+around+me|those+around+me|all+of+you|all+of+them|my+mum"
+               "|my+whole+family|my+entire+family|the+whole+family|the+family|my+family+and+friends"
+               "|my+friends+and+family|everyone+around+me|everyone+i+love|all+my+friends"
+               "|my+son|my+daughter|my+boyfriend|my+girlfriend|my+sister|my+brother"
+               "|my+husband+and+kids|my+wife+and+kids|my+caregivers|my+caregiver")
 _TO_LOVED_ONES = frozenset(f"{prep}+{who}" for prep in ("to", "on", "for")
                            for who in _LOVED_ONES.split("|"))
+# Passive ideation: the others would be better off without me, if I were gone, and nobody
+# would notice. For whom is a run of single optional words, so that it adds no pattern.
+_BETTER = "better|easier|happier|safer|relieved|lighter|simpler"
+# for whom: "for everyone", "on my whole family", "to the world", or no one named
+_WHOM = ("my|the|our|you|all? whole|entire? everyone|everybody|family|kids|children|parents"
+         "|wife|husband|friends|partner|world|people|them|us|others|mom|dad|son|daughter"
+         "|boyfriend|girlfriend|humanity|society|all")
+_FOR_WHOM = f"for|to|on {_WHOM}"
+_FOR_WHOM_OPTIONAL = " ".join(item if item.endswith("?") else item + "?"
+                              for item in _FOR_WHOM.split())
+_IF_I = "if|when i just|only|simply|finally|quietly?"
+# What makes it a crisis whatever follows: dead, or never born.
+_GONE_FOR_GOOD = ("dead|died|die|killed+myself|ended+it|ended+my+life|took+my+own+life|to+die"
+                  "|did+not+exist|never+born|never+been+born|never+existed|not+alive"
+                  "|no+longer+alive|never+woke+up|did+not+wake+up|never+wake+up")
+# What is a crisis only when the clause ends there: "if i was gone", not "gone for a week".
+_GONE = ("gone|not+here|not+around|no+longer+here|no+longer+around|out+of+the+picture"
+         "|out+of+the+way|disappeared|vanished|to+disappear|disappear|vanish|not+in+their+lives"
+         "|never+came+back|did+not+come+back|went+away|go+away")
+# Who would not notice, care or miss: "nobody", or "they" with a "not".
+_NOBODY = "no? one|nobody|anyone|anybody|who"
+_THEY = ("they|people|everyone|everybody|family|kids|children|parents|friends|husband|wife"
+         "|world|he|she|mom|dad|partner|boyfriend|girlfriend|anyone|anybody")
+_NOTICE = "miss|notice|care|cares|notices|mind"
+# Doing everyone a favor
+_FAVOR = "a|the? big|huge|massive|real? favor|favour|favors|favours|service"
+_GONE_FOLLOWERS = _CRISIS_FOLLOWERS | _words(
+    "anymore forever for+good permanently tbh anyway at+all altogether from+their+lives"
+    " from+this+world from+the+world from+existence off+the+face+of+the+earth for+real"
+    " without+a+trace")
+# After "better off without me": its end, or who it is said of ("around", "in their lives").
+_WITHOUT_ME_FOLLOWERS = _GONE_FOLLOWERS | _words(
+    "around here alive in+it in+their+lives in+his+life in+her+life in+your+life"
+    " in+the+picture in+the+world in+this+world in+my+family in+the+way")
 _ALARM_FILLERS = _words(
     "help please 911 ambulance omg i think it is its a an my me having now call urgent"
     " emergency possible maybe sos he she mom dad am quick hurry right going on this need needs"
@@ -407,21 +453,13 @@ RULES: tuple[Rule, ...] = (
         "end|ending everything",
         "~want|~wanted|wish|going|ready|deserve to be dead",
         "wish i|he|she was|were dead",
-        "better off dead|without+me",
-        "better|easier|happier|fine|okay|safer off? if i was|were|am gone|dead|not+here"
-        "|not+around|never+born",
-        "better|easier|happier|fine|okay|safer off? if i just? died|disappeared|killed+myself"
-        "|did+not+exist",
-        "would|will|be better|easier without me",
+        "better off dead",
         "nothing|no|none|nobody|no+one|anything|nothing+left|no+reason|no+reason+left *2 to live"
         " for",
         "tired|sick of living|life|being+alive",
         "~want|wish it+all|everything|my+life to end|stop|be+over",
         "~want|wish it|the+pain|this|everything|it+all to end|stop|be+over forever|for+good"
         "|permanently",
-        "no+one|nobody|anyone|anybody|who would|will|is+going+to miss|care+if me|i",
-        "no+one|nobody|anyone|anybody|who *3 miss|notice|care|cares|notices if|when i *2 gone"
-        "|dead|died|disappeared|vanished|not+here|not+around|killed+myself|ended+it|die",
         "no+one|nobody cares|care if i live|die|am+alive|am+dead|exist",
         "no|not reason|point|will|purpose to ~live|living|go+on|keep+going|keep+living"
         "|go+on+living|continue|continue+living|be+alive|stay+alive|exist",
@@ -485,11 +523,56 @@ RULES: tuple[Rule, ...] = (
     ), check_context=False, clause_end_or=_CRISIS_FOLLOWERS | _words(
         "tomorrow again anymore ever ever+again in+the+morning at+all")),
     Rule("mental_health", "suicidal thoughts", (
+        # better off if I were dead, and nobody would care: whatever the clause goes on to say
+        f"{_BETTER}|fine|okay|ok off|place? {_FOR_WHOM_OPTIONAL} {_IF_I} was|were|am|had|got|is"
+        f"|would? never|just? been|be? {_GONE_FOR_GOOD}",
+        f"{_BETTER} off|place? {_FOR_WHOM_OPTIONAL} with|without me dead",
+        f"{_NOBODY} *3 {_NOTICE} me|even? if|when i *2 {_GONE_FOR_GOOD}",
+        f"{_THEY} would|will|do|does|did|could not|never even|really|actually|honestly|ever?"
+        f" {_NOTICE} me|even? if|when i *2 {_GONE_FOR_GOOD}",
+        f"doing|do|did {_WHOM} {_FAVOR} if|when i *2 {_GONE_FOR_GOOD}",
+        f"doing|do|did {_WHOM} {_FAVOR} by dying|killing+myself|ending+it|ending+my+life"
+        f"|taking+my+own+life",
+    ), check_context=False),
+    Rule("mental_health", "suicidal thoughts", (
+        # better off if I were gone, without me around, nobody would notice: unless the clause
+        # goes on ("without me on the project", "if i was gone for a week")
+        f"{_BETTER} off|place? {_FOR_WHOM_OPTIONAL} {_IF_I} was|were|am|had|got|is? {_GONE}",
+        # "fine" only as a guess about the others, not "is it fine if i am not here, ..."
+        f"be fine|okay|ok {_FOR_WHOM_OPTIONAL} {_IF_I} was|were|am|had|got|is? {_GONE}",
+        f"{_BETTER} off|place|world? {_FOR_WHOM_OPTIONAL} with me {_GONE}",
+        f"{_NOBODY} *3 {_NOTICE} me|even? if|when i *2 {_GONE}",
+        f"{_THEY} would|will|do|does|did|could not|never even|really|actually|honestly|ever?"
+        f" {_NOTICE} me|even? if|when i *2 {_GONE}",
+        f"doing|do|did {_WHOM} {_FAVOR} if|when i *2 {_GONE}",
+        f"doing|do|did {_WHOM} {_FAVOR} by disappearing|vanishing|not+being+here"
+        f"|not+being+around|not+existing|being+gone|going+away+forever",
+    ), check_context=False, clause_end_or=_GONE_FOLLOWERS),
+    Rule("mental_health", "suicidal thoughts", (
+        # "everyone would be better off without me", "easier for my family without me in it",
+        # not "the team would be better off without me on the project"
+        f"{_BETTER} off {_FOR_WHOM_OPTIONAL} without me",
+        f"{_BETTER} place|world? {_FOR_WHOM} without me",
+        # "nobody would even miss me", "would anyone miss me?", not "... miss me if i left"
+        f"{_NOBODY} would|will|is|going|to|even|really|actually|honestly|ever{{1,4}} {_NOTICE}"
+        f" me",
+        "would|will|does|do anyone|anybody even|really|actually|ever? miss|notice me",
+    ), check_context=False, clause_end_or=_WITHOUT_ME_FOLLOWERS),
+    Rule("mental_health", "suicidal thoughts", (
+        # the same said of people: "they'd all be happier without me around", "the world would
+        # be a better place without me", not "the project is better without me"
+        f"{_BETTER} place|world? without me",
+    ), check_context=False, clause_end_or=_WITHOUT_ME_FOLLOWERS,
+        needs_before=_words(_THEY, "^ all others them we us kids son daughter mother"
+                            " father sister brother grandkids everyones")),
+    Rule("mental_health", "suicidal thoughts", (
         # a burden to the people around them
         f"i {_BURDEN_WORDS}{{1,8}} ~burden|~burdens",
         "feel|feeling|being like|a|an|such|just|nothing|but|the|huge|big|total|heavy|constant"
         "|useless|only|so|much|of{1,5} ~burden|~burdens",
-    ), check_context=False, clause_end_or=_CRISIS_FOLLOWERS | _TO_LOVED_ONES),
+    ), check_context=False, clause_end_or=_CRISIS_FOLLOWERS | _TO_LOVED_ONES | _words(
+        "all+the+time always constantly lately these+days every+day every+single+day"
+        " more+and+more anyway tbh")),
     Rule("mental_health", "suicidal thoughts", (
         # the last things: a goodbye note, giving everything away
         "~goodbye note|notes|letter|letters",

@@ -588,3 +588,82 @@ NOT_HEALTH += [
     "i ate some glass noodles",
     "i'm done with everything this week",
 ]
+
+# Seventh round: passive ideation and burden statements that were missed (others better,
+# happier or easier off without me or if I were gone; nobody, or "they", would not notice;
+# a burden all the time or to the whole family; doing everyone a favor by dying), with SMS
+# spellings ("2", "every1", "no1", "wouldnt"). The first ten came from a review; the rest
+# were written before the rules for them ran.
+MUST_CATCH += [
+    ("they'd all be happier without me around", MENTAL),
+    ("it would be easier for everyone if i just disappeared", MENTAL),
+    ("im a burden 2 every1", MENTAL),  # SMS
+    ("i just feel like such a burden all the time", MENTAL),
+    ("they wouldnt even notice if i was dead", MENTAL),
+    ("better for everyone if im not around", MENTAL),
+    ("who would even miss me if i was gone", MENTAL),
+    ("i'm a burden to my whole family", MENTAL),
+    ("no1 would care if i died", MENTAL),  # SMS
+    ("i'd be doing everyone a favor if i disappeared", MENTAL),
+    ("my kids would be better off without me around", MENTAL),
+    ("everyone would be so much happier if i just disappeared", MENTAL),
+    ("things would be easier for my family if i was dead", MENTAL),
+    ("my wife would be better off if i wasnt around anymore", MENTAL),
+    ("theyd be better off if i just vanished", MENTAL),  # SMS
+    ("it'd be easier on everybody if i was gone", MENTAL),
+    ("nobody would even notice if i disappeared tomorrow", MENTAL),
+    ("no one would miss me if i wasnt here", MENTAL),
+    ("who would care if i died anyway", MENTAL),
+    ("does anyone even care if i die", MENTAL),
+    ("no1 would notice if i was gone", MENTAL),  # SMS
+    ("i feel like im such a burden 2 every1", MENTAL),  # SMS
+    ("im a burden to every1 around me", MENTAL),
+    ("always feeling like a burden to my kids", MENTAL),
+    ("id be doing my family a favor if i died", MENTAL),  # SMS
+    ("honestly id be doing every1 a favor if i was gone", MENTAL),  # SMS
+    ("i would be doing everybody a favour by disappearing", MENTAL),
+    ("the world would be a better place without me", MENTAL),
+    ("everyone would be relieved if i was gone", MENTAL),
+    ("my family wouldnt even notice if i died", MENTAL),
+    ("life would be easier for everyone without me in it", MENTAL),
+    ("everybody would be happier with me gone", MENTAL),
+    ("feel like a burden all the time lately", MENTAL),
+    ("my parents would be better off if i was out of the picture", MENTAL),
+    ("they wouldnt care if i was gone forever", MENTAL),
+    ("i'm a burden to my family and friends", MENTAL),
+    ("would anyone even miss me?", MENTAL),
+    ("nobody is going to miss me", MENTAL),
+]
+
+MUST_NOT_CATCH += [
+    "I feel like a burden asking so many billing questions",
+    "sorry to be a burden, can you resend my statement",
+    "I don't want to be a burden to my kids, does insurance cover home care",
+    "nobody would care if i was late to the appointment",
+    "better for everyone if im not around on friday, can we move the visit",
+    "it would be easier for everyone if i just paid online",
+    "no1 would care if i changed my appointment time",
+    "it would be easier if i was not here for the delivery, can you leave it at the door",
+    "is it ok if i'm not here, my wife can bring my son to his appointment",
+]
+
+NOT_HEALTH += [
+    "the team would be better off without me on the project this week",
+    "nobody would notice if I skipped the gym",
+    "i'd be doing everyone a favor if i brought snacks",
+    "my kids would be happier if i was around more",
+    "everyone would be happier if i just paid the bill on time",
+    "would anyone miss me if i left the book club",
+    "my boss wouldnt even notice if i was gone for a week",
+    "i'd be doing my team a favor if i took the day off",
+    "no one would care if I wore jeans to the wedding",
+    "the kids would be fine without me for the weekend",
+    "they wouldnt even notice if i was gone for lunch",
+    "doing everyone a favor by bringing cake to the office",
+    "my roommates would be happier if i disappeared for the weekend lol",
+    "the office would run better without me in meetings",
+    "honestly the project is better without me",
+    "no one would miss me at the party anyway",
+    "my dog would be happier without me around lol",
+    "you'd be doing me a favor if you called back",
+]

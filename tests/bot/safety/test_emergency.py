@@ -98,6 +98,11 @@ def test_overdose_is_mental_health_only_when_meant() -> None:
     ("i am going to jump tonight", "i am going to jump in the pool"),
     ("thinking of ending things", "thinking of ending things with my boyfriend"),
     ("i'm a burden to everyone", "I'm a burden on the team budget?"),
+    ("they'd all be happier without me around",
+     "the team would be better off without me on the project this week"),
+    ("nobody would notice if i was gone", "nobody would notice if i was gone for a week"),
+    ("i'd be doing everyone a favor if i disappeared",
+     "i'd be doing everyone a favor if i brought snacks"),
 ])
 def test_context_decides(alarm: str, joke_or_thing: str) -> None:
     assert detect_emergency(alarm) is not None
@@ -129,6 +134,10 @@ def test_normalize_spells_out_sms() -> None:
     assert normalize("hurt my self") == "hurt myself"
     assert normalize("i wish i were dead") == "i wish i were dead"  # "were" is not "we are"
     assert normalize("youre they're") == "you are they are"
+    # "2" is "to" only before a word that cannot be counted
+    assert normalize("im a burden 2 every1, no1 wud care") == (
+        "i am a burden to everyone, no one would care")
+    assert normalize("took 2 pills for my 2 kids") == "took 2 pills for my 2 kids"
 
 
 @pytest.mark.parametrize(("word", "target", "similar"), [
