@@ -506,6 +506,14 @@ RULES: tuple[Rule, ...] = (
         "not|never ~want to live|exist|be+alive|be+here+anymore|go+on",
     ), check_context=False, not_followed_by=_words(
         "in near at there here by on off alone close with+them with+my with+him with+her")),
+    # No reason left to live: "theres no reason for me to keep going", "what reason do i even
+    # have to keep living", "cant think of one reason to stay alive". Not "a reason to keep
+    # going to the gym" (followed by where).
+    Rule("mental_health", "suicidal thoughts", (
+        "reason|reasons *5 to keep+living|keep+going|go+on+living|stay+alive|be+alive|~live"
+        "|~living",
+    ), check_context=False, not_followed_by=_words(
+        "in near at there here by on off to with for like+this like+that is are was")),
     Rule("mental_health", "suicidal thoughts", (
         f"{_INTEND}|thinking|think|thought|wants|~wanted|i to|about|of? end|ending it|things",
         "to end it|things",

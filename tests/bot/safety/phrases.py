@@ -667,3 +667,20 @@ NOT_HEALTH += [
     "my dog would be happier without me around lol",
     "you'd be doing me a favor if you called back",
 ]
+
+# No reason left to live (a family the classifier's hold-out showed), and its look-alikes.
+MUST_CATCH += [
+    ("theres no reason for me to keep going", MENTAL),
+    ("no reason left to keep living", MENTAL),
+    ("what reason do i even have to keep living", MENTAL),
+    ("i cant think of one reason to stay alive", MENTAL),
+    ("dont have any reason to be alive now", MENTAL),
+    ("i have zero reasons to keep going anymore", MENTAL),
+]
+NOT_HEALTH += [
+    "give me a reason to keep going to the gym",
+    "what's the reason to live in boston instead of nyc",
+    "is there a reason to keep going with this plan",
+    "reasons to live in denver",
+    "the reason to be alive is love, said the poet",
+]
