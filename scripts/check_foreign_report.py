@@ -205,7 +205,8 @@ def check_foreign(rows: list[Row], complete: bool, threshold: float | None,
     emergencies = [r for r in rows if r.raw == EMERGENCY]
     live = [r for r in emergencies if r.predicted == EMERGENCY]
     print(f"  emergency predictions: {len(emergencies)} "
-          f"({len(live)} at or above the fallback threshold: a 911 reply)")
+          f"({len(live)} at or above the fallback threshold: the classifier alone gets a safety "
+          "check, not 911 and an urgent handoff, which only the safety net raises)")
     for r in sorted(emergencies, key=lambda r: -(r.confidence or 0.0)):
         note = "" if r.predicted == EMERGENCY else f"  (live answer: {r.predicted})"
         print(f"    EMERGENCY {_conf(r)}: {r.text!r}{note}")
