@@ -57,7 +57,7 @@ setup: $(VENV)/.installed $(ENGINE)/.installed
 	@$(PY) scripts/dev_env.py .env
 
 $(MODEL): $(MODEL_INPUTS) | $(ENGINE)/.installed
-	@echo "==> training the model (data/, domain.yml or config.yml changed; about 5 minutes on 2 cores)"
+	@echo "==> training the model (data/, domain.yml or config.yml changed; under 3 minutes on 2 cores)"
 	@mkdir -p models var
 	$(RASA) train --fixed-model-name patient-assistant --out models
 	@touch $@
