@@ -1,0 +1,22 @@
+"""F (outreach): schedule, consent per purpose, hold-out
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-29 09:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = '0007'
+down_revision: str | None = '0006'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Placeholder in the chain, kept so the migrations stay one line of revisions.
+    pass
+
+
+def downgrade() -> None:
+    pass

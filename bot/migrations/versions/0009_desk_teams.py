@@ -1,0 +1,22 @@
+"""T (desk, part 1): teams, routing, transfers, availability, tokens
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-29 09:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = '0009'
+down_revision: str | None = '0008'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Placeholder in the chain, kept so the migrations stay one line of revisions.
+    pass
+
+
+def downgrade() -> None:
+    pass

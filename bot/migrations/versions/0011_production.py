@@ -1,0 +1,22 @@
+"""H (production): durable inbound, verification counters
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-29 09:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = '0011'
+down_revision: str | None = '0010'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Placeholder in the chain, kept so the migrations stay one line of revisions.
+    pass
+
+
+def downgrade() -> None:
+    pass
