@@ -73,7 +73,7 @@ validate: $(ENGINE)/.installed
 test-dialogue: $(MODEL) $(VENV)/.installed
 	@echo "==> conversation tests (tests/conversations)"
 	@rm -rf var/results/dialogue
-	$(RASA) test core --stories tests/conversations --model $(MODEL) --out var/results/dialogue --fail-on-prediction-errors
+	$(ENGINE)/bin/python scripts/engine.py test core --stories tests/conversations --model $(MODEL) --out var/results/dialogue --fail-on-prediction-errors
 	@$(PY) scripts/check_dialogue_report.py tests/conversations var/results/dialogue/story_report.json
 
 # Three held-out sets, never trained on, predicted with one model load: in-domain
@@ -90,7 +90,7 @@ test-nlu: $(MODEL) $(VENV)/.installed
 	  exit $$status
 
 shell: $(MODEL)
-	@set -a; source .env; set +a; $(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+	@set -a; source .env; set +a; $(ENGINE)/bin/python scripts/engine.py shell --model $(MODEL) --endpoints endpoints.yml
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

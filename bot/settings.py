@@ -13,7 +13,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=os.environ.get("APP_ENV_FILE", ".env") or None,
                                       extra="ignore")
 
-    app_env: Literal["dev", "test", "prod"] = "dev"
+    # Unset means production: dev-only routes and demo data need APP_ENV=dev said out loud
+    # (`make run` writes it into .env; tests set "test").
+    app_env: Literal["dev", "test", "prod"] = "prod"
     public_base_url: str = "http://localhost:8000"
     database_url: str = "sqlite:///var/app.db"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -21,6 +23,13 @@ class Settings(BaseSettings):
     engine_url: str = "http://127.0.0.1:5005"
     engine_token: str = ""
     engine_timeout_seconds: float = 30.0
+    # --- Scale-out (issue S): several engines behind Rasa's Redis lock store and a shared
+    # tracker store. ENGINE_URLS, comma separated, is the list a turn may go to (ENGINE_URL
+    # alone when empty); one that cannot be reached is skipped. Web chat waits
+    # ENGINE_WEB_TIMEOUT_SECONDS for the engine before the apology, so a hung engine or action
+    # server is said within seconds; SMS waits ENGINE_TIMEOUT_SECONDS (a text can wait).
+    engine_urls: str = ""
+    engine_web_timeout_seconds: float = 6.0
     actions_url: str = "http://127.0.0.1:5055"
 
     # Token the action server presents to the back-office API.
@@ -54,11 +63,60 @@ class Settings(BaseSettings):
 
     verification_max_attempts: int = 3
     verification_lock_seconds: int = 15 * 60
+    # --- Production (issue H2): verification counted per source and per patient as well.
+    # Failed checks from one web client address before it is paused (a shared network holds
+    # several people), and against one patient from anywhere before web checks for that
+    # patient stop quietly (their own number on file is never stopped).
+    verification_ip_max_attempts: int = 5
+    verification_patient_max_attempts: int = 10
     web_session_idle_seconds: int = 15 * 60
     sms_dedupe_seconds: int = 24 * 3600
 
+    # Outreach (issue F: bot.outreach): what goes out, when, and how often. Offsets in hours
+    # before the appointment; quiet hours in the patient's own time zone.
+    outreach_enabled: bool = True
+    outreach_reminder_offsets_hours: str = "72,24"
+    outreach_kinds: str = "appointment_reminder,no_show_followup,refill_prompt,balance_reminder"
+    outreach_quiet_start_hour: int = 21
+    outreach_quiet_end_hour: int = 8
+    outreach_max_per_day: int = 1
+    outreach_max_per_week: int = 3
+    outreach_holdout_percent: float = 10.0
+    outreach_holdout_salt: str = "outreach-holdout-v1"
+    outreach_interval_seconds: int = 60
+    outreach_lease_seconds: int = 120
+    outreach_batch_size: int = 200
+    # How long "1", "2", "3" answer an outreach message.
+    outreach_reply_hours: int = 72
+
+    # Insights (G, outcomes): record episodes and events on every turn (off only to measure
+    # its cost: bench/insights.py), and the bearer token /metrics takes from beyond loopback.
+    insights_recording: bool = True
+    metrics_token: str = Field(default="", repr=False)
+
     desk_demo_email: str = "agent@example.org"
     desk_demo_password: str = Field(default="", repr=False)
+
+    # Desk teams (issue T, part 1: routing, transfers, waits). Opening hours per team in the
+    # clinic's time zone, as JSON: {"billing": "mon-fri 08:00-17:00", "pharmacy":
+    # "mon-fri 08:00-20:00; sat 09:00-13:00"}; a team not listed is open around the clock.
+    desk_team_hours: dict[str, str] = {}
+    # A waiting patient past this becomes a callback task in the team's queue, and is told so.
+    desk_wait_limit_minutes: int = 15
+    # An urgent handoff waiting longer than this is flagged to supervisors.
+    desk_urgent_alert_minutes: float = 2.0
+    # A waiting patient's messages are acknowledged at most once this often.
+    desk_ack_every_minutes: int = 5
+
+    # --- Production (issue H): who may set proxy headers, and the checks before serving.
+    # Comma-separated addresses (or "*") of the load balancers whose X-Forwarded-For and
+    # X-Forwarded-Proto we believe; per-IP limits then see the real client behind them.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+    @property
+    def engine_url_list(self) -> list[str]:
+        urls = [u.strip() for u in self.engine_urls.split(",") if u.strip()]
+        return urls or [self.engine_url]
 
     @property
     def is_dev(self) -> bool:
@@ -67,6 +125,42 @@ class Settings(BaseSettings):
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+
+# Secrets a production process must be given, each at least MIN_SECRET_LENGTH characters and
+# none of the placeholders `.env.example` or the tests ship with.
+PRODUCTION_SECRETS = ("twilio_auth_token", "engine_token", "backoffice_token")
+MIN_SECRET_LENGTH = 16
+PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "password",
+                                 "not-for-serving", "replace-with-a-long-random-value"})
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What keeps `settings` from serving real patients (empty unless APP_ENV=prod): each
+    problem says which key and what to do."""
+    if settings.app_env != "prod":
+        return []
+    problems: list[str] = []
+    for name in PRODUCTION_SECRETS:
+        value = getattr(settings, name)
+        key = name.upper()
+        if not value:
+            problems.append(f"{key} is not set: give it a long random value "
+                            "(python -c 'import secrets; print(secrets.token_urlsafe(32))').")
+        elif (len(value) < MIN_SECRET_LENGTH or value.lower() in PLACEHOLDER_SECRETS
+              or value.lower().startswith(("change", "replace", "stack-", "dev-"))):
+            problems.append(f"{key} is a default or placeholder value: set a long random one "
+                            f"(at least {MIN_SECRET_LENGTH} characters).")
+    if not settings.twilio_account_sid:
+        problems.append("TWILIO_ACCOUNT_SID is not set: production sends SMS through Twilio.")
+    if not settings.public_base_url.startswith("https://"):
+        problems.append(f"PUBLIC_BASE_URL must be an https:// address (Twilio signs it, "
+                        f"browsers get tokens from it); it is {settings.public_base_url!r}.")
+    for name in ("database_url", "redis_url"):
+        if name not in settings.model_fields_set:
+            problems.append(f"{name.upper()} is not set: production never falls back to the "
+                            "development default; point it at the production server.")
+    return problems
 
 
 @lru_cache

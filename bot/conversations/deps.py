@@ -19,7 +19,7 @@ def emergency_text() -> str:
 def get_conversations() -> ConversationService:
     settings = get_settings()
     return ConversationService(
-        EngineClient(settings.engine_url, settings.engine_token,
+        EngineClient(settings.engine_url_list, settings.engine_token,
                      timeout=settings.engine_timeout_seconds),
         get_async_redis,
         get_sessionmaker(),
@@ -28,4 +28,5 @@ def get_conversations() -> ConversationService:
             f"or call us at {settings.clinic_phone}."
         ),
         emergency_text=emergency_text(),
+        web_timeout=settings.engine_web_timeout_seconds,
     )

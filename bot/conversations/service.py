@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -40,34 +41,155 @@ class EngineUnavailable(RuntimeError):
     """The engine did not answer in time or answered with an error."""
 
 
+# Failures where the request never reached an engine: the next engine may take it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures after the request went out, with the engine gone (killed mid-turn): it may have
+# stored the turn before dying, so the next engine is asked first whether it did.
+_LOST_MID_TURN = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
+
 class EngineClient:
-    def __init__(self, base_url: str, token: str = "", timeout: float = 30.0,
+    """The engine's REST channel and tracker API, over one HTTP client per process.
+
+    Several engines (Rasa's Redis lock store and one tracker store keep each conversation in
+    order across them) are taken in turn; a turn goes to the next engine only when the one
+    asked could not have processed it (not reachable, or killed before it answered and its
+    tracker does not hold the message), so a patient's message is never processed twice. An
+    engine that hangs after taking the message is waited for up to the timeout and not asked
+    again elsewhere: it would still process the message when it resumed.
+    """
+
+    def __init__(self, base_url: str | Sequence[str], token: str = "", timeout: float = 30.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self.base_urls = [u.rstrip("/") for u in urls if u.strip()]
+        if not self.base_urls:
+            raise ValueError("EngineClient needs at least one engine URL")
         self.token = token
         self.timeout = timeout
         self.transport = transport
+        self._next = 0
+        self._http: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotMessage]:
-        payload = {"sender": sender, "message": text, "metadata": metadata}
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as http:
-                resp = await http.post(f"{self.base_url}/webhooks/rest/webhook", json=payload)
+    @property
+    def base_url(self) -> str:
+        return self.base_urls[0]
+
+    def _client(self) -> httpx.AsyncClient:
+        """The shared client, made on first use in the running event loop (connections are
+        kept alive between turns)."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._http.is_closed or self._loop is not loop:
+            self._http = httpx.AsyncClient(
+                timeout=self.timeout, transport=self.transport,
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+            self._loop = loop
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None and self._loop is asyncio.get_running_loop():
+            await self._http.aclose()
+        self._http = None
+
+    def _rotation(self) -> list[str]:
+        """Every engine once, starting with the next in turn."""
+        start = self._next % len(self.base_urls)
+        self._next += 1
+        return self.base_urls[start:] + self.base_urls[:start]
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any],
+                   timeout: float | None = None) -> list[BotMessage]:
+        # The id lets the next engine tell whether an engine that died mid-turn stored it.
+        message_id = uuid.uuid4().hex
+        payload = {"sender": sender, "message": text,
+                   "metadata": {**metadata, "message_id": message_id}}
+        wait = httpx.Timeout(timeout or self.timeout, connect=min(2.0, timeout or self.timeout))
+        http = self._client()
+        failure: Exception | None = None
+        for base in self._rotation():
+            if isinstance(failure, _LOST_MID_TURN):
+                stored = await self._stored_replies(base, sender, message_id, wait)
+                if stored is not None:
+                    return stored
+            try:
+                resp = await http.post(f"{base}/webhooks/rest/webhook", json=payload,
+                                       timeout=wait)
                 resp.raise_for_status()
-                raw = resp.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise EngineUnavailable(f"engine call failed: {type(exc).__name__}") from exc
-        return parse_engine_messages(raw)
+                return parse_engine_messages(resp.json())
+            except (*_NOT_SENT, *_LOST_MID_TURN) as exc:
+                log.warning("engine %s failed before answering (%s); trying the next one",
+                            base, type(exc).__name__)
+                failure = exc
+            except (httpx.HTTPError, ValueError) as exc:
+                raise EngineUnavailable(f"engine call failed: {type(exc).__name__}") from exc
+        raise EngineUnavailable(f"no engine answered: {type(failure).__name__}")
+
+    async def _stored_replies(self, base: str, sender: str, message_id: str,
+                              wait: httpx.Timeout) -> list[BotMessage] | None:
+        """The replies to `message_id` if an engine already stored that turn, else None."""
+        try:
+            resp = await self._client().get(
+                f"{base}/conversations/{quote(sender, safe='')}/tracker",
+                params={"token": self.token, "include_events": "AFTER_RESTART"}, timeout=wait)
+            resp.raise_for_status()
+            events = resp.json().get("events") or []
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return None  # cannot tell: sending it is the lesser harm (this engine is alive)
+        return replies_after(events, message_id)
 
     async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
         """Keeps the engine's tracker whole while a person has the conversation."""
-        url = f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker/events"
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as http:
-                resp = await http.post(url, json=events, params={"token": self.token})
+        failure: Exception | None = None
+        for base in self._rotation():
+            url = f"{base}/conversations/{quote(sender, safe='')}/tracker/events"
+            try:
+                resp = await self._client().post(url, json=events, params={"token": self.token})
                 resp.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise EngineUnavailable(f"tracker append failed: {type(exc).__name__}") from exc
+                return
+            except _NOT_SENT as exc:
+                failure = exc
+            except httpx.HTTPError as exc:
+                raise EngineUnavailable(f"tracker append failed: {type(exc).__name__}") from exc
+        raise EngineUnavailable(f"tracker append failed: {type(failure).__name__}")
+
+    async def trigger_intent(self, sender: str, intent: str, entities: dict[str, Any]
+                             ) -> list[BotMessage]:
+        """An external event (outreach: `EXTERNAL_outreach` with the message's id), so the
+        patient's reply continues with the context set; returns what the engine said."""
+        url_path = f"/conversations/{quote(sender, safe='')}/trigger_intent"
+        failure: Exception | None = None
+        for base in self._rotation():
+            try:
+                resp = await self._client().post(
+                    base + url_path, json={"name": intent, "entities": entities},
+                    params={"token": self.token})
+                resp.raise_for_status()
+                return parse_engine_messages(resp.json().get("messages") or [])
+            except _NOT_SENT as exc:
+                failure = exc
+            except (httpx.HTTPError, ValueError, AttributeError) as exc:
+                raise EngineUnavailable(f"trigger_intent failed: {type(exc).__name__}") from exc
+        raise EngineUnavailable(f"trigger_intent failed: {type(failure).__name__}")
+
+
+def replies_after(events: list[Any], message_id: str) -> list[BotMessage] | None:
+    """The bot's messages after the user event with this message id, in the REST channel's
+    shape; None when no such user event was stored."""
+    for index, event in enumerate(events):
+        if (isinstance(event, dict) and event.get("event") == "user"
+                and (event.get("metadata") or {}).get("message_id") == message_id):
+            raw: list[dict[str, Any]] = []
+            for later in events[index + 1:]:
+                if not isinstance(later, dict):
+                    continue
+                if later.get("event") == "user":
+                    break
+                if later.get("event") == "bot":
+                    data = later.get("data") or {}
+                    raw.append({"text": later.get("text"), "buttons": data.get("buttons")})
+            return parse_engine_messages(raw)
+    return None
 
 
 def parse_engine_messages(raw: Any) -> list[BotMessage]:
@@ -142,8 +264,12 @@ def as_recorded(reply: BotMessage) -> str:
 
 class ConversationService:
     def __init__(self, engine: EngineClient, redis: Callable[[], aioredis.Redis],
-                 sessions: sessionmaker[Session], apology: str, emergency_text: str) -> None:
+                 sessions: sessionmaker[Session], apology: str, emergency_text: str,
+                 web_timeout: float | None = None) -> None:
         self.engine = engine
+        # A person watching a chat page is told within seconds when the engine hangs; SMS
+        # waits the engine client's own timeout.
+        self.web_timeout = web_timeout
         self._redis = redis
         self.sessions = sessions
         self.apology = apology
@@ -164,6 +290,11 @@ class ConversationService:
         """The choices the last reply offered, still open to an answer."""
         stored = await self.redis.get(self._choices_key(sender))
         return [Button.model_validate(b) for b in json.loads(stored)] if stored else []
+
+    async def offer_choices(self, sender: str, buttons: list[Button], ttl_seconds: int) -> None:
+        """Choices a message sent outside a turn offered (an outreach SMS): "2" answers them."""
+        await self.redis.set(self._choices_key(sender),
+                             json.dumps([b.model_dump() for b in buttons]), ex=ttl_seconds)
 
     async def _remember_choices(self, sender: str, replies: list[BotMessage]) -> None:
         buttons = [b for reply in replies for b in reply.buttons]
@@ -216,7 +347,8 @@ class ConversationService:
             log.warning("safety net: %s (%s) in a %s conversation", emergency.reason,
                         emergency.kind, metadata.get("channel"))
         try:
-            replies = await self.engine.send(sender, engine_text, metadata)
+            timeout = self.web_timeout if metadata.get("channel") == "web" else None
+            replies = await self.engine.send(sender, engine_text, metadata, timeout=timeout)
         except EngineUnavailable as exc:
             log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
             replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]

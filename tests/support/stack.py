@@ -190,19 +190,26 @@ def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | N
     commands = {
         "actions": [str(venv / "python"), "-m", "actions.server", "--actions", "actions",
                     "-p", str(actions_port)],
-        "engine": [str(ROOT / ".venv-engine" / "bin" / "rasa"), "run", "--enable-api",
+        # scripts/engine.py fills endpoints.yml's tracker and lock store variables, then
+        # becomes the Rasa process (same pid).
+        "engine": [str(ROOT / ".venv-engine" / "bin" / "python"), "scripts/engine.py", "run",
+                   # redacted as the bot's logs are (bot.privacy.logs, on PYTHONPATH)
+                   "--logging-config-file", "engine-logging.yml",
+                   "--enable-api",
                    "--auth-token", env["ENGINE_TOKEN"], "-i", "127.0.0.1", "-p", str(engine_port),
                    "--model", str(MODEL), "--endpoints", "endpoints.yml",
                    "--credentials", "credentials.yml"],
         "bot": [str(venv / "uvicorn"), "--factory", "bot.main:create_app", "--host", "127.0.0.1",
-                "--port", str(bot_port), "--no-access-log"],
+                "--port", str(bot_port), "--no-access-log", "--no-proxy-headers"],
     }
     stack = Stack(bot_url=bot_url, engine_url=env["ENGINE_URL"], actions_url=env["ACTIONS_URL"],
                   env=env, workdir=workdir, twilio=twilio)
     try:
         for name, cmd in commands.items():
             out = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
-            stack.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
+            # The engine's logging configuration imports bot.privacy from the project root.
+            proc_env = {**env, "PYTHONPATH": str(ROOT)} if name == "engine" else env
+            stack.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=proc_env, stdout=out,
                                                      stderr=subprocess.STDOUT)
         print(f"stack: waiting for engine, actions and bot (logs in {workdir})", file=sys.stderr)
         _wait_ready(stack)

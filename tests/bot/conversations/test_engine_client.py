@@ -1,0 +1,130 @@
+"""The engine client over several engines: one shared HTTP client, the next engine only when
+the one asked cannot have processed the message, never one message processed twice."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.conversations.service import EngineClient, EngineUnavailable, replies_after
+from bot.settings import Settings
+
+
+class Engines:
+    """Two engines behind a transport: each URL's host says how that engine behaves."""
+
+    def __init__(self, behaviour: dict[str, str]) -> None:
+        self.behaviour = behaviour
+        self.processed: list[tuple[str, dict[str, Any]]] = []
+        self.tracker: list[dict[str, Any]] = []
+        self.calls: list[str] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        self.calls.append(f"{host} {request.method} {request.url.path}")
+        mode = self.behaviour.get(host, "ok")
+        if mode == "down":
+            raise httpx.ConnectError("connection refused", request=request)
+        if request.method == "GET":  # the tracker: what the engines stored
+            return httpx.Response(200, json={"events": self.tracker})
+        body = json.loads(request.content)
+        if mode == "hang":
+            raise httpx.ReadTimeout("timed out", request=request)
+        if mode == "dies-before-storing":  # killed before Rasa saved the tracker
+            raise httpx.RemoteProtocolError("server disconnected", request=request)
+        self.processed.append((host, body))
+        reply = {"recipient_id": body["sender"], "text": f"answer from {host}"}
+        self.tracker += [{"event": "user", "text": body["message"],
+                          "metadata": body["metadata"]},
+                         {"event": "bot", "text": reply["text"], "data": {}}]
+        if mode == "dies-after-storing":
+            raise httpx.RemoteProtocolError("server disconnected", request=request)
+        return httpx.Response(200, json=[reply])
+
+
+def client(engines: Engines) -> EngineClient:
+    return EngineClient(["http://a", "http://b"], "tok",
+                        transport=httpx.MockTransport(engines.handler))
+
+
+async def test_turns_take_the_engines_in_turn_over_one_http_client() -> None:
+    engines = Engines({})
+    engine = client(engines)
+    first = await engine.send("web:1", "hi", {"channel": "web"})
+    shared = engine._client()
+    second = await engine.send("web:1", "hello", {"channel": "web"})
+    assert [m.text for m in first + second] == ["answer from a", "answer from b"]
+    assert engine._client() is shared
+    await engine.aclose()
+
+
+async def test_an_engine_that_is_down_is_skipped_and_the_message_sent_once() -> None:
+    engines = Engines({"a": "down"})
+    engine = client(engines)
+    replies = [m.text for _ in range(3) for m in await engine.send("sms:+1", "hi", {})]
+    assert replies == ["answer from b"] * 3
+    assert [host for host, _ in engines.processed] == ["b", "b", "b"]
+
+
+async def test_every_engine_down_is_engine_unavailable() -> None:
+    engine = client(Engines({"a": "down", "b": "down"}))
+    with pytest.raises(EngineUnavailable):
+        await engine.send("sms:+1", "hi", {})
+
+
+async def test_a_hung_engine_is_not_asked_again_elsewhere() -> None:
+    """It holds the message and would still process it when it resumed."""
+    engines = Engines({"a": "hang"})
+    with pytest.raises(EngineUnavailable):
+        await client(engines).send("web:1", "refill my lisinopril", {"channel": "web"})
+    assert engines.processed == []
+    assert not any(call.startswith("b ") for call in engines.calls)
+
+
+async def test_an_engine_killed_after_storing_the_turn_is_answered_from_the_tracker() -> None:
+    engines = Engines({"a": "dies-after-storing"})
+    replies = await client(engines).send("web:1", "refill my lisinopril", {"channel": "web"})
+    assert [m.text for m in replies] == ["answer from a"]
+    assert [host for host, _ in engines.processed] == ["a"]  # b never processed it again
+    assert engines.calls[-1] == "b GET /conversations/web:1/tracker"
+
+
+async def test_an_engine_killed_before_storing_the_turn_is_retried_on_the_next() -> None:
+    engines = Engines({"a": "dies-before-storing"})
+    replies = await client(engines).send("web:1", "hi", {"channel": "web"})
+    assert [m.text for m in replies] == ["answer from b"]
+    assert [host for host, _ in engines.processed] == ["b"]
+
+
+async def test_each_message_carries_its_own_id_and_the_callers_metadata() -> None:
+    engines = Engines({})
+    engine = client(engines)
+    metadata = {"channel": "sms", "phone": "+15555550101"}
+    await engine.send("sms:+1", "hi", metadata)
+    await engine.send("sms:+1", "hi", metadata)
+    sent = [body["metadata"] for _, body in engines.processed]
+    assert sent[0]["phone"] == "+15555550101" and sent[0]["message_id"] != sent[1]["message_id"]
+    assert metadata == {"channel": "sms", "phone": "+15555550101"}  # not changed
+
+
+def test_replies_after_reads_one_turn_only() -> None:
+    events = [{"event": "user", "metadata": {"message_id": "m1"}},
+              {"event": "bot", "text": "Which one?", "data": {"buttons": [
+                  {"title": "Lisinopril", "payload": "/inform"}]}},
+              {"event": "action", "name": "action_listen"},
+              {"event": "user", "metadata": {"message_id": "m2"}},
+              {"event": "bot", "text": "later"}]
+    replies = replies_after(events, "m1")
+    assert replies is not None
+    assert [(m.text, [b.title for b in m.buttons]) for m in replies] == [
+        ("Which one?", ["Lisinopril"])]
+    assert replies_after(events, "m3") is None
+
+
+def test_engine_urls_setting_falls_back_to_engine_url() -> None:
+    assert Settings(engine_url="http://one:5005").engine_url_list == ["http://one:5005"]
+    assert Settings(engine_urls="http://a:1, http://b:2,").engine_url_list == [
+        "http://a:1", "http://b:2"]
