@@ -2,6 +2,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session
 
 from bot.conversations import transcript
@@ -40,3 +41,37 @@ def test_old_transcripts_expire(db: Session) -> None:
     transcript.record_entry(db, "web:new", "patient", "new words", at=now)
     assert expire_transcripts(db, now - timedelta(days=30)) == 1
     assert [i.text for i in transcript.read(db, "web:new")] == ["new words"]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_old_tracker_events_expire_on_either_tracker_store(
+        dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The engine's tracker store is SQLite with one engine and PostgreSQL with several: the
+    same settings value (ENGINE_TRACKER_DB, a path or a URL) reaches both."""
+    from sqlalchemy import create_engine
+    from sqlalchemy import text as sql
+
+    from bot.db import normalize_url
+    from bot.retention import tracker_url
+    from bot.settings import Settings
+    from tests.bot.review.rasa_events import create_events_table
+
+    target = str(tmp_path / "tracker.db") if dialect == "sqlite" \
+        else request.getfixturevalue("postgres_url")
+    url = tracker_url(Settings(engine_tracker_db=target))
+    engine = create_engine(normalize_url(url))
+    create_events_table(engine)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            for age in (40, 1):
+                conn.execute(sql("INSERT INTO events (sender_id, type_name, timestamp, data) "
+                                 "VALUES ('web:x', 'user', :at, '{}')"),
+                             {"at": (now - timedelta(days=age)).timestamp()})
+        assert expire_engine_tracker(url, now - timedelta(days=30)) == 1
+        with engine.connect() as conn:
+            assert conn.execute(sql("SELECT COUNT(*) FROM events")).scalar() == 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sql("DROP TABLE events"))
+        engine.dispose()
