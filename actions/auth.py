@@ -1,12 +1,16 @@
 """Identity verification: a form that asks what the channel needs, checked by the back office.
 
 SMS: the number on file plus the date of birth. Web: full name, date of birth and ZIP code.
-Three failures lock verification for 15 minutes (kept by the back office in Redis).
+Three failures pause verification for 15 minutes (kept by the back office in Redis), counted
+per conversation and per source (the web client's address, the texting number), so that
+what the patient hears never tells whether the details belong to a patient; the paused
+person is told the real time left.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +38,19 @@ def tries(left: int) -> str:
     return "1 more time" if left == 1 else f"{left} more times"
 
 
+def minutes(seconds: int) -> str:
+    """The real time left, rounded up: a pause with 4 minutes left is never told as 15."""
+    count = max(1, math.ceil(seconds / 60))
+    return "1 minute" if count == 1 else f"{count} minutes"
+
+
+def source_of(tracker: Tracker) -> str | None:
+    """The web client's address the bot service put on the message (None when absent)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    ip = metadata.get("ip") if isinstance(metadata, dict) else None
+    return str(ip)[:64] if ip else None
+
+
 def verified_patient(tracker: Tracker) -> int | None:
     """The patient id, only when this session verified the patient."""
     patient_id = tracker.get_slot("patient_id")
@@ -46,11 +63,11 @@ def verified_patient(tracker: Tracker) -> int | None:
 
 
 def refuse_unverified(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-    """Says why nothing can be shared; clears the stop so a later request tries again."""
+    """Says why nothing can be shared; clears the stop so a later request tries again.
+    A pause ("locked") or the back office down ("unavailable") was already told by the form,
+    with the time left or the apology."""
     blocked = tracker.get_slot("verification_blocked")
-    if blocked == "locked":
-        dispatcher.utter_message(response="utter_verification_locked")
-    elif blocked != "unavailable":  # "unavailable" was already apologized for
+    if blocked not in ("locked", "unavailable"):
         dispatcher.utter_message(response="utter_not_verified")
     return [SlotSet("verification_blocked", None)] if blocked else []
 
@@ -144,6 +161,7 @@ class ValidateVerifyForm(FormValidationAction):
             phone=phone_of(tracker) if channel == "sms" else None,
             full_name=tracker.get_slot("full_name") if channel != "sms" else None,
             zip_code=zip_code,
+            source=source_of(tracker) if channel != "sms" else None,
         )
         try:
             result = await self.client_factory().verify(request)
@@ -156,6 +174,8 @@ class ValidateVerifyForm(FormValidationAction):
             dispatcher.utter_message(response="utter_verified")
             return {**CLEARED, "verified": True, "patient_id": str(result.patient_id)}
         if result.status is VerificationStatus.locked:
+            dispatcher.utter_message(response="utter_verification_locked",
+                                     minutes=minutes(result.retry_after_seconds))
             return {**CLEARED, "verification_blocked": "locked"}
         dispatcher.utter_message(response="utter_verification_failed",
                                  tries=tries(result.attempts_left))

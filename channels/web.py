@@ -171,7 +171,8 @@ async def take_message(
 
     async def answer() -> WebReply:
         # A tapped button arrives as its payload; the service records it by its title.
-        replies = await conversations.turn(sender, message.text, {"channel": "web"})
+        # The address goes with the message so verification counts failures per source.
+        replies = await conversations.turn(sender, message.text, {"channel": "web", "ip": ip})
         state, agent = await in_session(handoffs.chat_state, sender)
         return WebReply(messages=replies, state=state, agent=agent)
 

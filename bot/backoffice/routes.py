@@ -88,6 +88,8 @@ def get_lockouts(
         client,
         max_attempts=settings.verification_max_attempts,
         lock_seconds=settings.verification_lock_seconds,
+        source_max_attempts=settings.verification_ip_max_attempts,
+        patient_max_attempts=settings.verification_patient_max_attempts,
     )
 
 

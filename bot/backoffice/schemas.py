@@ -38,6 +38,9 @@ class VerificationRequest(BaseModel):
     phone: str | None = Field(default=None, max_length=20)
     full_name: CleanText | None = Field(default=None, max_length=200)
     zip_code: str | None = Field(default=None, max_length=10)
+    # Web: the client's address the tries come from, counted like the conversation (SMS
+    # counts the texting number). Optional for callers that cannot know it.
+    source: str | None = Field(default=None, max_length=64)
 
 
 class VerificationResult(BaseModel):

@@ -40,31 +40,45 @@ def normalize_phone(phone: str) -> str:
 
 @dataclass
 class LockoutStore:
-    """Failed-verification counters and locks in Redis, so they survive a restart."""
+    """Failed-verification counters and locks in Redis, so they survive a restart.
+
+    Counted three ways (`kind`): the conversation (`conv`), the source it comes from (`ip`:
+    the web client's address; `number`: the texting number) and the patient claimed. Each
+    count and its expiry are one atomic step, so a key can never outlive its window.
+    """
 
     redis: redis.Redis
     max_attempts: int = 3
     lock_seconds: int = 900
+    source_max_attempts: int = 5
+    patient_max_attempts: int = 10
+
+    def limit(self, kind: str) -> int:
+        return {"ip": self.source_max_attempts,
+                "patient": self.patient_max_attempts}.get(kind, self.max_attempts)
 
     def _lock_key(self, kind: str, ident: str) -> str:
         return f"verify:lock:{kind}:{ident}"
 
     def locked_for(self, kind: str, ident: str) -> int:
+        """Seconds left on this lock (0: not locked)."""
         ttl = int(self.redis.ttl(self._lock_key(kind, ident)))
         return ttl if ttl > 0 else 0
 
     def record_failure(self, kind: str, ident: str) -> int:
         """Counts a failure; locks on the last allowed one. Returns the tries left."""
         key = f"verify:fails:{kind}:{ident}"
-        pipe = self.redis.pipeline()
+        pipe = self.redis.pipeline()  # MULTI/EXEC: the count and its expiry together
         pipe.incr(key)
         pipe.expire(key, self.lock_seconds)
         count = int(pipe.execute()[0])
-        if count >= self.max_attempts:
-            self.redis.set(self._lock_key(kind, ident), "1", ex=self.lock_seconds)
-            self.redis.delete(key)
+        if count >= self.limit(kind):
+            pipe = self.redis.pipeline()
+            pipe.set(self._lock_key(kind, ident), "1", ex=self.lock_seconds)
+            pipe.delete(key)
+            pipe.execute()
             return 0
-        return self.max_attempts - count
+        return self.limit(kind) - count
 
     def clear(self, kind: str, ident: str) -> None:
         self.redis.delete(f"verify:fails:{kind}:{ident}")
@@ -86,20 +100,45 @@ def _find_candidate(session: Session, req: VerificationRequest) -> Patient | Non
     return None
 
 
+def _source(req: VerificationRequest) -> tuple[str, str] | None:
+    """Where the tries come from: the texting number on SMS, the client's address on web
+    (a shared network may hold several people, so it is allowed a few more)."""
+    if req.channel == "sms":
+        return ("number", normalize_phone(req.phone)) if req.phone else None
+    return ("ip", req.source) if req.source else None
+
+
 def verify_patient(
     session: Session, lockouts: LockoutStore, req: VerificationRequest
 ) -> VerificationResult:
-    """Checks identity; three failures lock the conversation (and the patient) for a while."""
+    """Checks identity without telling a stranger who is a patient, and without letting a
+    stranger lock a patient out.
+
+    What the caller hears depends only on the conversation's and the source's own failures,
+    never on whether the name, ZIP or number belongs to a patient: a known identity with a
+    wrong date of birth and an unknown one count down and lock alike. Failures against a known
+    patient are also counted per patient (many sources guessing one patient's date of birth);
+    that count only stops web checks for the patient, and it does so silently (an ordinary
+    failure), so it is no oracle either. A text from the patient's own number on file is
+    never stopped by it: strangers cannot lock a patient out of their own phone.
+    """
+    source = _source(req)
     retry = lockouts.locked_for("conv", req.conversation_id)
-    candidate = _find_candidate(session, req)
-    if candidate is not None:
-        retry = max(retry, lockouts.locked_for("patient", str(candidate.id)))
+    if source:
+        retry = max(retry, lockouts.locked_for(*source))
     if retry:
         return VerificationResult(status=VerificationStatus.locked, retry_after_seconds=retry)
 
-    if candidate is not None and candidate.date_of_birth == req.date_of_birth:
+    candidate = _find_candidate(session, req)
+    own_number = req.channel == "sms" and candidate is not None
+    patient_stopped = (candidate is not None and not own_number
+                       and lockouts.locked_for("patient", str(candidate.id)) > 0)
+    if (candidate is not None and not patient_stopped
+            and candidate.date_of_birth == req.date_of_birth):
         lockouts.clear("conv", req.conversation_id)
         lockouts.clear("patient", str(candidate.id))
+        if source and own_number:  # an address may be shared; the number was the patient's
+            lockouts.clear(*source)
         return VerificationResult(
             status=VerificationStatus.verified,
             patient_id=candidate.id,
@@ -107,8 +146,10 @@ def verify_patient(
         )
 
     left = lockouts.record_failure("conv", req.conversation_id)
-    if candidate is not None:
-        left = min(left, lockouts.record_failure("patient", str(candidate.id)))
+    if source:
+        left = min(left, lockouts.record_failure(*source))
+    if candidate is not None and not own_number and not patient_stopped:
+        lockouts.record_failure("patient", str(candidate.id))  # never changes the answer
     if left == 0:
         return VerificationResult(
             status=VerificationStatus.locked, retry_after_seconds=lockouts.lock_seconds

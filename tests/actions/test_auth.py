@@ -98,7 +98,9 @@ async def test_third_failure_locks_and_ends_the_form(seeded: Session, backoffice
         SlotSet("dob", None), SlotSet("full_name", None), SlotSet("zip_code", None),
         SlotSet("verification_blocked", "locked"), SlotSet("requested_slot", None),
     ]
-    assert dispatcher.messages == []
+    # Said here, with the time left; the request the form was for then says nothing more.
+    assert [(m["response"], m["minutes"]) for m in dispatcher.messages] == [
+        ("utter_verification_locked", "15 minutes")]
 
 
 async def test_unreadable_date_is_not_a_failed_try(seeded: Session, backoffice, redis_client

@@ -1,0 +1,122 @@
+"""Verification is no oracle and no lockout a stranger can trigger (issue H).
+
+Through the real back-office API and Redis: what a caller hears never depends on whether the
+details belong to a patient; failures count per conversation and per source; strangers'
+failures never stop the patient's own number; a paused person is told the real time left.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.auth import ValidateVerifyForm, minutes
+from actions.backoffice_client import BackOfficeClient
+from bot.conversations.responses import response_text
+from tests.actions.conftest import DOMAIN, make_tracker
+
+WRONG_DOB = "1990-01-01"
+
+
+def web_try(sender: str, name: str, zip_code: str, ip: str = "203.0.113.7"):  # type: ignore[no-untyped-def]
+    return make_tracker(sender=sender, requested_slot="zip_code",
+                        slots={"full_name": name, "dob": WRONG_DOB},
+                        extracted={"zip_code": zip_code},
+                        metadata={"channel": "web", "ip": ip})
+
+
+async def run(form: ValidateVerifyForm, tracker: Any) -> tuple[list[dict[str, Any]], list[Any]]:
+    dispatcher = CollectingDispatcher()
+    events = await form.run(dispatcher, tracker, DOMAIN)
+    return events, dispatcher.messages
+
+
+async def test_known_and_unknown_identities_are_answered_alike(
+        seeded: Session, backoffice: Callable[[], BackOfficeClient]) -> None:
+    form = ValidateVerifyForm(backoffice)
+    known = [await run(form, web_try("web:known", "James Carter", "10001", ip="198.51.100.1"))
+             for _ in range(3)]
+    unknown = [await run(form, web_try("web:nobody", "Nobody Known", "99999",
+                                       ip="198.51.100.2")) for _ in range(3)]
+    assert known == unknown
+    assert [m[0]["response"] for _, m in known] == [
+        "utter_verification_failed", "utter_verification_failed", "utter_verification_locked"]
+    assert [m[0].get("tries") for _, m in known[:2]] == ["2 more times", "1 more time"]
+    assert known[2][0][-2:] == [SlotSet("verification_blocked", "locked"),
+                                SlotSet("requested_slot", None)]
+
+
+async def test_strangers_on_the_web_never_lock_the_patients_own_number(
+        seeded: Session, backoffice: Callable[[], BackOfficeClient]) -> None:
+    form = ValidateVerifyForm(backoffice)
+    # Many strangers, many addresses, many conversations: enough to stop web checks for James.
+    for n in range(12):
+        await run(form, web_try(f"web:stranger{n}", "James Carter", "10001",
+                                ip=f"192.0.2.{n}"))
+    own = make_tracker(sender="sms:+15555550102", extracted={"dob": "11/02/1975"},
+                       requested_slot="dob")
+    events, messages = await run(form, own)
+    assert SlotSet("verified", True) in events
+    assert [m["response"] for m in messages] == ["utter_verified"]
+
+
+async def test_a_stopped_patient_looks_like_anyone_else_on_the_web(
+        seeded: Session, backoffice: Callable[[], BackOfficeClient]) -> None:
+    form = ValidateVerifyForm(backoffice)
+    for n in range(10):  # VERIFICATION_PATIENT_MAX_ATTEMPTS: web checks for James stop
+        await run(form, web_try(f"web:s{n}", "James Carter", "10001", ip=f"192.0.2.{n}"))
+    def right() -> Any:
+        return make_tracker(sender="web:late", requested_slot="zip_code",
+                            slots={"full_name": "James Carter", "dob": "1975-11-02"},
+                            extracted={"zip_code": "10001"},
+                            metadata={"channel": "web", "ip": "192.0.2.200"})
+
+    nobody = make_tracker(sender="web:late2", requested_slot="zip_code",
+                          slots={"full_name": "Nobody Known", "dob": "1975-11-02"},
+                          extracted={"zip_code": "10001"},
+                          metadata={"channel": "web", "ip": "192.0.2.201"})
+    # James's right date of birth from a new address is refused like a stranger's details,
+    # not with a pause that would tell someone James is a patient.
+    assert await run(form, right()) == await run(form, nobody)
+    _, second = await run(form, right())
+    assert [(m["response"], m["tries"]) for m in second] == [
+        ("utter_verification_failed", "1 more time")]
+
+
+async def test_one_address_is_paused_across_new_conversations(
+        seeded: Session, backoffice: Callable[[], BackOfficeClient]) -> None:
+    form = ValidateVerifyForm(backoffice)
+    answers = [(await run(form, web_try(f"web:new{n}", "Nobody Known", "99999")))[1][0]
+               for n in range(6)]
+    # Two conversations of 2 tries, then the fifth try from that address pauses it.
+    assert [a["response"] for a in answers] == ["utter_verification_failed"] * 4 + [
+        "utter_verification_locked"] * 2
+    # Another address is not affected.
+    _, other = await run(form, web_try("web:elsewhere", "Nobody Known", "99999",
+                                       ip="203.0.113.99"))
+    assert other[0]["tries"] == "2 more times"
+
+
+async def test_the_paused_person_is_told_the_real_time_left(
+        seeded: Session, backoffice: Callable[[], BackOfficeClient],
+        redis_client: redis.Redis) -> None:
+    form = ValidateVerifyForm(backoffice)
+    for _ in range(3):
+        await run(form, web_try("web:paused", "Nobody Known", "99999"))
+    # Eleven minutes pass.
+    for key in redis_client.keys("verify:lock:*"):
+        redis_client.expire(key, 4 * 60 - 5)
+    events, messages = await run(form, web_try("web:paused", "Nobody Known", "99999"))
+    assert [(m["response"], m["minutes"]) for m in messages] == [
+        ("utter_verification_locked", "4 minutes")]
+    assert SlotSet("verification_blocked", "locked") in events
+    assert "paused identity checks for {minutes} because" in response_text(
+        "utter_verification_locked")
+
+
+def test_minutes_round_up() -> None:
+    assert [minutes(s) for s in (0, 1, 59, 60, 61, 235, 900)] == [
+        "1 minute", "1 minute", "1 minute", "1 minute", "2 minutes", "4 minutes", "15 minutes"]
