@@ -9,14 +9,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.assets.routes import router as assets_router
 from bot.backoffice.routes import router as backoffice_router
 from bot.desk.routes import router as desk_router
+from bot.desk.tools.delivery import run_forever as deliver_follow_ups
+from bot.desk.tools.routes import router as desk_tools_router
 from bot.handoff.routes import router as handoff_router
 from bot.health.routes import router as health_router
 from bot.payments.routes import router as payments_router
-from bot.privacy.redaction import redact_all_log_records
+from bot.privacy.logs import configure as configure_logging
+from bot.production import (
+    RefuseUnreadableJSON,
+    add_dev_docs,
+    refuse_unsafe_start,
+    service_secrets,
+    startup_advice,
+)
 from bot.retention import run_forever
 from bot.review.routes import router as review_router
 from bot.safety.emergency import detect_emergency
@@ -29,17 +39,27 @@ from channels import sms, web
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Build the safety net's matcher now, so the first patient does not wait a second for it.
     await asyncio.to_thread(detect_emergency, "warm up")
+    await startup_advice()  # an empty production database: say what to do
     retention = asyncio.create_task(run_forever())
+    follow_ups = asyncio.create_task(deliver_follow_ups())  # desk tools: follow-up texts
     yield
     retention.cancel()
+    follow_ups.cancel()
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    redact_all_log_records()
-    app = FastAPI(title="Patient assistant", version="0.1.0", lifespan=lifespan)
+    configure_logging(logging.INFO, service_secrets(settings))
+    refuse_unsafe_start(settings)  # APP_ENV=prod: no default secret, http URL or dev store
+    # The schema and its docs (every back-office route) are for developers only.
+    app = FastAPI(title="Patient assistant", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json" if settings.is_dev else None)
     app.middleware("http")(security_headers(settings.public_base_url.startswith("https://")))
+    app.add_middleware(RefuseUnreadableJSON)  # a lone surrogate: 400, never a 500 and a log
+    # Outermost: the client address (per-IP limits) and scheme come from X-Forwarded-* only
+    # when the connection is from a configured load balancer (FORWARDED_ALLOW_IPS).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.include_router(health_router)
     app.include_router(assets_router)
     app.include_router(sms.router)
@@ -48,7 +68,9 @@ def create_app() -> FastAPI:
     app.include_router(payments_router)
     app.include_router(handoff_router)
     app.include_router(desk_router)
+    app.include_router(desk_tools_router)
     app.include_router(review_router)
     if settings.is_dev:
         app.include_router(sms.dev_router)
+        add_dev_docs(app)
     return app

@@ -6,12 +6,22 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 
 
+# One atomic step: the count and its expiry are set together, so no crash between two calls
+# can leave a counter without an expiry (a number blocked for good). A counter found without
+# one (written by an older version) gets it now. Works on Redis 6 (no EXPIRE NX).
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return count
+"""
+
+
 async def allow(redis: aioredis.Redis, key: str, limit: int, window_seconds: int) -> bool:
-    """Counts one hit; False once `limit` hits were made in the current window."""
-    full = f"rate:{key}"
-    count = int(await redis.incr(full))
-    if count == 1:  # the window starts with its first hit (works on Redis 6, no EXPIRE NX)
-        await redis.expire(full, window_seconds)
+    """Counts one hit; False once `limit` hits were made in the current window (which starts
+    with its first hit)."""
+    count = int(await redis.eval(_HIT, 1, f"rate:{key}", window_seconds * 1000))  # type: ignore[misc]
     return count <= limit
 
 

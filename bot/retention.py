@@ -59,13 +59,20 @@ def run_once(settings: Settings | None = None) -> tuple[int, int]:
     return events, entries
 
 
-async def run_forever() -> None:
+async def run_forever(interval_seconds: float = INTERVAL_SECONDS) -> None:
+    """Every worker runs this loop; each interval one of them (the one that claims the run in
+    Redis) expires old data, the others skip it."""
+    from bot.leader import claim
+    from bot.redis import get_async_redis
+
     while True:
         try:
-            await asyncio.to_thread(run_once)
+            # Held a little less than the interval, so the same worker claims it again next time.
+            if await claim(get_async_redis(), "retention", interval_seconds * 0.9):
+                await asyncio.to_thread(run_once)
         except Exception:  # retention must never take the service down; it retries next hour
             log.exception("retention run failed")
-        await asyncio.sleep(INTERVAL_SECONDS)
+        await asyncio.sleep(interval_seconds)
 
 
 if __name__ == "__main__":

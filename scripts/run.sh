@@ -15,7 +15,7 @@ if [ -z "${REDIS_URL:-}" ]; then
   echo "==> REDIS_URL is unset: starting an embedded Redis on 127.0.0.1:${EMBEDDED_REDIS_PORT} (data in var/)"
 fi
 if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
-  if [ "${APP_ENV:-dev}" = "prod" ]; then
+  if [ "${APP_ENV:-prod}" = "prod" ]; then
     echo "TWILIO_ACCOUNT_SID is not set: with APP_ENV=prod the assistant needs real Twilio credentials."
     exit 1
   fi
@@ -27,8 +27,13 @@ if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
   echo "==> no Twilio credentials: SMS go to a local Twilio stand-in on 127.0.0.1:${TWILIO_STANDIN_PORT}"
 fi
 .venv/bin/alembic upgrade head
-.venv/bin/python -m bot.backoffice.seed
-.venv/bin/python -m bot.desk.seed
+if [ "${APP_ENV:-prod}" = "dev" ]; then
+  .venv/bin/python -m bot.backoffice.seed
+  .venv/bin/python -m bot.desk.seed
+else
+  echo "==> APP_ENV=${APP_ENV:-prod} (unset means prod): no demo data is loaded or deleted."
+  echo "    Agents: .venv/bin/python -m bot.desk.agents add (see README, Running in production)."
+fi
 cat <<MSG
 
 ==> Starting. The engine needs about a minute to load its model; then:

@@ -7,6 +7,7 @@ an earlier day (so "in 3 days" stays true), and leaves today's data alone otherw
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,11 @@ def _at(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 def clear(session: Session) -> None:
     """Empties the back office, children before parents (foreign keys)."""
+    # Outreach rows point at the demo patients (issue F): they go first.
+    from bot.outreach.models import OutreachConsent, OutreachMessage, OutreachPatient
+
+    for outreach in (OutreachMessage, OutreachConsent, OutreachPatient):
+        session.execute(delete(outreach))
     for model in (RefillRequest, PaymentLink, PaymentPlan, BillingInquiry, InsuranceUpdateRequest,
                   InsurancePolicy, Prescription, Pharmacy, Payment, Charge, Invoice,
                   Appointment, Slot, Provider, Patient, SeedRun):
@@ -93,7 +99,8 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
             session.add(slot)
             session.flush()
         session.add(Appointment(patient_id=patient.id, provider_id=provider.id, slot_id=slot.id,
-                                starts_at=starts, status=status))
+                                starts_at=starts, status=status,
+                                booked_at=_at(today - timedelta(days=10), time(9, 0), tz)))
 
     book(maria, shah, today + timedelta(days=3), time(10, 30))
     book(james, kim, today + timedelta(days=7), time(14, 0))
@@ -144,14 +151,22 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
     session.add_all([
         Prescription(patient_id=maria.id, prescriber_id=shah.id, pharmacy_id=main_st.id,
                      medication="Lisinopril", strength="10 mg", purpose="blood pressure",
-                     refills_left=2),
+                     refills_left=2, supply_ends_on=today + timedelta(days=20)),
         Prescription(patient_id=maria.id, prescriber_id=shah.id, pharmacy_id=main_st.id,
                      medication="Atorvastatin", strength="20 mg", purpose="cholesterol",
-                     refills_left=0),
+                     refills_left=0, supply_ends_on=today + timedelta(days=4)),
         Prescription(patient_id=james.id, prescriber_id=kim.id, pharmacy_id=hudson.id,
                      medication="Metformin", strength="500 mg", purpose="blood sugar",
-                     refills_left=5),
+                     refills_left=5, supply_ends_on=today + timedelta(days=5)),
     ])
+    # Outreach consent (issue F): Maria and James agreed to care texts at intake; nobody to
+    # billing texts; Aisha to nothing (her no-show follow-up is suppressed for consent).
+    from bot.outreach.consent import grant
+    from bot.outreach.enums import Purpose
+
+    intake = _at(today - timedelta(days=400), time(9, 0), tz)
+    for patient in (maria, james):
+        grant(session, patient.id, Purpose.care, "intake form (demo)", intake)
     session.add(SeedRun(seeded_on=today))
 
 
@@ -164,18 +179,45 @@ def seed_if_stale(session: Session, today: date, tz: ZoneInfo, force: bool = Fal
     return True
 
 
-def main() -> None:
+# Demo data only where asked (issue H): APP_ENV=dev (and "test", the tests' throwaway
+# databases). Anywhere else the seed touches nothing.
+SEED_ENVS = ("dev", "test")
+NOT_IN_PROD = ("seed: refused, APP_ENV is {env!r}. Demo patients are loaded only with "
+               "APP_ENV=dev, and nothing is ever deleted outside dev. Load your health "
+               "system's records instead; agents: python -m bot.desk.agents add.")
+NOT_OURS = ("seed: refused, the back office holds patients this seed did not write. "
+            "Re-seeding deletes every back-office table; if that is really what you want "
+            "in this dev database, run: APP_ENV=dev python -m bot.backoffice.seed --force")
+
+
+def holds_other_data(session: Session) -> bool:
+    """Patients but no record of a seed run: someone else's data, never ours to delete."""
+    has_patients = session.scalar(select(Patient.id).limit(1)) is not None
+    return has_patients and session.scalar(select(SeedRun.id).limit(1)) is None
+
+
+def main(argv: list[str] | None = None) -> int:
     from bot.db import get_sessionmaker
+    from bot.settings import get_settings
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--force", action="store_true", help="re-seed even if seeded today")
-    args = parser.parse_args()
+    parser.add_argument("--force", action="store_true",
+                        help="dev only: re-seed even if seeded today, or over other data")
+    args = parser.parse_args(argv)
+    env = get_settings().app_env
+    if env not in SEED_ENVS:
+        print(NOT_IN_PROD.format(env=env), file=sys.stderr)
+        return 2
     with get_sessionmaker()() as session:
+        if not args.force and holds_other_data(session):
+            print(NOT_OURS, file=sys.stderr)
+            return 2
         if seed_if_stale(session, clinic_today(), clinic_tz(), force=args.force):
             print("seed: demo back office written (3 patients, 2 providers, open slots)")
         else:
             print("seed: demo back office already seeded today; use --force to reset it")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

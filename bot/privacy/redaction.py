@@ -131,6 +131,20 @@ def _valid_month_day(first: str, second: str) -> bool:
     return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)
 
 
+def _international_phones(text: str) -> Iterator[Finding]:
+    """Numbers written with a country code (+44 7911 123456, +52 55 1234 5678): Google's
+    libphonenumber knows every country's plan, which no regex of ours would. Only numbers
+    starting with "+" or "00", so amounts, IDs and dates are never read as phones."""
+    if "+" not in text and "00" not in text:
+        return
+    import phonenumbers
+
+    for match in phonenumbers.PhoneNumberMatcher(text, "US",
+                                                 leniency=phonenumbers.Leniency.POSSIBLE):
+        if match.raw_string.startswith(("+", "00")):
+            yield Finding(match.start, match.end, "PHONE")
+
+
 def _regex_findings(text: str) -> Iterator[Finding]:
     for match in _EMAIL.finditer(text):
         yield Finding(match.start(), match.end(), "EMAIL")
@@ -150,6 +164,7 @@ def _regex_findings(text: str) -> Iterator[Finding]:
             yield Finding(match.start(), match.end(), "CARD")
     for match in _PHONE.finditer(text):
         yield Finding(match.start(), match.end(), "PHONE")
+    yield from _international_phones(text)
     for match in _DATE_NUMERIC.finditer(text):
         if match.group("a") and not _valid_month_day(match.group("a"), match.group("b")):
             continue
@@ -253,9 +268,13 @@ def _entity_patterns() -> list[dict[str, Any]]:
 
 
 @lru_cache(maxsize=1)
-def _pipeline() -> Language:
-    """The blank pipeline with its rules, built on first use and kept."""
-    import spacy
+def _pipeline() -> Language | None:
+    """The blank pipeline with its rules, built on first use and kept. None where spaCy is
+    not installed (the engine's environment, whose logs get every other rule)."""
+    try:
+        import spacy
+    except ImportError:
+        return None
 
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler", config={"validate": True})
@@ -357,7 +376,8 @@ def find_phi(text: str, known: Iterable[str] = ()) -> list[Finding]:
     """Every identifier found in ``text``, in order, none overlapping."""
     if not text:
         return []
-    found = [*_regex_findings(text), *_ruler_findings(_pipeline()(text)),
+    nlp = _pipeline()
+    found = [*_regex_findings(text), *(_ruler_findings(nlp(text)) if nlp is not None else ()),
              *_known_findings(text, known)]
     return _merge_parts(text, _choose(found))
 
@@ -373,6 +393,63 @@ def redact(text: str, known: Iterable[str] = ()) -> str:
         cursor = finding.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+# --------------------------------------------------------------------------- secrets
+
+SECRET = "[SECRET]"
+# Credentials in URLs and headers we log: httpx's "GET .../status?token=...", uvicorn's
+# "WebSocket /channels/web/ws?token=...", a database URL's password, a bearer header.
+_SECRET_QUERY = re.compile(
+    r"(?i)(?P<name>[?&;](?:[a-z_]*token|auth|key|api_?key|secret|password|passwd|signature|sig"
+    r"|code|jwt)=)(?P<value>[^&\s\"'#<>]+)")
+_URL_PASSWORD = re.compile(r"(?P<name>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?P<value>[^@\s/]+)(?=@)",
+                           re.IGNORECASE)
+_BEARER = re.compile(r"(?i)(?P<name>\b(?:bearer|basic)\s+)(?P<value>[A-Za-z0-9._~+/=-]{8,})")
+# Environment variables whose values are secrets, in every process.
+_SECRET_NAME = re.compile(r"(?i)(token|secret|password|passwd|salt|api_?key|private_?key)$")
+_log_secrets: set[str] = set()
+
+
+def secret_values(environ: dict[str, str] | None = None) -> set[str]:
+    """The values of the environment's secret-named variables (``*_TOKEN``, ``*_PASSWORD``,
+    ``*_SECRET``, ``*_SALT``, ``*_KEY``) long enough to be worth finding in a line."""
+    import os
+
+    source = os.environ if environ is None else environ
+    return {value for name, value in source.items()
+            if _SECRET_NAME.search(name) and len(value) >= 8}
+
+
+def add_log_secrets(values: Iterable[str]) -> None:
+    """Values every log record of this process loses (the settings' tokens, say)."""
+    _log_secrets.update(v for v in values if v and len(v) >= 8)
+
+
+def redact_secrets(text: str, values: Iterable[str] = ()) -> str:
+    """``text`` without credentials: known secret values anywhere, and any value of a
+    token-like query parameter, URL password or bearer header."""
+    for value in sorted({*values, *_log_secrets}, key=len, reverse=True):
+        if value and value in text:
+            text = text.replace(value, SECRET)
+    for pattern in (_SECRET_QUERY, _URL_PASSWORD, _BEARER):
+        text = pattern.sub(lambda m: m.group("name") + SECRET, text)
+    return text
+
+
+# Rasa's "/intent{...}" message form: whatever a sender put in the braces (a name, a date of
+# birth, a ZIP, in any shape, quoted or not) stays out of a log line; the intent stays.
+_INTENT_ENTITIES = re.compile(r"(?P<head>(?<![\w/])/[A-Za-z_][\w-]*(?:@[\d.]+)?)\{[^{}\n]*\}?")
+
+
+def redact_intent_payloads(text: str) -> str:
+    return _INTENT_ENTITIES.sub(lambda m: m.group("head") + "{[ENTITIES]}", text)
+
+
+def _printable(text: str) -> str:
+    """Lone surrogates (a bad JSON escape) cannot be written as UTF-8; a handler would fail
+    and print the whole message in its error report."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # --------------------------------------------------------------------------- logging
@@ -397,14 +474,15 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line, nor leak args
             message = f"{record.msg} (args not rendered)"
-        record.msg = redact(message, known)
+        record.msg = _printable(redact(redact_intent_payloads(redact_secrets(message)), known))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, known)
+            record.exc_text = _printable(redact(redact_intent_payloads(
+                redact_secrets(record.exc_text)), known))
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, known)
+            record.stack_info = _printable(redact(redact_secrets(record.stack_info), known))
         record.phi_redacted = True
         return True
 
@@ -425,12 +503,15 @@ def install_log_redaction(logger: logging.Logger | None = None) -> RedactingFilt
     return installed
 
 
-def redact_all_log_records() -> None:
-    """Redacts every log record as it is created, whatever handler later writes it.
+def redact_all_log_records(secrets: Iterable[str] | None = None) -> None:
+    """Redacts every log record as it is created, whatever handler later writes it: PHI,
+    and credentials (``secrets``, by default the environment's secret-named values).
 
     For processes whose logging a library sets up after us (the action server's Sanic,
-    uvicorn): a record factory sees every record, a filter only the handlers it was put on.
+    uvicorn, the engine): a record factory sees every record, a filter only the handlers
+    it was put on.
     """
+    add_log_secrets(secret_values() if secrets is None else secrets)
     previous = logging.getLogRecordFactory()
     if getattr(previous, "phi_redacting", False):
         return
