@@ -18,6 +18,7 @@ from bot.desk.tools.delivery import run_forever as deliver_follow_ups
 from bot.desk.tools.routes import router as desk_tools_router
 from bot.handoff.routes import router as handoff_router
 from bot.health.routes import router as health_router
+from bot.insights.routes import router as insights_router
 from bot.payments.routes import router as payments_router
 from bot.privacy.logs import configure as configure_logging
 from bot.production import (
@@ -70,6 +71,7 @@ def create_app() -> FastAPI:
     app.include_router(desk_router)
     app.include_router(desk_tools_router)
     app.include_router(review_router)
+    app.include_router(insights_router)
     if settings.is_dev:
         app.include_router(sms.dev_router)
         add_dev_docs(app)

@@ -26,6 +26,8 @@ from bot.conversations.schemas import BotMessage, Button
 from bot.db import T, in_session
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
+from bot.insights import metrics as insight_metrics
+from bot.insights import record as insights
 from bot.privacy.redaction import mask_card_numbers
 from bot.safety.emergency import EmergencyMatch, detect_emergency
 from bot.text import clean_text
@@ -351,13 +353,16 @@ class ConversationService:
             replies = await self.engine.send(sender, engine_text, metadata, timeout=timeout)
         except EngineUnavailable as exc:
             log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
+            insight_metrics.ENGINE_ERRORS.labels(channel=str(metadata.get("channel"))).inc()
             replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
         await self._db(transcript.record_turn, sender, recorded, received,
                        [as_recorded(reply) for reply in replies])
+        await insights.turn_taken(self.sessions, sender, recorded, received)
         return replies
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:
         await self._db(transcript.record_entry, sender, "patient", text, received, handoff_id)
+        await insights.patient_to_agent(self.sessions, handoff_id, text, received)
         await live.publish(self.redis, live.DESK_CHANNEL, {
             "type": "message", "handoff_id": handoff_id, "role": "patient", "text": text,
             "at": received.isoformat()})

@@ -18,6 +18,7 @@ from bot.backoffice.common import require_patient
 from bot.backoffice.errors import PatientNotFound
 from bot.backoffice.models import InquiryKind, RefillStatus
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
+from bot.insights import record as insights
 from bot.handoff.schemas import (
     HandoffRequest,
     OpenRequest,
@@ -179,6 +180,7 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
         if found is None:
             raise
         return found, False
+    insights.handoff_requested(session, handoff)
     return handoff, True
 
 
@@ -258,6 +260,7 @@ def accept(session: Session, handoff_id: int, agent: Agent) -> Handoff:
     session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise HandoffConflict(handoff_id)
+    insights.handoff_accepted(session, handoff_id)
     return get(session, handoff_id)
 
 
@@ -284,4 +287,5 @@ def close(session: Session, handoff_id: int, agent: Agent, disposition: Disposit
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise HandoffConflict(handoff_id)
     session.refresh(handoff)
+    insights.handoff_closed(session, handoff)
     return handoff

@@ -1,0 +1,306 @@
+"""The one small recording module: the bot service and the action server report what happened
+here, and each report lands on its episode at once (no nightly batch).
+
+Recording never breaks the caller: a failure is logged and rolled back, the turn or handoff
+goes on. The service verbs are synchronous (a session each); the conversation service calls
+the two async helpers at the end, which run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.handoff.models import Handoff
+from bot.insights import metrics, repeat
+from bot.insights.enums import TASK_TOPIC, topic_of_intent
+from bot.insights.models import Episode, InsightEvent
+from bot.insights.outreach import outreach_origin
+from bot.insights.schemas import TaskOutcome
+from bot.insights.tracker import TurnParse, read_turn
+from bot.senders import channel_of
+from bot.settings import get_settings
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+IDLE = timedelta(minutes=15)
+VERIFICATION_METHOD = {"sms": "number on file + date of birth",
+                       "web": "full name + date of birth + ZIP code"}
+# Turns answering a form's question are not scored on intent confidence (the form takes them).
+FORMS = frozenset({"verify_form", "reschedule_form"})
+MAX_TEXT = 200
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def never_raises(fn: Callable[P, R]) -> Callable[P, R | None]:
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            log.exception("insights: could not record %s", fn.__name__)
+            session = args[0] if args and isinstance(args[0], Session) else None
+            if session is not None:
+                session.rollback()
+            return None
+    return wrapper
+
+
+# --------------------------------------------------------------------------- episodes
+
+
+def current_episode(session: Session, conversation_id: str, at: datetime) -> Episode | None:
+    """The conversation's episode still open at `at`: not idle 15 minutes (an open handoff
+    keeps it open however long the wait) and its handoff not closed."""
+    episode = session.scalar(
+        select(Episode).where(Episode.conversation_id == conversation_id)
+        .order_by(Episode.last_message_at.desc(), Episode.id.desc()).limit(1))
+    if episode is None:
+        return None
+    if episode.closed_at is not None and episode.closed_at <= at:
+        return None
+    waiting_on_person = episode.handoff_id is not None and episode.closed_at is None
+    if at - episode.last_message_at > IDLE and not waiting_on_person:
+        return None
+    return episode
+
+
+def _episode(session: Session, conversation_id: str, at: datetime) -> Episode:
+    episode = current_episode(session, conversation_id, at)
+    if episode is not None:
+        if at < episode.started_at:  # a report that raced ahead of the turn it belongs to
+            episode.started_at = at
+        return episode
+    origin, message = outreach_origin(session, conversation_id, at)
+    episode = Episode(conversation_id=conversation_id, channel=channel_of(conversation_id),
+                      origin=origin, outreach_message=message, verified=False, topics=[],
+                      intents=[], tasks=[], failed_tasks=[], repeats=[], started_at=at,
+                      last_message_at=at, turns=0, fallbacks=0, low_confidence=0)
+    session.add(episode)
+    session.flush()
+    return episode
+
+
+def _add(values: list[str], *new: str | None) -> list[str]:
+    out = list(values)
+    for value in new:
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def _touch(episode: Episode, at: datetime) -> None:
+    if at > episode.last_message_at:
+        episode.last_message_at = at
+
+
+def _verified(episode: Episode, patient_id: int | None) -> None:
+    if patient_id:
+        episode.patient_id = patient_id
+        episode.verified = True
+        episode.verification_method = VERIFICATION_METHOD.get(episode.channel)
+
+
+def _event(session: Session, episode: Episode, at: datetime, kind: str, name: str | None = None,
+           **extra: Any) -> InsightEvent:
+    event = InsightEvent(episode_id=episode.id, at=at, kind=kind, name=name,
+                         confidence=extra.pop("confidence", None),
+                         latency_ms=extra.pop("latency_ms", None), data=extra)
+    session.add(event)
+    return event
+
+
+# --------------------------------------------------------------------------- the verbs
+
+
+@never_raises
+def turn(session: Session, conversation_id: str, text: str, received: datetime,
+         answered: datetime, parse: TurnParse | None) -> Episode:
+    """A patient's message the engine answered."""
+    episode = _episode(session, conversation_id, received)
+    episode.turns += 1
+    if episode.first_answer_at is None:
+        episode.first_answer_at = answered
+    _touch(episode, answered)
+    extra: dict[str, Any] = {}
+    if parse is not None:
+        episode.intents = _add(episode.intents, parse.intent)
+        episode.topics = _add(episode.topics, topic_of_intent(parse.intent),
+                              topic_of_intent(parse.guess) if parse.fallback else None)
+        if parse.verified:
+            _verified(episode, parse.patient_id)
+        answering_form = bool(FORMS & set(parse.actions))
+        low = (not parse.fallback and not answering_form and parse.confidence is not None
+               and parse.confidence < get_settings().review_low_confidence)
+        episode.fallbacks += parse.fallback
+        episode.low_confidence += low
+        if parse.fallback or low:
+            from bot.privacy import redact  # spaCy: loaded only when a turn went wrong
+
+            extra = {"text": redact(text)[:MAX_TEXT], "guess": parse.guess,
+                     "fallback": parse.fallback, "low_confidence": low}
+    _event(session, episode, received, "turn", parse.intent if parse else None,
+           confidence=parse.confidence if parse else None,
+           latency_ms=(answered - received).total_seconds() * 1000, **extra)
+    session.commit()
+    return episode
+
+
+@never_raises
+def task(session: Session, outcome: TaskOutcome, at: datetime | None = None) -> Episode:
+    """The action server finished (or the back office failed) a request."""
+    at = at or now()
+    episode = _episode(session, outcome.conversation_id, at)
+    episode.topics = _add(episode.topics, TASK_TOPIC[outcome.task])
+    episode.intents = _add(episode.intents, outcome.intent)
+    _verified(episode, outcome.patient_id)
+    if outcome.ok:
+        episode.tasks = _add(episode.tasks, outcome.task.value)
+        episode.resolved_at = episode.resolved_at or at
+    else:
+        episode.failed_tasks = _add(episode.failed_tasks, outcome.task.value)
+        metrics.BACKOFFICE_ERRORS.labels(task=outcome.task.value).inc()
+    _touch(episode, at)
+    _event(session, episode, at, "task" if outcome.ok else "task_failed", outcome.task.value)
+    session.commit()
+    return episode
+
+
+def _handoff_episode(session: Session, handoff: Handoff) -> Episode:
+    episode = session.scalar(select(Episode).where(Episode.handoff_id == handoff.id)
+                             .order_by(Episode.id.desc()).limit(1))
+    return episode if episode is not None else _episode(session, handoff.conversation_id,
+                                                        handoff.created_at)
+
+
+@never_raises
+def handoff_requested(session: Session, handoff: Handoff) -> Episode:
+    episode = _episode(session, handoff.conversation_id, handoff.created_at)
+    episode.handoff_id = handoff.id
+    episode.handoff_reason = handoff.reason
+    episode.handoff_requested_at = handoff.created_at
+    episode.intents = _add(episode.intents, *handoff.intents)
+    episode.topics = _add(episode.topics, *(topic_of_intent(i) for i in handoff.intents))
+    if handoff.verified:
+        _verified(episode, handoff.patient_id)
+    _touch(episode, handoff.created_at)
+    _event(session, episode, handoff.created_at, "handoff_requested", handoff.reason,
+           urgent=handoff.urgency.value == "urgent")
+    session.commit()
+    return episode
+
+
+@never_raises
+def handoff_accepted(session: Session, handoff_id: int) -> Episode | None:
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None or handoff.accepted_at is None:
+        return None
+    episode = _handoff_episode(session, handoff)
+    episode.accepted_at = handoff.accepted_at
+    _touch(episode, handoff.accepted_at)
+    _event(session, episode, handoff.accepted_at, "handoff_accepted")
+    session.commit()
+    return episode
+
+
+def _repeats(session: Session, episode: Episode, handoff: Handoff, who: str, text: str,
+             at: datetime) -> None:
+    ctx = repeat.context_of(handoff.verified, handoff.summary, list(handoff.intents or []),
+                            handoff.slots)
+    items = (repeat.agent_repeats if who == "agent" else repeat.patient_repeats)(text, ctx)
+    found = [{"who": who, "item": item, "at": at.isoformat()} for item in items]
+    if found:
+        episode.repeats = [*episode.repeats, *found]
+        for item in items:
+            _event(session, episode, at, "repeat", item, who=who)
+
+
+@never_raises
+def agent_message(session: Session, handoff: Handoff, text: str, at: datetime) -> Episode:
+    episode = _handoff_episode(session, handoff)
+    if episode.first_agent_message_at is None:
+        episode.first_agent_message_at = at
+    _touch(episode, at)
+    _event(session, episode, at, "agent_message")
+    _repeats(session, episode, handoff, "agent", text, at)
+    session.commit()
+    return episode
+
+
+@never_raises
+def patient_message(session: Session, handoff_id: int, text: str, at: datetime
+                    ) -> Episode | None:
+    """A patient's message that went to the desk instead of the engine."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        return None
+    episode = _handoff_episode(session, handoff)
+    _touch(episode, at)
+    _event(session, episode, at, "patient_message")
+    _repeats(session, episode, handoff, "patient", text, at)
+    session.commit()
+    return episode
+
+
+@never_raises
+def handoff_closed(session: Session, handoff: Handoff) -> Episode:
+    episode = _handoff_episode(session, handoff)
+    closed = handoff.closed_at or now()
+    episode.closed_at = closed
+    episode.disposition = handoff.disposition.value if handoff.disposition else None
+    _touch(episode, closed)
+    _event(session, episode, closed, "handoff_closed", episode.disposition)
+    session.commit()
+    return episode
+
+
+# --------------------------------------------------------------------------- async helpers
+
+
+async def turn_taken(sessions: sessionmaker[Session], sender: str, text: str,
+                     received: datetime) -> None:
+    """After the engine answered: the latency histogram, then the episode (unless turned off
+    with INSIGHTS_RECORDING=false, which `bench/insights.py` compares against)."""
+    answered = now()
+    metrics.TURN_LATENCY.labels(channel=channel_of(sender)).observe(
+        (answered - received).total_seconds())
+    settings = get_settings()
+    if not settings.insights_recording:
+        return
+
+    def run() -> None:
+        from bot.retention import tracker_url
+
+        try:
+            parse = read_turn(tracker_url(settings), sender)
+        except Exception:
+            log.exception("insights: could not read the turn from the tracker store")
+            parse = None
+        with sessions() as session:
+            turn(session, sender, text, received, answered, parse)
+
+    await asyncio.to_thread(run)
+
+
+async def patient_to_agent(sessions: sessionmaker[Session], handoff_id: int, text: str,
+                           received: datetime) -> None:
+    if not get_settings().insights_recording:
+        return
+
+    def run() -> None:
+        with sessions() as session:
+            patient_message(session, handoff_id, text, received)
+
+    await asyncio.to_thread(run)

@@ -1,0 +1,114 @@
+"""What the engine understood in the turn just taken: read from its tracker store (read-only).
+
+The REST channel answers only the bot's messages; the intent, its confidence, whether the
+fallback answered and whether verification succeeded are in the tracker the engine saved
+before it answered. One indexed query per turn reads the turn's events (the last user event
+and what followed it).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, make_url, select
+
+from bot.db import normalize_url
+from bot.review.models import EVENTS
+
+FALLBACK_ACTIONS = frozenset({"action_fallback", "action_default_fallback"})
+# Enough for one turn: the user event, slots, a form's steps and the replies.
+TURN_EVENTS = 60
+
+
+@dataclass
+class TurnParse:
+    intent: str | None = None
+    confidence: float | None = None
+    # For a fallback, the best guess behind it (second in the ranking).
+    guess: str | None = None
+    fallback: bool = False
+    verified: bool = False
+    patient_id: int | None = None
+    actions: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4)
+def _engine(url: str) -> Engine | None:
+    location = make_url(normalize_url(url))
+    if location.get_backend_name() == "sqlite":
+        path = Path(location.database or "")
+        if not path.is_file():
+            return None
+        location = location.set(database=f"file:{path.resolve()}",
+                                query={"mode": "ro", "uri": "true"})
+    return create_engine(location, pool_pre_ping=True)
+
+
+def engine_for(url: str) -> Engine | None:
+    engine = _engine(url)
+    if engine is None:
+        _engine.cache_clear()  # the engine may write the file later: look again next time
+    return engine
+
+
+def parse_turn(events: list[dict[str, Any]]) -> TurnParse | None:
+    """The last user turn of events (oldest first), as recorded by Rasa."""
+    start = next((i for i in range(len(events) - 1, -1, -1)
+                  if events[i].get("event") == "user"), None)
+    if start is None:
+        return None
+    user = events[start]
+    parse = user.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    result = TurnParse(intent=intent.get("name"), confidence=_float(intent.get("confidence")))
+    ranking = [r for r in parse.get("intent_ranking") or [] if isinstance(r, dict)]
+    if result.intent == "nlu_fallback":
+        result.fallback = True
+        result.guess = next((str(r.get("name")) for r in ranking
+                             if r.get("name") not in (None, "nlu_fallback")), None)
+    for event in events[start + 1:]:
+        kind = event.get("event")
+        if kind == "action" and event.get("name"):
+            name = str(event["name"])
+            result.actions.append(name)
+            result.fallback = result.fallback or name in FALLBACK_ACTIONS
+        elif kind == "slot" and event.get("name") == "verified" and event.get("value"):
+            result.verified = True
+        elif kind == "slot" and event.get("name") == "patient_id" and event.get("value"):
+            try:
+                result.patient_id = int(event["value"])
+            except (TypeError, ValueError):
+                pass
+    return result
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def read_turn(url: str, sender: str) -> TurnParse | None:
+    """None when there is no tracker store (unit tests, a Redis tracker store)."""
+    engine = engine_for(url)
+    if engine is None:
+        return None
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(EVENTS.c.data).where(EVENTS.c.sender_id == sender)
+            .order_by(EVENTS.c.id.desc()).limit(TURN_EVENTS)
+        ).all()
+    events: list[dict[str, Any]] = []
+    for row in reversed(rows):
+        try:
+            data = json.loads(row.data or "{}")
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            events.append(data)
+    return parse_turn(events)
