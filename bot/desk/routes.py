@@ -27,6 +27,7 @@ from bot.db import in_session
 from bot.deps import DbId, SessionDep
 from bot.desk import service as desk
 from bot.desk.schemas import HandoffDetail, LoginRequest, LoginResponse
+from bot.desk.tools.service import InvalidRequest
 from bot.handoff import service as handoffs
 from bot.handoff.schemas import AgentMessage, CloseRequest, QueueItem
 from bot.redis import async_redis
@@ -145,9 +146,12 @@ async def close(handoff_id: DbId, body: CloseRequest, agent: AgentDep, redis: Re
     # entirely before it (to the agent) or entirely after it (to the bot).
     async with conversation_turn(redis, conversation_id):
         try:
-            handoff, notice = await in_session(desk.close, handoff_id, agent, body.disposition)
+            handoff, notice = await in_session(desk.close, handoff_id, agent, body.disposition,
+                                               body.follow_up)
         except (handoffs.HandoffConflict, handoffs.NotYourHandoff) as exc:
             raise _errors(exc) from None
+        except InvalidRequest as exc:  # a follow-up that cannot be kept as asked
+            raise HTTPException(422, str(exc)) from None
     await announce(redis, notice, state="bot")
     return handoffs.queue_item(handoff, agent.display_name)
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from bot.handoff.enums import Disposition, HandoffStatus, Urgency
 from bot.text import CleanText
@@ -80,5 +80,24 @@ class AgentMessage(BaseModel):
     text: CleanText = Field(min_length=1, max_length=1600)
 
 
+class FollowUpIn(BaseModel):
+    """What a "follow-up needed" close promises: what will be done, and by when."""
+
+    what: CleanText = Field(min_length=3, max_length=500)
+    # Aware, or read in the clinic's time zone (what a datetime-local field sends).
+    due_at: datetime
+
+
 class CloseRequest(BaseModel):
     disposition: Disposition = Disposition.resolved
+    # Required with disposition follow_up, refused with any other.
+    follow_up: FollowUpIn | None = None
+
+    @model_validator(mode="after")
+    def _follow_up_needs_what_and_when(self) -> "CloseRequest":
+        if self.disposition is Disposition.follow_up and self.follow_up is None:
+            raise ValueError("A follow-up close needs what will be done and by when "
+                             "(follow_up: {what, due_at}).")
+        if self.disposition is not Disposition.follow_up and self.follow_up is not None:
+            raise ValueError("follow_up goes only with disposition follow_up.")
+        return self

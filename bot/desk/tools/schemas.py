@@ -1,0 +1,102 @@
+"""What the desk tools' API takes and answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from bot.handoff.enums import Disposition
+from bot.text import CleanText
+
+
+class NoteIn(BaseModel):
+    text: CleanText = Field(min_length=1, max_length=2000)
+
+
+class NoteItem(BaseModel):
+    id: int
+    text: str
+    author: str | None
+    at: datetime
+    kind: str
+
+
+class SavedReplyIn(BaseModel):
+    # Typed after "/" in the reply box: one word of letters, digits, - or _.
+    shortcut: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    title: CleanText = Field(min_length=1, max_length=120)
+    body: CleanText = Field(min_length=1, max_length=1600)
+    # None: every team.
+    team: str | None = Field(default=None, max_length=40)
+
+
+class SavedReplyItem(BaseModel):
+    id: int
+    shortcut: str
+    title: str
+    body: str
+    team: str | None
+    # With ?handoff_id=: the body with its placeholders filled from that handoff's context.
+    text: str | None = None
+    # Placeholders the context could not fill (left as "{name}" for the agent to complete).
+    missing: list[str] = []
+
+
+class FollowUpItem(BaseModel):
+    id: int
+    handoff_id: int
+    team: str
+    patient: str
+    channel: str
+    what: str
+    due_at: datetime
+    due: bool
+    status: str
+    message: str | None
+    send_at: datetime | None
+    sent_at: datetime | None
+    blocked_reason: str | None
+    created_by: str | None
+
+
+class FollowUpMessage(BaseModel):
+    text: CleanText = Field(min_length=1, max_length=1600)
+
+
+class HistorySearch(BaseModel):
+    """Closed conversations. A patient is named by name and date of birth, or by phone: the
+    look-up is audited with the reason given."""
+
+    name: str | None = Field(default=None, max_length=120)
+    date_of_birth: date | None = None
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ()-]{4,20}$")
+    reason: str | None = Field(default=None, max_length=200)
+    closed_from: date | None = None
+    closed_to: date | None = None
+    team: str | None = Field(default=None, max_length=40)
+    disposition: Disposition | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class HistoryItem(BaseModel):
+    id: int
+    patient: str
+    channel: str
+    reason: str
+    team: str | None
+    disposition: str | None
+    created_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+
+
+class ClosedConversation(BaseModel):
+    id: int
+    status: Literal["closed"]
+    read_only: Literal[True] = True
+    transcript: list[dict[str, object]]
+    notes: list[NoteItem]
+    follow_ups: list[FollowUpItem]
+    context: dict[str, object]

@@ -1,0 +1,508 @@
+"""Desk tools verbs: notes, saved replies, follow-ups, the closed-conversation history.
+
+Each verb takes a session and commits its own work (`bot.db.in_session` runs it in a
+worker thread). Which teams an agent sees is asked of `visible_teams`, so there is one rule.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.agents.models import Agent, Role
+from bot.audit import service as audit
+from bot.backoffice.models import Patient
+from bot.backoffice.service import normalize_name, normalize_phone
+from bot.conversations import transcript
+from bot.desk.tools.models import FollowUp, HandoffNote, SavedReply
+from bot.desk.tools.schemas import (
+    FollowUpItem,
+    HistoryItem,
+    HistorySearch,
+    NoteItem,
+    SavedReplyIn,
+    SavedReplyItem,
+)
+from bot.handoff import service as handoffs
+from bot.handoff.models import Handoff, HandoffStatus
+from bot.handoff.schemas import FollowUpIn
+from bot.settings import get_settings
+from bot.text import money
+from channels.consent import is_opted_out
+
+GENERAL = "general"
+# As bot.agents.teams names them to patients.
+TEAM_WORDS = {"billing": "billing office", "scheduling": "scheduling team",
+              "pharmacy": "pharmacy team", "nurse": "nurse line", GENERAL: "patient support team"}
+# Texts reach patients only in the clinic's daytime: from 8:00 until 21:00, local time.
+DAY_STARTS, DAY_ENDS = time(8), time(21)
+MAX_FOLLOW_UP_DAYS = 30
+OPEN_STATUSES = ("open", "scheduled", "blocked")
+
+
+class NotYourTeam(PermissionError):
+    """The handoff, reply or task belongs to a team the agent does not work in."""
+
+
+class ToolConflict(RuntimeError):
+    """The thing already moved on (sent, done, or the handoff is closed)."""
+
+
+class InvalidRequest(ValueError):
+    """The request cannot be done as asked; the message says what to change."""
+
+
+class PatientNotMatched(LookupError):
+    pass
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def clinic_tz() -> ZoneInfo:
+    return ZoneInfo(get_settings().clinic_timezone)
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+def visible_teams(agent: Agent) -> set[str] | None:
+    """The teams whose work an agent sees; None for all (supervisors, or before accounts had
+    teams)."""
+    if agent.has_role(Role.supervisor):
+        return None
+    teams = getattr(agent, "teams", None)
+    return set(teams) if teams else None
+
+
+def team_of(handoff: Handoff) -> str:
+    return str(getattr(handoff, "team", None) or GENERAL)
+
+
+def require_visible(agent: Agent, team: str | None) -> None:
+    teams = visible_teams(agent)
+    if teams is not None and team is not None and team not in teams:
+        raise NotYourTeam(team)
+
+
+def visible_handoff(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+    handoff = handoffs.get(session, handoff_id)
+    require_visible(agent, team_of(handoff))
+    return handoff
+
+
+# --- notes ------------------------------------------------------------------------------------
+
+def add_note(session: Session, handoff_id: int, agent: Agent | None, text: str,
+             kind: str = "note") -> HandoffNote:
+    """A private note on the handoff: never sent to the patient, shown to the next agent."""
+    handoffs.get(session, handoff_id)
+    note = HandoffNote(handoff_id=handoff_id, agent_id=agent.id if agent else None, kind=kind,
+                       text=text, at=now())
+    session.add(note)
+    session.commit()
+    return note
+
+
+def list_notes(session: Session, handoff_id: int) -> list[NoteItem]:
+    rows = session.execute(
+        select(HandoffNote, Agent.display_name)
+        .outerjoin(Agent, Agent.id == HandoffNote.agent_id)
+        .where(HandoffNote.handoff_id == handoff_id)
+        .order_by(HandoffNote.at, HandoffNote.id)
+    ).all()
+    return [NoteItem(id=n.id, text=n.text, author=name, at=n.at, kind=n.kind)
+            for n, name in rows]
+
+
+# --- saved replies ----------------------------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+PLACEHOLDERS = ("first_name", "appointment_time", "appointment_provider", "balance",
+                "balance_due_date", "agent_name", "clinic_name", "clinic_phone")
+
+
+def when_words(at: datetime, tz: ZoneInfo) -> str:
+    """"Tue, Dec 1 at 3:00 PM", in the clinic's time."""
+    local = at.astimezone(tz)
+    return (f"{local:%a}, {local:%b} {local.day} at "
+            f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}")
+
+
+def day_words(day: date) -> str:
+    return f"{day:%a}, {day:%b} {day.day}"
+
+
+def placeholder_values(handoff: Handoff | None, agent: Agent) -> dict[str, str]:
+    """What the context knows. Patient details only from a verified handoff's summary."""
+    settings = get_settings()
+    values = {"agent_name": agent.display_name, "clinic_name": settings.clinic_name,
+              "clinic_phone": settings.clinic_phone}
+    summary: dict[str, Any] = (handoff.summary or {}) if handoff and handoff.verified else {}
+    if summary.get("name"):
+        values["first_name"] = str(summary["name"]).split()[0]
+    appointments = summary.get("upcoming_appointments") or []
+    if appointments:
+        first = appointments[0]
+        values["appointment_time"] = when_words(datetime.fromisoformat(first["starts_at"]),
+                                                clinic_tz())
+        values["appointment_provider"] = str(first["provider"])
+    if "balance_cents" in summary:
+        values["balance"] = money(int(summary["balance_cents"]))
+    if summary.get("balance_due_date"):
+        values["balance_due_date"] = day_words(date.fromisoformat(summary["balance_due_date"]))
+    return values
+
+
+def fill(body: str, values: dict[str, str]) -> tuple[str, list[str]]:
+    """The body with what is known filled in; unknown ones stay as "{name}" for the agent."""
+    missing: list[str] = []
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in values:
+            return values[name]
+        missing.append(name)
+        return match.group(0)
+
+    return PLACEHOLDER.sub(one, body), missing
+
+
+def create_saved_reply(session: Session, agent: Agent, req: SavedReplyIn) -> SavedReply:
+    unknown = sorted(set(PLACEHOLDER.findall(req.body)) - set(PLACEHOLDERS))
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown placeholder {', '.join('{' + u + '}' for u in unknown)}. "
+            f"Use one of: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}.")
+    require_visible(agent, req.team)
+    taken = session.scalar(select(SavedReply.id).where(SavedReply.shortcut == req.shortcut,
+                                                       SavedReply.team.is_(None)
+                                                       if req.team is None
+                                                       else SavedReply.team == req.team))
+    if taken is not None:
+        raise ToolConflict(f"/{req.shortcut} is already a saved reply; pick another shortcut.")
+    reply = SavedReply(team=req.team, shortcut=req.shortcut, title=req.title, body=req.body,
+                       created_by=agent.id, created_at=now())
+    session.add(reply)
+    session.commit()
+    return reply
+
+
+def list_saved_replies(session: Session, agent: Agent, handoff_id: int | None = None
+                       ) -> list[SavedReplyItem]:
+    """The replies of the agent's teams and every team's, filled for one handoff if given."""
+    handoff = visible_handoff(session, handoff_id, agent) if handoff_id else None
+    query = select(SavedReply).order_by(SavedReply.shortcut, SavedReply.id)
+    teams = visible_teams(agent)
+    if teams is not None:
+        query = query.where(SavedReply.team.is_(None) | SavedReply.team.in_(teams))
+    values = placeholder_values(handoff, agent)
+    items = []
+    for reply in session.scalars(query):
+        text, missing = fill(reply.body, values) if handoff_id else (None, [])
+        items.append(SavedReplyItem(id=reply.id, shortcut=reply.shortcut, title=reply.title,
+                                    body=reply.body, team=reply.team, text=text,
+                                    missing=missing))
+    return items
+
+
+DEMO_REPLIES = (
+    (None, "hello", "Greeting",
+     "Hi {first_name}, this is {agent_name} from {clinic_name}. I have your messages here, "
+     "so you don't need to repeat anything. One moment while I look."),
+    ("scheduling", "appt", "Confirm the appointment",
+     "Hi {first_name}, your appointment with {appointment_provider} is on "
+     "{appointment_time}. Reply here if that time no longer works."),
+    ("billing", "plan", "Payment plan",
+     "{first_name}, your balance is {balance}, due {balance_due_date}. We can spread it over "
+     "3, 6 or 12 months with no fees. Would you like me to set that up?"),
+    (None, "call", "Call us",
+     "If it's easier to talk, call us at {clinic_phone}. Mention this chat and we'll pick up "
+     "where we left off."),
+)
+
+
+def seed_demo_replies(session: Session) -> int:
+    """Dev only (called by the desk seed): a few saved replies to try "/" with."""
+    added = 0
+    for team, shortcut, title, body in DEMO_REPLIES:
+        exists = session.scalar(select(SavedReply.id).where(SavedReply.shortcut == shortcut))
+        if exists is None:
+            session.add(SavedReply(team=team, shortcut=shortcut, title=title, body=body,
+                                   created_at=now()))
+            added += 1
+    session.commit()
+    return added
+
+
+# --- follow-ups -------------------------------------------------------------------------------
+
+def next_send_time(at: datetime, tz: ZoneInfo) -> datetime:
+    """`at` if it is daytime at the clinic (8:00 to 21:00), else the next 8:00."""
+    local = at.astimezone(tz)
+    if DAY_STARTS <= local.time() < DAY_ENDS:
+        return at
+    day = local.date() if local.time() < DAY_STARTS else local.date() + timedelta(days=1)
+    return datetime.combine(day, DAY_STARTS, tzinfo=tz).astimezone(UTC)
+
+
+def text_target(session: Session, handoff: Handoff) -> tuple[str | None, str | None]:
+    """(the number a follow-up text goes to, or None, and why not in words for the agent).
+
+    The conversation's number on SMS; on web chat, the verified patient's number on file (a
+    web chat ends after 15 idle minutes, a text still reaches them). Honours STOP and the
+    patient's SMS consent.
+    """
+    patient = session.get(Patient, handoff.patient_id) if handoff.patient_id else None
+    phone = handoff.phone if handoff.channel == "sms" else (patient.phone if patient else None)
+    if phone is None:
+        return None, "No number to text: the web visitor was not verified."
+    if is_opted_out(session, phone):
+        return None, f"Not texted: {phone} replied STOP. Call the patient instead."
+    if patient is not None and not patient.sms_consent:
+        return None, f"Not texted: no SMS consent on file. Call the patient at {phone}."
+    return phone, None
+
+
+def due_at_in_zone(due_at: datetime, tz: ZoneInfo) -> datetime:
+    return due_at if due_at.tzinfo else due_at.replace(tzinfo=tz)
+
+
+def check_follow_up(session: Session, handoff: Handoff, req: FollowUpIn, at: datetime
+                    ) -> datetime:
+    """Raises InvalidRequest when the promise cannot be kept as asked; returns the due time."""
+    due = due_at_in_zone(req.due_at, clinic_tz()).astimezone(UTC)
+    if due <= at:
+        raise InvalidRequest("The follow-up time has passed: pick a time later than now.")
+    if due > at + timedelta(days=MAX_FOLLOW_UP_DAYS):
+        raise InvalidRequest(f"Pick a follow-up time within {MAX_FOLLOW_UP_DAYS} days.")
+    if handoff.channel != "sms" and not (handoff.verified and handoff.patient_id):
+        raise InvalidRequest("This web visitor is not verified, so there is no way to reach "
+                             "them later. Verify them first, or close as resolved.")
+    return due
+
+
+def follow_up_notice(agent_name: str, team: str, due: datetime, texted: bool) -> str:
+    """What the patient reads instead of the generic goodbye: who, how, by when."""
+    how = "text you" if texted else "call you"
+    return (f"{agent_name} from our {TEAM_WORDS.get(team, 'team')} will {how} by "
+            f"{when_words(due, clinic_tz())}. Until then, I'm the assistant again if you need "
+            "anything else.")
+
+
+def create_follow_up(session: Session, handoff: Handoff, agent: Agent, req: FollowUpIn,
+                     at: datetime) -> tuple[FollowUp, str]:
+    """The task in the team's queue, and the patient's notice. Call after the close."""
+    due = check_follow_up(session, handoff, req, at)
+    phone, _ = text_target(session, handoff)
+    team = team_of(handoff)
+    task = FollowUp(handoff_id=handoff.id, conversation_id=handoff.conversation_id,
+                    channel=handoff.channel, patient_id=handoff.patient_id, team=team,
+                    what=req.what, due_at=due, created_by=agent.id, created_at=at,
+                    status="open")
+    session.add(task)
+    session.add(HandoffNote(handoff_id=handoff.id, agent_id=agent.id, kind="follow_up",
+                            text=f"Follow-up by {when_words(due, clinic_tz())}: {req.what}",
+                            at=at))
+    session.commit()
+    return task, follow_up_notice(agent.display_name, team, due, texted=phone is not None)
+
+
+def _item(task: FollowUp, handoff: Handoff, creator: str | None, at: datetime) -> FollowUpItem:
+    return FollowUpItem(
+        id=task.id, handoff_id=task.handoff_id, team=task.team,
+        patient=handoffs.patient_label(handoff), channel=task.channel, what=task.what,
+        due_at=task.due_at, due=task.status == "open" and task.due_at <= at,
+        status=task.status, message=task.message, send_at=task.send_at, sent_at=task.sent_at,
+        blocked_reason=task.blocked_reason, created_by=creator)
+
+
+def list_follow_ups(session: Session, agent: Agent, at: datetime,
+                    handoff_id: int | None = None) -> list[FollowUpItem]:
+    """The open tasks of the agent's teams, soonest due first (or every task of one handoff)."""
+    query = (select(FollowUp, Handoff, Agent.display_name)
+             .join(Handoff, Handoff.id == FollowUp.handoff_id)
+             .outerjoin(Agent, Agent.id == FollowUp.created_by)
+             .order_by(FollowUp.due_at, FollowUp.id))
+    if handoff_id is not None:
+        query = query.where(FollowUp.handoff_id == handoff_id)
+    else:
+        query = query.where(FollowUp.status.in_(OPEN_STATUSES))
+    teams = visible_teams(agent)
+    if teams is not None:
+        query = query.where(FollowUp.team.in_(teams))
+    return [_item(t, h, name, at) for t, h, name in session.execute(query).all()]
+
+
+def _visible_task(session: Session, task_id: int, agent: Agent) -> tuple[FollowUp, Handoff]:
+    task = session.get(FollowUp, task_id, populate_existing=True)
+    if task is None:
+        raise handoffs.HandoffNotFound(task_id)
+    require_visible(agent, task.team)
+    return task, handoffs.get(session, task.handoff_id)
+
+
+def write_follow_up(session: Session, task_id: int, agent: Agent, text: str, at: datetime
+                    ) -> FollowUpItem:
+    """The agent's answer to the patient: scheduled for the next daytime minute (now, in the
+    day), or blocked with why when the patient cannot be texted."""
+    task, handoff = _visible_task(session, task_id, agent)
+    phone, why_not = text_target(session, handoff)
+    values: dict[str, Any] = {"message": text, "done_by": agent.id}
+    if phone is None:
+        values |= {"status": "blocked", "blocked_reason": why_not}
+    else:
+        values |= {"status": "scheduled", "send_at": next_send_time(at, clinic_tz()),
+                   "blocked_reason": None}
+    result = session.execute(update(FollowUp)
+                             .where(FollowUp.id == task_id,
+                                    FollowUp.status.in_(("open", "blocked")))
+                             .values(**values))
+    session.commit()
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ToolConflict(task_id)
+    session.refresh(task)
+    return _item(task, handoff, agent.display_name, at)
+
+
+def finish_follow_up(session: Session, task_id: int, agent: Agent, at: datetime
+                     ) -> FollowUpItem:
+    """Done without a text (the agent called): off the team's queue."""
+    task, handoff = _visible_task(session, task_id, agent)
+    result = session.execute(update(FollowUp)
+                             .where(FollowUp.id == task_id, FollowUp.status.in_(OPEN_STATUSES))
+                             .values(status="done", done_by=agent.id))
+    session.commit()
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ToolConflict(task_id)
+    session.refresh(task)
+    return _item(task, handoff, agent.display_name, at)
+
+
+def claim_due_messages(session: Session, at: datetime) -> list[tuple[int, str, str, str]]:
+    """Scheduled follow-ups whose time has come, each claimed by one sender only:
+    [(task id, conversation id, number, text)]. Consent is checked again now (a STOP may
+    have come since the agent wrote it)."""
+    claimed = []
+    for task in session.scalars(select(FollowUp).where(FollowUp.status == "scheduled",
+                                                       FollowUp.send_at <= at)):
+        handoff = handoffs.get(session, task.handoff_id)
+        phone, why_not = text_target(session, handoff)
+        values: dict[str, Any] = ({"status": "sending"} if phone else
+                                  {"status": "blocked", "blocked_reason": why_not})
+        result = session.execute(update(FollowUp).where(FollowUp.id == task.id,
+                                                        FollowUp.status == "scheduled")
+                                 .values(**values))
+        session.commit()
+        if result.rowcount == 1 and phone and task.message:  # type: ignore[attr-defined]
+            claimed.append((task.id, task.conversation_id, phone, task.message))
+    return claimed
+
+
+def mark_sent(session: Session, task_id: int, at: datetime) -> None:
+    task = session.get(FollowUp, task_id)
+    if task is None:
+        return
+    task.status, task.sent_at = "sent", at
+    transcript.record_entry(session, task.conversation_id, "agent", task.message or "", at=at,
+                            handoff_id=task.handoff_id, agent_id=task.done_by)
+
+
+# --- closed conversations ---------------------------------------------------------------------
+
+def find_patient(session: Session, search: HistorySearch) -> tuple[int | None, str | None]:
+    """(patient id, phone) named by the search, or (None, None) when it names nobody."""
+    if search.phone:
+        phone = normalize_phone(search.phone)
+        patient = session.scalar(select(Patient).where(Patient.phone == phone))
+        return (patient.id if patient else None), phone
+    if search.name and search.date_of_birth:
+        wanted = normalize_name(search.name)
+        for patient in session.scalars(select(Patient).where(
+                Patient.date_of_birth == search.date_of_birth)):
+            if normalize_name(patient.full_name) == wanted:
+                return patient.id, patient.phone
+        raise PatientNotMatched(search.name)
+    if search.name or search.date_of_birth:
+        raise InvalidRequest("To find a patient, give the full name and date of birth, "
+                             "or the phone number.")
+    return None, None
+
+
+def search_closed(session: Session, agent: Agent, search: HistorySearch) -> list[HistoryItem]:
+    """Closed handoffs of the agent's teams. A patient look-up is audited (who, whom, why),
+    whether or not it finds anyone."""
+    names_patient = bool(search.phone or search.name or search.date_of_birth)
+    if names_patient and not (search.reason and search.reason.strip()):
+        raise InvalidRequest("Say why you are looking this patient up (it is recorded).")
+    try:
+        patient_id, phone = find_patient(session, search)
+    except PatientNotMatched:
+        audit.record(session, actor_type="agent", actor_id=str(agent.id), patient_id=None,
+                     action="search_closed_handoffs", fields=["name", "date_of_birth"],
+                     reason=str(search.reason))
+        session.commit()
+        raise
+    query = (select(Handoff, Agent.display_name)
+             .outerjoin(Agent, Agent.id == Handoff.accepted_by)
+             .where(Handoff.status == HandoffStatus.closed)
+             .order_by(Handoff.closed_at.desc(), Handoff.id.desc())
+             .limit(search.limit))
+    if names_patient:
+        by_patient = Handoff.patient_id == patient_id if patient_id else None
+        by_phone = Handoff.phone == phone if phone else None
+        clauses = [c for c in (by_patient, by_phone) if c is not None]
+        if not clauses:
+            query = query.where(Handoff.id.is_(None))
+        else:
+            query = query.where(clauses[0] | clauses[1] if len(clauses) == 2 else clauses[0])
+    tz = clinic_tz()
+    if search.closed_from:
+        query = query.where(Handoff.closed_at >= datetime.combine(search.closed_from, time(),
+                                                                  tzinfo=tz))
+    if search.closed_to:
+        query = query.where(Handoff.closed_at < datetime.combine(
+            search.closed_to + timedelta(days=1), time(), tzinfo=tz))
+    if search.disposition:
+        query = query.where(Handoff.disposition == search.disposition)
+    rows = [(h, name) for h, name in session.execute(query).all()
+            if (not search.team or team_of(h) == search.team)]
+    teams = visible_teams(agent)
+    if teams is not None:
+        rows = [(h, name) for h, name in rows if team_of(h) in teams]
+    if names_patient:
+        audit.record(session, actor_type="agent", actor_id=str(agent.id), patient_id=patient_id,
+                     action="search_closed_handoffs",
+                     fields=["phone"] if search.phone else ["name", "date_of_birth"],
+                     reason=str(search.reason))
+        session.commit()
+    return [HistoryItem(id=h.id, patient=handoffs.patient_label(h), channel=h.channel,
+                        reason=h.reason, team=getattr(h, "team", None),
+                        disposition=h.disposition.value if h.disposition else None,
+                        created_at=h.created_at, closed_at=h.closed_at, closed_by=name)
+            for h, name in rows]
+
+
+def closed_transcript(session: Session, handoff: Handoff) -> list[dict[str, object]]:
+    """The conversation as it stood at the close: the day before the handoff until then."""
+    end = (handoff.closed_at or now()) + timedelta(seconds=5)
+    return [item.model_dump(mode="json")
+            for item in transcript.read(session, handoff.conversation_id,
+                                        since=handoff.created_at - transcript.WINDOW)
+            if item.at <= end]
+
+
+def open_closed(session: Session, handoff_id: int, agent: Agent) -> tuple[Handoff, str | None]:
+    """A closed handoff, read-only, audited like any opening of a handoff."""
+    handoff = visible_handoff(session, handoff_id, agent)
+    if handoff.status is not HandoffStatus.closed:
+        raise ToolConflict("This conversation is still open: find it in the queue.")
+    handoffs.view(session, handoff_id, agent)
+    owner = session.get(Agent, handoff.accepted_by) if handoff.accepted_by else None
+    return handoff, owner.display_name if owner else None
+

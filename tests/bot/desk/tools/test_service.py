@@ -1,0 +1,338 @@
+"""Desk tools verbs against real SQLite and PostgreSQL: notes, saved replies, follow-ups
+(scheduling, quiet hours, consent, delivery once), closed-conversation search."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.agents.models import Agent
+from bot.audit.models import AuditEvent
+from bot.backoffice.models import Patient
+from bot.clock import clinic_today
+from bot.conversations import transcript
+from bot.desk import service as desk
+from bot.desk.tools import service
+from bot.desk.tools.delivery import deliver_due
+from bot.desk.tools.models import FollowUp
+from bot.desk.tools.schemas import HistorySearch, SavedReplyIn
+from bot.handoff import service as handoffs
+from bot.handoff.models import Disposition, Handoff
+from bot.handoff.schemas import FollowUpIn, HandoffRequest
+from channels.consent import opt_out
+from channels.models import SmsMessage
+
+NY = ZoneInfo("America/New_York")
+
+
+def patient_id(db: Session, last_name: str) -> int:
+    return db.scalars(select(Patient.id).where(Patient.last_name == last_name)).one()
+
+
+def open_handoff(db: Session, conv: str, last_name: str | None = None) -> Handoff:
+    req = HandoffRequest.model_validate({
+        "conversation_id": conv, "reason": "requested", "verified": last_name is not None,
+        "patient_id": patient_id(db, last_name) if last_name else None})
+    handoff, _ = handoffs.request_handoff(db, req, clinic_today())
+    return handoff
+
+
+def texts_to(db: Session, phone: str) -> list[str]:
+    return list(db.scalars(select(SmsMessage.body).where(SmsMessage.to_number == phone)
+                           .order_by(SmsMessage.id)))
+
+
+# --- notes ------------------------------------------------------------------------------------
+
+def test_notes_are_kept_in_order_with_their_author(seeded: Session, agents) -> None:
+    ana, ben = agents
+    handoff = open_handoff(seeded, "sms:+15555550101", "Lopez")
+    service.add_note(seeded, handoff.id, ana, "Asked about the lab charge; insurer called.")
+    service.add_note(seeded, handoff.id, ben, "Refund approved", kind="transfer")
+    notes = service.list_notes(seeded, handoff.id)
+    assert [(n.author, n.text, n.kind) for n in notes] == [
+        ("Ana", "Asked about the lab charge; insurer called.", "note"),
+        ("Ben", "Refund approved", "transfer")]
+    # Private: nothing of it reaches the patient or the transcript.
+    assert texts_to(seeded, "+15555550101") == []
+    assert transcript.read(seeded, handoff.conversation_id) == []
+
+
+def test_a_note_on_an_unknown_handoff_is_refused(seeded: Session, agents) -> None:
+    with pytest.raises(handoffs.HandoffNotFound):
+        service.add_note(seeded, 99999, agents[0], "x")
+
+
+# --- saved replies ----------------------------------------------------------------------------
+
+def test_placeholders_are_filled_from_a_verified_handoff(seeded: Session, agents) -> None:
+    ana = agents[0]
+    handoff = open_handoff(seeded, "sms:+15555550101", "Lopez")
+    service.seed_demo_replies(seeded)
+    replies = {r.shortcut: r for r in service.list_saved_replies(seeded, ana, handoff.id)}
+    first = handoff.summary["upcoming_appointments"][0]  # type: ignore[index]
+    starts = datetime.fromisoformat(first["starts_at"]).astimezone(NY)
+    clock = f"{starts.hour % 12 or 12}:{starts:%M} {'AM' if starts.hour < 12 else 'PM'}"
+    assert replies["appt"].text == (
+        f"Hi Maria, your appointment with Dr. Priya Shah is on {starts:%a}, {starts:%b} "
+        f"{starts.day} at {clock}. Reply here if that time no longer works.")
+    assert replies["appt"].missing == []
+    assert replies["hello"].text.startswith("Hi Maria, this is Ana from Riverside Health.")
+
+
+def test_an_unverified_handoff_fills_no_patient_details(seeded: Session, agents) -> None:
+    handoff = open_handoff(seeded, "sms:+15555550101")
+    service.seed_demo_replies(seeded)
+    replies = {r.shortcut: r for r in service.list_saved_replies(seeded, agents[0], handoff.id)}
+    assert replies["hello"].text.startswith("Hi {first_name}, this is Ana")
+    assert replies["hello"].missing == ["first_name"]
+
+
+def test_saved_replies_refuse_unknown_placeholders_and_taken_shortcuts(seeded: Session,
+                                                                       agents) -> None:
+    ana = agents[0]
+    with pytest.raises(service.InvalidRequest, match=r"Unknown placeholder \{ssn\}"):
+        service.create_saved_reply(seeded, ana, SavedReplyIn(shortcut="x", title="X",
+                                                             body="Your {ssn}"))
+    service.create_saved_reply(seeded, ana, SavedReplyIn(shortcut="thanks", title="Thanks",
+                                                         body="Thanks, {first_name}!"))
+    with pytest.raises(service.ToolConflict):
+        service.create_saved_reply(seeded, ana, SavedReplyIn(shortcut="thanks", title="T",
+                                                             body="again"))
+
+
+def test_saved_replies_of_other_teams_are_not_listed(seeded: Session, agents) -> None:
+    ana = agents[0]
+    ana.teams = ["pharmacy"]
+    seeded.commit()
+    service.seed_demo_replies(seeded)
+    shortcuts = [r.shortcut for r in service.list_saved_replies(seeded, ana)]
+    assert shortcuts == ["call", "hello"]  # every team's; not billing's "plan", scheduling's "appt"
+    with pytest.raises(service.NotYourTeam):
+        service.create_saved_reply(seeded, ana, SavedReplyIn(shortcut="b", title="B",
+                                                             body="b", team="billing"))
+
+
+# --- quiet hours ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("local", "expected"), [
+    (datetime(2026, 12, 1, 7, 59, tzinfo=NY), datetime(2026, 12, 1, 8, 0, tzinfo=NY)),
+    (datetime(2026, 12, 1, 8, 0, tzinfo=NY), datetime(2026, 12, 1, 8, 0, tzinfo=NY)),
+    (datetime(2026, 12, 1, 20, 59, tzinfo=NY), datetime(2026, 12, 1, 20, 59, tzinfo=NY)),
+    (datetime(2026, 12, 1, 21, 0, tzinfo=NY), datetime(2026, 12, 2, 8, 0, tzinfo=NY)),
+    (datetime(2026, 12, 1, 23, 30, tzinfo=NY), datetime(2026, 12, 2, 8, 0, tzinfo=NY)),
+    # The night the clocks change: still 8:00 local.
+    (datetime(2026, 3, 7, 22, 0, tzinfo=NY), datetime(2026, 3, 8, 8, 0, tzinfo=NY)),
+])
+def test_texts_wait_for_the_clinics_daytime(local: datetime, expected: datetime) -> None:
+    assert service.next_send_time(local.astimezone(UTC), NY) == expected.astimezone(UTC)
+
+
+# --- follow-ups -------------------------------------------------------------------------------
+
+def close_with_follow_up(db: Session, handoff: Handoff, agent: Agent, due: datetime,
+                         what: str = "Check the refund for the lab charge") -> str:
+    handoffs.accept(db, handoff.id, agent)
+    _, notice = desk.close(db, handoff.id, agent, Disposition.follow_up,
+                           FollowUpIn(what=what, due_at=due))
+    return notice.text
+
+
+def test_a_follow_up_close_tells_who_and_by_when_and_queues_a_task(seeded: Session,
+                                                                   agents) -> None:
+    ana = agents[0]
+    handoff = open_handoff(seeded, "sms:+15555550101", "Lopez")
+    due = (datetime.now(NY) + timedelta(days=2)).replace(hour=15, minute=0, second=0,
+                                                         microsecond=0)
+    notice = close_with_follow_up(seeded, handoff, ana, due.replace(tzinfo=None))  # clinic time
+    assert notice == (f"Ana from our patient support team will text you by {due:%a}, {due:%b} "
+                      f"{due.day} at 3:00 PM. Until then, I'm the assistant again if you need "
+                      "anything else.")
+    [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
+    assert (task.what, task.team, task.status, task.due) == (
+        "Check the refund for the lab charge", "general", "open", False)
+    assert task.due_at == due.astimezone(UTC)
+    # It comes due.
+    [later] = service.list_follow_ups(seeded, ana, due.astimezone(UTC) + timedelta(minutes=1))
+    assert later.due is True
+    # The next agent sees what was promised.
+    assert [n.kind for n in service.list_notes(seeded, handoff.id)] == ["follow_up"]
+
+
+def test_a_follow_up_for_a_patient_without_sms_consent_promises_a_call(seeded: Session,
+                                                                       agents) -> None:
+    handoff = open_handoff(seeded, "sms:+15555550103", "Khan")  # no SMS consent on file
+    notice = close_with_follow_up(seeded, handoff, agents[0],
+                                  datetime.now(UTC) + timedelta(hours=5))
+    assert " will call you by " in notice
+
+
+def test_a_follow_up_must_be_in_the_future_and_reachable(seeded: Session, agents) -> None:
+    ana = agents[0]
+    handoff = open_handoff(seeded, "sms:+15555550101", "Lopez")
+    handoffs.accept(seeded, handoff.id, ana)
+    with pytest.raises(service.InvalidRequest, match="has passed"):
+        desk.close(seeded, handoff.id, ana, Disposition.follow_up,
+                   FollowUpIn(what="Call back", due_at=datetime.now(UTC) - timedelta(hours=1)))
+    assert handoffs.get(seeded, handoff.id).status.value == "active"  # nothing half-done
+    web = open_handoff(seeded, "web:anon1")
+    handoffs.accept(seeded, web.id, ana)
+    with pytest.raises(service.InvalidRequest, match="not verified"):
+        desk.close(seeded, web.id, ana, Disposition.follow_up,
+                   FollowUpIn(what="Call back", due_at=datetime.now(UTC) + timedelta(hours=1)))
+
+
+def test_the_follow_up_text_waits_for_daytime_and_goes_once(seeded: Session, agents) -> None:
+    ana = agents[0]
+    handoff = open_handoff(seeded, "sms:+15555550101", "Lopez")
+    close_with_follow_up(seeded, handoff, ana, datetime.now(UTC) + timedelta(days=1))
+    [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
+    night = datetime(2026, 12, 1, 22, 15, tzinfo=NY).astimezone(UTC)
+    item = service.write_follow_up(seeded, task.id, ana, "Hi Maria, your refund is approved.",
+                                   night)
+    morning = datetime(2026, 12, 2, 8, 0, tzinfo=NY).astimezone(UTC)
+    assert (item.status, item.send_at) == ("scheduled", morning)
+
+    assert asyncio.run(deliver_due(night + timedelta(hours=1))) == 0  # still night
+    assert texts_to(seeded, "+15555550101") == []
+    assert asyncio.run(deliver_due(morning)) == 1
+    assert asyncio.run(deliver_due(morning + timedelta(minutes=1))) == 0  # once
+    assert texts_to(seeded, "+15555550101")[-1] == "Hi Maria, your refund is approved."
+    seeded.expire_all()
+    row = seeded.get(FollowUp, task.id)
+    assert row is not None and (row.status, row.sent_at) == ("sent", morning)
+    assert service.list_follow_ups(seeded, ana, morning) == []  # off the team's queue
+    # The transcript shows it, for whoever opens the conversation next.
+    said = transcript.read(seeded, handoff.conversation_id, since=night - timedelta(days=2))
+    assert said[-1].role == "agent" and said[-1].text == "Hi Maria, your refund is approved."
+
+
+def test_a_stop_after_writing_blocks_the_text(seeded: Session, agents) -> None:
+    ana = agents[0]
+    handoff = open_handoff(seeded, "sms:+15555550102", "Carter")
+    close_with_follow_up(seeded, handoff, ana, datetime.now(UTC) + timedelta(days=1))
+    [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
+    night = datetime(2026, 12, 1, 23, 0, tzinfo=NY).astimezone(UTC)
+    service.write_follow_up(seeded, task.id, ana, "Your appointment is confirmed.", night)
+    opt_out(seeded, "+15555550102")
+    assert asyncio.run(deliver_due(night + timedelta(hours=10))) == 0
+    [blocked] = service.list_follow_ups(seeded, ana, night)
+    assert blocked.status == "blocked"
+    assert blocked.blocked_reason == ("Not texted: +15555550102 replied STOP. "
+                                      "Call the patient instead.")
+    assert "Your appointment is confirmed." not in texts_to(seeded, "+15555550102")
+    done = service.finish_follow_up(seeded, task.id, ana, night)
+    assert done.status == "done"
+    with pytest.raises(service.ToolConflict):
+        service.write_follow_up(seeded, task.id, ana, "again", night)
+
+
+def test_no_consent_is_blocked_when_written(seeded: Session, agents) -> None:
+    ana = agents[0]
+    handoff = open_handoff(seeded, "sms:+15555550103", "Khan")
+    close_with_follow_up(seeded, handoff, ana, datetime.now(UTC) + timedelta(days=1))
+    [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
+    item = service.write_follow_up(seeded, task.id, ana, "Hello", datetime.now(UTC))
+    assert (item.status, item.blocked_reason) == (
+        "blocked", "Not texted: no SMS consent on file. Call the patient at +15555550103.")
+
+
+def test_a_web_follow_up_is_texted_to_the_verified_patients_number(seeded: Session,
+                                                                   agents) -> None:
+    ana = agents[0]
+    handoff = open_handoff(seeded, "web:abc123", "Lopez")
+    close_with_follow_up(seeded, handoff, ana, datetime.now(UTC) + timedelta(days=1))
+    [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
+    noon = datetime(2026, 12, 2, 12, 0, tzinfo=NY).astimezone(UTC)
+    service.write_follow_up(seeded, task.id, ana, "Your refund is on its way.", noon)
+    assert asyncio.run(deliver_due(noon)) == 1
+    assert texts_to(seeded, "+15555550101")[-1] == "Your refund is on its way."
+
+
+def test_follow_ups_of_other_teams_are_not_seen(seeded: Session, agents) -> None:
+    ana, ben = agents
+    handoff = open_handoff(seeded, "sms:+15555550101", "Lopez")
+    close_with_follow_up(seeded, handoff, ana, datetime.now(UTC) + timedelta(days=1))
+    ben.teams = ["billing"]
+    seeded.commit()
+    assert service.list_follow_ups(seeded, ben, datetime.now(UTC)) == []
+    [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
+    with pytest.raises(service.NotYourTeam):
+        service.write_follow_up(seeded, task.id, ben, "hi", datetime.now(UTC))
+
+
+# --- closed conversations ---------------------------------------------------------------------
+
+def closed(db: Session, conv: str, agent: Agent, last_name: str | None = None,
+           disposition: Disposition = Disposition.resolved) -> Handoff:
+    handoff = open_handoff(db, conv, last_name)
+    transcript.record_entry(db, conv, "patient", f"hello from {conv}")
+    desk.accept(db, handoff.id, agent)
+    desk.close(db, handoff.id, agent, disposition)
+    return handoffs.get(db, handoff.id)
+
+
+def test_closed_conversations_are_found_by_patient_after_an_audited_look_up(
+        seeded: Session, agents) -> None:
+    ana = agents[0]
+    maria_sms = closed(seeded, "sms:+15555550101", ana, "Lopez")
+    maria_web = closed(seeded, "web:m1", ana, "Lopez", Disposition.transferred)
+    closed(seeded, "sms:+15555550102", ana, "Carter")
+    found = service.search_closed(seeded, ana, HistorySearch(
+        name="maria  LOPEZ", date_of_birth=date(1984, 3, 12), reason="Patient called back"))
+    assert [h.id for h in found] == [maria_web.id, maria_sms.id]
+    [event] = seeded.scalars(select(AuditEvent).where(
+        AuditEvent.action == "search_closed_handoffs")).all()
+    assert (event.actor_id, event.patient_id, event.reason) == (
+        str(ana.id), patient_id(seeded, "Lopez"), "Patient called back")
+
+    by_phone = service.search_closed(seeded, ana, HistorySearch(phone="(555) 555-0101",
+                                                                reason="callback"))
+    assert {h.id for h in by_phone} == {maria_sms.id, maria_web.id}
+    only = service.search_closed(seeded, ana, HistorySearch(
+        phone="+15555550101", reason="callback", disposition=Disposition.transferred))
+    assert [h.id for h in only] == [maria_web.id]
+
+
+def test_a_patient_search_needs_a_reason_and_a_match(seeded: Session, agents) -> None:
+    ana = agents[0]
+    with pytest.raises(service.InvalidRequest, match="Say why"):
+        service.search_closed(seeded, ana, HistorySearch(phone="+15555550101"))
+    with pytest.raises(service.PatientNotMatched):
+        service.search_closed(seeded, ana, HistorySearch(
+            name="Maria Lopez", date_of_birth=date(1990, 1, 1), reason="check"))
+    # The failed look-up is audited too.
+    assert seeded.scalars(select(AuditEvent.reason).where(
+        AuditEvent.action == "search_closed_handoffs")).all() == ["check"]
+
+
+def test_closed_conversations_by_date_and_team(seeded: Session, agents) -> None:
+    ana = agents[0]
+    one = closed(seeded, "sms:+15555550101", ana, "Lopez")
+    today = datetime.now(NY).date()
+    assert [h.id for h in service.search_closed(seeded, ana, HistorySearch(
+        closed_from=today, closed_to=today))] == [one.id]
+    assert service.search_closed(seeded, ana, HistorySearch(
+        closed_to=today - timedelta(days=1))) == []
+    assert service.search_closed(seeded, ana, HistorySearch(team="pharmacy")) == []
+    assert seeded.scalars(select(AuditEvent).where(
+        AuditEvent.action == "search_closed_handoffs")).all() == []  # no patient named
+
+
+def test_a_closed_conversation_opens_read_only_with_its_transcript(seeded: Session,
+                                                                   agents) -> None:
+    ana = agents[0]
+    handoff = closed(seeded, "sms:+15555550101", ana, "Lopez")
+    opened, owner = service.open_closed(seeded, handoff.id, ana)
+    said = [t["text"] for t in service.closed_transcript(seeded, opened)]
+    assert said == ["hello from sms:+15555550101", "You're now chatting with Ana from our team.",
+                    desk.BACK_TO_BOT]
+    assert owner == "Ana"
+    still_open = open_handoff(seeded, "sms:+15555550102", "Carter")
+    with pytest.raises(service.ToolConflict):
+        service.open_closed(seeded, still_open.id, ana)
