@@ -1,0 +1,141 @@
+"""The desk tools' API: agents only, their teams only, audited patient look-ups, and the
+follow-up close through the real close endpoint."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.agents.models import Agent
+from bot.audit.models import AuditEvent
+from bot.backoffice.models import Patient
+from tests.bot.desk.test_routes import SERVICE, login, open_handoff
+
+
+def maria(db: Session) -> int:
+    return db.scalars(select(Patient.id).where(Patient.last_name == "Lopez")).one()
+
+
+def test_every_tools_endpoint_refuses_anyone_but_an_agent(client, agents) -> None:
+    handoff_id = open_handoff(client, "web:s1")
+    patient = client.post("/channels/web/sessions").json()["token"]
+    calls = [("get", "/api/desk/saved-replies", None),
+             ("post", "/api/desk/saved-replies", {"shortcut": "a", "title": "A", "body": "b"}),
+             ("get", f"/api/desk/handoffs/{handoff_id}/notes", None),
+             ("post", f"/api/desk/handoffs/{handoff_id}/notes", {"text": "x"}),
+             ("get", "/api/desk/follow-ups", None),
+             ("post", "/api/desk/follow-ups/1/message", {"text": "x"}),
+             ("post", "/api/desk/follow-ups/1/done", None),
+             ("post", "/api/desk/history/search", {}),
+             ("get", f"/api/desk/history/{handoff_id}", None)]
+    for headers in ({}, {"Authorization": f"Bearer {patient}"}, SERVICE,
+                    {"Authorization": "Bearer made-up"}):
+        for method, url, body in calls:
+            resp = client.request(method.upper(), url, headers=headers, json=body)
+            assert resp.status_code == 401, (method, url, resp.status_code)
+
+
+def test_notes_saved_replies_and_another_teams_handoff(client, seeded: Session, agents) -> None:
+    handoff_id = open_handoff(client, "sms:+15555550101", verified=True, patient_id=maria(seeded))
+    ana = login(client)
+    note = client.post(f"/api/desk/handoffs/{handoff_id}/notes", headers=ana,
+                       json={"text": "Patient prefers mornings."})
+    assert note.status_code == 201 and note.json()["author"] == "Ana"
+    listed = client.get(f"/api/desk/handoffs/{handoff_id}/notes", headers=ana).json()
+    assert [n["text"] for n in listed] == ["Patient prefers mornings."]
+    # Never sent to the patient.
+    assert client.get("/dev/outbox", params={"to": "+15555550101"}).json() == []
+
+    created = client.post("/api/desk/saved-replies", headers=ana, json={
+        "shortcut": "hi", "title": "Hi", "body": "Hi {first_name}, it's {agent_name}."})
+    assert created.status_code == 201
+    filled = client.get("/api/desk/saved-replies", headers=ana,
+                        params={"handoff_id": handoff_id}).json()
+    assert [(r["shortcut"], r["text"]) for r in filled] == [("hi", "Hi Maria, it's Ana.")]
+    bad = client.post("/api/desk/saved-replies", headers=ana, json={
+        "shortcut": "x", "title": "X", "body": "{dob}"})
+    assert bad.status_code == 422 and "Unknown placeholder {dob}" in bad.json()["detail"]
+
+    # Ben works billing only; this handoff is in the general queue.
+    ben_row = seeded.scalars(select(Agent).where(Agent.email == "ben@example.org")).one()
+    ben_row.teams = ["billing"]
+    seeded.commit()
+    ben = login(client, "ben@example.org", "ben-pass-456")
+    assert client.get(f"/api/desk/handoffs/{handoff_id}/notes", headers=ben).status_code == 403
+    assert client.post(f"/api/desk/handoffs/{handoff_id}/notes", headers=ben,
+                       json={"text": "x"}).status_code == 403
+    assert client.get("/api/desk/saved-replies", headers=ben,
+                      params={"handoff_id": handoff_id}).status_code == 403
+
+
+def test_follow_up_close_tells_the_patient_and_the_task_sends_later(client, seeded: Session,
+                                                                    agents) -> None:
+    handoff_id = open_handoff(client, "sms:+15555550101", verified=True, patient_id=maria(seeded))
+    ana = login(client)
+    client.post(f"/api/desk/handoffs/{handoff_id}/accept", headers=ana)
+    # A follow-up close without what and when is refused, and closes nothing.
+    refused = client.post(f"/api/desk/handoffs/{handoff_id}/close", headers=ana,
+                          json={"disposition": "follow_up"})
+    assert refused.status_code == 422
+    past = client.post(f"/api/desk/handoffs/{handoff_id}/close", headers=ana, json={
+        "disposition": "follow_up",
+        "follow_up": {"what": "Refund", "due_at": "2020-01-01T10:00:00"}})
+    assert past.status_code == 422 and "has passed" in past.json()["detail"]
+
+    due = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    closed = client.post(f"/api/desk/handoffs/{handoff_id}/close", headers=ana, json={
+        "disposition": "follow_up", "follow_up": {"what": "Check the refund", "due_at": due}})
+    assert closed.status_code == 200, closed.text
+    last = client.get("/dev/outbox", params={"to": "+15555550101"}).json()[-1]["body"]
+    assert last.startswith("Ana from our patient support team will text you by ")
+    assert "Thanks for chatting" not in last  # not the generic goodbye
+
+    [task] = client.get("/api/desk/follow-ups", headers=ana).json()
+    assert (task["what"], task["status"], task["patient"]) == (
+        "Check the refund", "open", "Maria Lopez")
+    sent = client.post(f"/api/desk/follow-ups/{task['id']}/message", headers=ana,
+                       json={"text": "Hi Maria, the refund went through."})
+    assert sent.status_code == 200
+    # In the daytime it goes at once; at night it waits for 8:00 (the service tests show it).
+    if sent.json()["status"] == "sent":
+        bodies = [m["body"] for m in client.get("/dev/outbox",
+                                                params={"to": "+15555550101"}).json()]
+        assert bodies[-1] == "Hi Maria, the refund went through."
+    else:
+        assert sent.json()["status"] == "scheduled"
+    again = client.post(f"/api/desk/follow-ups/{task['id']}/message", headers=ana,
+                        json={"text": "twice"})
+    assert again.status_code == 409
+
+
+def test_history_search_is_audited_and_opens_read_only(client, seeded: Session,
+                                                       agents) -> None:
+    handoff_id = open_handoff(client, "sms:+15555550101", verified=True, patient_id=maria(seeded))
+    ana = login(client)
+    client.post(f"/api/desk/handoffs/{handoff_id}/accept", headers=ana)
+    client.post(f"/api/desk/handoffs/{handoff_id}/close", headers=ana,
+                json={"disposition": "resolved"})
+    no_reason = client.post("/api/desk/history/search", headers=ana,
+                            json={"name": "Maria Lopez", "date_of_birth": "1984-03-12"})
+    assert no_reason.status_code == 422
+    nobody = client.post("/api/desk/history/search", headers=ana, json={
+        "name": "Maria Lopez", "date_of_birth": "1999-03-12", "reason": "callback"})
+    assert nobody.status_code == 404
+    found = client.post("/api/desk/history/search", headers=ana, json={
+        "name": "Maria Lopez", "date_of_birth": "1984-03-12", "reason": "callback"})
+    assert [h["id"] for h in found.json()] == [handoff_id]
+    assert found.json()[0]["disposition"] == "resolved"
+    searches = seeded.scalars(select(AuditEvent).where(
+        AuditEvent.action == "search_closed_handoffs")).all()
+    assert [(e.patient_id, e.reason) for e in searches] == [(None, "callback"),
+                                                            (maria(seeded), "callback")]
+
+    opened = client.get(f"/api/desk/history/{handoff_id}", headers=ana).json()
+    assert opened["read_only"] is True and opened["status"] == "closed"
+    assert opened["transcript"][-1]["text"].startswith("Thanks for chatting")
+    assert opened["context"]["disposition"] == "resolved"
+    # Replies to a closed conversation are refused.
+    assert client.post(f"/api/desk/handoffs/{handoff_id}/messages", headers=ana,
+                       json={"text": "hello?"}).status_code == 409
