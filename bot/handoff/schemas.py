@@ -71,6 +71,11 @@ class PatientSummary(BaseModel):
     mrn: str
     balance_cents: int
     balance_overdue: bool
+    # What an agent needs next about the bill (desk tools); None in summaries made before.
+    balance_due_date: date | None = None
+    payment_plan_eligible: bool | None = None
+    # In words: "Eligible: 3, 6 or 12 months", "Not eligible: in collections", ...
+    payment_plan: str | None = None
     upcoming_appointments: list[SummaryAppointment]
     active_prescriptions: list[SummaryPrescription]
     open_requests: list[OpenRequest]

@@ -17,6 +17,7 @@ from bot.backoffice import service as backoffice
 from bot.backoffice.common import require_patient
 from bot.backoffice.errors import PatientNotFound
 from bot.backoffice.models import InquiryKind, RefillStatus
+from bot.backoffice.schemas import PaymentPlanOptions
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
 from bot.insights import record as insights
 from bot.handoff.schemas import (
@@ -29,6 +30,7 @@ from bot.handoff.schemas import (
 )
 from bot.senders import channel_of
 from bot.settings import get_settings
+from bot.text import money
 
 MINUTES_PER_PLACE = 3
 VERIFICATION_METHOD = {"sms": "number on file + date of birth",
@@ -81,6 +83,29 @@ _INQUIRY_WORDS = {InquiryKind.duplicate: "question: billed twice",
                   InquiryKind.dispute: "dispute", InquiryKind.question: "question"}
 
 
+_HOLD_WORDS = {"in_collections": "in collections", "plan_defaulted": "an earlier plan defaulted",
+               "assistance_pending": "financial assistance application open",
+               "under_review": "account under review by billing"}
+
+
+def _plan_words(plan: PaymentPlanOptions) -> str:
+    """Payment-plan eligibility as the desk's context card says it (desk tools)."""
+    if plan.eligible:
+        months = [str(o.months) for o in plan.options]
+        return "Eligible: " + (", ".join(months[:-1]) + " or " + months[-1]
+                               if len(months) > 1 else "".join(months)) + " months"
+    if plan.reason == "active_plan" and plan.active_plan:
+        return (f"On a plan: {plan.active_plan.months} months, "
+                f"{money(plan.active_plan.monthly_cents)} a month")
+    if plan.reason == "no_balance":
+        return "Nothing owed"
+    if plan.reason == "below_minimum":
+        return f"Not eligible: balance under the {money(plan.minimum_cents)} minimum"
+    if plan.hold is not None:
+        return f"Not eligible: {_HOLD_WORDS.get(plan.hold.value, plan.hold.value)}"
+    return "Not eligible (no reason recorded)"
+
+
 def patient_summary(session: Session, patient_id: int, now: datetime, today: date
                     ) -> PatientSummary | None:
     """The minimum an agent needs to help without asking again, read once at handoff time
@@ -91,6 +116,7 @@ def patient_summary(session: Session, patient_id: int, now: datetime, today: dat
     except PatientNotFound:
         return None
     balance = backoffice.get_balance(session, patient_id, today)
+    plan = billing.payment_plan_options(session, patient_id, today)
     refills = pharmacy.open_refill_requests(session, patient_id, now).requests
     return PatientSummary(
         name=patient.full_name,
@@ -99,6 +125,9 @@ def patient_summary(session: Session, patient_id: int, now: datetime, today: dat
         mrn=patient.mrn,
         balance_cents=balance.amount_cents,
         balance_overdue=balance.overdue,
+        balance_due_date=balance.due_date,
+        payment_plan_eligible=plan.eligible,
+        payment_plan=_plan_words(plan),
         upcoming_appointments=[
             SummaryAppointment(starts_at=a.starts_at, provider=a.provider_name,
                                location=a.location)

@@ -94,7 +94,8 @@ def test_the_stored_summary_has_the_keys_the_desk_page_reads(seeded: Session) ->
         seeded, request(verified=True, patient_id=maria(seeded)), clinic_today())
     summary = handoff.summary or {}
     assert set(summary) == {"name", "date_of_birth", "phone", "mrn", "balance_cents",
-                            "balance_overdue", "upcoming_appointments", "active_prescriptions",
+                            "balance_overdue", "balance_due_date", "payment_plan_eligible",
+                            "payment_plan", "upcoming_appointments", "active_prescriptions",
                             "open_requests"}
     [appointment] = summary["upcoming_appointments"]
     assert set(appointment) == {"starts_at", "provider", "location"}
