@@ -372,12 +372,17 @@ def _ruler_findings(doc: Doc) -> Iterator[Finding]:
             yield Finding(ent.start_char, ent.end_char, "ADDRESS")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def find_phi(text: str, known: Iterable[str] = ()) -> list[Finding]:
     """Every identifier found in ``text``, in order, none overlapping."""
     if not text:
         return []
     nlp = _pipeline()
-    found = [*_regex_findings(text), *(_ruler_findings(nlp(text)) if nlp is not None else ()),
+    # spaCy cannot hash a lone surrogate (a bad JSON escape); same length, same offsets.
+    readable = _SURROGATE.sub("?", text)
+    found = [*_regex_findings(text), *(_ruler_findings(nlp(readable)) if nlp is not None else ()),
              *_known_findings(text, known)]
     return _merge_parts(text, _choose(found))
 
