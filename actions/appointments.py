@@ -34,8 +34,10 @@ from actions.common import (
     say_when,
     set_step,
 )
+from actions.insights_client import report_task
 from actions.parsing import names_a_time, parse_time_preference, split_move_request
 from bot.backoffice.schemas import AppointmentInfo
+from bot.insights.enums import Task
 
 CANCEL_BUTTONS = [
     {"title": "Yes, cancel it", "payload": "/affirm"},
@@ -223,6 +225,7 @@ class ActionTellAppointments(AppointmentAction):
             return []
         lines = "\n".join(f"• {describe(a)}" for a in appts)
         dispatcher.utter_message(response="utter_appointments", appointments=lines)
+        report_task(tracker, Task.appointments_told)
         resume_flow(dispatcher, tracker)
         return []
 
@@ -457,6 +460,7 @@ class ActionReschedule(AppointmentAction):
             dispatcher.utter_message(response="utter_slot_taken")
             return set_step("reschedule_time", slot_id=None, time_preference=None)
         dispatcher.utter_message(response="utter_rescheduled", appointment=describe(appt))
+        report_task(tracker, Task.appointment_moved)
         return end_flow()
 
 
@@ -476,5 +480,6 @@ class ActionCancelAppointment(AppointmentAction):
             dispatcher.utter_message(response="utter_appointment_not_changeable")
             return end_flow()
         dispatcher.utter_message(response="utter_cancelled", appointment=describe(appt))
+        report_task(tracker, Task.appointment_cancelled)
         return end_flow()
 

@@ -26,6 +26,7 @@ from actions.common import (
     say_date,
     set_step,
 )
+from actions.insights_client import report_task
 from actions.parsing import parse_charge_hint
 from bot.backoffice.enums import (
     ClaimStatus,
@@ -43,6 +44,7 @@ from bot.backoffice.schemas import (
     InsuranceUpdateCreate,
     PaymentPlanOptions,
 )
+from bot.insights.enums import Task
 from bot.text import money
 
 
@@ -65,6 +67,7 @@ class ActionTellBalance(PatientAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
         balance = await self.client_factory().balance(patient_id)
+        report_task(tracker, Task.balance_told)
         if balance.amount_cents == 0:
             dispatcher.utter_message(response="utter_balance_zero")
             resume_flow(dispatcher, tracker)
@@ -202,6 +205,7 @@ class ActionExplainCharges(PatientAction):
             response="utter_statement",
             charges="\n".join(f"• {explain(c)}" for c in statement.charges),
             amount=money(statement.balance_cents), buttons=charge_buttons(statement.charges))
+        report_task(tracker, Task.charges_explained)
         resume_flow(dispatcher, tracker)
         return []
 
@@ -247,6 +251,7 @@ class ActionPaymentLink(PatientAction):
             return []
         dispatcher.utter_message(response="utter_payment_link", url=link.url,
                                  amount=money(link.amount_cents))
+        report_task(tracker, Task.payment_link_sent)
         resume_flow(dispatcher, tracker)
         return []
 
@@ -362,6 +367,7 @@ class ActionCreatePlan(PatientAction):
                                  monthly=money(plan.monthly_cents),
                                  first_due=say_date(plan.first_due_date),
                                  reference=plan.reference)
+        report_task(tracker, Task.plan_set_up)
         return end_flow()
 
 
@@ -411,5 +417,6 @@ class ActionInsurance(PatientAction):
         policies, claims = coverage_lines(summary)
         dispatcher.utter_message(response="utter_insurance", policies=policies,
                                  claims=claims or "• No claims yet.")
+        report_task(tracker, Task.insurance_told)
         resume_flow(dispatcher, tracker)
         return []

@@ -27,9 +27,11 @@ from actions.common import (
     say_date,
     set_step,
 )
+from actions.insights_client import report_task
 from actions.parsing import match_medication
 from bot.backoffice.enums import RefillStatus
 from bot.backoffice.schemas import PrescriptionInfo, RefillInfo
+from bot.insights.enums import Task
 
 # Words of a refill request that do not name a medication.
 _GENERIC = frozenset(
@@ -160,6 +162,8 @@ class ActionSubmitRefill(RefillAction):
             dispatcher.utter_message(response="utter_prescription_gone", buttons=[AGENT_BUTTON])
             return end_flow()
         submitted_message(dispatcher, refill)
+        report_task(tracker, Task.renewal_filed if refill.status == RefillStatus.renewal_requested
+                    else Task.refill_filed)
         return end_flow()
 
 
@@ -190,5 +194,6 @@ class ActionRefillStatus(RefillAction):
             for r in requests
         )
         dispatcher.utter_message(response="utter_refill_status", requests=lines)
+        report_task(tracker, Task.refill_status_told)
         resume_flow(dispatcher, tracker)
         return []

@@ -10,7 +10,8 @@ from bot.insights.enums import Task
 class TaskOutcome(BaseModel):
     """An action finished a request for the patient (`ok`) or the back office failed it."""
 
-    conversation_id: str = Field(min_length=1, max_length=200)
+    # As the bot service names conversations (the same pattern as a handoff request's).
+    conversation_id: str = Field(pattern=r"^(sms:\+?[0-9]{4,15}|web:[A-Za-z0-9_-]{1,64})$")
     task: Task
     ok: bool = True
     intent: str | None = Field(default=None, max_length=100)
