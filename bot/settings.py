@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     # patient stop quietly (their own number on file is never stopped).
     verification_ip_max_attempts: int = 5
     verification_patient_max_attempts: int = 10
+    # Faults (issue H2): how long one Redis command may wait before it counts as down (no
+    # request waits on a paused Redis for long), how often inbound texts kept in the
+    # database while Redis or the engine was away are tried again, and how long the SMS
+    # webhook waits on the database before answering 503 (Twilio's fallback URL then acts).
+    redis_timeout_seconds: float = 1.0
+    inbound_retry_seconds: float = 2.0
+    inbound_db_timeout_seconds: float = 3.0
     web_session_idle_seconds: int = 15 * 60
     sms_dedupe_seconds: int = 24 * 3600
 

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.backoffice.service import set_sms_consent
+from bot.outreach import consent as purposes
 from channels.models import SmsOptOut
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
@@ -26,16 +27,21 @@ def is_opted_out(session: Session, phone: str) -> bool:
 
 
 def opt_out(session: Session, phone: str) -> None:
-    """Records the opt-out and withdraws the patient's SMS consent in the back office."""
+    """Records the opt-out and withdraws the patient's SMS consent in the back office, for
+    every purpose at once (care and billing outreach: issue F)."""
+    now = datetime.now(UTC)
     if session.get(SmsOptOut, phone) is None:
-        session.add(SmsOptOut(phone=phone, opted_out_at=datetime.now(UTC)))
+        session.add(SmsOptOut(phone=phone, opted_out_at=now))
     set_sms_consent(session, phone, False)
+    purposes.on_stop(session, phone, now)
     session.commit()
 
 
 def opt_in(session: Session, phone: str) -> None:
+    """START: messages again, and the purposes STOP withdrew are restored (not others)."""
     session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
     set_sms_consent(session, phone, True)
+    purposes.on_start(session, phone, datetime.now(UTC))
     session.commit()
 
 

@@ -52,6 +52,8 @@ class Patient(Base):
     payment_plan_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
     payment_plan_hold: Mapped[PaymentPlanHold | None] = mapped_column(
         Enum(PaymentPlanHold, native_enum=False, length=30))
+    # The patient's IANA time zone (outreach quiet hours); None: the clinic's (migration 0007).
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     appointments: Mapped[list[Appointment]] = relationship(back_populates="patient")
     charges: Mapped[list[Charge]] = relationship(back_populates="patient")
@@ -107,6 +109,10 @@ class Appointment(Base):
         Enum(AppointmentStatus, native_enum=False, length=20), default=AppointmentStatus.booked
     )
     reason: Mapped[str | None] = mapped_column(String(200))
+    # When it was booked (reminders due before that are skipped) and when the patient confirmed
+    # it from a reminder; None when not recorded (migration 0007).
+    booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     patient: Mapped[Patient] = relationship(back_populates="appointments")
     provider: Mapped[Provider] = relationship()
@@ -186,6 +192,8 @@ class Prescription(Base):
     purpose: Mapped[str | None] = mapped_column(String(120))
     refills_left: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The day the supply on hand runs out (refill prompts); None: not known (migration 0007).
+    supply_ends_on: Mapped[date | None] = mapped_column(Date)
 
     patient: Mapped[Patient] = relationship(back_populates="prescriptions")
     pharmacy: Mapped[Pharmacy] = relationship()

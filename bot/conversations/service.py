@@ -337,8 +337,12 @@ class ConversationService:
         handoff = await self._db(handoffs.open_handoff, sender)
         if handoff is not None:
             await self._to_agent(sender, recorded, received, handoff.id)
-            if emergency is None:
-                return []
+            if emergency is None:  # acknowledged (desk teams, issue T), at most every few min
+                ack = await self._db(handoffs.waiting_acknowledgement, handoff.id)
+                if ack:
+                    await self._db(transcript.record_entry, sender, "system", ack, None,
+                                   handoff.id)
+                return [BotMessage(text=ack)] if ack else []
             await self._db(handoffs.raise_urgency, handoff.id)
             await live.publish(self.redis, live.DESK_CHANNEL, {
                 "type": "queue", "handoff_id": handoff.id, "urgency": Urgency.urgent.value})

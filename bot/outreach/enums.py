@@ -1,0 +1,62 @@
+"""Outreach kinds and states, free of the ORM (routes, schemas and the desk read them)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class OutreachKind(enum.StrEnum):
+    appointment_reminder = "appointment_reminder"
+    no_show_followup = "no_show_followup"
+    refill_prompt = "refill_prompt"
+    renewal_prompt = "renewal_prompt"
+    balance_reminder = "balance_reminder"
+
+
+class Purpose(enum.StrEnum):
+    """What a message is for; consent is given (and withdrawn) per purpose."""
+
+    care = "care"
+    billing = "billing"
+
+
+class OutreachStatus(enum.StrEnum):
+    planned = "planned"
+    sending = "sending"
+    sent = "sent"
+    delivered = "delivered"
+    failed = "failed"
+    cancelled = "cancelled"
+    suppressed = "suppressed"
+
+
+FINAL_STATUSES = frozenset({OutreachStatus.sent, OutreachStatus.delivered, OutreachStatus.failed,
+                            OutreachStatus.cancelled, OutreachStatus.suppressed})
+
+
+class SuppressReason(enum.StrEnum):
+    no_consent = "no_consent"
+    opted_out = "opted_out"
+    quiet_hours_expired = "quiet_hours_expired"
+    cap = "cap"
+    subject_changed = "subject_changed"
+    hold_out = "hold_out"
+    no_phone = "no_phone"
+
+
+# Lower goes first when a patient has several due: reminders before nudges.
+PRIORITY = {
+    OutreachKind.appointment_reminder: 10,
+    OutreachKind.no_show_followup: 20,
+    OutreachKind.renewal_prompt: 30,
+    OutreachKind.refill_prompt: 40,
+    OutreachKind.balance_reminder: 50,
+}
+
+PURPOSE = {
+    OutreachKind.appointment_reminder: Purpose.care,
+    OutreachKind.no_show_followup: Purpose.care,
+    OutreachKind.renewal_prompt: Purpose.care,
+    OutreachKind.refill_prompt: Purpose.care,
+    OutreachKind.balance_reminder: Purpose.billing,
+}

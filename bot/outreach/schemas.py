@@ -1,0 +1,64 @@
+"""What the outreach API answers: the action server (replies) and the desk (the view)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from bot.outreach.enums import OutreachKind, OutreachStatus, SuppressReason
+
+
+class ConfirmRequest(BaseModel):
+    phone: str = Field(max_length=20)
+
+
+class ConfirmResult(BaseModel):
+    # confirmed: done; verify: the reply is not from the number the reminder went to (or it is
+    # not on file any more), so the patient must verify; gone: the appointment moved on.
+    status: Literal["confirmed", "verify", "gone"]
+    appointment_id: int | None = None
+    starts_at: datetime | None = None
+
+
+class ReplyRequest(BaseModel):
+    choice: str = Field(max_length=40)
+
+
+class OutreachContext(BaseModel):
+    """What an outreach message was about, for the patient it went to (verified)."""
+
+    id: int
+    kind: OutreachKind
+    subject_type: str
+    subject_id: int
+
+
+class BookRequest(BaseModel):
+    patient_id: int = Field(ge=1)
+    slot_id: int = Field(ge=1)
+
+
+class OutreachRow(BaseModel):
+    id: int
+    kind: OutreachKind
+    purpose: str
+    patient_id: int
+    patient: str
+    offset: str
+    due_at: datetime
+    not_before: datetime
+    status: OutreachStatus
+    delivery: str | None
+    reason: SuppressReason | None
+    waiting_for: str | None
+    sent_at: datetime | None
+    replied_at: datetime | None
+    reply: str | None
+    body: str | None
+
+
+class OutreachView(BaseModel):
+    rows: list[OutreachRow]
+    counts: dict[str, int]
