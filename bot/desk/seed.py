@@ -5,6 +5,7 @@ import sys
 from bot.agents import service
 from bot.agents.models import Role
 from bot.db import get_sessionmaker
+from bot.desk.tools import service as tools
 from bot.settings import get_settings
 
 
@@ -22,7 +23,10 @@ def main() -> int:
         # In dev the demo agent has every role (DESIGN.md); elsewhere it keeps what it has.
         service.ensure_agent(session, settings.desk_demo_email, settings.desk_demo_password,
                              display_name="Sam", roles=list(Role) if settings.is_dev else None)
-    print(f"desk: demo agent {settings.desk_demo_email} is ready (password in .env)")
+        # A few saved replies to try "/" with in the reply box (desk tools).
+        replies = tools.seed_demo_replies(session)
+    print(f"desk: demo agent {settings.desk_demo_email} is ready (password in .env); "
+          f"{replies} demo saved replies added")
     return 0
 
 

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import FileResponse
 
 from bot import live
 from bot.db import in_session
@@ -26,7 +28,8 @@ from bot.desk.tools.schemas import (
 )
 from bot.handoff import service as handoffs
 
-router = APIRouter(prefix="/api/desk", tags=["desk tools"])
+router = APIRouter(tags=["desk tools"])
+SCRIPT = Path(__file__).parents[1] / "static" / "desk-tools.js"
 
 
 def _errors(exc: Exception) -> HTTPException:
@@ -47,9 +50,16 @@ ERRORS = (handoffs.HandoffNotFound, service.NotYourTeam, service.PatientNotMatch
           service.InvalidRequest, service.ToolConflict)
 
 
+@router.get("/desk/desk-tools.js", include_in_schema=False)
+def desk_tools_script() -> FileResponse:
+    """The desk page's tools (saved replies, notes, follow-ups, history)."""
+    return FileResponse(SCRIPT, media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache"})
+
+
 # --- saved replies ----------------------------------------------------------------------------
 
-@router.get("/saved-replies", response_model=list[SavedReplyItem])
+@router.get("/api/desk/saved-replies", response_model=list[SavedReplyItem])
 def saved_replies(agent: AgentDep, session: SessionDep,
                   handoff_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
                   ) -> list[SavedReplyItem]:
@@ -60,7 +70,7 @@ def saved_replies(agent: AgentDep, session: SessionDep,
         raise _errors(exc) from None
 
 
-@router.post("/saved-replies", response_model=SavedReplyItem, status_code=201)
+@router.post("/api/desk/saved-replies", response_model=SavedReplyItem, status_code=201)
 def create_saved_reply(body: SavedReplyIn, agent: AgentDep, session: SessionDep
                        ) -> SavedReplyItem:
     try:
@@ -73,7 +83,7 @@ def create_saved_reply(body: SavedReplyIn, agent: AgentDep, session: SessionDep
 
 # --- notes ------------------------------------------------------------------------------------
 
-@router.get("/handoffs/{handoff_id}/notes", response_model=list[NoteItem])
+@router.get("/api/desk/handoffs/{handoff_id}/notes", response_model=list[NoteItem])
 def notes(handoff_id: DbId, agent: AgentDep, session: SessionDep) -> list[NoteItem]:
     try:
         service.visible_handoff(session, handoff_id, agent)
@@ -82,7 +92,7 @@ def notes(handoff_id: DbId, agent: AgentDep, session: SessionDep) -> list[NoteIt
     return service.list_notes(session, handoff_id)
 
 
-@router.post("/handoffs/{handoff_id}/notes", response_model=NoteItem, status_code=201)
+@router.post("/api/desk/handoffs/{handoff_id}/notes", response_model=NoteItem, status_code=201)
 async def add_note(handoff_id: DbId, body: NoteIn, agent: AgentDep, redis: RedisDep
                    ) -> NoteItem:
     """Private: stored with the handoff for the desk, never sent to the patient."""
@@ -98,13 +108,13 @@ async def add_note(handoff_id: DbId, body: NoteIn, agent: AgentDep, redis: Redis
 
 # --- follow-ups -------------------------------------------------------------------------------
 
-@router.get("/follow-ups", response_model=list[FollowUpItem])
+@router.get("/api/desk/follow-ups", response_model=list[FollowUpItem])
 def follow_ups(agent: AgentDep, session: SessionDep, at: NowDep) -> list[FollowUpItem]:
     """The open follow-up tasks of the caller's teams, soonest due first."""
     return service.list_follow_ups(session, agent, at)
 
 
-@router.post("/follow-ups/{task_id}/message", response_model=FollowUpItem)
+@router.post("/api/desk/follow-ups/{task_id}/message", response_model=FollowUpItem)
 async def follow_up_message(task_id: DbId, body: FollowUpMessage, agent: AgentDep,
                             at: NowDep, redis: RedisDep) -> FollowUpItem:
     """The agent's answer: texted now in the daytime, at the clinic's next 8:00 otherwise,
@@ -121,7 +131,7 @@ async def follow_up_message(task_id: DbId, body: FollowUpMessage, agent: AgentDe
     return item
 
 
-@router.post("/follow-ups/{task_id}/done", response_model=FollowUpItem)
+@router.post("/api/desk/follow-ups/{task_id}/done", response_model=FollowUpItem)
 async def follow_up_done(task_id: DbId, agent: AgentDep, at: NowDep, redis: RedisDep
                          ) -> FollowUpItem:
     """Done another way (the agent called): off the team's queue, nothing sent."""
@@ -135,7 +145,7 @@ async def follow_up_done(task_id: DbId, agent: AgentDep, at: NowDep, redis: Redi
 
 # --- closed conversations ---------------------------------------------------------------------
 
-@router.post("/history/search", response_model=list[HistoryItem])
+@router.post("/api/desk/history/search", response_model=list[HistoryItem])
 def search_history(body: HistorySearch, agent: AgentDep, session: SessionDep
                    ) -> list[HistoryItem]:
     """Closed conversations by patient (audited, with a reason), date, team, disposition."""
@@ -145,7 +155,7 @@ def search_history(body: HistorySearch, agent: AgentDep, session: SessionDep
         raise _errors(exc) from None
 
 
-@router.get("/history/{handoff_id}", response_model=ClosedConversation)
+@router.get("/api/desk/history/{handoff_id}", response_model=ClosedConversation)
 def closed_conversation(handoff_id: DbId, agent: AgentDep, session: SessionDep, at: NowDep
                         ) -> ClosedConversation:
     """A closed conversation, read-only: its transcript, notes, follow-ups and context."""

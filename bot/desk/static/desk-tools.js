@@ -1,0 +1,367 @@
+// The desk's working tools: saved replies ("/" in the reply box), private notes, follow-up
+// closes and the team's follow-up tasks, and the search of closed conversations.
+// desk.html tells this script what happens through events: desk:opened, desk:controls,
+// desk:signedout; it asks window.deskTools.closeExtras() before a close.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, props = {}, ...children) => {
+    const node = document.createElement(tag);
+    Object.entries(props).forEach(([k, v]) => {
+      if (k === "text") node.textContent = v;
+      else if (k in node && typeof v !== "string") node[k] = v;
+      else node.setAttribute(k, v);
+    });
+    node.append(...children.filter((c) => c !== null && c !== undefined));
+    return node;
+  };
+  const token = () => sessionStorage.getItem("desk-token");
+  const api = (path, opts = {}) => fetch(path, {...opts, headers: {"Content-Type": "application/json", Authorization: "Bearer " + token()}});
+  const detailOf = async (r) => { const d = (await r.json().catch(() => ({}))).detail; return typeof d === "string" ? d : "check the fields and try again"; };
+  const announce = (text) => { $("announcer").textContent = ""; setTimeout(() => { $("announcer").textContent = text; }, 30); };
+  const zone = () => "America/New_York";
+  const when = (iso) => new Date(iso).toLocaleString("en-US", {timeZone: zone(), weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit"});
+  let opened = null;  // the open conversation: {id, state, context, ...}
+
+  const style = el("style", {text: `
+    #saved-replies { position:absolute; bottom:100%; left:12px; right:12px; max-height:220px; overflow-y:auto; margin:0 0 4px; padding:4px 0; list-style:none; background:#fff; border:1px solid var(--line); border-radius:8px; box-shadow:0 2px 8px #0002; z-index:5; }
+    #saved-replies li { padding:6px 10px; cursor:pointer; }
+    #saved-replies li[aria-selected="true"] { background:var(--selected); }
+    #saved-replies .meta { display:block; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+    #reply { position:relative; }
+    #follow-up-fields { display:flex; gap:8px; align-items:center; flex-wrap:wrap; width:100%; }
+    #follow-up-fields input { font:inherit; padding:5px; border:1px solid #767f8c; border-radius:6px; }
+    #follow-up-fields input[type=text] { flex:1; min-width:14em; }
+    .tools-error { color:var(--urgent); }
+    #notes, #tasks { margin-top:14px; border-top:1px solid var(--line); padding-top:8px; }
+    #notes h3, #tasks h2 { font-size:.9rem; margin:4px 0; }
+    #notes ul, #task-list { list-style:none; margin:0; padding:0; }
+    #notes li { background:#fff8e1; border:1px solid #e9d9a6; border-radius:6px; padding:6px 8px; margin:6px 0; white-space:pre-wrap; }
+    #notes textarea, #tasks textarea { width:100%; font:inherit; padding:6px; border:1px solid #767f8c; border-radius:6px; min-height:48px; }
+    #tasks { margin:0 12px 12px; }
+    #task-list li { border:1px solid var(--line); border-radius:8px; padding:8px; margin:6px 0; background:#fff; }
+    #task-list li.due { border-color:var(--urgent); }
+    .badge.due { background:var(--urgent); color:#fff; }
+    #history { padding:12px 16px; height:calc(100vh - 52px); overflow-y:auto; }
+    #history form { display:grid; grid-template-columns:repeat(auto-fill, minmax(190px, 1fr)); gap:8px 12px; align-items:end; background:#fff; padding:12px; border:1px solid var(--line); border-radius:8px; }
+    #history label { display:flex; flex-direction:column; font-weight:600; font-size:.85rem; gap:2px; }
+    #history input, #history select { font:inherit; padding:6px; border:1px solid #767f8c; border-radius:6px; font-weight:normal; }
+    #history table { width:100%; border-collapse:collapse; background:#fff; margin-top:10px; font-size:.9rem; }
+    #history th, #history td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); }
+    #history-view { display:grid; grid-template-columns:1fr 300px; gap:12px; margin-top:12px; }
+    #history-transcript { background:var(--bg); border:1px solid var(--line); border-radius:8px; padding:12px; display:flex; flex-direction:column; gap:8px; max-height:60vh; overflow-y:auto; }
+    #history-side { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px; }
+    #show-history { background:transparent; color:#fff; border-color:#fff8; min-height:30px; padding:3px 10px; margin-left:auto; margin-right:12px; }
+  `});
+  document.head.appendChild(style);
+
+  // --- saved replies ---------------------------------------------------------------------
+  let replies = [];
+  let matches = [];
+  let active = -1;
+  const box = $("reply-text");
+  const popup = el("ul", {id: "saved-replies", role: "listbox", "aria-label": "Saved replies", hidden: true});
+  $("reply").appendChild(popup);
+  box.setAttribute("aria-autocomplete", "list");
+  box.setAttribute("aria-controls", "saved-replies");
+  box.setAttribute("aria-expanded", "false");
+
+  async function loadReplies(id) {
+    const r = await api("/api/desk/saved-replies?handoff_id=" + id);
+    replies = r.ok ? await r.json() : [];
+  }
+
+  const slashQuery = () => {
+    const before = box.value.slice(0, box.selectionStart);
+    const m = /(^|\s)\/([\w-]*)$/.exec(before);
+    return m ? {query: m[2].toLowerCase(), start: before.length - m[2].length - 1} : null;
+  };
+
+  function closePopup() {
+    popup.hidden = true; active = -1; matches = [];
+    box.setAttribute("aria-expanded", "false"); box.removeAttribute("aria-activedescendant");
+  }
+
+  function showPopup() {
+    const q = slashQuery();
+    if (!q) { closePopup(); return; }
+    matches = replies.filter((r) => r.shortcut.startsWith(q.query) || r.title.toLowerCase().includes(q.query));
+    popup.innerHTML = "";
+    if (!matches.length) { closePopup(); return; }
+    matches.forEach((r, i) => {
+      const li = el("li", {id: "saved-reply-" + r.id, role: "option", "aria-selected": "false"},
+        el("strong", {text: "/" + r.shortcut}), " " + r.title, el("span", {class: "meta", text: r.text || r.body}));
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); insert(i); });
+      popup.appendChild(li);
+    });
+    popup.hidden = false; box.setAttribute("aria-expanded", "true");
+    select(0);
+  }
+
+  function select(i) {
+    active = (i + matches.length) % matches.length;
+    [...popup.children].forEach((li, j) => li.setAttribute("aria-selected", String(j === active)));
+    box.setAttribute("aria-activedescendant", popup.children[active].id);
+    popup.children[active].scrollIntoView({block: "nearest"});
+  }
+
+  function insert(i) {
+    const q = slashQuery();
+    const reply = matches[i];
+    if (!q || !reply) return;
+    const text = reply.text || reply.body;
+    box.value = box.value.slice(0, q.start) + text + box.value.slice(box.selectionStart);
+    const caret = q.start + text.length;
+    box.setSelectionRange(caret, caret);
+    closePopup();
+    const missing = reply.missing || [];
+    $("status").textContent = missing.length ? "Fill in before sending: " + missing.map((m) => m.replace(/_/g, " ")).join(", ") : "Inserted /" + reply.shortcut + ".";
+    announce($("status").textContent);
+  }
+
+  box.addEventListener("input", showPopup);
+  box.addEventListener("blur", () => setTimeout(closePopup, 150));
+  box.addEventListener("keydown", (e) => {
+    if (!popup.hidden) {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") { e.preventDefault(); select(active + (e.key === "ArrowDown" ? 1 : -1)); return; }
+      if (e.key === "Enter" || e.key === "Tab") { e.preventDefault(); insert(active); return; }
+      if (e.key === "Escape") { e.preventDefault(); closePopup(); return; }
+    }
+    // Enter sends; Shift+Enter makes a new line (the textarea's own behaviour).
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      if (box.value.includes("{") && /\{[a-z_]+\}/.test(box.value)) {
+        $("status").textContent = "Fill in the {placeholders} before sending.";
+        announce($("status").textContent);
+        return;
+      }
+      $("reply").requestSubmit();
+    }
+  });
+
+  // --- follow-up close ------------------------------------------------------------------
+  const what = el("input", {id: "follow-up-what", type: "text", maxlength: "500", "aria-describedby": "follow-up-help"});
+  const due = el("input", {id: "follow-up-due", type: "datetime-local"});
+  const fields = el("div", {id: "follow-up-fields", hidden: true},
+    el("label", {for: "follow-up-what", text: "What needs doing"}), what,
+    el("label", {for: "follow-up-due", text: "Get back by (clinic time)"}), due,
+    el("span", {id: "follow-up-help", class: "meta", text: "The patient is told who will get back to them and by when."}));
+  $("actions").appendChild(fields);
+  const syncFields = () => { fields.hidden = $("disposition").hidden || $("disposition").value !== "follow_up"; };
+  $("disposition").addEventListener("change", () => {
+    syncFields();
+    if (!fields.hidden && !due.value) {
+      // Default: tomorrow at 10:00, clinic time.
+      const t = new Date(Date.now() + 86400000);
+      const day = t.toLocaleDateString("en-CA", {timeZone: zone()});
+      due.value = day + "T10:00";
+    }
+  });
+
+  function closeExtras() {
+    if ($("disposition").value !== "follow_up") return {};
+    const missing = [];
+    if (what.value.trim().length < 3) missing.push("what needs doing");
+    if (!due.value) missing.push("when");
+    if (missing.length) {
+      $("status").textContent = "A follow-up needs " + missing.join(" and ") + ".";
+      announce($("status").textContent);
+      (what.value.trim().length < 3 ? what : due).focus();
+      return null;
+    }
+    return {follow_up: {what: what.value.trim(), due_at: due.value + ":00"}};
+  }
+
+  // --- notes (in the context card) ------------------------------------------------------
+  async function showNotes(d) {
+    const r = await api("/api/desk/handoffs/" + d.id + "/notes");
+    if (!r.ok || !opened || opened.id !== d.id) return;
+    const notes = await r.json();
+    const section = el("section", {id: "notes", "aria-labelledby": "notes-title"},
+      el("h3", {id: "notes-title", text: "Private notes (never sent to the patient)"}));
+    const list = el("ul");
+    const item = (n) => el("li", {}, el("small", {class: "meta", text: (n.kind === "transfer" ? "Transfer note" : n.kind === "follow_up" ? "Follow-up" : "Note") + " · " + (n.author || "system") + " · " + when(n.at)}), el("div", {text: n.text}));
+    notes.forEach((n) => list.appendChild(item(n)));
+    if (!notes.length) list.appendChild(el("li", {class: "meta", text: "No notes yet."}));
+    section.appendChild(list);
+    if (d.state !== "closed") {
+      const text = el("textarea", {id: "note-text", maxlength: "2000"});
+      const form = el("form", {id: "note-form"}, el("label", {for: "note-text", class: "sr-only", text: "Private note"}), text,
+        el("button", {type: "submit", text: "Add note"}));
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        if (!text.value.trim()) return;
+        const added = await api("/api/desk/handoffs/" + d.id + "/notes", {method: "POST", body: JSON.stringify({text: text.value})});
+        if (!added.ok) { announce("Note not saved: " + await detailOf(added)); return; }
+        if (list.querySelector("li.meta")) list.innerHTML = "";
+        list.appendChild(item(await added.json()));
+        text.value = ""; announce("Note saved. Only the desk sees it.");
+      });
+      section.appendChild(form);
+    }
+    const old = $("notes"); if (old) old.remove();
+    $("context").appendChild(section);
+  }
+
+  // --- the team's follow-up tasks (under the queue) -------------------------------------
+  const tasks = el("section", {id: "tasks", "aria-labelledby": "tasks-title"},
+    el("h2", {id: "tasks-title", text: "Follow-ups"}), el("ul", {id: "task-list"}));
+  $("queue").appendChild(tasks);
+
+  async function loadTasks() {
+    if (!token() || $("app").hidden) return;
+    const r = await api("/api/desk/follow-ups");
+    if (!r.ok) return;
+    const items = await r.json();
+    const list = $("task-list");
+    const keep = list.querySelector("textarea:focus") ? null : true;
+    if (!keep) return;  // someone is typing a follow-up: refresh later
+    list.innerHTML = "";
+    if (!items.length) list.appendChild(el("li", {class: "meta", text: "None open."}));
+    items.forEach((t) => {
+      const state = t.status === "scheduled" ? "Scheduled for " + when(t.send_at)
+        : t.status === "blocked" ? t.blocked_reason : (t.due ? "Due now" : "Due " + when(t.due_at));
+      const li = el("li", {class: t.due ? "due" : ""},
+        el("div", {}, t.due ? el("span", {class: "badge due", text: "Due"}) : null, el("strong", {text: t.patient})),
+        el("div", {text: t.what}),
+        el("div", {class: "meta", text: state + " · by " + when(t.due_at) + (t.created_by ? " · promised by " + t.created_by : "")}));
+      if (t.status === "open" || t.status === "blocked") {
+        const id = "task-text-" + t.id;
+        const text = el("textarea", {id, maxlength: "1600"});
+        const send = el("button", {type: "submit", class: "primary", text: "Send to patient"});
+        const done = el("button", {type: "button", text: "Done, no text"});
+        const form = el("form", {}, el("label", {for: id, class: "meta", text: "Message to " + t.patient}), text, send, done);
+        form.addEventListener("submit", async (e) => {
+          e.preventDefault();
+          if (!text.value.trim()) return;
+          const r2 = await api("/api/desk/follow-ups/" + t.id + "/message", {method: "POST", body: JSON.stringify({text: text.value})});
+          const body = r2.ok ? await r2.json() : null;
+          announce(!body ? "Not sent: " + await detailOf(r2)
+            : body.status === "sent" ? "Sent to " + t.patient + "."
+            : body.status === "scheduled" ? "It is night at the clinic: it goes at " + when(body.send_at) + "."
+            : body.blocked_reason);
+          text.blur(); loadTasks();
+        });
+        done.addEventListener("click", async () => {
+          const r2 = await api("/api/desk/follow-ups/" + t.id + "/done", {method: "POST"});
+          announce(r2.ok ? "Follow-up done." : "Could not mark it done: " + await detailOf(r2));
+          loadTasks();
+        });
+        li.appendChild(form);
+      }
+      list.appendChild(li);
+    });
+  }
+  setInterval(loadTasks, 20000);
+
+  // --- closed conversations -------------------------------------------------------------
+  const history = el("main", {id: "history", "aria-labelledby": "history-title", hidden: true});
+  const field = (label, input) => el("label", {}, label, input);
+  const hName = el("input", {id: "history-name", type: "text", autocomplete: "off"});
+  const hDob = el("input", {id: "history-dob", type: "date"});
+  const hPhone = el("input", {id: "history-phone", type: "tel", autocomplete: "off"});
+  const hReason = el("input", {id: "history-reason", type: "text"});
+  const hFrom = el("input", {id: "history-from", type: "date"});
+  const hTo = el("input", {id: "history-to", type: "date"});
+  const hTeam = el("select", {id: "history-team"});
+  [["", "Any team"], ["billing", "Billing"], ["scheduling", "Scheduling"], ["pharmacy", "Pharmacy"], ["nurse", "Nurse line"], ["general", "General"]].forEach(([v, t]) => hTeam.add(new Option(t, v)));
+  const hDisposition = el("select", {id: "history-disposition"});
+  [["", "Any outcome"], ["resolved", "Resolved"], ["follow_up", "Follow-up needed"], ["transferred", "Transferred"]].forEach(([v, t]) => hDisposition.add(new Option(t, v)));
+  const hStatus = el("p", {id: "history-status", class: "meta", role: "status"});
+  const form = el("form", {id: "history-form", "aria-describedby": "history-help"},
+    field("Patient's full name", hName), field("Date of birth", hDob), field("or phone", hPhone),
+    field("Why you are looking them up (recorded)", hReason), field("Closed from", hFrom), field("Closed to", hTo),
+    field("Team", hTeam), field("Outcome", hDisposition), el("button", {type: "submit", class: "primary", text: "Search"}));
+  const results = el("table", {"aria-labelledby": "history-title"},
+    el("thead", {}, el("tr", {}, ...["Closed", "Patient", "Channel", "Team", "Outcome", "Closed by", ""].map((h) => el("th", {scope: "col", text: h})))),
+    el("tbody", {id: "history-rows"}));
+  const view = el("section", {id: "history-view", "aria-label": "Closed conversation, read-only", hidden: true},
+    el("div", {}, el("h3", {id: "history-view-title", tabindex: "-1"}), el("div", {id: "history-transcript", role: "log", "aria-live": "off", "aria-label": "Closed transcript"})),
+    el("aside", {id: "history-side", "aria-label": "Closed conversation context"}));
+  history.append(el("h2", {id: "history-title", text: "Closed conversations"}),
+    el("p", {id: "history-help", class: "meta", text: "Find a patient by full name and date of birth, or by phone; each look-up is recorded with your reason. Or search by date, team and outcome."}),
+    form, hStatus, results, view);
+  document.body.appendChild(history);
+  const toggle = el("button", {id: "show-history", type: "button", "aria-pressed": "false", text: "History", hidden: true});
+  $("who").before(toggle);
+
+  function showHistory(on) {
+    history.hidden = !on; $("app").hidden = on;
+    if ($("review")) $("review").hidden = true;
+    toggle.setAttribute("aria-pressed", String(on));
+    toggle.textContent = on ? "Back to the queue" : "History";
+    if (on) hName.focus();
+  }
+  toggle.addEventListener("click", () => showHistory(history.hidden));
+  document.querySelectorAll("#views button").forEach((b) => b.addEventListener("click", () => {
+    if (!history.hidden) { history.hidden = true; toggle.setAttribute("aria-pressed", "false"); toggle.textContent = "History"; }
+  }));
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = {name: hName.value.trim() || null, date_of_birth: hDob.value || null, phone: hPhone.value.trim() || null,
+      reason: hReason.value.trim() || null, closed_from: hFrom.value || null, closed_to: hTo.value || null,
+      team: hTeam.value || null, disposition: hDisposition.value || null};
+    const r = await api("/api/desk/history/search", {method: "POST", body: JSON.stringify(body)});
+    const rows = $("history-rows");
+    rows.innerHTML = ""; view.hidden = true;
+    if (!r.ok) { hStatus.textContent = await detailOf(r); return; }
+    const found = await r.json();
+    hStatus.textContent = found.length ? found.length + (found.length === 1 ? " closed conversation" : " closed conversations") + ", newest first." : "No closed conversations match.";
+    const outcomes = {resolved: "Resolved", follow_up: "Follow-up needed", transferred: "Transferred"};
+    found.forEach((h) => {
+      const openBtn = el("button", {type: "button", text: "Open"});
+      openBtn.setAttribute("aria-label", "Open " + h.patient + ", closed " + when(h.closed_at));
+      openBtn.addEventListener("click", () => openClosed(h.id));
+      rows.appendChild(el("tr", {}, el("td", {text: when(h.closed_at)}), el("td", {text: h.patient}), el("td", {text: h.channel.toUpperCase()}),
+        el("td", {text: h.team || "general"}), el("td", {text: outcomes[h.disposition] || "–"}), el("td", {text: h.closed_by || "–"}), el("td", {}, openBtn)));
+    });
+  });
+
+  async function openClosed(id) {
+    const r = await api("/api/desk/history/" + id);
+    if (!r.ok) { hStatus.textContent = "Could not open it: " + await detailOf(r); return; }
+    const d = await r.json();
+    const log = $("history-transcript");
+    log.innerHTML = "";
+    const roles = {patient: "Patient", bot: "Assistant", agent: "Agent", system: "Notice"};
+    d.transcript.forEach((t) => log.appendChild(el("div", {class: "turn " + t.role}, el("small", {text: (roles[t.role] || t.role) + " · " + when(t.at)}), t.text)));
+    const p = d.context.patient;
+    const side = $("history-side");
+    side.innerHTML = "";
+    const dl = el("dl");
+    const row = (k, v) => dl.append(el("dt", {text: k}), el("dd", {text: v}));
+    row("Outcome", {resolved: "Resolved", follow_up: "Follow-up needed", transferred: "Transferred"}[d.context.disposition] || "–");
+    row("Closed", when(d.context.closed_at) + (d.context.accepted_by ? " by " + d.context.accepted_by : ""));
+    if (p) row("Patient", p.name + " (" + p.mrn + ")");
+    d.follow_ups.forEach((f) => row("Follow-up", f.what + " · by " + when(f.due_at) + " · " + f.status));
+    d.notes.forEach((n) => row("Note · " + (n.author || "system"), n.text));
+    side.append(el("p", {class: "meta", text: "Read-only: this conversation is closed."}), dl);
+    $("history-view-title").textContent = (p ? p.name : "Closed conversation") + " · read-only";
+    view.hidden = false;
+    $("history-view-title").focus();
+  }
+
+  // --- what desk.html tells us ----------------------------------------------------------
+  document.addEventListener("desk:opened", (e) => {
+    opened = e.detail;
+    closePopup(); what.value = ""; due.value = ""; $("disposition").value = "resolved"; syncFields();
+    replies = [];
+    if (opened.state === "mine") loadReplies(opened.id);
+    showNotes(opened);
+    loadTasks();
+  });
+  document.addEventListener("desk:controls", (e) => {
+    syncFields();
+    if (!e.detail.state) { opened = null; closePopup(); }
+  });
+  document.addEventListener("desk:signedout", () => { opened = null; toggle.hidden = true; history.hidden = true; $("task-list").innerHTML = ""; });
+  // Signed in: the desk shows its app; then the tools show too.
+  const watch = new MutationObserver(() => {
+    toggle.hidden = !$("login").hidden || !token();
+    if (!$("app").hidden) loadTasks();
+  });
+  watch.observe($("app"), {attributes: true, attributeFilter: ["hidden"]});
+  watch.observe($("login"), {attributes: true, attributeFilter: ["hidden"]});
+
+  window.deskTools = {closeExtras, loadTasks};
+})();
