@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-
 # One atomic step: the count and its expiry are set together, so no crash between two calls
 # can leave a counter without an expiry (a number blocked for good). A counter found without
 # one (written by an older version) gets it now. Works on Redis 6 (no EXPIRE NX).
@@ -21,7 +20,7 @@ return count
 async def allow(redis: aioredis.Redis, key: str, limit: int, window_seconds: int) -> bool:
     """Counts one hit; False once `limit` hits were made in the current window (which starts
     with its first hit)."""
-    count = int(await redis.eval(_HIT, 1, f"rate:{key}", window_seconds * 1000))  # type: ignore[misc]
+    count = int(await redis.eval(_HIT, 1, f"rate:{key}", window_seconds * 1000))
     return count <= limit
 
 
