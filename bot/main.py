@@ -13,12 +13,15 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.assets.routes import router as assets_router
 from bot.backoffice.routes import router as backoffice_router
+from bot.desk import waits as desk_waits
 from bot.desk.routes import router as desk_router
 from bot.desk.tools.delivery import run_forever as deliver_follow_ups
 from bot.desk.tools.routes import router as desk_tools_router
 from bot.handoff.routes import router as handoff_router
 from bot.health.routes import router as health_router
 from bot.insights.routes import router as insights_router
+from bot.outreach.routes import desk_router as outreach_desk_router
+from bot.outreach.routes import router as outreach_router
 from bot.payments.routes import router as payments_router
 from bot.privacy.logs import configure as configure_logging
 from bot.production import (
@@ -43,14 +46,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await startup_advice()  # an empty production database: say what to do
     retention = asyncio.create_task(run_forever())
     follow_ups = asyncio.create_task(deliver_follow_ups())  # desk tools: follow-up texts
+    # Faults (H2): texts stored while Redis or the engine was away are handled once back.
+    inbound = asyncio.create_task(sms.retry_inbound_forever())
+    waits = asyncio.create_task(desk_waits.run_forever())  # desk teams: callbacks, urgent flags
     yield
+    waits.cancel()
     retention.cancel()
     follow_ups.cancel()
+    inbound.cancel()
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(logging.INFO, service_secrets(settings))
+    # Cost per turn (S): httpx logs every internal call (engine, back office) at INFO, each
+    # line then redacted; failures are logged where they are handled.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     refuse_unsafe_start(settings)  # APP_ENV=prod: no default secret, http URL or dev store
     # The schema and its docs (every back-office route) are for developers only.
     app = FastAPI(title="Patient assistant", version="0.1.0", lifespan=lifespan,
@@ -71,6 +82,8 @@ def create_app() -> FastAPI:
     app.include_router(desk_router)
     app.include_router(desk_tools_router)
     app.include_router(review_router)
+    app.include_router(outreach_router)  # issue F: replies to outreach (service token)
+    app.include_router(outreach_desk_router)  # the desk's Outreach view (agents)
     app.include_router(insights_router)
     if settings.is_dev:
         app.include_router(sms.dev_router)

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, String, text
+from sqlalchemy import JSON, Boolean, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base
@@ -17,6 +17,26 @@ class Role(StrEnum):
     designer = "designer"
 
 
+class Team(StrEnum):
+    """The contact center's queues: a handoff is routed to one, an agent works one or more."""
+
+    billing = "billing"
+    scheduling = "scheduling"
+    pharmacy = "pharmacy"
+    nurse = "nurse"
+    general = "general"
+
+
+class Availability(StrEnum):
+    """Only available agents count toward the wait a patient is told."""
+
+    available = "available"
+    away = "away"
+
+
+ALL_TEAMS_JSON = '\'["billing", "scheduling", "pharmacy", "nurse", "general"]\''
+
+
 class Agent(Base):
     __tablename__ = "agents"
 
@@ -28,6 +48,22 @@ class Agent(Base):
     # Role names (Role values); a new account, and every account made before roles, is an agent.
     roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: [Role.agent.value],
                                              server_default=text("'[\"agent\"]'"))
+    # Team names (Team values). Accounts made before teams saw every handoff, so they keep
+    # every team; `python -m bot.desk.agents add` asks for the teams of a new one.
+    teams: Mapped[list[str]] = mapped_column(JSON, default=lambda: [t.value for t in Team],
+                                             server_default=text(ALL_TEAMS_JSON))
+    availability: Mapped[str] = mapped_column(String(10), default=Availability.available.value,
+                                              server_default=Availability.available.value)
+    # Every desk token carries the version it was issued under: bumping it (disable, password
+    # reset, "sign out everywhere") revokes them all at once.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def has_role(self, role: Role) -> bool:
         return role.value in (self.roles or [])
+
+    def in_team(self, team: str) -> bool:
+        return team in (self.teams or [])
+
+    @property
+    def sees_all_teams(self) -> bool:
+        return self.has_role(Role.supervisor)

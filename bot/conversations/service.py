@@ -140,6 +140,48 @@ class EngineClient:
             return None  # cannot tell: sending it is the lesser harm (this engine is alive)
         return replies_after(events, message_id)
 
+    async def compact(self, sender: str) -> bool:
+        """Starts a new Rasa session carrying the current slots over, when the conversation
+        is between flows; True if it did.
+
+        Rasa reads back and replays every event of the current session on each message (the
+        tracker store's retrieve, then the rule policy's featurisation of the whole history),
+        so a long web session got slower turn by turn. A `session_started` event bounds what
+        is read to the events after it; the slots (verification included) are set again
+        right after it, so the patient notices nothing. Only done when no form is active, no
+        flow step or pending request is open and the last message was understood: the
+        actions that look back (a second fallback, a flow's last question) then find
+        nothing they need before it."""
+        http = self._client()
+        base = self._rotation()[0]
+        path = f"{base}/conversations/{quote(sender, safe='')}/tracker"
+        try:
+            resp = await http.get(path, params={"token": self.token, "include_events": "NONE"})
+            resp.raise_for_status()
+            state = resp.json()
+        except (httpx.HTTPError, ValueError):
+            return False
+        slots = state.get("slots") or {}
+        intent = ((state.get("latest_message") or {}).get("intent") or {}).get("name")
+        if ((state.get("active_loop") or {}).get("name") or state.get("paused")
+                or state.get("latest_action_name") != "action_listen"
+                or any(slots.get(name) for name in BUSY_SLOTS) or intent in BUSY_INTENTS):
+            return False
+        at = _now().timestamp()
+        events: list[dict[str, Any]] = [
+            {"event": "action", "name": "action_session_start", "timestamp": at},
+            {"event": "session_started", "timestamp": at},
+            *({"event": "slot", "name": name, "value": value, "timestamp": at}
+              for name, value in slots.items() if value is not None),
+            {"event": "action", "name": "action_listen", "timestamp": at},
+        ]
+        try:
+            resp = await http.post(f"{path}/events", json=events, params={"token": self.token})
+            resp.raise_for_status()
+        except httpx.HTTPError:
+            return False
+        return True
+
     async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
         """Keeps the engine's tracker whole while a person has the conversation."""
         failure: Exception | None = None
@@ -173,6 +215,14 @@ class EngineClient:
             except (httpx.HTTPError, ValueError, AttributeError) as exc:
                 raise EngineUnavailable(f"trigger_intent failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"trigger_intent failed: {type(failure).__name__}")
+
+
+# A conversation is not compacted while one of these slots is set (a flow's step, a request
+# waiting for verification, the form's question) or after one of these intents.
+BUSY_SLOTS = ("flow_step", "pending_request", "requested_slot")
+BUSY_INTENTS = frozenset({"nlu_fallback", "emergency", "human_handoff", None})
+# Every this many engine turns of a conversation, its Rasa session is compacted when it can be.
+COMPACT_EVERY_TURNS = 20
 
 
 def replies_after(events: list[Any], message_id: str) -> list[BotMessage] | None:
@@ -328,7 +378,24 @@ class ConversationService:
                 recorded = mask_card_numbers(clean_text(shown))[1]
             replies = await self._answer(sender, text, recorded, received, emergency, metadata)
             await self._remember_choices(sender, replies)
+            await self._compact_now_and_then(sender, replies)
             return replies
+
+    async def _compact_now_and_then(self, sender: str, replies: list[BotMessage]) -> None:
+        """Keeps a turn's cost in the engine flat over a long session (EngineClient.compact).
+        Counted per conversation; tried after a reply with no choices, once due."""
+        key = f"engine-turns:{sender}"
+        due = await self.redis.get(key)
+        if due is None or int(due) > 1:
+            if due is None:
+                await self.redis.set(key, COMPACT_EVERY_TURNS, ex=24 * 3600)
+            else:
+                await self.redis.decr(key)
+            return
+        if any(reply.buttons for reply in replies):
+            return
+        if await self.engine.compact(sender):
+            await self.redis.set(key, COMPACT_EVERY_TURNS, ex=24 * 3600)
 
     async def _answer(self, sender: str, text: str, recorded: str, received: datetime,
                       emergency: EmergencyMatch | None, metadata: dict[str, Any]

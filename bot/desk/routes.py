@@ -26,7 +26,16 @@ from bot.conversations.service import conversation_turn
 from bot.db import in_session
 from bot.deps import DbId, SessionDep
 from bot.desk import service as desk
-from bot.desk.schemas import HandoffDetail, LoginRequest, LoginResponse
+from bot.desk.schemas import (
+    AvailabilityRequest,
+    DeskAgent,
+    HandoffDetail,
+    LoginRequest,
+    LoginResponse,
+    LogoutRequest,
+    TeamInfo,
+    TransferRequest,
+)
 from bot.desk.tools.service import InvalidRequest
 from bot.handoff import service as handoffs
 from bot.handoff.schemas import AgentMessage, CloseRequest, QueueItem
@@ -42,20 +51,26 @@ RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
 
 
 async def _agent_from_token(redis: aioredis.Redis, token: str) -> Agent:
-    agent_id = await agents.agent_id_for_token(redis, token)
-    agent = await in_session(agents.get, agent_id) if agent_id is not None else None
-    if agent is None:
+    claims = await agents.token_claims(redis, token)
+    agent = await in_session(agents.get, claims[0]) if claims is not None else None
+    if agent is None or claims is None:
         raise HTTPException(401, "Please sign in to the desk.")
     if not agent.active:
         raise HTTPException(403, "This desk account is disabled.")
+    if agent.token_version != claims[1]:  # signed out everywhere, or a new password
+        raise HTTPException(401, "Please sign in to the desk again.")
     return agent
+
+
+def _bearer(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token if scheme.lower() == "bearer" else ""
 
 
 async def current_agent(
     redis: RedisDep, authorization: Annotated[str | None, Header()] = None
 ) -> Agent:
-    scheme, _, token = (authorization or "").partition(" ")
-    return await _agent_from_token(redis, token if scheme.lower() == "bearer" else "")
+    return await _agent_from_token(redis, _bearer(authorization))
 
 
 AgentDep = Annotated[Agent, Depends(current_agent)]
@@ -65,7 +80,9 @@ def _errors(exc: Exception) -> HTTPException:
     if isinstance(exc, handoffs.HandoffNotFound):
         return HTTPException(404, "No such handoff.")
     if isinstance(exc, handoffs.NotYourHandoff):
-        return HTTPException(403, "Another agent has this conversation.")
+        return HTTPException(403, "Another agent or team has this conversation.")
+    if isinstance(exc, handoffs.BadTransfer):
+        return HTTPException(422, str(exc))
     return HTTPException(409, "Someone else already took or closed this conversation.")
 
 
@@ -91,28 +108,96 @@ async def login(body: LoginRequest, redis: RedisDep, request: Request) -> LoginR
     agent = await in_session(agents.authenticate, body.email, body.password)
     if agent is None:
         raise HTTPException(401, "That e-mail and password don't match an agent account.")
-    token = await agents.issue_token(redis, agent.id, TOKEN_TTL_SECONDS)
-    return LoginResponse(token=token, name=agent.display_name)
+    token = await agents.issue_token(redis, agent.id, TOKEN_TTL_SECONDS, agent.token_version)
+    return _me(agent, token)
+
+
+def _me(agent: Agent, token: str = "") -> LoginResponse:
+    return LoginResponse(token=token, name=agent.display_name, roles=agent.roles or [],
+                         teams=agent.teams or [], availability=agent.availability)
+
+
+@router.post("/api/desk/logout", status_code=204)
+async def logout(body: LogoutRequest, agent: AgentDep, redis: RedisDep,
+                 authorization: Annotated[str | None, Header()] = None) -> None:
+    """Ends this sign-in (its token stops working at once), or every one of the account's."""
+    await agents.revoke_token(redis, _bearer(authorization))
+    if body.everywhere:
+        await in_session(desk.sign_out_everywhere, agent.id)
+
+
+@router.get("/api/desk/me", response_model=LoginResponse)
+def me(agent: AgentDep) -> LoginResponse:
+    return _me(agent)
+
+
+@router.post("/api/desk/me/availability", response_model=LoginResponse)
+async def set_availability(body: AvailabilityRequest, agent: AgentDep, redis: RedisDep
+                           ) -> LoginResponse:
+    updated = await in_session(agents.set_availability, agent.id, body.availability)
+    await live.publish(redis, live.DESK_CHANNEL, {"type": "agents"})
+    return _me(updated)
+
+
+@router.get("/api/desk/agents", response_model=list[DeskAgent])
+def list_agents(agent: AgentDep, session: SessionDep) -> list[DeskAgent]:
+    """Colleagues one can transfer to (active accounts, oneself excluded)."""
+    return [DeskAgent(id=a.id, name=a.display_name, teams=a.teams or [],
+                      availability=a.availability)
+            for a in agents.all_agents(session) if a.active and a.id != agent.id]
+
+
+@router.get("/api/desk/teams", response_model=list[TeamInfo])
+def list_teams(agent: AgentDep, session: SessionDep) -> list[TeamInfo]:
+    return desk.team_infos(session)
 
 
 @router.get("/api/desk/handoffs", response_model=list[QueueItem])
 def list_handoffs(agent: AgentDep, session: SessionDep) -> list[QueueItem]:
-    return handoffs.queue(session)
+    """The caller's teams' queues (supervisors: every team)."""
+    return handoffs.queue(session, agent)
 
 
 @router.get("/api/desk/handoffs/{handoff_id}", response_model=HandoffDetail)
 def handoff_detail(handoff_id: DbId, agent: AgentDep, session: SessionDep) -> HandoffDetail:
     try:
         return desk.detail(session, handoff_id, agent)
+    except (handoffs.HandoffNotFound, handoffs.NotYourHandoff) as exc:
+        raise _errors(exc) from None
+
+
+@router.post("/api/desk/handoffs/{handoff_id}/transfer", response_model=QueueItem)
+async def transfer(handoff_id: DbId, body: TransferRequest, agent: AgentDep, redis: RedisDep
+                   ) -> QueueItem:
+    """To another team's queue or a named agent, with a private note: the next agent gets the
+    same transcript, context, the note and the path so far; the patient is told once."""
+    try:
+        conversation_id = (await in_session(handoffs.get, handoff_id)).conversation_id
     except handoffs.HandoffNotFound as exc:
         raise _errors(exc) from None
+    # Under the turn lock, as close: a patient message lands wholly before or after it.
+    async with conversation_turn(redis, conversation_id):
+        try:
+            handoff, notice, target = await in_session(
+                desk.transfer, handoff_id, agent, body.team.value if body.team else None,
+                body.agent_id, body.note)
+        except (handoffs.HandoffConflict, handoffs.NotYourHandoff,
+                handoffs.BadTransfer) as exc:
+            raise _errors(exc) from None
+    await deliver(notice.conversation_id, notice.text, "system", f"notice:{notice.id}")
+    await notify_web_state(notice.conversation_id, "waiting")
+    await live.publish(redis, live.DESK_CHANNEL, {
+        "type": "queue", "handoff_id": handoff.id, "urgency": handoff.urgency.value,
+        "team": handoff.team, "new": True, "transfer": True})
+    return handoffs.queue_item(handoff, None, target.display_name if target else None)
 
 
 @router.post("/api/desk/handoffs/{handoff_id}/accept", response_model=QueueItem)
 async def accept(handoff_id: DbId, agent: AgentDep, redis: RedisDep) -> QueueItem:
     try:
         handoff, notice = await in_session(desk.accept, handoff_id, agent)
-    except (handoffs.HandoffNotFound, handoffs.HandoffConflict) as exc:
+    except (handoffs.HandoffNotFound, handoffs.HandoffConflict,
+            handoffs.NotYourHandoff) as exc:
         raise _errors(exc) from None
     await announce(redis, notice, state="agent", agent_name=agent.display_name)
     return handoffs.queue_item(handoff, agent.display_name)
@@ -165,8 +250,10 @@ async def events(redis: RedisDep, token: Annotated[str, Query()] = "") -> EventS
         yield {"event": "ready", "data": "{}"}
         async for event in live.listen(redis, live.DESK_CHANNEL):
             if event is None:
-                if await agents.agent_id_for_token(redis, token) is None:
-                    return  # the login expired: stop streaming
+                try:
+                    await _agent_from_token(redis, token)
+                except HTTPException:
+                    return  # signed out, expired, revoked or disabled: stop streaming
                 yield {"event": "ping", "data": "{}"}
                 continue
             yield {"event": str(event.get("type", "message")), "data": json.dumps(event)}

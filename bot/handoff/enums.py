@@ -9,6 +9,9 @@ import enum
 class HandoffStatus(enum.StrEnum):
     waiting = "waiting"
     active = "active"
+    # Nobody could take it in time (team closed, or past the wait limit): a task in the team's
+    # queue to call the patient back, while the bot answers the patient again.
+    callback = "callback"
     closed = "closed"
 
 

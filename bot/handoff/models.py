@@ -51,3 +51,18 @@ class Handoff(Base):
     disposition: Mapped[Disposition | None] = mapped_column(
         Enum(Disposition, native_enum=False, length=20)
     )
+    # The team's queue it is in (bot.agents.models.Team), routed from its reason and topics.
+    team: Mapped[str] = mapped_column(String(20), default="general", server_default="general")
+    # Set by a transfer to a named agent: only they see it in their queue (and supervisors).
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # When it entered its current queue (a transfer re-queues it): wait limits count from here.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The path so far: [{"team", "agent", "by", "at", "note"}], one entry per transfer.
+    path: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list,
+                                                       server_default=text("'[]'"))
+    # The last time a waiting patient was told their message was seen (one a few minutes).
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every transfer: a transfer's conditional update names the count it read, so
+    # two racing transfers (or a transfer racing an accept or close) cannot both win.
+    transfers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -6,6 +6,7 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter, Depends
 
 from bot import live
+from bot.agents import teams
 from bot.backoffice.routes import require_service_token
 from bot.clock import clinic_today
 from bot.db import in_session
@@ -23,10 +24,12 @@ async def request_handoff(
 ) -> HandoffTicket:
     # Off the event loop: the desk's live streams share it.
     handoff, created = await in_session(service.request_handoff, body, clinic_today())
-    position = await in_session(service.waiting_position, handoff)
+    position, wait = await in_session(service.wait_estimate, handoff)
     if created:
+        # The team rides along so desks can alert only the agents who work that queue.
         await live.publish(redis, live.DESK_CHANNEL, {
-            "type": "queue", "handoff_id": handoff.id, "urgency": handoff.urgency.value})
-    return HandoffTicket(handoff_id=handoff.id, position=position,
-                         wait_minutes=service.ticket_wait_minutes(position),
-                         urgent=handoff.urgency.value == "urgent")
+            "type": "queue", "handoff_id": handoff.id, "urgency": handoff.urgency.value,
+            "team": handoff.team, "new": True})
+    return HandoffTicket(handoff_id=handoff.id, position=position, wait_minutes=wait,
+                         urgent=handoff.urgency.value == "urgent", team=handoff.team,
+                         team_open=teams.is_open(handoff.team, service.now()))

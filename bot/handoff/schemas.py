@@ -30,6 +30,9 @@ class HandoffTicket(BaseModel):
     position: int
     wait_minutes: int
     urgent: bool
+    # The team it was routed to, and whether that team is open now.
+    team: str = "general"
+    team_open: bool = True
 
 
 class QueueItem(BaseModel):
@@ -41,6 +44,14 @@ class QueueItem(BaseModel):
     patient: str
     waiting_since: datetime
     accepted_by: str | None = None
+    # The team's queue it is in, and the named agent a transfer gave it to.
+    team: str = "general"
+    assigned_to: str | None = None
+    # When it entered this queue (a transfer re-queues it), and how many transfers so far.
+    queued_at: datetime | None = None
+    transfers: int = 0
+    # Urgent and waiting past DESK_URGENT_ALERT_MINUTES: supervisors are alerted.
+    overdue: bool = False
 
 
 class SummaryAppointment(BaseModel):

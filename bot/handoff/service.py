@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from bot.agents.models import Agent
+from bot.agents import service as agents
+from bot.agents import teams
+from bot.agents.models import Agent, Team
 from bot.audit import service as audit
 from bot.backoffice import billing, pharmacy, scheduling
 from bot.backoffice import service as backoffice
@@ -19,7 +21,7 @@ from bot.backoffice.errors import PatientNotFound
 from bot.backoffice.models import InquiryKind, RefillStatus
 from bot.backoffice.schemas import PaymentPlanOptions
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
-from bot.insights import record as insights
+from bot.handoff.routing import route
 from bot.handoff.schemas import (
     HandoffRequest,
     OpenRequest,
@@ -28,6 +30,7 @@ from bot.handoff.schemas import (
     SummaryAppointment,
     SummaryPrescription,
 )
+from bot.insights import record as insights
 from bot.senders import channel_of
 from bot.settings import get_settings
 from bot.text import money
@@ -49,11 +52,27 @@ class NotYourHandoff(PermissionError):
     pass
 
 
+class BadTransfer(ValueError):
+    """A transfer to nowhere: the same queue, an unknown or disabled agent, or a team the
+    named agent is not in. The message says which."""
+
+
+# Statuses that hold the conversation: the patient's messages go to the desk, not the bot.
+HOLDING = (HandoffStatus.waiting, HandoffStatus.active)
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
 
 def open_handoff(session: Session, conversation_id: str) -> Handoff | None:
+    """The handoff holding the conversation (waiting or with an agent). A callback task does
+    not: the bot answers the patient again meanwhile."""
+    return session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
+                                                Handoff.status.in_(HOLDING)))
+
+
+def unfinished_handoff(session: Session, conversation_id: str) -> Handoff | None:
     return session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
                                                 Handoff.status != HandoffStatus.closed))
 
@@ -156,10 +175,10 @@ def patient_summary(session: Session, patient_id: int, now: datetime, today: dat
 
 
 def waiting_position(session: Session, handoff: Handoff) -> int:
-    """1-based place in line: urgent first, then by arrival."""
+    """1-based place in its team's line: urgent first, then by arrival."""
     waiting = session.scalars(
         select(Handoff.id)
-        .where(Handoff.status == HandoffStatus.waiting)
+        .where(Handoff.status == HandoffStatus.waiting, Handoff.team == handoff.team)
         .order_by(Handoff.urgency_rank.desc(), Handoff.created_at, Handoff.id)
     ).all()
     return waiting.index(handoff.id) + 1 if handoff.id in waiting else 0
@@ -170,7 +189,16 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
 
     Returns the handoff and whether it is new.
     """
-    existing = open_handoff(session, req.conversation_id)
+    existing = unfinished_handoff(session, req.conversation_id)
+    if existing is not None and existing.status is HandoffStatus.callback:
+        # The patient asks for a person again while a callback is pending: back in line.
+        existing.status, existing.queued_at, existing.callback_at = (
+            HandoffStatus.waiting, now(), None)
+        if req.urgency is Urgency.urgent:
+            existing.urgency, existing.urgency_rank, existing.team = (
+                Urgency.urgent, 1, Team.nurse.value)
+        session.commit()
+        return existing, True
     if existing is not None:
         if req.urgency is Urgency.urgent and existing.urgency is not Urgency.urgent:
             existing.urgency, existing.urgency_rank = Urgency.urgent, 1
@@ -197,6 +225,11 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
         summary=stored,
         created_at=now(),
     )
+    handoff.team = route(req.reason, req.urgency, req.intents, req.slots).value
+    handoff.queued_at = handoff.created_at
+    handoff.path = [{"team": handoff.team, "agent": None, "by": "routing",
+                     "at": handoff.created_at.isoformat(), "note": None,
+                     "why": f"{req.reason}; topics {', '.join(req.intents[-5:]) or 'none'}"}]
     session.add(handoff)
     if stored is not None:
         audit.record(session, actor_type="system", actor_id="handoff", patient_id=req.patient_id,
@@ -214,13 +247,29 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
 
 
 def raise_urgency(session: Session, handoff_id: int) -> None:
+    """An emergency said while waiting: urgent, and to the nurse line if nobody has it yet."""
     session.execute(update(Handoff).where(Handoff.id == handoff_id)
                     .values(urgency=Urgency.urgent, urgency_rank=1))
+    session.execute(update(Handoff).where(Handoff.id == handoff_id,
+                                          Handoff.status == HandoffStatus.waiting,
+                                          Handoff.assigned_to.is_(None))
+                    .values(team=Team.nurse.value))
     session.commit()
 
 
-def ticket_wait_minutes(position: int) -> int:
-    return max(1, position * MINUTES_PER_PLACE)
+def ticket_wait_minutes(position: int, available_agents: int = 1) -> int:
+    """The rough wait: places ahead shared among the team's available agents. With nobody
+    available, the wait limit: by then a person has it, or a callback is arranged."""
+    if available_agents <= 0:
+        return get_settings().desk_wait_limit_minutes
+    return max(1, -(-position // available_agents) * MINUTES_PER_PLACE)
+
+
+def wait_estimate(session: Session, handoff: Handoff) -> tuple[int, int]:
+    """(place in the team's line, rough minutes) counting only the team's available agents."""
+    position = waiting_position(session, handoff)
+    return position, ticket_wait_minutes(position, agents.available_in_team(session,
+                                                                            handoff.team))
 
 
 def patient_label(handoff: Handoff) -> str:
@@ -232,21 +281,48 @@ def patient_label(handoff: Handoff) -> str:
     return "Unverified web visitor"
 
 
-def queue(session: Session) -> list[QueueItem]:
+def visible_to(handoff: Handoff, agent: Agent) -> bool:
+    """Agents see their teams' queues (one transferred to a named colleague only that
+    colleague), and what they hold; supervisors see everything."""
+    if agent.sees_all_teams or handoff.accepted_by == agent.id:
+        return True
+    if handoff.assigned_to is not None:
+        return handoff.assigned_to == agent.id
+    return agent.in_team(handoff.team)
+
+
+def urgent_overdue(handoff: Handoff, at: datetime) -> bool:
+    """Urgent and still waiting past DESK_URGENT_ALERT_MINUTES: flagged to supervisors."""
+    limit = timedelta(minutes=get_settings().desk_urgent_alert_minutes)
+    return (handoff.urgency is Urgency.urgent and handoff.status is HandoffStatus.waiting
+            and at - (handoff.queued_at or handoff.created_at) > limit)
+
+
+def queue(session: Session, agent: Agent | None = None) -> list[QueueItem]:
+    """Open handoffs and callback tasks, urgent first, then longest wait; an agent's own."""
+    owner = aliased(Agent)
+    assignee = aliased(Agent)
     rows = session.execute(
-        select(Handoff, Agent.display_name)
-        .outerjoin(Agent, Agent.id == Handoff.accepted_by)
+        select(Handoff, owner.display_name, assignee.display_name)
+        .outerjoin(owner, owner.id == Handoff.accepted_by)
+        .outerjoin(assignee, assignee.id == Handoff.assigned_to)
         .where(Handoff.status != HandoffStatus.closed)
         .order_by(Handoff.urgency_rank.desc(), Handoff.created_at, Handoff.id)
     ).all()
-    return [queue_item(h, name) for h, name in rows]
+    at = now()
+    return [queue_item(h, name, assigned, at) for h, name, assigned in rows
+            if agent is None or visible_to(h, agent)]
 
 
-def queue_item(handoff: Handoff, agent_name: str | None) -> QueueItem:
+def queue_item(handoff: Handoff, agent_name: str | None, assigned_name: str | None = None,
+               at: datetime | None = None) -> QueueItem:
     return QueueItem(id=handoff.id, status=handoff.status, channel=handoff.channel,
                      urgency=handoff.urgency, reason=handoff.reason,
                      patient=patient_label(handoff), waiting_since=handoff.created_at,
-                     accepted_by=agent_name)
+                     accepted_by=agent_name, team=handoff.team, assigned_to=assigned_name,
+                     queued_at=handoff.queued_at or handoff.created_at,
+                     transfers=handoff.transfers,
+                     overdue=urgent_overdue(handoff, at or now()))
 
 
 def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:
@@ -263,6 +339,8 @@ def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:
         "patient": handoff.summary,
         "waiting_since": handoff.created_at.isoformat(),
         "accepted_by": agent_name,
+        "team": handoff.team,
+        "path": handoff.path or [],
         "clinic_timezone": get_settings().clinic_timezone,
     }
 
@@ -279,11 +357,16 @@ def view(session: Session, handoff_id: int, agent: Agent) -> Handoff:
 
 
 def accept(session: Session, handoff_id: int, agent: Agent) -> Handoff:
-    """Race-free: the conditional update lets exactly one agent win."""
-    get(session, handoff_id)
+    """Race-free: the conditional update lets exactly one agent win. Waiting ones and callback
+    tasks of the agent's teams (or named to them) can be accepted."""
+    handoff = get(session, handoff_id)
+    if not visible_to(handoff, agent):
+        raise NotYourHandoff(handoff_id)
     result = session.execute(
         update(Handoff)
-        .where(Handoff.id == handoff_id, Handoff.status == HandoffStatus.waiting)
+        .where(Handoff.id == handoff_id,
+               Handoff.status.in_([HandoffStatus.waiting, HandoffStatus.callback]),
+               or_(Handoff.assigned_to.is_(None), Handoff.assigned_to == agent.id))
         .values(status=HandoffStatus.active, accepted_by=agent.id, accepted_at=now())
     )
     session.commit()
@@ -318,3 +401,121 @@ def close(session: Session, handoff_id: int, agent: Agent, disposition: Disposit
     session.refresh(handoff)
     insights.handoff_closed(session, handoff)
     return handoff
+
+
+def transfer(session: Session, handoff_id: int, agent: Agent, team: str | None,
+             to_agent_id: int | None, note: str | None) -> tuple[Handoff, Agent | None]:
+    """Moves the handoff to another team's queue, or to a named agent, as a waiting item.
+
+    A state change as race-safe as accept and close: the conditional update names the
+    status, owner and transfer count read here, so against a racing accept, close or other
+    transfer exactly one wins (HandoffConflict for the others). Leaves the commit to the
+    caller, who writes the note and the patient's notice in the same transaction.
+    """
+    handoff = get(session, handoff_id)
+    if handoff.status is HandoffStatus.active:
+        if handoff.accepted_by != agent.id:
+            raise NotYourHandoff(handoff_id)
+    elif handoff.status in (HandoffStatus.waiting, HandoffStatus.callback):
+        if not visible_to(handoff, agent):
+            raise NotYourHandoff(handoff_id)
+    else:
+        raise HandoffConflict(handoff_id)
+    target: Agent | None = None
+    if to_agent_id is not None:
+        target = session.get(Agent, to_agent_id)
+        if target is None or not target.active:
+            raise BadTransfer("That agent is not on the desk; choose another agent or a team.")
+        if target.id == agent.id:
+            raise BadTransfer("You already have this conversation; choose someone else.")
+        if team is None:
+            team = handoff.team if target.in_team(handoff.team) else (target.teams or
+                                                                       [Team.general.value])[0]
+        elif not target.in_team(team) and not target.sees_all_teams:
+            raise BadTransfer(f"{target.display_name} is not in the {teams.label(team)}.")
+    if team is None:
+        raise BadTransfer("Choose a team or an agent to transfer to.")
+    if team not in {t.value for t in Team}:
+        raise BadTransfer(f"There is no {team} team.")
+    if target is None and team == handoff.team and handoff.status is not HandoffStatus.active:
+        raise BadTransfer(f"It is already in the {teams.label(team)} queue.")
+    owner = session.get(Agent, handoff.accepted_by) if handoff.accepted_by else None
+    at = now()
+    step = {"team": team, "agent": target.display_name if target else None,
+            "agent_id": target.id if target else None, "by": agent.display_name,
+            "from_team": handoff.team, "from_agent": owner.display_name if owner else None,
+            "at": at.isoformat(), "note": note}
+    result = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status == handoff.status,
+               Handoff.transfers == handoff.transfers,
+               Handoff.accepted_by.is_(None) if handoff.accepted_by is None
+               else Handoff.accepted_by == handoff.accepted_by)
+        .values(status=HandoffStatus.waiting, team=team,
+                assigned_to=target.id if target else None, accepted_by=None, accepted_at=None,
+                queued_at=at, callback_at=None, transfers=Handoff.transfers + 1,
+                path=[*(handoff.path or []), step])
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise HandoffConflict(handoff_id)
+    return get(session, handoff_id), target
+
+
+def due_for_callback(session: Session, at: datetime) -> list[Handoff]:
+    """Waiting handoffs nobody can take: the team is closed, or the wait limit has passed."""
+    limit = timedelta(minutes=get_settings().desk_wait_limit_minutes)
+    waiting = session.scalars(select(Handoff).where(Handoff.status == HandoffStatus.waiting)
+                              .order_by(Handoff.created_at)).all()
+    return [h for h in waiting
+            if not teams.is_open(h.team, at) or at - (h.queued_at or h.created_at) > limit]
+
+
+def make_callback(session: Session, handoff_id: int, at: datetime) -> Handoff | None:
+    """Waiting -> callback task in the same team's queue (conditional: an accept or transfer
+    that got there first wins). The caller commits."""
+    result = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status == HandoffStatus.waiting)
+        .values(status=HandoffStatus.callback, callback_at=at))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return None
+    return get(session, handoff_id)
+
+
+def acknowledge_waiting(session: Session, handoff_id: int, at: datetime) -> Handoff | None:
+    """The handoff, when a waiting patient's message should be acknowledged now (once every
+    DESK_ACK_EVERY_MINUTES, so a burst of texts gets one answer); else None."""
+    every = timedelta(minutes=get_settings().desk_ack_every_minutes)
+    handoff = get(session, handoff_id)
+    if handoff.status is not HandoffStatus.waiting:
+        return None
+    last = handoff.acknowledged_at
+    result = session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff_id, Handoff.status == HandoffStatus.waiting,
+               Handoff.acknowledged_at.is_(None) if last is None
+               else Handoff.acknowledged_at <= at - every)
+        .values(acknowledged_at=at))
+    session.commit()
+    return get(session, handoff_id) if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def overdue_urgent(session: Session, at: datetime) -> list[Handoff]:
+    waiting = session.scalars(select(Handoff).where(Handoff.status == HandoffStatus.waiting,
+                                                    Handoff.urgency == Urgency.urgent)).all()
+    return [h for h in waiting if urgent_overdue(h, at)]
+
+
+def waiting_acknowledgement(session: Session, handoff_id: int) -> str | None:
+    """What a waiting patient is told when they write (at most once every few minutes), so a
+    message never vanishes into silence: it was seen, and where they stand."""
+    handoff = acknowledge_waiting(session, handoff_id, now())
+    if handoff is None:
+        return None
+    position, wait = wait_estimate(session, handoff)
+    minutes = f"{wait} minute" + ("" if wait == 1 else "s")
+    return (f"Got it, I've passed that on. Our {teams.label(handoff.team)} will see it when "
+            f"they pick up your conversation: you're number {position} in line, about "
+            f"{minutes}.")

@@ -65,8 +65,15 @@ def test_web_handoff_from_queue_to_close(client, seeded: Session, agents) -> Non
     [item] = client.get("/api/desk/handoffs", headers=ana).json()
     assert (item["id"], item["status"], item["patient"]) == (handoff_id, "waiting", "Maria Lopez")
 
-    # The patient writes while waiting: it goes to the desk, the bot stays silent.
+    # The patient writes while waiting: it goes to the desk, and is acknowledged once (the
+    # engine stays out of it); a second message right after is not acknowledged again.
     reply = client.post("/channels/web/messages", json={"text": "are you there?"},
+                        headers=patient).json()
+    assert reply["state"] == "waiting" and reply["agent"] is None
+    assert [m["text"] for m in reply["messages"]] == [
+        "Got it, I've passed that on. Our billing office will see it when they pick up your "
+        "conversation: you're number 1 in line, about 3 minutes."]
+    reply = client.post("/channels/web/messages", json={"text": "hello?"},
                         headers=patient).json()
     assert reply == {"messages": [], "state": "waiting", "agent": None}
 
@@ -75,7 +82,7 @@ def test_web_handoff_from_queue_to_close(client, seeded: Session, agents) -> Non
     detail = client.get(f"/api/desk/handoffs/{handoff_id}", headers=ana).json()
     assert detail["context"]["patient"]["name"] == "Maria Lopez"
     assert detail["context"]["verified"] is True
-    assert [t["role"] for t in detail["transcript"]] == ["patient", "system"]
+    assert [t["role"] for t in detail["transcript"]] == ["patient", "system", "patient", "system"]
     views = seeded.scalars(select(AuditEvent).where(AuditEvent.action == "view_handoff")).all()
     assert len(views) == 1
 
@@ -88,7 +95,8 @@ def test_web_handoff_from_queue_to_close(client, seeded: Session, agents) -> Non
 
     history = client.get("/channels/web/history", headers=patient).json()
     assert history["state"] == "agent"
-    assert [m["role"] for m in history["messages"]] == ["patient", "system", "agent"]
+    assert [m["role"] for m in history["messages"]] == [
+        "patient", "system", "patient", "system", "agent"]
 
     closed = client.post(f"/api/desk/handoffs/{handoff_id}/close", headers=ana,
                          json={"disposition": "resolved"})

@@ -132,7 +132,10 @@ def test_queue_is_urgent_first_then_longest_wait(seeded: Session) -> None:
     a.created_at -= timedelta(minutes=5)
     seeded.commit()
     assert [q.id for q in service.queue(seeded)] == [c.id, a.id, b.id]
-    assert service.waiting_position(seeded, b) == 3
+    # The place is in the team's own line: the emergency went to the nurse line.
+    assert (c.team, b.team) == ("nurse", "general")
+    assert service.waiting_position(seeded, b) == 2
+    assert service.waiting_position(seeded, c) == 1
 
 
 def test_two_agents_accepting_at_once_one_wins(seeded: Session, agents: tuple[Agent, Agent]

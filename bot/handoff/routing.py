@@ -1,0 +1,53 @@
+"""Which team's queue a handoff goes to, from its reason and topics, with nobody triaging.
+
+Safety first: an emergency, or anything clinical anywhere in the conversation, goes to the
+nurse line. Otherwise the reason decides when it names a team, then the latest topic the
+patient raised (what they were asking about when they asked for a person), else general.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bot.agents.models import Team
+from bot.handoff.enums import Urgency
+
+_BY_REASON = {"emergency": Team.nurse, "billing_dispute": Team.billing,
+              "refill_needs_person": Team.pharmacy}
+_CLINICAL_INTENTS = {"emergency", "symptom", "symptoms", "clinical_question", "medical_advice",
+                     "side_effects"}
+_BY_PREFIX = (("billing_", Team.billing), ("appointment_", Team.scheduling),
+              ("refill_", Team.pharmacy))
+# The pending_request slot's values (what the patient asked before verification).
+_BY_PENDING = {"balance": Team.billing, "charges": Team.billing, "pay": Team.billing,
+               "payment_plan": Team.billing, "insurance": Team.billing,
+               "appointments": Team.scheduling, "reschedule": Team.scheduling,
+               "cancel": Team.scheduling, "refill": Team.pharmacy,
+               "refill_status": Team.pharmacy}
+
+
+def topic_team(name: str) -> Team | None:
+    if name in _CLINICAL_INTENTS:
+        return Team.nurse
+    for prefix, team in _BY_PREFIX:
+        if name.startswith(prefix):
+            return team
+    return None
+
+
+def route(reason: str, urgency: Urgency, intents: Iterable[str],
+          slots: Mapping[str, Any] | None = None) -> Team:
+    topics = list(intents)
+    if urgency is Urgency.urgent or any(topic_team(t) is Team.nurse for t in topics):
+        return Team.nurse
+    if reason in _BY_REASON:
+        return _BY_REASON[reason]
+    pending = str((slots or {}).get("pending_request") or "")
+    if pending in _BY_PENDING:
+        return _BY_PENDING[pending]
+    for topic in reversed(topics):
+        team = topic_team(topic)
+        if team is not None:
+            return team
+    return Team.general
