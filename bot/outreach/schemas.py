@@ -7,11 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from bot.backoffice.schemas import SlotInfo
 from bot.outreach.enums import OutreachKind, OutreachStatus, SuppressReason
 
 
 class ConfirmRequest(BaseModel):
-    phone: str = Field(max_length=20)
+    # The number the reply came from (SMS), and the patient this session verified, if any.
+    phone: str | None = Field(default=None, max_length=20)
+    patient_id: int | None = Field(default=None, ge=1)
 
 
 class ConfirmResult(BaseModel):
@@ -33,6 +36,15 @@ class OutreachContext(BaseModel):
     kind: OutreachKind
     subject_type: str
     subject_id: int
+
+
+class OpenSlots(BaseModel):
+    provider_name: str
+    slots: list[SlotInfo]
+
+
+class Recorded(BaseModel):
+    ok: bool = True
 
 
 class BookRequest(BaseModel):

@@ -30,7 +30,13 @@ from bot.handoff import service as handoffs
 from bot.outreach.enums import OutreachKind, OutreachStatus
 from bot.outreach.models import OutreachMessage
 from bot.outreach.planning import PlanResult, holdout_groups, plan
-from bot.outreach.schemas import ConfirmResult, OutreachContext, OutreachRow, OutreachView
+from bot.outreach.schemas import (
+    ConfirmResult,
+    OpenSlots,
+    OutreachContext,
+    OutreachRow,
+    OutreachView,
+)
 from bot.outreach.sending import Outgoing, SendResult, send_due
 from bot.settings import Settings
 from channels.models import SmsMessage
@@ -122,15 +128,19 @@ def record_reply(session: Session, message_id: int, choice: str, now: datetime) 
         session.commit()
 
 
-def confirm(session: Session, message_id: int, phone: str, now: datetime) -> ConfirmResult:
+def confirm(session: Session, message_id: int, phone: str | None, now: datetime,
+            patient_id: int | None = None) -> ConfirmResult:
     """"1" to a reminder: confirms the appointment with no date of birth, but only when the
     reply comes from the number the reminder went to and that number is still the patient's
-    on file (it reveals nothing the reminder did not say)."""
+    on file (it reveals nothing the reminder did not say), or from the patient this
+    conversation verified."""
     row = _message(session, message_id)
     if row.kind is not OutreachKind.appointment_reminder:
         return ConfirmResult(status="gone")
     patient = session.get(Patient, row.patient_id)
-    if patient is None or not phone or phone != row.phone or phone != patient.phone:
+    from_number = bool(phone) and phone == row.phone and patient is not None and (
+        phone == patient.phone)
+    if patient is None or not (from_number or patient_id == patient.id):
         return ConfirmResult(status="verify")
     appt = session.get(Appointment, row.subject_id)
     if (appt is None or appt.status != AppointmentStatus.booked or appt.starts_at <= now
@@ -153,12 +163,14 @@ def context(session: Session, message_id: int, patient_id: int) -> OutreachConte
 
 
 def rebook_slots(session: Session, message_id: int, patient_id: int, now: datetime,
-                 limit: int = 3) -> list[SlotInfo]:
+                 limit: int = 3) -> OpenSlots:
     """Open times with the provider of the missed (or cancelled) appointment."""
     ctx = context(session, message_id, patient_id)
     appt = session.get(Appointment, ctx.subject_id)
     if appt is None or ctx.subject_type != "appointment":
         raise AppointmentNotFound()
+    provider = session.get(Provider, appt.provider_id)
+    assert provider is not None  # foreign key
     held = (select(Appointment.id)
             .where(Appointment.slot_id == Slot.id, Appointment.status == AppointmentStatus.booked)
             .exists())
@@ -167,9 +179,9 @@ def rebook_slots(session: Session, message_id: int, patient_id: int, now: dateti
         .where(Slot.provider_id == appt.provider_id, Slot.starts_at > now,
                Slot.starts_at < now + timedelta(days=14), ~held)
         .order_by(Slot.starts_at).limit(limit)).all()
-    return [SlotInfo(id=s.id, provider_id=p.id, provider_name=p.name,
-                     starts_at=local(s.starts_at), duration_minutes=s.duration_minutes)
-            for s, p in rows]
+    return OpenSlots(provider_name=provider.name, slots=[
+        SlotInfo(id=s.id, provider_id=p.id, provider_name=p.name, starts_at=local(s.starts_at),
+                 duration_minutes=s.duration_minutes) for s, p in rows])
 
 
 def book(session: Session, message_id: int, patient_id: int, slot_id: int, now: datetime
