@@ -1,27 +1,36 @@
-"""Twilio SMS: signed webhooks in, replies out through the outbound sender."""
+"""Twilio SMS: signed webhooks in, replies out through the outbound sender.
+
+A text is stored in the database (`sms_inbound`) before Twilio is answered, since Twilio
+never sends a messaging webhook again: the database is the queue. It is handled at once when
+Redis and the engine answer, else by the retry loop once they are back; its MessageSid is
+unique there, so no text is handled twice. If the database itself cannot keep it quickly, the
+webhook answers 503 so Twilio's fallback URL can act.
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, cast
+from typing import Annotated
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, Response
-from sqlalchemy import select
+from redis.exceptions import RedisError
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from bot import live, ratelimit
 from bot.conversations import transcript
 from bot.conversations.deps import get_conversations
-from bot.conversations.service import ConversationService, conversation_turn
+from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker, in_session
 from bot.deps import SessionDep, SettingsDep
 from bot.handoff import service as handoffs
-from bot.redis import async_redis
+from bot.redis import async_redis, get_async_redis
 from bot.settings import Settings, get_settings
 from channels import consent
 from channels.formatting import (
@@ -32,13 +41,15 @@ from channels.formatting import (
     sms_body,
     split_sms,
 )
-from channels.models import SmsMessage
+from channels.models import InboundSms, SmsMessage
 from channels.sms_sender import SmsSender, make_sender, record_delivery_status, reply_key
 
 log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 SMS_WINDOW_SECONDS = 5 * 60
+# A text taken by a worker that then died is taken again after this (a turn's lock is 60 s).
+CLAIM_STALE_SECONDS = 5 * 60
 
 router = APIRouter(tags=["sms"])
 dev_router = APIRouter(tags=["dev"])
@@ -78,11 +89,6 @@ async def signed_form(request: Request, settings: SettingsDep) -> dict[str, str]
 SignedForm = Annotated[dict[str, str], Depends(signed_form)]
 
 
-async def first_delivery(redis: aioredis.Redis, message_sid: str, ttl: int) -> bool:
-    """Twilio retries webhooks; a MessageSid is handled once."""
-    return bool(await redis.set(f"sms:sid:{message_sid}", "1", nx=True, ex=ttl))
-
-
 def help_text(settings: Settings) -> str:
     return (f"{settings.clinic_name}: I can help with bills, appointments and prescription "
             f"refills. Call us at {settings.clinic_phone}. In an emergency call 911. "
@@ -113,11 +119,78 @@ async def handle_keywords(phone: str, text: str, message_sid: str, sender: SmsSe
     return False
 
 
-async def enqueue_inbound_sms(redis: aioredis.Redis, phone: str, text: str, message_sid: str,
-                              num_media: int) -> None:
-    """Called as the webhook arrives: the Redis list keeps this number's arrival order."""
-    await redis.rpush(f"sms:inbox:{phone}",
-                      json.dumps({"text": text, "sid": message_sid, "media": num_media}))
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def store_inbound(session: Session, phone: str, text: str, message_sid: str,
+                  num_media: int) -> bool:
+    """Keeps a text as the webhook arrives (the row's id is this number's arrival order).
+    False when this MessageSid was kept before: Twilio retried the webhook."""
+    if session.scalar(select(InboundSms.id).where(InboundSms.message_sid == message_sid)):
+        return False
+    session.add(InboundSms(message_sid=message_sid, from_number=phone, body=text,
+                           num_media=num_media, received_at=_now()))
+    try:
+        session.commit()
+    except IntegrityError:  # the same retry, a moment earlier, on another worker
+        session.rollback()
+        return False
+    return True
+
+
+async def enqueue_inbound_sms(phone: str, text: str, message_sid: str, num_media: int,
+                              timeout: float) -> bool:
+    """Stores the text within `timeout` seconds (a hanging database counts as down)."""
+    return await asyncio.wait_for(
+        in_session(store_inbound, phone, text, message_sid, num_media), timeout)
+
+
+def claim_next_inbound(session: Session, phone: str) -> InboundSms | None:
+    """Takes this number's oldest unhandled text, unless another worker is on it."""
+    stale = _now() - timedelta(seconds=CLAIM_STALE_SECONDS)
+    row = session.scalars(
+        select(InboundSms).where(InboundSms.from_number == phone,
+                                 InboundSms.handled_at.is_(None))
+        .order_by(InboundSms.id).limit(1)).first()
+    if row is None or (row.claimed_at is not None and row.claimed_at > stale):
+        return None
+    taken = session.execute(
+        update(InboundSms)
+        .where(InboundSms.id == row.id, InboundSms.handled_at.is_(None),
+               or_(InboundSms.claimed_at.is_(None), InboundSms.claimed_at <= stale))
+        .values(claimed_at=_now()))
+    session.commit()
+    return row if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def release_inbound(session: Session, inbound_id: int) -> None:
+    """Gives a text back to the queue: it could not be handled now (Redis is away)."""
+    session.execute(update(InboundSms).where(InboundSms.id == inbound_id)
+                    .values(claimed_at=None))
+    session.commit()
+
+
+def finish_inbound(session: Session, inbound_id: int) -> None:
+    """Handled: never again. The body goes (the transcript keeps what is needed); the row
+    stays as the MessageSid's record against Twilio's retries."""
+    session.execute(update(InboundSms).where(InboundSms.id == inbound_id)
+                    .values(handled_at=_now(), body=""))
+    session.commit()
+
+
+def waiting_numbers(session: Session, older_than_seconds: float) -> list[str]:
+    """Numbers with a text waiting longer than a moment (fresh ones are being handled by the
+    webhook's own task), and not taken by a worker now."""
+    now = _now()
+    stale = now - timedelta(seconds=CLAIM_STALE_SECONDS)
+    rows = session.scalars(
+        select(InboundSms.from_number).where(
+            InboundSms.handled_at.is_(None),
+            InboundSms.received_at <= now - timedelta(seconds=older_than_seconds),
+            or_(InboundSms.claimed_at.is_(None), InboundSms.claimed_at <= stale))
+        .distinct())
+    return list(rows)
 
 
 async def drain_inbound_sms(
@@ -127,21 +200,50 @@ async def drain_inbound_sms(
     sender: SmsSender,
     settings: Settings | None = None,
 ) -> None:
-    """Handles this number's queued messages one by one, in arrival order.
+    """Handles this number's stored texts one by one, in arrival order.
 
-    Webhooks for one number can arrive close together and run concurrently; the lock makes
-    one drainer at a time take them from the list.
+    Webhooks for one number can arrive close together and run concurrently; only the oldest
+    unhandled text of a number can be claimed (in the database), so one drainer at a time
+    takes them, in order, with no Redis lock to outlive a Redis pause. Without Redis the
+    texts stay stored, and the retry loop comes back for them.
     """
-    inbox = f"sms:inbox:{phone}"
     settings = settings or get_settings()
-    async with conversation_turn(redis, f"sms-inbox:{phone}"):
-        while raw := await redis.lpop(inbox):
-            item = json.loads(cast(str, raw))
-            try:
-                await _handle_one(phone, str(item["text"]), str(item["sid"]),
-                                  int(item["media"]), conversations, redis, sender, settings)
-            except Exception:  # one bad message must not block the ones queued behind it
-                log.exception("an inbound SMS could not be handled")
+    while (item := await in_session(claim_next_inbound, phone)) is not None:
+        try:
+            await _handle_one(phone, item.body, item.message_sid, item.num_media,
+                              conversations, redis, sender, settings)
+        except RedisError as exc:
+            await in_session(release_inbound, item.id)
+            log.warning("Redis unavailable (%s): an inbound SMS waits in the database",
+                        type(exc).__name__)
+            return
+        except Exception:  # one bad message must not block the ones queued behind it
+            log.exception("an inbound SMS could not be handled")
+        await in_session(finish_inbound, item.id)
+
+
+async def retry_waiting_inbound(settings: Settings | None = None) -> int:
+    """One pass of the retry loop: drains every number with a text still waiting. Returns
+    how many numbers it tried."""
+    settings = settings or get_settings()
+    phones = await in_session(waiting_numbers, settings.inbound_retry_seconds)
+    if phones:
+        conversations, redis, sender = get_conversations(), get_async_redis(), get_sms_sender()
+        await asyncio.gather(*(drain_inbound_sms(phone, conversations, redis, sender, settings)
+                               for phone in phones))
+    return len(phones)
+
+
+async def retry_inbound_forever() -> None:
+    """Runs in every bot-service worker: texts kept while Redis (or this worker) was away
+    are handled soon after it is back. Workers share the work safely (row claims)."""
+    settings = get_settings()
+    while True:
+        await asyncio.sleep(settings.inbound_retry_seconds)
+        try:
+            await retry_waiting_inbound(settings)
+        except Exception as exc:  # the database is away too: try again next time
+            log.warning("inbound SMS retry failed: %s", type(exc).__name__)
 
 
 async def _handle_one(
@@ -184,7 +286,6 @@ async def inbound(
     params: SignedForm,
     background: BackgroundTasks,
     settings: SettingsDep,
-    redis: RedisDep,
 ) -> Response:
     message_sid = params.get("MessageSid", "")
     phone = params.get("From", "")
@@ -195,15 +296,21 @@ async def inbound(
     if params.get("To", "") not in our_numbers:
         log.warning("inbound SMS without To or to a number that is not ours; ignored")
         return twiml()
-    if not await first_delivery(redis, message_sid, settings.sms_dedupe_seconds):
-        return twiml()
     try:
         num_media = int(params.get("NumMedia") or 0)
     except ValueError:
         num_media = 0
-    await enqueue_inbound_sms(redis, phone, params.get("Body", ""), message_sid, num_media)
-    background.add_task(drain_inbound_sms, phone, get_conversations(), redis, get_sms_sender(),
-                        settings)
+    try:
+        fresh = await enqueue_inbound_sms(phone, params.get("Body", ""), message_sid,
+                                          num_media, settings.inbound_db_timeout_seconds)
+    except (TimeoutError, SQLAlchemyError) as exc:
+        # Not kept: a fast 5xx, so Twilio's fallback URL answers the patient instead.
+        log.error("inbound SMS not stored, database unavailable (%s): 503 to Twilio",
+                  type(exc).__name__)
+        raise HTTPException(503, "temporarily unavailable") from None
+    if fresh:  # a retried webhook was kept (and is handled) already
+        background.add_task(drain_inbound_sms, phone, get_conversations(), get_async_redis(),
+                            get_sms_sender(), settings)
     return twiml()
 
 

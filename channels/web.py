@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +29,8 @@ from fastapi import (
 )
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import HTTPConnection
 
@@ -43,6 +46,7 @@ from bot.redis import async_redis, get_async_redis
 from bot.settings import get_settings
 from bot.text import CleanText
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["web chat"])
 PAGE = Path(__file__).parent / "static" / "chat.html"
 
@@ -100,11 +104,27 @@ async def session_for_token(redis: aioredis.Redis, token: str) -> str | None:
     return session_id
 
 
+# Redis or the database did not answer (within REDIS_TIMEOUT_SECONDS): 503, and the page
+# shows these words and sends the same message again (its client id makes that safe).
+UNAVAILABLE = ("Sorry, I'm having a brief technical problem. I'll keep trying to send your "
+               "message.")
+UNAVAILABLE_RETRY_SECONDS = 3
+STORES_DOWN = (RedisError, SQLAlchemyError)
+
+
+def unavailable() -> HTTPException:
+    return HTTPException(503, UNAVAILABLE,
+                         headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)})
+
+
 async def current_session(
     redis: RedisDep, authorization: Annotated[str | None, Header()] = None
 ) -> str:
     scheme, _, token = (authorization or "").partition(" ")
-    session_id = await session_for_token(redis, token if scheme.lower() == "bearer" else "")
+    try:
+        session_id = await session_for_token(redis, token if scheme.lower() == "bearer" else "")
+    except RedisError:
+        raise unavailable() from None
     if session_id is None:
         raise HTTPException(401, "Your chat session has ended. Please start a new chat.")
     return session_id
@@ -206,11 +226,15 @@ async def once(redis: aioredis.Redis, key: str, answer: Callable[[], Awaitable[W
 
 @router.post("/channels/web/sessions", response_model=WebSession)
 async def start_session(redis: RedisDep, request: Request) -> WebSession:
-    await limit(redis, f"web-ip-sessions:{client_ip(request)}",
-                get_settings().web_sessions_per_ip_per_minute)
-    session_id = secrets.token_hex(16)
-    token = secrets.token_urlsafe(32)
-    await redis.set(_token_key(token), session_id, ex=get_settings().web_session_idle_seconds)
+    try:
+        await limit(redis, f"web-ip-sessions:{client_ip(request)}",
+                    get_settings().web_sessions_per_ip_per_minute)
+        session_id = secrets.token_hex(16)
+        token = secrets.token_urlsafe(32)
+        await redis.set(_token_key(token), session_id,
+                        ex=get_settings().web_session_idle_seconds)
+    except RedisError:
+        raise unavailable() from None
     return WebSession(session_id=session_id, token=token)
 
 
@@ -224,6 +248,9 @@ async def post_message(
     except MessageRefused as exc:
         retry = {"Retry-After": "60"} if exc.status == 429 else None
         raise HTTPException(exc.status, exc.detail, headers=retry) from None
+    except STORES_DOWN as exc:  # not taken: the page sends it again
+        log.warning("web message not taken, %s unavailable: 503", type(exc).__name__)
+        raise unavailable() from None
 
 
 @router.get("/channels/web/history", response_model=History)
@@ -293,7 +320,12 @@ async def chat_socket(websocket: WebSocket) -> None:
     try:
         token = websocket.query_params.get("token", "") or _token_in(
             await _receive_text(websocket))
-        session_id = await session_for_token(redis, token)
+        try:
+            session_id = await session_for_token(redis, token)
+        except RedisError:  # 1013: try again later (the page sends by REST meanwhile)
+            await websocket.send_json({"type": "error", "detail": UNAVAILABLE, "retry": True})
+            await websocket.close(code=1013)
+            return
         if session_id is None:
             await websocket.send_json({"type": "error", "detail": "session expired"})
             await websocket.close(code=4401)
@@ -304,17 +336,22 @@ async def chat_socket(websocket: WebSocket) -> None:
             if message is None:
                 await websocket.send_json({"type": "error", "detail": INVALID})
                 continue
-            if await session_for_token(redis, token) is None:
-                await websocket.send_json({"type": "error", "detail": "session expired"})
-                await websocket.close(code=4401)
-                return
             echo = {"client_id": message.client_id} if message.client_id else {}
             try:
+                if await session_for_token(redis, token) is None:
+                    await websocket.send_json({"type": "error", "detail": "session expired"})
+                    await websocket.close(code=4401)
+                    return
                 reply = await take_message(
                     message, session_id, client_ip(websocket), redis, conversations,
                     admitted=lambda: websocket.send_json({"type": "typing"}))
             except MessageRefused as exc:
                 await websocket.send_json({"type": "error", "detail": exc.detail, **echo})
+                continue
+            except STORES_DOWN as exc:  # not taken: the page sends it again
+                log.warning("web message not taken, %s unavailable", type(exc).__name__)
+                await websocket.send_json({"type": "error", "detail": UNAVAILABLE,
+                                           "retry": True, **echo})
                 continue
             await websocket.send_json({"type": "messages", **reply.model_dump(), **echo})
     except WebSocketDisconnect:
