@@ -21,7 +21,7 @@ export ENGINE_TRACKER_DB ?= var/engine-tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup run test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench fuzz clean
+.PHONY: help setup lock run test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench fuzz clean
 
 help:
 	@echo "make run            build what is missing, migrate, seed, train if needed, start everything"
@@ -31,27 +31,50 @@ help:
 	@echo "make test-dialogue  conversation tests in tests/conversations"
 	@echo "make test-nlu       NLU hold-outs: in-domain, foreign requests, generic intents (tests/nlu/)"
 	@echo "make shell          talk to the assistant in the terminal (engine + actions must be running: make run)"
-	@echo "make lint           ruff, mypy and the import contracts (lint-imports)"
+	@echo "make lint           ruff, mypy, the import contracts (lint-imports), detect-secrets, lock freshness"
+	@echo "make lock           re-resolve requirements/*.lock (hashes) after changing pyproject.toml or requirements/engine.txt"
 	@echo "make bench          latency, throughput and detection figures (bench/)"
 	@echo "make fuzz           explore fresh random inputs against the API and the SMS parser (make test replays fixed ones)"
 
-$(VENV)/.installed: pyproject.toml
+# Both environments install only from the lock files (exact versions, sha256 hashes), so a new
+# release of any package changes nothing until `make lock` is run and its diff committed.
+$(VENV)/.installed: pyproject.toml requirements/bot.lock
 	@py=$$(scripts/find-python311.sh); \
 	if [ -z "$$py" ]; then echo "Python 3.11 is needed for the bot service. Install it (pyenv install 3.11, or apt-get install python3.11) and run make again."; exit 1; fi; \
-	echo "==> building $(VENV) with $$py (about a minute)"; \
-	$$py -m venv $(VENV) && $(VENV)/bin/pip install -q --upgrade pip 2>&1 | { $(QUIET_PIP); } && $(VENV)/bin/pip install -q -e '.[dev]' 2>&1 | { $(QUIET_PIP); }
+	$$py scripts/check_locks.py bot || { echo "==> pyproject.toml changed: re-locking (commit requirements/*.lock)"; $(MAKE) --no-print-directory lock; }; \
+	echo "==> building $(VENV) with $$py from requirements/bot.lock (about a minute)"; \
+	$$py -m venv $(VENV) && $(VENV)/bin/pip install -q --upgrade pip 2>&1 | { $(QUIET_PIP); } \
+	  && $(VENV)/bin/pip install -q --require-hashes --no-deps -r requirements/bot.lock 2>&1 | { $(QUIET_PIP); } \
+	  && $(VENV)/bin/pip install -q --no-deps --no-build-isolation -e . 2>&1 | { $(QUIET_PIP); } \
+	  && $(VENV)/bin/pip check > /dev/null
 	@touch $@
 
-$(ENGINE)/.installed: requirements/engine.txt
+$(ENGINE)/.installed: requirements/engine.txt requirements/engine.lock
 	@py=$$(scripts/find-python310.sh); \
 	if [ -z "$$py" ]; then echo "Python 3.10 is needed for the Rasa engine (Rasa 3.6 runs on nothing newer)."; \
 	  echo "Get it with 'pyenv install 3.10.13', or 'apt-get install python3.10', or 'uv python install 3.10',"; \
 	  echo "or point PYTHON310=/path/to/python3.10 at one, then run make again."; exit 1; fi; \
+	$$py scripts/check_locks.py engine || { echo "==> requirements/engine.txt changed: re-locking (commit requirements/*.lock)"; $(MAKE) --no-print-directory lock; }; \
 	echo "==> building $(ENGINE) with $$py (rasa==3.6.21: about 2 minutes, 2.7 GB)"; \
-	$$py -m venv $(ENGINE) && $(ENGINE)/bin/pip install -q --upgrade pip wheel 2>&1 | { $(QUIET_PIP); } && $(ENGINE)/bin/pip install -q -r requirements/engine.txt 2>&1 | { $(QUIET_PIP); }
+	$$py -m venv $(ENGINE) && $(ENGINE)/bin/pip install -q --upgrade pip wheel 2>&1 | { $(QUIET_PIP); } && $(ENGINE)/bin/pip install -q --require-hashes --no-deps -r requirements/engine.lock 2>&1 | { $(QUIET_PIP); } \
+	  && $(ENGINE)/bin/pip check > /dev/null
 	@touch $@
 
 setup: $(VENV)/.installed $(ENGINE)/.installed
+
+# Re-resolve both lock files from pyproject.toml (bot service, Python 3.11) and
+# requirements/engine.txt (engine, Python 3.10), keeping every version already locked unless
+# asked: `make lock LOCK_ARGS=--upgrade` (everything) or
+# `make lock LOCK_ARGS="--upgrade-package fastapi"`. Then `make setup` and commit the locks.
+LOCK_ARGS ?=
+UV = $(or $(wildcard $(VENV)/bin/uv),$(shell command -v uv 2>/dev/null))
+lock:
+	@if [ -z "$(UV)" ]; then echo "make lock needs uv: it comes with the dev tools in $(VENV) (make setup), or pip install uv"; exit 1; fi
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" -q $(LOCK_ARGS) -o requirements/bot.lock
+	$(UV) pip compile requirements/engine.txt --python-version 3.10 --generate-hashes \
+	  --custom-compile-command "make lock" -q $(LOCK_ARGS) -o requirements/engine.lock
+	@python3 scripts/check_locks.py && echo "==> requirements/bot.lock and requirements/engine.lock written; run make setup (or rm .venv*/.installed) to install them"
 
 .env: | $(VENV)/.installed
 	@$(PY) scripts/dev_env.py .env
@@ -97,6 +120,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/check_secrets.py
+	$(PY) scripts/check_locks.py
 	@# The foreign-request sets are generated: the files must be what the generator makes.
 	$(PY) scripts/foreign_requests.py --check > /dev/null
 
