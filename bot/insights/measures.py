@@ -198,12 +198,14 @@ def summarize(window: Sequence[Facts], universe: Sequence[Facts], now: datetime
 
 def members(key: str, window: Sequence[Facts], universe: Sequence[Facts], now: datetime
             ) -> list[Facts]:
-    """The episodes behind a number (the drill-down): an outcome name, or one of contained,
+    """The episodes behind a number (the drill-down): all, an outcome name, or one of contained,
     first_contact_resolved, escalated, repeat_yourself, abandoned_short, abandoned_in_queue,
     fallback, reason:<reason>, topic:<topic>, channel:<channel>, outreach."""
     judged = verdicts(universe, now) | verdicts(window, now)
     returns = Returns(universe)
     inbound = [f for f in window if f.origin != "outreach"]
+    if key == "all":
+        return list(window)
     if key in Outcome.__members__:
         return [f for f in window if judged[f.id].outcome is Outcome(key)]
     if key == "contained":

@@ -31,6 +31,7 @@ router = APIRouter(tags=["insights"])
 STATIC = Path(__file__).resolve().parent.parent / "desk" / "static"
 PAGE = STATIC / "insights.html"
 VENDOR = STATIC / "vendor"
+DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "metrics.md"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 AgentDep = Annotated[Agent, Depends(current_agent)]
@@ -69,8 +70,15 @@ def insights_page() -> HTMLResponse:
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
 
+@router.get("/desk/insights/metrics.md", response_class=PlainTextResponse,
+            include_in_schema=False)
+def definitions() -> PlainTextResponse:
+    """The definitions the page links to (docs/metrics.md: public, no data)."""
+    return PlainTextResponse(DOC.read_text(encoding="utf-8"), media_type="text/markdown")
+
+
 @router.get("/desk/vendor/chartjs/{name}", include_in_schema=False)
-def vendor(name: Annotated[str, Query(pattern=r"^[\w.-]+$")] | str) -> FileResponse:
+def vendor(name: str) -> FileResponse:
     path = (VENDOR / "chartjs" / name).resolve()
     if path.parent != (VENDOR / "chartjs").resolve() or not path.is_file():
         raise HTTPException(404, "No such file.")

@@ -21,6 +21,7 @@ from bot.insights import measures
 from bot.insights.measures import FCR_WINDOW
 from bot.insights.models import Episode, InsightEvent
 from bot.insights.outcomes import Facts, outcome
+from bot.insights.outreach import outreach_outcomes
 from bot.settings import get_settings
 
 MAX_RANGE = timedelta(days=92)
@@ -76,6 +77,8 @@ def summary(session: Session, start: datetime, end: datetime, now: datetime,
     window, universe = load(session, start, end, channel, topic)
     result = measures.summarize(window, universe, now)
     result["quality"] |= quality_detail(session, [f.id for f in window])
+    # From F's outreach tables through the one boundary; None until they exist.
+    result["outreach"] = outreach_outcomes(session, start, end)
     return {"from": start.isoformat(), "to": end.isoformat(),
             "filters": {"channel": channel, "topic": topic}, **result,
             "definitions": "/docs/metrics#measures"}

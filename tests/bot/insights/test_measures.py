@@ -5,13 +5,14 @@ that outcomes are exclusive and every rate stays within 0 and 1."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.insights import measures
 from bot.insights.enums import Outcome
-from bot.insights.outcomes import outcome
+from bot.insights.outcomes import Facts, outcome
 from tests.bot.insights.facts import LATER, T0, episode, handed, resolved
 
 H = timedelta(hours=1)
@@ -127,14 +128,15 @@ def test_drill_down_members_match_the_counts() -> None:
 
 
 @st.composite
-def episodes(draw: st.DrawFn) -> list:  # type: ignore[type-arg]
-    out = []
+def episodes(draw: st.DrawFn) -> list[Facts]:
+    out: list[Facts] = []
     for _ in range(draw(st.integers(0, 12))):
         start = timedelta(minutes=draw(st.integers(0, 60 * 24 * 10)))
         kind = draw(st.sampled_from(["resolved", "handed", "plain"]))
-        extra = {"conversation_id": draw(st.sampled_from(["sms:+1", "sms:+2", "web:a"])),
-                 "origin": draw(st.sampled_from(["inbound", "inbound", "outreach"])),
-                 "patient_id": draw(st.sampled_from([None, 1, 2]))}
+        extra: dict[str, Any] = {
+            "conversation_id": draw(st.sampled_from(["sms:+1", "sms:+2", "web:a"])),
+            "origin": draw(st.sampled_from(["inbound", "inbound", "outreach"])),
+            "patient_id": draw(st.sampled_from([None, 1, 2]))}
         if kind == "resolved":
             out.append(resolved(start, topic=draw(st.sampled_from(measures_topics())), **extra))
         elif kind == "handed":
