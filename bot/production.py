@@ -38,7 +38,8 @@ def refuse_unsafe_start(settings: Settings) -> None:
 def service_secrets(settings: Settings) -> list[str]:
     """The settings' secret values, which no log line may hold."""
     return [settings.twilio_auth_token, settings.engine_token, settings.backoffice_token,
-            settings.review_salt, settings.desk_demo_password]
+            settings.review_salt, settings.desk_demo_password,
+            getattr(settings, "metrics_token", "")]
 
 
 def empty_database_advice(session: Session) -> list[str]:

@@ -124,3 +124,36 @@ def test_forwarded_for_only_from_configured_proxies(monkeypatch: pytest.MonkeyPa
                                headers={"X-Forwarded-For": "203.0.113.7"})
             assert resp.status_code == 200
         assert redis_client.keys("rate:web-ip-sessions:*") == [f"rate:web-ip-sessions:{seen}"]
+
+
+def _example_keys() -> dict[str, str]:
+    from tests.conftest import ROOT
+
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def test_env_example_documents_every_key_of_every_process() -> None:
+    import re
+
+    from actions.settings import ActionSettings
+    from tests.conftest import ROOT
+
+    example = (ROOT / ".env.example").read_text()
+    keys = set(_example_keys())
+    names = {n.upper() for n in Settings.model_fields} | {n.upper()
+                                                         for n in ActionSettings.model_fields}
+    assert names - keys == set()
+    # The engine's variables (endpoints.yml) are named too, if only as derived ones.
+    endpoints = (ROOT / "endpoints.yml").read_text()
+    for variable in set(re.findall(r"\$\{([A-Z_]+)", endpoints)) - {"VAR"}:  # VAR: a comment's
+        assert variable in example, variable
+
+
+def test_env_example_placeholders_never_pass_for_production(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in _example_keys().items():
+        monkeypatch.setenv(key, value)
+    problems = production_problems(Settings())
+    for key in ("ENGINE_TOKEN", "BACKOFFICE_TOKEN", "TWILIO_AUTH_TOKEN"):
+        assert any(p.startswith(f"{key} is a default or placeholder") for p in problems), key
