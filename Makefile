@@ -21,7 +21,7 @@ export ENGINE_TRACKER_DB ?= var/engine-tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup lock run test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench fuzz clean
+.PHONY: demo-traffic help setup lock run test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench fuzz clean
 
 help:
 	@echo "make run            build what is missing, migrate, seed, train if needed, start everything"
@@ -34,6 +34,7 @@ help:
 	@echo "make lint           ruff, mypy, the import contracts (lint-imports), detect-secrets, lock freshness"
 	@echo "make lock           re-resolve requirements/*.lock (hashes) after changing pyproject.toml or requirements/engine.txt"
 	@echo "make bench          latency, throughput and detection figures (bench/)"
+	@echo "make demo-traffic   a few hundred synthetic conversations through the running stack (make run), for Insights"
 	@echo "make fuzz           explore fresh random inputs against the API and the SMS parser (make test replays fixed ones)"
 
 # Both environments install only from the lock files (exact versions, sha256 hashes), so a new
@@ -154,6 +155,10 @@ integration: setup $(MODEL) browser-deps
 
 test: setup lint unit validate $(MODEL) test-dialogue test-nlu integration
 	@echo "==> all checks passed"
+
+# Insights (G): drives synthetic conversations through the stack `make run` started (seeded).
+demo-traffic: $(VENV)/.installed
+	$(VENV)/bin/python scripts/demo_traffic.py $(DEMO_ARGS)
 
 bench: setup $(MODEL)
 	@for script in sms_turn flows handoff safety_net redaction_sample; do \
