@@ -50,6 +50,8 @@
     #history-view { display:grid; grid-template-columns:1fr 300px; gap:12px; margin-top:12px; }
     #history-transcript { background:var(--bg); border:1px solid var(--line); border-radius:8px; padding:12px; display:flex; flex-direction:column; gap:8px; max-height:60vh; overflow-y:auto; }
     #history-side { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px; }
+    #history-side dt { font-weight:600; margin-top:8px; }
+    #history-side dd { margin:0; white-space:pre-line; }
     #show-history { background:transparent; color:#fff; border-color:#fff8; min-height:30px; padding:3px 10px; margin-left:auto; margin-right:12px; }
   `});
   document.head.appendChild(style);
@@ -218,8 +220,8 @@
     list.innerHTML = "";
     if (!items.length) list.appendChild(el("li", {class: "meta", text: "None open."}));
     items.forEach((t) => {
-      const state = t.status === "scheduled" ? "Scheduled for " + when(t.send_at)
-        : t.status === "blocked" ? t.blocked_reason : (t.due ? "Due now" : "Due " + when(t.due_at));
+      const state = t.status === "scheduled" ? "Text goes " + when(t.send_at)
+        : t.status === "blocked" ? t.blocked_reason : (t.due ? "Overdue" : "Open");
       const li = el("li", {class: t.due ? "due" : ""},
         el("div", {}, t.due ? el("span", {class: "badge due", text: "Due"}) : null, el("strong", {text: t.patient})),
         el("div", {text: t.what}),
