@@ -25,19 +25,26 @@ from bot.agents.models import Role, Team
 from bot.db import get_sessionmaker
 
 
+def _email(sub: argparse.ArgumentParser) -> None:
+    """EMAIL, or --email EMAIL (both spellings are in use in the docs)."""
+    sub.add_argument("email", nargs="?")
+    sub.add_argument("--email", dest="email_option", metavar="EMAIL")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot.desk.agents", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add", help="a new desk account")
-    add.add_argument("email")
-    add.add_argument("--name", required=True, help="the name patients see")
-    add.add_argument("--team", action="append", required=True, choices=[t.value for t in Team],
-                     help="a team the agent works (repeatable)")
+    _email(add)
+    add.add_argument("--name", help="the name patients see (default: from the e-mail)")
+    add.add_argument("--team", action="append", choices=[t.value for t in Team],
+                     help="a team the agent works (repeatable; a supervisor without one gets "
+                          "every team)")
     add.add_argument("--role", action="append", choices=[r.value for r in Role],
                      help="a role (repeatable; default agent)")
     reset = commands.add_parser("reset-password", help="a new password; signs the agent out")
-    reset.add_argument("email")
+    _email(reset)
     for sub in (add, reset):
         source = sub.add_mutually_exclusive_group()
         source.add_argument("--password-stdin", action="store_true",
@@ -45,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         source.add_argument("--password-env", metavar="VAR",
                             help="read the password from this environment variable")
     disable = commands.add_parser("disable", help="no more sign-ins; signs the agent out")
-    disable.add_argument("email")
+    _email(disable)
     commands.add_parser("list", help="every account, with roles, teams and status")
     return parser
 
@@ -73,7 +80,12 @@ def _actor() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command != "list":
+        args.email = args.email or args.email_option
+        if not args.email:
+            parser.error(f"{args.command} needs the account's e-mail")
     with get_sessionmaker()() as session:
         try:
             if args.command == "list":
@@ -83,10 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                           f"roles={','.join(a.roles or [])} teams={','.join(a.teams or [])}")
                 return 0
             if args.command == "add":
+                roles = [Role(r) for r in (args.role or [Role.agent.value])]
+                if not args.team and Role.supervisor not in roles:
+                    print("error: say which team(s) the agent works: --team billing (repeat "
+                          "for more); nothing was changed", file=sys.stderr)
+                    return 2
+                name = args.name or args.email.split("@")[0].replace(".", " ").title()
                 agent = service.create(
-                    session, args.email, args.name, _password(args),
-                    roles=[Role(r) for r in (args.role or [Role.agent.value])],
-                    teams=[Team(t) for t in args.team], actor=_actor())
+                    session, args.email, name, _password(args), roles=roles,
+                    teams=[Team(t) for t in args.team] if args.team else list(Team),
+                    actor=_actor())
                 print(f"added {agent.email} ({agent.display_name}): roles "
                       f"{', '.join(agent.roles)}; teams {', '.join(agent.teams)}")
             elif args.command == "disable":

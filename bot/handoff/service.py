@@ -366,6 +366,8 @@ def accept(session: Session, handoff_id: int, agent: Agent) -> Handoff:
         update(Handoff)
         .where(Handoff.id == handoff_id,
                Handoff.status.in_([HandoffStatus.waiting, HandoffStatus.callback]),
+               # Still where it was seen: a transfer in between moves it out of reach.
+               Handoff.transfers == handoff.transfers,
                or_(Handoff.assigned_to.is_(None), Handoff.assigned_to == agent.id))
         .values(status=HandoffStatus.active, accepted_by=agent.id, accepted_at=now())
     )
@@ -389,9 +391,16 @@ def close(session: Session, handoff_id: int, agent: Agent, disposition: Disposit
     handoff = get(session, handoff_id)
     if handoff.accepted_by not in (None, agent.id):
         raise NotYourHandoff(handoff_id)
+    if handoff.accepted_by is None and not visible_to(handoff, agent):
+        raise NotYourHandoff(handoff_id)
+    # Conditional on what was read (owner, transfer count): a close racing a transfer or an
+    # accept loses rather than closing a conversation that has since moved on.
     result = session.execute(
         update(Handoff)
-        .where(Handoff.id == handoff_id, Handoff.status != HandoffStatus.closed)
+        .where(Handoff.id == handoff_id, Handoff.status != HandoffStatus.closed,
+               Handoff.transfers == handoff.transfers,
+               Handoff.accepted_by.is_(None) if handoff.accepted_by is None
+               else Handoff.accepted_by == handoff.accepted_by)
         .values(status=HandoffStatus.closed, closed_at=now(), disposition=disposition,
                 accepted_by=agent.id)
     )

@@ -1,0 +1,35 @@
+"""A handoff finds its team from its reason and topics, with nobody triaging."""
+
+import pytest
+
+from bot.agents.models import Team
+from bot.handoff.enums import Urgency
+from bot.handoff.routing import route
+
+
+@pytest.mark.parametrize(("reason", "urgency", "intents", "slots", "team"), [
+    ("requested", Urgency.normal, ["greet", "billing_balance", "human_handoff"], {}, "billing"),
+    ("requested", Urgency.normal, ["billing_payment_plan", "human_handoff"], {}, "billing"),
+    ("billing_dispute", Urgency.normal, [], {}, "billing"),
+    ("requested", Urgency.normal, ["appointment_reschedule", "human_handoff"], {}, "scheduling"),
+    ("fallback", Urgency.normal, ["appointment_check", "nlu_fallback"], {}, "scheduling"),
+    ("refill_needs_person", Urgency.normal, ["refill_request"], {}, "pharmacy"),
+    ("requested", Urgency.normal, ["refill_status", "human_handoff"], {}, "pharmacy"),
+    # The latest topic wins when the patient moved on.
+    ("requested", Urgency.normal, ["billing_balance", "appointment_cancel"], {}, "scheduling"),
+    # What they asked before verification (the pending request) says it best.
+    ("verification_locked", Urgency.normal, ["greet", "inform"],
+     {"pending_request": "refill"}, "pharmacy"),
+    # Emergencies and anything clinical: the nurse line, whatever else was asked.
+    ("emergency", Urgency.urgent, ["emergency"], {}, "nurse"),
+    ("requested", Urgency.normal, ["billing_balance", "emergency", "human_handoff"], {}, "nurse"),
+    ("requested", Urgency.urgent, ["billing_balance"], {}, "nurse"),
+    ("billing_dispute", Urgency.normal, ["emergency"], {}, "nurse"),
+    # The rest: general.
+    ("requested", Urgency.normal, ["greet", "human_handoff"], {}, "general"),
+    ("backoffice_error", Urgency.normal, [], {}, "general"),
+    ("requested", Urgency.normal, ["out_of_scope"], {}, "general"),
+])
+def test_routing(reason: str, urgency: Urgency, intents: list[str], slots: dict[str, str],
+                 team: str) -> None:
+    assert route(reason, urgency, intents, slots) is Team(team)
