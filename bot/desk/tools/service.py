@@ -31,6 +31,7 @@ from bot.desk.tools.schemas import (
 from bot.handoff import service as handoffs
 from bot.handoff.models import Handoff, HandoffStatus
 from bot.handoff.schemas import FollowUpIn
+from bot.outreach.rules import next_allowed
 from bot.settings import get_settings
 from bot.text import money
 from channels.consent import is_opted_out
@@ -243,12 +244,9 @@ def seed_demo_replies(session: Session) -> int:
 # --- follow-ups -------------------------------------------------------------------------------
 
 def next_send_time(at: datetime, tz: ZoneInfo) -> datetime:
-    """`at` if it is daytime at the clinic (8:00 to 21:00), else the next 8:00."""
-    local = at.astimezone(tz)
-    if DAY_STARTS <= local.time() < DAY_ENDS:
-        return at
-    day = local.date() if local.time() < DAY_STARTS else local.date() + timedelta(days=1)
-    return datetime.combine(day, DAY_STARTS, tzinfo=tz).astimezone(UTC)
+    """`at` if it is daytime at the clinic (8:00 to 21:00), else the next 8:00: the same
+    quiet hours as outreach (one rule, `bot.outreach.rules.next_allowed`)."""
+    return next_allowed(at, tz, DAY_STARTS.hour, DAY_ENDS.hour).astimezone(UTC)
 
 
 def text_target(session: Session, handoff: Handoff) -> tuple[str | None, str | None]:
