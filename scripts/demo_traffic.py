@@ -287,7 +287,32 @@ def main() -> None:
     done = run(base_url, env, args.conversations, args.seed, args.workers)
     print(f"done in {time.monotonic() - started:.0f}s: " +
           ", ".join(f"{k} {v}" for k, v in sorted(done.items())))
+    time.sleep(3)  # the action server's last task reports
+    print(headline(base_url, env))
     print(f"Insights: {base_url}/desk/insights (sign in as {env.get('DESK_DEMO_EMAIL')})")
+
+
+def headline(base_url: str, env: dict[str, str]) -> str:
+    """Today's numbers as the Insights page shows them."""
+    r = httpx.post(base_url + "/api/desk/login", timeout=10, json={
+        "email": env.get("DESK_DEMO_EMAIL", "agent@example.org"),
+        "password": env["DESK_DEMO_PASSWORD"]})
+    r.raise_for_status()
+    s = httpx.get(base_url + "/api/insights/summary", timeout=60,
+                  headers={"Authorization": f"Bearer {r.json()['token']}"}).json()
+    rates = ", ".join(f"{k} {'-' if v is None else f'{v:.1%}'}" for k, v in s["rates"].items())
+    outcomes = ", ".join(f"{k} {v}" for k, v in s["outcomes"].items())
+    q = s["queue"]
+    reasons = {k: v["count"] for k, v in s["escalation"]["by_reason"].items()}
+    return (f"today: {s['episodes']} episodes ({s['by_channel']}); {outcomes}; "
+            f"{s['abandoned_short']} short abandons\nrates: {rates}\n"
+            f"escalation by reason: {reasons}; "
+            f"repeat-yourself items: {s['repeat_yourself']['by_item']}\n"
+            f"queue: time to accept median {q['time_to_accept_seconds']['median']} s, "
+            f"agent handle median {q['agent_handle_seconds']['median']} s, "
+            f"left the queue {q['abandoned_in_queue']['count']}; bot handle median "
+            f"{s['bot_handle_seconds']['median']} s; fallbacks {s['quality']['fallbacks']} of "
+            f"{s['quality']['turns']} turns")
 
 
 if __name__ == "__main__":
