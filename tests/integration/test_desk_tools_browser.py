@@ -180,7 +180,14 @@ def test_desk_tools_keyboard_saved_reply_follow_up_and_history(
     expect(reply).to_have_value("One more thing:\nbring your insurance card.")
     desk.keyboard.press("Enter")
     expect(reply).to_have_value("")
+    # An unfilled placeholder is never sent.
+    reply.fill("See you at {appointment_time}")
+    desk.keyboard.press("Enter")
+    expect(desk.locator("#status")).to_have_text("Fill in the {placeholders} before sending.")
+    expect(reply).to_have_value("See you at {appointment_time}")
+    reply.fill("")
     seen = patient_sees(stack, patient)
+    assert "{appointment_time}" not in seen
     assert "Hi Maria, your appointment with Dr. Priya Shah is on " in seen
     assert "One more thing:\nbring your insurance card." in seen
 

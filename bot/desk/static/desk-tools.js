@@ -131,14 +131,17 @@
     // Enter sends; Shift+Enter makes a new line (the textarea's own behaviour).
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
-      if (box.value.includes("{") && /\{[a-z_]+\}/.test(box.value)) {
-        $("status").textContent = "Fill in the {placeholders} before sending.";
-        announce($("status").textContent);
-        return;
-      }
       $("reply").requestSubmit();
     }
   });
+  // A saved reply's unfilled {placeholder} never reaches a patient (Enter or the Send button):
+  // caught on the way down, before the page's own submit handler.
+  document.addEventListener("submit", (e) => {
+    if (e.target !== $("reply") || !/\{[a-z_]+\}/.test(box.value)) return;
+    e.preventDefault(); e.stopPropagation();
+    $("status").textContent = "Fill in the {placeholders} before sending.";
+    announce($("status").textContent);
+  }, true);
 
   // --- follow-up close ------------------------------------------------------------------
   const what = el("input", {id: "follow-up-what", type: "text", maxlength: "500", "aria-describedby": "follow-up-help"});
