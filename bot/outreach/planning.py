@@ -258,7 +258,8 @@ def plan(session: Session, now: datetime, settings: Settings) -> PlanResult:
     result = PlanResult()
     if not candidates:
         return result
-    new_keys = [k for k in candidates if k not in _existing_keys(session, list(candidates))]
+    existing = _existing_keys(session, list(candidates))
+    new_keys = [k for k in candidates if k not in existing]
     groups = holdout_groups(session, {candidates[k].patient_id for k in new_keys}, now,
                             settings)
     rows = [_row(candidates[k], now, groups[candidates[k].patient_id]) for k in new_keys]

@@ -77,7 +77,8 @@ class AfterSend:
 
     async def __call__(self, out: Outgoing, now: datetime) -> None:
         sender = f"sms:{out.phone}"
-        await in_session(transcript.record_entry, sender, "bot", out.body, now,
+        # On the real clock: the transcript is what happened when (`now` may be simulated).
+        await in_session(transcript.record_entry, sender, "bot", out.body,
                          sessions=self.sessions)
         if self.conversations is None:
             return
