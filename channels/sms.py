@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated
@@ -124,14 +125,20 @@ def _now() -> datetime:
 
 
 def store_inbound(session: Session, phone: str, text: str, message_sid: str,
-                  num_media: int) -> bool:
+                  num_media: int, deadline: float | None = None) -> bool:
     """Keeps a text as the webhook arrives (the row's id is this number's arrival order).
-    False when this MessageSid was kept before: Twilio retried the webhook."""
+    False when this MessageSid was kept before: Twilio retried the webhook. Past `deadline`
+    (time.monotonic) it keeps nothing: the webhook has answered 503 by then, and Twilio's
+    fallback URL has the text."""
     if session.scalar(select(InboundSms.id).where(InboundSms.message_sid == message_sid)):
         return False
     session.add(InboundSms(message_sid=message_sid, from_number=phone, body=text,
                            num_media=num_media, received_at=_now()))
     try:
+        session.flush()  # where a locked or hanging database makes us wait
+        if deadline is not None and time.monotonic() > deadline:
+            session.rollback()
+            raise TimeoutError("the database took too long to keep an inbound SMS")
         session.commit()
     except IntegrityError:  # the same retry, a moment earlier, on another worker
         session.rollback()
@@ -142,8 +149,9 @@ def store_inbound(session: Session, phone: str, text: str, message_sid: str,
 async def enqueue_inbound_sms(phone: str, text: str, message_sid: str, num_media: int,
                               timeout: float) -> bool:
     """Stores the text within `timeout` seconds (a hanging database counts as down)."""
+    deadline = time.monotonic() + timeout
     return await asyncio.wait_for(
-        in_session(store_inbound, phone, text, message_sid, num_media), timeout)
+        in_session(store_inbound, phone, text, message_sid, num_media, deadline), timeout)
 
 
 def claim_next_inbound(session: Session, phone: str) -> InboundSms | None:
