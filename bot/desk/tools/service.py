@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.agents.models import Agent, Role
+from bot.agents.models import Agent
 from bot.audit import service as audit
 from bot.backoffice.models import Patient
 from bot.backoffice.service import normalize_name, normalize_phone
@@ -73,16 +73,12 @@ def clinic_tz() -> ZoneInfo:
 # --- teams ------------------------------------------------------------------------------------
 
 def visible_teams(agent: Agent) -> set[str] | None:
-    """The teams whose work an agent sees; None for all (supervisors, or before accounts had
-    teams)."""
-    if agent.has_role(Role.supervisor):
-        return None
-    teams = getattr(agent, "teams", None)
-    return set(teams) if teams else None
+    """The teams whose work an agent sees; None for all (supervisors)."""
+    return None if agent.sees_all_teams else set(agent.teams or [])
 
 
 def team_of(handoff: Handoff) -> str:
-    return str(getattr(handoff, "team", None) or GENERAL)
+    return handoff.team or GENERAL
 
 
 def require_visible(agent: Agent, team: str | None) -> None:
@@ -92,8 +88,11 @@ def require_visible(agent: Agent, team: str | None) -> None:
 
 
 def visible_handoff(session: Session, handoff_id: int, agent: Agent) -> Handoff:
+    """The desk's one rule (`handoffs.visible_to`): the agent's teams, what they hold or held,
+    one transferred to them by name; supervisors everything."""
     handoff = handoffs.get(session, handoff_id)
-    require_visible(agent, team_of(handoff))
+    if not handoffs.visible_to(handoff, agent):
+        raise NotYourTeam(team_of(handoff))
     return handoff
 
 
@@ -468,11 +467,12 @@ def search_closed(session: Session, agent: Agent, search: HistorySearch) -> list
             search.closed_to + timedelta(days=1), time(), tzinfo=tz))
     if search.disposition:
         query = query.where(Handoff.disposition == search.disposition)
-    rows = [(h, name) for h, name in session.execute(query).all()
-            if (not search.team or team_of(h) == search.team)]
+    if search.team:
+        query = query.where(Handoff.team == search.team)
     teams = visible_teams(agent)
-    if teams is not None:
-        rows = [(h, name) for h, name in rows if team_of(h) in teams]
+    if teams is not None:  # their teams' conversations, and those they closed themselves
+        query = query.where(Handoff.team.in_(teams) | (Handoff.accepted_by == agent.id))
+    rows = list(session.execute(query).all())
     if names_patient:
         audit.record(session, actor_type="agent", actor_id=str(agent.id), patient_id=patient_id,
                      action="search_closed_handoffs",
@@ -480,7 +480,7 @@ def search_closed(session: Session, agent: Agent, search: HistorySearch) -> list
                      reason=str(search.reason))
         session.commit()
     return [HistoryItem(id=h.id, patient=handoffs.patient_label(h), channel=h.channel,
-                        reason=h.reason, team=getattr(h, "team", None),
+                        reason=h.reason, team=h.team,
                         disposition=h.disposition.value if h.disposition else None,
                         created_at=h.created_at, closed_at=h.closed_at, closed_by=name)
             for h, name in rows]

@@ -322,6 +322,22 @@ def test_closed_conversations_by_date_and_team(seeded: Session, agents) -> None:
     assert service.search_closed(seeded, ana, HistorySearch(team="pharmacy")) == []
     assert seeded.scalars(select(AuditEvent).where(
         AuditEvent.action == "search_closed_handoffs")).all() == []  # no patient named
+    assert [h.id for h in service.search_closed(seeded, ana, HistorySearch(
+        team=one.team))] == [one.id]
+
+
+def test_other_teams_closed_conversations_are_not_found(seeded: Session, agents) -> None:
+    ana, ben = agents
+    one = closed(seeded, "sms:+15555550101", ana, "Lopez")
+    ben.teams = [t for t in ("billing", "pharmacy") if t != one.team]
+    seeded.commit()
+    assert service.search_closed(seeded, ben, HistorySearch()) == []
+    with pytest.raises(service.NotYourTeam):
+        service.open_closed(seeded, one.id, ben)
+    ana.teams = ben.teams
+    seeded.commit()
+    # The agent who closed it still finds it.
+    assert [h.id for h in service.search_closed(seeded, ana, HistorySearch())] == [one.id]
 
 
 def test_a_closed_conversation_opens_read_only_with_its_transcript(seeded: Session,
