@@ -153,12 +153,15 @@ class RefuseUnreadableJSON:
 # --- API docs, development only -------------------------------------------------------------
 
 def add_dev_docs(app: FastAPI) -> None:
-    """`/docs` with Swagger UI served from here, not a CDN, so our Content-Security-Policy
-    (scripts from 'self' only) lets it run. Production has no docs and no schema."""
-    import swagger_ui_bundle
+    """`/docs` with Swagger UI 5 (it reads our OpenAPI 3.1 schema) served from here, not a CDN,
+    so our Content-Security-Policy (scripts from 'self' only) lets it run. Production has no
+    docs and no schema."""
+    from pathlib import Path
 
-    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
-              name="docs-assets")
+    import fastapi_offline
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs/assets", StaticFiles(directory=assets), name="docs-assets")
     router = APIRouter(include_in_schema=False)
 
     @router.get("/docs")
@@ -167,6 +170,6 @@ def add_dev_docs(app: FastAPI) -> None:
             openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} (development)",
             swagger_js_url="/docs/assets/swagger-ui-bundle.js",
             swagger_css_url="/docs/assets/swagger-ui.css",
-            swagger_favicon_url="/docs/assets/favicon-32x32.png")
+            swagger_favicon_url="data:,")
 
     app.include_router(router)

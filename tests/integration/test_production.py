@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -206,25 +207,57 @@ def _bot(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
 
-@pytest.fixture(scope="module")
-def prod_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A production bot service on a migrated, empty database (no engine needed)."""
-    tmp_path = tmp_path_factory.mktemp("prod")
-    port, log = free_port(), tmp_path / "bot.log"
-    proc = _bot(_prod_env(tmp_path), port, log)
+@contextmanager
+def _serving(env: dict[str, str], log: Path) -> Iterator[str]:
+    port = free_port()
+    proc = _bot(env, port, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(600):
             assert proc.poll() is None, log.read_text()
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
-        yield url, log
+                time.sleep(0.2)
+        yield url
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def prod_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A production bot service on a migrated, empty database (no engine needed)."""
+    tmp_path = tmp_path_factory.mktemp("prod")
+    log = tmp_path / "bot.log"
+    with _serving(_prod_env(tmp_path), log) as url:
+        yield url, log
+
+
+def test_dev_docs_run_in_a_real_browser_under_our_csp(tmp_path: Path) -> None:
+    """With APP_ENV=dev, /docs renders every operation in Chromium under our
+    Content-Security-Policy (Swagger UI served by us): no console error, no CSP violation."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.integration.test_browser import CHROMIUM
+
+    with _serving(_prod_env(tmp_path, APP_ENV="dev"), tmp_path / "dev.log") as url, \
+            sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(url + "/docs")
+            page.wait_for_selector(".opblock", timeout=60_000)
+            assert page.locator(".opblock").count() > 20
+            assert "/channels/web/messages" in page.inner_text("body")
+            assert problems == []
+        finally:
+            browser.close()
 
 
 def test_a_production_start_refuses_unsafe_settings(tmp_path: Path) -> None:
