@@ -44,6 +44,7 @@ TEAM_WORDS = {"billing": "billing office", "scheduling": "scheduling team",
 DAY_STARTS, DAY_ENDS = time(8), time(21)
 MAX_FOLLOW_UP_DAYS = 30
 OPEN_STATUSES = ("open", "scheduled", "blocked")
+STUCK_AFTER = timedelta(minutes=10)
 
 
 class NotYourTeam(PermissionError):
@@ -386,14 +387,19 @@ def claim_due_messages(session: Session, at: datetime) -> list[tuple[int, str, s
     [(task id, conversation id, number, text)]. Consent is checked again now (a STOP may
     have come since the agent wrote it)."""
     claimed = []
-    for task in session.scalars(select(FollowUp).where(FollowUp.status == "scheduled",
-                                                       FollowUp.send_at <= at)):
+    # One left "sending" by a worker that died mid-send is taken again after a while; the SMS
+    # sender's idempotency key keeps the patient from getting it twice.
+    stuck = at - STUCK_AFTER
+    for task in session.scalars(select(FollowUp).where(
+            ((FollowUp.status == "scheduled") & (FollowUp.send_at <= at))
+            | ((FollowUp.status == "sending") & (FollowUp.send_at <= stuck)))):
+        was = task.status
         handoff = handoffs.get(session, task.handoff_id)
         phone, why_not = text_target(session, handoff)
         values: dict[str, Any] = ({"status": "sending"} if phone else
                                   {"status": "blocked", "blocked_reason": why_not})
         result = session.execute(update(FollowUp).where(FollowUp.id == task.id,
-                                                        FollowUp.status == "scheduled")
+                                                        FollowUp.status == was)
                                  .values(**values))
         session.commit()
         if result.rowcount == 1 and phone and task.message:  # type: ignore[attr-defined]

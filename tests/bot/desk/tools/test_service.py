@@ -352,3 +352,18 @@ def test_a_closed_conversation_opens_read_only_with_its_transcript(seeded: Sessi
     still_open = open_handoff(seeded, "sms:+15555550102", "Carter")
     with pytest.raises(service.ToolConflict):
         service.open_closed(seeded, still_open.id, ana)
+
+
+def test_a_send_cut_short_is_taken_again_and_still_sent_once(seeded: Session, agents) -> None:
+    ana = agents[0]
+    handoff = open_handoff(seeded, "sms:+15555550101", "Lopez")
+    close_with_follow_up(seeded, handoff, ana, datetime.now(UTC) + timedelta(days=1))
+    [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
+    noon = datetime(2026, 12, 2, 12, 0, tzinfo=NY).astimezone(UTC)
+    service.write_follow_up(seeded, task.id, ana, "Your refund is on its way.", noon)
+    # A worker claims it and dies before sending.
+    assert [c[0] for c in service.claim_due_messages(seeded, noon)] == [task.id]
+    assert asyncio.run(deliver_due(noon + timedelta(minutes=5))) == 0  # maybe still sending
+    assert asyncio.run(deliver_due(noon + timedelta(minutes=11))) == 1
+    assert asyncio.run(deliver_due(noon + timedelta(minutes=30))) == 0
+    assert texts_to(seeded, "+15555550101").count("Your refund is on its way.") == 1
