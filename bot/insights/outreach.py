@@ -23,7 +23,7 @@ SENT = ("sent", "delivered")
 MESSAGES = table(
     "outreach_messages", column("id"), column("kind"), column("status"), column("reason"),
     column("phone"), column("patient_id"), column("sent_at", UTCDateTime()),
-    column("replied_at", UTCDateTime()), column("reply"),
+    column("replied_at", UTCDateTime()), column("reply"), column("planned_at", UTCDateTime()),
 )
 PATIENTS = table("outreach_patients", column("patient_id"), column("held_out"))
 _seen: set[str] = set()
@@ -61,14 +61,16 @@ def outreach_counts(session: Session) -> dict[str, int]:
 
 
 def outreach_outcomes(session: Session, start: datetime, end: datetime) -> dict[str, Any] | None:
-    """Per kind, for messages sent in the window: sent, replied, replies by answer
-    (confirmation and reschedule-by-reply rates), suppressed by reason, and the hold-out's
-    size. None without F's tables."""
+    """Per kind, for messages sent (or, never sent, planned) in the window: sent, replied,
+    replies by answer (confirmation and reschedule-by-reply rates), suppressed by reason, and
+    the hold-out's size. None without F's tables."""
     if not outreach_tables(session):
         return None
     rows = session.execute(select(MESSAGES.c.kind, MESSAGES.c.status, MESSAGES.c.reason,
                                   MESSAGES.c.reply, MESSAGES.c.replied_at)
-                           .where(MESSAGES.c.sent_at >= start, MESSAGES.c.sent_at < end)).all()
+                           .where(func.coalesce(MESSAGES.c.sent_at, MESSAGES.c.planned_at) >= start,
+                                  func.coalesce(MESSAGES.c.sent_at, MESSAGES.c.planned_at) < end)
+                           ).all()
     by_kind: dict[str, dict[str, Any]] = {}
     for kind, status, reason, reply, replied_at in rows:
         entry = by_kind.setdefault(str(kind), {"sent": 0, "replied": 0, "replies": Counter(),
