@@ -165,7 +165,8 @@ class EngineClient:
         intent = ((state.get("latest_message") or {}).get("intent") or {}).get("name")
         if ((state.get("active_loop") or {}).get("name") or state.get("paused")
                 or state.get("latest_action_name") != "action_listen"
-                or any(slots.get(name) for name in BUSY_SLOTS) or intent in BUSY_INTENTS):
+                or any(slots.get(name) for name in BUSY_SLOTS) or intent in BUSY_INTENTS
+                or (slots.get("pending_request") and not slots.get("verified"))):
             return False
         at = _now().timestamp()
         events: list[dict[str, Any]] = [
@@ -178,7 +179,8 @@ class EngineClient:
         try:
             resp = await http.post(f"{path}/events", json=events, params={"token": self.token})
             resp.raise_for_status()
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
+            log.warning("could not start a new engine session (%s)", type(exc).__name__)
             return False
         return True
 
@@ -217,9 +219,9 @@ class EngineClient:
         raise EngineUnavailable(f"trigger_intent failed: {type(failure).__name__}")
 
 
-# A conversation is not compacted while one of these slots is set (a flow's step, a request
-# waiting for verification, the form's question) or after one of these intents.
-BUSY_SLOTS = ("flow_step", "pending_request", "requested_slot")
+# A conversation is not compacted while one of these slots is set (a flow's step, the form's
+# question), nor while a request waits for verification, nor after one of these intents.
+BUSY_SLOTS = ("flow_step", "requested_slot")
 BUSY_INTENTS = frozenset({"nlu_fallback", "emergency", "human_handoff", None})
 # Every this many engine turns of a conversation, its Rasa session is compacted when it can be.
 COMPACT_EVERY_TURNS = 20

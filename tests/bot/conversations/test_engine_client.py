@@ -128,3 +128,48 @@ def test_engine_urls_setting_falls_back_to_engine_url() -> None:
     assert Settings(engine_url="http://one:5005").engine_url_list == ["http://one:5005"]
     assert Settings(engine_urls="http://a:1, http://b:2,").engine_url_list == [
         "http://a:1", "http://b:2"]
+
+
+def tracker_state(**changes: Any) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "slots": {"verified": True, "patient_id": "1", "pending_request": "balance",
+                  "flow_step": None, "requested_slot": None},
+        "latest_message": {"intent": {"name": "billing_balance"}}, "paused": False,
+        "active_loop": {}, "latest_action_name": "action_listen"}
+    for key, value in changes.items():
+        if key in state["slots"]:
+            state["slots"][key] = value
+        else:
+            state[key] = value
+    return state
+
+
+async def compacted(state: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    posted: list[list[dict[str, Any]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=state)
+        posted.append(json.loads(request.content))
+        return httpx.Response(200, json={})
+
+    await EngineClient("http://a", "t", transport=httpx.MockTransport(handler)).compact("web:1")
+    return posted
+
+
+async def test_a_long_session_restarts_between_flows_keeping_every_slot() -> None:
+    [events] = await compacted(tracker_state())
+    assert [e["event"] for e in events] == ["action", "session_started", "slot", "slot", "slot",
+                                            "action"]
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"} == {
+        "verified": True, "patient_id": "1", "pending_request": "balance"}
+    assert events[0]["name"] == "action_session_start" and events[-1]["name"] == "action_listen"
+
+
+@pytest.mark.parametrize("changes", [
+    {"flow_step": "refill_confirm"}, {"requested_slot": "dob"},
+    {"active_loop": {"name": "verify_form"}}, {"verified": None},
+    {"latest_message": {"intent": {"name": "nlu_fallback"}}}, {"paused": True},
+    {"latest_action_name": "action_handoff"}])
+async def test_not_in_the_middle_of_anything(changes: dict[str, Any]) -> None:
+    assert await compacted(tracker_state(**changes)) == []

@@ -1,0 +1,125 @@
+"""Our own cost per turn: a web chat turn through the whole stack against the same turn sent
+straight to the engine, one conversation at a time, and whether a turn's cost grows with the
+session's length.
+
+Each round runs bench/flows.py's flows (verification first) twice, interleaved turn by turn:
+once through the bot service (`POST /channels/web/messages`) and once straight to the engine's
+REST channel (same text, same metadata shape, another sender). Then one long web session (LONG
+turns) is timed in blocks of 40 turns, through the stack and straight to the engine.
+Usage: .venv/bin/python bench/turn_cost.py [ROUNDS] [LONG]   (default 10, 160)
+       PROFILE=var/profile-bot.txt to sample the bot service with py-spy meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.flows import FLOWS  # noqa: E402
+from tests.support.stack import Stack, running_stack  # noqa: E402
+
+LONG_TEXTS = ["what's my balance", "when is my next appointment", "is my refill ready",
+              "what is the lab fee for", "never mind"]
+
+
+class Direct:
+    """The engine's REST channel, as the bot service calls it, over one keep-alive client."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.http = httpx.Client(base_url=stack.engine_url, timeout=60)
+        self.sender = f"web:direct-{uuid.uuid4().hex[:12]}"
+
+    def turn(self, text: str) -> None:
+        resp = self.http.post("/webhooks/rest/webhook", json={
+            "sender": self.sender, "message": text,
+            "metadata": {"channel": "web", "ip": "127.0.0.1"}})
+        resp.raise_for_status()
+
+
+class Web:
+    def __init__(self, stack: Stack) -> None:
+        self.http = httpx.Client(base_url=stack.bot_url, timeout=60)
+        resp = self.http.post("/channels/web/sessions")
+        resp.raise_for_status()
+        self.headers = {"Authorization": f"Bearer {resp.json()['token']}"}
+
+    def turn(self, text: str) -> None:
+        resp = self.http.post("/channels/web/messages", json={"text": text},
+                              headers=self.headers)
+        resp.raise_for_status()
+
+
+def timed(turn: object, text: str) -> float:
+    t0 = time.perf_counter()
+    turn.turn(text)  # type: ignore[attr-defined]
+    return (time.perf_counter() - t0) * 1000
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    long = int(sys.argv[2]) if len(sys.argv) > 2 else 160
+    profile = os.environ.get("PROFILE")
+    with running_stack(redis_url="redis://127.0.0.1:6379/13", extra_env={
+            "WEB_MESSAGES_PER_SESSION_PER_MINUTE": "100000",
+            "WEB_MESSAGES_PER_IP_PER_MINUTE": "100000",
+            "VERIFICATION_IP_MAX_ATTEMPTS": "100000"}) as stack:
+        warm_web, warm_direct = Web(stack), Direct(stack)
+        for text in ("hi", "how much do I owe", "Maria Lopez", "03/12/1984", "02139"):
+            warm_web.turn(text)
+            warm_direct.turn(text)
+        spy = None
+        if profile:
+            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record",
+                                    "--pid", str(stack.processes["bot"].pid), "--format", "raw",
+                                    "--rate", "200", "--output", profile + ".raw", "--nonblocking"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1)
+        web_ms: list[float] = []
+        direct_ms: list[float] = []
+        for _ in range(rounds):
+            web, direct = Web(stack), Direct(stack)
+            for turns in FLOWS.values():
+                for text in [*turns, "never mind"]:
+                    web_ms.append(timed(web, text))
+                    direct_ms.append(timed(direct, text))
+        if spy is not None:
+            spy.send_signal(2)
+            spy.wait(timeout=30)
+        blocks_web: list[float] = []
+        blocks_direct: list[float] = []
+        web, direct = Web(stack), Direct(stack)
+        for text in ("how much do I owe", "Maria Lopez", "03/12/1984", "02139"):
+            web.turn(text)
+            direct.turn(text)
+        block_w: list[float] = []
+        block_d: list[float] = []
+        for i in range(long):
+            text = LONG_TEXTS[i % len(LONG_TEXTS)]
+            block_w.append(timed(web, text))
+            block_d.append(timed(direct, text))
+            if len(block_w) == 40:
+                blocks_web.append(statistics.median(block_w))
+                blocks_direct.append(statistics.median(block_d))
+                block_w, block_d = [], []
+    p_web, p_direct = statistics.median(web_ms), statistics.median(direct_ms)
+    print(f"{len(web_ms)} web turns, one at a time: through the stack p50 {p_web:.0f} ms, "
+          f"straight to the engine p50 {p_direct:.0f} ms: ratio {p_web / p_direct:.2f} "
+          f"(mean {statistics.mean(web_ms):.0f} vs {statistics.mean(direct_ms):.0f} ms)")
+    print("one long session, p50 per 40 turns: stack "
+          + " -> ".join(f"{v:.0f}" for v in blocks_web) + " ms; engine "
+          + " -> ".join(f"{v:.0f}" for v in blocks_direct) + " ms")
+    if profile:
+        print(f"bot service profile (py-spy raw, folded stacks): {profile}.raw")
+
+
+if __name__ == "__main__":
+    main()
