@@ -14,7 +14,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
 
+from tests.integration.test_browser import CHROMIUM
 from tests.support.redis_server import PrivateRedis, private_redis
 from tests.support.stack import Stack, running_stack
 
@@ -106,3 +108,42 @@ def test_an_sms_while_the_database_hangs_gets_twilio_a_quick_503_and_is_not_half
     assert len(stack.outbox(phone)) == before
     # With the database back, the next text is kept and answered as usual.
     assert "date of birth" in stack.sms_turn(phone, "how much do I owe", "SMfault-db2")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--no-first-run"])
+        yield launched
+        launched.close()
+
+
+def test_the_chat_page_shows_the_problem_and_sends_the_message_once_redis_is_back(
+        stack: Stack, own_redis: PrivateRedis, browser: Browser) -> None:
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(stack.bot_url + "/chat")
+    box = page.get_by_label("Type your message")
+    box.fill("hi")
+    box.press("Enter")
+    expect(page.locator(".msg.bot")).to_have_count(2)  # the greeting, and the answer to "hi"
+    page.wait_for_timeout(500)  # the socket is open by now: the page sends over it first
+    with own_redis.paused():
+        box.fill("how much do I owe")
+        box.press("Enter")
+        expect(page.locator(".notice")).to_have_text(
+            "Sorry, I'm having a brief technical problem. I'll keep trying to send your "
+            "message.", timeout=int(TOLD_WITHIN * 1000))
+        page.wait_for_timeout(3000)
+    # Sent again by the page on its own once Redis answers: one answer, shown once.
+    expect(page.locator(".msg.bot").last).to_contain_text("name", timeout=15_000)
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('patient-chat')).token")
+    history = httpx.get(stack.bot_url + "/channels/web/history", timeout=10,
+                        headers={"Authorization": f"Bearer {token}"}).json()
+    said = [m["text"] for m in history["messages"] if m["role"] == "patient"]
+    assert said == ["hi", "how much do I owe"]
+    expect(page.locator(".msg.patient")).to_have_count(2)
+    page.close()
