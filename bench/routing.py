@@ -3,7 +3,7 @@ from the action server's handoff request (POST /api/handoffs) until the routed t
 agent sees it in their queue, the way the desk does: its live event stream announces the
 new item, then GET /api/desk/handoffs lists it.
 
-Usage: .venv/bin/python bench/routing.py [N]
+Usage: .venv/bin/python bench/routing.py [N]   (Redis db 9: its own, other benches flush 13)
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def watch(stack: Stack, token: str, events: queue.Queue[dict[str, object]],
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    with running_stack(redis_url="redis://127.0.0.1:6379/13") as stack:
+    with running_stack(redis_url="redis://127.0.0.1:6379/9") as stack:
         supervisor = stack.desk_login()
         results: dict[str, list[float]] = {}
         for team, intents in CASES.items():
@@ -82,7 +82,9 @@ def main() -> None:
                     event = events.get(timeout=10)
                     if event.get("handoff_id") == ticket["handoff_id"]:
                         break
-                listed = stack.desk("GET", "/api/desk/handoffs", desk).json()
+                resp = stack.desk("GET", "/api/desk/handoffs", desk)
+                assert resp.status_code == 200, f"{team}: {resp.status_code} {resp.text}"
+                listed = resp.json()
                 assert any(q["id"] == ticket["handoff_id"] and q["team"] == team
                            for q in listed), f"{team}: not in the team's queue"
                 times.append((time.perf_counter() - t0) * 1000)

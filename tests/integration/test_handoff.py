@@ -41,10 +41,12 @@ def test_web_patient_to_agent_and_back(stack: Stack) -> None:
     spoken = [t["text"] for t in detail["transcript"]]
     assert "how much do I owe" in spoken and any("125.40" in t for t in spoken)
 
-    # While waiting, the bot stays silent.
+    # While waiting, the engine stays out of it; the message is acknowledged (desk teams).
     waiting = httpx.post(stack.bot_url + "/channels/web/messages", json={"text": "hello?"},
                          headers={"Authorization": f"Bearer {token}"}).json()
-    assert waiting == {"messages": [], "state": "waiting", "agent": None}
+    assert (waiting["state"], waiting["agent"]) == ("waiting", None)
+    assert [m["text"][:43] for m in waiting["messages"]] == [
+        "Got it, I've passed that on. Our billing of"]
 
     assert stack.desk("POST", f"/api/desk/handoffs/{item['id']}/accept", desk).status_code == 200
     sent = stack.desk("POST", f"/api/desk/handoffs/{item['id']}/messages", desk,
