@@ -21,7 +21,7 @@ export ENGINE_TRACKER_DB ?= var/engine-tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo-traffic help setup lock run test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench fuzz clean
+.PHONY: demo-traffic help setup lock run run-cluster test-cluster test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench fuzz clean
 
 help:
 	@echo "make run            build what is missing, migrate, seed, train if needed, start everything"
@@ -33,6 +33,8 @@ help:
 	@echo "make shell          talk to the assistant in the terminal (engine + actions must be running: make run)"
 	@echo "make lint           ruff, mypy, the import contracts (lint-imports), detect-secrets, lock freshness"
 	@echo "make lock           re-resolve requirements/*.lock (hashes) after changing pyproject.toml or requirements/engine.txt"
+	@echo "make run-cluster    the production topology locally: 2 engines, 2 action servers, 2 bot workers, nginx on :8080"
+	@echo "make test-cluster   the cluster under load: 200 conversations, an engine killed, a worker restarted"
 	@echo "make bench          latency, throughput and detection figures (bench/)"
 	@echo "make demo-traffic   a few hundred synthetic conversations through the running stack (make run), for Insights"
 	@echo "make fuzz           explore fresh random inputs against the API and the SMS parser (make test replays fixed ones)"
@@ -159,6 +161,17 @@ test: setup lint unit validate $(MODEL) test-dialogue test-nlu integration
 # Insights (G): drives synthetic conversations through the stack `make run` started (seeded).
 demo-traffic: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo_traffic.py $(DEMO_ARGS)
+
+# The production topology as local processes (DESIGN.md): 2 engines (Redis lock store,
+# PostgreSQL tracker store), 2 action servers, 2 bot workers, nginx on :8080.
+run-cluster: setup .env $(MODEL)
+	@$(PY) scripts/run_cluster.py
+
+# The cluster under load (tests/cluster/): 200 concurrent conversations, an engine killed and a
+# bot worker restarted mid-run. Needs PostgreSQL, Redis and nginx on this machine.
+test-cluster: setup $(MODEL)
+	@echo "==> cluster test (2 engines, 2 action servers, 2 bot workers, nginx)"
+	RUN_CLUSTER_TESTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/cluster
 
 bench: setup $(MODEL)
 	@for script in sms_turn flows handoff safety_net redaction_sample; do \
