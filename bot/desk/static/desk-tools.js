@@ -18,7 +18,11 @@
   const api = (path, opts = {}) => fetch(path, {...opts, headers: {"Content-Type": "application/json", Authorization: "Bearer " + token()}});
   const detailOf = async (r) => { const d = (await r.json().catch(() => ({}))).detail; return typeof d === "string" ? d : "check the fields and try again"; };
   const announce = (text) => { $("announcer").textContent = ""; setTimeout(() => { $("announcer").textContent = text; }, 30); };
-  const zone = () => "America/New_York";
+  // Promises to patients are in the clinic's time zone (the context says which).
+  let clinicZone = "America/New_York";
+  const zone = () => clinicZone;
+  // When something happened at the desk: the agent's own clock, as the transcript shows it.
+  const at = (iso) => new Date(iso).toLocaleString([], {month: "short", day: "numeric", hour: "numeric", minute: "2-digit"});
   const when = (iso) => new Date(iso).toLocaleString("en-US", {timeZone: zone(), weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit"});
   let opened = null;  // the open conversation: {id, state, context, ...}
 
@@ -184,7 +188,7 @@
     const section = el("section", {id: "notes", "aria-labelledby": "notes-title"},
       el("h3", {id: "notes-title", text: "Private notes (never sent to the patient)"}));
     const list = el("ul");
-    const item = (n) => el("li", {}, el("small", {class: "meta", text: (n.kind === "transfer" ? "Transfer note" : n.kind === "follow_up" ? "Follow-up" : "Note") + " · " + (n.author || "system") + " · " + when(n.at)}), el("div", {text: n.text}));
+    const item = (n) => el("li", {}, el("small", {class: "meta", text: (n.kind === "transfer" ? "Transfer note" : n.kind === "follow_up" ? "Follow-up" : "Note") + " · " + (n.author || "system") + " · " + at(n.at)}), el("div", {text: n.text}));
     notes.forEach((n) => list.appendChild(item(n)));
     if (!notes.length) list.appendChild(el("li", {class: "meta", text: "No notes yet."}));
     section.appendChild(list);
@@ -329,7 +333,7 @@
     const log = $("history-transcript");
     log.innerHTML = "";
     const roles = {patient: "Patient", bot: "Assistant", agent: "Agent", system: "Notice"};
-    d.transcript.forEach((t) => log.appendChild(el("div", {class: "turn " + t.role}, el("small", {text: (roles[t.role] || t.role) + " · " + when(t.at)}), t.text)));
+    d.transcript.forEach((t) => log.appendChild(el("div", {class: "turn " + t.role}, el("small", {text: (roles[t.role] || t.role) + " · " + at(t.at)}), t.text)));
     const p = d.context.patient;
     const side = $("history-side");
     side.innerHTML = "";
@@ -349,6 +353,7 @@
   // --- what desk.html tells us ----------------------------------------------------------
   document.addEventListener("desk:opened", (e) => {
     opened = e.detail;
+    clinicZone = (opened.context && opened.context.clinic_timezone) || clinicZone;
     closePopup(); what.value = ""; due.value = ""; $("disposition").value = "resolved"; syncFields();
     replies = [];
     if (opened.state === "mine") loadReplies(opened.id);
