@@ -20,6 +20,7 @@ from bot.backoffice.common import require_patient
 from bot.backoffice.errors import PatientNotFound
 from bot.backoffice.models import InquiryKind, RefillStatus
 from bot.backoffice.schemas import PaymentPlanOptions
+from bot.conversations.responses import response_text
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
 from bot.handoff.routing import route
 from bot.handoff.schemas import (
@@ -525,6 +526,9 @@ def waiting_acknowledgement(session: Session, handoff_id: int) -> str | None:
         return None
     position, wait = wait_estimate(session, handoff)
     minutes = f"{wait} minute" + ("" if wait == 1 else "s")
-    return (f"Got it, I've passed that on. Our {teams.label(handoff.team)} will see it when "
+    text = (f"Got it, I've passed that on. Our {teams.label(handoff.team)} will see it when "
             f"they pick up your conversation: you're number {position} in line, about "
             f"{minutes}.")
+    if handoff.urgency is Urgency.urgent:  # an emergency is always reminded of 911 and 988
+        text = response_text("utter_emergency") + " " + text
+    return text

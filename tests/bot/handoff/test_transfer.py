@@ -229,3 +229,14 @@ def test_urgent_waiting_past_the_alert_setting_is_overdue(seeded: Session) -> No
     assert [h.id for h in service.overdue_urgent(seeded, now + timedelta(minutes=3))] == [
         handoff.id]
     assert service.queue_item(handoff, None, at=now + timedelta(minutes=3)).overdue
+
+
+def test_a_waiting_emergency_is_reminded_of_911_and_988(seeded: Session) -> None:
+    handoff, _ = service.request_handoff(
+        seeded, request(reason="emergency", urgency="urgent", intents=["emergency"]),
+        clinic_today())
+    ack = service.waiting_acknowledgement(seeded, handoff.id) or ""
+    assert ack.startswith("If this is an emergency, call 911 now") and "988" in ack
+    assert ack.endswith("Our nurse line will see it when they pick up your conversation: "
+                        f"you're number 1 in line, about "
+                        f"{get_settings().desk_wait_limit_minutes} minutes.")
