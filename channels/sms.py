@@ -19,7 +19,7 @@ from typing import Annotated
 import redis.asyncio as aioredis
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, Response
 from redis.exceptions import RedisError
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
@@ -51,6 +51,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 SMS_WINDOW_SECONDS = 5 * 60
 # A text taken by a worker that then died is taken again after this (a turn's lock is 60 s).
 CLAIM_STALE_SECONDS = 5 * 60
+CLEANUP_EVERY_SECONDS = 10 * 60
 
 router = APIRouter(tags=["sms"])
 dev_router = APIRouter(tags=["dev"])
@@ -187,6 +188,16 @@ def finish_inbound(session: Session, inbound_id: int) -> None:
     session.commit()
 
 
+def forget_handled_inbound(session: Session, older_than_seconds: float) -> int:
+    """Handled texts are kept only as long as Twilio may retry their webhook (the MessageSid
+    dedupe, SMS_DEDUPE_SECONDS): the number they came from goes with them."""
+    cutoff = _now() - timedelta(seconds=older_than_seconds)
+    gone = session.execute(delete(InboundSms).where(InboundSms.handled_at.is_not(None),
+                                                    InboundSms.handled_at < cutoff))
+    session.commit()
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def waiting_numbers(session: Session, older_than_seconds: float) -> list[str]:
     """Numbers with a text waiting longer than a moment (fresh ones are being handled by the
     webhook's own task), and not taken by a worker now."""
@@ -246,10 +257,14 @@ async def retry_inbound_forever() -> None:
     """Runs in every bot-service worker: texts kept while Redis (or this worker) was away
     are handled soon after it is back. Workers share the work safely (row claims)."""
     settings = get_settings()
+    last_cleanup = 0.0
     while True:
         await asyncio.sleep(settings.inbound_retry_seconds)
         try:
             await retry_waiting_inbound(settings)
+            if time.monotonic() - last_cleanup > CLEANUP_EVERY_SECONDS:
+                await in_session(forget_handled_inbound, settings.sms_dedupe_seconds)
+                last_cleanup = time.monotonic()
         except Exception as exc:  # the database is away too: try again next time
             log.warning("inbound SMS retry failed: %s", type(exc).__name__)
 

@@ -151,3 +151,23 @@ def test_a_database_that_refuses_gets_503_for_sms_and_web(
     assert resp.status_code == 503
     assert resp.json()["detail"].startswith("Sorry, I'm having a brief technical problem.")
     assert time.monotonic() - started < 5.0
+
+
+def test_handled_texts_are_forgotten_after_the_dedupe_window(db: Session) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from channels.sms import forget_handled_inbound
+
+    now = datetime.now(UTC)
+    db.add_all([
+        InboundSms(message_sid="SMold", from_number="+15555550170", body="", num_media=0,
+                   received_at=now - timedelta(days=2), handled_at=now - timedelta(days=2)),
+        InboundSms(message_sid="SMrecent", from_number="+15555550170", body="", num_media=0,
+                   received_at=now, handled_at=now),
+        InboundSms(message_sid="SMwaiting", from_number="+15555550170", body="hi", num_media=0,
+                   received_at=now - timedelta(days=2)),
+    ])
+    db.commit()
+    assert forget_handled_inbound(db, 24 * 3600) == 1
+    db.expire_all()
+    assert sorted(db.scalars(select(InboundSms.message_sid))) == ["SMrecent", "SMwaiting"]
