@@ -93,7 +93,8 @@ def test_transfer_from_scheduling_to_billing_with_a_note_by_keyboard(
     row.click()
     expect(bea.locator("#transcript")).to_contain_text("lab work twice")
     expect(bea.locator("#transcript")).to_contain_text(TOLD)
-    expect(bea.locator("#transfer-notes")).to_contain_text(NOTE)
+    expect(bea.locator("#context")).to_contain_text("Transfer note · Sol")  # private notes
+    expect(bea.locator("#context")).to_contain_text(NOTE)
     expect(bea.locator("#context")).to_contain_text("Sol → Billing")
     bea.screenshot(path=str(RESULTS / "desk-transfer-received.png"))
     bodies = [m["body"] for m in stack.outbox(PHONE)]
