@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.integration.test_browser import browser, signed_in_desk  # noqa: F401  (fixture)
 from tests.support.stack import ROOT, Stack
@@ -142,6 +142,18 @@ def test_desk_tools_keyboard_saved_reply_follow_up_and_history(
     expect(ours).to_be_focused()
     assert focus_ring_contrast(desk) >= 3.0
     desk.screenshot(path=str(RESULTS / "desk-queue-keyboard.png"))
+    # The card's wording for exactly one refill left, whatever earlier tests did to the
+    # record: this one opening sees Lisinopril with 1 left (the real answer, one number changed).
+    detail_url = f"**/api/desk/handoffs/{handoff_id}"
+
+    def one_refill(route: Route) -> None:
+        body = route.fetch().json()
+        for rx in body["context"]["patient"]["active_prescriptions"]:
+            if rx["medication"].startswith("Lisinopril"):
+                rx["refills_left"] = 1
+        route.fulfill(json=body)
+
+    desk.route(detail_url, one_refill)
     desk.keyboard.press("Enter")
     # The title is announced, not the whole transcript.
     expect(desk.locator("#conversation-title")).to_have_text("Maria Lopez · Asked for a person")
@@ -151,7 +163,9 @@ def test_desk_tools_keyboard_saved_reply_follow_up_and_history(
     card = desk.get_by_role("complementary", name="Patient context")
     expect(card).to_contain_text("Web chat · number on file +15555550101")
     expect(card).to_contain_text("Not eligible: balance under the $150.00 minimum")
-    expect(card).to_contain_text("Lisinopril 10 mg (2 refills left)")
+    expect(card).to_contain_text("Lisinopril 10 mg (1 refill left)")
+    expect(card).to_contain_text("Atorvastatin 20 mg (0 refills left)")
+    desk.unroute(detail_url)
     # Waiting: Accept, but no reply box yet.
     expect(desk.get_by_label("Reply to the patient")).to_be_hidden()
     tab_to(desk, "accept")
