@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     # Faults (issue H2): how long one Redis command may wait before it counts as down (no
     # request waits on a paused Redis for long), how often inbound texts kept in the
     # database while Redis or the engine was away are tried again, and how long the SMS
-    # webhook waits on the database before answering 503 (Twilio's fallback URL then acts).
+    # webhook (and a web chat message) waits on the database before answering 503 (Twilio's
+    # fallback URL then acts; the chat page tries again).
     redis_timeout_seconds: float = 1.0
     inbound_retry_seconds: float = 2.0
     inbound_db_timeout_seconds: float = 3.0

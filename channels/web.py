@@ -30,7 +30,9 @@ from fastapi import (
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import HTTPConnection
 
@@ -109,7 +111,24 @@ async def session_for_token(redis: aioredis.Redis, token: str) -> str | None:
 UNAVAILABLE = ("Sorry, I'm having a brief technical problem. I'll keep trying to send your "
                "message.")
 UNAVAILABLE_RETRY_SECONDS = 3
-STORES_DOWN = (RedisError, SQLAlchemyError)
+class DatabaseSlow(Exception):
+    """The database did not answer a trivial query in time: it is hanging."""
+
+
+STORES_DOWN = (RedisError, SQLAlchemyError, DatabaseSlow)
+
+
+def _ping(session: Session) -> None:
+    session.execute(select(1))
+
+
+async def database_answers() -> None:
+    """A hanging database would hold the patient's message (and a worker thread) for as long
+    as it hangs: one trivial query first, bounded, so the page gets its 503 within seconds."""
+    try:
+        await asyncio.wait_for(in_session(_ping), get_settings().inbound_db_timeout_seconds)
+    except TimeoutError:
+        raise DatabaseSlow() from None
 
 
 def unavailable() -> HTTPException:
@@ -185,6 +204,7 @@ async def take_message(
             raise MessageRefused(429, SLOW_DOWN)
     if not message.text:  # only spaces: the length check counts them before cleaning
         raise MessageRefused(422, INVALID)
+    await database_answers()
     if admitted is not None:
         await admitted()
     sender = f"web:{session_id}"

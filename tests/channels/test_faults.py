@@ -171,3 +171,22 @@ def test_handled_texts_are_forgotten_after_the_dedupe_window(db: Session) -> Non
     assert forget_handled_inbound(db, 24 * 3600) == 1
     db.expire_all()
     assert sorted(db.scalars(select(InboundSms.message_sid))) == ["SMrecent", "SMwaiting"]
+
+
+def test_a_hanging_database_gets_web_chat_a_fast_503(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import channels.web as web
+
+    token = client.post("/channels/web/sessions").json()["token"]
+
+    def hangs(session: Session) -> None:
+        time.sleep(8)
+
+    monkeypatch.setattr(web, "_ping", hangs)
+    started = time.monotonic()
+    resp = client.post("/channels/web/messages", json={"text": "hello"},
+                       headers={"Authorization": f"Bearer {token}"})
+    took = time.monotonic() - started
+    assert resp.status_code == 503
+    assert resp.json()["detail"].startswith("Sorry, I'm having a brief technical problem.")
+    assert 2.5 < took < 5.0, f"503 after {took:.1f}s"
