@@ -287,7 +287,10 @@ def history(session_id: SessionIdDep, session: SessionDep) -> History:
 async def events(redis: RedisDep, token: Annotated[str, Query()] = "") -> EventSourceResponse:
     """Pushes what does not answer the patient's own message: an agent's words, state changes.
     (EventSource cannot send headers, so the token comes in the query.)"""
-    session_id = await session_for_token(redis, token)
+    try:
+        session_id = await session_for_token(redis, token)
+    except RedisError:  # EventSource tries again on its own
+        raise unavailable() from None
     if session_id is None:
         raise HTTPException(401, "Your chat session has ended. Please start a new chat.")
 
