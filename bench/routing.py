@@ -37,7 +37,7 @@ def pct(values: list[float], p: float) -> float:
 
 def sign_in(stack: Stack, email: str) -> dict[str, str]:
     resp = httpx.post(stack.bot_url + "/api/desk/login",
-                      json={"email": email, "password": "stack-desk-password"})
+                      json={"email": email, "password": stack.env["DESK_DEMO_PASSWORD"]})
     resp.raise_for_status()
     return {"Authorization": "Bearer " + resp.json()["token"]}
 
