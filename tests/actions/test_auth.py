@@ -35,6 +35,16 @@ from actions.billing import (
     ActionTellBalance,
 )
 from actions.common import FLOW_SLOTS
+from actions.outreach import (
+    ActionOutreachBook,
+    ActionOutreachCancel,
+    ActionOutreachCancelConfirmed,
+    ActionOutreachRebook,
+    ActionOutreachRefill,
+    ActionOutreachReschedule,
+    OutreachAction,
+)
+from actions.outreach_client import OutreachClient
 from actions.refills import (
     ActionPickPrescription,
     ActionRefillStatus,
@@ -182,6 +192,8 @@ RECORD_ACTIONS: list[type[PatientAction]] = [
     ActionTellAppointments, ActionStartReschedule, ActionStartCancel, ActionPickAppointment,
     ActionOfferSlots, ActionChooseSlot, ActionReschedule, ActionCancelAppointment,
     ActionStartRefill, ActionPickPrescription, ActionSubmitRefill, ActionRefillStatus,
+    ActionOutreachReschedule, ActionOutreachCancel, ActionOutreachCancelConfirmed,
+    ActionOutreachRebook, ActionOutreachBook, ActionOutreachRefill,
 ]
 MID_FLOW = {"verified": True, "patient_id": "1", "flow_step": "plan_confirm",
             "appointment_id": "1", "slot_id": "2", "prescription_id": "1", "plan_months": "3"}
@@ -205,9 +217,15 @@ async def test_back_office_failure_is_one_apology_and_ends_the_flow(
         action: type[PatientAction]) -> None:
     client = FailingClient(BackOfficeUnavailable("GET /patients/1/...: HTTP 503"))
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(slots=MID_FLOW)
-    events = await action(lambda: cast(BackOfficeClient, client)).run(dispatcher, tracker,
-                                                                      DOMAIN)
+    if issubclass(action, OutreachAction):  # a reply to an outreach message: both clients
+        tracker = make_tracker(slots={**MID_FLOW, "outreach_id": "1"})
+        tracker.latest_message["entities"] = [{"entity": "slot_id", "value": "2"}]  # a time
+        acting: PatientAction = action(lambda: cast(BackOfficeClient, client),
+                                       lambda: cast(OutreachClient, client))
+    else:
+        tracker = make_tracker(slots=MID_FLOW)
+        acting = action(lambda: cast(BackOfficeClient, client))
+    events = await acting.run(dispatcher, tracker, DOMAIN)
     assert client.calls, "the action never asked the back office"
     apology = CollectingDispatcher()
     apology.utter_message(response="utter_backoffice_down")  # its buttons offer a person
