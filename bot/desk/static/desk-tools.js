@@ -207,8 +207,12 @@
       });
       section.appendChild(form);
     }
+    // Read again while the agent types another note: keep what they were writing.
+    const draft = $("note-text"), typing = draft && document.activeElement === draft;
+    const keep = draft ? draft.value : "";
     const old = $("notes"); if (old) old.remove();
     $("context").appendChild(section);
+    if ($("note-text")) { $("note-text").value = keep; if (typing) $("note-text").focus(); }
   }
 
   // --- the team's follow-up tasks (under the queue) -------------------------------------
@@ -373,5 +377,7 @@
   watch.observe($("app"), {attributes: true, attributeFilter: ["hidden"]});
   watch.observe($("login"), {attributes: true, attributeFilter: ["hidden"]});
 
-  window.deskTools = {closeExtras, loadTasks};
+  // A note added anywhere: the open conversation's notes are read again.
+  const noteAdded = (id) => { if (opened && opened.id === id) showNotes(opened); };
+  window.deskTools = {closeExtras, loadTasks, noteAdded};
 })();
