@@ -51,6 +51,9 @@ def render_nginx(ports: Ports, workdir: Path) -> str:
     conf = conf.replace("listen 5055;", f"listen 127.0.0.1:{ports.actions_lb};")
     temp = workdir / "nginx-temp"
     temp.mkdir(parents=True, exist_ok=True)
+    # nginx's workers drop root for an unprivileged user, who must reach its temp files.
+    workdir.chmod(0o755)
+    temp.chmod(0o1777)
     return f"""daemon off;
 worker_processes 1;
 pid {workdir / 'nginx.pid'};
