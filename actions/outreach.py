@@ -36,10 +36,25 @@ from actions.refills import submitted_message
 log = logging.getLogger(__name__)
 
 
+def _from_choices(tracker: Tracker) -> str | None:
+    """The id the patient's latest outreach choice carried, even when verification came in
+    between (the date of birth is the latest message then)."""
+    found = chosen(tracker, "outreach_id")
+    if found:
+        return found
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        for item in (event.get("parse_data") or {}).get("entities") or []:
+            if item.get("entity") == "outreach_id" and item.get("value") not in (None, ""):
+                return str(item["value"])
+    return None
+
+
 def outreach_id(tracker: Tracker) -> int | None:
-    """The message being answered: from the tapped choice, else the one the engine was told
+    """The message being answered: from the choice picked, else the one the engine was told
     about when it went out."""
-    value = chosen(tracker, "outreach_id") or tracker.get_slot("outreach_id")
+    value = _from_choices(tracker) or tracker.get_slot("outreach_id")
     try:
         return int(value) if value is not None else None
     except (TypeError, ValueError):

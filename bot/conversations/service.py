@@ -203,7 +203,8 @@ class EngineClient:
                              ) -> list[BotMessage]:
         """An external event (outreach: `EXTERNAL_outreach` with the message's id), so the
         patient's reply continues with the context set; returns what the engine said."""
-        url_path = f"/conversations/{quote(sender, safe='')}/trigger_intent"
+        # The engine (Sanic) does not unquote the id: "sms:+1555..." goes as it is.
+        url_path = f"/conversations/{quote(sender, safe=':+')}/trigger_intent"
         failure: Exception | None = None
         for base in self._rotation():
             try:

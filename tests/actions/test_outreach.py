@@ -162,6 +162,24 @@ async def test_reschedule_moves_that_appointment_without_asking_which(
     assert events[-1] == SlotSet("flow_step", "reschedule_time")
 
 
+async def test_the_choice_is_remembered_across_verification(
+        seeded: Session, reminder: OutreachMessage, backoffice, outreach) -> None:
+    """"2", then the date of birth: the message id came with "2", not with the latest text."""
+    maria = person(seeded, "Maria")
+    tracker = make_tracker(text="03/12/1984", slots={"verified": True,
+                                                     "patient_id": str(maria.id)})
+    tracker.events = [
+        {"event": "user", "text": f'/outreach_reschedule{{"outreach_id":"{reminder.id}"}}',
+         "parse_data": {"intent": {"name": "outreach_reschedule"},
+                        "entities": [{"entity": "outreach_id", "value": str(reminder.id)}]}},
+        {"event": "user", "text": "03/12/1984",
+         "parse_data": {"intent": {"name": "inform"}, "entities": []}}]
+    dispatcher = CollectingDispatcher()
+    events = await ActionOutreachReschedule(backoffice, outreach).run(dispatcher, tracker, DOMAIN)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_moving_appointment"]
+    assert events[-1] == SlotSet("flow_step", "reschedule_time")
+
+
 async def test_another_patients_message_is_gone(
         seeded: Session, reminder: OutreachMessage, backoffice, outreach) -> None:
     dispatcher = CollectingDispatcher()

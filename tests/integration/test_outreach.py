@@ -35,6 +35,13 @@ from bot.outreach.enums import OutreachStatus, SuppressReason
 from bot.outreach.models import OutreachMessage
 from tests.support.stack import ROOT, Stack, running_stack
 
+# Replies of several messages go out as several SMS: wait for all of them.
+SETTLE = 1.5
+
+
+def turn(stack: Stack, phone: str, text: str, sid: str) -> str:
+    return stack.sms_turn(phone, text, sid, settle=SETTLE)
+
 pytestmark = pytest.mark.integration
 
 NY = ZoneInfo("America/New_York")
@@ -143,7 +150,7 @@ def test_outreach_end_to_end(stack: Stack) -> None:
                                                            SuppressReason.no_consent)
 
     # "1" confirms, with no date of birth.
-    reply = stack.sms_turn(CONFIRMER, "1", "SMor-c1")
+    reply = turn(stack, CONFIRMER, "1", "SMor-c1")
     assert reply.startswith("Thank you, you're confirmed for "), reply
     assert "date of birth" not in reply
     with db(stack) as session:
@@ -155,7 +162,7 @@ def test_outreach_end_to_end(stack: Stack) -> None:
     transcript = [("Riverside Health", reminder["body"])]
     for text, sid in (("2", "SMor-r1"), ("03/12/1984", "SMor-r2"), ("next week", "SMor-r3"),
                       ("1", "SMor-r4"), ("yes", "SMor-r5")):
-        answer = stack.sms_turn(MARIA, text, sid)
+        answer = turn(stack, MARIA, text, sid)
         transcript += [("Maria", text), ("Riverside Health", answer)]
     print("\n".join(f"{who}: {said}" for who, said in transcript))
     said = [t for who, t in transcript if who == "Riverside Health"]
@@ -168,15 +175,15 @@ def test_outreach_end_to_end(stack: Stack) -> None:
         assert moved.starts_at != at(in_3_days, 10, 30)
 
     # "3" asks first, cancels, and offers a new time, which is booked.
-    assert "date of birth" in stack.sms_turn(CANCELLER, "3", "SMor-x1")
-    ask = stack.sms_turn(CANCELLER, "01/05/1990", "SMor-x2")
+    assert "date of birth" in turn(stack, CANCELLER, "3", "SMor-x1")
+    ask = turn(stack, CANCELLER, "01/05/1990", "SMor-x2")
     assert "Cancel your appointment on" in ask and "1. Yes, cancel it" in ask, ask
-    done = stack.sms_turn(CANCELLER, "1", "SMor-x3")
+    done = turn(stack, CANCELLER, "1", "SMor-x3")
     assert "is cancelled. Would you like to book a new time?" in done and "1. Book a new time" in (
         done), done
-    times = stack.sms_turn(CANCELLER, "1", "SMor-x4")
+    times = turn(stack, CANCELLER, "1", "SMor-x4")
     assert "next open times with Dr. Priya Shah" in times, times
-    assert stack.sms_turn(CANCELLER, "1", "SMor-x5").startswith("Done! You're booked for ")
+    assert turn(stack, CANCELLER, "1", "SMor-x5").startswith("Done! You're booked for ")
     with db(stack) as session:
         states = sorted(s.value for s in session.scalars(
             select(Appointment.status).join(Patient).where(Patient.phone == CANCELLER)))
@@ -185,14 +192,14 @@ def test_outreach_end_to_end(stack: Stack) -> None:
     # The no-show follow-up rebooks (after the date of birth).
     [follow_up] = stack.outbox(JAMES)
     assert "we missed you at your appointment with Dr. Alan Kim" in follow_up["body"]
-    assert "date of birth" in stack.sms_turn(JAMES, "1", "SMor-n1")
-    offered = stack.sms_turn(JAMES, "11/02/1975", "SMor-n2")
+    assert "date of birth" in turn(stack, JAMES, "1", "SMor-n1")
+    offered = turn(stack, JAMES, "11/02/1975", "SMor-n2")
     assert "next open times with Dr. Alan Kim" in offered, offered
-    assert stack.sms_turn(JAMES, "2", "SMor-n3").startswith("Done! You're booked for ")
+    assert turn(stack, JAMES, "2", "SMor-n3").startswith("Done! You're booked for ")
 
     # STOP between plan and send: planned at 10:45, due at 14:00, suppressed.
     assert status_of(stack, STOPPER, "appointment_reminder")[0] is OutreachStatus.planned
-    stack.sms_turn(STOPPER, "STOP", "SMor-s1")
+    turn(stack, STOPPER, "STOP", "SMor-s1")
     outreach_run(stack, at(day, 14, 5))
     assert status_of(stack, STOPPER, "appointment_reminder") == (OutreachStatus.suppressed,
                                                                  SuppressReason.opted_out)
@@ -202,8 +209,8 @@ def test_outreach_end_to_end(stack: Stack) -> None:
     [prompt] = stack.outbox(RENEWER)
     assert "Simvastatin 10 mg runs out" in prompt["body"], prompt
     assert "no refills left.\n\n1. Ask Dr. Priya Shah to renew" in prompt["body"], prompt
-    assert "date of birth" in stack.sms_turn(RENEWER, "1", "SMor-f1")
-    filed = stack.sms_turn(RENEWER, "01/07/1990", "SMor-f2")
+    assert "date of birth" in turn(stack, RENEWER, "1", "SMor-f1")
+    filed = turn(stack, RENEWER, "01/07/1990", "SMor-f2")
     assert "I've asked your prescriber to renew Simvastatin 10 mg." in filed, filed
     with db(stack) as session:
         assert session.scalars(select(RefillRequest.status)).all() == [
