@@ -106,7 +106,7 @@ def status_of(stack: Stack, phone: str, kind: str) -> tuple[OutreachStatus, Supp
             select(OutreachMessage.status, OutreachMessage.reason)
             .join(Patient, Patient.id == OutreachMessage.patient_id)
             .where(Patient.phone == phone, OutreachMessage.kind == kind)
-            .order_by(OutreachMessage.id.desc()).limit(1)).one()
+            .order_by(OutreachMessage.id).limit(1)).one()  # the first planned (72 h)
         return row[0], row[1]
 
 
