@@ -76,8 +76,11 @@ async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(convers
     service, engine = conversations
     handoff, _ = handoffs.request_handoff(
         db, HandoffRequest(conversation_id="web:h1", reason="requested"), clinic_today())
-    quiet = await service.turn("web:h1", "are you there", {"channel": "web"})
-    assert quiet == []
+    # Waiting: acknowledged by the bot service (desk teams), the engine not asked.
+    ack = await service.turn("web:h1", "are you there", {"channel": "web"})
+    assert [m.text for m in ack] == [
+        "Got it, I've passed that on. Our patient support team will see it when they pick up "
+        "your conversation: you're number 1 in line, about 15 minutes."]
     urgent = await service.turn("web:h1", "i took too many pills", {"channel": "web"})
     assert [m.text for m in urgent] == [emergency_text()]
     db.expire_all()
