@@ -106,7 +106,9 @@ class EngineClient:
         message_id = uuid.uuid4().hex
         payload = {"sender": sender, "message": text,
                    "metadata": {**metadata, "message_id": message_id}}
-        wait = httpx.Timeout(timeout or self.timeout, connect=min(2.0, timeout or self.timeout))
+        # One budget for connecting and answering: a busy engine accepts slowly (its backlog
+        # is full), a stopped one refuses at once and the next engine is asked.
+        wait = httpx.Timeout(timeout or self.timeout)
         http = self._client()
         failure: Exception | None = None
         for base in self._rotation():

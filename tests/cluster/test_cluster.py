@@ -63,7 +63,7 @@ async def post(http: httpx.AsyncClient, token: str, body: dict[str, str], conv: 
                ) -> list[dict[str, object]]:
     """One message as the chat page sends it: re-sent with the same client id while the load
     balancer has no worker for it (a worker restarting), so it is taken once."""
-    for _ in range(20):
+    for _ in range(60):
         try:
             resp = await http.post("/channels/web/messages", json=body,
                                    headers={"Authorization": f"Bearer {token}"})
@@ -71,9 +71,11 @@ async def post(http: httpx.AsyncClient, token: str, body: dict[str, str], conv: 
             conv.resent += 1
             await asyncio.sleep(0.5)
             continue
-        if resp.status_code in (502, 503, 504):
+        # 409: the first arrival of this id is still being answered (the page waits and
+        # sends it again; the stored reply is returned then).
+        if resp.status_code in (409, 502, 503, 504):
             conv.resent += 1
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(1)
             continue
         resp.raise_for_status()
         return list(resp.json()["messages"])
