@@ -9,6 +9,8 @@ import redis.asyncio as aioredis
 from bot import ratelimit
 from tests.conftest import TEST_REDIS_URL
 
+TEST_DB = int(TEST_REDIS_URL.rsplit("/", 1)[1] or 0)
+
 
 async def test_the_first_hit_sets_count_and_expiry_together(redis_client: sync_redis.Redis
                                                             ) -> None:
@@ -30,7 +32,7 @@ async def test_one_redis_command_per_hit(redis_client: sync_redis.Redis) -> None
         touching = []
         while True:
             seen = monitor.next_command()
-            if seen["db"] != 15 or seen["client_type"] == "lua":
+            if seen["db"] != TEST_DB or seen["client_type"] == "lua":
                 continue
             if "ratelimit-test-done" in seen["command"]:
                 break

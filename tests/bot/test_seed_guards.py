@@ -83,4 +83,4 @@ def test_in_dev_the_seeds_write_the_demo(database: str) -> None:
     again = run("bot.backoffice.seed", database, "dev")
     assert "already seeded today" in again.stdout
     assert count(database, "patients") == 3
-    assert count(database, "agents") == 1
+    assert count(database, "agents") >= 1  # the demo agent (and one per team)
