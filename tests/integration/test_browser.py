@@ -149,5 +149,5 @@ def test_desk_login_refuses_a_wrong_password(browser: Browser, stack: Stack) -> 
     page.get_by_label("E-mail").fill(stack.env["DESK_DEMO_EMAIL"])
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("don't match")
+    expect(page.locator("#login-error")).to_contain_text("don't match")
     page.context.close()

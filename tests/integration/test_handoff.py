@@ -1,6 +1,7 @@
 """Warm handoff through the real stack: patient → bot → agent → bot, on both channels."""
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -92,10 +93,17 @@ def test_sms_patient_to_agent_and_back(stack: Stack) -> None:
     detail = stack.desk("GET", f"/api/desk/handoffs/{item['id']}", desk).json()
     assert detail["transcript"][-1]["text"] == "thanks Sam, one more question"
 
+    # A follow-up close must say what will be done and by when; the patient is told who will
+    # get back to them and by when, and the bot is back meanwhile.
+    refused = stack.desk("POST", f"/api/desk/handoffs/{item['id']}/close", desk,
+                         json={"disposition": "follow_up"})
+    assert refused.status_code == 422
     stack.desk("POST", f"/api/desk/handoffs/{item['id']}/close", desk,
-               json={"disposition": "follow_up"})
+               json={"disposition": "follow_up",
+                     "follow_up": {"what": "Check the lab charge with billing",
+                                   "due_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}})
     notice = stack.outbox_after(phone, count)
-    assert notice and "assistant again" in notice[0]
+    assert notice and "will text you" in notice[0] and "assistant again" in notice[0]
     assert "don't owe anything" in stack.sms_turn(phone, "do I owe anything?", "SMho-5")
 
 
