@@ -50,6 +50,15 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _LOST_MID_TURN = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
+def conversation_path(sender: str) -> str:
+    """The conversation id as it goes in an engine URL path.
+
+    The engine (Sanic) does not unquote path parameters: "sms%3A%2B1555..." would name
+    another, empty tracker. Our ids ("sms:+1555...", "web:<hex>") need no quoting but for
+    anything unexpected ("/", "?", spaces)."""
+    return quote(sender, safe=":+@")
+
+
 class EngineClient:
     """The engine's REST channel and tracker API, over one HTTP client per process.
 
@@ -134,7 +143,7 @@ class EngineClient:
         """The replies to `message_id` if an engine already stored that turn, else None."""
         try:
             resp = await self._client().get(
-                f"{base}/conversations/{quote(sender, safe='')}/tracker",
+                f"{base}/conversations/{conversation_path(sender)}/tracker",
                 params={"token": self.token, "include_events": "AFTER_RESTART"}, timeout=wait)
             resp.raise_for_status()
             events = resp.json().get("events") or []
@@ -156,7 +165,7 @@ class EngineClient:
         nothing they need before it."""
         http = self._client()
         base = self._rotation()[0]
-        path = f"{base}/conversations/{quote(sender, safe='')}/tracker"
+        path = f"{base}/conversations/{conversation_path(sender)}/tracker"
         try:
             resp = await http.get(path, params={"token": self.token, "include_events": "NONE"})
             resp.raise_for_status()
@@ -190,7 +199,7 @@ class EngineClient:
         """Keeps the engine's tracker whole while a person has the conversation."""
         failure: Exception | None = None
         for base in self._rotation():
-            url = f"{base}/conversations/{quote(sender, safe='')}/tracker/events"
+            url = f"{base}/conversations/{conversation_path(sender)}/tracker/events"
             try:
                 resp = await self._client().post(url, json=events, params={"token": self.token})
                 resp.raise_for_status()
@@ -205,8 +214,7 @@ class EngineClient:
                              ) -> list[BotMessage]:
         """An external event (outreach: `EXTERNAL_outreach` with the message's id), so the
         patient's reply continues with the context set; returns what the engine said."""
-        # The engine (Sanic) does not unquote the id: "sms:+1555..." goes as it is.
-        url_path = f"/conversations/{quote(sender, safe=':+')}/trigger_intent"
+        url_path = f"/conversations/{conversation_path(sender)}/trigger_intent"
         failure: Exception | None = None
         for base in self._rotation():
             try:

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from actions.handoff import ActionHandoff, session_intents
 from actions.handoff_client import HandoffClient
+from bot.agents.models import Role, Team
+from bot.agents.service import ensure_agent
 from bot.backoffice.models import Patient
 from bot.handoff import service
 from tests.actions.conftest import DOMAIN, make_tracker
@@ -20,6 +22,9 @@ def handoff_client(app) -> Callable[[], HandoffClient]:  # type: ignore[no-untyp
 
 
 async def test_request_tells_the_place_in_line(seeded: Session, handoff_client) -> None:
+    # The rough wait counts the routed team's available agents (here one, in general).
+    ensure_agent(seeded, "gen@example.org", "a-long-enough-password", "Gen",
+                 roles=[Role.agent], teams=[Team.general])
     maria = str(seeded.scalars(select(Patient.id).where(Patient.last_name == "Lopez")).one())
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(intent="human_handoff", slots={"verified": True, "patient_id": maria})
