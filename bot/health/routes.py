@@ -26,6 +26,13 @@ async def _check_http(url: str, params: dict[str, str] | None = None) -> bool:
         return resp.status_code == 200
 
 
+async def _check_engines(urls: list[str], token: str) -> bool:
+    """Ready when any engine answers: the client tries the others when one is down."""
+    results = await asyncio.gather(*(_check_http(f"{url}/status", {"token": token})
+                                     for url in urls), return_exceptions=True)
+    return any(ok is True for ok in results)
+
+
 async def _check_database() -> bool:
     def ping() -> bool:
         with get_engine().connect() as conn:
@@ -44,7 +51,7 @@ async def readyz() -> JSONResponse:
     settings = get_settings()
     checks = {
         # /status needs the token and a loaded model, so it proves the engine can answer.
-        "engine": _check_http(f"{settings.engine_url}/status", {"token": settings.engine_token}),
+        "engine": _check_engines(settings.engine_url_list, settings.engine_token),
         "actions": _check_http(f"{settings.actions_url}/health"),
         "database": _check_database(),
         "redis": _check_redis(),

@@ -24,3 +24,34 @@ def test_dev_outbox_only_outside_production(monkeypatch, env) -> None:
     get_settings.cache_clear()
     with TestClient(create_app()) as client:
         assert client.get("/dev/outbox", params={"to": "+15555550101"}).status_code == 404
+
+
+def test_readyz_engine_is_ready_while_any_engine_answers(client, db: Session, monkeypatch) -> None:
+    """Several engines: one down is no reason to stop sending patients here."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bot.settings import get_settings
+
+    class Status(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            ok = self.path.startswith("/status?token=test-engine-token")
+            self.send_response(200 if ok else 401)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Status)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        up = f"http://127.0.0.1:{server.server_address[1]}"
+        monkeypatch.setenv("ENGINE_URLS", f"http://127.0.0.1:9,{up}")
+        get_settings.cache_clear()
+        assert client.get("/readyz").json()["checks"]["engine"] is True
+        monkeypatch.setenv("ENGINE_URLS", "http://127.0.0.1:9")
+        get_settings.cache_clear()
+        assert client.get("/readyz").json()["checks"]["engine"] is False
+    finally:
+        server.shutdown()
+        get_settings.cache_clear()
