@@ -451,6 +451,18 @@ def redact_intent_payloads(text: str) -> str:
     return _INTENT_ENTITIES.sub(lambda m: m.group("head") + "{[ENTITIES]}", text)
 
 
+# The engine's structured (structlog JSON) lines carry what a patient wrote under keys such as
+# "text" (e.g. rest.message.received.timeout): a name there has no label for the rules to
+# see, so the whole value goes. The keys are the ones Rasa itself treats as anonymizable.
+_STRUCTURED_TEXT = re.compile(
+    r'(?P<key>"(?:text|user_text|response_text|parse_data_text|user_message|message|'
+    r'json_message|tracker_latest_message|slot_values)"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
+def redact_structured_text(text: str) -> str:
+    return _STRUCTURED_TEXT.sub(lambda m: m.group("key") + '"[TEXT]"', text)
+
+
 def _printable(text: str) -> str:
     """Lone surrogates (a bad JSON escape) cannot be written as UTF-8; a handler would fail
     and print the whole message in its error report."""
@@ -479,7 +491,8 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a bad format string must not lose the line, nor leak args
             message = f"{record.msg} (args not rendered)"
-        record.msg = _printable(redact(redact_intent_payloads(redact_secrets(message)), known))
+        record.msg = _printable(redact(redact_intent_payloads(redact_structured_text(
+            redact_secrets(message))), known))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -90,3 +90,22 @@ def test_the_filter_redacts_secrets_payloads_phi_and_surrogates() -> None:
     line.encode("utf-8")  # what a UTF-8 stream handler must be able to write
     assert line == ("GET /status?token=[SECRET] key [SECRET] from [PHONE] said "
                     "\\ud800 hi /inform{[ENTITIES]}\n")
+
+
+def test_the_engines_structured_lines_lose_what_the_patient_wrote() -> None:
+    """Rasa's structlog JSON (e.g. rest.message.received.timeout) carries the raw text: a bare
+    name there has no label the rules could see, so the value itself goes."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("rasa.core.channels.rest.test")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.error('{"text": "Zelda Quimby 03/12/1984", "event": '
+                     '"rest.message.received.timeout", "level": "error"}')
+    finally:
+        logger.removeHandler(handler)
+    line = stream.getvalue()
+    assert "Zelda" not in line and "Quimby" not in line and "1984" not in line
+    assert '"text": "[TEXT]"' in line and "rest.message.received.timeout" in line
