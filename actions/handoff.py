@@ -81,6 +81,10 @@ class ActionHandoff(Action):
             return []
         if urgent:
             dispatcher.utter_message(response="utter_handoff_urgent")
+        elif not ticket.team_open:
+            # No place in line to give: the desk's sweep turns it into a callback within
+            # seconds and says when the team will get back to them.
+            dispatcher.utter_message(response="utter_handoff_team_closed")
         else:
             dispatcher.utter_message(response="utter_handoff_queued",
                                      position=str(ticket.position),

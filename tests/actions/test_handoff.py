@@ -62,3 +62,23 @@ def test_session_intents_are_listed_once_in_order() -> None:
         {"event": "user", "parse_data": {"intent": {"name": "human_handoff"}}},
     ]
     assert session_intents(tracker) == ["billing_balance", "inform", "human_handoff"]
+
+
+async def test_a_closed_team_gives_no_place_in_line(seeded: Session, handoff_client,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the routed team's hours there is no line to stand in: the patient is told the
+    team is closed, and the desk's sweep says when they will get back to them."""
+    import json
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from bot.settings import get_settings
+
+    tomorrow = (datetime.now(ZoneInfo(get_settings().clinic_timezone)) + timedelta(days=1))
+    day = tomorrow.strftime("%a").lower()
+    monkeypatch.setenv("DESK_TEAM_HOURS", json.dumps({"general": f"{day} 09:00-10:00"}))
+    get_settings.cache_clear()
+    dispatcher = CollectingDispatcher()
+    assert await ActionHandoff(handoff_client).run(
+        dispatcher, make_tracker(intent="human_handoff"), DOMAIN) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_team_closed"]
