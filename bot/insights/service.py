@@ -78,7 +78,7 @@ def summary(session: Session, start: datetime, end: datetime, now: datetime,
     result = measures.summarize(window, universe, now)
     result["quality"] |= quality_detail(session, [f.id for f in window])
     # From F's outreach tables through the one boundary; None until they exist.
-    result["outreach"] = outreach_outcomes(session, start, end)
+    result["outreach"] = outreach_outcomes(session, start, end, now)
     return {"from": start.isoformat(), "to": end.isoformat(),
             "filters": {"channel": channel, "topic": topic}, **result,
             "definitions": "/docs/metrics#measures"}
