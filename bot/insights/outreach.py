@@ -203,8 +203,9 @@ def _prompts(session: Session, start: datetime, end: datetime) -> list[Prompt]:
                                   m.planned_at).where(
         m.kind.in_(PROMPTS), m.subject_type == "prescription",
         or_(and_(m.status.in_(SENT), m.sent_at >= start, m.sent_at < end),
+            # max(due, planned) in the window, as computed below.
             and_(m.status == "suppressed", m.reason == HOLD_OUT, m.due_at < end,
-                 m.due_at >= start - FILED_WINDOW))))
+                 m.planned_at < end, or_(m.due_at >= start, m.planned_at >= start)))))
     prompts = []
     for kind, subject_id, status, sent_at, due_at, planned_at in rows:
         if status in SENT:

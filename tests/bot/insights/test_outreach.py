@@ -181,6 +181,20 @@ def test_no_shows_refills_and_opt_outs_against_the_hold_out(
     assert early["refills_filed"]["prompted"] == {"prompts": 1, "filed": 1, "pending": 1,
                                                   "rate": 1.0}
 
+    # A held-out prompt due long before the window but planned in it counts from its planning.
+    late = OutreachMessage(
+        dedupe_key="late", patient_id=carter, kind=OutreachKind.renewal_prompt,
+        purpose=Purpose.care, subject_type="prescription", subject_id=rx[carter].id,
+        offset_label="x", priority=1, due_at=W0 - 20 * DAY, not_before=W0 - 20 * DAY,
+        expires_at=W1, status=OutreachStatus.suppressed, reason=SuppressReason.hold_out,
+        attempts=0, planned_at=W0 + 5 * DAY)
+    seeded.add(late)
+    seeded.commit()
+    again = outreach_outcomes(seeded, W0, W1, now=W0 + 20 * DAY)
+    assert again is not None
+    assert again["refills_filed"]["held_out"] == {"prompts": 2, "filed": 1, "pending": 0,
+                                                  "rate": 0.5}
+
 
 def test_without_hold_out_data_the_comparisons_are_null(seeded: Session,
                                                         ids: dict[str, int]) -> None:
