@@ -31,7 +31,8 @@ def test_patient_and_agent_messages_during_a_handoff_reach_the_engines_tracker(
     assert stack.desk("POST", f"/api/desk/handoffs/{handoff_id}/messages", desk,
                       json={"text": "I'll call the pharmacy for you now."}).status_code == 201
 
-    tracker = httpx.get(f"{stack.engine_url}/conversations/{quote(conversation, safe=':+')}/tracker",
+    path = quote(conversation, safe=":+")  # the engine does not unquote the id
+    tracker = httpx.get(f"{stack.engine_url}/conversations/{path}/tracker",
                         params={"token": stack.env["ENGINE_TOKEN"]}, timeout=30)
     assert tracker.status_code == 200, tracker.text
     events = tracker.json()["events"]
