@@ -34,7 +34,26 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def postgres_connect_args(*, statement_timeout_ms: int | None = None) -> dict[str, Any]:
+    """psycopg connection arguments that keep a hung PostgreSQL from holding a worker forever:
+    libpq's `connect_timeout` and a server-side `statement_timeout` sent in the startup
+    packet (no extra round trip; a pooler must pass `options` through). From the settings
+    (DB_CONNECT_TIMEOUT_SECONDS, DB_STATEMENT_TIMEOUT_MS); `statement_timeout_ms` overrides
+    the latter (0 for migrations, which may rightly run long). 0 leaves either unset."""
+    settings = get_settings()
+    if statement_timeout_ms is None:
+        statement_timeout_ms = settings.db_statement_timeout_ms
+    args: dict[str, Any] = {}
+    if settings.db_connect_timeout_seconds > 0:
+        args["connect_timeout"] = settings.db_connect_timeout_seconds
+    if statement_timeout_ms > 0:
+        args["options"] = f"-c statement_timeout={statement_timeout_ms}"
+    return args
+
+
+def make_engine(url: str, *, statement_timeout_ms: int | None = None) -> Engine:
+    """An engine for SQLite or PostgreSQL; on PostgreSQL with the timeouts of
+    `postgres_connect_args` (`statement_timeout_ms` as there)."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -51,6 +70,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True, connect_args=postgres_connect_args(
+            statement_timeout_ms=statement_timeout_ms))
     return create_engine(url, pool_pre_ping=True)
 
 

@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     app_env: Literal["dev", "test", "prod"] = "prod"
     public_base_url: str = "http://localhost:8000"
     database_url: str = "sqlite:///var/app.db"
+    # PostgreSQL only: how long opening a connection may take, and how long one statement may
+    # run before the server cancels it, so a hung or overloaded database fails a request
+    # within seconds instead of holding a worker thread forever (0 turns either off).
+    db_connect_timeout_seconds: int = 5
+    db_statement_timeout_ms: int = 15000
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     engine_url: str = "http://127.0.0.1:5005"

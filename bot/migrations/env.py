@@ -24,7 +24,8 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 
 def run_migrations() -> None:
     url = config.attributes.get("database_url") or get_settings().database_url
-    engine = make_engine(url)
+    # No statement limit: building an index on a large table may rightly take minutes.
+    engine = make_engine(url, statement_timeout_ms=0)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
