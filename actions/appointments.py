@@ -213,6 +213,8 @@ def ask_cancel(dispatcher: CollectingDispatcher, appt: AppointmentInfo) -> list[
 
 
 class ActionTellAppointments(AppointmentAction):
+    task = Task.appointments_told
+
     def name(self) -> str:
         return "action_tell_appointments"
 
@@ -234,6 +236,8 @@ class ActionStartReschedule(AppointmentAction):
     """Which appointment: the only one, the one picked at cancel time, the one the request
     names ("with Dr. Shah"), or ask with buttons. When the request said when ("to next
     Tuesday afternoon"), that is kept for the open times, never asked again."""
+
+    task = Task.appointment_moved
 
     def name(self) -> str:
         return "action_start_reschedule"
@@ -268,6 +272,8 @@ class ActionStartReschedule(AppointmentAction):
 
 
 class ActionStartCancel(AppointmentAction):
+    task = Task.appointment_cancelled
+
     def name(self) -> str:
         return "action_start_cancel"
 
@@ -293,8 +299,14 @@ class ActionPickAppointment(AppointmentAction):
     move it, the time asked for before (kept in `time_preference`) or in this answer ("the
     one with Dr. Kim, to Friday") is used, not asked again."""
 
+    task = Task.appointment_moved
+
     def name(self) -> str:
         return "action_pick_appointment"
+
+    def failed_task(self, tracker: Tracker) -> Task:
+        cancelling = tracker.get_slot("flow_step") == "cancel_pick"
+        return Task.appointment_cancelled if cancelling else Task.appointment_moved
 
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
@@ -362,6 +374,8 @@ class ValidateRescheduleForm(FormValidationAction):
 class ActionOfferSlots(AppointmentAction):
     """Up to three open times near what the patient asked for (`time_preference`), as
     buttons."""
+
+    task = Task.appointment_moved
 
     def name(self) -> str:
         return "action_offer_slots"
@@ -440,6 +454,8 @@ class ActionAskOtherTime(Action):
 
 
 class ActionReschedule(AppointmentAction):
+    task = Task.appointment_moved
+
     def name(self) -> str:
         return "action_reschedule"
 
@@ -465,6 +481,8 @@ class ActionReschedule(AppointmentAction):
 
 
 class ActionCancelAppointment(AppointmentAction):
+    task = Task.appointment_cancelled
+
     def name(self) -> str:
         return "action_cancel_appointment"
 

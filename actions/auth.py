@@ -13,7 +13,7 @@ import logging
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -24,8 +24,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.backoffice_client import BackOfficeClient, BackOfficeError, default_client
 from actions.common import channel_of, clinic_today, end_flow, phone_of
+from actions.insights_client import InsightsClient, default_insights_client, report_task
 from actions.parsing import parse_date_of_birth, parse_full_name, parse_zip_code
 from bot.backoffice.schemas import VerificationRequest, VerificationStatus
+from bot.insights.enums import Task
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +81,26 @@ class PatientAction(Action, ABC):
     `act` is answered here and only here: a short apology with an agent offered, and any
     open flow ended (its choices may be stale). `act` catches only the errors that mean
     something to the patient (a taken slot, nothing owed) and lets every other one through.
+    That failure is also reported to the insights as the failed `task` (the request this
+    action works towards), so the back-office error count and the episode's failed tasks
+    see every one of them.
     """
+
+    # Every concrete action names it (tests/actions/test_auth.py checks each one).
+    task: ClassVar[Task | None] = None
 
     @abstractmethod
     def name(self) -> str: ...
 
-    def __init__(self, client_factory: Callable[[], BackOfficeClient] = default_client) -> None:
+    def __init__(self, client_factory: Callable[[], BackOfficeClient] = default_client,
+                 insights_factory: Callable[[], InsightsClient] = default_insights_client
+                 ) -> None:
         self.client_factory = client_factory
+        self.insights_factory = insights_factory
+
+    def failed_task(self, tracker: Tracker) -> Task | None:
+        """The request the back office just failed (an action serving two flows overrides)."""
+        return self.task
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -98,6 +113,9 @@ class PatientAction(Action, ABC):
         except BackOfficeError as exc:
             log.error("%s failed: %s", self.name(), exc)
             dispatcher.utter_message(response="utter_backoffice_down")
+            task = self.failed_task(tracker)
+            if task is not None:  # in the background; never fails the turn
+                report_task(tracker, task, ok=False, client_factory=self.insights_factory)
             return end_flow()
 
     @abstractmethod

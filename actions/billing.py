@@ -60,6 +60,8 @@ def charge_lines(balance: Balance) -> str:
 
 
 class ActionTellBalance(PatientAction):
+    task = Task.balance_told
+
     def name(self) -> str:
         return "action_tell_balance"
 
@@ -161,6 +163,8 @@ def charge_buttons(charges: list[ChargeDetail]) -> list[dict[str, str]]:
 class ActionExplainCharges(PatientAction):
     """Itemize the bill, explain the charge named, or record a billed-twice/dispute inquiry."""
 
+    task = Task.charges_explained
+
     def name(self) -> str:
         return "action_explain_charges"
 
@@ -229,6 +233,8 @@ class ActionCardWarning(Action):
 class ActionPaymentLink(PatientAction):
     """A one-time link (30 minutes). A card number in the message is never repeated."""
 
+    task = Task.payment_link_sent
+
     def name(self) -> str:
         return "action_payment_link"
 
@@ -296,6 +302,8 @@ def plan_blocked(dispatcher: CollectingDispatcher, offer: PaymentPlanOptions) ->
 
 
 class ActionOfferPaymentPlan(PatientAction):
+    task = Task.plan_set_up
+
     def name(self) -> str:
         return "action_offer_payment_plan"
 
@@ -315,6 +323,8 @@ class ActionOfferPaymentPlan(PatientAction):
 
 class ActionChoosePlan(PatientAction):
     """A plan length was picked: repeat it back and ask for an explicit yes."""
+
+    task = Task.plan_set_up
 
     def name(self) -> str:
         return "action_choose_plan"
@@ -347,6 +357,8 @@ class ActionChoosePlan(PatientAction):
 
 class ActionCreatePlan(PatientAction):
     """Only after the patient's explicit yes to the plan repeated back to them."""
+
+    task = Task.plan_set_up
 
     def name(self) -> str:
         return "action_create_plan"
@@ -393,6 +405,8 @@ def coverage_lines(summary: InsuranceSummary) -> tuple[str, str]:
 
 class ActionInsurance(PatientAction):
     """Coverage on file and what insurance paid; "new insurance" becomes an update request."""
+
+    task = Task.insurance_told
 
     def name(self) -> str:
         return "action_insurance"

@@ -58,17 +58,27 @@ async def _send(client: InsightsClient, outcome: TaskOutcome) -> None:
         await client.report_task(outcome)
     except BackOfficeError as exc:
         log.warning("insights: task report not recorded: %s", exc)
+    except Exception:  # a report is never worth a crash, even in the background
+        log.exception("insights: task report not recorded")
 
 
 def report_task(tracker: Tracker, task: Task, ok: bool = True,
                 client_factory: Callable[[], InsightsClient] = default_insights_client
                 ) -> asyncio.Task[None] | None:
-    """Schedules the report and returns at once (None outside an event loop)."""
+    """Schedules the report and returns at once. None outside an event loop, or when the
+    report cannot even be built (a conversation named unlike the bot service's, settings
+    missing): the patient's turn never fails because of a report."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return None
-    job = loop.create_task(_send(client_factory(), task_outcome(tracker, task, ok)))
+    try:
+        outcome = task_outcome(tracker, task, ok)
+        client = client_factory()
+    except Exception:
+        log.exception("insights: task report not sent")
+        return None
+    job = loop.create_task(_send(client, outcome))
     _in_flight.add(job)
     job.add_done_callback(_in_flight.discard)
     return job

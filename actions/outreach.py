@@ -30,8 +30,10 @@ from actions.backoffice_client import (
     default_client,
 )
 from actions.common import AGENT_BUTTON, channel_of, chosen, end_flow, phone_of, say_when
+from actions.insights_client import InsightsClient, default_insights_client, report_task
 from actions.outreach_client import OutreachClient, OutreachContext, default_outreach_client
 from actions.refills import submitted_message
+from bot.insights.enums import Task
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +84,11 @@ class ActionOutreachContext(Action):
 class ActionOutreachConfirm(Action):
     """"1" (or "Confirm") after a reminder: no date of birth from the number on file."""
 
-    def __init__(self, outreach_factory: Callable[[], OutreachClient] = default_outreach_client
+    def __init__(self, outreach_factory: Callable[[], OutreachClient] = default_outreach_client,
+                 insights_factory: Callable[[], InsightsClient] = default_insights_client
                  ) -> None:
         self.outreach_factory = outreach_factory
+        self.insights_factory = insights_factory
 
     def name(self) -> str:
         return "action_outreach_confirm"
@@ -105,6 +109,8 @@ class ActionOutreachConfirm(Action):
         except BackOfficeError as exc:
             log.error("outreach confirm failed: %s", exc)
             dispatcher.utter_message(response="utter_backoffice_down")
+            report_task(tracker, Task.appointment_confirmed, ok=False,
+                        client_factory=self.insights_factory)
             return []
         if result.status == "confirmed" and result.starts_at is not None:
             dispatcher.utter_message(response="utter_outreach_confirmed",
@@ -159,6 +165,8 @@ class ActionOutreachReschedule(OutreachAction):
 
     choice = "reschedule"
 
+    task = Task.appointment_moved
+
     def name(self) -> str:
         return "action_outreach_reschedule"
 
@@ -174,6 +182,8 @@ class ActionOutreachCancel(OutreachAction):
     """"3" after a reminder: asks before cancelling; a new time or keeping it are offered."""
 
     choice = "cancel"
+
+    task = Task.appointment_cancelled
 
     def name(self) -> str:
         return "action_outreach_cancel"
@@ -198,6 +208,8 @@ class ActionOutreachCancelConfirmed(OutreachAction):
     """"Yes, cancel it": cancelled, and a new time offered."""
 
     choice = "cancel"
+
+    task = Task.appointment_cancelled
 
     def name(self) -> str:
         return "action_outreach_cancel_confirmed"
@@ -224,6 +236,8 @@ class ActionOutreachRebook(OutreachAction):
     """A new time with the same provider, after a missed (or cancelled) appointment."""
 
     choice = "rebook"
+
+    task = Task.appointment_moved
 
     def name(self) -> str:
         return "action_outreach_rebook"
@@ -256,6 +270,8 @@ async def offer_times(dispatcher: CollectingDispatcher, client: OutreachClient, 
 class ActionOutreachBook(OutreachAction):
     """A time was picked from the open times: book it."""
 
+    task = Task.appointment_moved
+
     def name(self) -> str:
         return "action_outreach_book"
 
@@ -282,6 +298,8 @@ class ActionOutreachRefill(OutreachAction):
     """"1" after a refill or renewal prompt: the refill (or the renewal request) is filed."""
 
     choice = "refill"
+
+    task = Task.refill_filed
 
     def name(self) -> str:
         return "action_outreach_refill"

@@ -88,6 +88,8 @@ def pick(text: str, picked_id: str | None, rxs: list[PrescriptionInfo]) -> list[
 
 
 class ActionStartRefill(RefillAction):
+    task = Task.refill_filed
+
     def name(self) -> str:
         return "action_start_refill"
 
@@ -113,6 +115,8 @@ class ActionStartRefill(RefillAction):
 
 class ActionPickPrescription(RefillAction):
     """The answer to "which medication?": a tapped button or its name."""
+
+    task = Task.refill_filed
 
     def name(self) -> str:
         return "action_pick_prescription"
@@ -147,6 +151,8 @@ def submitted_message(dispatcher: CollectingDispatcher, refill: RefillInfo) -> N
 class ActionSubmitRefill(RefillAction):
     """Only after the patient said yes: a refill, or a renewal request when none are left."""
 
+    task = Task.refill_filed
+
     def name(self) -> str:
         return "action_submit_refill"
 
@@ -178,6 +184,8 @@ def state_words(status: RefillStatus, pharmacy_name: str) -> str:
 
 
 class ActionRefillStatus(RefillAction):
+    task = Task.refill_status_told
+
     def name(self) -> str:
         return "action_refill_status"
 

@@ -1,13 +1,18 @@
+import asyncio
 import inspect
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
+import httpx
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions import insights_client
 from actions.appointments import (
     ActionCancelAppointment,
     ActionChooseSlot,
@@ -34,11 +39,13 @@ from actions.billing import (
     ActionPaymentLink,
     ActionTellBalance,
 )
-from actions.common import FLOW_SLOTS
+from actions.common import FLOW_SLOTS, end_flow
+from actions.insights_client import InsightsClient
 from actions.outreach import (
     ActionOutreachBook,
     ActionOutreachCancel,
     ActionOutreachCancelConfirmed,
+    ActionOutreachConfirm,
     ActionOutreachRebook,
     ActionOutreachRefill,
     ActionOutreachReschedule,
@@ -52,6 +59,7 @@ from actions.refills import (
     ActionSubmitRefill,
 )
 from bot.backoffice.models import Patient
+from bot.insights.enums import Task
 from tests.actions.conftest import DOMAIN, make_tracker
 
 
@@ -241,3 +249,133 @@ async def test_an_unexpected_no_is_the_same_apology() -> None:
         dispatcher, make_tracker(slots=MID_FLOW), DOMAIN)
     assert [m["response"] for m in dispatcher.messages] == ["utter_backoffice_down"]
     assert events == [SlotSet(name, None) for name in FLOW_SLOTS]
+
+
+# --- ... and each failure is reported to the insights as that action's failed task ----------
+
+FAILED_TASK: dict[type[PatientAction], Task] = {
+    ActionTellBalance: Task.balance_told, ActionExplainCharges: Task.charges_explained,
+    ActionPaymentLink: Task.payment_link_sent, ActionOfferPaymentPlan: Task.plan_set_up,
+    ActionChoosePlan: Task.plan_set_up, ActionCreatePlan: Task.plan_set_up,
+    ActionInsurance: Task.insurance_told,
+    ActionTellAppointments: Task.appointments_told, ActionStartReschedule: Task.appointment_moved,
+    ActionStartCancel: Task.appointment_cancelled, ActionPickAppointment: Task.appointment_moved,
+    ActionOfferSlots: Task.appointment_moved, ActionChooseSlot: Task.appointment_moved,
+    ActionReschedule: Task.appointment_moved, ActionCancelAppointment: Task.appointment_cancelled,
+    ActionStartRefill: Task.refill_filed, ActionPickPrescription: Task.refill_filed,
+    ActionSubmitRefill: Task.refill_filed, ActionRefillStatus: Task.refill_status_told,
+    ActionOutreachReschedule: Task.appointment_moved,
+    ActionOutreachCancel: Task.appointment_cancelled,
+    ActionOutreachCancelConfirmed: Task.appointment_cancelled,
+    ActionOutreachRebook: Task.appointment_moved, ActionOutreachBook: Task.appointment_moved,
+    ActionOutreachRefill: Task.refill_filed,
+}
+
+
+class Reports:
+    """The insights endpoint as the action server reaches it: every report it got."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        assert request.url == "http://bot.test/api/insights/tasks"
+        self.seen.append(json.loads(request.content))
+        return httpx.Response(202, json={"episode_id": 1})
+
+    def factory(self) -> InsightsClient:
+        return InsightsClient("http://bot.test", "secret",
+                              transport=httpx.MockTransport(self.handler))
+
+
+async def reported() -> None:
+    """The reports go in the background: wait for those in flight."""
+    await asyncio.gather(*list(insights_client._in_flight))
+
+
+def failing(action: type[PatientAction], insights: Callable[[], InsightsClient]
+            ) -> tuple[PatientAction, Tracker]:
+    client = FailingClient(BackOfficeUnavailable("GET /patients/1/...: HTTP 503"))
+    if issubclass(action, OutreachAction):
+        tracker = make_tracker(slots={**MID_FLOW, "outreach_id": "1"}, intent="outreach_confirm")
+        tracker.latest_message["entities"] = [{"entity": "slot_id", "value": "2"}]
+        acting: PatientAction = action(lambda: cast(BackOfficeClient, client),
+                                       lambda: cast(OutreachClient, client))
+    else:
+        tracker = make_tracker(slots=MID_FLOW, intent="billing_balance")
+        acting = action(lambda: cast(BackOfficeClient, client))
+    acting.insights_factory = insights
+    return acting, tracker
+
+
+def test_every_action_on_the_record_names_its_task() -> None:
+    assert set(FAILED_TASK) == set(RECORD_ACTIONS)
+    assert {a: a.task for a in RECORD_ACTIONS} == FAILED_TASK
+
+
+@pytest.mark.parametrize("action", RECORD_ACTIONS, ids=lambda a: a.__name__)
+async def test_back_office_failure_is_reported_as_a_failed_task(
+        action: type[PatientAction]) -> None:
+    reports = Reports()
+    acting, tracker = failing(action, reports.factory)
+    await acting.run(CollectingDispatcher(), tracker, DOMAIN)
+    await reported()
+    intent = "outreach_confirm" if issubclass(action, OutreachAction) else "billing_balance"
+    assert reports.seen == [{"conversation_id": "sms:+15555550101",
+                             "task": FAILED_TASK[action].value, "ok": False,
+                             "intent": intent, "patient_id": 1}]
+
+
+async def test_picking_which_appointment_to_cancel_fails_the_cancellation() -> None:
+    reports = Reports()
+    acting, _ = failing(ActionPickAppointment, reports.factory)
+    tracker = make_tracker(slots={**MID_FLOW, "flow_step": "cancel_pick"})
+    await acting.run(CollectingDispatcher(), tracker, DOMAIN)
+    await reported()
+    assert [r["task"] for r in reports.seen] == ["appointment_cancelled"]
+
+
+async def test_a_report_that_cannot_be_made_never_fails_the_turn(
+        caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> InsightsClient:
+        raise RuntimeError("BACKOFFICE_URL is not set")
+
+    acting, tracker = failing(ActionTellBalance, broken)
+    dispatcher = CollectingDispatcher()
+    assert await acting.run(dispatcher, tracker, DOMAIN) == end_flow()
+    assert responses(dispatcher) == ["utter_backoffice_down"]
+    assert "task report not sent" in caplog.text
+
+
+async def test_a_report_the_bot_refuses_never_fails_the_turn(
+        caplog: pytest.LogCaptureFixture) -> None:
+    acting, tracker = failing(ActionTellBalance, lambda: InsightsClient(
+        "http://bot.test", "secret", transport=httpx.MockTransport(lambda r: httpx.Response(500))))
+    dispatcher = CollectingDispatcher()
+    assert await acting.run(dispatcher, tracker, DOMAIN) == end_flow()
+    await reported()
+    assert responses(dispatcher) == ["utter_backoffice_down"]
+    assert "task report not recorded" in caplog.text
+
+
+async def test_no_report_when_the_action_answered() -> None:
+    """A refusal before verification is no back-office failure: nothing is reported."""
+    reports = Reports()
+    acting, _ = failing(ActionTellBalance, reports.factory)
+    await acting.run(CollectingDispatcher(), make_tracker(), DOMAIN)
+    await reported()
+    assert reports.seen == []
+
+
+async def test_an_outreach_confirmation_the_back_office_failed_is_reported() -> None:
+    reports = Reports()
+    client = FailingClient(BackOfficeUnavailable("POST /outreach/1/confirm: HTTP 503"))
+    tracker = make_tracker(slots={"outreach_id": "1"}, intent="outreach_confirm")
+    dispatcher = CollectingDispatcher()
+    action = ActionOutreachConfirm(lambda: cast(OutreachClient, client), reports.factory)
+    assert await action.run(dispatcher, tracker, DOMAIN) == []
+    await reported()
+    assert responses(dispatcher) == ["utter_backoffice_down"]
+    assert reports.seen == [{"conversation_id": "sms:+15555550101",
+                             "task": "appointment_confirmed", "ok": False,
+                             "intent": "outreach_confirm", "patient_id": None}]

@@ -15,7 +15,8 @@ from bot.agents.models import Agent, Role
 from bot.agents.service import ensure_agent
 from bot.audit.models import AuditEvent
 from bot.conversations import transcript
-from bot.insights import record
+from bot.insights import metrics, record
+from bot.insights.models import Episode
 from bot.insights.tracker import TurnParse
 
 SMS = "sms:+15555550101"
@@ -128,3 +129,27 @@ def test_metrics_on_loopback_or_with_the_token(client: TestClient,
     assert loopback.get("/metrics").status_code == 200
     assert loopback.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}
                         ).status_code == 403
+
+
+def test_a_failed_task_report_counts_a_back_office_error(
+        client: TestClient, seeded: Session, ids: dict[str, int]) -> None:
+    """What the action server sends when the back office failed a request
+    (tests/actions/test_auth.py): the counter moves, the episode notes it, nothing resolved."""
+    def errors() -> float:
+        return metrics.REGISTRY.get_sample_value(
+            "assistant_backoffice_errors_total", {"task": "plan_set_up"}) or 0.0
+
+    before = errors()
+    body = {"conversation_id": SMS, "task": "plan_set_up", "ok": False,
+            "intent": "billing_payment_plan", "patient_id": ids["Lopez"]}
+    resp = client.post("/api/insights/tasks", json=body, headers=SERVICE)
+    assert resp.status_code == 202, resp.text
+    assert errors() == before + 1
+    episode = seeded.get(Episode, resp.json()["episode_id"])
+    assert episode is not None
+    seeded.refresh(episode)
+    assert (episode.failed_tasks, episode.tasks, episode.resolved_at) == (["plan_set_up"], [],
+                                                                          None)
+    loopback = TestClient(client.app, client=("127.0.0.1", 50000))
+    scraped = loopback.get("/metrics").text
+    assert f'assistant_backoffice_errors_total{{task="plan_set_up"}} {before + 1}' in scraped
