@@ -13,12 +13,14 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.assets.routes import router as assets_router
 from bot.backoffice.routes import router as backoffice_router
+from bot.db import get_sessionmaker
 from bot.desk import waits as desk_waits
 from bot.desk.routes import router as desk_router
 from bot.desk.tools.delivery import run_forever as deliver_follow_ups
 from bot.desk.tools.routes import router as desk_tools_router
 from bot.handoff.routes import router as handoff_router
 from bot.health.routes import router as health_router
+from bot.insights import queue as insights_queue
 from bot.insights.routes import router as insights_router
 from bot.outreach.routes import desk_router as outreach_desk_router
 from bot.outreach.routes import router as outreach_router
@@ -31,6 +33,7 @@ from bot.production import (
     service_secrets,
     startup_advice,
 )
+from bot.redis import get_async_redis
 from bot.retention import run_forever
 from bot.review.routes import router as review_router
 from bot.safety.emergency import detect_emergency
@@ -49,7 +52,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Faults (H2): texts stored while Redis or the engine was away are handled once back.
     inbound = asyncio.create_task(sms.retry_inbound_forever())
     waits = asyncio.create_task(desk_waits.run_forever())  # desk teams: callbacks, urgent flags
+    # Insights (G): the turns queued by every worker, recorded off the patient's path.
+    recorder = asyncio.create_task(insights_queue.run_forever(get_async_redis,
+                                                              get_sessionmaker()))
     yield
+    recorder.cancel()
+    await insights_queue.flush(get_async_redis, get_sessionmaker())
     waits.cancel()
     retention.cancel()
     follow_ups.cancel()

@@ -27,7 +27,7 @@ from bot.db import T, in_session
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
 from bot.insights import metrics as insight_metrics
-from bot.insights import record as insights
+from bot.insights import queue as insights
 from bot.privacy.redaction import mask_card_numbers
 from bot.safety.emergency import EmergencyMatch, detect_emergency
 from bot.text import clean_text
@@ -110,9 +110,11 @@ class EngineClient:
         return self.base_urls[start:] + self.base_urls[:start]
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any],
-                   timeout: float | None = None) -> list[BotMessage]:
-        # The id lets the next engine tell whether an engine that died mid-turn stored it.
-        message_id = uuid.uuid4().hex
+                   timeout: float | None = None, message_id: str | None = None
+                   ) -> list[BotMessage]:
+        # The id lets the next engine tell whether an engine that died mid-turn stored it, and
+        # insights find the turn in the tracker store afterwards.
+        message_id = message_id or uuid.uuid4().hex
         payload = {"sender": sender, "message": text,
                    "metadata": {**metadata, "message_id": message_id}}
         # One budget for connecting and answering: a busy engine accepts slowly (its backlog
@@ -432,21 +434,25 @@ class ConversationService:
         if emergency is not None:
             log.warning("safety net: %s (%s) in a %s conversation", emergency.reason,
                         emergency.kind, metadata.get("channel"))
+        message_id = uuid.uuid4().hex
         try:
             timeout = self.web_timeout if metadata.get("channel") == "web" else None
-            replies = await self.engine.send(sender, engine_text, metadata, timeout=timeout)
+            replies = await self.engine.send(sender, engine_text, metadata, timeout=timeout,
+                                             message_id=message_id)
         except EngineUnavailable as exc:
             log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
             insight_metrics.ENGINE_ERRORS.labels(channel=str(metadata.get("channel"))).inc()
             replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
         await self._db(transcript.record_turn, sender, recorded, received,
                        [as_recorded(reply) for reply in replies])
-        await insights.turn_taken(self.sessions, sender, recorded, received)
+        await insights.turn_taken(self.redis, self.sessions, sender, recorded, received, _now(),
+                                  message_id)
         return replies
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:
         await self._db(transcript.record_entry, sender, "patient", text, received, handoff_id)
-        await insights.patient_to_agent(self.sessions, handoff_id, text, received)
+        await insights.patient_to_agent(self.redis, self.sessions, sender, handoff_id, text,
+                                        received)
         await live.publish(self.redis, live.DESK_CHANNEL, {
             "type": "message", "handoff_id": handoff_id, "role": "patient", "text": text,
             "at": received.isoformat()})

@@ -1,14 +1,15 @@
 """The one small recording module: the bot service and the action server report what happened
-here, and each report lands on its episode at once (no nightly batch).
+here, and each report lands on its episode as it happens (no nightly batch).
 
 Recording never breaks the caller: a failure is logged and rolled back, the turn or handoff
-goes on. The service verbs are synchronous (a session each); the conversation service calls
-the two async helpers at the end, which run them in a worker thread.
+goes on. The verbs are synchronous (a session each). A patient's turns are not recorded on the
+turn's path: the conversation service queues them (bot.insights.queue), and one worker records
+them a moment later, in order, a batch per transaction with `add_turn` and
+`add_patient_message`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.handoff.models import Handoff
 from bot.insights import metrics, repeat
@@ -24,7 +25,7 @@ from bot.insights.enums import TASK_TOPIC, topic_of_intent
 from bot.insights.models import Episode, InsightEvent
 from bot.insights.outreach import outreach_origin
 from bot.insights.schemas import TaskOutcome
-from bot.insights.tracker import TurnParse, read_turn
+from bot.insights.tracker import TurnParse
 from bot.senders import channel_of
 from bot.settings import get_settings
 
@@ -129,6 +130,14 @@ def _event(session: Session, episode: Episode, at: datetime, kind: str, name: st
 def turn(session: Session, conversation_id: str, text: str, received: datetime,
          answered: datetime, parse: TurnParse | None) -> Episode:
     """A patient's message the engine answered."""
+    episode = add_turn(session, conversation_id, text, received, answered, parse)
+    session.commit()
+    return episode
+
+
+def add_turn(session: Session, conversation_id: str, text: str, received: datetime,
+             answered: datetime, parse: TurnParse | None) -> Episode:
+    """`turn` without the commit, for a batch recorded in one transaction (bot.insights.queue)."""
     episode = _episode(session, conversation_id, received)
     episode.turns += 1
     if episode.first_answer_at is None:
@@ -154,7 +163,6 @@ def turn(session: Session, conversation_id: str, text: str, received: datetime,
     _event(session, episode, received, "turn", parse.intent if parse else None,
            confidence=parse.confidence if parse else None,
            latency_ms=(answered - received).total_seconds() * 1000, **extra)
-    session.commit()
     return episode
 
 
@@ -243,6 +251,14 @@ def agent_message(session: Session, handoff: Handoff, text: str, at: datetime) -
 def patient_message(session: Session, handoff_id: int, text: str, at: datetime
                     ) -> Episode | None:
     """A patient's message that went to the desk instead of the engine."""
+    episode = add_patient_message(session, handoff_id, text, at)
+    session.commit()
+    return episode
+
+
+def add_patient_message(session: Session, handoff_id: int, text: str, at: datetime
+                        ) -> Episode | None:
+    """`patient_message` without the commit (bot.insights.queue)."""
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         return None
@@ -250,7 +266,6 @@ def patient_message(session: Session, handoff_id: int, text: str, at: datetime
     _touch(episode, at)
     _event(session, episode, at, "patient_message")
     _repeats(session, episode, handoff, "patient", text, at)
-    session.commit()
     return episode
 
 
@@ -266,41 +281,3 @@ def handoff_closed(session: Session, handoff: Handoff) -> Episode:
     return episode
 
 
-# --------------------------------------------------------------------------- async helpers
-
-
-async def turn_taken(sessions: sessionmaker[Session], sender: str, text: str,
-                     received: datetime) -> None:
-    """After the engine answered: the latency histogram, then the episode (unless turned off
-    with INSIGHTS_RECORDING=false, which `bench/insights.py` compares against)."""
-    answered = now()
-    metrics.TURN_LATENCY.labels(channel=channel_of(sender)).observe(
-        (answered - received).total_seconds())
-    settings = get_settings()
-    if not settings.insights_recording:
-        return
-
-    def run() -> None:
-        from bot.retention import tracker_url
-
-        try:
-            parse = read_turn(tracker_url(settings), sender)
-        except Exception:
-            log.exception("insights: could not read the turn from the tracker store")
-            parse = None
-        with sessions() as session:
-            turn(session, sender, text, received, answered, parse)
-
-    await asyncio.to_thread(run)
-
-
-async def patient_to_agent(sessions: sessionmaker[Session], handoff_id: int, text: str,
-                           received: datetime) -> None:
-    if not get_settings().insights_recording:
-        return
-
-    def run() -> None:
-        with sessions() as session:
-            patient_message(session, handoff_id, text, received)
-
-    await asyncio.to_thread(run)

@@ -2,8 +2,9 @@
 
 The REST channel answers only the bot's messages; the intent, its confidence, whether the
 fallback answered and whether verification succeeded are in the tracker the engine saved
-before it answered. One indexed query per turn reads the turn's events (the last user event
-and what followed it).
+before it answered. One indexed query per turn reads the turn's events: the user event with
+the message id the bot service sent it under (recording runs a moment after the turn, when the
+patient may have sent the next message already) and what followed it.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from bot.db import normalize_url
 from bot.review.models import EVENTS
 
 FALLBACK_ACTIONS = frozenset({"action_fallback", "action_default_fallback"})
-# Enough for one turn: the user event, slots, a form's steps and the replies.
-TURN_EVENTS = 60
+# Enough for the turn recorded and the one or two the patient may have sent since.
+TURN_EVENTS = 150
 
 
 @dataclass
@@ -55,10 +56,16 @@ def engine_for(url: str) -> Engine | None:
     return engine
 
 
-def parse_turn(events: list[dict[str, Any]]) -> TurnParse | None:
-    """The last user turn of events (oldest first), as recorded by Rasa."""
+def _is_user(event: dict[str, Any], message_id: str | None) -> bool:
+    return event.get("event") == "user" and (
+        message_id is None or (event.get("metadata") or {}).get("message_id") == message_id)
+
+
+def parse_turn(events: list[dict[str, Any]], message_id: str | None = None) -> TurnParse | None:
+    """A user turn of events (oldest first), as recorded by Rasa: the one sent with
+    `message_id`, else the last. None when there is no such turn (the engine never took it)."""
     start = next((i for i in range(len(events) - 1, -1, -1)
-                  if events[i].get("event") == "user"), None)
+                  if _is_user(events[i], message_id)), None)
     if start is None:
         return None
     user = events[start]
@@ -72,6 +79,8 @@ def parse_turn(events: list[dict[str, Any]]) -> TurnParse | None:
                              if r.get("name") not in (None, "nlu_fallback")), None)
     for event in events[start + 1:]:
         kind = event.get("event")
+        if kind == "user":  # the patient's next message: this turn ended before it
+            break
         if kind == "action" and event.get("name"):
             name = str(event["name"])
             result.actions.append(name)
@@ -93,8 +102,9 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def read_turn(url: str, sender: str) -> TurnParse | None:
-    """None when there is no tracker store (unit tests, a Redis tracker store)."""
+def read_turn(url: str, sender: str, message_id: str | None = None) -> TurnParse | None:
+    """None when there is no tracker store (unit tests, a Redis tracker store) or the turn is
+    not in it."""
     engine = engine_for(url)
     if engine is None:
         return None
@@ -111,4 +121,4 @@ def read_turn(url: str, sender: str) -> TurnParse | None:
             continue
         if isinstance(data, dict):
             events.append(data)
-    return parse_turn(events)
+    return parse_turn(events, message_id)

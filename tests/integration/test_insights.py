@@ -67,10 +67,14 @@ def driven(insights_stack: Stack) -> tuple[datetime, dict[str, str]]:
     stack.web_turn(token, "sure, 03/12/1984")
     assert stack.desk("POST", f"/api/desk/handoffs/{handoff}/close", desk,
                       json={"disposition": "resolved"}).status_code == 200
-    # Task reports arrive from the action server in the background: wait for both.
+    # Task reports arrive from the action server, and turns are recorded off the turn's path
+    # (bot.insights.queue), a moment later: wait for the 9 the engine answered and the
+    # patient's message to the agent (its repeat).
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        if summary(stack, desk, since)["outcomes"]["bot_resolved"] == 1:
+        s = summary(stack, desk, since)
+        if (s["outcomes"]["bot_resolved"] == 1 and s["quality"]["turns"] >= 9
+                and s["repeat_yourself"]["by_item"].get("dob") == 2):
             break
         time.sleep(0.5)
     return since, desk
