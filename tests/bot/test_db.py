@@ -152,3 +152,13 @@ def test_connecting_to_a_silent_server_gives_up_after_the_connect_timeout(
         engine.connect()
     elapsed = time.monotonic() - started
     assert 1.5 < elapsed < 5.0
+
+
+def test_sqlite_is_wal_with_foreign_keys_and_no_fsync_per_commit(tmp_path: Path) -> None:
+    """Each connection: foreign keys on, WAL, synchronous=NORMAL (1), synced at checkpoints."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1
+    engine.dispose()
