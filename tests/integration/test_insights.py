@@ -16,7 +16,13 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provider
+from bot.db import make_engine
+from bot.outreach.enums import OutreachKind, OutreachStatus, Purpose, SuppressReason
+from bot.outreach.models import OutreachMessage
 from tests.support.stack import Stack, running_stack
 
 pytestmark = pytest.mark.integration
@@ -112,15 +118,52 @@ def test_the_api_counts_what_happened(insights_stack: Stack,
     assert 'assistant_turn_latency_seconds_count{channel="web"}' in metrics
 
 
-def test_the_insights_page(insights_stack: Stack, driven: tuple[datetime, dict[str, str]]
-                           ) -> None:
+@pytest.fixture(scope="module")
+def outreach_history(insights_stack: Stack, driven: tuple[datetime, dict[str, str]]) -> None:
+    """Today's reminders as outreach (F) leaves them: two appointments reminded (one kept,
+    one missed; one reminder confirmed by reply) and one whose reminder was held back for the
+    hold-out group (missed). Written straight to the stack's database after the conversations
+    (to a number none of them used, so no episode's origin changes)."""
+    now = datetime.now(UTC)
+    # Earlier today in UTC (the page below runs in UTC), whatever time the test runs.
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    earlier = min(timedelta(minutes=10), (now - midnight) / 2)
+    starts = now - earlier
+    with Session(make_engine(insights_stack.env["DATABASE_URL"])) as session:
+        maria = session.scalars(select(Patient).where(Patient.last_name == "Lopez")).one()
+        shah = session.scalars(select(Provider).where(Provider.name == "Dr. Priya Shah")).one()
+        appointments = [Appointment(patient_id=maria.id, provider_id=shah.id, starts_at=starts,
+                                    status=status, booked_at=starts - timedelta(days=20))
+                        for status in (AppointmentStatus.completed, AppointmentStatus.no_show,
+                                       AppointmentStatus.no_show)]
+        session.add_all(appointments)
+        session.flush()
+        for n, (appt, status) in enumerate(zip(appointments, (
+                OutreachStatus.sent, OutreachStatus.delivered, OutreachStatus.suppressed),
+                strict=True)):
+            held = status is OutreachStatus.suppressed
+            session.add(OutreachMessage(
+                dedupe_key=f"appointment_reminder:appointment:{appt.id}:2h:test{n}",
+                patient_id=maria.id, kind=OutreachKind.appointment_reminder,
+                purpose=Purpose.care, subject_type="appointment", subject_id=appt.id,
+                offset_label="2h", subject_at=starts, priority=10, due_at=starts - earlier / 2,
+                not_before=starts - earlier / 2, expires_at=starts, status=status,
+                reason=SuppressReason.hold_out if held else None, phone="+15555550188",
+                planned_at=starts - earlier / 2, sent_at=None if held else starts - earlier / 2,
+                replied_at=starts - earlier / 4 if n == 0 else None,
+                reply="confirm" if n == 0 else None))
+        session.commit()
+
+
+def test_the_insights_page(insights_stack: Stack, driven: tuple[datetime, dict[str, str]],
+                           outreach_history: None) -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     RESULTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1500})
+        page = browser.new_page(viewport={"width": 1280, "height": 1500}, timezone_id="UTC")
         page.set_default_timeout(30_000)
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
@@ -136,6 +179,31 @@ def test_the_insights_page(insights_stack: Stack, driven: tuple[datetime, dict[s
         assert all(u.startswith(insights_stack.bot_url) for u in requests), requests  # no CDN
         expect(page.locator("#cards .card").nth(1)).to_contain_text("Containment")
         expect(page.locator("#cards .card").nth(1)).to_contain_text("33.3%")
+        # Outreach: reminded against the hold-out, each rate with its n.
+        no_show = page.locator("#outreach [data-outreach=no_show]")
+        expect(no_show.locator(".side.sent")).to_contain_text("50.0%")
+        expect(no_show.locator(".side.sent")).to_contain_text("1 of 2 appointments")
+        expect(no_show.locator(".side.held")).to_contain_text("100.0%")
+        expect(no_show.locator(".side.held")).to_contain_text("1 of 1 appointments")
+        expect(no_show).to_contain_text("Difference: -50.0 points")
+        confirmed = page.locator("#outreach [data-outreach=confirmation]")
+        expect(confirmed).to_contain_text("50.0%")
+        expect(confirmed).to_contain_text("1 of 2 reminders sent")
+        expect(page.locator("#outreach-kinds tbody tr")).to_have_count(1)
+        expect(page.locator("#outreach-kinds tbody tr")).to_contain_text("hold out 1")
+        # Keyboard: Tab reaches the no-show comparison's definition, Enter opens it.
+        definition = no_show.locator("summary")
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            if definition.evaluate("(el) => el === document.activeElement"):
+                break
+        else:
+            pytest.fail("the outreach definitions are not reachable with Tab")
+        page.keyboard.press("Enter")
+        expect(no_show.locator("details p")).to_be_visible()
+        expect(no_show.locator("details a")).to_have_attribute(
+            "href", "/desk/insights/metrics.md#outreach-outcomes")
+        page.click("header h1")  # Tab starts from the top again
         # Keyboard: Tab reaches the repeat-yourself number, Enter drills down.
         target = page.locator("button.value[data-measure=repeat_yourself]")
         for _ in range(40):
