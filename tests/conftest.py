@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ["APP_ENV_FILE"] = ""  # never read a developer's .env in tests
 
@@ -25,7 +28,24 @@ ROOT = Path(__file__).resolve().parent.parent
 hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 hypothesis_settings.register_profile("explore", derandomize=False, database=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def worker_redis_url(base_url: str, worker: str) -> str:
+    """`make unit` runs the suite in pytest-xdist worker processes (gw0, gw1, ...), which
+    share nothing: each flushes its own Redis db, the base db minus the worker's number
+    (15 and 14 by default; TEST_REDIS_URL=.../9 gives 9 and 8), on the same server."""
+    parts = urlsplit(base_url)
+    base = int(parts.path.lstrip("/") or 0)
+    index = int(worker.removeprefix("gw")) if worker else 0
+    if index > base:
+        raise ValueError(f"TEST_REDIS_URL {base_url}: no Redis db left for xdist worker {worker}")
+    return urlunsplit(parts._replace(path=f"/{base - index}"))
+
+
+# Set by pytest-xdist in each worker process before this file is imported; "" when serial.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEST_REDIS_URL = worker_redis_url(
+    os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), XDIST_WORKER)
 TEST_POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -69,8 +89,9 @@ def migrate(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run, dropped afterwards."""
-    name = f"pa_test_{uuid.uuid4().hex[:10]}"
+    """A fresh PostgreSQL database for this test run (one per xdist worker: the worker's name
+    is in it), dropped afterwards."""
+    name = f"pa_test_{XDIST_WORKER or 'serial'}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(TEST_POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -86,12 +107,24 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database migrated to head once per run (per worker); each test gets a copy,
+    which is the same database the migrations make, without running them ~1,000 times."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "app.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'app.db'}"
-        migrate(url)
-        yield url
+        path = tmp_path / "app.db"
+        template: Path = request.getfixturevalue("sqlite_template")
+        # The backup API copies every page consistently (the template is in WAL mode).
+        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as copy:
+            source.backup(copy)
+        yield f"sqlite:///{path}"
         return
     url = request.getfixturevalue("postgres_url")
     yield url
