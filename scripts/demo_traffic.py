@@ -1,6 +1,7 @@
 """Synthetic conversations through the running assistant, so the Insights page has data.
 
-    .venv/bin/python scripts/demo_traffic.py [--conversations 300] [--seed 7] [--base-url URL]
+    .venv/bin/python scripts/demo_traffic.py [--conversations 300] [--seed 7] [--population 80]
+                                             [--base-url URL]
 
 Both channels (web chat through its API; SMS through the signed Twilio webhook, replies read
 from the dev outbox), every outcome (resolved by the bot, with an agent, escalated, abandoned,
@@ -8,6 +9,13 @@ short abandons, informational), handoffs accepted, answered and closed by the de
 through the desk API (some asking for the date of birth the context already holds, to show
 repeat-yourself), an emergency, and outreach when `bot.outreach` is there. The seed picks the
 same conversations in the same order every time; the numbers then depend only on the model.
+
+The patients: the three of DESIGN.md and a synthetic population (`--population`, added to the
+dev back office by `python -m bot.backoffice.seed --population N`, see
+bot/backoffice/population.py). Each conversation is about something its patient has (a bill,
+an appointment ahead, a prescription), and a patient comes back about the same thing only
+now and then (`REPEAT_SHARE`): with three patients every resolved request would be followed
+by a same-topic contact within minutes, and containment would read ~2 %.
 Reads `.env` (PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN, DESK_DEMO_EMAIL / DESK_DEMO_PASSWORD), like
 `make run` writes it. The demo people are synthetic (DESIGN.md).
 """
@@ -30,14 +38,42 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
+from bot.backoffice.population import Person, plan_population
+
 ROOT = Path(__file__).resolve().parent.parent
 
+
+@dataclass(frozen=True)
+class Who:
+    name: str
+    dob: str  # as a patient types it
+    zip: str
+    phone: str
+    topics: tuple[str, ...]  # what they have to ask about
+
+
+# DESIGN.md's three: Aisha has no appointment ahead and no prescription.
 PATIENTS = {
-    "maria": {"name": "Maria Lopez", "dob": "03/12/1984", "zip": "02139", "phone": "+15555550101"},
-    "james": {"name": "James Carter", "dob": "11/02/1975", "zip": "10001",
-              "phone": "+15555550102"},
-    "aisha": {"name": "Aisha Khan", "dob": "07/25/1992", "zip": "60614", "phone": "+15555550103"},
+    "maria": Who("Maria Lopez", "03/12/1984", "02139", "+15555550101",
+                 ("billing", "appointments", "refills")),
+    "james": Who("James Carter", "11/02/1975", "10001", "+15555550102",
+                 ("billing", "appointments", "refills")),
+    "aisha": Who("Aisha Khan", "07/25/1992", "60614", "+15555550103", ("billing",)),
 }
+DEFAULT_POPULATION = 80
+# The share of patient conversations that come back to something the same patient already
+# asked about in this run (same topic): the repeat contacts containment and FCR look for.
+REPEAT_SHARE = 0.1
+
+
+def who_of(person: Person) -> Who:
+    return Who(person.full_name, person.date_of_birth.strftime("%m/%d/%Y"), person.zip_code,
+               person.phone, person.topics)
+
+
+def population(count: int) -> dict[str, Who]:
+    """The three and the synthetic population the back office holds (same plan, same seed)."""
+    return {**PATIENTS, **{p.mrn: who_of(p) for p in plan_population(count)}}
 GREETINGS = ["hi", "hello there", "good morning", "hey"]
 CAPABILITIES = ["what can you do?", "what can you help me with", "what are you able to do"]
 OUT_OF_SCOPE = ["what's the weather tomorrow", "recommend a good pizza place",
@@ -49,6 +85,9 @@ TASKS = {
     "charges": ["why was I charged for lab work", "what is this charge on my bill"],
     "pay": ["I want to pay my bill", "how can I pay my balance"],
 }
+# The insights' topics (bot.insights.enums.TASK_TOPIC) and the requests about each.
+TOPIC_TASKS = {"billing": ("balance", "charges", "pay"), "appointments": ("appointments",),
+               "refills": ("refill_status",)}
 PERSON = ["I want to talk to a person", "can I speak to a human", "agent please"]
 EMERGENCY = ["I have crushing chest pain right now"]
 AGENT_OPENERS = ["Hi, this is the billing team. How can I help you today?",
@@ -153,18 +192,30 @@ class Demo:
         httpx.post(base + "/close", headers=d, json=body, timeout=10)
 
 
-def verify_web(say: Callable[[str], list[dict[str, object]]], who: dict[str, str]) -> None:
-    for answer in (who["name"], who["dob"], who["zip"]):
+def verify_web(say: Callable[[str], list[dict[str, object]]], who: Who) -> None:
+    for answer in (who.name, who.dob, who.zip):
         say(answer)
 
 
-def scenario(demo: Demo, kind: str) -> None:
+@dataclass(frozen=True)
+class Conversation:
+    """One planned conversation: its kind, its own seed (the wording), and for those about a
+    patient's records, whose (a key of the people) and what about (a topic)."""
+
+    kind: str
+    seed: int
+    patient: str | None = None
+    topic: str | None = None
+    verified: bool = True  # web_handoff: verified first, or straight to a person
+
+
+def scenario(demo: Demo, conv: Conversation, people: dict[str, Who]) -> None:
     rng = demo.rng
-    if kind == "web_task":
+    kind = conv.kind
+    who = people[conv.patient] if conv.patient else None
+    if kind == "web_task" and who is not None and conv.topic:
         say = demo.web()
-        who = PATIENTS[rng.choice(["maria", "james", "maria", "aisha"])]
-        task = rng.choice(list(TASKS))
-        say(rng.choice(TASKS[task]))
+        say(rng.choice(TASKS[rng.choice(TOPIC_TASKS[conv.topic])]))
         verify_web(say, who)
         if rng.random() < 0.3:
             say("thanks, bye")
@@ -173,17 +224,16 @@ def scenario(demo: Demo, kind: str) -> None:
         say(rng.choice(TASKS[rng.choice(list(TASKS))]))
         if rng.random() < 0.4:  # gives a name, then leaves after a while (not a short abandon)
             time.sleep(31 * demo.pace)
-            say(PATIENTS[rng.choice(list(PATIENTS))]["name"])
+            say(people[rng.choice(sorted(people))].name)
     elif kind == "web_info":
         say = demo.web()
         say(rng.choice(GREETINGS))
         say(rng.choice(CAPABILITIES + OUT_OF_SCOPE))
     elif kind == "web_handoff":
         say = demo.web()
-        verified = rng.random() < 0.7
-        if verified:
+        if who is not None:
             say(rng.choice(TASKS["balance"]))
-            verify_web(say, PATIENTS[rng.choice(["maria", "james"])])
+            verify_web(say, who)
         say(rng.choice(PERSON))
         handoff = demo.handoff_of()
         if handoff is None:
@@ -192,10 +242,10 @@ def scenario(demo: Demo, kind: str) -> None:
         if roll < 0.12:
             return  # nobody takes it: waits, then counts as left the queue
         close = "resolved" if roll < 0.75 else "follow_up" if roll < 0.92 else None
-        ask_dob = verified and rng.random() < 0.35
+        ask_dob = who is not None and rng.random() < 0.35
         demo.agent_works(handoff, close, ask_dob)
-        if verified and rng.random() < 0.2:
-            say(PATIENTS["maria"]["dob"])  # re-sends what the agent already has
+        if who is not None and rng.random() < 0.2:
+            say(who.dob)  # re-sends what the agent already has
     elif kind == "emergency":
         say = demo.web()
         say(EMERGENCY[0])
@@ -207,21 +257,87 @@ def scenario(demo: Demo, kind: str) -> None:
         text(rng.choice(GREETINGS + OUT_OF_SCOPE + TASKS["balance"]))
         if rng.random() < 0.3:
             text(rng.choice(CAPABILITIES))
-    elif kind == "sms_known":
-        who = PATIENTS[rng.choice(["maria", "james"])]
-        text = demo.sms(who["phone"])
-        text(rng.choice(TASKS["balance"] + TASKS["appointments"]))
-        text(who["dob"])
+    elif kind == "sms_known" and who is not None and conv.topic:
+        text = demo.sms(who.phone)
+        text(rng.choice(TASKS[rng.choice(TOPIC_TASKS[conv.topic])]))
+        text(who.dob)
 
 
 MIX = [("web_task", 34), ("web_abandon", 14), ("web_info", 14), ("web_handoff", 16),
        ("emergency", 1), ("sms_unknown", 17), ("sms_known", 4)]
+# The kinds about a patient's records, and the topics each may be about.
+ABOUT_A_PATIENT = {"web_task": ("billing", "appointments", "refills"),
+                   "web_handoff": ("billing",), "sms_known": ("billing", "appointments")}
+VERIFIED_HANDOFFS = 0.7
 
 
-def plan(conversations: int, seed: int) -> list[tuple[str, int]]:
+class Deck:
+    """Who asks about what: every (patient, topic) the people have, shuffled, dealt once;
+    a share of draws (and every draw once the deck is spent) goes back to a pair already
+    dealt, as a patient coming back about the same thing."""
+
+    def __init__(self, people: dict[str, Who], rng: random.Random) -> None:
+        self.rng = rng
+        self.fresh = [(key, topic) for key in sorted(people) for topic in people[key].topics]
+        rng.shuffle(self.fresh)
+        self.dealt: list[tuple[str, str]] = []
+
+    def draw(self, topics: tuple[str, ...]) -> tuple[str, str]:
+        again = [p for p in self.dealt if p[1] in topics]
+        if again and self.rng.random() < REPEAT_SHARE:
+            return self.rng.choice(again)
+        for i, pair in enumerate(self.fresh):
+            if pair[1] in topics:
+                self.dealt.append(self.fresh.pop(i))
+                return pair
+        if not again:
+            raise ValueError(f"nobody has anything to ask about {topics}")
+        return self.rng.choice(again)
+
+
+def plan(conversations: int, seed: int, people: dict[str, Who] | None = None
+         ) -> list[Conversation]:
+    """The run, from the seed alone: the same conversations in the same order every time."""
+    people = people if people is not None else PATIENTS
     rng = random.Random(seed)
+    deck = Deck(people, random.Random(seed + 1))
     kinds = [k for k, w in MIX for _ in range(w)]
-    return [(rng.choice(kinds), rng.randrange(2**31)) for _ in range(conversations)]
+    planned = []
+    for _ in range(conversations):
+        kind, own_seed = rng.choice(kinds), rng.randrange(2**31)
+        verified = kind != "web_handoff" or rng.random() < VERIFIED_HANDOFFS
+        if kind in ABOUT_A_PATIENT and verified:
+            patient, topic = deck.draw(ABOUT_A_PATIENT[kind])
+            planned.append(Conversation(kind, own_seed, patient, topic))
+        else:
+            planned.append(Conversation(kind, own_seed, verified=verified))
+    return planned
+
+
+def repeats(planned: list[Conversation]) -> int:
+    """Conversations about a (patient, topic) an earlier one in the run was about."""
+    seen: set[tuple[str, str]] = set()
+    count = 0
+    for conv in planned:
+        if conv.patient and conv.topic:
+            count += (conv.patient, conv.topic) in seen
+            seen.add((conv.patient, conv.topic))
+    return count
+
+
+def seed_population(env: dict[str, str], count: int) -> dict[str, Who]:
+    """Adds the synthetic population to the dev back office (idempotent); the three alone
+    when that is refused (APP_ENV is not dev) or fails."""
+    if count <= 0:
+        return dict(PATIENTS)
+    proc = subprocess.run([sys.executable, "-m", "bot.backoffice.seed", "--population",
+                           str(count)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    print((proc.stdout + proc.stderr).strip() or "seed: (no output)")
+    if proc.returncode != 0:
+        print("population: not seeded, the conversations use the three demo patients only")
+        return dict(PATIENTS)
+    return population(count)
 
 
 def outreach(env: dict[str, str]) -> str:
@@ -244,7 +360,7 @@ def read_env(path: Path) -> dict[str, str]:
 
 
 def run(base_url: str, env: dict[str, str], conversations: int, seed: int, workers: int = 4,
-        pace: float = 1.0) -> Counter[str]:
+        pace: float = 1.0, people: dict[str, Who] | None = None) -> Counter[str]:
     base = dict(base_url=base_url.rstrip("/"),
                 public_url=env.get("PUBLIC_BASE_URL", base_url).rstrip("/"),
                 twilio_token=env["TWILIO_AUTH_TOKEN"],
@@ -253,17 +369,22 @@ def run(base_url: str, env: dict[str, str], conversations: int, seed: int, worke
                 desk_password=env["DESK_DEMO_PASSWORD"], pace=pace)
     done: Counter[str] = Counter()
 
-    def one(item: tuple[str, int]) -> None:
-        kind, conversation_seed = item
+    people = people if people is not None else dict(PATIENTS)
+
+    def one(conv: Conversation) -> None:
         try:
-            scenario(Demo(rng=random.Random(conversation_seed), **base), kind)  # type: ignore[arg-type]
-            done[kind] += 1
+            scenario(Demo(rng=random.Random(conv.seed), **base), conv, people)  # type: ignore[arg-type]
+            done[conv.kind] += 1
         except httpx.HTTPError as exc:
             done["failed"] += 1
-            print(f"  {kind}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"  {conv.kind}: {type(exc).__name__}: {exc}", file=sys.stderr)
 
+    planned = plan(conversations, seed, people)
+    print(f"{len(people)} patients; {repeats(planned)} of "
+          f"{sum(c.patient is not None for c in planned)} patient conversations come back to "
+          "a topic the same patient asked about earlier in the run")
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(one, plan(conversations, seed)))
+        list(pool.map(one, planned))
     return done
 
 
@@ -272,6 +393,8 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--population", type=int, default=DEFAULT_POPULATION,
+                        help="synthetic patients next to the demo three (0: the three only)")
     parser.add_argument("--base-url", default=None)
     args = parser.parse_args()
     env = read_env(ROOT / ".env")
@@ -283,8 +406,9 @@ def main() -> None:
                  "in another terminal, then run this again.")
     started = time.monotonic()
     print(f"demo traffic: {args.conversations} conversations, seed {args.seed}, {base_url}")
+    people = seed_population({**os.environ, **env}, args.population)
     print(outreach({**os.environ, **env}))
-    done = run(base_url, env, args.conversations, args.seed, args.workers)
+    done = run(base_url, env, args.conversations, args.seed, args.workers, people=people)
     print(f"done in {time.monotonic() - started:.0f}s: " +
           ", ".join(f"{k} {v}" for k, v in sorted(done.items())))
     time.sleep(3)  # the action server's last task reports

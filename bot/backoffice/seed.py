@@ -185,6 +185,8 @@ SEED_ENVS = ("dev", "test")
 NOT_IN_PROD = ("seed: refused, APP_ENV is {env!r}. Demo patients are loaded only with "
                "APP_ENV=dev, and nothing is ever deleted outside dev. Load your health "
                "system's records instead; agents: python -m bot.desk.agents add.")
+POPULATION_DEV_ONLY = ("seed: --population refused, APP_ENV is {env!r}: the synthetic "
+                       "population is for demo traffic on a dev stack only.")
 NOT_OURS = ("seed: refused, the back office holds patients this seed did not write. "
             "Re-seeding deletes every back-office table; if that is really what you want "
             "in this dev database, run: APP_ENV=dev python -m bot.backoffice.seed --force")
@@ -203,10 +205,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--force", action="store_true",
                         help="dev only: re-seed even if seeded today, or over other data")
+    parser.add_argument("--population", type=int, default=0, metavar="N",
+                        help="dev only: also N synthetic patients (bot/backoffice/population.py)"
+                             ", for demo traffic; those already there are kept")
     args = parser.parse_args(argv)
     env = get_settings().app_env
     if env not in SEED_ENVS:
         print(NOT_IN_PROD.format(env=env), file=sys.stderr)
+        return 2
+    if args.population and env != "dev":
+        print(POPULATION_DEV_ONLY.format(env=env), file=sys.stderr)
         return 2
     with get_sessionmaker()() as session:
         if not args.force and holds_other_data(session):
@@ -216,6 +224,17 @@ def main(argv: list[str] | None = None) -> int:
             print("seed: demo back office written (3 patients, 2 providers, open slots)")
         else:
             print("seed: demo back office already seeded today; use --force to reset it")
+        if args.population:
+            from bot.backoffice.population import add_population, plan_population
+
+            try:
+                people = plan_population(args.population)
+            except ValueError as exc:
+                print(f"seed: {exc}", file=sys.stderr)
+                return 2
+            added = add_population(session, people, clinic_today(), clinic_tz())
+            session.commit()
+            print(f"seed: synthetic population of {len(people)} ({added} added)")
     return 0
 
 
