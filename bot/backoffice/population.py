@@ -9,6 +9,13 @@ path, idempotently (a patient whose MRN is there is skipped), with dates relativ
 Everyone here is made up: the surnames say so, the numbers are in the fictional 555-01xx
 range, MRNs start with MRNPOP. The plan is a pure function of its seed, so the traffic script
 knows the same names, dates of birth and numbers the back office holds.
+
+Past visits come with the reminders outreach (F) would have left for them, so the Insights
+page's no-show comparison has something to compare: each patient's group is F's own
+(`holdout_groups`), a held-out patient's reminders are suppressed as `hold_out`, a patient
+without consent's as `no_consent`, the others delivered at their due time. Whether a visit was
+missed is drawn from one rate for everyone (`MISSED`): no reminder effect is planted, so any
+difference the demo shows between the groups is noise, as docs/metrics.md warns it may be.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from bot.backoffice.models import (
     RefillStatus,
     Slot,
 )
+from bot.settings import Settings, get_settings
 
 # One seed for the population whatever the traffic's seed: the people stay the same.
 POPULATION_SEED = 20261129
@@ -62,6 +70,7 @@ CHARGES = (("Office visit copay", PatientShareReason.copay),
            ("Flu shot", PatientShareReason.copay))
 PAYERS = (("Blue Harbor Health", "Blue Harbor PPO Silver"),
           ("Keystone Mutual", "Keystone HMO Gold"), ("Lakeshore Care Plan", "Lakeshore EPO Bronze"))
+MISSED = 0.15  # the share of past visits missed, whatever the group
 SLOT_TIMES = (time(9, 0), time(9, 30), time(10, 30), time(11, 0), time(13, 30), time(14, 0),
               time(15, 0), time(16, 0))
 
@@ -138,7 +147,7 @@ def plan_population(count: int, seed: int = POPULATION_SEED) -> list[Person]:
         if rng.random() < 0.7:
             visits.append(Visit(rng.randrange(1, 15), rng.choice(SLOT_TIMES), rng.randrange(2)))
         if rng.random() < 0.5:
-            missed = rng.random() < 0.15
+            missed = rng.random() < MISSED
             visits.append(Visit(-rng.randrange(1, 21), rng.choice(SLOT_TIMES), rng.randrange(2),
                                 AppointmentStatus.no_show if missed
                                 else AppointmentStatus.completed))
@@ -160,10 +169,12 @@ def _at(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz)
 
 
-def add_population(session: Session, people: list[Person], today: date, tz: ZoneInfo) -> int:
-    """Writes the people not there yet, next to the demo seed (its providers and pharmacies);
-    the caller commits. Returns how many were added. An upcoming visit takes its open slot,
-    or the next open one that day (two patients never hold one slot)."""
+def add_population(session: Session, people: list[Person], today: date, tz: ZoneInfo,
+                   settings: Settings | None = None) -> int:
+    """Writes the people not there yet, next to the demo seed (its providers and pharmacies),
+    with their past visits' reminder history; the caller commits. Returns how many were
+    added. An upcoming visit takes its open slot, or the next open one that day (two patients
+    never hold one slot)."""
     from bot.outreach.consent import grant
     from bot.outreach.enums import Purpose
 
@@ -173,6 +184,7 @@ def add_population(session: Session, people: list[Person], today: date, tz: Zone
     present = set(session.scalars(select(Patient.mrn).where(Patient.mrn.like(MRN_PREFIX + "%"))))
     intake = _at(today - timedelta(days=400), time(9, 0), tz)
     added = 0
+    past: list[tuple[Person, Patient, Appointment]] = []
     for person in people:
         if person.mrn in present:
             continue
@@ -184,7 +196,9 @@ def add_population(session: Session, people: list[Person], today: date, tz: Zone
         session.add(patient)
         session.flush()
         for visit in person.visits:
-            _book(session, patient, providers[visit.provider], visit, today, tz)
+            appointment = _book(session, patient, providers[visit.provider], visit, today, tz)
+            if visit.days < 0:
+                past.append((person, patient, appointment))
         if person.charges:
             invoice = Invoice(patient_id=patient.id, statement_date=today - timedelta(days=12),
                               due_date=today + timedelta(days=18))
@@ -219,28 +233,71 @@ def add_population(session: Session, people: list[Person], today: date, tz: Zone
             grant(session, patient.id, Purpose.care, "intake form (demo)", intake)
         added += 1
     session.flush()
+    _reminder_history(session, past, settings or get_settings())
     return added
 
 
+def _reminder_history(session: Session, past: list[tuple[Person, Patient, Appointment]],
+                      settings: Settings) -> None:
+    """The reminders F's planner and sender would have left for these past visits."""
+    from bot.outreach.enums import PRIORITY, PURPOSE, OutreachKind, OutreachStatus, SuppressReason
+    from bot.outreach.models import OutreachMessage
+    from bot.outreach.planning import Candidate, holdout_groups, reminder_offsets
+
+    if not past:
+        return
+    offsets = reminder_offsets(settings)
+    first = min(a.starts_at for _, _, a in past) - timedelta(hours=max(offsets, default=0))
+    groups = holdout_groups(session, {p.id for _, p, _ in past}, first, settings)
+    kind = OutreachKind.appointment_reminder
+    for person, patient, appt in past:
+        for index, hours in enumerate(offsets):
+            due = appt.starts_at - timedelta(hours=hours)
+            expires = appt.starts_at - timedelta(hours=offsets[index + 1] if index + 1 < len(
+                offsets) else 1)
+            c = Candidate(patient.id, kind, "appointment", appt.id, f"{hours}h",
+                          appt.starts_at, due, expires)
+            row = OutreachMessage(
+                dedupe_key=c.dedupe_key, patient_id=patient.id, kind=kind, purpose=PURPOSE[kind],
+                subject_type="appointment", subject_id=appt.id, offset_label=c.offset_label,
+                subject_at=appt.starts_at, priority=PRIORITY[kind], due_at=due, not_before=due,
+                expires_at=expires, attempts=0, planned_at=due, finished_at=due)
+            if groups[patient.id]:
+                row.status, row.reason = OutreachStatus.suppressed, SuppressReason.hold_out
+            elif not person.care_consent:
+                row.status, row.reason = OutreachStatus.suppressed, SuppressReason.no_consent
+            else:
+                row.status, row.sent_at, row.attempts = OutreachStatus.delivered, due, 1
+                row.phone, row.body = person.phone, "(demo history: a reminder sent earlier)"
+            session.add(row)
+    session.flush()
+
+
 def _book(session: Session, patient: Patient, provider: Provider, visit: Visit, today: date,
-          tz: ZoneInfo) -> None:
+          tz: ZoneInfo) -> Appointment:
     day = today + timedelta(days=visit.days)
     starts = _at(day, visit.at, tz)
     slot_id: int | None = None
     if visit.status is AppointmentStatus.booked:
+        # Its time if open, else the next open one after it (a weekend, a full day), else the
+        # first open one (past the seed's two weeks of slots); a slot of its own if none is.
         taken = set(session.scalars(select(Appointment.slot_id).where(
             Appointment.status == AppointmentStatus.booked, Appointment.slot_id.is_not(None))))
-        open_slots = [s for s in session.scalars(
-            select(Slot).where(Slot.provider_id == provider.id, Slot.starts_at >= starts,
-                               Slot.starts_at < _at(day + timedelta(days=1), time(0), tz))
-            .order_by(Slot.starts_at)) if s.id not in taken]
-        if open_slots:
-            starts, slot_id = open_slots[0].starts_at, open_slots[0].id
-        else:  # a weekend or a full day: a slot of its own
-            slot = Slot(provider_id=provider.id, starts_at=starts)
-            session.add(slot)
+        slots = [slot for slot in session.scalars(select(Slot).where(
+            Slot.provider_id == provider.id, Slot.starts_at > _at(today, time(23, 59), tz))
+            .order_by(Slot.starts_at)) if slot.id not in taken]
+        later = [slot for slot in slots if slot.starts_at >= starts]
+        if later or slots:
+            starts, slot_id = (later or slots)[0].starts_at, (later or slots)[0].id
+        elif session.scalar(select(Slot.id).where(Slot.provider_id == provider.id,
+                                                  Slot.starts_at == starts)) is None:
+            own = Slot(provider_id=provider.id, starts_at=starts)
+            session.add(own)
             session.flush()
-            slot_id = slot.id
-    session.add(Appointment(patient_id=patient.id, provider_id=provider.id, slot_id=slot_id,
-                            starts_at=starts, status=visit.status,
-                            booked_at=_at(today - timedelta(days=30), time(9, 0), tz)))
+            slot_id = own.id
+    appointment = Appointment(patient_id=patient.id, provider_id=provider.id, slot_id=slot_id,
+                              starts_at=starts, status=visit.status,
+                              booked_at=_at(today - timedelta(days=30), time(9, 0), tz))
+    session.add(appointment)
+    session.flush()
+    return appointment

@@ -82,7 +82,10 @@ def test_added_once_next_to_the_demo_seed(seeded: Session) -> None:
                                                                 "+15555550104")
     visits = {a.status: a.starts_at.astimezone(tz).date() for a in seeded.scalars(
         select(Appointment).where(Appointment.patient_id == first.id))}
-    assert visits == {AppointmentStatus.booked: today + timedelta(days=6),
+    ahead = today + timedelta(days=6)  # planned in 6 days; a weekend moves it to Monday
+    while ahead.weekday() >= 5:
+        ahead += timedelta(days=1)
+    assert visits == {AppointmentStatus.booked: ahead,
                       AppointmentStatus.no_show: today - timedelta(days=14)}
 
 
@@ -105,3 +108,49 @@ def test_the_population_is_for_dev_only(db: Session, monkeypatch: pytest.MonkeyP
         assert seed_module.main(["--population", "500"]) == 2
     finally:
         get_settings.cache_clear()
+
+
+def test_past_visits_have_the_reminders_outreach_would_have_left(seeded: Session) -> None:
+    from datetime import UTC, datetime
+
+    from bot.insights.outreach import outreach_outcomes
+    from bot.outreach.enums import OutreachStatus, SuppressReason
+    from bot.outreach.models import OutreachMessage, OutreachPatient
+
+    today, tz = clinic_today(), clinic_tz()
+    people = plan_population(60)
+    add_population(seeded, people, today, tz)
+    seeded.commit()
+    by_mrn = {p.mrn: p for p in people}
+    patients = {p.id: by_mrn[p.mrn] for p in seeded.scalars(
+        select(Patient).where(Patient.mrn.like("MRNPOP%")))}
+    held: dict[int, bool] = {pid: h for pid, h in seeded.execute(
+        select(OutreachPatient.patient_id, OutreachPatient.held_out))}
+    rows = seeded.scalars(select(OutreachMessage)).all()
+    past = [v for p in people for v in p.visits if v.days < 0]
+    assert len(rows) == 2 * len(past)  # the 72 h and the 24 h reminder (the default offsets)
+    assert set(held) == {pid for pid, p in patients.items() if any(v.days < 0 for v in p.visits)}
+    for row in rows:
+        person = patients[row.patient_id]
+        if held[row.patient_id]:
+            assert (row.status, row.reason, row.sent_at) == (OutreachStatus.suppressed,
+                                                             SuppressReason.hold_out, None)
+        elif not person.care_consent:
+            assert (row.status, row.reason) == (OutreachStatus.suppressed,
+                                                SuppressReason.no_consent)
+        else:
+            assert (row.status, row.sent_at, row.phone) == (OutreachStatus.delivered,
+                                                            row.due_at, person.phone)
+        assert row.due_at == row.subject_at - timedelta(hours=int(row.offset_label[:-1]))
+    # What the Insights page compares over the last 30 days: every past visit in its group.
+    now = datetime.now(UTC)
+    outcomes = outreach_outcomes(seeded, now - timedelta(days=30), now, now)
+    assert outcomes is not None
+    reminded = [v for pid, p in patients.items() for v in p.visits
+                if v.days < 0 and not held[pid] and p.care_consent]
+    held_out = [v for pid, p in patients.items() for v in p.visits
+                if v.days < 0 and held.get(pid)]
+    assert outcomes["no_show"]["reminded"]["appointments"] == len(reminded) > 0
+    assert outcomes["no_show"]["held_out"]["appointments"] == len(held_out)
+    assert outcomes["no_show"]["reminded"]["no_shows"] == sum(
+        v.status is AppointmentStatus.no_show for v in reminded)
