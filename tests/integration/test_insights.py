@@ -34,7 +34,9 @@ JAMES = "+15555550102"
 @pytest.fixture(scope="module")
 def insights_stack() -> Iterator[Stack]:
     # Its own Redis database and SQLite file: the numbers below are only these conversations.
-    with running_stack(redis_url="redis://127.0.0.1:6379/13") as stack:
+    # INSIGHTS_STACK_REDIS_URL: another db when several people run tests on one Redis.
+    with running_stack(redis_url=os.environ.get("INSIGHTS_STACK_REDIS_URL",
+                                                "redis://127.0.0.1:6379/13")) as stack:
         yield stack
 
 
