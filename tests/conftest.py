@@ -116,15 +116,18 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def copy_sqlite(template: Path, path: Path) -> str:
+    """A new database at `path` with the template's content; its URL. The backup API copies
+    every page consistently (the template is in WAL mode)."""
+    with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as copy:
+        source.backup(copy)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        path = tmp_path / "app.db"
-        template: Path = request.getfixturevalue("sqlite_template")
-        # The backup API copies every page consistently (the template is in WAL mode).
-        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(path)) as copy:
-            source.backup(copy)
-        yield f"sqlite:///{path}"
+        yield copy_sqlite(request.getfixturevalue("sqlite_template"), tmp_path / "app.db")
         return
     url = request.getfixturevalue("postgres_url")
     yield url

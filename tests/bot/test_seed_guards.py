@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ROOT, migrate
+from tests.conftest import ROOT, copy_sqlite
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    migrate(url)
-    return url
+def database(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite database (a copy of the one the migrations made for this run)."""
+    return copy_sqlite(sqlite_template, tmp_path / "app.db")
 
 
 def run(module: str, database: str, app_env: str | None, *args: str
