@@ -129,9 +129,14 @@ lint: $(VENV)/.installed
 
 types: lint
 
+# On both cores: pytest-xdist worker processes, each with its own Redis db (TEST_REDIS_URL's
+# db minus the worker's number: 15 and 14), PostgreSQL database and temp files
+# (tests/conftest.py). --dist loadgroup keeps tests marked xdist_group(name) on one worker.
+# `make unit UNIT_WORKERS=0` runs them in one process.
+UNIT_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 2 ? n : 2 )))
 unit: $(VENV)/.installed
-	@echo "==> unit tests (real Redis and databases: SQLite and PostgreSQL)"
-	$(VENV)/bin/pytest -q -m "not integration" -p no:cacheprovider
+	@echo "==> unit tests (real Redis and databases: SQLite and PostgreSQL), $(UNIT_WORKERS) workers"
+	$(VENV)/bin/pytest -q -m "not integration" -p no:cacheprovider -n $(UNIT_WORKERS) --dist loadgroup
 
 # Fresh random examples for the API fuzzer and the property tests (make test replays fixed
 # ones). Anything it finds: fix it and add the case as a plain test.
