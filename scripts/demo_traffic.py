@@ -96,6 +96,17 @@ AGENT_OPENERS = ["Hi, this is the billing team. How can I help you today?",
                  "Hi there, I have your details. One moment while I check."]
 
 
+WEB_SESSION_TRIES = 10
+
+
+def retry_after(resp: httpx.Response, default: float = 10.0) -> float:
+    """The seconds a 429 asks to wait (at most a minute)."""
+    try:
+        return min(60.0, max(1.0, float(resp.headers.get("Retry-After", default))))
+    except ValueError:
+        return default
+
+
 @dataclass
 class Demo:
     base_url: str
@@ -111,7 +122,13 @@ class Demo:
 
     # --- channels --------------------------------------------------------------------------
     def web(self) -> Callable[[str], list[dict[str, object]]]:
-        resp = httpx.post(self.base_url + "/channels/web/sessions", timeout=10)
+        # The web chat lets one address open WEB_SESSIONS_PER_IP_PER_MINUTE sessions a minute
+        # (30), and all the demo's come from here: wait as it asks, as a polite client would.
+        for _ in range(WEB_SESSION_TRIES):
+            resp = httpx.post(self.base_url + "/channels/web/sessions", timeout=10)
+            if resp.status_code != 429:
+                break
+            time.sleep(retry_after(resp) + self.rng.uniform(0, 5))
         resp.raise_for_status()
         token = resp.json()["token"]
         self.conversation_id = "web:" + str(resp.json()["session_id"])

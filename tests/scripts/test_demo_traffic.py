@@ -71,3 +71,12 @@ def test_the_deck_deals_each_pair_once_then_repeats(monkeypatch: pytest.MonkeyPa
     assert deck.draw(("billing",)) in dealt  # spent: back to one already dealt
     with pytest.raises(ValueError):
         deck.draw(("appointments",))
+
+
+def test_a_429_is_waited_out_as_it_asks() -> None:
+    import httpx
+
+    assert demo_traffic.retry_after(httpx.Response(429, headers={"Retry-After": "60"})) == 60.0
+    assert demo_traffic.retry_after(httpx.Response(429, headers={"Retry-After": "600"})) == 60.0
+    assert demo_traffic.retry_after(httpx.Response(429)) == 10.0
+    assert demo_traffic.retry_after(httpx.Response(429, headers={"Retry-After": "soon"})) == 10.0
