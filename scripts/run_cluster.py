@@ -285,7 +285,14 @@ class Cluster:
             proc.kill()
             proc.wait()
 
-    def stop_all(self) -> None:
+    def stop_all(self, grace: float = 0) -> None:
+        """Stops every process: SIGTERM (nginx first), SIGKILL after 20 s. `grace`: seconds
+        to let them finish on their own first, when Ctrl-C already reached the whole process
+        group (a second signal cuts their own shutdown short)."""
+        deadline = time.monotonic() + grace
+        while (time.monotonic() < deadline
+               and any(p.poll() is None for p in self.processes.values())):
+            time.sleep(0.2)
         for name in reversed(list(self.processes)):
             proc = self.processes[name]
             if proc.poll() is None:
@@ -350,13 +357,19 @@ def preflight(ports: Ports, model: Path = MODEL) -> list[str]:
         if not path.exists():
             problems.append(f"{shown(path)} is missing: run `make setup`")
     named = ports.named()
-    problems += taken_ports(named)
-    if port_taken(ports.public):
+    taken = {name: port for name, port in named.items() if port_taken(port)}
+    if taken and len(taken) == len(named):
+        problems.append(f"another `make run-cluster` is running: all of its ports "
+                        f"({', '.join(map(str, named.values()))}) are in use; Ctrl-C in its "
+                        "terminal stops it")
+        return problems
+    problems += taken_ports(taken)
+    if ports.public in taken.values():
         problems.append(f"for another public port: CLUSTER_PORT={ports.public + 10} make "
                         "run-cluster")
-    if any(port_taken(p) for p in named.values() if p != ports.public):
-        problems.append("stop what uses the cluster's other ports (another `make run-cluster`?"
-                        "); `make run` uses 8000, 5005 and 5055, which the cluster does not")
+    if any(port != ports.public for port in taken.values()):
+        problems.append("stop what uses the cluster's other ports; `make run` uses 8000, 5005 "
+                        "and 5055, which the cluster does not")
     return problems
 
 
@@ -372,8 +385,8 @@ def start_database(admin: str) -> tuple[str, str]:
         raise ClusterError(
             f"PostgreSQL does not answer at {redacted(admin)} ({reason}).\n    Start it (sudo "
             "systemctl start postgresql, or pg_ctlcluster <version> main start), or set "
-            "CLUSTER_POSTGRES_URL=postgresql://user:password@host:5432/postgres to a server "
-            "where that user may create databases.") from None
+            "CLUSTER_POSTGRES_URL=postgresql://USER@HOST:5432/postgres (a password after "
+            "USER:) to a server where that user may create databases.") from None
 
 
 def _background(cmd: list[str], log: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
@@ -391,14 +404,21 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops the cluster the way Ctrl-C does
+class Terminated(Exception):
+    """SIGTERM: stop the cluster the way Ctrl-C does (only this process got the signal)."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 def main() -> int:
     from dotenv import dotenv_values  # python-dotenv comes with pydantic-settings
 
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C must stop the cluster even when started from a shell that ignores SIGINT for
+    # background jobs (the children would stop, and this process would not know why).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
     env = cluster_env(dotenv_values(ROOT / ".env"), os.environ)
     try:
         ports = Ports.default(public=int(env.get("CLUSTER_PORT") or 8080))
@@ -417,6 +437,7 @@ def main() -> int:
     own = ports.named()  # checked again once everything has stopped
     cluster: Cluster | None = None
     code = 0
+    grace = 0.0  # after Ctrl-C, which every process of the group got, they stop on their own
     try:
         admin = env.get("CLUSTER_POSTGRES_URL") or DEFAULT_POSTGRES
         say(f"PostgreSQL {redacted(admin)}: databases {APP_DB} and {TRACKER_DB}")
@@ -480,6 +501,9 @@ def main() -> int:
     except KeyboardInterrupt:
         print()
         say("stopping the cluster")
+        grace = 10
+    except Terminated:
+        say("SIGTERM: stopping the cluster")
     except (ClusterError, RuntimeError) as exc:
         print(f"make run-cluster: {exc}", flush=True)
         code = 1
@@ -488,12 +512,14 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if cluster is not None:
-            cluster.stop_all()
+            cluster.stop_all(grace=grace)
         for proc in extra:
             _stop(proc)
         left = taken_ports(own)
-        if left:
-            print("\n".join(["    still in use after stopping:", *left]))
+        if cluster is None and not extra:
+            pass  # nothing was started
+        elif left:
+            print("\n".join(["    still in use after stopping:", *left]), flush=True)
         else:
             say("stopped: nothing of the cluster is left running")
     return code

@@ -103,6 +103,27 @@ def test_preflight_names_a_taken_public_port_and_how_to_choose_another(tmp_path:
     ]
 
 
+def test_preflight_recognises_another_cluster_by_all_its_ports_in_use(tmp_path: Path) -> None:
+    listeners = []
+    for _ in range(5):
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listeners.append(listener)
+    public, lb, engine, actions, bot = (s.getsockname()[1] for s in listeners)
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"")
+    ports = Ports(public=public, actions_lb=lb, engines=[engine], actions=[actions], bots=[bot])
+    try:
+        problems = preflight(ports, model=model)
+    finally:
+        for listener in listeners:
+            listener.close()
+    assert problems[-1:] == [
+        f"another `make run-cluster` is running: all of its ports ({public}, {lb}, {engine}, "
+        f"{actions}, {bot}) are in use; Ctrl-C in its terminal stops it"]
+
+
 def test_preflight_says_how_to_get_nginx(monkeypatch: pytest.MonkeyPatch,
                                          tmp_path: Path) -> None:
     monkeypatch.setattr(run_cluster, "find_nginx", lambda: None)
