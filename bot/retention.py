@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, delete, inspect, make_url, text
 from sqlalchemy.orm import Session
 
 from bot.conversations.models import TranscriptEntry
-from bot.db import get_sessionmaker, normalize_url
+from bot.db import get_sessionmaker, normalize_url, postgres_connect_args
 from bot.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,11 @@ def expire_engine_tracker(url: str, older_than: datetime) -> int:
     location = make_url(normalize_url(url))
     if location.get_backend_name() == "sqlite" and not Path(location.database or "").is_file():
         return 0  # the engine has not written one yet; opening it would create an empty file
-    engine = create_engine(location)
+    # Connect timeout only: deleting a busy day's events may rightly take longer than a
+    # request's statement limit.
+    postgres = location.get_backend_name() == "postgresql"
+    engine = create_engine(location, connect_args=postgres_connect_args(statement_timeout_ms=0)
+                           if postgres else {})
     try:
         if not inspect(engine).has_table("events"):
             return 0

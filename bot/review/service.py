@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.audit import service as audit
 from bot.conversations.responses import DOMAIN_FILE
-from bot.db import normalize_url
+from bot.db import normalize_url, postgres_connect_args
 from bot.privacy.redaction import redact
 from bot.retention import tracker_url
 from bot.review.models import EVENTS
@@ -182,6 +182,7 @@ def open_tracker(url: str) -> Iterator[Connection | None]:
     SQLite file is not created, as `bot.retention` does not either)."""
     location = make_url(normalize_url(url))
     options: dict[str, Any] = {}
+    connect_args: dict[str, Any] = {}
     if location.get_backend_name() == "sqlite":
         path = Path(location.database or "")
         if not path.is_file():
@@ -191,7 +192,9 @@ def open_tracker(url: str) -> Iterator[Connection | None]:
                                 query={"mode": "ro", "uri": "true"})
     elif location.get_backend_name() == "postgresql":
         options["postgresql_readonly"] = True
-    engine = create_engine(location)
+        # A desk request: a hung tracker database must not hold its worker thread.
+        connect_args = postgres_connect_args()
+    engine = create_engine(location, connect_args=connect_args)
     try:
         with engine.connect() as conn:
             conn = conn.execution_options(**options) if options else conn

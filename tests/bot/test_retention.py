@@ -75,3 +75,24 @@ def test_old_tracker_events_expire_on_either_tracker_store(
         with engine.begin() as conn:
             conn.execute(sql("DROP TABLE events"))
         engine.dispose()
+
+
+def test_a_silent_tracker_database_gives_up_after_the_connect_timeout(
+        monkeypatch: pytest.MonkeyPatch, silent_server: int) -> None:
+    """Retention runs in a worker's thread: a hung tracker database must not hold it."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from tests.conftest import clear_caches
+
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT_SECONDS", "2")
+    clear_caches()
+    started = time.monotonic()
+    try:
+        with pytest.raises(OperationalError, match="timeout"):
+            expire_engine_tracker(f"postgresql://postgres@127.0.0.1:{silent_server}/tracker",
+                                  datetime.now(UTC))
+    finally:
+        clear_caches()
+    assert 1.5 < time.monotonic() - started < 5.0

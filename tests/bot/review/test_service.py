@@ -232,3 +232,33 @@ def test_domain_intents_and_story_slots() -> None:
     assert {"greet", "billing_balance", "out_of_scope", "stop", "card_number"} <= set(intents)
     assert service.story_slots() == {"verified", "pending_request", "flow_step",
                                      "requested_slot"}
+
+
+def test_the_tracker_store_on_postgresql_is_read_with_the_request_timeouts(
+        postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A desk request reading a hung tracker database gives up (DB_*_TIMEOUT_*)."""
+    import psycopg
+    from sqlalchemy import create_engine, text
+
+    from bot.db import normalize_url
+    from tests.bot.review.rasa_events import create_events_table
+    from tests.conftest import clear_caches
+
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT_SECONDS", "4")
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "1234")
+    clear_caches()
+    engine = create_engine(normalize_url(postgres_url))
+    create_events_table(engine)
+    try:
+        with service.open_tracker(postgres_url) as conn:
+            assert conn is not None
+            assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "1234ms"
+            assert conn.execute(text("SHOW transaction_read_only")).scalar_one() == "on"
+            dbapi = conn.connection.dbapi_connection
+            assert isinstance(dbapi, psycopg.Connection)
+            assert dbapi.info.get_parameters()["connect_timeout"] == "4"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE events"))
+        engine.dispose()
+        clear_caches()
