@@ -78,6 +78,8 @@ def main() -> None:
             warm_direct.turn(text)
         spy = None
         if profile:
+            if not (Path(sys.executable).parent / "py-spy").exists():
+                sys.exit("PROFILE needs py-spy in the venv: .venv/bin/pip install py-spy")
             spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record",
                                     "--pid", str(stack.processes["bot"].pid), "--format", "raw",
                                     "--rate", "200", "--output", profile + ".raw", "--nonblocking"],
@@ -118,7 +120,8 @@ def main() -> None:
           + " -> ".join(f"{v:.0f}" for v in blocks_web) + " ms; engine "
           + " -> ".join(f"{v:.0f}" for v in blocks_direct) + " ms")
     if profile:
-        print(f"bot service profile (py-spy raw, folded stacks): {profile}.raw")
+        print(f"bot service profile (py-spy raw, folded stacks): {profile}.raw; top entries: "
+              f".venv/bin/python bench/profile_top.py {profile}.raw")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, make_url, select
+from sqlalchemy import Engine, case, create_engine, make_url, select
 
-from bot.db import normalize_url
+from bot.db import normalize_url, postgres_connect_args
 from bot.review.models import EVENTS
 
 FALLBACK_ACTIONS = frozenset({"action_fallback", "action_default_fallback"})
@@ -46,7 +46,9 @@ def _engine(url: str) -> Engine | None:
             return None
         location = location.set(database=f"file:{path.resolve()}",
                                 query={"mode": "ro", "uri": "true"})
-    return create_engine(location, pool_pre_ping=True)
+        return create_engine(location)
+    # PostgreSQL (the cluster): a hung database fails the read within seconds (bot.db).
+    return create_engine(location, pool_pre_ping=True, connect_args=postgres_connect_args())
 
 
 def engine_for(url: str) -> Engine | None:
@@ -102,23 +104,38 @@ def _float(value: Any) -> float | None:
         return None
 
 
+def _event(type_name: str, action_name: str | None, raw: str | None, message_id: str | None
+           ) -> dict[str, Any] | None:
+    """A row as the event parse_turn reads, decoding its JSON only when the turn needs it: an
+    action by its name column, a user event only if it is the one looked for (a bot event's
+    data, the largest, is never read)."""
+    if type_name == "action":
+        return {"event": "action", "name": action_name}
+    if type_name == "user" and message_id is not None and message_id not in (raw or ""):
+        return {"event": "user"}  # another turn: only its boundary matters
+    if type_name not in ("user", "slot"):
+        return None
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def read_turn(url: str, sender: str, message_id: str | None = None) -> TurnParse | None:
     """None when there is no tracker store (unit tests, a Redis tracker store) or the turn is
     not in it."""
     engine = engine_for(url)
     if engine is None:
         return None
+    wanted = EVENTS.c.type_name.in_(["user", "slot"])
     with engine.connect() as conn:
         rows = conn.execute(
-            select(EVENTS.c.data).where(EVENTS.c.sender_id == sender)
+            select(EVENTS.c.type_name, EVENTS.c.action_name,
+                   case((wanted, EVENTS.c.data), else_=None).label("data"))
+            .where(EVENTS.c.sender_id == sender)
             .order_by(EVENTS.c.id.desc()).limit(TURN_EVENTS)
         ).all()
-    events: list[dict[str, Any]] = []
-    for row in reversed(rows):
-        try:
-            data = json.loads(row.data or "{}")
-        except ValueError:
-            continue
-        if isinstance(data, dict):
-            events.append(data)
+    events = [e for row in reversed(rows)
+              if (e := _event(row.type_name, row.action_name, row.data, message_id))]
     return parse_turn(events, message_id)
