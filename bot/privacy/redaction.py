@@ -112,6 +112,19 @@ _AMOUNT_WORDS = re.compile(
     r"|price|usd)(?:\s+of)?\s*$",
     re.IGNORECASE,
 )
+# Nor right after these (log lines name processes, threads and ports: "pid=48213",
+# "worker 31337", "Finished server process [12345]"), nor in square brackets ("[12345]",
+# how uvicorn and most log formats print a process id; nobody writes a ZIP that way).
+_PROCESS_WORDS = re.compile(r"\b(?:pid|ppid|tid|process|worker|thread|port)\s*[=#]?\s*\[?$",
+                            re.IGNORECASE)
+
+
+def _not_a_zip(text: str, start: int, end: int) -> bool:
+    """Whether the five digits at text[start:end] are, by what surrounds them, no ZIP."""
+    if text[start - 1:start] == "[" and text[end:end + 1] == "]":
+        return True
+    before = text[max(0, start - 12):start]
+    return bool(_AMOUNT_WORDS.search(before) or _PROCESS_WORDS.search(before))
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -178,7 +191,7 @@ def _regex_findings(text: str) -> Iterator[Finding]:
     for match in _PO_BOX.finditer(text):
         yield Finding(match.start(), match.end(), "ADDRESS")
     for match in _ZIP.finditer(text):
-        if not _AMOUNT_WORDS.search(text[max(0, match.start() - 12):match.start()]):
+        if not _not_a_zip(text, match.start(), match.end()):
             yield Finding(match.start(), match.end(), "ZIP")
 
 

@@ -168,6 +168,39 @@ def test_invalid_calendar_dates_are_not_dates() -> None:
     assert redact("dob 25/12/1990") == "dob [DATE]"  # day first is a real date too
 
 
+@pytest.mark.parametrize("line", [
+    "INFO uvicorn.error Finished server process [12345]",
+    "INFO uvicorn.error Started server process [48213]",
+    "[02139] worker booted",
+    "WARNING bot.leader retention claimed by pid=48213",
+    "INFO worker 31337 ready, thread 12345, port 15105",
+    "ppid #40001 exited",
+])
+def test_process_ids_and_ports_are_not_zip_codes(line: str) -> None:
+    assert redact(line) == line
+    assert find_phi(line) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I live at 02139", "I live at [ZIP]"),
+    ("zip 02139", "zip [ZIP]"),
+    ("my zip is [02139", "my zip is [[ZIP]"),  # a bracket on one side only is no log field
+    ("02139] is my zip", "[ZIP]] is my zip"),
+    ("process my refill, I am in 02139", "process my refill, I am in [ZIP]"),
+    ("Finished server process [12345] for 02139", "Finished server process [12345] for [ZIP]"),
+])
+def test_zip_codes_next_to_the_log_exceptions_are_still_redacted(text: str,
+                                                                  expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_a_log_record_keeps_uvicorns_process_id() -> None:
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1,
+                               "Finished server process [%d]", (12345,), None)
+    RedactingFilter().filter(record)
+    assert record.getMessage() == "Finished server process [12345]"
+
+
 def test_known_misses_and_over_redactions() -> None:
     """What the rules do NOT catch, asserted as current behaviour so a change is seen.
     Without a model, a name needs a cue ("my name is") or to be passed in ``known``."""
