@@ -12,7 +12,12 @@ defaults, so this fills them from the settings the rest of the project uses:
 
 A variable already in the environment is kept. Standard library only: it runs under the
 engine's Python (`.venv-engine`, the engine image) as well as ours.
-Usage: python scripts/engine.py run --enable-api ...   (any `rasa` arguments)
+
+The API token comes from `ENGINE_TOKEN`, never the command line (`ps` shows every user a
+process's arguments; its environment only to its owner): for `run`, this script adds
+`--auth-token` to Rasa's arguments inside its own process (`sys.argv`, which `ps` does not
+see) and runs Rasa's CLI there, and refuses `--auth-token` given on the command line.
+Usage: python scripts/engine.py run --enable-api ...   (any `rasa` arguments but --auth-token)
        python scripts/engine.py --print                (the variables, for a shell or compose)
 """
 
@@ -79,6 +84,26 @@ def endpoint_env(environ: Mapping[str, str]) -> dict[str, str]:
     return {**derived, **environ}
 
 
+def rasa_args(argv: list[str], environ: Mapping[str, str]) -> list[str]:
+    """Rasa's arguments: `argv`, and for `run` the API token from ENGINE_TOKEN.
+
+    The token is added here, inside the process, so that no command line carries it. `run
+    --enable-api` without a token would serve the tracker API to anyone who reaches the port,
+    so it is refused."""
+    if any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in argv):
+        raise SystemExit("--auth-token on the command line shows the token to anyone running "
+                         "`ps`: set ENGINE_TOKEN instead (scripts/engine.py passes it to Rasa).")
+    if argv[:1] != ["run"]:
+        return list(argv)
+    token = environ.get("ENGINE_TOKEN", "")
+    if not token:
+        if "--enable-api" in argv:
+            raise SystemExit("ENGINE_TOKEN is not set: the engine's API (--enable-api) needs a "
+                             "token (make run writes one into .env).")
+        return list(argv)
+    return [*argv, "--auth-token", token]
+
+
 def main(argv: list[str]) -> int:
     env = endpoint_env(os.environ)
     if argv[:1] == ["--print"]:
@@ -87,10 +112,23 @@ def main(argv: list[str]) -> int:
         return 0
     if "ACTIONS_TOKEN" not in env:
         raise SystemExit("ACTIONS_TOKEN is not set: the engine presents it to the action server.")
-    rasa = Path(sys.executable).parent / "rasa"
-    if not rasa.exists():
-        rasa = ROOT / ".venv-engine" / "bin" / "rasa"
-    os.execve(rasa, [str(rasa), *argv], env)
+    args = rasa_args(argv, env)
+    # As the `rasa` script would run: without this script's folder first on the path.
+    here = str(Path(__file__).resolve().parent)
+    sys.path[:] = [p for p in sys.path if not p or str(Path(p).resolve()) != here]
+    try:
+        from rasa.__main__ import main as rasa_main
+    except ImportError:
+        # Not the engine's Python: run this script again under it. The token stays in the
+        # environment, out of the new command line.
+        python = ROOT / ".venv-engine" / "bin" / "python"
+        os.execve(python, [str(python), str(Path(__file__).resolve()), *argv], env)
+    # Rasa in this process (same pid as before, when this exec'd the `rasa` script): it reads
+    # endpoints.yml's variables from os.environ and its arguments from sys.argv.
+    os.environ.update(env)
+    sys.argv = ["rasa", *args]
+    rasa_main()
+    return 0
 
 
 if __name__ == "__main__":

@@ -188,10 +188,12 @@ class Cluster:
                                         "actions", "-p", str(port)], env)
         for i, port in enumerate(self.ports.engines, 1):
             commands[f"engine{i}"] = (
+                # The API token goes as ENGINE_TOKEN (env), which scripts/engine.py hands to
+                # Rasa inside the process: on no command line, so `ps` does not show it.
                 [str(ENGINE_PY), "scripts/engine.py", "run", "--logging-config-file",
-                 "engine-logging.yml", "--enable-api", "--auth-token", env["ENGINE_TOKEN"],
-                 "-i", "127.0.0.1", "-p", str(port), "--model", str(self.model),
-                 "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+                 "engine-logging.yml", "--enable-api", "-i", "127.0.0.1", "-p", str(port),
+                 "--model", str(self.model), "--endpoints", "endpoints.yml",
+                 "--credentials", "credentials.yml"],
                 {**env, "PYTHONPATH": str(ROOT)})
         for i, port in enumerate(self.ports.bots, 1):
             commands[f"bot{i}"] = ([str(VENV / "uvicorn"), "--factory", "bot.main:create_app",

@@ -1,8 +1,12 @@
 """scripts/engine.py: every variable endpoints.yml names, from our own settings."""
 
+import json
 import re
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -42,3 +46,63 @@ def test_what_is_set_explicitly_wins() -> None:
     env = engine.endpoint_env({"REDIS_URL": "redis://127.0.0.1:6379/0", "ENGINE_LOCK_DB": "5",
                                "ENGINE_LOCK_STORE": "in_memory"})
     assert (env["ENGINE_LOCK_STORE"], env["ENGINE_LOCK_DB"]) == ("in_memory", "5")
+
+
+RUN = ["run", "--enable-api", "-p", "5005", "--model", "models/patient-assistant.tar.gz"]
+
+
+def test_run_gets_the_token_from_engine_token() -> None:
+    assert engine.rasa_args(RUN, {"ENGINE_TOKEN": "s3cret-token"}) == [
+        *RUN, "--auth-token", "s3cret-token"]
+
+
+def test_other_commands_get_no_token() -> None:
+    args = ["shell", "--model", "models/patient-assistant.tar.gz"]
+    assert engine.rasa_args(args, {"ENGINE_TOKEN": "s3cret-token"}) == args
+    assert engine.rasa_args(["run", "-p", "5005"], {}) == ["run", "-p", "5005"]
+
+
+@pytest.mark.parametrize("argv", [[*RUN, "--auth-token", "x"], [*RUN, "--auth-token=x"]])
+def test_a_token_on_the_command_line_is_refused(argv: list[str]) -> None:
+    with pytest.raises(SystemExit, match="set ENGINE_TOKEN instead"):
+        engine.rasa_args(argv, {"ENGINE_TOKEN": "s3cret-token"})
+
+
+def test_the_api_without_a_token_is_refused() -> None:
+    with pytest.raises(SystemExit, match="ENGINE_TOKEN is not set"):
+        engine.rasa_args(RUN, {"ENGINE_TOKEN": ""})
+
+
+def test_rasa_runs_in_the_wrapper_process_with_the_token_out_of_its_command_line(
+        tmp_path: Path) -> None:
+    """A stand-in `rasa` package records what Rasa's CLI would see: its sys.argv has the
+    token, the process's command line (what `ps` shows) does not."""
+    fake = tmp_path / "rasa"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text(
+        "import json, os, sys\n"
+        "def main():\n"
+        "    cmdline = open('/proc/self/cmdline', 'rb').read().decode().split('\\0')\n"
+        f"    open({str(tmp_path / 'seen.json')!r}, 'w').write(json.dumps({{\n"
+        "        'argv': sys.argv, 'cmdline': cmdline,\n"
+        "        'lock_store': os.environ['ENGINE_LOCK_STORE']}))\n")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), "ACTIONS_TOKEN": "a",
+           "ENGINE_TOKEN": "s3cret-token"}
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "engine.py"), *RUN],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads((tmp_path / "seen.json").read_text())
+    assert seen["argv"] == ["rasa", *RUN, "--auth-token", "s3cret-token"]
+    assert not any("s3cret-token" in part for part in seen["cmdline"])
+    assert seen["cmdline"][1:-1] == [str(ROOT / "scripts" / "engine.py"), *RUN]
+    assert seen["lock_store"] == "in_memory"
+
+
+LAUNCHERS = ["Procfile", "deploy/Dockerfile.engine", "deploy/compose.yaml",
+             "scripts/run_cluster.py", "tests/support/stack.py", "Makefile"]
+
+
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+def test_no_launcher_puts_the_token_on_a_command_line(launcher: str) -> None:
+    assert "--auth-token" not in (ROOT / launcher).read_text()

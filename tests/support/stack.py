@@ -195,8 +195,8 @@ def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | N
         "engine": [str(ROOT / ".venv-engine" / "bin" / "python"), "scripts/engine.py", "run",
                    # redacted as the bot's logs are (bot.privacy.logs, on PYTHONPATH)
                    "--logging-config-file", "engine-logging.yml",
-                   "--enable-api",
-                   "--auth-token", env["ENGINE_TOKEN"], "-i", "127.0.0.1", "-p", str(engine_port),
+                   # the API token from ENGINE_TOKEN (env), out of the command line
+                   "--enable-api", "-i", "127.0.0.1", "-p", str(engine_port),
                    "--model", str(MODEL), "--endpoints", "endpoints.yml",
                    "--credentials", "credentials.yml"],
         "bot": [str(venv / "uvicorn"), "--factory", "bot.main:create_app", "--host", "127.0.0.1",
