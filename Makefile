@@ -33,7 +33,7 @@ help:
 	@echo "make shell          talk to the assistant in the terminal (engine + actions must be running: make run)"
 	@echo "make lint           ruff, mypy, the import contracts (lint-imports), detect-secrets, lock freshness"
 	@echo "make lock           re-resolve requirements/*.lock (hashes) after changing pyproject.toml or requirements/engine.txt"
-	@echo "make run-cluster    the production topology locally: 2 engines, 2 action servers, 2 bot workers, nginx on :8080"
+	@echo "make run-cluster    the production topology locally: 2 engines, 2 action servers, 2 bot workers, outreach, nginx on :8080"
 	@echo "make test-cluster   the cluster under load: 200 conversations, an engine killed, a worker restarted"
 	@echo "make bench          latency, throughput and detection figures (bench/)"
 	@echo "make demo-traffic   a few hundred synthetic conversations through the running stack (make run), for Insights"

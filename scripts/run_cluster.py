@@ -1,11 +1,12 @@
 """`make run-cluster`: the production topology as local processes (DESIGN.md).
 
 Two engines sharing Rasa's Redis lock store and a PostgreSQL tracker store, two action servers,
-two bot workers, nginx in front on :8080 (deploy/nginx.conf, rendered for loopback ports), with
-PostgreSQL and Redis from this machine. Settings come from `.env` (as for `make run`); the
-cluster's own: `CLUSTER_POSTGRES_URL` (a server where that user may create databases; default
-the local one as `postgres`), `CLUSTER_REDIS_URL` (else `REDIS_URL`; else the local Redis, or an
-embedded one when none answers) and `CLUSTER_PORT` (nginx's public port, default 8080).
+two bot workers, one outreach worker, nginx in front on :8080 (deploy/nginx.conf, rendered for
+loopback ports), with PostgreSQL and Redis from this machine. Settings come from `.env` (as
+for `make run`); the cluster's own: `CLUSTER_POSTGRES_URL` (a server where that user may
+create databases; default the local one as `postgres`), `CLUSTER_REDIS_URL` (else
+`REDIS_URL`; else the local Redis, or an embedded one when none answers) and `CLUSTER_PORT`
+(nginx's public port, default 8080).
 `PUBLIC_BASE_URL=http://localhost:<port>` for every process. Every port is checked before
 anything starts; Ctrl-C (or SIGTERM) stops everything. tests/support/cluster.py runs the same
 class on free ports.
@@ -13,6 +14,7 @@ class on free ports.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal
@@ -34,6 +36,10 @@ NGINX = "/usr/sbin/nginx"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 APP_DB, TRACKER_DB = "pa_cluster", "pa_cluster_tracker"
+# deploy/nginx.conf's proxy_read_timeout to the bot workers (seconds): proxy_read_timeout()
+# for the default settings and two engines; rendered from the cluster's own settings.
+DEPLOY_READ_TIMEOUT = 130
+READ_TIMEOUT_MARGIN = 10
 
 
 class ClusterError(Exception):
@@ -89,10 +95,33 @@ def find_nginx() -> str | None:
     return found or (NGINX if Path(NGINX).exists() else None)
 
 
-def render_nginx(ports: Ports, workdir: Path) -> str:
+def proxy_read_timeout(env: Mapping[str, str], engines: int) -> int:
+    """Seconds nginx waits for a bot worker's answer: longer than the worker itself may wait
+    before it answers (the apology at worst), so nginx never cuts a turn short with a 504.
+    That is the conversation's turn lock, then each engine its full budget (the next one is
+    asked when one cannot be reached in time), whichever of the web and the other channels'
+    engine timeouts is longer, as the settings read them from `env`."""
+    from bot.conversations.service import TURN_LOCK_SECONDS
+    from bot.settings import Settings
+
+    def seconds(name: str) -> float:
+        default = Settings.model_fields[name].default
+        return float(env.get(name.upper()) or default)
+
+    budget = max(seconds("engine_timeout_seconds"), seconds("engine_web_timeout_seconds"))
+    return math.ceil(TURN_LOCK_SECONDS + engines * budget + READ_TIMEOUT_MARGIN)
+
+
+def render_nginx(ports: Ports, workdir: Path, read_timeout: int = DEPLOY_READ_TIMEOUT) -> str:
     """deploy/nginx.conf for local processes: the compose hostnames become loopback ports,
-    inside a main configuration that keeps nginx's files under `workdir`."""
+    the bot workers' read timeout `read_timeout` seconds, inside a main configuration that
+    keeps nginx's files under `workdir`."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    deployed = f"proxy_read_timeout {DEPLOY_READ_TIMEOUT}s;"
+    if conf.count(deployed) != 1:
+        raise ClusterError(f"deploy/nginx.conf must say `{deployed}` once (DEPLOY_READ_TIMEOUT "
+                           "in scripts/run_cluster.py)")
+    conf = conf.replace(deployed, f"proxy_read_timeout {read_timeout}s;")
     names = {f"bot{i + 1}:8000": f"127.0.0.1:{p}" for i, p in enumerate(ports.bots)}
     names |= {f"actions{i + 1}:5055": f"127.0.0.1:{p}" for i, p in enumerate(ports.actions)}
     for name, address in names.items():
@@ -119,6 +148,13 @@ http {{
 {conf}
 }}
 """
+
+
+def outreach_enabled(env: Mapping[str, str]) -> bool:
+    """OUTREACH_ENABLED as the settings read it (a boolean, true unless set false): the
+    worker exits at once when it is off, which must not read as a crash."""
+    return env.get("OUTREACH_ENABLED", "true").strip().lower() not in {
+        "0", "false", "f", "n", "no", "off"}
 
 
 def with_database(url: str, name: str) -> str:
@@ -199,8 +235,15 @@ class Cluster:
             commands[f"bot{i}"] = ([str(VENV / "uvicorn"), "--factory", "bot.main:create_app",
                                     "--host", "127.0.0.1", "--port", str(port),
                                     "--no-access-log"], env)
+        # Reminders and prompts (Procfile's `outreach`). One worker is enough; more would be
+        # safe: planning is keyed (outreach_messages.dedupe_key is unique), each due row is
+        # claimed by a conditional update under FOR UPDATE SKIP LOCKED with a lease, and the
+        # SMS goes through the idempotent sender keyed per row (bot/outreach/sending.py).
+        if outreach_enabled(env):
+            commands["outreach"] = ([str(VENV / "python"), "-m", "bot.outreach", "worker"], env)
         conf = self.workdir / "nginx.conf"
-        conf.write_text(render_nginx(self.ports, self.workdir))
+        conf.write_text(render_nginx(self.ports, self.workdir,
+                                     proxy_read_timeout(self.env, len(self.ports.engines))))
         # -e: nginx opens its error log before reading the configuration; keep it here too.
         commands["nginx"] = ([find_nginx() or NGINX, "-e", str(self.workdir / "nginx-error.log"),
                               "-c", str(conf), "-p", str(self.workdir)], env)
@@ -476,7 +519,9 @@ def main() -> int:
                                       "--port", str(ports.twilio)], workdir / "twilio.log", env))
         cluster = Cluster(ports, env, workdir)
         cluster.prepare(progress=say)
-        say("starting 2 action servers, 2 engines, 2 bot workers and nginx "
+        say("starting 2 action servers, 2 engines, 2 bot workers, "
+            f"{'the outreach worker' if outreach_enabled(env) else 'no outreach worker'} "
+            "and nginx "
             f"(logs in {shown(workdir)}/); the engines take a minute or two to load "
             "the model")
         cluster.start_all()
@@ -492,6 +537,8 @@ def main() -> int:
     SMS webhook   {public}/channels/sms/inbound  (Twilio-signed: TWILIO_AUTH_TOKEN){outbox}
     readiness     {public}/readyz
     engines       {', '.join(cluster.engine_urls)} (Redis lock store, PostgreSQL tracker store)
+    outreach      {'one worker, every OUTREACH_INTERVAL_SECONDS (log: outreach.log)'
+                   if 'outreach' in cluster.processes else 'off (OUTREACH_ENABLED=false)'}
     Ctrl-C stops everything.
 """, flush=True)
         while all(p.poll() is None for p in [*cluster.processes.values(), *extra]):

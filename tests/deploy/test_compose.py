@@ -45,7 +45,12 @@ def test_the_schema_check_catches_a_broken_file() -> None:
 def test_the_topology_is_the_one_design_md_names() -> None:
     services = compose()["services"]
     assert {"postgres", "redis", "engine1", "engine2", "actions1", "actions2", "bot1", "bot2",
-            "nginx"} <= services.keys()
+            "outreach", "nginx"} <= services.keys()
+    # Reminders go out: the Procfile's outreach worker, with the bot workers' settings.
+    assert services["outreach"]["command"] == ["python", "-m", "bot.outreach", "worker"]
+    assert services["outreach"]["environment"] == services["bot1"]["environment"]
+    assert services["outreach"]["depends_on"]["migrate"] == {
+        "condition": "service_completed_successfully"}
     for engine in ("engine1", "engine2"):
         env = services[engine]["environment"]
         assert env["ENGINE_TRACKER_DB"].startswith("postgresql://")

@@ -17,8 +17,10 @@ from scripts.run_cluster import (
     Ports,
     choose_redis,
     cluster_env,
+    outreach_enabled,
     port_taken,
     preflight,
+    proxy_read_timeout,
     redacted,
     render_nginx,
     start_database,
@@ -59,7 +61,13 @@ def test_commands_wire_the_engines_and_action_servers_through_nginx(tmp_path: Pa
     cluster = Cluster(PORTS, {"ENGINE_TOKEN": "t"}, tmp_path)
     commands = cluster.commands()
     assert list(commands) == ["actions1", "actions2", "engine1", "engine2", "bot1", "bot2",
-                              "nginx"]
+                              "outreach", "nginx"]
+    engine, engine_env = commands["engine1"]
+    assert "--auth-token" not in engine and "t" not in engine  # ENGINE_TOKEN, by environment
+    assert engine_env["ENGINE_TOKEN"] == "t"
+    outreach, outreach_env = commands["outreach"]
+    assert outreach[1:] == ["-m", "bot.outreach", "worker"]
+    assert outreach_env["ENGINE_URLS"] == "http://127.0.0.1:15105,http://127.0.0.1:15106"
     _, env = commands["bot1"]
     assert env["ENGINE_URLS"] == "http://127.0.0.1:15105,http://127.0.0.1:15106"
     assert env["ACTION_ENDPOINT_URL"] == "http://127.0.0.1:18081/webhook"
@@ -67,7 +75,35 @@ def test_commands_wire_the_engines_and_action_servers_through_nginx(tmp_path: Pa
     nginx, _ = commands["nginx"]
     assert nginx[1:] == ["-e", str(tmp_path / "nginx-error.log"), "-c",
                          str(tmp_path / "nginx.conf"), "-p", str(tmp_path)]
-    assert (tmp_path / "nginx.conf").read_text() == render_nginx(PORTS, tmp_path)
+    # Default settings, two engines: deploy/nginx.conf's own read timeout.
+    assert (tmp_path / "nginx.conf").read_text() == render_nginx(PORTS, tmp_path, 130)
+
+
+@pytest.mark.parametrize("value", ["false", "False", "0", "no", "off"])
+def test_no_outreach_worker_when_outreach_is_off(tmp_path: Path, value: str) -> None:
+    env = {"ENGINE_TOKEN": "t", "OUTREACH_ENABLED": value}
+    assert not outreach_enabled(env)
+    assert "outreach" not in Cluster(PORTS, env, tmp_path).commands()
+    assert outreach_enabled({}) and outreach_enabled({"OUTREACH_ENABLED": "true"})
+
+
+def test_nginx_outwaits_the_bot_workers_own_engine_timeouts() -> None:
+    # turn lock 60 s + 2 engines x the longer engine budget + 10 s
+    assert proxy_read_timeout({}, 2) == 60 + 2 * 30 + 10 == run_cluster.DEPLOY_READ_TIMEOUT
+    assert proxy_read_timeout({"ENGINE_WEB_TIMEOUT_SECONDS": "90"}, 2) == 60 + 2 * 90 + 10
+    assert proxy_read_timeout({"ENGINE_TIMEOUT_SECONDS": "12.5"}, 1) == 60 + 13 + 10
+    assert proxy_read_timeout({"ENGINE_TIMEOUT_SECONDS": "45"}, 3) == 60 + 3 * 45 + 10
+
+
+def test_the_rendered_config_carries_the_clusters_read_timeout(tmp_path: Path) -> None:
+    deployed = (run_cluster.ROOT / "deploy" / "nginx.conf").read_text()
+    assert re.findall(r"proxy_read_timeout (\w+);", deployed) == ["130s", "1h", "1h", "60s"]
+    conf = render_nginx(PORTS, tmp_path, 250)
+    assert re.findall(r"proxy_read_timeout (\w+);", conf) == ["250s", "1h", "1h", "60s"]
+    cluster = Cluster(PORTS, {"ENGINE_TOKEN": "t", "ENGINE_WEB_TIMEOUT_SECONDS": "90"},
+                      tmp_path)
+    cluster.commands()
+    assert "proxy_read_timeout 250s;" in (tmp_path / "nginx.conf").read_text()
 
 
 def test_a_listening_port_is_taken_and_free_again_once_closed() -> None:
