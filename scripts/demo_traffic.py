@@ -342,6 +342,36 @@ def repeats(planned: list[Conversation]) -> int:
     return count
 
 
+# How patients answer an appointment reminder: about half confirm ("1"), a few opt out, the
+# rest never answer (reminders go out 08:00-21:00 clinic time: outside it there is nothing to
+# answer yet, and a later `make demo-traffic` answers what went out since).
+REMINDER = "reminder of your appointment"
+CONFIRM_SHARE, STOP_SHARE = 0.55, 0.03
+
+
+def reply_to_reminder(seed: int, phone: str) -> str | None:
+    """The patient's answer, from the seed and the number alone."""
+    roll = random.Random(f"{seed}:{phone}").random()
+    return "1" if roll < CONFIRM_SHARE else "STOP" if roll < CONFIRM_SHARE + STOP_SHARE \
+        else None
+
+
+def answer_reminders(demo: Demo, people: dict[str, Who], seed: int) -> Counter[str]:
+    """Each patient with a reminder in the outbox, not answered yet, answers it (or not)."""
+    answered: Counter[str] = Counter()
+    for key in sorted(people):
+        phone = people[key].phone
+        rows = [str(r.get("body") or "") for r in demo.outbox(phone)]
+        if not any(REMINDER in body for body in rows) or len(rows) > sum(
+                REMINDER in body for body in rows):
+            continue  # no reminder, or the conversation already went on (answered before)
+        reply = reply_to_reminder(seed, phone)
+        if reply is not None:
+            demo.sms(phone)(reply)
+            answered[reply] += 1
+    return answered
+
+
 def seed_population(env: dict[str, str], count: int) -> dict[str, Who]:
     """Adds the synthetic population to the dev back office (idempotent); the three alone
     when that is refused (APP_ENV is not dev) or fails."""
@@ -402,6 +432,12 @@ def run(base_url: str, env: dict[str, str], conversations: int, seed: int, worke
           "a topic the same patient asked about earlier in the run")
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(one, planned))
+    try:
+        replies = answer_reminders(Demo(rng=random.Random(seed), **base), people, seed)  # type: ignore[arg-type]
+        print("answers to reminders: " + (", ".join(f"{k} {v}" for k, v in sorted(
+            replies.items())) or "none (no reminder waiting for an answer)"))
+    except httpx.HTTPError as exc:
+        print(f"answers to reminders: {type(exc).__name__}: {exc}", file=sys.stderr)
     return done
 
 

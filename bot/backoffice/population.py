@@ -13,9 +13,10 @@ knows the same names, dates of birth and numbers the back office holds.
 Past visits come with the reminders outreach (F) would have left for them, so the Insights
 page's no-show comparison has something to compare: each patient's group is F's own
 (`holdout_groups`), a held-out patient's reminders are suppressed as `hold_out`, a patient
-without consent's as `no_consent`, the others delivered at their due time. Whether a visit was
-missed is drawn from one rate for everyone (`MISSED`): no reminder effect is planted, so any
-difference the demo shows between the groups is noise, as docs/metrics.md warns it may be.
+without consent's as `no_consent`, the others delivered at their due time (about half of the
+last ones confirmed by reply, `CONFIRMED`). Whether a visit was missed is drawn from one rate
+for everyone (`MISSED`): no reminder effect is planted, so any difference the demo shows
+between the groups is noise, as docs/metrics.md warns it may be.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ CHARGES = (("Office visit copay", PatientShareReason.copay),
 PAYERS = (("Blue Harbor Health", "Blue Harbor PPO Silver"),
           ("Keystone Mutual", "Keystone HMO Gold"), ("Lakeshore Care Plan", "Lakeshore EPO Bronze"))
 MISSED = 0.15  # the share of past visits missed, whatever the group
+CONFIRMED = 0.5  # the share of past visits' last reminders confirmed by reply
 SLOT_TIMES = (time(9, 0), time(9, 30), time(10, 30), time(11, 0), time(13, 30), time(14, 0),
               time(15, 0), time(16, 0))
 
@@ -269,6 +271,10 @@ def _reminder_history(session: Session, past: list[tuple[Person, Patient, Appoin
             else:
                 row.status, row.sent_at, row.attempts = OutreachStatus.delivered, due, 1
                 row.phone, row.body = person.phone, "(demo history: a reminder sent earlier)"
+                # About half confirm the last reminder by reply (an hour after it).
+                if index == len(offsets) - 1 and random.Random(
+                        f"{person.number}:{appt.starts_at.isoformat()}").random() < CONFIRMED:
+                    row.reply, row.replied_at = "confirm", due + timedelta(hours=1)
             session.add(row)
     session.flush()
 

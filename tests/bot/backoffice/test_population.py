@@ -141,6 +141,9 @@ def test_past_visits_have_the_reminders_outreach_would_have_left(seeded: Session
         else:
             assert (row.status, row.sent_at, row.phone) == (OutreachStatus.delivered,
                                                             row.due_at, person.phone)
+            if row.reply is not None:  # only the last (24 h) reminder is answered
+                assert (row.offset_label, row.reply, row.replied_at) == (
+                    "24h", "confirm", row.due_at + timedelta(hours=1))
         assert row.due_at == row.subject_at - timedelta(hours=int(row.offset_label[:-1]))
     # What the Insights page compares over the last 30 days: every past visit in its group.
     now = datetime.now(UTC)
@@ -154,3 +157,7 @@ def test_past_visits_have_the_reminders_outreach_would_have_left(seeded: Session
     assert outcomes["no_show"]["held_out"]["appointments"] == len(held_out)
     assert outcomes["no_show"]["reminded"]["no_shows"] == sum(
         v.status is AppointmentStatus.no_show for v in reminded)
+    kind = outcomes["by_kind"]["appointment_reminder"]
+    assert kind["sent"] == 2 * len(reminded)
+    assert 0 < kind["replies"]["confirm"] <= len(reminded)
+    assert kind["confirmation_rate"] == round(kind["replies"]["confirm"] / kind["sent"], 4)
