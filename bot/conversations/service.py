@@ -363,15 +363,6 @@ class ConversationService:
         await self.redis.set(self._choices_key(sender),
                              json.dumps([b.model_dump() for b in buttons]), ex=ttl_seconds)
 
-    async def _remember_choices(self, sender: str, replies: list[BotMessage]) -> None:
-        buttons = [b for reply in replies for b in reply.buttons]
-        if buttons:
-            await self.redis.set(self._choices_key(sender),
-                                 json.dumps([b.model_dump() for b in buttons]),
-                                 ex=CHOICES_TTL_SECONDS)
-        else:
-            await self.redis.delete(self._choices_key(sender))
-
     async def turn(self, sender: str, text: str, metadata: dict[str, Any],
                    shown: str | None = None) -> list[BotMessage]:
         """One patient message. The transcript, the desk and the chat history show what the
@@ -392,25 +383,37 @@ class ConversationService:
             if shown is not None and shown.strip():
                 recorded = mask_card_numbers(clean_text(shown))[1]
             replies = await self._answer(sender, text, recorded, received, emergency, metadata)
-            await self._remember_choices(sender, replies)
-            await self._compact_now_and_then(sender, replies)
+            turns = await self._after_turn(sender, replies)
+            if turns >= COMPACT_EVERY_TURNS and not any(reply.buttons for reply in replies):
+                await self._compact(sender)
             return replies
 
-    async def _compact_now_and_then(self, sender: str, replies: list[BotMessage]) -> None:
-        """Keeps a turn's cost in the engine flat over a long session (EngineClient.compact).
-        Counted per conversation; tried after a reply with no choices, once due."""
-        key = f"engine-turns:{sender}"
-        due = await self.redis.get(key)
-        if due is None or int(due) > 1:
-            if due is None:
-                await self.redis.set(key, COMPACT_EVERY_TURNS, ex=24 * 3600)
+    async def _after_turn(self, sender: str, replies: list[BotMessage]) -> int:
+        """One round trip after the answer: the choices it offered kept (or the last ones
+        dropped), and the conversation's turns since its engine session was last compacted
+        counted; returns that count."""
+        buttons = [b for reply in replies for b in reply.buttons]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if buttons:
+                pipe.set(self._choices_key(sender),
+                         json.dumps([b.model_dump() for b in buttons]), ex=CHOICES_TTL_SECONDS)
             else:
-                await self.redis.decr(key)
-            return
-        if any(reply.buttons for reply in replies):
-            return
+                pipe.delete(self._choices_key(sender))
+            pipe.incr(self._turns_key(sender))
+            pipe.expire(self._turns_key(sender), 24 * 3600)
+            results = await pipe.execute()
+        return int(results[1])
+
+    @staticmethod
+    def _turns_key(sender: str) -> str:
+        return f"engine-turns:{sender}"
+
+    async def _compact(self, sender: str) -> None:
+        """Keeps a turn's cost in the engine flat over a long session (EngineClient.compact):
+        tried after a reply with no choices once COMPACT_EVERY_TURNS turns were taken, and
+        on each later turn until the conversation is between flows."""
         if await self.engine.compact(sender):
-            await self.redis.set(key, COMPACT_EVERY_TURNS, ex=24 * 3600)
+            await self.redis.set(self._turns_key(sender), 0, ex=24 * 3600)
 
     async def _answer(self, sender: str, text: str, recorded: str, received: datetime,
                       emergency: EmergencyMatch | None, metadata: dict[str, Any]

@@ -156,3 +156,57 @@ def test_a_message_to_an_agent_is_a_user_event_the_engine_takes() -> None:
     assert isinstance(intent["confidence"], float)
     assert (event["event"], event["text"], event["metadata"]) == (
         "user", "are you there?", {"during_handoff": True})
+
+
+class CompactingEngine(RecordingEngine):
+    """Answers the tracker's state (between flows, verified) and records compactions; the
+    reply offers choices while `buttons` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.compactions: list[list[dict[str, object]]] = []
+        self.buttons = False
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.endswith("/tracker"):
+            return httpx.Response(200, json={
+                "slots": {"verified": True, "patient_id": "7", "flow_step": None},
+                "latest_message": {"intent": {"name": "billing_balance"}},
+                "latest_action_name": "action_listen", "active_loop": {}, "paused": False})
+        if request.url.path.endswith("/tracker/events"):
+            self.compactions.append(json.loads(request.content))
+            return httpx.Response(200, json={})
+        self.sent.append(json.loads(request.content))
+        buttons = [{"title": "Yes", "payload": "/affirm"}] if self.buttons else []
+        return httpx.Response(200, json=[{"text": "ok", "buttons": buttons}])
+
+
+async def test_a_long_session_is_compacted_every_20_turns_between_flows(db: Session) -> None:
+    from bot.conversations.service import COMPACT_EVERY_TURNS
+
+    engine = CompactingEngine()
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    service = ConversationService(
+        EngineClient("http://engine.test", "t", transport=httpx.MockTransport(engine.handler)),
+        lambda: redis, get_sessionmaker(), apology="sorry", emergency_text=emergency_text())
+    for _ in range(COMPACT_EVERY_TURNS - 1):
+        await service.turn("web:long", "what's my balance", {"channel": "web"})
+    assert engine.compactions == []
+    engine.buttons = True  # a reply offering choices: not now, its answer may need the flow
+    await service.turn("web:long", "what's my balance", {"channel": "web"})
+    assert engine.compactions == []
+    assert await service.offered_choices("web:long") != []
+    engine.buttons = False
+    await service.turn("web:long", "what's my balance", {"channel": "web"})
+    [events] = engine.compactions
+    assert [e["event"] for e in events][:2] == ["action", "session_started"]
+    assert {(e["name"], e["value"]) for e in events if e["event"] == "slot"} == {
+        ("verified", True), ("patient_id", "7")}
+    assert await service.offered_choices("web:long") == []
+    assert await redis.get("engine-turns:web:long") == "0"
+    for _ in range(COMPACT_EVERY_TURNS - 1):  # counted again from there
+        await service.turn("web:long", "what's my balance", {"channel": "web"})
+    assert len(engine.compactions) == 1
+    await service.turn("web:long", "what's my balance", {"channel": "web"})
+    assert len(engine.compactions) == 2
+    await redis.aclose()
