@@ -115,6 +115,7 @@ class ActionOutreachConfirm(Action):
         if result.status == "confirmed" and result.starts_at is not None:
             dispatcher.utter_message(response="utter_outreach_confirmed",
                                      when=say_when(result.starts_at))
+            report_task(tracker, Task.appointment_confirmed, client_factory=self.insights_factory)
         elif result.status == "verify":
             dispatcher.utter_message(response="utter_outreach_confirm_elsewhere")
         else:

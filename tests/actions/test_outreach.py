@@ -38,6 +38,7 @@ from bot.backoffice.models import (
 from bot.outreach.enums import OutreachKind, OutreachStatus, Purpose
 from bot.outreach.models import OutreachMessage
 from tests.actions.conftest import DOMAIN, make_tracker
+from tests.actions.test_auth import Reports, reported
 
 MARIA = "+15555550101"
 
@@ -116,6 +117,22 @@ async def test_confirm_from_the_number_on_file_needs_no_date_of_birth(
     assert appt is not None and appt.confirmed_at is not None
     row = seeded.get(OutreachMessage, reminder.id)
     assert row is not None and row.reply == "confirm" and row.replied_at is not None
+
+
+async def test_a_confirmation_is_reported_as_a_finished_task(
+        seeded: Session, reminder: OutreachMessage, outreach) -> None:
+    """What makes an episode that confirms by reply "resolved by the bot" (bot/insights)."""
+    reports = Reports()
+    action = ActionOutreachConfirm(outreach, reports.factory)
+    await action.run(CollectingDispatcher(), reply(reminder.id, "outreach_confirm"), DOMAIN)
+    await reported()
+    assert reports.seen == [{"conversation_id": f"sms:{MARIA}", "task": "appointment_confirmed",
+                             "ok": True, "intent": "outreach_confirm", "patient_id": None}]
+    # Refused (another number): nothing finished, nothing reported.
+    await action.run(CollectingDispatcher(), reply(reminder.id, "outreach_confirm",
+                                                   sender="sms:+15555550102"), DOMAIN)
+    await reported()
+    assert len(reports.seen) == 1
 
 
 async def test_confirm_from_anywhere_else_is_refused(
