@@ -27,6 +27,10 @@ from bot.settings import get_settings
 MAX_RANGE = timedelta(days=92)
 MAX_EPISODES = 500
 TOP_UNRECOGNISED = 20
+# An unrecognised message is listed only once this many conversations sent it: what one
+# patient typed (often a name or other detail redaction cannot know to be one) stays out of
+# the list, what several patients ask for (the training data's gaps) is in it.
+UNRECOGNISED_MIN_CONVERSATIONS = 2
 
 
 class EpisodeNotFound(LookupError):
@@ -90,10 +94,14 @@ def quality_detail(session: Session, episode_ids: Sequence[int]) -> dict[str, An
     per_intent: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"turns": 0, "fallbacks": 0, "low_confidence": 0, "confidence_sum": 0.0})
     unrecognised: Counter[str] = Counter()
+    senders: defaultdict[str, set[str]] = defaultdict(set)
     ids = list(episode_ids)
     for chunk in range(0, len(ids), 500):
-        for event in session.scalars(select(InsightEvent).where(
-                InsightEvent.kind == "turn", InsightEvent.episode_id.in_(ids[chunk:chunk + 500]))):
+        for event, conversation in session.execute(
+                select(InsightEvent, Episode.conversation_id)
+                .join(Episode, Episode.id == InsightEvent.episode_id)
+                .where(InsightEvent.kind == "turn",
+                       InsightEvent.episode_id.in_(ids[chunk:chunk + 500]))).tuples():
             data = event.data or {}
             name = str(data.get("guess") or event.name or "unknown") if data.get("fallback") \
                 else str(event.name or "unknown")
@@ -103,14 +111,17 @@ def quality_detail(session: Session, episode_ids: Sequence[int]) -> dict[str, An
             row["fallbacks"] += bool(data.get("fallback"))
             row["low_confidence"] += bool(data.get("low_confidence"))
             if data.get("fallback") and data.get("text"):
-                unrecognised[str(data["text"]).strip().lower()] += 1
+                text = str(data["text"]).strip().lower()
+                unrecognised[text] += 1
+                senders[text].add(conversation)
     return {
         "per_intent": {name: {"turns": r["turns"], "fallbacks": r["fallbacks"],
                               "low_confidence": r["low_confidence"],
                               "mean_confidence": round(r["confidence_sum"] / r["turns"], 3)}
                        for name, r in sorted(per_intent.items())},
-        "top_unrecognised": [{"text": t, "count": n}
-                             for t, n in unrecognised.most_common(TOP_UNRECOGNISED)],
+        "top_unrecognised": [
+            {"text": t, "count": n} for t, n in unrecognised.most_common()
+            if len(senders[t]) >= UNRECOGNISED_MIN_CONVERSATIONS][:TOP_UNRECOGNISED],
     }
 
 
