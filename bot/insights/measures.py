@@ -25,6 +25,16 @@ REASONS = {"requested": "asked", "emergency": "emergency", "verification_locked"
 RESOLVED = (Outcome.bot_resolved, Outcome.agent_resolved)
 
 
+def escalation_reason(f: Facts) -> str:
+    """The handoff's reason in the issue's words. A patient who asked for a person after the
+    back office failed them in the same episode (the apology offers one) escalated because
+    of that failure, not of their own accord."""
+    reason = REASONS.get(f.handoff_reason or "", f.handoff_reason or "unknown")
+    if reason == "asked" and f.failed_tasks:
+        return "backoffice_failure"
+    return reason
+
+
 def rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
@@ -101,8 +111,7 @@ def first_contact_resolution(window: Sequence[Facts], judged: dict[int, Verdict]
 def escalation(window: Sequence[Facts]) -> dict[str, Any]:
     """Episodes with a handoff / episodes; and by reason."""
     handed = [f for f in window if f.handoff_id is not None]
-    reasons = Counter(REASONS.get(f.handoff_reason or "", f.handoff_reason or "unknown")
-                      for f in handed)
+    reasons = Counter(escalation_reason(f) for f in handed)
     return {"rate": rate(len(handed), len(window)), "numerator": len(handed),
             "denominator": len(window),
             "by_reason": {r: {"count": n, "rate": rate(n, len(window))}
@@ -229,7 +238,7 @@ def members(key: str, window: Sequence[Facts], universe: Sequence[Facts], now: d
     kind, _, value = key.partition(":")
     if kind == "reason":
         return [f for f in inbound if f.handoff_id is not None
-                and REASONS.get(f.handoff_reason or "", f.handoff_reason) == value]
+                and escalation_reason(f) == value]
     if kind == "topic":
         return [f for f in window if value in f.topics]
     if kind == "channel":

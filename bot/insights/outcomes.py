@@ -32,6 +32,7 @@ class Facts:
     topics: tuple[str, ...] = ()
     intents: tuple[str, ...] = ()
     tasks: tuple[str, ...] = ()
+    failed_tasks: tuple[str, ...] = ()
     resolved_at: datetime | None = None
     first_answer_at: datetime | None = None
     handoff_id: int | None = None

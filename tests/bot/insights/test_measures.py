@@ -88,6 +88,16 @@ def test_escalation_by_reason() -> None:
         "lockout": {"count": 1, "rate": 0.25}}
 
 
+def test_asking_for_a_person_after_a_back_office_failure_counts_as_that_failure() -> None:
+    after_failure = handed(reason="requested", failed_tasks=("balance_told",))
+    window = [after_failure, handed(reason="requested"),
+              handed(reason="emergency", failed_tasks=("balance_told",))]
+    s = summary(window)
+    assert s["escalation"]["by_reason"] == {
+        "asked": {"count": 1, "rate": 0.3333}, "backoffice_failure": {"count": 1, "rate": 0.3333},
+        "emergency": {"count": 1, "rate": 0.3333}}
+
+
 def test_repeat_yourself_over_accepted_handoffs() -> None:
     asked = handed(repeats=({"who": "agent", "item": "dob", "at": T0.isoformat()},))
     fine = handed()
