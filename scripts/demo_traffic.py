@@ -406,6 +406,10 @@ def read_env(path: Path) -> dict[str, str]:
     return {**values, **{k: v for k, v in os.environ.items() if k in values or k.isupper()}}
 
 
+# The run takes minutes (the web chat's per-address limits pace it): a line every so often.
+PROGRESS_EVERY = 25
+
+
 def run(base_url: str, env: dict[str, str], conversations: int, seed: int, workers: int = 4,
         pace: float = 1.0, people: dict[str, Who] | None = None) -> Counter[str]:
     base = dict(base_url=base_url.rstrip("/"),
@@ -425,6 +429,10 @@ def run(base_url: str, env: dict[str, str], conversations: int, seed: int, worke
         except httpx.HTTPError as exc:
             done["failed"] += 1
             print(f"  {conv.kind}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        finished = sum(done.values())
+        if finished % PROGRESS_EVERY == 0 or finished == conversations:
+            print(f"  {finished} of {conversations} conversations "
+                  f"({done['failed']} failed)", flush=True)
 
     planned = plan(conversations, seed, people)
     print(f"{len(people)} patients; {repeats(planned)} of "
