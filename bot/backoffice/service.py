@@ -210,3 +210,22 @@ def get_balance(session: Session, patient_id: int, today: date) -> Balance:
         if owed
         else [],
     )
+
+
+# A message this short and made of letters only may be a name typed on its own ("ava
+# sampleton"), which pattern redaction cannot recognise as one.
+NAME_SHAPED = re.compile(r"^\s*[^\W\d_]+(?:[\s'.-]+[^\W\d_]+){0,3}\s*$")
+
+
+def patient_name_words(session: Session, text: str) -> set[str]:
+    """The words of a name-shaped message that are some patient's first or last name
+    (lower case); nothing for any other message, without a query."""
+    if not NAME_SHAPED.match(text):
+        return set()
+    words = {w for w in re.findall(r"[^\W\d_]+", text.lower()) if len(w) > 1}
+    if not words:
+        return set()
+    rows = session.execute(select(func.lower(Patient.first_name), func.lower(Patient.last_name))
+                           .where(func.lower(Patient.first_name).in_(words)
+                                  | func.lower(Patient.last_name).in_(words))).tuples()
+    return words & {name for row in rows for name in row}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
@@ -123,6 +124,18 @@ def _event(session: Session, episode: Episode, at: datetime, kind: str, name: st
     return event
 
 
+def _without_names(session: Session, text: str) -> str:
+    """A name typed on its own is no pattern redaction knows: the words of it that are a
+    patient's name on file become [NAME]."""
+    from bot.backoffice.service import patient_name_words
+
+    names = patient_name_words(session, text)
+    if not names:
+        return text
+    return re.sub(r"[^\W\d_]+", lambda m: "[NAME]" if m.group(0).lower() in names
+                  else m.group(0), text)
+
+
 # --------------------------------------------------------------------------- the verbs
 
 
@@ -158,7 +171,8 @@ def add_turn(session: Session, conversation_id: str, text: str, received: dateti
         if parse.fallback or low:
             from bot.privacy import redact  # spaCy: loaded only when a turn went wrong
 
-            extra = {"text": redact(text)[:MAX_TEXT], "guess": parse.guess,
+            extra = {"text": _without_names(session, redact(text))[:MAX_TEXT],
+                     "guess": parse.guess,
                      "fallback": parse.fallback, "low_confidence": low}
     _event(session, episode, received, "turn", parse.intent if parse else None,
            confidence=parse.confidence if parse else None,

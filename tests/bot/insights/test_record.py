@@ -70,6 +70,19 @@ def test_a_fallback_turn_keeps_its_text_redacted(db: Session) -> None:
     assert "617" not in event.data["text"] and event.data["guess"] == "out_of_scope"
 
 
+def test_a_name_typed_on_its_own_is_kept_without_it(seeded: Session) -> None:
+    """Seeded patients include Maria Lopez and James Carter; "Lopez" inside a sentence is
+    left to pattern redaction, a bare name is not."""
+    fallback = TurnParse(intent="nlu_fallback", confidence=0.3, fallback=True)
+    texts = ["maria LOPEZ", "James  carter", "roll a die please", "Carter the lopez thing"]
+    for i, text in enumerate(texts):
+        at = datetime.now(UTC) + timedelta(seconds=i)
+        record.turn(seeded, f"web:names{i}", text, at, at, fallback)
+    kept = [e.data["text"] for e in seeded.scalars(select(InsightEvent).order_by(InsightEvent.id))]
+    assert kept == ["[NAME] [NAME]", "[NAME]  [NAME]", "roll a die please",
+                    "[NAME] the [NAME] thing"]
+
+
 def test_a_handoff_from_request_to_close(seeded: Session, ids: dict[str, int]) -> None:
     db = seeded
     agent = ensure_agent(db, "sue@example.org", "sue-pass-123", "Sue",
