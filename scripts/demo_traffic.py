@@ -403,7 +403,13 @@ def read_env(path: Path) -> dict[str, str]:
             key, sep, value = line.partition("=")
             if sep and not key.strip().startswith("#"):
                 values[key.strip()] = value.strip().strip('"').strip("'")
-    return {**values, **{k: v for k, v in os.environ.items() if k in values or k.isupper()}}
+    merged = {**values, **{k: v for k, v in os.environ.items() if k in values or k.isupper()}}
+    if not merged.get("REDIS_URL"):
+        # As scripts/run.sh: no REDIS_URL means `make run` started its embedded Redis. The
+        # outreach run below must offer its choices there, or a reply "1" is not understood.
+        merged["REDIS_URL"] = (f"redis://127.0.0.1:{merged.get('EMBEDDED_REDIS_PORT', '6390')}"
+                               "/0")
+    return merged
 
 
 # The run takes minutes (the web chat's per-address limits pace it): a line every so often.

@@ -88,3 +88,18 @@ def test_answers_to_reminders_are_seeded() -> None:
     assert answers == {"1": 38, None: 42, "STOP": 3}
     assert [demo_traffic.reply_to_reminder(7, p) for p in phones] == [
         demo_traffic.reply_to_reminder(7, p) for p in phones]
+
+
+def test_the_outreach_run_uses_make_runs_redis(tmp_path, monkeypatch: pytest.MonkeyPatch
+                                               ) -> None:
+    """Without REDIS_URL, `make run` serves from its embedded Redis: the demo's outreach run
+    must offer its reply choices there (else a reply "1" is not understood)."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("EMBEDDED_REDIS_PORT", raising=False)
+    env = tmp_path / ".env"
+    env.write_text("# REDIS_URL=redis://127.0.0.1:6379/0\nTWILIO_AUTH_TOKEN=x\n")
+    assert demo_traffic.read_env(env)["REDIS_URL"] == "redis://127.0.0.1:6390/0"
+    monkeypatch.setenv("EMBEDDED_REDIS_PORT", "6400")
+    assert demo_traffic.read_env(env)["REDIS_URL"] == "redis://127.0.0.1:6400/0"
+    env.write_text("REDIS_URL=redis://10.0.0.5:6379/2\n")
+    assert demo_traffic.read_env(env)["REDIS_URL"] == "redis://10.0.0.5:6379/2"
