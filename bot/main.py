@@ -37,7 +37,7 @@ from bot.redis import get_async_redis
 from bot.retention import run_forever
 from bot.review.routes import router as review_router
 from bot.safety.emergency import detect_emergency
-from bot.security import security_headers
+from bot.security import SecurityHeaders
 from bot.settings import get_settings
 from channels import sms, web
 
@@ -75,7 +75,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Patient assistant", version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json" if settings.is_dev else None)
-    app.middleware("http")(security_headers(settings.public_base_url.startswith("https://")))
+    app.add_middleware(SecurityHeaders, https=settings.public_base_url.startswith("https://"))
     app.add_middleware(RefuseUnreadableJSON)  # a lone surrogate: 400, never a 500 and a log
     # Outermost: the client address (per-IP limits) and scheme come from X-Forwarded-* only
     # when the connection is from a configured load balancer (FORWARDED_ALLOW_IPS).

@@ -375,18 +375,24 @@ class ConversationService:
         # here is never stored or passed on: not in our transcript, not in the engine's
         # tracker (it gets a test number and answers "we can't take cards").
         text, recorded = mask_card_numbers(clean_text(text))
-        emergency = await asyncio.to_thread(detect_emergency, text)
-        async with conversation_turn(self.redis, sender):
-            if shown is None:
-                shown = next((b.title for b in await self.offered_choices(sender)
-                              if b.payload == text.strip()), None)
-            if shown is not None and shown.strip():
-                recorded = mask_card_numbers(clean_text(shown))[1]
-            replies = await self._answer(sender, text, recorded, received, emergency, metadata)
-            turns = await self._after_turn(sender, replies)
-            if turns >= COMPACT_EVERY_TURNS and not any(reply.buttons for reply in replies):
-                await self._compact(sender)
-            return replies
+        # Checked while the turn lock and the offered choices are fetched (a thread's hop).
+        check = asyncio.ensure_future(asyncio.to_thread(detect_emergency, text))
+        try:
+            async with conversation_turn(self.redis, sender):
+                if shown is None:
+                    shown = next((b.title for b in await self.offered_choices(sender)
+                                  if b.payload == text.strip()), None)
+                if shown is not None and shown.strip():
+                    recorded = mask_card_numbers(clean_text(shown))[1]
+                emergency = await check
+                replies = await self._answer(sender, text, recorded, received, emergency,
+                                             metadata)
+                turns = await self._after_turn(sender, replies)
+                if turns >= COMPACT_EVERY_TURNS and not any(r.buttons for r in replies):
+                    await self._compact(sender)
+                return replies
+        finally:
+            check.cancel()  # only if the lock failed first; a finished check ignores it
 
     async def _after_turn(self, sender: str, replies: list[BotMessage]) -> int:
         """One round trip after the answer: the choices it offered kept (or the last ones

@@ -14,6 +14,34 @@ def test_pages_and_api_carry_security_headers(client, db: Session) -> None:
     assert "set-cookie" not in session.headers  # bearer tokens only: nothing for CSRF to ride
 
 
+def test_a_nul_in_the_query_is_refused_with_the_headers_too(client, db: Session) -> None:
+    resp = client.get("/healthz?x=%00")
+    assert resp.status_code == 400
+    assert resp.json() == {"detail": "Invalid characters in the request."}
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    # A route's own header is kept, not overwritten.
+    assert client.get("/chat").headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_https_adds_hsts_and_streams_pass_through() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from bot.security import SecurityHeaders
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for part in (b"a", b"b", b"c"):
+            yield part
+
+    inner = Starlette(routes=[Route("/api/x", lambda r: StreamingResponse(chunks()))])
+    resp = TestClient(SecurityHeaders(inner, https=True)).get("/api/x")
+    assert resp.content == b"abc"
+    assert resp.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
 def test_a_web_session_is_rate_limited_with_a_clear_message(client, db: Session) -> None:
     token = client.post("/channels/web/sessions").json()["token"]
     auth = {"Authorization": f"Bearer {token}"}
