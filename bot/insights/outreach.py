@@ -17,6 +17,7 @@ from sqlalchemy import and_, column, func, inspect, or_, select, table
 from sqlalchemy.orm import Session
 
 from bot.db import UTCDateTime
+from bot.insights.measures import rate
 
 # A patient's message within this long after an outreach message to them answers it.
 REPLY_WINDOW = timedelta(hours=24)
@@ -135,12 +136,15 @@ def outreach_outcomes(session: Session, start: datetime, end: datetime,
 # so "held out" here means exactly "would have been reminded / prompted by the same rule".
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def _difference(a: float | None, b: float | None) -> float | None:
-    return round(a - b, 4) if a is not None and b is not None else None
+def _compared(counts: dict[str, dict[str, int]], part: str, whole: str, sent: str
+              ) -> dict[str, Any]:
+    """Each group's counts with its rate (`part` over `whole`), and the outreach group's rate
+    less the hold-out's."""
+    result: dict[str, Any] = {name: {**c, "rate": rate(c[part], c[whole])}
+                              for name, c in counts.items()}
+    a, b = result[sent]["rate"], result["held_out"]["rate"]
+    result["difference"] = round(a - b, 4) if a is not None and b is not None else None
+    return result
 
 
 def _appointment_groups(session: Session, start: datetime, end: datetime, now: datetime
@@ -180,11 +184,7 @@ def no_show_rates(appointments: Iterable[tuple[int, str]], reminded: set[int],
             if appointment_id in members:
                 counts[name]["appointments"] += 1
                 counts[name]["no_shows"] += status == NO_SHOW
-    result: dict[str, Any] = {
-        name: {**c, "rate": _rate(c["no_shows"], c["appointments"])}
-        for name, c in counts.items()}
-    result["difference"] = _difference(result["reminded"]["rate"], result["held_out"]["rate"])
-    return result
+    return _compared(counts, "no_shows", "appointments", "reminded")
 
 
 @dataclass(frozen=True)
@@ -242,10 +242,7 @@ def filed_rates(prompts: Iterable[Prompt], filings: Iterable[tuple[int, datetime
             c["prompts"] += 1
         else:
             c["pending"] += 1
-    result: dict[str, Any] = {name: {**c, "rate": _rate(c["filed"], c["prompts"])}
-                              for name, c in counts.items()}
-    result["difference"] = _difference(result["prompted"]["rate"], result["held_out"]["rate"])
-    return result
+    return _compared(counts, "filed", "prompts", "prompted")
 
 
 @dataclass(frozen=True)
@@ -295,5 +292,5 @@ def opt_outs_caused(sent: Iterable[Sent], stops: Iterable[tuple[int | None, str 
                 break
     patients = {s.patient_id for s in messages}
     return {"patients_messaged": len(patients), "opted_out": len(caused),
-            "rate": _rate(len(caused), len(patients)),
+            "rate": rate(len(caused), len(patients)),
             "by_kind": dict(Counter(caused.values()))}
