@@ -238,6 +238,12 @@ BUSY_SLOTS = ("flow_step", "requested_slot")
 BUSY_INTENTS = frozenset({"nlu_fallback", "emergency", "human_handoff", None})
 # Every this many engine turns of a conversation, its Rasa session is compacted when it can be.
 COMPACT_EVERY_TURNS = 20
+# A conversation quiet this long starts its count again (its next Rasa session is new anyway).
+TURNS_TTL_SECONDS = 24 * 3600
+
+
+def _choices_json(buttons: list[Button]) -> str:
+    return json.dumps([b.model_dump() for b in buttons])
 
 
 def replies_after(events: list[Any], message_id: str) -> list[BotMessage] | None:
@@ -360,8 +366,7 @@ class ConversationService:
 
     async def offer_choices(self, sender: str, buttons: list[Button], ttl_seconds: int) -> None:
         """Choices a message sent outside a turn offered (an outreach SMS): "2" answers them."""
-        await self.redis.set(self._choices_key(sender),
-                             json.dumps([b.model_dump() for b in buttons]), ex=ttl_seconds)
+        await self.redis.set(self._choices_key(sender), _choices_json(buttons), ex=ttl_seconds)
 
     async def turn(self, sender: str, text: str, metadata: dict[str, Any],
                    shown: str | None = None) -> list[BotMessage]:
@@ -401,12 +406,12 @@ class ConversationService:
         buttons = [b for reply in replies for b in reply.buttons]
         async with self.redis.pipeline(transaction=False) as pipe:
             if buttons:
-                pipe.set(self._choices_key(sender),
-                         json.dumps([b.model_dump() for b in buttons]), ex=CHOICES_TTL_SECONDS)
+                pipe.set(self._choices_key(sender), _choices_json(buttons),
+                         ex=CHOICES_TTL_SECONDS)
             else:
                 pipe.delete(self._choices_key(sender))
             pipe.incr(self._turns_key(sender))
-            pipe.expire(self._turns_key(sender), 24 * 3600)
+            pipe.expire(self._turns_key(sender), TURNS_TTL_SECONDS)
             results = await pipe.execute()
         return int(results[1])
 
@@ -419,7 +424,7 @@ class ConversationService:
         tried after a reply with no choices once COMPACT_EVERY_TURNS turns were taken, and
         on each later turn until the conversation is between flows."""
         if await self.engine.compact(sender):
-            await self.redis.set(self._turns_key(sender), 0, ex=24 * 3600)
+            await self.redis.set(self._turns_key(sender), 0, ex=TURNS_TTL_SECONDS)
 
     async def _answer(self, sender: str, text: str, recorded: str, received: datetime,
                       emergency: EmergencyMatch | None, metadata: dict[str, Any]
