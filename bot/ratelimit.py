@@ -24,6 +24,17 @@ async def allow(redis: aioredis.Redis, key: str, limit: int, window_seconds: int
     return count <= limit
 
 
+async def allow_all(redis: aioredis.Redis, limits: list[tuple[str, int]], window_seconds: int
+                    ) -> bool:
+    """Counts one hit on each (key, limit) in one round trip; False if any limit is spent.
+    Every counter counts the hit, as separate `allow` calls would until the first refusal."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for key, _ in limits:
+            pipe.eval(_HIT, 1, f"rate:{key}", window_seconds * 1000)
+        counts = await pipe.execute()
+    return all(int(count) <= limit for count, (_, limit) in zip(counts, limits, strict=True))
+
+
 async def first_refusal(redis: aioredis.Redis, key: str, window_seconds: int) -> bool:
     """True the first time a limit refuses in a window, so a patient is told only once."""
     return bool(await redis.set(f"rate:told:{key}", "1", nx=True, ex=window_seconds))

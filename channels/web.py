@@ -30,9 +30,7 @@ from fastapi import (
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import HTTPConnection
 
@@ -40,8 +38,7 @@ from bot import live, ratelimit
 from bot.conversations import transcript
 from bot.conversations.deps import get_conversations
 from bot.conversations.schemas import BotMessage
-from bot.conversations.service import ConversationService
-from bot.db import in_session
+from bot.conversations.service import ConversationService, DatabaseSlow
 from bot.deps import SessionDep
 from bot.handoff import service as handoffs
 from bot.redis import async_redis, get_async_redis
@@ -96,14 +93,11 @@ async def session_for_token(redis: aioredis.Redis, token: str) -> str | None:
     """The session a token belongs to; each use keeps it alive for another idle period."""
     if not token:
         return None
-    key = _token_key(token)
-    raw = await redis.get(key)
+    # One round trip: read and renewed together (GETEX, Redis 6.2+).
+    raw = await redis.getex(_token_key(token), ex=get_settings().web_session_idle_seconds)
     if not raw:
         return None
-    session_id = raw.decode() if isinstance(raw, bytes) else str(raw)
-    ttl = get_settings().web_session_idle_seconds
-    await redis.expire(key, ttl)
-    return session_id
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
 # Redis or the database did not answer (within REDIS_TIMEOUT_SECONDS): 503, and the page
@@ -111,24 +105,10 @@ async def session_for_token(redis: aioredis.Redis, token: str) -> str | None:
 UNAVAILABLE = ("Sorry, I'm having a brief technical problem. I'll keep trying to send your "
                "message.")
 UNAVAILABLE_RETRY_SECONDS = 3
-class DatabaseSlow(Exception):
-    """The database did not answer a trivial query in time: it is hanging."""
-
-
+# A hanging database would hold the patient's message (and a worker thread) for as long as
+# it hangs: the turn's first query is bounded (INBOUND_DB_TIMEOUT_SECONDS), so the page gets
+# its 503 within seconds (DatabaseSlow) and sends the message again.
 STORES_DOWN = (RedisError, SQLAlchemyError, DatabaseSlow)
-
-
-def _ping(session: Session) -> None:
-    session.execute(select(1))
-
-
-async def database_answers() -> None:
-    """A hanging database would hold the patient's message (and a worker thread) for as long
-    as it hangs: one trivial query first, bounded, so the page gets its 503 within seconds."""
-    try:
-        await asyncio.wait_for(in_session(_ping), get_settings().inbound_db_timeout_seconds)
-    except TimeoutError:
-        raise DatabaseSlow() from None
 
 
 def unavailable() -> HTTPException:
@@ -197,14 +177,12 @@ async def take_message(
     per-IP limits, then the turn (once per client id), then the chat's state after it.
     `admitted` runs once the limits let it through (the socket shows "typing")."""
     settings = get_settings()
-    for key, per_minute in ((f"web-session:{session_id}",
-                             settings.web_messages_per_session_per_minute),
-                            (f"web-ip:{ip}", settings.web_messages_per_ip_per_minute)):
-        if not await ratelimit.allow(redis, key, per_minute, 60):
-            raise MessageRefused(429, SLOW_DOWN)
+    if not await ratelimit.allow_all(redis, [
+            (f"web-session:{session_id}", settings.web_messages_per_session_per_minute),
+            (f"web-ip:{ip}", settings.web_messages_per_ip_per_minute)], 60):
+        raise MessageRefused(429, SLOW_DOWN)
     if not message.text:  # only spaces: the length check counts them before cleaning
         raise MessageRefused(422, INVALID)
-    await database_answers()
     if admitted is not None:
         await admitted()
     sender = f"web:{session_id}"
@@ -212,8 +190,9 @@ async def take_message(
     async def answer() -> WebReply:
         # A tapped button arrives as its payload; the service records it by its title.
         # The address goes with the message so verification counts failures per source.
-        replies = await conversations.turn(sender, message.text, {"channel": "web", "ip": ip})
-        state, agent = await in_session(handoffs.chat_state, sender)
+        replies, (state, agent) = await conversations.turn_and_state(
+            sender, message.text, {"channel": "web", "ip": ip},
+            db_timeout=settings.inbound_db_timeout_seconds)
         return WebReply(messages=replies, state=state, agent=agent)
 
     if message.client_id is None:

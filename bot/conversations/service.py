@@ -25,7 +25,7 @@ from bot.conversations import transcript
 from bot.conversations.schemas import BotMessage, Button
 from bot.db import T, in_session
 from bot.handoff import service as handoffs
-from bot.handoff.models import Urgency
+from bot.handoff.models import Handoff, Urgency
 from bot.insights import metrics as insight_metrics
 from bot.insights import queue as insights
 from bot.privacy.redaction import mask_card_numbers
@@ -41,6 +41,14 @@ CHOICES_TTL_SECONDS = 15 * 60
 
 class EngineUnavailable(RuntimeError):
     """The engine did not answer in time or answered with an error."""
+
+
+class DatabaseSlow(Exception):
+    """The database did not answer the turn's first query in time: it is hanging."""
+
+
+# What the patient's chat shows after a turn: "bot" | "waiting" | "agent", the agent's name.
+ChatState = tuple[str, str | None]
 
 
 # Failures where the request never reached an engine: the next engine may take it.
@@ -327,6 +335,14 @@ def patient_event(text: str) -> dict[str, Any]:
             "metadata": {"during_handoff": True}}
 
 
+def _record_turn(session: Session, sender: str, recorded: str, received: datetime,
+                 texts: list[str], with_state: bool) -> ChatState | None:
+    """The turn written, and (for a chat page) the state it leaves the chat in, read after
+    the engine's actions may have opened a handoff: one session for both."""
+    transcript.record_turn(session, sender, recorded, received, texts)
+    return handoffs.chat_state(session, sender) if with_state else None
+
+
 def as_recorded(reply: BotMessage) -> str:
     """A bot reply as the transcript keeps it: with the choices it offered, so an agent reading
     "2" or "Yes" later knows what the patient was answering."""
@@ -374,6 +390,23 @@ class ConversationService:
         patient saw themselves send, never `/inform{...}`: `shown` when the channel says so
         (SMS "2"), else the title of the offered choice whose payload this is (a tapped
         button)."""
+        return (await self._turn(sender, text, metadata, shown))[0]
+
+    async def turn_and_state(self, sender: str, text: str, metadata: dict[str, Any],
+                             db_timeout: float | None = None
+                             ) -> tuple[list[BotMessage], ChatState]:
+        """A chat page's turn: the replies and what the chat shows after them, read in the
+        session that records the turn (one database round trip, not two). A database that
+        does not answer the turn's first query within `db_timeout` raises DatabaseSlow, so
+        the page is told within seconds instead of its message being held."""
+        replies, state = await self._turn(sender, text, metadata, None, True, db_timeout)
+        assert state is not None
+        return replies, state
+
+    async def _turn(self, sender: str, text: str, metadata: dict[str, Any],
+                    shown: str | None, with_state: bool = False,
+                    db_timeout: float | None = None
+                    ) -> tuple[list[BotMessage], ChatState | None]:
         received = _now()
         # The rule-based safety net runs beside the classifier: a misspelled or unusual
         # emergency is still answered first, whatever flow is active. A card number typed
@@ -389,13 +422,19 @@ class ConversationService:
                                   if b.payload == text.strip()), None)
                 if shown is not None and shown.strip():
                     recorded = mask_card_numbers(clean_text(shown))[1]
+                handoff = await self._holding_handoff(sender, db_timeout)
                 emergency = await check
-                replies = await self._answer(sender, text, recorded, received, emergency,
-                                             metadata)
+                if handoff is not None:
+                    replies = await self._during_handoff(sender, recorded, received, emergency,
+                                                         handoff)
+                    state = (await self._db(handoffs.chat_state, sender)) if with_state else None
+                    return replies, state
+                replies, state = await self._answer(sender, text, recorded, received,
+                                                    emergency, metadata, with_state)
                 turns = await self._after_turn(sender, replies)
                 if turns >= COMPACT_EVERY_TURNS and not any(r.buttons for r in replies):
                     await self._compact(sender)
-                return replies
+                return replies, state
         finally:
             check.cancel()  # only if the lock failed first; a finished check ignores it
 
@@ -426,24 +465,37 @@ class ConversationService:
         if await self.engine.compact(sender):
             await self.redis.set(self._turns_key(sender), 0, ex=TURNS_TTL_SECONDS)
 
+    async def _holding_handoff(self, sender: str, db_timeout: float | None) -> Handoff | None:
+        """The turn's first query, under the turn lock: a person has the conversation?"""
+        lookup = self._db(handoffs.open_handoff, sender)
+        if db_timeout is None:
+            return await lookup
+        try:
+            return await asyncio.wait_for(lookup, db_timeout)
+        except TimeoutError:
+            raise DatabaseSlow() from None
+
+    async def _during_handoff(self, sender: str, recorded: str, received: datetime,
+                              emergency: EmergencyMatch | None, handoff: Handoff
+                              ) -> list[BotMessage]:
+        """The patient's message goes to the agent; an emergency is answered at once."""
+        await self._to_agent(sender, recorded, received, handoff.id)
+        if emergency is None:  # acknowledged (desk teams, issue T), at most every few min
+            ack = await self._db(handoffs.waiting_acknowledgement, handoff.id)
+            if ack:
+                await self._db(transcript.record_entry, sender, "system", ack, None,
+                               handoff.id)
+            return [BotMessage(text=ack)] if ack else []
+        await self._db(handoffs.raise_urgency, handoff.id)
+        await live.publish(self.redis, live.DESK_CHANNEL, {
+            "type": "queue", "handoff_id": handoff.id, "urgency": Urgency.urgent.value})
+        await self._db(transcript.record_entry, sender, "bot", self.emergency_text)
+        return [BotMessage(text=self.emergency_text)]
+
     async def _answer(self, sender: str, text: str, recorded: str, received: datetime,
-                      emergency: EmergencyMatch | None, metadata: dict[str, Any]
-                      ) -> list[BotMessage]:
-        """Under the conversation's turn lock: to the agent during a handoff, else the engine."""
-        handoff = await self._db(handoffs.open_handoff, sender)
-        if handoff is not None:
-            await self._to_agent(sender, recorded, received, handoff.id)
-            if emergency is None:  # acknowledged (desk teams, issue T), at most every few min
-                ack = await self._db(handoffs.waiting_acknowledgement, handoff.id)
-                if ack:
-                    await self._db(transcript.record_entry, sender, "system", ack, None,
-                                   handoff.id)
-                return [BotMessage(text=ack)] if ack else []
-            await self._db(handoffs.raise_urgency, handoff.id)
-            await live.publish(self.redis, live.DESK_CHANNEL, {
-                "type": "queue", "handoff_id": handoff.id, "urgency": Urgency.urgent.value})
-            await self._db(transcript.record_entry, sender, "bot", self.emergency_text)
-            return [BotMessage(text=self.emergency_text)]
+                      emergency: EmergencyMatch | None, metadata: dict[str, Any],
+                      with_state: bool) -> tuple[list[BotMessage], ChatState | None]:
+        """Under the conversation's turn lock, no person holding it: the engine answers."""
         engine_text = "/emergency" if emergency is not None else text
         if emergency is not None:
             log.warning("safety net: %s (%s) in a %s conversation", emergency.reason,
@@ -457,11 +509,11 @@ class ConversationService:
             log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
             insight_metrics.ENGINE_ERRORS.labels(channel=str(metadata.get("channel"))).inc()
             replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
-        await self._db(transcript.record_turn, sender, recorded, received,
-                       [as_recorded(reply) for reply in replies])
+        state = await self._db(_record_turn, sender, recorded, received,
+                               [as_recorded(reply) for reply in replies], with_state)
         await insights.turn_taken(self.redis, self.sessions, sender, recorded, received, _now(),
                                   message_id)
-        return replies
+        return replies, state
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:
         await self._db(transcript.record_entry, sender, "patient", text, received, handoff_id)

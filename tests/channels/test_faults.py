@@ -186,18 +186,28 @@ def test_handled_texts_are_forgotten_after_the_dedupe_window(db: Session) -> Non
 
 def test_a_hanging_database_gets_web_chat_a_fast_503(
         client: TestClient, monkeypatch: pytest.MonkeyPatch, hang: threading.Event) -> None:
-    import channels.web as web
+    from bot.handoff import service as handoffs
 
     token = client.post("/channels/web/sessions").json()["token"]
+    real_lookup = handoffs.open_handoff
 
-    def hangs(session: Session) -> None:
+    def hangs(session: Session, conversation_id: str) -> None:
         hang.wait(8)
 
-    monkeypatch.setattr(web, "_ping", hangs)
+    # The turn's first query (is a person holding the conversation?) hangs.
+    monkeypatch.setattr(handoffs, "open_handoff", hangs)
+    message = {"text": "hello", "client_id": "hang-0001"}
+    headers = {"Authorization": f"Bearer {token}"}
     started = time.monotonic()
-    resp = client.post("/channels/web/messages", json={"text": "hello"},
-                       headers={"Authorization": f"Bearer {token}"})
+    resp = client.post("/channels/web/messages", json=message, headers=headers)
     took = time.monotonic() - started
     assert resp.status_code == 503
     assert resp.json()["detail"].startswith("Sorry, I'm having a brief technical problem.")
     assert 2.5 < took < 5.0, f"503 after {took:.1f}s"
+    # The page sends the same message again once the database is back: it is answered (the
+    # engine is not running here: with the apology), not refused as a duplicate.
+    monkeypatch.setattr(handoffs, "open_handoff", real_lookup)
+    hang.set()
+    again = client.post("/channels/web/messages", json=message, headers=headers)
+    assert again.status_code == 200
+    assert again.json()["messages"][0]["text"].startswith("Sorry")
