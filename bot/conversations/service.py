@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import httpx
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import live
@@ -25,7 +26,7 @@ from bot.conversations import transcript
 from bot.conversations.schemas import BotMessage, Button
 from bot.db import T, in_session
 from bot.handoff import service as handoffs
-from bot.handoff.models import Handoff, Urgency
+from bot.handoff.models import Urgency
 from bot.insights import metrics as insight_metrics
 from bot.insights import queue as insights
 from bot.privacy.redaction import mask_card_numbers
@@ -335,12 +336,19 @@ def patient_event(text: str) -> dict[str, Any]:
             "metadata": {"during_handoff": True}}
 
 
+async def _nothing() -> list[Button]:
+    return []
+
+
 def _record_turn(session: Session, sender: str, recorded: str, received: datetime,
                  texts: list[str], with_state: bool) -> ChatState | None:
     """The turn written, and (for a chat page) the state it leaves the chat in, read after
     the engine's actions may have opened a handoff: one session for both."""
-    transcript.record_turn(session, sender, recorded, received, texts)
-    return handoffs.chat_state(session, sender) if with_state else None
+    transcript.add_turn(session, sender, recorded, received, texts)
+    # Read inside the writing transaction, before its commit: no second transaction.
+    state = handoffs.chat_state(session, sender) if with_state else None
+    session.commit()
+    return state
 
 
 def as_recorded(reply: BotMessage) -> str:
@@ -417,31 +425,40 @@ class ConversationService:
         check = asyncio.ensure_future(asyncio.to_thread(detect_emergency, text))
         try:
             async with conversation_turn(self.redis, sender):
+                # Under the lock, side by side: is a person holding the conversation (the
+                # database) and which choices did the last reply offer (Redis)?
+                handoff, offered = await asyncio.gather(
+                    self._holding_handoff(sender, db_timeout),
+                    self.offered_choices(sender) if shown is None else _nothing())
                 if shown is None:
-                    shown = next((b.title for b in await self.offered_choices(sender)
-                                  if b.payload == text.strip()), None)
+                    shown = next((b.title for b in offered if b.payload == text.strip()), None)
                 if shown is not None and shown.strip():
                     recorded = mask_card_numbers(clean_text(shown))[1]
-                handoff = await self._holding_handoff(sender, db_timeout)
                 emergency = await check
                 if handoff is not None:
                     replies = await self._during_handoff(sender, recorded, received, emergency,
                                                          handoff)
                     state = (await self._db(handoffs.chat_state, sender)) if with_state else None
                     return replies, state
-                replies, state = await self._answer(sender, text, recorded, received,
-                                                    emergency, metadata, with_state)
-                turns = await self._after_turn(sender, replies)
+                replies, message_id = await self._answer(sender, text, emergency, metadata)
+                report = insights.turn_report(sender, recorded, received, _now(), message_id)
+                # Side by side: the turn recorded (and the chat's state read) in the
+                # database; the choices, turn count and insights report kept in Redis.
+                state, turns = await asyncio.gather(
+                    self._db(_record_turn, sender, recorded, received,
+                             [as_recorded(reply) for reply in replies], with_state),
+                    self._after_turn(sender, replies, report))
                 if turns >= COMPACT_EVERY_TURNS and not any(r.buttons for r in replies):
                     await self._compact(sender)
                 return replies, state
         finally:
             check.cancel()  # only if the lock failed first; a finished check ignores it
 
-    async def _after_turn(self, sender: str, replies: list[BotMessage]) -> int:
+    async def _after_turn(self, sender: str, replies: list[BotMessage],
+                          report: insights.Report | None = None) -> int:
         """One round trip after the answer: the choices it offered kept (or the last ones
-        dropped), and the conversation's turns since its engine session was last compacted
-        counted; returns that count."""
+        dropped), the conversation's turns since its engine session was last compacted
+        counted, and the turn's insights report queued; returns that count."""
         buttons = [b for reply in replies for b in reply.buttons]
         async with self.redis.pipeline(transaction=False) as pipe:
             if buttons:
@@ -451,7 +468,14 @@ class ConversationService:
                 pipe.delete(self._choices_key(sender))
             pipe.incr(self._turns_key(sender))
             pipe.expire(self._turns_key(sender), TURNS_TTL_SECONDS)
-            results = await pipe.execute()
+            if report is not None:
+                insights.queue_report(pipe, report)
+            try:
+                results = await pipe.execute()
+            except (RedisError, OSError):
+                if report is not None:
+                    await insights.record_now(self.sessions, report)
+                raise
         return int(results[1])
 
     @staticmethod
@@ -465,9 +489,10 @@ class ConversationService:
         if await self.engine.compact(sender):
             await self.redis.set(self._turns_key(sender), 0, ex=TURNS_TTL_SECONDS)
 
-    async def _holding_handoff(self, sender: str, db_timeout: float | None) -> Handoff | None:
-        """The turn's first query, under the turn lock: a person has the conversation?"""
-        lookup = self._db(handoffs.open_handoff, sender)
+    async def _holding_handoff(self, sender: str, db_timeout: float | None) -> int | None:
+        """The turn's first query, under the turn lock: which handoff holds the conversation
+        (a person has it), if any."""
+        lookup = self._db(handoffs.holding_handoff_id, sender)
         if db_timeout is None:
             return await lookup
         try:
@@ -476,26 +501,26 @@ class ConversationService:
             raise DatabaseSlow() from None
 
     async def _during_handoff(self, sender: str, recorded: str, received: datetime,
-                              emergency: EmergencyMatch | None, handoff: Handoff
+                              emergency: EmergencyMatch | None, handoff_id: int
                               ) -> list[BotMessage]:
         """The patient's message goes to the agent; an emergency is answered at once."""
-        await self._to_agent(sender, recorded, received, handoff.id)
+        await self._to_agent(sender, recorded, received, handoff_id)
         if emergency is None:  # acknowledged (desk teams, issue T), at most every few min
-            ack = await self._db(handoffs.waiting_acknowledgement, handoff.id)
+            ack = await self._db(handoffs.waiting_acknowledgement, handoff_id)
             if ack:
                 await self._db(transcript.record_entry, sender, "system", ack, None,
-                               handoff.id)
+                               handoff_id)
             return [BotMessage(text=ack)] if ack else []
-        await self._db(handoffs.raise_urgency, handoff.id)
+        await self._db(handoffs.raise_urgency, handoff_id)
         await live.publish(self.redis, live.DESK_CHANNEL, {
-            "type": "queue", "handoff_id": handoff.id, "urgency": Urgency.urgent.value})
+            "type": "queue", "handoff_id": handoff_id, "urgency": Urgency.urgent.value})
         await self._db(transcript.record_entry, sender, "bot", self.emergency_text)
         return [BotMessage(text=self.emergency_text)]
 
-    async def _answer(self, sender: str, text: str, recorded: str, received: datetime,
-                      emergency: EmergencyMatch | None, metadata: dict[str, Any],
-                      with_state: bool) -> tuple[list[BotMessage], ChatState | None]:
-        """Under the conversation's turn lock, no person holding it: the engine answers."""
+    async def _answer(self, sender: str, text: str, emergency: EmergencyMatch | None,
+                      metadata: dict[str, Any]) -> tuple[list[BotMessage], str]:
+        """Under the conversation's turn lock, no person holding it: the engine answers (or
+        the apology stands in); returns the replies and the message id the engine saw."""
         engine_text = "/emergency" if emergency is not None else text
         if emergency is not None:
             log.warning("safety net: %s (%s) in a %s conversation", emergency.reason,
@@ -509,11 +534,7 @@ class ConversationService:
             log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
             insight_metrics.ENGINE_ERRORS.labels(channel=str(metadata.get("channel"))).inc()
             replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
-        state = await self._db(_record_turn, sender, recorded, received,
-                               [as_recorded(reply) for reply in replies], with_state)
-        await insights.turn_taken(self.redis, self.sessions, sender, recorded, received, _now(),
-                                  message_id)
-        return replies, state
+        return replies, message_id
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:
         await self._db(transcript.record_entry, sender, "patient", text, received, handoff_id)

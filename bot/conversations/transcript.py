@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.conversations.models import TranscriptEntry
@@ -38,13 +38,22 @@ def record_entry(
 def record_turn(session: Session, conversation_id: str, patient_text: str, received: datetime,
                 bot_texts: list[str]) -> None:
     """A patient's message and the bot's replies, written in one transaction."""
+    add_turn(session, conversation_id, patient_text, received, bot_texts)
+    session.commit()
+
+
+def add_turn(session: Session, conversation_id: str, patient_text: str, received: datetime,
+             bot_texts: list[str]) -> None:
+    """record_turn without the commit, for a caller that reads in the same transaction."""
     channel = channel_of(conversation_id)
     answered = _now()
-    session.add(TranscriptEntry(conversation_id=conversation_id, channel=channel,
-                                role="patient", text=patient_text, at=received))
-    session.add_all(TranscriptEntry(conversation_id=conversation_id, channel=channel,
-                                    role="bot", text=text, at=answered) for text in bot_texts)
-    session.commit()
+    # One INSERT for the rows (executemany), not the unit of work's per-object bookkeeping:
+    # this runs on every turn, while the patient waits.
+    rows = [{"conversation_id": conversation_id, "channel": channel, "role": "patient",
+             "text": patient_text, "at": received}]
+    rows += [{"conversation_id": conversation_id, "channel": channel, "role": "bot",
+              "text": text, "at": answered} for text in bot_texts]
+    session.execute(insert(TranscriptEntry), rows)
 
 
 def read(session: Session, conversation_id: str, since: datetime | None = None

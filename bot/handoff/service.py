@@ -73,6 +73,12 @@ def open_handoff(session: Session, conversation_id: str) -> Handoff | None:
                                                 Handoff.status.in_(HOLDING)))
 
 
+def holding_handoff_id(session: Session, conversation_id: str) -> int | None:
+    """open_handoff's id alone: every patient turn asks it first, so no entity is loaded."""
+    return session.scalar(select(Handoff.id).where(Handoff.conversation_id == conversation_id,
+                                                   Handoff.status.in_(HOLDING)))
+
+
 def unfinished_handoff(session: Session, conversation_id: str) -> Handoff | None:
     return session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
                                                 Handoff.status != HandoffStatus.closed))
@@ -88,13 +94,18 @@ def get(session: Session, handoff_id: int) -> Handoff:
 
 def chat_state(session: Session, conversation_id: str) -> tuple[str, str | None]:
     """("bot" | "waiting" | "agent", the agent's name): what the patient's chat shows."""
-    handoff = open_handoff(session, conversation_id)
-    if handoff is None:
+    # One row of three columns (every web turn reads it), not the handoff and agent entities.
+    row = session.execute(
+        select(Handoff.status, Handoff.accepted_by, Agent.display_name)
+        .outerjoin(Agent, Agent.id == Handoff.accepted_by)
+        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(HOLDING))
+    ).first()
+    if row is None:
         return "bot", None
-    if handoff.status is not HandoffStatus.active or handoff.accepted_by is None:
+    status, accepted_by, name = row
+    if status is not HandoffStatus.active or accepted_by is None:
         return "waiting", None
-    agent = session.get(Agent, handoff.accepted_by)
-    return "agent", agent.display_name if agent else None
+    return "agent", name
 
 
 _REFILL_WORDS = {RefillStatus.submitted: "Refill sent to pharmacy",

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -146,16 +147,36 @@ async def submit(redis: aioredis.Redis, sessions: sessionmaker[Session], report:
     await asyncio.to_thread(record_batch, sessions, [report])
 
 
+def turn_report(sender: str, text: str, received: datetime, answered: datetime,
+                message_id: str | None) -> Report | None:
+    """After the engine answered: the latency histogram now; the report to queue (the
+    conversation service pushes it with its own after-turn writes, one round trip), unless
+    recording is turned off with INSIGHTS_RECORDING=false (bench/insights.py compares)."""
+    metrics.TURN_LATENCY.labels(channel=channel_of(sender)).observe(
+        (answered - received).total_seconds())
+    if not get_settings().insights_recording:
+        return None
+    return Report("turn", sender, text, received, answered, message_id)
+
+
+def queue_report(pipe: Pipeline, report: Report) -> None:
+    """Adds the report to a pipeline the caller executes."""
+    pipe.rpush(QUEUE_KEY, report.dumps())
+
+
+async def record_now(sessions: sessionmaker[Session], report: Report) -> None:
+    """For a report the queue could not take: recorded at once, slower but not lost."""
+    log.warning("insights: queue unavailable; recording the report now")
+    await asyncio.to_thread(record_batch, sessions, [report])
+
+
 async def turn_taken(redis: aioredis.Redis, sessions: sessionmaker[Session], sender: str,
                      text: str, received: datetime, answered: datetime,
                      message_id: str | None) -> None:
-    """After the engine answered: the latency histogram now, the episode a moment later
-    (unless turned off with INSIGHTS_RECORDING=false, which bench/insights.py compares)."""
-    metrics.TURN_LATENCY.labels(channel=channel_of(sender)).observe(
-        (answered - received).total_seconds())
-    if get_settings().insights_recording:
-        await submit(redis, sessions, Report("turn", sender, text, received, answered,
-                                             message_id))
+    """turn_report, queued on its own."""
+    report = turn_report(sender, text, received, answered, message_id)
+    if report is not None:
+        await submit(redis, sessions, report)
 
 
 async def patient_to_agent(redis: aioredis.Redis, sessions: sessionmaker[Session],

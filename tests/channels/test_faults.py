@@ -189,13 +189,13 @@ def test_a_hanging_database_gets_web_chat_a_fast_503(
     from bot.handoff import service as handoffs
 
     token = client.post("/channels/web/sessions").json()["token"]
-    real_lookup = handoffs.open_handoff
+    real_lookup = handoffs.holding_handoff_id
 
     def hangs(session: Session, conversation_id: str) -> None:
         hang.wait(8)
 
     # The turn's first query (is a person holding the conversation?) hangs.
-    monkeypatch.setattr(handoffs, "open_handoff", hangs)
+    monkeypatch.setattr(handoffs, "holding_handoff_id", hangs)
     message = {"text": "hello", "client_id": "hang-0001"}
     headers = {"Authorization": f"Bearer {token}"}
     started = time.monotonic()
@@ -206,7 +206,7 @@ def test_a_hanging_database_gets_web_chat_a_fast_503(
     assert 2.5 < took < 5.0, f"503 after {took:.1f}s"
     # The page sends the same message again once the database is back: it is answered (the
     # engine is not running here: with the apology), not refused as a duplicate.
-    monkeypatch.setattr(handoffs, "open_handoff", real_lookup)
+    monkeypatch.setattr(handoffs, "holding_handoff_id", real_lookup)
     hang.set()
     again = client.post("/channels/web/messages", json=message, headers=headers)
     assert again.status_code == 200
