@@ -10,15 +10,23 @@ from bot.db import get_session
 from bot.settings import Settings, get_settings
 
 SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def settings() -> Settings:
+    """get_settings as a dependency. Async on purpose: FastAPI runs a plain function
+    dependency in its thread pool, one thread hop per request for a cached object."""
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
 
 # Database ids in paths: a larger number is a 422, not an overflow inside the database driver.
 MAX_DB_ID = 2_147_483_647
 DbId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
 
 
-def current_time() -> datetime:
-    """Now, as a dependency so tests can move the clock."""
+async def current_time() -> datetime:
+    """Now, as a dependency so tests can move the clock (async: no thread hop)."""
     return datetime.now(UTC)
 
 

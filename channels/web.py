@@ -51,7 +51,12 @@ PAGE = Path(__file__).parent / "static" / "chat.html"
 
 RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
 
-ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
+async def conversations() -> ConversationService:
+    """get_conversations as a dependency; async, so no thread-pool hop per message."""
+    return get_conversations()
+
+
+ConversationsDep = Annotated[ConversationService, Depends(conversations)]
 
 
 class WebSession(BaseModel):

@@ -96,13 +96,13 @@ def test_a_tapped_choice_shows_by_its_title(client, db: Session) -> None:
         return [{"text": "Done."}]
 
     service = scripted_conversations(answer, sent)
-    client.app.dependency_overrides[web.get_conversations] = lambda: service
+    client.app.dependency_overrides[web.conversations] = lambda: service
     session = start(client)
     auth = {"Authorization": f"Bearer {session['token']}"}
     for text in ("refill my lisinopril", "/affirm", "/affirm"):
         assert client.post("/channels/web/messages", json={"text": text},
                            headers=auth).status_code == 200
-    client.app.dependency_overrides.pop(web.get_conversations)
+    client.app.dependency_overrides.pop(web.conversations)
     assert sent == ["refill my lisinopril", "/affirm", "/affirm"]
     history = client.get("/channels/web/history", headers=auth).json()["messages"]
     # The second "/affirm" was not offered by the last reply: it is shown as typed.
@@ -117,7 +117,7 @@ def counting_engine(client, monkeypatch, sent: list[str]) -> None:  # type: igno
     from tests.support.engine import scripted_conversations
 
     service = scripted_conversations(lambda message: [{"text": f"got {message}"}], sent)
-    client.app.dependency_overrides[web.get_conversations] = lambda: service
+    client.app.dependency_overrides[web.conversations] = lambda: service
     monkeypatch.setattr(web, "get_conversations", lambda: service)
 
 

@@ -67,11 +67,12 @@ def test_the_clock_decides_expiry(app, client, seeded: Session, ids: dict[str, i
 
 
 def test_no_demo_payment_outside_dev(app, client, seeded: Session, ids: dict[str, int]) -> None:
+    from bot.deps import settings as settings_dep
     from bot.settings import get_settings
 
     path = new_link(client, ids["Lopez"])
     prod = get_settings().model_copy(update={"app_env": "prod"})
-    app.dependency_overrides[get_settings] = lambda: prod
+    app.dependency_overrides[settings_dep] = lambda: prod
     page = client.get(path)
     resp = client.post(path)
     app.dependency_overrides.clear()
