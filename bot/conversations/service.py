@@ -336,6 +336,11 @@ def patient_event(text: str) -> dict[str, Any]:
             "metadata": {"during_handoff": True}}
 
 
+def _first_look(session: Session, sender: str, text: str
+                ) -> tuple[EmergencyMatch | None, int | None]:
+    return detect_emergency(text), handoffs.holding_handoff_id(session, sender)
+
+
 async def _nothing() -> list[Button]:
     return []
 
@@ -421,38 +426,33 @@ class ConversationService:
         # here is never stored or passed on: not in our transcript, not in the engine's
         # tracker (it gets a test number and answers "we can't take cards").
         text, recorded = mask_card_numbers(clean_text(text))
-        # Checked while the turn lock and the offered choices are fetched (a thread's hop).
-        check = asyncio.ensure_future(asyncio.to_thread(detect_emergency, text))
-        try:
-            async with conversation_turn(self.redis, sender):
-                # Under the lock, side by side: is a person holding the conversation (the
-                # database) and which choices did the last reply offer (Redis)?
-                handoff, offered = await asyncio.gather(
-                    self._holding_handoff(sender, db_timeout),
-                    self.offered_choices(sender) if shown is None else _nothing())
-                if shown is None:
-                    shown = next((b.title for b in offered if b.payload == text.strip()), None)
-                if shown is not None and shown.strip():
-                    recorded = mask_card_numbers(clean_text(shown))[1]
-                emergency = await check
-                if handoff is not None:
-                    replies = await self._during_handoff(sender, recorded, received, emergency,
-                                                         handoff)
-                    state = (await self._db(handoffs.chat_state, sender)) if with_state else None
-                    return replies, state
-                replies, message_id = await self._answer(sender, text, emergency, metadata)
-                report = insights.turn_report(sender, recorded, received, _now(), message_id)
-                # Side by side: the turn recorded (and the chat's state read) in the
-                # database; the choices, turn count and insights report kept in Redis.
-                state, turns = await asyncio.gather(
-                    self._db(_record_turn, sender, recorded, received,
-                             [as_recorded(reply) for reply in replies], with_state),
-                    self._after_turn(sender, replies, report))
-                if turns >= COMPACT_EVERY_TURNS and not any(r.buttons for r in replies):
-                    await self._compact(sender)
+        async with conversation_turn(self.redis, sender):
+            # Under the lock, side by side: in one worker thread the safety net's check and
+            # whether a person holds the conversation (the database); on the event loop the
+            # choices the last reply offered (Redis).
+            (emergency, handoff), offered = await asyncio.gather(
+                self._first_look(sender, text, db_timeout),
+                self.offered_choices(sender) if shown is None else _nothing())
+            if shown is None:
+                shown = next((b.title for b in offered if b.payload == text.strip()), None)
+            if shown is not None and shown.strip():
+                recorded = mask_card_numbers(clean_text(shown))[1]
+            if handoff is not None:
+                replies = await self._during_handoff(sender, recorded, received, emergency,
+                                                     handoff)
+                state = (await self._db(handoffs.chat_state, sender)) if with_state else None
                 return replies, state
-        finally:
-            check.cancel()  # only if the lock failed first; a finished check ignores it
+            replies, message_id = await self._answer(sender, text, emergency, metadata)
+            report = insights.turn_report(sender, recorded, received, _now(), message_id)
+            # Side by side: the turn recorded (and the chat's state read) in the
+            # database; the choices, turn count and insights report kept in Redis.
+            state, turns = await asyncio.gather(
+                self._db(_record_turn, sender, recorded, received,
+                         [as_recorded(reply) for reply in replies], with_state),
+                self._after_turn(sender, replies, report))
+            if turns >= COMPACT_EVERY_TURNS and not any(r.buttons for r in replies):
+                await self._compact(sender)
+            return replies, state
 
     async def _after_turn(self, sender: str, replies: list[BotMessage],
                           report: insights.Report | None = None) -> int:
@@ -489,10 +489,11 @@ class ConversationService:
         if await self.engine.compact(sender):
             await self.redis.set(self._turns_key(sender), 0, ex=TURNS_TTL_SECONDS)
 
-    async def _holding_handoff(self, sender: str, db_timeout: float | None) -> int | None:
-        """The turn's first query, under the turn lock: which handoff holds the conversation
-        (a person has it), if any."""
-        lookup = self._db(handoffs.holding_handoff_id, sender)
+    async def _first_look(self, sender: str, text: str, db_timeout: float | None
+                          ) -> tuple[EmergencyMatch | None, int | None]:
+        """The safety net's check and the turn's first query (which handoff holds the
+        conversation, if a person has it), in one worker thread: one hop, not two."""
+        lookup = self._db(_first_look, sender, text)
         if db_timeout is None:
             return await lookup
         try:
