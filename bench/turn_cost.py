@@ -91,7 +91,7 @@ def main() -> None:
         spy = None
         if profile:
             if not (Path(sys.executable).parent / "py-spy").exists():
-                sys.exit("PROFILE needs py-spy in the venv: .venv/bin/pip install py-spy")
+                sys.exit("PROFILE needs py-spy in the venv: make setup installs it (a dev tool)")
             spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record",
                                     "--pid", str(stack.processes["bot"].pid), "--format", "raw",
                                     "--rate", "200", "--output", profile + ".raw", "--nonblocking"],
