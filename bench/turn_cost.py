@@ -8,7 +8,10 @@ REST channel (same text, same metadata shape, another sender). Which of the pair
 alternates turn by turn: the engine answers the second of two identical turns about 2 ms
 faster (measured with three clients in fixed order, each order), so a fixed order would
 charge that to whichever path always went first. Then one long web session (LONG
-turns) is timed in blocks of 40 turns, through the stack and straight to the engine.
+turns) is timed in blocks of 40 turns, through the stack and straight to the engine. Last, the
+CPU each process spends per turn (user + system, /proc), one path at a time (2 rounds each):
+what a web turn costs the bot service beyond serving the actions' back-office calls, which a
+turn straight to the engine costs it too.
 Usage: .venv/bin/python bench/turn_cost.py [ROUNDS] [LONG]   (default 10, 160)
        PROFILE=var/profile-bot.txt to sample the bot service with py-spy meanwhile.
 """
@@ -27,6 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.engine_cpu import cpu_seconds  # noqa: E402
 from bench.flows import FLOWS  # noqa: E402
 from tests.support.stack import Stack, running_stack  # noqa: E402
 
@@ -74,6 +78,22 @@ def pair(web: Web, direct: Direct, text: str, web_first: bool) -> tuple[float, f
         return w, timed(direct, text)
     d = timed(direct, text)
     return timed(web, text), d
+
+
+def cpu_per_turn(stack: Stack, path: type[Web] | type[Direct], rounds: int = 2
+                 ) -> dict[str, float]:
+    """ms of CPU per turn of each process (with its children), that path only."""
+    before = {name: cpu_seconds(p.pid) for name, p in stack.processes.items()}
+    turns = 0
+    for _ in range(rounds):
+        client = path(stack)
+        for flow in FLOWS.values():
+            for text in [*flow, "never mind"]:
+                client.turn(text)
+                turns += 1
+    time.sleep(0.5)  # what a turn set off in the background (insights) is counted with it
+    return {name: (cpu_seconds(p.pid) - before[name]) * 1000 / turns
+            for name, p in stack.processes.items()}
 
 
 def main() -> None:
@@ -128,6 +148,7 @@ def main() -> None:
                 blocks_web.append(statistics.median(block_w))
                 blocks_direct.append(statistics.median(block_d))
                 block_w, block_d = [], []
+        cpu_web, cpu_direct = cpu_per_turn(stack, Web), cpu_per_turn(stack, Direct)
     p_web, p_direct = statistics.median(web_ms), statistics.median(direct_ms)
     print(f"{len(web_ms)} web turns, one at a time: through the stack p50 {p_web:.0f} ms, "
           f"straight to the engine p50 {p_direct:.0f} ms: ratio {p_web / p_direct:.2f} "
@@ -135,6 +156,8 @@ def main() -> None:
     print("one long session, p50 per 40 turns: stack "
           + " -> ".join(f"{v:.0f}" for v in blocks_web) + " ms; engine "
           + " -> ".join(f"{v:.0f}" for v in blocks_direct) + " ms")
+    print("CPU per turn (ms, user + system), through the stack / straight to the engine: "
+          + "; ".join(f"{name} {cpu_web[name]:.1f} / {cpu_direct[name]:.1f}" for name in cpu_web))
     if profile:
         print(f"bot service profile (py-spy raw, folded stacks): {profile}.raw; top entries: "
               f".venv/bin/python bench/profile_top.py {profile}.raw")

@@ -11,13 +11,17 @@ and mark it, as README says:
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ".secrets.baseline"
 FORBIDDEN_FILES = (".env",)
+# detect-secrets-hook's exit status when it only brought the baseline's line numbers up to date.
+LINE_NUMBERS_UPDATED = 3
 
 
 def main() -> int:
@@ -35,26 +39,28 @@ def main() -> int:
     return 0
 
 
-def scan(paths: list[str]) -> list[str]:
+def scan(paths: list[str], baseline: Path = ROOT / BASELINE) -> list[str]:
     """detect-secrets' findings in `paths` that the baseline does not hold (audited). The hook
-    reads the baseline's plugins and excluded files, and updates line numbers that moved."""
+    reads the baseline's plugins and excluded files.
+
+    It runs against a copy of the baseline. Given the repository's own, the hook refused to
+    scan at all once that file had unstaged changes ("Your baseline file is unstaged"), which
+    this function took for moved line numbers: after `make lint` had rewritten them, every
+    later scan passed, a new secret included. On the copy, moved line numbers are brought up
+    to date there (exit 3, nothing found); a secret is reported whether they moved or not."""
     hook = Path(sys.executable).parent / "detect-secrets-hook"
-    result = subprocess.run([str(hook), "--baseline", BASELINE, *paths], cwd=ROOT,
-                            capture_output=True, text=True)
+    paths = [p for p in paths if Path(p).name != BASELINE]  # the copy is the baseline now
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / BASELINE
+        shutil.copyfile(baseline, copy)
+        result = subprocess.run([str(hook), "--baseline", str(copy), *paths], cwd=ROOT,
+                                capture_output=True, text=True)
     output = (result.stdout + result.stderr).strip()
-    if result.returncode == 0:
-        return []
     if "Potential secrets" in output:
         return [output]
-    if _baseline_only_moved():
+    if result.returncode in (0, LINE_NUMBERS_UPDATED):
         return []
     return [f"detect-secrets failed: {output}"]
-
-
-def _baseline_only_moved() -> bool:
-    """The hook exits non-zero after rewriting the baseline's line numbers alone."""
-    diff = subprocess.run(["git", "diff", "--quiet", "--", BASELINE], cwd=ROOT)
-    return diff.returncode != 0
 
 
 if __name__ == "__main__":

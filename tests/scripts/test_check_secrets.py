@@ -18,6 +18,33 @@ def test_a_new_secret_is_found(tmp_path: Path) -> None:
     assert "settings_leak.py:1" in found[0] and "settings_leak.py:2" in found[0]
 
 
+def test_a_baseline_with_moved_line_numbers_hides_nothing(tmp_path: Path) -> None:
+    """The baseline's line numbers out of date (README edited): a new secret is reported all
+    the same, and moved line numbers alone are no finding."""
+    stale = json.loads((ROOT / BASELINE).read_text())
+    for findings in stale["results"].values():
+        for finding in findings:
+            finding["line_number"] += 3
+    baseline = tmp_path / "stale.baseline"
+    baseline.write_text(json.dumps(stale))
+    leak = tmp_path / "settings_leak.py"
+    leak.write_text('aws = "AKIAIOSFODNN7EXAMPLF"\n')
+    found = scan([str(leak), "README.md"], baseline)
+    assert len(found) == 1 and "AWS Access Key" in found[0]
+    assert scan(["README.md"], baseline) == []  # moved lines alone are not a finding
+
+
+def test_the_repository_baseline_is_never_handed_to_the_hook(tmp_path: Path) -> None:
+    """The hook refuses to scan when the baseline it is given has unstaged changes (as
+    `make lint` left it after updating line numbers), and that refusal once passed for
+    "nothing found": the scan works on a copy and leaves the repository's file alone."""
+    before = (ROOT / BASELINE).read_bytes()
+    leak = tmp_path / "settings_leak.py"
+    leak.write_text('aws = "AKIAIOSFODNN7EXAMPLF"\n')
+    assert len(scan([str(leak), "README.md", BASELINE])) == 1
+    assert (ROOT / BASELINE).read_bytes() == before
+
+
 def test_plain_code_passes(tmp_path: Path) -> None:
     fine = tmp_path / "fine.py"
     fine.write_text('TOKEN_SETTING = "ENGINE_TOKEN"\nprint("hello")\n')
