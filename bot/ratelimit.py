@@ -20,14 +20,13 @@ return count
 async def allow(redis: aioredis.Redis, key: str, limit: int, window_seconds: int) -> bool:
     """Counts one hit; False once `limit` hits were made in the current window (which starts
     with its first hit)."""
-    count = int(await redis.eval(_HIT, 1, f"rate:{key}", window_seconds * 1000))
-    return count <= limit
+    return await allow_all(redis, [(key, limit)], window_seconds)
 
 
 async def allow_all(redis: aioredis.Redis, limits: list[tuple[str, int]], window_seconds: int
                     ) -> bool:
     """Counts one hit on each (key, limit) in one round trip; False if any limit is spent.
-    Every counter counts the hit, as separate `allow` calls would until the first refusal."""
+    Every counter counts the hit, even when another one refuses."""
     async with redis.pipeline(transaction=False) as pipe:
         for key, _ in limits:
             pipe.eval(_HIT, 1, f"rate:{key}", window_seconds * 1000)

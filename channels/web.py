@@ -36,7 +36,7 @@ from starlette.requests import HTTPConnection
 
 from bot import live, ratelimit
 from bot.conversations import transcript
-from bot.conversations.deps import get_conversations
+from bot.conversations.deps import conversations, get_conversations
 from bot.conversations.schemas import BotMessage
 from bot.conversations.service import ConversationService, DatabaseSlow
 from bot.deps import SessionDep
@@ -50,11 +50,6 @@ router = APIRouter(tags=["web chat"])
 PAGE = Path(__file__).parent / "static" / "chat.html"
 
 RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
-
-async def conversations() -> ConversationService:
-    """get_conversations as a dependency; async, so no thread-pool hop per message."""
-    return get_conversations()
-
 
 ConversationsDep = Annotated[ConversationService, Depends(conversations)]
 

@@ -15,6 +15,11 @@ def emergency_text() -> str:
     return response_text("utter_emergency")
 
 
+async def conversations() -> ConversationService:
+    """get_conversations as a FastAPI dependency: async, so no thread-pool hop per message."""
+    return get_conversations()
+
+
 @lru_cache
 def get_conversations() -> ConversationService:
     settings = get_settings()

@@ -27,6 +27,7 @@ from bot.conversations.schemas import BotMessage, Button
 from bot.db import T, in_session
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
+from bot.handoff.service import ChatState
 from bot.insights import metrics as insight_metrics
 from bot.insights import queue as insights
 from bot.privacy.redaction import mask_card_numbers
@@ -46,10 +47,6 @@ class EngineUnavailable(RuntimeError):
 
 class DatabaseSlow(Exception):
     """The database did not answer the turn's first query in time: it is hanging."""
-
-
-# What the patient's chat shows after a turn: "bot" | "waiting" | "agent", the agent's name.
-ChatState = tuple[str, str | None]
 
 
 # Failures where the request never reached an engine: the next engine may take it.

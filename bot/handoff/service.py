@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -66,17 +66,24 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+# What the patient's chat shows: "bot" | "waiting" | "agent", and the agent's name.
+ChatState = tuple[str, str | None]
+
+
+def _holding(conversation_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of the handoff holding the conversation (waiting or with an agent)."""
+    return Handoff.conversation_id == conversation_id, Handoff.status.in_(HOLDING)
+
+
 def open_handoff(session: Session, conversation_id: str) -> Handoff | None:
     """The handoff holding the conversation (waiting or with an agent). A callback task does
     not: the bot answers the patient again meanwhile."""
-    return session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
-                                                Handoff.status.in_(HOLDING)))
+    return session.scalar(select(Handoff).where(*_holding(conversation_id)))
 
 
 def holding_handoff_id(session: Session, conversation_id: str) -> int | None:
     """open_handoff's id alone: every patient turn asks it first, so no entity is loaded."""
-    return session.scalar(select(Handoff.id).where(Handoff.conversation_id == conversation_id,
-                                                   Handoff.status.in_(HOLDING)))
+    return session.scalar(select(Handoff.id).where(*_holding(conversation_id)))
 
 
 def unfinished_handoff(session: Session, conversation_id: str) -> Handoff | None:
@@ -92,13 +99,13 @@ def get(session: Session, handoff_id: int) -> Handoff:
     return handoff
 
 
-def chat_state(session: Session, conversation_id: str) -> tuple[str, str | None]:
+def chat_state(session: Session, conversation_id: str) -> ChatState:
     """("bot" | "waiting" | "agent", the agent's name): what the patient's chat shows."""
     # One row of three columns (every web turn reads it), not the handoff and agent entities.
     row = session.execute(
         select(Handoff.status, Handoff.accepted_by, Agent.display_name)
         .outerjoin(Agent, Agent.id == Handoff.accepted_by)
-        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(HOLDING))
+        .where(*_holding(conversation_id))
     ).first()
     if row is None:
         return "bot", None

@@ -140,11 +140,8 @@ async def submit(redis: aioredis.Redis, sessions: sessionmaker[Session], report:
     """Queues a report; records it at once when Redis cannot take it."""
     try:
         await redis.rpush(QUEUE_KEY, report.dumps())
-        return
-    except (RedisError, OSError) as exc:
-        log.warning("insights: queue unavailable (%s); recording the report now",
-                    type(exc).__name__)
-    await asyncio.to_thread(record_batch, sessions, [report])
+    except (RedisError, OSError):
+        await record_now(sessions, report)
 
 
 def turn_report(sender: str, text: str, received: datetime, answered: datetime,
