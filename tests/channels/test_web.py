@@ -80,11 +80,11 @@ def test_invalid_utf8_and_odd_bodies_are_4xx(client, db: Session) -> None:
         assert 400 <= resp.status_code < 500, (raw, resp.status_code)
 
 
-def test_a_tapped_choice_shows_by_its_title(client, db: Session) -> None:
+def test_a_tapped_choice_shows_by_its_title(client, db: Session,
+                                            scripted_conversations) -> None:
     """The button's payload goes to the engine; the chat history and the desk show the words
     the patient saw on the button, never `/affirm`."""
     import channels.web as web
-    from tests.support.engine import scripted_conversations
 
     sent: list[str] = []
 
@@ -110,11 +110,11 @@ def test_a_tapped_choice_shows_by_its_title(client, db: Session) -> None:
         "refill my lisinopril", "Yes, send it", "/affirm"]
 
 
-def counting_engine(client, monkeypatch, sent: list[str]) -> None:  # type: ignore[no-untyped-def]
+def counting_engine(client, monkeypatch, scripted_conversations,  # type: ignore[no-untyped-def]
+                    sent: list[str]) -> None:
     """The app's conversation service, REST and socket, with a scripted engine that answers
     "got <text>"."""
     import channels.web as web
-    from tests.support.engine import scripted_conversations
 
     service = scripted_conversations(lambda message: [{"text": f"got {message}"}], sent)
     client.app.dependency_overrides[web.conversations] = lambda: service
@@ -122,11 +122,12 @@ def counting_engine(client, monkeypatch, sent: list[str]) -> None:  # type: igno
 
 
 def test_a_message_sent_twice_with_its_client_id_is_one_turn(client, db: Session,
-                                                             monkeypatch) -> None:
+                                                             monkeypatch,
+                                                             scripted_conversations) -> None:
     """The page re-sends a message over REST when the socket timed out: the engine sees it
     once, and the re-send gets the first one's answer."""
     sent: list[str] = []
-    counting_engine(client, monkeypatch, sent)
+    counting_engine(client, monkeypatch, scripted_conversations, sent)
     auth = {"Authorization": f"Bearer {start(client)['token']}"}
     body = {"text": "what do I owe", "client_id": "c0ffee-0001"}
     first = client.post("/channels/web/messages", json=body, headers=auth)
@@ -147,9 +148,10 @@ def test_a_message_sent_twice_with_its_client_id_is_one_turn(client, db: Session
 
 
 def test_a_socket_message_resent_over_rest_is_answered_once(client, db: Session,
-                                                            monkeypatch) -> None:
+                                                            monkeypatch,
+                                                            scripted_conversations) -> None:
     sent: list[str] = []
-    counting_engine(client, monkeypatch, sent)
+    counting_engine(client, monkeypatch, scripted_conversations, sent)
     session = start(client)
     with client.websocket_connect(f"/channels/web/ws?token={session['token']}") as ws:
         assert ws.receive_json() == {"type": "ready"}

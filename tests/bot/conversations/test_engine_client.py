@@ -4,6 +4,9 @@ the one asked cannot have processed the message, never one message processed twi
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import httpx
@@ -11,10 +14,16 @@ import pytest
 
 from bot.conversations.service import EngineClient, EngineUnavailable, replies_after
 from bot.settings import Settings
+from tests.support.engine_server import Disconnect, engine_server, unused_url
+
+HANG_SECONDS = 2.0
+CLIENT_TIMEOUT = 0.5
 
 
 class Engines:
-    """Two engines behind a transport: each URL's host says how that engine behaves."""
+    """Two engines on real sockets, "a" and "b", each behaving as `behaviour` says: "ok",
+    "down" (nothing listens), "hang" (never answers in time), "dies-before-storing" or
+    "dies-after-storing" (the connection dropped without an answer, as when killed)."""
 
     def __init__(self, behaviour: dict[str, str]) -> None:
         self.behaviour = behaviour
@@ -22,37 +31,52 @@ class Engines:
         self.tracker: list[dict[str, Any]] = []
         self.calls: list[str] = []
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        self.calls.append(f"{host} {request.method} {request.url.path}")
-        mode = self.behaviour.get(host, "ok")
-        if mode == "down":
-            raise httpx.ConnectError("connection refused", request=request)
-        if request.method == "GET":  # the tracker: what the engines stored
-            return httpx.Response(200, json={"events": self.tracker})
-        body = json.loads(request.content)
-        if mode == "hang":
-            raise httpx.ReadTimeout("timed out", request=request)
-        if mode == "dies-before-storing":  # killed before Rasa saved the tracker
-            raise httpx.RemoteProtocolError("server disconnected", request=request)
-        self.processed.append((host, body))
-        reply = {"recipient_id": body["sender"], "text": f"answer from {host}"}
-        self.tracker += [{"event": "user", "text": body["message"],
-                          "metadata": body["metadata"]},
-                         {"event": "bot", "text": reply["text"], "data": {}}]
-        if mode == "dies-after-storing":
-            raise httpx.RemoteProtocolError("server disconnected", request=request)
-        return httpx.Response(200, json=[reply])
+    def handler(self, name: str):  # type: ignore[no-untyped-def]
+        def handle(request: httpx.Request) -> httpx.Response:
+            self.calls.append(f"{name} {request.method} {request.url.path}")
+            mode = self.behaviour.get(name, "ok")
+            if request.method == "GET":  # the tracker: what the engines stored
+                return httpx.Response(200, json={"events": self.tracker})
+            body = json.loads(request.content)
+            if mode == "hang":
+                time.sleep(HANG_SECONDS)
+                raise Disconnect()
+            if mode == "dies-before-storing":  # killed before Rasa saved the tracker
+                raise Disconnect()
+            self.processed.append((name, body))
+            reply = {"recipient_id": body["sender"], "text": f"answer from {name}"}
+            self.tracker += [{"event": "user", "text": body["message"],
+                              "metadata": body["metadata"]},
+                             {"event": "bot", "text": reply["text"], "data": {}}]
+            if mode == "dies-after-storing":
+                raise Disconnect()
+            return httpx.Response(200, json=[reply])
+        return handle
+
+    @contextmanager
+    def serving(self) -> Iterator[list[str]]:
+        """The engines' URLs, a then b, while they run."""
+        with ExitStack() as servers:
+            yield [unused_url() if self.behaviour.get(name) == "down"
+                   else servers.enter_context(engine_server(self.handler(name)))
+                   for name in ("a", "b")]
 
 
-def client(engines: Engines) -> EngineClient:
-    return EngineClient(["http://a", "http://b"], "tok",
-                        transport=httpx.MockTransport(engines.handler))
+@pytest.fixture
+def engines_with():  # type: ignore[no-untyped-def]
+    """Starts engines behaving as given; returns a client over them."""
+    with ExitStack() as stack:
+
+        def start(behaviour: dict[str, str]) -> tuple[Engines, EngineClient]:
+            engines = Engines(behaviour)
+            urls = stack.enter_context(engines.serving())
+            return engines, EngineClient(urls, "tok", timeout=CLIENT_TIMEOUT)
+
+        yield start
 
 
-async def test_turns_take_the_engines_in_turn_over_one_http_client() -> None:
-    engines = Engines({})
-    engine = client(engines)
+async def test_turns_take_the_engines_in_turn_over_one_http_client(engines_with) -> None:
+    _, engine = engines_with({})
     first = await engine.send("web:1", "hi", {"channel": "web"})
     shared = engine._client()
     second = await engine.send("web:1", "hello", {"channel": "web"})
@@ -61,53 +85,66 @@ async def test_turns_take_the_engines_in_turn_over_one_http_client() -> None:
     await engine.aclose()
 
 
-async def test_an_engine_that_is_down_is_skipped_and_the_message_sent_once() -> None:
-    engines = Engines({"a": "down"})
-    engine = client(engines)
+async def test_an_engine_that_is_down_is_skipped_and_the_message_sent_once(engines_with
+                                                                          ) -> None:
+    engines, engine = engines_with({"a": "down"})
     replies = [m.text for _ in range(3) for m in await engine.send("sms:+1", "hi", {})]
     assert replies == ["answer from b"] * 3
     assert [host for host, _ in engines.processed] == ["b", "b", "b"]
+    # Refused: it never had the message, so no tracker is asked whether it stored it.
+    assert engines.calls == ["b POST /webhooks/rest/webhook"] * 3
+    await engine.aclose()
 
 
-async def test_every_engine_down_is_engine_unavailable() -> None:
-    engine = client(Engines({"a": "down", "b": "down"}))
+async def test_every_engine_down_is_engine_unavailable(engines_with) -> None:
+    _, engine = engines_with({"a": "down", "b": "down"})
     with pytest.raises(EngineUnavailable):
         await engine.send("sms:+1", "hi", {})
+    await engine.aclose()
 
 
-async def test_a_hung_engine_is_not_asked_again_elsewhere() -> None:
+async def test_a_hung_engine_is_not_asked_again_elsewhere(engines_with) -> None:
     """It holds the message and would still process it when it resumed."""
-    engines = Engines({"a": "hang"})
+    engines, engine = engines_with({"a": "hang"})
+    started = time.monotonic()
     with pytest.raises(EngineUnavailable):
-        await client(engines).send("web:1", "refill my lisinopril", {"channel": "web"})
+        await engine.send("web:1", "refill my lisinopril", {"channel": "web"})
+    assert time.monotonic() - started < HANG_SECONDS  # the client's timeout, not the engine
+    assert engines.calls == ["a POST /webhooks/rest/webhook"]
     assert engines.processed == []
-    assert not any(call.startswith("b ") for call in engines.calls)
+    await engine.aclose()
 
 
-async def test_an_engine_killed_after_storing_the_turn_is_answered_from_the_tracker() -> None:
-    engines = Engines({"a": "dies-after-storing"})
-    replies = await client(engines).send("web:1", "refill my lisinopril", {"channel": "web"})
+async def test_an_engine_killed_after_storing_the_turn_is_answered_from_the_tracker(
+        engines_with) -> None:
+    engines, engine = engines_with({"a": "dies-after-storing"})
+    replies = await engine.send("web:1", "refill my lisinopril", {"channel": "web"})
     assert [m.text for m in replies] == ["answer from a"]
     assert [host for host, _ in engines.processed] == ["a"]  # b never processed it again
     assert engines.calls[-1] == "b GET /conversations/web:1/tracker"
+    await engine.aclose()
 
 
-async def test_an_engine_killed_before_storing_the_turn_is_retried_on_the_next() -> None:
-    engines = Engines({"a": "dies-before-storing"})
-    replies = await client(engines).send("web:1", "hi", {"channel": "web"})
+async def test_an_engine_killed_before_storing_the_turn_is_retried_on_the_next(
+        engines_with) -> None:
+    engines, engine = engines_with({"a": "dies-before-storing"})
+    replies = await engine.send("web:1", "hi", {"channel": "web"})
     assert [m.text for m in replies] == ["answer from b"]
     assert [host for host, _ in engines.processed] == ["b"]
+    assert engines.calls[1] == "b GET /conversations/web:1/tracker"  # asked first
+    await engine.aclose()
 
 
-async def test_each_message_carries_its_own_id_and_the_callers_metadata() -> None:
-    engines = Engines({})
-    engine = client(engines)
+async def test_each_message_carries_its_own_id_and_the_callers_metadata(engines_with
+                                                                        ) -> None:
+    engines, engine = engines_with({})
     metadata = {"channel": "sms", "phone": "+15555550101"}
     await engine.send("sms:+1", "hi", metadata)
     await engine.send("sms:+1", "hi", metadata)
     sent = [body["metadata"] for _, body in engines.processed]
     assert sent[0]["phone"] == "+15555550101" and sent[0]["message_id"] != sent[1]["message_id"]
     assert metadata == {"channel": "sms", "phone": "+15555550101"}  # not changed
+    await engine.aclose()
 
 
 def test_replies_after_reads_one_turn_only() -> None:
@@ -153,7 +190,10 @@ async def compacted(state: dict[str, Any]) -> list[list[dict[str, Any]]]:
         posted.append(json.loads(request.content))
         return httpx.Response(200, json={})
 
-    await EngineClient("http://a", "t", transport=httpx.MockTransport(handler)).compact("web:1")
+    with engine_server(handler) as url:
+        engine = EngineClient(url, "t")
+        await engine.compact("web:1")
+        await engine.aclose()
     return posted
 
 

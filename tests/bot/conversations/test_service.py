@@ -16,6 +16,7 @@ from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
 from bot.handoff.schemas import HandoffRequest
 from tests.conftest import TEST_REDIS_URL
+from tests.support.engine_server import engine_server
 
 
 class RecordingEngine:
@@ -38,10 +39,12 @@ class RecordingEngine:
 async def conversations(db: Session):  # type: ignore[no-untyped-def]
     engine = RecordingEngine()
     redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
-    service = ConversationService(
-        EngineClient("http://engine.test", "t", transport=httpx.MockTransport(engine.handler)),
-        lambda: redis, get_sessionmaker(), apology="sorry", emergency_text=emergency_text())
-    yield service, engine
+    with engine_server(engine.handler) as url:
+        service = ConversationService(
+            EngineClient(url, "t"), lambda: redis, get_sessionmaker(), apology="sorry",
+            emergency_text=emergency_text())
+        yield service, engine
+        await service.engine.aclose()
     await redis.aclose()
 
 
@@ -182,13 +185,19 @@ class CompactingEngine(RecordingEngine):
 
 
 async def test_a_long_session_is_compacted_every_20_turns_between_flows(db: Session) -> None:
-    from bot.conversations.service import COMPACT_EVERY_TURNS
-
     engine = CompactingEngine()
     redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
-    service = ConversationService(
-        EngineClient("http://engine.test", "t", transport=httpx.MockTransport(engine.handler)),
-        lambda: redis, get_sessionmaker(), apology="sorry", emergency_text=emergency_text())
+    with engine_server(engine.handler) as url:
+        await compacted_every_20_turns(engine, ConversationService(
+            EngineClient(url, "t"), lambda: redis, get_sessionmaker(), apology="sorry",
+            emergency_text=emergency_text()), redis)
+    await redis.aclose()
+
+
+async def compacted_every_20_turns(engine: CompactingEngine, service: ConversationService,
+                                   redis: aioredis.Redis) -> None:
+    from bot.conversations.service import COMPACT_EVERY_TURNS
+
     for _ in range(COMPACT_EVERY_TURNS - 1):
         await service.turn("web:long", "what's my balance", {"channel": "web"})
     assert engine.compactions == []
@@ -209,4 +218,4 @@ async def test_a_long_session_is_compacted_every_20_turns_between_flows(db: Sess
     assert len(engine.compactions) == 1
     await service.turn("web:long", "what's my balance", {"channel": "web"})
     assert len(engine.compactions) == 2
-    await redis.aclose()
+    await service.engine.aclose()
