@@ -27,7 +27,7 @@ from fastapi import (
     WebSocket,
     WebSocketDisconnect,
 )
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -241,15 +241,18 @@ async def start_session(redis: RedisDep, request: Request) -> WebSession:
 async def post_message(
     body: WebMessageIn, session_id: SessionIdDep, conversations: ConversationsDep,
     redis: RedisDep, request: Request,
-) -> WebReply:
+) -> Response:
     try:
-        return await take_message(body, session_id, client_ip(request), redis, conversations)
+        reply = await take_message(body, session_id, client_ip(request), redis, conversations)
     except MessageRefused as exc:
         retry = {"Retry-After": "60"} if exc.status == 429 else None
         raise HTTPException(exc.status, exc.detail, headers=retry) from None
     except STORES_DOWN as exc:  # not taken: the page sends it again
         log.warning("web message not taken, %s unavailable: 503", type(exc).__name__)
         raise unavailable() from None
+    # Serialized once here: FastAPI would validate the model again against response_model
+    # (kept for the API's schema) before serializing it, on every patient turn.
+    return Response(reply.model_dump_json(), media_type="application/json")
 
 
 @router.get("/channels/web/history", response_model=History)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -288,6 +289,10 @@ def _choices_json(buttons: list[Button]) -> str:
     return json.dumps([b.model_dump() for b in buttons])
 
 
+def _choices(stored: str | bytes | None) -> list[Button]:
+    return [Button.model_validate(b) for b in json.loads(stored)] if stored else []
+
+
 def replies_after(events: list[Any], message_id: str) -> list[BotMessage] | None:
     """The bot's messages after the user event with this message id, in the REST channel's
     shape; None when no such user event was stored."""
@@ -327,21 +332,47 @@ def parse_engine_messages(raw: Any) -> list[BotMessage]:
     return messages
 
 
+# How often a message waiting for its conversation's previous one asks again.
+TURN_LOCK_POLL_SECONDS = 0.05
+# Let go of our own hold only: under a very slow turn it may have lapsed and been taken.
+_RELEASE_TURN = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
 @asynccontextmanager
-async def conversation_turn(redis: aioredis.Redis, sender: str) -> AsyncIterator[None]:
-    """One message of a conversation at a time, in arrival order; others run in parallel."""
-    lock = redis.lock(
-        f"turn:{sender}", timeout=TURN_LOCK_SECONDS, blocking_timeout=TURN_LOCK_SECONDS
-    )
-    acquired = await lock.acquire()
+async def conversation_turn(redis: aioredis.Redis, sender: str, read: str | None = None
+                            ) -> AsyncIterator[Any]:
+    """One message of a conversation at a time, in arrival order; others run in parallel.
+
+    `read` names a key the holder needs (the choices the last reply offered), written by the
+    previous holder before it let go: its value is read in the same round trip as the
+    taking, and is what the block receives. A message that waited TURN_LOCK_SECONDS goes
+    ahead anyway (a holder that died is not waited for twice)."""
+    key = f"turn:{sender}"
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + TURN_LOCK_SECONDS
+    while True:
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, token, nx=True, ex=TURN_LOCK_SECONDS)
+            if read is not None:
+                pipe.get(read)
+            results = await pipe.execute()
+        held = bool(results[0])
+        if held or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(TURN_LOCK_POLL_SECONDS)
     try:
-        yield
+        yield results[1] if read is not None else None
     finally:
-        if acquired:
+        if held:
             try:
-                await lock.release()
-            except Exception:  # lock expired under a very slow turn; nothing to undo
-                log.warning("turn lock for a conversation expired before release")
+                if not await redis.eval(_RELEASE_TURN, 1, key, token):
+                    log.warning("turn lock for a conversation expired before release")
+            except (RedisError, OSError) as exc:  # it lapses by itself (TURN_LOCK_SECONDS)
+                log.warning("could not release a conversation's turn lock (%s)",
+                            type(exc).__name__)
 
 
 def _now() -> datetime:
@@ -372,10 +403,6 @@ def patient_event(text: str) -> dict[str, Any]:
 def _first_look(session: Session, sender: str, text: str
                 ) -> tuple[EmergencyMatch | None, int | None]:
     return detect_emergency(text), handoffs.holding_handoff_id(session, sender)
-
-
-async def _nothing() -> list[Button]:
-    return []
 
 
 def _record_turn(session: Session, sender: str, recorded: str, received: datetime,
@@ -423,8 +450,7 @@ class ConversationService:
 
     async def offered_choices(self, sender: str) -> list[Button]:
         """The choices the last reply offered, still open to an answer."""
-        stored = await self.redis.get(self._choices_key(sender))
-        return [Button.model_validate(b) for b in json.loads(stored)] if stored else []
+        return _choices(await self.redis.get(self._choices_key(sender)))
 
     async def offer_choices(self, sender: str, buttons: list[Button], ttl_seconds: int) -> None:
         """Choices a message sent outside a turn offered (an outreach SMS): "2" answers them."""
@@ -459,15 +485,15 @@ class ConversationService:
         # here is never stored or passed on: not in our transcript, not in the engine's
         # tracker (it gets a test number and answers "we can't take cards").
         text, recorded = mask_card_numbers(clean_text(text))
-        async with conversation_turn(self.redis, sender):
-            # Under the lock, side by side: in one worker thread the safety net's check and
-            # whether a person holds the conversation (the database); on the event loop the
-            # choices the last reply offered (Redis).
-            (emergency, handoff), offered = await asyncio.gather(
-                self._first_look(sender, text, db_timeout),
-                self.offered_choices(sender) if shown is None else _nothing())
+        # The choices the last reply offered come with the lock (one round trip); then, in
+        # one worker thread, the safety net's check and whether a person holds the
+        # conversation (the database).
+        choices_key = self._choices_key(sender) if shown is None else None
+        async with conversation_turn(self.redis, sender, read=choices_key) as stored:
+            emergency, handoff = await self._first_look(sender, text, db_timeout)
             if shown is None:
-                shown = next((b.title for b in offered if b.payload == text.strip()), None)
+                shown = next((b.title for b in _choices(stored) if b.payload == text.strip()),
+                             None)
             if shown is not None and shown.strip():
                 recorded = mask_card_numbers(clean_text(shown))[1]
             if handoff is not None:

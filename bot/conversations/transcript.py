@@ -7,8 +7,10 @@ Written by the turn (patient and bot), the desk (agent, notices) and the SMS sta
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, Table, insert, select
 from sqlalchemy.orm import Session
 
 from bot.conversations.models import TranscriptEntry
@@ -42,18 +44,24 @@ def record_turn(session: Session, conversation_id: str, patient_text: str, recei
     session.commit()
 
 
+@cache
+def _insert_entries() -> Insert:
+    return insert(cast(Table, TranscriptEntry.__table__))
+
+
 def add_turn(session: Session, conversation_id: str, patient_text: str, received: datetime,
              bot_texts: list[str]) -> None:
     """record_turn without the commit, for a caller that reads in the same transaction."""
     channel = channel_of(conversation_id)
     answered = _now()
-    # One INSERT for the rows (executemany), not the unit of work's per-object bookkeeping:
-    # this runs on every turn, while the patient waits.
+    # One INSERT for the rows (executemany) on the table, built once: not the unit of work's
+    # per-object bookkeeping, nor the ORM's bulk path. This runs on every turn, while the
+    # patient waits.
     rows = [{"conversation_id": conversation_id, "channel": channel, "role": "patient",
              "text": patient_text, "at": received}]
     rows += [{"conversation_id": conversation_id, "channel": channel, "role": "bot",
               "text": text, "at": answered} for text in bot_texts]
-    session.execute(insert(TranscriptEntry), rows)
+    session.execute(_insert_entries(), rows)
 
 
 def read(session: Session, conversation_id: str, since: datetime | None = None

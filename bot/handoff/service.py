@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -81,9 +82,20 @@ def open_handoff(session: Session, conversation_id: str) -> Handoff | None:
     return session.scalar(select(Handoff).where(*_holding(conversation_id)))
 
 
+@cache
+def _holding_id_query() -> Select[int]:
+    """holding_handoff_id's statement, built once on the table (no ORM entity): every
+    patient turn runs it first, and building and keying an ORM statement cost about as much
+    as running it (issue S's profile)."""
+    handoffs = Handoff.__table__.c
+    return select(handoffs.id).where(
+        handoffs.conversation_id == bindparam("conversation_id"),
+        or_(*(handoffs.status == status for status in HOLDING)))
+
+
 def holding_handoff_id(session: Session, conversation_id: str) -> int | None:
     """open_handoff's id alone: every patient turn asks it first, so no entity is loaded."""
-    return session.scalar(select(Handoff.id).where(*_holding(conversation_id)))
+    return session.scalar(_holding_id_query(), {"conversation_id": conversation_id})
 
 
 def unfinished_handoff(session: Session, conversation_id: str) -> Handoff | None:
@@ -99,14 +111,20 @@ def get(session: Session, handoff_id: int) -> Handoff:
     return handoff
 
 
+@cache
+def _chat_state_query() -> Select[HandoffStatus, int | None, str | None]:
+    """chat_state's statement, built once (as _holding_id_query)."""
+    handoffs, agents_ = Handoff.__table__, Agent.__table__
+    return (select(handoffs.c.status, handoffs.c.accepted_by, agents_.c.display_name)
+            .select_from(handoffs.outerjoin(agents_, agents_.c.id == handoffs.c.accepted_by))
+            .where(handoffs.c.conversation_id == bindparam("conversation_id"),
+                   or_(*(handoffs.c.status == status for status in HOLDING))))
+
+
 def chat_state(session: Session, conversation_id: str) -> ChatState:
     """("bot" | "waiting" | "agent", the agent's name): what the patient's chat shows."""
     # One row of three columns (every web turn reads it), not the handoff and agent entities.
-    row = session.execute(
-        select(Handoff.status, Handoff.accepted_by, Agent.display_name)
-        .outerjoin(Agent, Agent.id == Handoff.accepted_by)
-        .where(*_holding(conversation_id))
-    ).first()
+    row = session.execute(_chat_state_query(), {"conversation_id": conversation_id}).first()
     if row is None:
         return "bot", None
     status, accepted_by, name = row
