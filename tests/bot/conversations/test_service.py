@@ -219,3 +219,45 @@ async def compacted_every_20_turns(engine: CompactingEngine, service: Conversati
     await service.turn("web:long", "what's my balance", {"channel": "web"})
     assert len(engine.compactions) == 2
     await service.engine.aclose()
+
+
+async def test_the_turn_lock_hands_the_next_holder_what_the_last_one_wrote() -> None:
+    """One holder at a time; the value named by `read` comes with the lock, as the holder
+    before left it (the choices a reply offered)."""
+    import asyncio
+
+    from bot.conversations.service import conversation_turn
+
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    await redis.delete("turn:web:lock", "choices:web:lock")
+    seen: list[str | None] = []
+    inside = 0
+
+    async def holder(name: str) -> None:
+        nonlocal inside
+        async with conversation_turn(redis, "web:lock", read="choices:web:lock") as value:
+            inside += 1
+            assert inside == 1
+            seen.append(value)
+            await asyncio.sleep(0.05)
+            await redis.set("choices:web:lock", name)
+            inside -= 1
+
+    await asyncio.gather(*(holder(f"h{i}") for i in range(4)))
+    assert seen[0] is None and len(seen) == 4
+    assert all(value is not None and value.startswith("h") for value in seen[1:])
+    assert await redis.exists("turn:web:lock") == 0
+    await redis.delete("choices:web:lock")
+    await redis.aclose()
+
+
+async def test_a_lapsed_turn_lock_taken_by_another_is_not_released_by_the_first() -> None:
+    from bot.conversations.service import conversation_turn
+
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    async with conversation_turn(redis, "web:lapsed") as value:
+        assert value is None
+        await redis.set("turn:web:lapsed", "someone-else")  # ours lapsed and was taken
+    assert await redis.get("turn:web:lapsed") == "someone-else"
+    await redis.delete("turn:web:lapsed")
+    await redis.aclose()
