@@ -146,7 +146,7 @@ def test_200_conversations_survive_an_engine_kill_and_a_worker_restart(
         balance, appointment = conv.replies[3][1], conv.replies[4][1]
         others = [p for p in BALANCES if p != name]
         if BALANCES[name]:
-            assert BALANCES[name] in balance, (conv.index, balance)
+            assert BALANCES[name] in balance, (conv.index, conv.apologies, conv.replies)
         assert not any(BALANCES[o] and BALANCES[o] in balance for o in others), balance
         if DOCTORS[name]:
             assert DOCTORS[name] in appointment, (conv.index, appointment)
