@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
+import httpx
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,34 +50,11 @@ class DatabaseSlow(Exception):
     """The database did not answer the turn's first query in time: it is hanging."""
 
 
-class _EngineError(Exception):
-    """An engine answered with an error status."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-
-
-# Failures where the request never reached an engine: the next engine may take it (refused,
-# or no connection within the budget, the pool's wait included).
-_NOT_SENT: tuple[type[Exception], ...] = (aiohttp.ClientConnectorError,
-                                          aiohttp.ConnectionTimeoutError)
+# Failures where the request never reached an engine: the next engine may take it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures after the request went out, with the engine gone (killed mid-turn): it may have
-# stored the turn before dying, so the next engine is asked first whether it did. (A refused
-# connection is a ClientOSError too: _NOT_SENT is told apart first.)
-_LOST_MID_TURN: tuple[type[Exception], ...] = (aiohttp.ServerDisconnectedError,
-                                               aiohttp.ClientOSError, aiohttp.ClientPayloadError)
-# Anything else an engine call can fail with: a timeout waiting for the answer (a hung
-# engine, not asked again elsewhere), an error status, a body that is not JSON.
-_FAILED: tuple[type[Exception], ...] = (aiohttp.ClientError, TimeoutError, ValueError,
-                                        _EngineError)
-_NOT_ANSWERED = _NOT_SENT + _LOST_MID_TURN
-# An answer that is JSON but not the expected shape (a list where an object was expected).
-_FAILED_OR_ODD = _FAILED + (AttributeError,)
-
-
-def _lost(exc: BaseException) -> bool:
-    return isinstance(exc, _LOST_MID_TURN) and not isinstance(exc, _NOT_SENT)
+# stored the turn before dying, so the next engine is asked first whether it did.
+_LOST_MID_TURN = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 def conversation_path(sender: str) -> str:
@@ -98,10 +75,6 @@ class EngineClient:
     tracker does not hold the message), so a patient's message is never processed twice. An
     engine that hangs after taking the message is waited for up to the timeout and not asked
     again elsewhere: it would still process the message when it resumed.
-
-    aiohttp, not httpx: every patient turn makes this call, and httpx's async stack cost
-    about 2 ms more per call (bench/turn_cost.py, issue S); the back-office client's calls
-    are made by the actions, off the turn's own path.
     """
 
     def __init__(self, base_url: str | Sequence[str], token: str = "",
@@ -113,47 +86,28 @@ class EngineClient:
         self.token = token
         self.timeout = timeout
         self._next = 0
-        self._http: aiohttp.ClientSession | None = None
+        self._http: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def base_url(self) -> str:
         return self.base_urls[0]
 
-    def _client(self) -> aiohttp.ClientSession:
+    def _client(self) -> httpx.AsyncClient:
         """The shared client, made on first use in the running event loop (connections are
         kept alive between turns)."""
         loop = asyncio.get_running_loop()
-        if self._http is None or self._http.closed or self._loop is not loop:
-            self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=200, limit_per_host=0),
-                json_serialize=json.dumps)
+        if self._http is None or self._http.is_closed or self._loop is not loop:
+            self._http = httpx.AsyncClient(
+                timeout=self.timeout,
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
             self._loop = loop
         return self._http
 
     async def aclose(self) -> None:
         if self._http is not None and self._loop is asyncio.get_running_loop():
-            await self._http.close()
+            await self._http.aclose()
         self._http = None
-
-    def _wait(self, timeout: float | None = None) -> aiohttp.ClientTimeout:
-        """One budget for connecting (the pool's wait included) and one for the answer, as
-        each engine call's limits: a busy engine accepts slowly (its backlog is full), a
-        stopped one refuses at once and the next engine is asked."""
-        seconds = timeout or self.timeout
-        return aiohttp.ClientTimeout(total=None, connect=seconds, sock_read=seconds)
-
-    async def _call(self, method: str, url: str, *, json_body: Any = None,
-                    params: dict[str, str] | None = None,
-                    timeout: aiohttp.ClientTimeout | None = None) -> Any:
-        """One engine call: its JSON answer, or one of the exceptions above (_NOT_SENT,
-        _LOST_MID_TURN, _FAILED)."""
-        async with self._client().request(method, url, json=json_body, params=params,
-                                          timeout=timeout or self._wait()) as resp:
-            body = await resp.read()
-            if resp.status >= 400:
-                raise _EngineError(resp.status)
-        return json.loads(body)
 
     def _rotation(self) -> list[str]:
         """Every engine once, starting with the next in turn."""
@@ -169,34 +123,39 @@ class EngineClient:
         message_id = message_id or uuid.uuid4().hex
         payload = {"sender": sender, "message": text,
                    "metadata": {**metadata, "message_id": message_id}}
-        wait = self._wait(timeout)
+        # One budget for connecting and answering: a busy engine accepts slowly (its backlog
+        # is full), a stopped one refuses at once and the next engine is asked.
+        wait = httpx.Timeout(timeout or self.timeout)
+        http = self._client()
         failure: Exception | None = None
         for base in self._rotation():
-            if failure is not None and _lost(failure):
+            if isinstance(failure, _LOST_MID_TURN):
                 stored = await self._stored_replies(base, sender, message_id, wait)
                 if stored is not None:
                     return stored
             try:
-                answer = await self._call("POST", f"{base}/webhooks/rest/webhook",
-                                          json_body=payload, timeout=wait)
-                return parse_engine_messages(answer)
-            except _NOT_ANSWERED as exc:
+                resp = await http.post(f"{base}/webhooks/rest/webhook", json=payload,
+                                       timeout=wait)
+                resp.raise_for_status()
+                return parse_engine_messages(resp.json())
+            except (*_NOT_SENT, *_LOST_MID_TURN) as exc:
                 log.warning("engine %s failed before answering (%s); trying the next one",
                             base, type(exc).__name__)
                 failure = exc
-            except _FAILED as exc:
+            except (httpx.HTTPError, ValueError) as exc:
                 raise EngineUnavailable(f"engine call failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"no engine answered: {type(failure).__name__}")
 
     async def _stored_replies(self, base: str, sender: str, message_id: str,
-                              wait: aiohttp.ClientTimeout) -> list[BotMessage] | None:
+                              wait: httpx.Timeout) -> list[BotMessage] | None:
         """The replies to `message_id` if an engine already stored that turn, else None."""
         try:
-            state = await self._call(
-                "GET", f"{base}/conversations/{conversation_path(sender)}/tracker",
+            resp = await self._client().get(
+                f"{base}/conversations/{conversation_path(sender)}/tracker",
                 params={"token": self.token, "include_events": "AFTER_RESTART"}, timeout=wait)
-            events = state.get("events") or []
-        except _FAILED_OR_ODD:
+            resp.raise_for_status()
+            events = resp.json().get("events") or []
+        except (httpx.HTTPError, ValueError, AttributeError):
             return None  # cannot tell: sending it is the lesser harm (this engine is alive)
         return replies_after(events, message_id)
 
@@ -212,14 +171,16 @@ class EngineClient:
         flow step or pending request is open and the last message was understood: the
         actions that look back (a second fallback, a flow's last question) then find
         nothing they need before it."""
+        http = self._client()
         base = self._rotation()[0]
         path = f"{base}/conversations/{conversation_path(sender)}/tracker"
         try:
-            state = await self._call("GET", path, params={"token": self.token,
-                                                           "include_events": "NONE"})
-            slots = state.get("slots") or {}
-        except _FAILED_OR_ODD:
+            resp = await http.get(path, params={"token": self.token, "include_events": "NONE"})
+            resp.raise_for_status()
+            state = resp.json()
+        except (httpx.HTTPError, ValueError):
             return False
+        slots = state.get("slots") or {}
         intent = ((state.get("latest_message") or {}).get("intent") or {}).get("name")
         if ((state.get("active_loop") or {}).get("name") or state.get("paused")
                 or state.get("latest_action_name") != "action_listen"
@@ -235,9 +196,9 @@ class EngineClient:
             {"event": "action", "name": "action_listen", "timestamp": at},
         ]
         try:
-            await self._call("POST", f"{path}/events", json_body=events,
-                             params={"token": self.token})
-        except _FAILED as exc:
+            resp = await http.post(f"{path}/events", json=events, params={"token": self.token})
+            resp.raise_for_status()
+        except httpx.HTTPError as exc:
             log.warning("could not start a new engine session (%s)", type(exc).__name__)
             return False
         return True
@@ -248,11 +209,12 @@ class EngineClient:
         for base in self._rotation():
             url = f"{base}/conversations/{conversation_path(sender)}/tracker/events"
             try:
-                await self._call("POST", url, json_body=events, params={"token": self.token})
+                resp = await self._client().post(url, json=events, params={"token": self.token})
+                resp.raise_for_status()
                 return
             except _NOT_SENT as exc:
                 failure = exc
-            except _FAILED as exc:
+            except httpx.HTTPError as exc:
                 raise EngineUnavailable(f"tracker append failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"tracker append failed: {type(failure).__name__}")
 
@@ -264,13 +226,14 @@ class EngineClient:
         failure: Exception | None = None
         for base in self._rotation():
             try:
-                answer = await self._call("POST", base + url_path,
-                                          json_body={"name": intent, "entities": entities},
-                                          params={"token": self.token})
-                return parse_engine_messages(answer.get("messages") or [])
+                resp = await self._client().post(
+                    base + url_path, json={"name": intent, "entities": entities},
+                    params={"token": self.token})
+                resp.raise_for_status()
+                return parse_engine_messages(resp.json().get("messages") or [])
             except _NOT_SENT as exc:
                 failure = exc
-            except _FAILED_OR_ODD as exc:
+            except (httpx.HTTPError, ValueError, AttributeError) as exc:
                 raise EngineUnavailable(f"trigger_intent failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"trigger_intent failed: {type(failure).__name__}")
 

@@ -138,6 +138,15 @@ def test_200_conversations_survive_an_engine_kill_and_a_worker_restart(
     progress = asyncio.run(run_load(cluster, convs))
     assert "engine_killed_at" in progress and "bot_restarted_at" in progress
 
+    # Each patient message reached the engines once: the shared tracker store holds every
+    # message id once.
+    tracker = create_engine(normalize_url(cluster.stack.env["ENGINE_TRACKER_DB"]))
+    with tracker.connect() as conn:
+        rows = conn.execute(sql("SELECT data FROM events WHERE type_name = 'user'")).all()
+    tracker.dispose()
+    ids = Counter(json.loads(r.data).get("metadata", {}).get("message_id") for r in rows)
+    twice = {k: n for k, n in ids.items() if k and n > 1}
+    assert twice == {}
     for conv in convs:
         name = conv.patient[0]
         sent = [s for s, _ in conv.replies]
@@ -152,15 +161,6 @@ def test_200_conversations_survive_an_engine_kill_and_a_worker_restart(
             assert DOCTORS[name] in appointment, (conv.index, appointment)
         assert not any(DOCTORS[o] and DOCTORS[o] in appointment for o in others), appointment
 
-    # Each patient message reached the engines once: the shared tracker store holds every
-    # message id once.
-    tracker = create_engine(normalize_url(cluster.stack.env["ENGINE_TRACKER_DB"]))
-    with tracker.connect() as conn:
-        rows = conn.execute(sql("SELECT data FROM events WHERE type_name = 'user'")).all()
-    tracker.dispose()
-    ids = Counter(json.loads(r.data).get("metadata", {}).get("message_id") for r in rows)
-    twice = {k: n for k, n in ids.items() if k and n > 1}
-    assert twice == {}
     apologies = sum(c.apologies for c in convs)
     print(f"{len(convs)} conversations, {sum(len(c.replies) for c in convs)} turns answered; "
           f"engine killed after {progress['engine_killed_at']} turns, bot worker restarted "
