@@ -82,15 +82,19 @@ def open_handoff(session: Session, conversation_id: str) -> Handoff | None:
     return session.scalar(select(Handoff).where(*_holding(conversation_id)))
 
 
+def _holding_bound() -> tuple[ColumnElement[bool], ...]:
+    """_holding on the table's columns, the conversation a bound parameter, for the
+    statements every turn runs, built once (no ORM entity): building and keying an ORM
+    statement cost about as much as running it (issue S's profile)."""
+    handoffs = Handoff.__table__.c
+    return (handoffs.conversation_id == bindparam("conversation_id"),
+            or_(*(handoffs.status == status for status in HOLDING)))
+
+
 @cache
 def _holding_id_query() -> Select[int]:
-    """holding_handoff_id's statement, built once on the table (no ORM entity): every
-    patient turn runs it first, and building and keying an ORM statement cost about as much
-    as running it (issue S's profile)."""
-    handoffs = Handoff.__table__.c
-    return select(handoffs.id).where(
-        handoffs.conversation_id == bindparam("conversation_id"),
-        or_(*(handoffs.status == status for status in HOLDING)))
+    """holding_handoff_id's statement (every patient turn runs it first)."""
+    return select(Handoff.__table__.c.id).where(*_holding_bound())
 
 
 def holding_handoff_id(session: Session, conversation_id: str) -> int | None:
@@ -113,12 +117,11 @@ def get(session: Session, handoff_id: int) -> Handoff:
 
 @cache
 def _chat_state_query() -> Select[HandoffStatus, int | None, str | None]:
-    """chat_state's statement, built once (as _holding_id_query)."""
+    """chat_state's statement (read after every web turn)."""
     handoffs, agents_ = Handoff.__table__, Agent.__table__
     return (select(handoffs.c.status, handoffs.c.accepted_by, agents_.c.display_name)
             .select_from(handoffs.outerjoin(agents_, agents_.c.id == handoffs.c.accepted_by))
-            .where(handoffs.c.conversation_id == bindparam("conversation_id"),
-                   or_(*(handoffs.c.status == status for status in HOLDING))))
+            .where(*_holding_bound()))
 
 
 def chat_state(session: Session, conversation_id: str) -> ChatState:

@@ -197,35 +197,23 @@ def test_a_failed_delivery_shows_in_the_desk_transcript(client, seeded: Session)
 
 
 def test_messages_of_one_number_are_handled_in_arrival_order(client, db: Session,
-                                                             monkeypatch) -> None:
+                                                             monkeypatch,
+                                                             scripted_conversations) -> None:
     """Concurrent webhooks for one number reach the engine one at a time, in order, even
     when the engine answers the first ones slowly."""
-    import json as jsonlib
     import random
 
-    import httpx
-
     import channels.sms as sms
-    from bot.conversations.deps import emergency_text
-    from bot.conversations.service import ConversationService, EngineClient
-    from bot.db import get_sessionmaker
-    from bot.redis import get_async_redis
-    from tests.support.engine_server import engine_server
 
     seen: list[str] = []
 
-    def engine(request: httpx.Request) -> httpx.Response:
-        body = jsonlib.loads(request.content)
+    def answer(message: str) -> list[dict[str, object]]:
         time.sleep(random.uniform(0.0, 0.05))
-        seen.append(body["message"])
-        return httpx.Response(200, json=[{"text": f"got {body['message']}"}])
+        return [{"text": f"got {message}"}]
 
-    with engine_server(engine) as engine_url:
-        service = ConversationService(
-            EngineClient(engine_url), get_async_redis, get_sessionmaker(), apology="sorry",
-            emergency_text=emergency_text())
-        monkeypatch.setattr(sms, "get_conversations", lambda: service)
-        arrive_in_order(client, monkeypatch)
+    service = scripted_conversations(answer, seen)
+    monkeypatch.setattr(sms, "get_conversations", lambda: service)
+    arrive_in_order(client, monkeypatch)
     assert seen == [f"message {i}" for i in range(8)]
     assert wait_for(client, 8, to="+15555550188") == [f"got message {i}" for i in range(8)]
 

@@ -4,22 +4,21 @@ The bot service's engine client is tested against a local HTTP server (a thread)
 client-side mock, so connection refusals, a server that drops the connection mid-request and
 one that never answers are the real failures the client sees from a dead or hung engine. A
 handler takes an `httpx.Request` (method, URL, body: a convenient immutable request type) and
-returns an `httpx.Response`, or raises `Disconnect`; it may be a coroutine function.
+returns an `httpx.Response`, or raises `Disconnect`. Each request has its own thread, so a
+handler may sleep.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import socket
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-Handler = Callable[[httpx.Request], "httpx.Response | Awaitable[httpx.Response]"]
+Handler = Callable[[httpx.Request], httpx.Response]
 
 
 class Disconnect(Exception):  # noqa: N818 (what the server does, not an error of the test)
@@ -35,15 +34,6 @@ def unused_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def _answer(handler: Handler, request: httpx.Request) -> httpx.Response:
-    result = handler(request)
-    if inspect.isawaitable(result):
-        async def wait() -> httpx.Response:
-            return await result  # type: ignore[no-any-return]
-        return asyncio.run(wait())
-    return result  # type: ignore[return-value]
-
-
 def _request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
     class EngineRequest(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the engine (Sanic) answers
@@ -55,7 +45,7 @@ def _request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
             request = httpx.Request(self.command, f"http://{host}:{port}{self.path}",
                                     headers=dict(self.headers.items()), content=body)
             try:
-                response = _answer(handler, request)
+                response = handler(request)
             except Disconnect:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
