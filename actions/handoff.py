@@ -15,7 +15,7 @@ from actions.auth import verified_patient
 from actions.backoffice_client import BackOfficeError
 from actions.handoff_client import HandoffClient, default_handoff_client
 from bot.handoff.enums import Urgency
-from bot.handoff.schemas import HandoffReason, HandoffRequest
+from bot.handoff.schemas import HANDOFF_OPENED, HandoffReason, HandoffRequest
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +79,18 @@ class ActionHandoff(Action):
             log.error("handoff request failed: %s", exc)
             dispatcher.utter_message(response="utter_handoff_failed")
             return []
+        # The bot service reads the chat's new state only when told a handoff opened.
+        opened = {HANDOFF_OPENED: ticket.handoff_id}
         if urgent:
-            dispatcher.utter_message(response="utter_handoff_urgent")
+            dispatcher.utter_message(response="utter_handoff_urgent", json_message=opened)
         elif not ticket.team_open:
             # No place in line to give: the desk's sweep turns it into a callback within
             # seconds and says when the team will get back to them.
-            dispatcher.utter_message(response="utter_handoff_team_closed")
+            dispatcher.utter_message(response="utter_handoff_team_closed", json_message=opened)
         else:
             dispatcher.utter_message(response="utter_handoff_queued",
                                      position=str(ticket.position),
                                      wait=f"{ticket.wait_minutes} minute"
-                                     + ("" if ticket.wait_minutes == 1 else "s"))
+                                     + ("" if ticket.wait_minutes == 1 else "s"),
+                                     json_message=opened)
         return []

@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from sse_starlette.sse import EventSourceResponse
+from starlette.background import BackgroundTask
 from starlette.requests import HTTPConnection
 
 from bot import live, ratelimit
@@ -168,14 +169,21 @@ async def limit(redis: aioredis.Redis, key: str, per_minute: int) -> None:
         raise HTTPException(429, SLOW_DOWN, headers={"Retry-After": "60"})
 
 
+Finish = Callable[[], Awaitable[None]]
+
+
 async def take_message(
     message: WebMessageIn, session_id: str, ip: str, redis: aioredis.Redis,
     conversations: ConversationService,
     admitted: Callable[[], Awaitable[None]] | None = None,
-) -> WebReply:
+) -> tuple[WebReply, Finish]:
     """A patient's web message arrives, by REST or over the socket: the per-session and
     per-IP limits, then the turn (once per client id), then the chat's state after it.
-    `admitted` runs once the limits let it through (the socket shows "typing")."""
+    `admitted` runs once the limits let it through (the socket shows "typing").
+
+    Returns the reply and the rest of the turn (AnsweredTurn.finish), which the caller runs
+    once the reply is sent: the patient reads the answer without waiting for it to be
+    recorded."""
     settings = get_settings()
     if not await ratelimit.allow_all(redis, [
             (f"web-session:{session_id}", settings.web_messages_per_session_per_minute),
@@ -187,21 +195,39 @@ async def take_message(
         await admitted()
     sender = f"web:{session_id}"
 
-    async def answer() -> WebReply:
+    async def answer() -> tuple[WebReply, Finish]:
         # A tapped button arrives as its payload; the service records it by its title.
         # The address goes with the message so verification counts failures per source.
-        replies, (state, agent) = await conversations.turn_and_state(
+        answered = await conversations.answer_first(
             sender, message.text, {"channel": "web", "ip": ip},
             db_timeout=settings.inbound_db_timeout_seconds)
-        return WebReply(messages=replies, state=state, agent=agent)
+        assert answered.state is not None
+        state, agent = answered.state
+        return WebReply(messages=answered.replies, state=state, agent=agent), answered.finish
 
     if message.client_id is None:
         return await answer()
     return await once(redis, f"web:message:{session_id}:{message.client_id}", answer)
 
 
-async def once(redis: aioredis.Redis, key: str, answer: Callable[[], Awaitable[WebReply]]
-               ) -> WebReply:
+async def _nothing_left() -> None:
+    return None
+
+
+async def finish_turn(finish: Finish) -> None:
+    """The rest of a turn whose reply is sent: a failure is logged, as the reply has gone."""
+    try:
+        await finish()
+    except STORES_DOWN as exc:
+        log.error("a web turn was answered but not recorded, %s unavailable",
+                  type(exc).__name__)
+    except Exception:
+        log.exception("a web turn was answered but recording it failed")
+
+
+async def once(redis: aioredis.Redis, key: str,
+               answer: Callable[[], Awaitable[tuple[WebReply, Finish]]]
+               ) -> tuple[WebReply, Finish]:
     """The first arrival of a message id runs the turn and keeps its reply; a repeat gets that
     reply (waiting for it while the turn runs), so the engine sees the message once and the
     patient reads one answer. A repeat still waiting after DUPLICATE_WAIT_SECONDS is refused
@@ -210,17 +236,21 @@ async def once(redis: aioredis.Redis, key: str, answer: Callable[[], Awaitable[W
     while not await redis.set(key, _PENDING, nx=True, ex=MESSAGE_ID_TTL_SECONDS):
         stored = await redis.get(key)
         if stored and stored != _PENDING:
-            return WebReply.model_validate_json(stored)
+            return WebReply.model_validate_json(stored), _nothing_left
         if time.monotonic() >= deadline:
             raise MessageRefused(409, STILL_ANSWERING)
         await asyncio.sleep(DUPLICATE_POLL_SECONDS)
     try:
-        reply = await answer()
+        reply, finish = await answer()
     except BaseException:
         await redis.delete(key)
         raise
-    await redis.set(key, reply.model_dump_json(), ex=MESSAGE_ID_TTL_SECONDS)
-    return reply
+    try:
+        await redis.set(key, reply.model_dump_json(), ex=MESSAGE_ID_TTL_SECONDS)
+    except BaseException:
+        await finish_turn(finish)
+        raise
+    return reply, finish
 
 
 @router.post("/channels/web/sessions", response_model=WebSession)
@@ -243,7 +273,8 @@ async def post_message(
     redis: RedisDep, request: Request,
 ) -> Response:
     try:
-        reply = await take_message(body, session_id, client_ip(request), redis, conversations)
+        reply, finish = await take_message(body, session_id, client_ip(request), redis,
+                                           conversations)
     except MessageRefused as exc:
         retry = {"Retry-After": "60"} if exc.status == 429 else None
         raise HTTPException(exc.status, exc.detail, headers=retry) from None
@@ -251,8 +282,10 @@ async def post_message(
         log.warning("web message not taken, %s unavailable: 503", type(exc).__name__)
         raise unavailable() from None
     # Serialized once here: FastAPI would validate the model again against response_model
-    # (kept for the API's schema) before serializing it, on every patient turn.
-    return Response(reply.model_dump_json(), media_type="application/json")
+    # (kept for the API's schema) before serializing it, on every patient turn. The turn is
+    # recorded once the response is sent (a background task runs even if the client left).
+    return Response(reply.model_dump_json(), media_type="application/json",
+                    background=BackgroundTask(finish_turn, finish))
 
 
 @router.get("/channels/web/history", response_model=History)
@@ -347,7 +380,7 @@ async def chat_socket(websocket: WebSocket) -> None:
                     await websocket.send_json({"type": "error", "detail": "session expired"})
                     await websocket.close(code=4401)
                     return
-                reply = await take_message(
+                reply, finish = await take_message(
                     message, session_id, client_ip(websocket), redis, conversations,
                     admitted=lambda: websocket.send_json({"type": "typing"}))
             except MessageRefused as exc:
@@ -358,6 +391,9 @@ async def chat_socket(websocket: WebSocket) -> None:
                 await websocket.send_json({"type": "error", "detail": UNAVAILABLE,
                                            "retry": True, **echo})
                 continue
-            await websocket.send_json({"type": "messages", **reply.model_dump(), **echo})
+            try:
+                await websocket.send_json({"type": "messages", **reply.model_dump(), **echo})
+            finally:
+                await finish_turn(finish)
     except WebSocketDisconnect:
         return

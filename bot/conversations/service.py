@@ -11,8 +11,9 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +29,7 @@ from bot.conversations.schemas import BotMessage, Button
 from bot.db import T, in_session
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
+from bot.handoff.schemas import HANDOFF_OPENED
 from bot.handoff.service import ChatState
 from bot.insights import metrics as insight_metrics
 from bot.insights import queue as insights
@@ -117,7 +119,7 @@ class EngineClient:
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any],
                    timeout: float | None = None, message_id: str | None = None
-                   ) -> list[BotMessage]:
+                   ) -> EngineReplies:
         # The id lets the next engine tell whether an engine that died mid-turn stored it, and
         # insights find the turn in the tracker store afterwards.
         message_id = message_id or uuid.uuid4().hex
@@ -147,7 +149,7 @@ class EngineClient:
         raise EngineUnavailable(f"no engine answered: {type(failure).__name__}")
 
     async def _stored_replies(self, base: str, sender: str, message_id: str,
-                              wait: httpx.Timeout) -> list[BotMessage] | None:
+                              wait: httpx.Timeout) -> EngineReplies | None:
         """The replies to `message_id` if an engine already stored that turn, else None."""
         try:
             resp = await self._client().get(
@@ -256,7 +258,14 @@ def _choices(stored: str | bytes | None) -> list[Button]:
     return [Button.model_validate(b) for b in json.loads(stored)] if stored else []
 
 
-def replies_after(events: list[Any], message_id: str) -> list[BotMessage] | None:
+class EngineReplies(list[BotMessage]):
+    """The engine's messages for one turn, and whether its actions opened a handoff in it (the
+    handoff action's custom payload, HANDOFF_OPENED): then the chat's state has changed."""
+
+    handoff_opened: bool = False
+
+
+def replies_after(events: list[Any], message_id: str) -> EngineReplies | None:
     """The bot's messages after the user event with this message id, in the REST channel's
     shape; None when no such user event was stored."""
     for index, event in enumerate(events):
@@ -270,18 +279,23 @@ def replies_after(events: list[Any], message_id: str) -> list[BotMessage] | None
                     break
                 if later.get("event") == "bot":
                     data = later.get("data") or {}
-                    raw.append({"text": later.get("text"), "buttons": data.get("buttons")})
+                    raw.append({"text": later.get("text"), "buttons": data.get("buttons"),
+                                "custom": data.get("custom")})
             return parse_engine_messages(raw)
     return None
 
 
-def parse_engine_messages(raw: Any) -> list[BotMessage]:
+def parse_engine_messages(raw: Any) -> EngineReplies:
     """The REST channel answers a list of {text, buttons?, image?, custom?}; we keep text and
-    buttons, and join a buttons-only message onto the text before it."""
-    messages: list[BotMessage] = []
+    buttons, join a buttons-only message onto the text before it, and note a handoff opened
+    (a custom payload, which the patient never sees)."""
+    messages = EngineReplies()
     for item in raw if isinstance(raw, list) else []:
         if not isinstance(item, dict):
             continue
+        custom = item.get("custom")
+        if isinstance(custom, dict) and custom.get(HANDOFF_OPENED) is not None:
+            messages.handoff_opened = True
         text = str(item.get("text") or "").strip()
         buttons = [
             Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
@@ -295,7 +309,10 @@ def parse_engine_messages(raw: Any) -> list[BotMessage]:
     return messages
 
 
-# How often a message waiting for its conversation's previous one asks again.
+# How often a message waiting for its conversation's previous one asks again: soon at first
+# (a chat page's turn finishes recording just after its reply, when a quick client may already
+# send the next message), then every TURN_LOCK_POLL_SECONDS.
+TURN_LOCK_FIRST_POLL_SECONDS = 0.002
 TURN_LOCK_POLL_SECONDS = 0.05
 # Let go of our own hold only: under a very slow turn it may have lapsed and been taken.
 _RELEASE_TURN = """
@@ -316,6 +333,7 @@ async def conversation_turn(redis: aioredis.Redis, sender: str, read: str | None
     key = f"turn:{sender}"
     token = uuid.uuid4().hex
     deadline = time.monotonic() + TURN_LOCK_SECONDS
+    poll = TURN_LOCK_FIRST_POLL_SECONDS
     while True:
         async with redis.pipeline(transaction=False) as pipe:
             pipe.set(key, token, nx=True, ex=TURN_LOCK_SECONDS)
@@ -325,7 +343,8 @@ async def conversation_turn(redis: aioredis.Redis, sender: str, read: str | None
         held = bool(results[0])
         if held or time.monotonic() >= deadline:
             break
-        await asyncio.sleep(TURN_LOCK_POLL_SECONDS)
+        await asyncio.sleep(poll)
+        poll = min(poll * 2, TURN_LOCK_POLL_SECONDS)
     try:
         yield results[1] if read is not None else None
     finally:
@@ -368,15 +387,23 @@ def _first_look(session: Session, sender: str, text: str
     return detect_emergency(text), handoffs.holding_handoff_id(session, sender)
 
 
-def _record_turn(session: Session, sender: str, recorded: str, received: datetime,
-                 texts: list[str], with_state: bool) -> ChatState | None:
-    """The turn written, and (for a chat page) the state it leaves the chat in, read after
-    the engine's actions may have opened a handoff: one session for both."""
-    transcript.add_turn(session, sender, recorded, received, texts)
-    # Read inside the writing transaction, before its commit: no second transaction.
-    state = handoffs.chat_state(session, sender) if with_state else None
-    session.commit()
-    return state
+@dataclass
+class AnsweredTurn:
+    """A turn answered: the replies, the chat's state after them (for a chat page, else None)
+    and `finish`, what is left of the turn once the patient has the replies (recording it,
+    keeping its choices, letting the conversation's next message in). `finish` must run,
+    whatever happens to the reply; it raises only what recording raised."""
+
+    replies: list[BotMessage]
+    state: ChatState | None
+    finish: Callable[[], Awaitable[None]]
+
+
+BOT_STATE: ChatState = ("bot", None)
+
+
+async def _nothing_left() -> None:
+    return None
 
 
 def as_recorded(reply: BotMessage) -> str:
@@ -425,23 +452,24 @@ class ConversationService:
         patient saw themselves send, never `/inform{...}`: `shown` when the channel says so
         (SMS "2"), else the title of the offered choice whose payload this is (a tapped
         button)."""
-        return (await self._turn(sender, text, metadata, shown))[0]
+        answered = await self._turn(sender, text, metadata, shown)
+        await answered.finish()
+        return answered.replies
 
-    async def turn_and_state(self, sender: str, text: str, metadata: dict[str, Any],
-                             db_timeout: float | None = None
-                             ) -> tuple[list[BotMessage], ChatState]:
-        """A chat page's turn: the replies and what the chat shows after them, read in the
-        session that records the turn (one database round trip, not two). A database that
-        does not answer the turn's first query within `db_timeout` raises DatabaseSlow, so
-        the page is told within seconds instead of its message being held."""
-        replies, state = await self._turn(sender, text, metadata, None, True, db_timeout)
-        assert state is not None
-        return replies, state
+    async def answer_first(self, sender: str, text: str, metadata: dict[str, Any],
+                           db_timeout: float | None = None) -> AnsweredTurn:
+        """A chat page's turn, answered before it is recorded: the replies and what the chat
+        shows after them (read once the engine's actions may have opened a handoff), and
+        `finish`, the rest of the turn, which the channel runs once the reply is on its way.
+        The conversation's next message waits for `finish`, so nothing is reordered; the
+        patient does not wait for it. A database that does not answer the turn's first
+        query within `db_timeout` raises DatabaseSlow, so the page is told within seconds
+        instead of its message being held."""
+        return await self._turn(sender, text, metadata, None, True, db_timeout)
 
     async def _turn(self, sender: str, text: str, metadata: dict[str, Any],
                     shown: str | None, with_state: bool = False,
-                    db_timeout: float | None = None
-                    ) -> tuple[list[BotMessage], ChatState | None]:
+                    db_timeout: float | None = None) -> AnsweredTurn:
         received = _now()
         # The rule-based safety net runs beside the classifier: a misspelled or unusual
         # emergency is still answered first, whatever flow is active. A card number typed
@@ -452,7 +480,10 @@ class ConversationService:
         # one worker thread, the safety net's check and whether a person holds the
         # conversation (the database).
         choices_key = self._choices_key(sender) if shown is None else None
-        async with conversation_turn(self.redis, sender, read=choices_key) as stored:
+        held = AsyncExitStack()
+        stored = await held.enter_async_context(
+            conversation_turn(self.redis, sender, read=choices_key))
+        try:
             emergency, handoff = await self._first_look(sender, text, db_timeout)
             if shown is None:
                 shown = next((b.title for b in _choices(stored) if b.payload == text.strip()),
@@ -462,19 +493,41 @@ class ConversationService:
             if handoff is not None:
                 replies = await self._during_handoff(sender, recorded, received, emergency,
                                                      handoff)
-                state = (await self._db(handoffs.chat_state, sender)) if with_state else None
-                return replies, state
+                during = (await self._db(handoffs.chat_state, sender)) if with_state else None
+                await held.aclose()
+                return AnsweredTurn(replies, during, _nothing_left)
             replies, message_id = await self._answer(sender, text, emergency, metadata)
-            report = insights.turn_report(sender, recorded, received, _now(), message_id)
-            # Side by side: the turn recorded (and the chat's state read) in the
-            # database; the choices, turn count and insights report kept in Redis.
-            state, turns = await asyncio.gather(
-                self._db(_record_turn, sender, recorded, received,
-                         [as_recorded(reply) for reply in replies], with_state),
-                self._after_turn(sender, replies, report))
-            if turns >= COMPACT_EVERY_TURNS and not any(r.buttons for r in replies):
-                await self._compact(sender)
-            return replies, state
+            answered = _now()
+            state: ChatState | None = None
+            if with_state:
+                # No person held the conversation when the turn began, under its lock (which
+                # a desk's close or transfer takes too): only a handoff this turn's actions
+                # opened changes that, and the engine's reply says so.
+                state = ((await self._db(handoffs.chat_state, sender))
+                         if replies.handoff_opened else BOT_STATE)
+        except BaseException:
+            await held.aclose()
+            raise
+
+        async def finish() -> None:
+            try:
+                await self._record(sender, recorded, received, answered, replies, message_id)
+            finally:
+                await held.aclose()
+
+        return AnsweredTurn(replies, state, finish)
+
+    async def _record(self, sender: str, recorded: str, received: datetime, answered: datetime,
+                      replies: list[BotMessage], message_id: str) -> None:
+        """Side by side: the turn recorded in the database; the choices, turn count and
+        insights report kept in Redis. Then the engine session compacted when it is due."""
+        report = insights.turn_report(sender, recorded, received, answered, message_id)
+        _, turns = await asyncio.gather(
+            self._db(transcript.record_turn, sender, recorded, received,
+                     [as_recorded(reply) for reply in replies], answered),
+            self._after_turn(sender, replies, report))
+        if turns >= COMPACT_EVERY_TURNS and not any(r.buttons for r in replies):
+            await self._compact(sender)
 
     async def _after_turn(self, sender: str, replies: list[BotMessage],
                           report: insights.Report | None = None) -> int:
@@ -541,7 +594,7 @@ class ConversationService:
         return [BotMessage(text=self.emergency_text)]
 
     async def _answer(self, sender: str, text: str, emergency: EmergencyMatch | None,
-                      metadata: dict[str, Any]) -> tuple[list[BotMessage], str]:
+                      metadata: dict[str, Any]) -> tuple[EngineReplies, str]:
         """Under the conversation's turn lock, no person holding it: the engine answers (or
         the apology stands in); returns the replies and the message id the engine saw."""
         engine_text = "/emergency" if emergency is not None else text
@@ -556,7 +609,8 @@ class ConversationService:
         except EngineUnavailable as exc:
             log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
             insight_metrics.ENGINE_ERRORS.labels(channel=str(metadata.get("channel"))).inc()
-            replies = [BotMessage(text=self.emergency_text if emergency else self.apology)]
+            replies = EngineReplies(
+                [BotMessage(text=self.emergency_text if emergency else self.apology)])
         return replies, message_id
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:

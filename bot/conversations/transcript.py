@@ -37,31 +37,25 @@ def record_entry(
     return entry
 
 
-def record_turn(session: Session, conversation_id: str, patient_text: str, received: datetime,
-                bot_texts: list[str]) -> None:
-    """A patient's message and the bot's replies, written in one transaction."""
-    add_turn(session, conversation_id, patient_text, received, bot_texts)
-    session.commit()
-
-
 @cache
 def _insert_entries() -> Insert:
     return insert(cast(Table, TranscriptEntry.__table__))
 
 
-def add_turn(session: Session, conversation_id: str, patient_text: str, received: datetime,
-             bot_texts: list[str]) -> None:
-    """record_turn without the commit, for a caller that reads in the same transaction."""
+def record_turn(session: Session, conversation_id: str, patient_text: str, received: datetime,
+                bot_texts: list[str], answered: datetime | None = None) -> None:
+    """A patient's message and the bot's replies (`answered`: when they were given, default
+    now), written in one transaction."""
     channel = channel_of(conversation_id)
-    answered = _now()
+    answered = answered or _now()
     # One INSERT for the rows (executemany) on the table, built once: not the unit of work's
-    # per-object bookkeeping, nor the ORM's bulk path. This runs on every turn, while the
-    # patient waits.
+    # per-object bookkeeping, nor the ORM's bulk path. This runs on every turn.
     rows = [{"conversation_id": conversation_id, "channel": channel, "role": "patient",
              "text": patient_text, "at": received}]
     rows += [{"conversation_id": conversation_id, "channel": channel, "role": "bot",
               "text": text, "at": answered} for text in bot_texts]
     session.execute(_insert_entries(), rows)
+    session.commit()
 
 
 def read(session: Session, conversation_id: str, since: datetime | None = None

@@ -33,6 +33,8 @@ async def test_request_tells_the_place_in_line(seeded: Session, handoff_client) 
     assert (message["response"], message["position"], message["wait"]) == (
         "utter_handoff_queued", "1", "3 minutes")
     handoff = service.open_handoff(seeded, "sms:+15555550101")
+    # The bot service learns from the message that the chat now waits for a person.
+    assert handoff is not None and message["custom"] == {"handoff_opened": handoff.id}
     assert handoff is not None and handoff.verified and handoff.reason == "requested"
 
 

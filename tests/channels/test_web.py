@@ -180,20 +180,30 @@ async def test_a_resend_waits_for_the_first_answer_then_gets_it(redis_client) ->
 
     import redis.asyncio as aioredis
 
-    from channels.web import WebReply, once
+    from channels.web import Finish, WebReply, once
     from tests.conftest import TEST_REDIS_URL
 
     redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
     runs: list[int] = []
+    finished: list[int] = []
 
-    async def slow_answer() -> WebReply:
+    async def finish() -> None:
+        finished.append(1)
+
+    async def slow_answer() -> tuple[WebReply, Finish]:
         runs.append(1)
         await asyncio.sleep(0.5)
-        return WebReply(messages=[{"text": "your balance is ..."}])  # type: ignore[list-item]
+        reply = WebReply(messages=[{"text": "your balance is ..."}])  # type: ignore[list-item]
+        return reply, finish
 
-    first, second = await asyncio.gather(once(redis, "web:message:s:id1", slow_answer),
-                                         once(redis, "web:message:s:id1", slow_answer))
+    (first, finish_1), (second, finish_2) = await asyncio.gather(
+        once(redis, "web:message:s:id1", slow_answer),
+        once(redis, "web:message:s:id1", slow_answer))
     assert runs == [1] and first == second
+    # Only the arrival that ran the turn has the rest of it to do.
+    await finish_1()
+    await finish_2()
+    assert finished == [1]
     await redis.aclose()
 
 
@@ -211,9 +221,9 @@ async def test_a_resend_that_waited_too_long_is_409_and_a_failed_first_frees_the
     redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
     gate = asyncio.Event()
 
-    async def stuck() -> web.WebReply:
+    async def stuck() -> tuple[web.WebReply, web.Finish]:
         await gate.wait()
-        return web.WebReply(messages=[])
+        return web.WebReply(messages=[]), web._nothing_left
 
     first = asyncio.create_task(web.once(redis, "web:message:s:id2", stuck))
     await asyncio.sleep(0.05)
@@ -223,7 +233,7 @@ async def test_a_resend_that_waited_too_long_is_409_and_a_failed_first_frees_the
     gate.set()
     await first
 
-    async def broken() -> web.WebReply:
+    async def broken() -> tuple[web.WebReply, web.Finish]:
         raise RuntimeError("engine exploded")
 
     with pytest.raises(RuntimeError):

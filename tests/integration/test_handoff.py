@@ -27,7 +27,13 @@ def test_web_patient_to_agent_and_back(stack: Stack) -> None:
     stack.web_turn(token, "03/12/1984")
     assert "125.40" in texts(stack.web_turn(token, "02139"))
 
-    queued = texts(stack.web_turn(token, "I want to talk to a real person"))
+    # The reply that queues the handoff already shows the chat waiting for a person (the
+    # handoff action tells the bot service so in its message's custom payload).
+    asked = httpx.post(stack.bot_url + "/channels/web/messages",
+                       json={"text": "I want to talk to a real person"},
+                       headers={"Authorization": f"Bearer {token}"}, timeout=60).json()
+    assert (asked["state"], asked["agent"]) == ("waiting", None)
+    queued = texts(asked["messages"])
     assert "number 1 in line" in queued or "in line" in queued
 
     desk = stack.desk_login()

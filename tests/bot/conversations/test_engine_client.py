@@ -159,6 +159,23 @@ def test_replies_after_reads_one_turn_only() -> None:
     assert [(m.text, [b.title for b in m.buttons]) for m in replies] == [
         ("Which one?", ["Lisinopril"])]
     assert replies_after(events, "m3") is None
+    assert not replies.handoff_opened
+
+
+def test_a_handoff_opened_in_the_turn_is_noted_and_not_shown() -> None:
+    """The handoff action's payload, from the REST channel (a message of its own) or from a
+    stored turn (on the bot event's data), marks the replies; it is never a message."""
+    from bot.conversations.service import parse_engine_messages
+
+    rest = parse_engine_messages([{"recipient_id": "web:1", "text": "You're number 1 in line."},
+                                  {"recipient_id": "web:1", "custom": {"handoff_opened": 7}}])
+    assert [m.text for m in rest] == ["You're number 1 in line."] and rest.handoff_opened
+    stored = replies_after([{"event": "user", "metadata": {"message_id": "m1"}},
+                            {"event": "bot", "text": "You're number 1 in line.",
+                             "data": {"custom": {"handoff_opened": 7}}}], "m1")
+    assert stored is not None and stored.handoff_opened
+    assert [m.text for m in stored] == ["You're number 1 in line."]
+    assert not parse_engine_messages([{"text": "hi", "custom": {"other": 1}}]).handoff_opened
 
 
 def test_engine_urls_setting_falls_back_to_engine_url() -> None:

@@ -94,6 +94,51 @@ async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(convers
     assert [e["text"] for e in engine.appended] == ["are you there", "i took too many pills"]
 
 
+async def test_a_chat_turn_is_answered_before_it_is_recorded_and_holds_the_next(
+        conversations, db: Session) -> None:
+    """The page gets its reply first; the turn is written by `finish`, and the conversation's
+    next message waits for it (so the transcript and the engine keep arrival order)."""
+    import asyncio
+
+    service, engine = conversations
+    answered = await service.answer_first("web:first", "hi", {"channel": "web"})
+    assert ([m.text for m in answered.replies], answered.state) == (["ok"], ("bot", None))
+    assert transcript.read(db, "web:first") == []
+    follow = asyncio.create_task(service.turn("web:first", "and then", {"channel": "web"}))
+    await asyncio.sleep(0.1)
+    assert not follow.done() and [s["message"] for s in engine.sent] == ["hi"]
+    await answered.finish()
+    await follow
+    db.rollback()  # a new snapshot: SQLite's reads keep the one they began with
+    assert [(i.role, i.text) for i in transcript.read(db, "web:first")] == [
+        ("patient", "hi"), ("bot", "ok"), ("patient", "and then"), ("bot", "ok")]
+
+
+async def test_the_chat_state_is_read_when_the_turn_opened_a_handoff(
+        scripted_conversations, db: Session) -> None:
+    """The handoff action's custom payload (HANDOFF_OPENED) makes the service read the
+    chat's state; without it the chat stays with the bot (no handoff held at the start)."""
+    from bot.handoff.schemas import HANDOFF_OPENED
+
+    def engine(message: str) -> list[dict[str, object]]:
+        if message != "a person please":
+            return [{"text": "Your balance is $125.40."}]
+        handoff, _ = handoffs.request_handoff(
+            db, HandoffRequest(conversation_id="web:opens", reason="requested"),
+            clinic_today())
+        return [{"text": "You're number 1 in line."}, {"custom": {HANDOFF_OPENED: handoff.id}}]
+
+    service = scripted_conversations(engine, [])
+    balance = await service.answer_first("web:opens", "balance", {"channel": "web"})
+    await balance.finish()
+    assert balance.state == ("bot", None)
+    queued = await service.answer_first("web:opens", "a person please", {"channel": "web"})
+    await queued.finish()
+    # The payload is not a message to show.
+    assert ([m.text for m in queued.replies], queued.state) == (
+        ["You're number 1 in line."], ("waiting", None))
+
+
 async def test_a_message_racing_a_close_goes_to_exactly_one_of_agent_or_bot(
         conversations, db: Session) -> None:
     """Close (under the conversation lock, as the desk does) races a patient message, many
