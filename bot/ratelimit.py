@@ -3,7 +3,10 @@ restarts of the service."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 
 # One atomic step: the count and its expiry are set together, so no crash between two calls
 # can leave a counter without an expiry (a number blocked for good). A counter found without
@@ -23,15 +26,27 @@ async def allow(redis: aioredis.Redis, key: str, limit: int, window_seconds: int
     return await allow_all(redis, [(key, limit)], window_seconds)
 
 
-async def allow_all(redis: aioredis.Redis, limits: list[tuple[str, int]], window_seconds: int
-                    ) -> bool:
+Limits = list[tuple[str, int]]
+
+
+def queue_hits(pipe: Pipeline, limits: Limits, window_seconds: int) -> None:
+    """One hit on each (key, limit), added to a pipeline that does other work in the same
+    round trip; `within` reads the pipeline's results for them."""
+    for key, _ in limits:
+        pipe.eval(_HIT, 1, f"rate:{key}", window_seconds * 1000)
+
+
+def within(counts: list[Any], limits: Limits) -> bool:
+    return all(int(count) <= limit for count, (_, limit) in zip(counts, limits, strict=True))
+
+
+async def allow_all(redis: aioredis.Redis, limits: Limits, window_seconds: int) -> bool:
     """Counts one hit on each (key, limit) in one round trip; False if any limit is spent.
     Every counter counts the hit, even when another one refuses."""
     async with redis.pipeline(transaction=False) as pipe:
-        for key, _ in limits:
-            pipe.eval(_HIT, 1, f"rate:{key}", window_seconds * 1000)
+        queue_hits(pipe, limits, window_seconds)
         counts = await pipe.execute()
-    return all(int(count) <= limit for count, (_, limit) in zip(counts, limits, strict=True))
+    return within(counts, limits)
 
 
 async def first_refusal(redis: aioredis.Redis, key: str, window_seconds: int) -> bool:

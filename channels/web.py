@@ -117,6 +117,9 @@ def unavailable() -> HTTPException:
                          headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)})
 
 
+ENDED = "Your chat session has ended. Please start a new chat."
+
+
 async def current_session(
     redis: RedisDep, authorization: Annotated[str | None, Header()] = None
 ) -> str:
@@ -126,7 +129,7 @@ async def current_session(
     except RedisError:
         raise unavailable() from None
     if session_id is None:
-        raise HTTPException(401, "Your chat session has ended. Please start a new chat.")
+        raise HTTPException(401, ENDED)
     return session_id
 
 
@@ -164,6 +167,56 @@ def client_ip(connection: HTTPConnection) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
+class SessionEnded(Exception):
+    """A message whose token names no live session (it expired, or never existed)."""
+
+
+def message_limits(token: str, ip: str) -> ratelimit.Limits:
+    """A message's rate limits: per session (a token belongs to one session, and a session
+    has one token, so the token's hash names it) and per IP address."""
+    settings = get_settings()
+    return [(f"web-session:{_token_key(token).rpartition(':')[2]}",
+             settings.web_messages_per_session_per_minute),
+            (f"web-ip:{ip}", settings.web_messages_per_ip_per_minute)]
+
+
+async def admit(redis: aioredis.Redis, token: str, ip: str) -> str:
+    """The session a patient's message belongs to (kept alive for another idle period), the
+    message counted against the per-session and per-IP limits: one round trip, paid by every
+    message. Raises SessionEnded, or MessageRefused (429) once a limit is spent."""
+    if not token:
+        raise SessionEnded()
+    limits = message_limits(token, ip)
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.getex(_token_key(token), ex=get_settings().web_session_idle_seconds)
+        ratelimit.queue_hits(pipe, limits, 60)
+        raw, *counts = await pipe.execute()
+    if not raw:
+        raise SessionEnded()
+    if not ratelimit.within(counts, limits):
+        raise MessageRefused(429, SLOW_DOWN)
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+async def admitted_session(
+    redis: RedisDep, request: Request, authorization: Annotated[str | None, Header()] = None
+) -> str:
+    """current_session for a patient's message: the limits counted in the same round trip."""
+    scheme, _, token = (authorization or "").partition(" ")
+    try:
+        return await admit(redis, token if scheme.lower() == "bearer" else "",
+                           client_ip(request))
+    except RedisError:
+        raise unavailable() from None
+    except SessionEnded:
+        raise HTTPException(401, ENDED) from None
+    except MessageRefused as exc:
+        raise HTTPException(exc.status, exc.detail, headers={"Retry-After": "60"}) from None
+
+
+AdmittedDep = Annotated[str, Depends(admitted_session)]
+
+
 async def limit(redis: aioredis.Redis, key: str, per_minute: int) -> None:
     if not await ratelimit.allow(redis, key, per_minute, 60):
         raise HTTPException(429, SLOW_DOWN, headers={"Retry-After": "60"})
@@ -177,18 +230,14 @@ async def take_message(
     conversations: ConversationService,
     admitted: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[WebReply, Finish]:
-    """A patient's web message arrives, by REST or over the socket: the per-session and
-    per-IP limits, then the turn (once per client id), then the chat's state after it.
-    `admitted` runs once the limits let it through (the socket shows "typing").
+    """A patient's web message, admitted (`admit`: its session and limits), arrives by REST
+    or over the socket: the turn (once per client id), then the chat's state after it.
+    `admitted` runs once it is found not empty (the socket shows "typing").
 
     Returns the reply and the rest of the turn (AnsweredTurn.finish), which the caller runs
     once the reply is sent: the patient reads the answer without waiting for it to be
     recorded."""
     settings = get_settings()
-    if not await ratelimit.allow_all(redis, [
-            (f"web-session:{session_id}", settings.web_messages_per_session_per_minute),
-            (f"web-ip:{ip}", settings.web_messages_per_ip_per_minute)], 60):
-        raise MessageRefused(429, SLOW_DOWN)
     if not message.text:  # only spaces: the length check counts them before cleaning
         raise MessageRefused(422, INVALID)
     if admitted is not None:
@@ -269,7 +318,7 @@ async def start_session(redis: RedisDep, request: Request) -> WebSession:
 
 @router.post("/channels/web/messages", response_model=WebReply)
 async def post_message(
-    body: WebMessageIn, session_id: SessionIdDep, conversations: ConversationsDep,
+    body: WebMessageIn, session_id: AdmittedDep, conversations: ConversationsDep,
     redis: RedisDep, request: Request,
 ) -> Response:
     try:
@@ -376,13 +425,14 @@ async def chat_socket(websocket: WebSocket) -> None:
                 continue
             echo = {"client_id": message.client_id} if message.client_id else {}
             try:
-                if await session_for_token(redis, token) is None:
-                    await websocket.send_json({"type": "error", "detail": "session expired"})
-                    await websocket.close(code=4401)
-                    return
+                session_id = await admit(redis, token, client_ip(websocket))
                 reply, finish = await take_message(
                     message, session_id, client_ip(websocket), redis, conversations,
                     admitted=lambda: websocket.send_json({"type": "typing"}))
+            except SessionEnded:
+                await websocket.send_json({"type": "error", "detail": "session expired"})
+                await websocket.close(code=4401)
+                return
             except MessageRefused as exc:
                 await websocket.send_json({"type": "error", "detail": exc.detail, **echo})
                 continue

@@ -276,8 +276,10 @@ def test_both_transports_apply_the_same_limits(client, db: Session, redis_client
                                                "answer. Please wait a minute."}
     redis_client.delete("rate:web-ip:testclient")
     # And this session has used its minute.
-    redis_client.set(f"rate:web-session:{session['session_id']}",
-                     settings.web_messages_per_session_per_minute)
+    from channels.web import message_limits
+
+    [(per_session, _), _] = message_limits(session["token"], "testclient")
+    redis_client.set(f"rate:{per_session}", settings.web_messages_per_session_per_minute)
     assert client.post("/channels/web/messages", json={"text": "hi"},
                        headers=auth).status_code == 429
     with client.websocket_connect(f"/channels/web/ws?token={session['token']}") as ws:
