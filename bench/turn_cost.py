@@ -12,6 +12,8 @@ turns) is timed in blocks of 40 turns, through the stack and straight to the eng
 CPU each process spends per turn (user + system, /proc), one path at a time (2 rounds each):
 what a web turn costs the bot service beyond serving the actions' back-office calls, which a
 turn straight to the engine costs it too.
+It prints the ratio of the two paths' p50s, and per pair (the same turn both ways, side by
+side) the p50 of our own cost (web minus direct, ms) and of the ratio.
 Usage: .venv/bin/python bench/turn_cost.py [ROUNDS] [LONG]   (default 10, 160)
        PROFILE=var/profile-bot.txt to sample the bot service with py-spy meanwhile.
 """
@@ -153,6 +155,13 @@ def main() -> None:
     print(f"{len(web_ms)} web turns, one at a time: through the stack p50 {p_web:.0f} ms, "
           f"straight to the engine p50 {p_direct:.0f} ms: ratio {p_web / p_direct:.2f} "
           f"(mean {statistics.mean(web_ms):.0f} vs {statistics.mean(direct_ms):.0f} ms)")
+    # The same turn both ways, side by side: less moved by the engine's own swings (which
+    # change both p50s) than the ratio of the two p50s.
+    extra = [w - d for w, d in zip(web_ms, direct_ms, strict=True)]
+    ratios = [w / d for w, d in zip(web_ms, direct_ms, strict=True)]
+    print(f"per pair: our own cost p50 {statistics.median(extra):.1f} ms (p90 "
+          f"{statistics.quantiles(extra, n=10)[-1]:.1f}), "
+          f"ratio p50 {statistics.median(ratios):.2f}")
     print("one long session, p50 per 40 turns: stack "
           + " -> ".join(f"{v:.0f}" for v in blocks_web) + " ms; engine "
           + " -> ".join(f"{v:.0f}" for v in blocks_direct) + " ms")

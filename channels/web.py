@@ -294,12 +294,16 @@ async def once(redis: aioredis.Redis, key: str,
     except BaseException:
         await redis.delete(key)
         raise
-    try:
-        await redis.set(key, reply.model_dump_json(), ex=MESSAGE_ID_TTL_SECONDS)
-    except BaseException:
-        await finish_turn(finish)
-        raise
-    return reply, finish
+
+    async def kept_then_finished() -> None:
+        # After the reply is sent, like the rest of the turn: a re-send arriving meanwhile
+        # waits for it (DUPLICATE_POLL_SECONDS).
+        try:
+            await redis.set(key, reply.model_dump_json(), ex=MESSAGE_ID_TTL_SECONDS)
+        finally:
+            await finish()
+
+    return reply, kept_then_finished
 
 
 @router.post("/channels/web/sessions", response_model=WebSession)

@@ -16,9 +16,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-import httpx
+import httpcore
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,10 +53,24 @@ class DatabaseSlow(Exception):
 
 
 # Failures where the request never reached an engine: the next engine may take it.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.PoolTimeout)
 # Failures after the request went out, with the engine gone (killed mid-turn): it may have
 # stored the turn before dying, so the next engine is asked first whether it did.
-_LOST_MID_TURN = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+_LOST_MID_TURN = (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError)
+
+
+class EngineStatusError(Exception):
+    """An engine answered with an error status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+# Any failed call: the above, a timeout waiting for the answer (a hung engine, not asked again
+# elsewhere), another protocol or network error, an error status.
+_FAILED = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
+           httpcore.UnsupportedProtocol, EngineStatusError)
 
 
 def conversation_path(sender: str) -> str:
@@ -88,21 +102,22 @@ class EngineClient:
         self.token = token
         self.timeout = timeout
         self._next = 0
-        self._http: httpx.AsyncClient | None = None
+        self._http: httpcore.AsyncConnectionPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def base_url(self) -> str:
         return self.base_urls[0]
 
-    def _client(self) -> httpx.AsyncClient:
-        """The shared client, made on first use in the running event loop (connections are
-        kept alive between turns)."""
+    def _client(self) -> httpcore.AsyncConnectionPool:
+        """The shared connection pool, made on first use in the running event loop
+        (connections are kept alive between turns). httpcore, which httpx is built on, used
+        directly: httpx's request layer cost about 0.2 ms per call here, and every patient
+        turn makes one (issue S). Its failures are the same, and are told apart alike."""
         loop = asyncio.get_running_loop()
-        if self._http is None or self._http.is_closed or self._loop is not loop:
-            self._http = httpx.AsyncClient(
-                timeout=self.timeout,
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+        if self._http is None or self._loop is not loop:
+            self._http = httpcore.AsyncConnectionPool(max_connections=200,
+                                                      max_keepalive_connections=50)
             self._loop = loop
         return self._http
 
@@ -110,6 +125,28 @@ class EngineClient:
         if self._http is not None and self._loop is asyncio.get_running_loop():
             await self._http.aclose()
         self._http = None
+
+    async def _call(self, method: str, url: str, body: Any = None,
+                    params: dict[str, str] | None = None, timeout: float | None = None
+                    ) -> Any:
+        """One request: the JSON of a 2xx answer. Raises EngineStatusError for another
+        status, ValueError for a body that is not JSON, or httpcore's own errors (_NOT_SENT,
+        _LOST_MID_TURN, a timeout: one budget for each of connecting, sending, waiting)."""
+        wait = timeout or self.timeout
+        headers = [(b"Accept", b"application/json")]
+        content = b""
+        if body is not None:
+            content = json.dumps(body).encode()
+            headers.append((b"Content-Type", b"application/json"))
+        if params:
+            url = f"{url}?{urlencode(params)}"
+        resp = await self._client().request(
+            method, url, headers=headers, content=content,
+            extensions={"timeout": {"connect": wait, "read": wait, "write": wait,
+                                    "pool": wait}})
+        if not 200 <= resp.status < 300:
+            raise EngineStatusError(resp.status)
+        return json.loads(resp.content)
 
     def _rotation(self) -> list[str]:
         """Every engine once, starting with the next in turn."""
@@ -127,37 +164,33 @@ class EngineClient:
                    "metadata": {**metadata, "message_id": message_id}}
         # One budget for connecting and answering: a busy engine accepts slowly (its backlog
         # is full), a stopped one refuses at once and the next engine is asked.
-        wait = httpx.Timeout(timeout or self.timeout)
-        http = self._client()
         failure: Exception | None = None
         for base in self._rotation():
             if isinstance(failure, _LOST_MID_TURN):
-                stored = await self._stored_replies(base, sender, message_id, wait)
+                stored = await self._stored_replies(base, sender, message_id, timeout)
                 if stored is not None:
                     return stored
             try:
-                resp = await http.post(f"{base}/webhooks/rest/webhook", json=payload,
-                                       timeout=wait)
-                resp.raise_for_status()
-                return parse_engine_messages(resp.json())
+                return parse_engine_messages(await self._call(
+                    "POST", f"{base}/webhooks/rest/webhook", payload, timeout=timeout))
             except (*_NOT_SENT, *_LOST_MID_TURN) as exc:
                 log.warning("engine %s failed before answering (%s); trying the next one",
                             base, type(exc).__name__)
                 failure = exc
-            except (httpx.HTTPError, ValueError) as exc:
+            except (*_FAILED, ValueError) as exc:
                 raise EngineUnavailable(f"engine call failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"no engine answered: {type(failure).__name__}")
 
     async def _stored_replies(self, base: str, sender: str, message_id: str,
-                              wait: httpx.Timeout) -> EngineReplies | None:
+                              timeout: float | None) -> EngineReplies | None:
         """The replies to `message_id` if an engine already stored that turn, else None."""
         try:
-            resp = await self._client().get(
-                f"{base}/conversations/{conversation_path(sender)}/tracker",
-                params={"token": self.token, "include_events": "AFTER_RESTART"}, timeout=wait)
-            resp.raise_for_status()
-            events = resp.json().get("events") or []
-        except (httpx.HTTPError, ValueError, AttributeError):
+            state = await self._call(
+                "GET", f"{base}/conversations/{conversation_path(sender)}/tracker",
+                params={"token": self.token, "include_events": "AFTER_RESTART"},
+                timeout=timeout)
+            events = state.get("events") or []
+        except (*_FAILED, ValueError, AttributeError):
             return None  # cannot tell: sending it is the lesser harm (this engine is alive)
         return replies_after(events, message_id)
 
@@ -173,14 +206,14 @@ class EngineClient:
         flow step or pending request is open and the last message was understood: the
         actions that look back (a second fallback, a flow's last question) then find
         nothing they need before it."""
-        http = self._client()
         base = self._rotation()[0]
         path = f"{base}/conversations/{conversation_path(sender)}/tracker"
         try:
-            resp = await http.get(path, params={"token": self.token, "include_events": "NONE"})
-            resp.raise_for_status()
-            state = resp.json()
-        except (httpx.HTTPError, ValueError):
+            state = await self._call("GET", path,
+                                     params={"token": self.token, "include_events": "NONE"})
+        except (*_FAILED, ValueError):
+            return False
+        if not isinstance(state, dict):
             return False
         slots = state.get("slots") or {}
         intent = ((state.get("latest_message") or {}).get("intent") or {}).get("name")
@@ -198,9 +231,8 @@ class EngineClient:
             {"event": "action", "name": "action_listen", "timestamp": at},
         ]
         try:
-            resp = await http.post(f"{path}/events", json=events, params={"token": self.token})
-            resp.raise_for_status()
-        except httpx.HTTPError as exc:
+            await self._call("POST", f"{path}/events", events, params={"token": self.token})
+        except (*_FAILED, ValueError) as exc:
             log.warning("could not start a new engine session (%s)", type(exc).__name__)
             return False
         return True
@@ -211,12 +243,11 @@ class EngineClient:
         for base in self._rotation():
             url = f"{base}/conversations/{conversation_path(sender)}/tracker/events"
             try:
-                resp = await self._client().post(url, json=events, params={"token": self.token})
-                resp.raise_for_status()
+                await self._call("POST", url, events, params={"token": self.token})
                 return
             except _NOT_SENT as exc:
                 failure = exc
-            except httpx.HTTPError as exc:
+            except (*_FAILED, ValueError) as exc:
                 raise EngineUnavailable(f"tracker append failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"tracker append failed: {type(failure).__name__}")
 
@@ -228,14 +259,13 @@ class EngineClient:
         failure: Exception | None = None
         for base in self._rotation():
             try:
-                resp = await self._client().post(
-                    base + url_path, json={"name": intent, "entities": entities},
-                    params={"token": self.token})
-                resp.raise_for_status()
-                return parse_engine_messages(resp.json().get("messages") or [])
+                answer = await self._call("POST", base + url_path,
+                                          {"name": intent, "entities": entities},
+                                          params={"token": self.token})
+                return parse_engine_messages(answer.get("messages") or [])
             except _NOT_SENT as exc:
                 failure = exc
-            except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            except (*_FAILED, ValueError, AttributeError) as exc:
                 raise EngineUnavailable(f"trigger_intent failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"trigger_intent failed: {type(failure).__name__}")
 
