@@ -39,7 +39,7 @@ from bot import live, ratelimit
 from bot.conversations import transcript
 from bot.conversations.deps import conversations, get_conversations
 from bot.conversations.schemas import BotMessage
-from bot.conversations.service import ConversationService, DatabaseSlow
+from bot.conversations.service import ConversationService, DatabaseSlow, nothing_left
 from bot.deps import SessionDep
 from bot.handoff import service as handoffs
 from bot.redis import async_redis, get_async_redis
@@ -120,12 +120,16 @@ def unavailable() -> HTTPException:
 ENDED = "Your chat session has ended. Please start a new chat."
 
 
+def _bearer(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    return token if scheme.lower() == "bearer" else ""
+
+
 async def current_session(
     redis: RedisDep, authorization: Annotated[str | None, Header()] = None
 ) -> str:
-    scheme, _, token = (authorization or "").partition(" ")
     try:
-        session_id = await session_for_token(redis, token if scheme.lower() == "bearer" else "")
+        session_id = await session_for_token(redis, _bearer(authorization))
     except RedisError:
         raise unavailable() from None
     if session_id is None:
@@ -202,10 +206,8 @@ async def admitted_session(
     redis: RedisDep, request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> str:
     """current_session for a patient's message: the limits counted in the same round trip."""
-    scheme, _, token = (authorization or "").partition(" ")
     try:
-        return await admit(redis, token if scheme.lower() == "bearer" else "",
-                           client_ip(request))
+        return await admit(redis, _bearer(authorization), client_ip(request))
     except RedisError:
         raise unavailable() from None
     except SessionEnded:
@@ -259,10 +261,6 @@ async def take_message(
     return await once(redis, f"web:message:{session_id}:{message.client_id}", answer)
 
 
-async def _nothing_left() -> None:
-    return None
-
-
 async def finish_turn(finish: Finish) -> None:
     """The rest of a turn whose reply is sent: a failure is logged, as the reply has gone."""
     try:
@@ -285,7 +283,7 @@ async def once(redis: aioredis.Redis, key: str,
     while not await redis.set(key, _PENDING, nx=True, ex=MESSAGE_ID_TTL_SECONDS):
         stored = await redis.get(key)
         if stored and stored != _PENDING:
-            return WebReply.model_validate_json(stored), _nothing_left
+            return WebReply.model_validate_json(stored), nothing_left
         if time.monotonic() >= deadline:
             raise MessageRefused(409, STILL_ANSWERING)
         await asyncio.sleep(DUPLICATE_POLL_SECONDS)
@@ -360,7 +358,7 @@ async def events(redis: RedisDep, token: Annotated[str, Query()] = "") -> EventS
     except RedisError:  # EventSource tries again on its own
         raise unavailable() from None
     if session_id is None:
-        raise HTTPException(401, "Your chat session has ended. Please start a new chat.")
+        raise HTTPException(401, ENDED)
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         yield {"event": "ready", "data": "{}"}

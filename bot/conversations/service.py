@@ -68,9 +68,9 @@ class EngineStatusError(Exception):
 
 
 # Any failed call: the above, a timeout waiting for the answer (a hung engine, not asked again
-# elsewhere), another protocol or network error, an error status.
+# elsewhere), another protocol or network error, an error status, a body that is not JSON.
 _FAILED = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
-           httpcore.UnsupportedProtocol, EngineStatusError)
+           httpcore.UnsupportedProtocol, EngineStatusError, ValueError)
 
 
 def conversation_path(sender: str) -> str:
@@ -131,7 +131,9 @@ class EngineClient:
                     ) -> Any:
         """One request: the JSON of a 2xx answer. Raises EngineStatusError for another
         status, ValueError for a body that is not JSON, or httpcore's own errors (_NOT_SENT,
-        _LOST_MID_TURN, a timeout: one budget for each of connecting, sending, waiting)."""
+        _LOST_MID_TURN, a timeout: one budget for each of connecting, sending, waiting; a busy
+        engine accepts slowly, its backlog full, and a stopped one refuses at once, so the
+        next engine is asked)."""
         wait = timeout or self.timeout
         headers = [(b"Accept", b"application/json")]
         content = b""
@@ -162,8 +164,6 @@ class EngineClient:
         message_id = message_id or uuid.uuid4().hex
         payload = {"sender": sender, "message": text,
                    "metadata": {**metadata, "message_id": message_id}}
-        # One budget for connecting and answering: a busy engine accepts slowly (its backlog
-        # is full), a stopped one refuses at once and the next engine is asked.
         failure: Exception | None = None
         for base in self._rotation():
             if isinstance(failure, _LOST_MID_TURN):
@@ -177,7 +177,7 @@ class EngineClient:
                 log.warning("engine %s failed before answering (%s); trying the next one",
                             base, type(exc).__name__)
                 failure = exc
-            except (*_FAILED, ValueError) as exc:
+            except _FAILED as exc:
                 raise EngineUnavailable(f"engine call failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"no engine answered: {type(failure).__name__}")
 
@@ -190,7 +190,7 @@ class EngineClient:
                 params={"token": self.token, "include_events": "AFTER_RESTART"},
                 timeout=timeout)
             events = state.get("events") or []
-        except (*_FAILED, ValueError, AttributeError):
+        except (*_FAILED, AttributeError):
             return None  # cannot tell: sending it is the lesser harm (this engine is alive)
         return replies_after(events, message_id)
 
@@ -211,7 +211,7 @@ class EngineClient:
         try:
             state = await self._call("GET", path,
                                      params={"token": self.token, "include_events": "NONE"})
-        except (*_FAILED, ValueError):
+        except _FAILED:
             return False
         if not isinstance(state, dict):
             return False
@@ -232,7 +232,7 @@ class EngineClient:
         ]
         try:
             await self._call("POST", f"{path}/events", events, params={"token": self.token})
-        except (*_FAILED, ValueError) as exc:
+        except _FAILED as exc:
             log.warning("could not start a new engine session (%s)", type(exc).__name__)
             return False
         return True
@@ -247,7 +247,7 @@ class EngineClient:
                 return
             except _NOT_SENT as exc:
                 failure = exc
-            except (*_FAILED, ValueError) as exc:
+            except _FAILED as exc:
                 raise EngineUnavailable(f"tracker append failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"tracker append failed: {type(failure).__name__}")
 
@@ -265,7 +265,7 @@ class EngineClient:
                 return parse_engine_messages(answer.get("messages") or [])
             except _NOT_SENT as exc:
                 failure = exc
-            except (*_FAILED, ValueError, AttributeError) as exc:
+            except (*_FAILED, AttributeError) as exc:
                 raise EngineUnavailable(f"trigger_intent failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"trigger_intent failed: {type(failure).__name__}")
 
@@ -432,7 +432,8 @@ class AnsweredTurn:
 BOT_STATE: ChatState = ("bot", None)
 
 
-async def _nothing_left() -> None:
+async def nothing_left() -> None:
+    """A finish with nothing to do (a turn already recorded, or a repeated message)."""
     return None
 
 
@@ -525,7 +526,7 @@ class ConversationService:
                                                      handoff)
                 during = (await self._db(handoffs.chat_state, sender)) if with_state else None
                 await held.aclose()
-                return AnsweredTurn(replies, during, _nothing_left)
+                return AnsweredTurn(replies, during, nothing_left)
             replies, message_id = await self._answer(sender, text, emergency, metadata)
             answered = _now()
             state: ChatState | None = None

@@ -224,7 +224,7 @@ async def test_a_resend_that_waited_too_long_is_409_and_a_failed_first_frees_the
 
     async def stuck() -> tuple[web.WebReply, web.Finish]:
         await gate.wait()
-        return web.WebReply(messages=[]), web._nothing_left
+        return web.WebReply(messages=[]), web.nothing_left
 
     first = asyncio.create_task(web.once(redis, "web:message:s:id2", stuck))
     await asyncio.sleep(0.05)
