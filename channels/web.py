@@ -42,6 +42,7 @@ from bot.conversations.schemas import BotMessage
 from bot.conversations.service import ConversationService, DatabaseSlow, nothing_left
 from bot.deps import SessionDep
 from bot.handoff import service as handoffs
+from bot.leases import Lease, keeper
 from bot.redis import async_redis, get_async_redis
 from bot.settings import get_settings
 from bot.text import CleanText
@@ -155,7 +156,29 @@ MESSAGE_ID_TTL_SECONDS = 5 * 60
 # How long a re-sent message waits for the first one's reply before answering 409.
 DUPLICATE_WAIT_SECONDS = 45.0
 DUPLICATE_POLL_SECONDS = 0.2
-_PENDING = "pending"
+# The turn running for a client id holds a lease on it, renewed every third of this while it
+# runs: a re-send waits while it is renewed, and takes the message over once it is not (the
+# worker running it died). The engine is then asked first whether it took the message.
+MESSAGE_LEASE_SECONDS = 15.0
+_PENDING = "pending:"  # + the time (epoch seconds) the lease ends
+# Takes a client id: {1} a new one, {2} (_TAKEN_OVER) one whose earlier turn failed or whose
+# worker died (its lease ended), else {0, value}: the reply kept, or a running turn's lease.
+_CLAIM = """
+local v = redis.call('get', KEYS[1])
+if v and (string.sub(v, 1, 8) ~= 'pending:'
+          or tonumber(string.sub(v, 9)) > tonumber(ARGV[1])) then
+  return {0, v}
+end
+redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
+if v then return {2, ''} end
+return {1, ''}
+"""
+_TAKEN_OVER = 2
+
+
+def _pending() -> str:
+    """A running turn's lease on its client id: until when it holds."""
+    return f"{_PENDING}{time.time() + MESSAGE_LEASE_SECONDS:.3f}"
 
 
 class MessageRefused(Exception):
@@ -246,19 +269,23 @@ async def take_message(
         await admitted()
     sender = f"web:{session_id}"
 
-    async def answer() -> tuple[WebReply, Finish]:
+    client_id = message.client_id
+
+    async def answer(taken_over: bool = False) -> tuple[WebReply, Finish]:
         # A tapped button arrives as its payload; the service records it by its title.
         # The address goes with the message so verification counts failures per source.
         answered = await conversations.answer_first(
             sender, message.text, {"channel": "web", "ip": ip},
-            db_timeout=settings.inbound_db_timeout_seconds)
+            db_timeout=settings.inbound_db_timeout_seconds,
+            message_id=engine_message_id(session_id, client_id) if client_id else None,
+            maybe_taken=taken_over)
         assert answered.state is not None
         state, agent = answered.state
         return WebReply(messages=answered.replies, state=state, agent=agent), answered.finish
 
-    if message.client_id is None:
+    if client_id is None:
         return await answer()
-    return await once(redis, f"web:message:{session_id}:{message.client_id}", answer)
+    return await once(redis, f"web:message:{session_id}:{client_id}", answer)
 
 
 async def finish_turn(finish: Finish) -> None:
@@ -272,26 +299,46 @@ async def finish_turn(finish: Finish) -> None:
         log.exception("a web turn was answered but recording it failed")
 
 
+def engine_message_id(session_id: str, client_id: str) -> str:
+    """The id a client's message has in the engine's tracker, the same on every attempt, so
+    a message taken over after a failure is found there if the engine took it before."""
+    return hashlib.sha256(f"web:{session_id}:{client_id}".encode()).hexdigest()[:32]
+
+
 async def once(redis: aioredis.Redis, key: str,
-               answer: Callable[[], Awaitable[tuple[WebReply, Finish]]]
+               answer: Callable[[bool], Awaitable[tuple[WebReply, Finish]]]
                ) -> tuple[WebReply, Finish]:
     """The first arrival of a message id runs the turn and keeps its reply; a repeat gets that
     reply (waiting for it while the turn runs), so the engine sees the message once and the
     patient reads one answer. A repeat still waiting after DUPLICATE_WAIT_SECONDS is refused
-    with 409. If the first arrival fails, the id is forgotten, so the re-send is answered."""
+    with 409.
+
+    A turn that failed, or whose worker died (its lease, MESSAGE_LEASE_SECONDS, was not
+    renewed), may have reached the engine: the re-send takes it over and runs it with
+    `answer(True)`, which asks the engine first whether it took the message."""
     deadline = time.monotonic() + DUPLICATE_WAIT_SECONDS
-    while not await redis.set(key, _PENDING, nx=True, ex=MESSAGE_ID_TTL_SECONDS):
-        stored = await redis.get(key)
-        if stored and stored != _PENDING:
+    while True:
+        pending = _pending()
+        taken, stored = await redis.eval(_CLAIM, 1, key, f"{time.time():.3f}", pending,
+                                         MESSAGE_ID_TTL_SECONDS)
+        if taken:
+            break
+        if not stored.startswith(_PENDING):
             return WebReply.model_validate_json(stored), nothing_left
         if time.monotonic() >= deadline:
             raise MessageRefused(409, STILL_ANSWERING)
         await asyncio.sleep(DUPLICATE_POLL_SECONDS)
+    lease = Lease("web message's lease", pending, MESSAGE_LEASE_SECONDS,
+                  MESSAGE_ID_TTL_SECONDS * 1000, MESSAGE_ID_TTL_SECONDS, _pending)
+    keeper(redis).hold(key, lease)
     try:
-        reply, finish = await answer()
+        reply, finish = await answer(taken == _TAKEN_OVER)
     except BaseException:
-        await redis.delete(key)
+        # Its lease ends now: a re-send takes the message over at once.
+        await redis.set(key, f"{_PENDING}0", ex=MESSAGE_ID_TTL_SECONDS)
         raise
+    finally:
+        keeper(redis).release(key, lease)
 
     async def kept_then_finished() -> None:
         # After the reply is sent, like the rest of the turn: a re-send arriving meanwhile

@@ -33,13 +33,20 @@ from bot.handoff.schemas import HANDOFF_OPENED
 from bot.handoff.service import ChatState
 from bot.insights import metrics as insight_metrics
 from bot.insights import queue as insights
+from bot.leases import Lease, keeper
 from bot.privacy.redaction import mask_card_numbers
 from bot.safety.emergency import EmergencyMatch, detect_emergency
 from bot.text import clean_text
 
 log = logging.getLogger(__name__)
 
+# The longest a message waits for its conversation's previous one: then it goes ahead anyway.
 TURN_LOCK_SECONDS = 60
+# A turn lock lapses this long after its holder last renewed it (every third of this while
+# held): a worker that died mid-turn holds its conversation up for at most this long, and a
+# live one keeps the lock however long its turn takes (up to TURN_LOCK_MAX_HOLD_SECONDS).
+TURN_LOCK_LEASE_SECONDS = 15.0
+TURN_LOCK_MAX_HOLD_SECONDS = 10 * 60
 # How long the choices a reply offered stay answerable ("2", or a tapped button).
 CHOICES_TTL_SECONDS = 15 * 60
 
@@ -57,6 +64,10 @@ _NOT_SENT = (httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.PoolTimeou
 # Failures after the request went out, with the engine gone (killed mid-turn): it may have
 # stored the turn before dying, so the next engine is asked first whether it did.
 _LOST_MID_TURN = (httpcore.RemoteProtocolError, httpcore.ReadError, httpcore.WriteError)
+
+
+# Below the engine's keep-alive timeout (Rasa's server: 120 s).
+KEEPALIVE_SECONDS = 60.0
 
 
 class EngineStatusError(Exception):
@@ -116,8 +127,11 @@ class EngineClient:
         turn makes one (issue S). Its failures are the same, and are told apart alike."""
         loop = asyncio.get_running_loop()
         if self._http is None or self._loop is not loop:
+            # Idle connections are dropped before the engine drops them (Rasa: after 120 s),
+            # so a turn is never sent on one the engine is closing.
             self._http = httpcore.AsyncConnectionPool(max_connections=200,
-                                                      max_keepalive_connections=50)
+                                                      max_keepalive_connections=50,
+                                                      keepalive_expiry=KEEPALIVE_SECONDS)
             self._loop = loop
         return self._http
 
@@ -136,7 +150,9 @@ class EngineClient:
         next engine is asked)."""
         wait = timeout or self.timeout
         headers = [(b"Accept", b"application/json")]
-        content = b""
+        # No body, not an empty one, on a GET: the engine logs an error for each request whose
+        # "Content-Length: 0" its handler did not read.
+        content: bytes | None = None
         if body is not None:
             content = json.dumps(body).encode()
             headers.append((b"Content-Type", b"application/json"))
@@ -157,8 +173,11 @@ class EngineClient:
         return self.base_urls[start:] + self.base_urls[:start]
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any],
-                   timeout: float | None = None, message_id: str | None = None
-                   ) -> EngineReplies:
+                   timeout: float | None = None, message_id: str | None = None,
+                   maybe_taken: bool = False) -> EngineReplies:
+        """The engine's replies to a patient message. `maybe_taken`: an earlier attempt at
+        this `message_id` may have reached an engine, which is asked first whether it took
+        it (its replies are then returned, and the message is not processed again)."""
         # The id lets the next engine tell whether an engine that died mid-turn stored it, and
         # insights find the turn in the tracker store afterwards.
         message_id = message_id or uuid.uuid4().hex
@@ -166,9 +185,11 @@ class EngineClient:
                    "metadata": {**metadata, "message_id": message_id}}
         failure: Exception | None = None
         for base in self._rotation():
-            if isinstance(failure, _LOST_MID_TURN):
+            if maybe_taken:
                 stored = await self._stored_replies(base, sender, message_id, timeout)
                 if stored is not None:
+                    log.warning("message %s was already processed: answered from the tracker",
+                                message_id)
                     return stored
             try:
                 return parse_engine_messages(await self._call(
@@ -177,6 +198,7 @@ class EngineClient:
                 log.warning("engine %s failed before answering (%s); trying the next one",
                             base, type(exc).__name__)
                 failure = exc
+                maybe_taken = maybe_taken or isinstance(exc, _LOST_MID_TURN)
             except _FAILED as exc:
                 raise EngineUnavailable(f"engine call failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"no engine answered: {type(failure).__name__}")
@@ -344,7 +366,7 @@ def parse_engine_messages(raw: Any) -> EngineReplies:
 # send the next message), then every TURN_LOCK_POLL_SECONDS.
 TURN_LOCK_FIRST_POLL_SECONDS = 0.002
 TURN_LOCK_POLL_SECONDS = 0.05
-# Let go of our own hold only: under a very slow turn it may have lapsed and been taken.
+# Let go of our own hold only: it may have lapsed (a stalled worker) and been taken.
 _RELEASE_TURN = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
@@ -358,15 +380,16 @@ async def conversation_turn(redis: aioredis.Redis, sender: str, read: str | None
 
     `read` names a key the holder needs (the choices the last reply offered), written by the
     previous holder before it let go: its value is read in the same round trip as the
-    taking, and is what the block receives. A message that waited TURN_LOCK_SECONDS goes
-    ahead anyway (a holder that died is not waited for twice)."""
+    taking, and is what the block receives. The lock is a lease its holder renews while the
+    block runs (TURN_LOCK_LEASE_SECONDS): a holder that died is waited for that long at most.
+    A message that waited TURN_LOCK_SECONDS goes ahead anyway."""
     key = f"turn:{sender}"
     token = uuid.uuid4().hex
     deadline = time.monotonic() + TURN_LOCK_SECONDS
     poll = TURN_LOCK_FIRST_POLL_SECONDS
     while True:
         async with redis.pipeline(transaction=False) as pipe:
-            pipe.set(key, token, nx=True, ex=TURN_LOCK_SECONDS)
+            pipe.set(key, token, nx=True, px=int(TURN_LOCK_LEASE_SECONDS * 1000))
             if read is not None:
                 pipe.get(read)
             results = await pipe.execute()
@@ -375,10 +398,15 @@ async def conversation_turn(redis: aioredis.Redis, sender: str, read: str | None
             break
         await asyncio.sleep(poll)
         poll = min(poll * 2, TURN_LOCK_POLL_SECONDS)
+    lease = Lease("conversation's turn lock", token, TURN_LOCK_LEASE_SECONDS,
+                  int(TURN_LOCK_LEASE_SECONDS * 1000), TURN_LOCK_MAX_HOLD_SECONDS)
+    if held:
+        keeper(redis).hold(key, lease)
     try:
         yield results[1] if read is not None else None
     finally:
         if held:
+            keeper(redis).release(key, lease)
             try:
                 if not await redis.eval(_RELEASE_TURN, 1, key, token):
                     log.warning("turn lock for a conversation expired before release")
@@ -488,19 +516,26 @@ class ConversationService:
         return answered.replies
 
     async def answer_first(self, sender: str, text: str, metadata: dict[str, Any],
-                           db_timeout: float | None = None) -> AnsweredTurn:
+                           db_timeout: float | None = None, message_id: str | None = None,
+                           maybe_taken: bool = False) -> AnsweredTurn:
         """A chat page's turn, answered before it is recorded: the replies and what the chat
         shows after them (read once the engine's actions may have opened a handoff), and
         `finish`, the rest of the turn, which the channel runs once the reply is on its way.
         The conversation's next message waits for `finish`, so nothing is reordered; the
         patient does not wait for it. A database that does not answer the turn's first
         query within `db_timeout` raises DatabaseSlow, so the page is told within seconds
-        instead of its message being held."""
-        return await self._turn(sender, text, metadata, None, True, db_timeout)
+        instead of its message being held.
+
+        `message_id` names the message in the engine's tracker (the same on every attempt
+        at it); `maybe_taken`: an earlier attempt may have reached the engine (it failed, or
+        its worker died), so the engine is asked first whether it took the message."""
+        return await self._turn(sender, text, metadata, None, True, db_timeout,
+                                message_id, maybe_taken)
 
     async def _turn(self, sender: str, text: str, metadata: dict[str, Any],
                     shown: str | None, with_state: bool = False,
-                    db_timeout: float | None = None) -> AnsweredTurn:
+                    db_timeout: float | None = None, message_id: str | None = None,
+                    maybe_taken: bool = False) -> AnsweredTurn:
         received = _now()
         # The rule-based safety net runs beside the classifier: a misspelled or unusual
         # emergency is still answered first, whatever flow is active. A card number typed
@@ -527,7 +562,8 @@ class ConversationService:
                 during = (await self._db(handoffs.chat_state, sender)) if with_state else None
                 await held.aclose()
                 return AnsweredTurn(replies, during, nothing_left)
-            replies, message_id = await self._answer(sender, text, emergency, metadata)
+            replies, message_id = await self._answer(sender, text, emergency, metadata,
+                                                     message_id, maybe_taken)
             answered = _now()
             state: ChatState | None = None
             if with_state:
@@ -625,18 +661,19 @@ class ConversationService:
         return [BotMessage(text=self.emergency_text)]
 
     async def _answer(self, sender: str, text: str, emergency: EmergencyMatch | None,
-                      metadata: dict[str, Any]) -> tuple[EngineReplies, str]:
+                      metadata: dict[str, Any], message_id: str | None = None,
+                      maybe_taken: bool = False) -> tuple[EngineReplies, str]:
         """Under the conversation's turn lock, no person holding it: the engine answers (or
         the apology stands in); returns the replies and the message id the engine saw."""
         engine_text = "/emergency" if emergency is not None else text
         if emergency is not None:
             log.warning("safety net: %s (%s) in a %s conversation", emergency.reason,
                         emergency.kind, metadata.get("channel"))
-        message_id = uuid.uuid4().hex
+        message_id = message_id or uuid.uuid4().hex
         try:
             timeout = self.web_timeout if metadata.get("channel") == "web" else None
             replies = await self.engine.send(sender, engine_text, metadata, timeout=timeout,
-                                             message_id=message_id)
+                                             message_id=message_id, maybe_taken=maybe_taken)
         except EngineUnavailable as exc:
             log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
             insight_metrics.ENGINE_ERRORS.labels(channel=str(metadata.get("channel"))).inc()

@@ -167,6 +167,60 @@ def test_a_socket_message_resent_over_rest_is_answered_once(client, db: Session,
     assert sent == ["refill please"]
 
 
+def test_a_message_whose_turn_failed_after_the_engine_took_it_is_not_processed_again(
+        client, db: Session, monkeypatch) -> None:
+    """The worker running a message failed once the engine had answered it (as a crash
+    would): the page's re-send, same client id, gets the engine's stored answer; the engine
+    processed the message once, under one id."""
+    import json
+
+    import httpx
+    import pytest
+
+    import channels.web as web
+    from bot.conversations.deps import emergency_text
+    from bot.conversations.service import ConversationService, EngineClient
+    from bot.db import get_sessionmaker
+    from bot.redis import get_async_redis
+    from tests.support.engine_server import engine_server
+
+    tracker: list[dict[str, object]] = []
+    posted: list[str] = []
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"events": tracker})
+        body = json.loads(request.content)
+        posted.append(body["metadata"]["message_id"])
+        tracker.extend([{"event": "user", "text": body["message"], "metadata": body["metadata"]},
+                        {"event": "bot", "text": f"got {body['message']} ({len(posted)})"}])
+        return httpx.Response(200, json=[{"text": tracker[-1]["text"]}])
+
+    with engine_server(engine) as url:
+        service = ConversationService(EngineClient(url), get_async_redis, get_sessionmaker(),
+                                      apology="sorry", emergency_text=emergency_text())
+        client.app.dependency_overrides[web.conversations] = lambda: service
+        answer_first = service.answer_first
+        crashes = [RuntimeError("worker lost")]
+
+        async def crashing_after_the_engine(*args, **kwargs):  # type: ignore[no-untyped-def]
+            answered = await answer_first(*args, **kwargs)
+            if crashes:
+                await answered.finish()  # lets the conversation's next message in
+                raise crashes.pop()
+            return answered
+
+        monkeypatch.setattr(service, "answer_first", crashing_after_the_engine)
+        auth = {"Authorization": f"Bearer {start(client)['token']}"}
+        body = {"text": "60614", "client_id": "page-msg-0042"}
+        with pytest.raises(RuntimeError):
+            client.post("/channels/web/messages", json=body, headers=auth)
+        again = client.post("/channels/web/messages", json=body, headers=auth)
+    assert again.status_code == 200
+    assert again.json()["messages"] == [{"text": "got 60614 (1)", "buttons": []}]
+    assert len(posted) == 1
+
+
 def test_client_ids_are_short_and_plain(client, db: Session) -> None:
     auth = {"Authorization": f"Bearer {start(client)['token']}"}
     for bad in ("short", "x" * 65, "has space in it", "semi;colon!"):
@@ -190,7 +244,8 @@ async def test_a_resend_waits_for_the_first_answer_then_gets_it(redis_client) ->
     async def finish() -> None:
         finished.append(1)
 
-    async def slow_answer() -> tuple[WebReply, Finish]:
+    async def slow_answer(taken_over: bool) -> tuple[WebReply, Finish]:
+        assert not taken_over
         runs.append(1)
         await asyncio.sleep(0.5)
         reply = WebReply(messages=[{"text": "your balance is ..."}])  # type: ignore[list-item]
@@ -208,7 +263,7 @@ async def test_a_resend_waits_for_the_first_answer_then_gets_it(redis_client) ->
     await redis.aclose()
 
 
-async def test_a_resend_that_waited_too_long_is_409_and_a_failed_first_frees_the_id(
+async def test_a_resend_that_waited_too_long_is_409_and_a_failed_first_is_taken_over(
         redis_client, monkeypatch) -> None:
     import asyncio
 
@@ -221,8 +276,10 @@ async def test_a_resend_that_waited_too_long_is_409_and_a_failed_first_frees_the
     monkeypatch.setattr(web, "DUPLICATE_WAIT_SECONDS", 0.2)
     redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
     gate = asyncio.Event()
+    calls: list[bool] = []
 
-    async def stuck() -> tuple[web.WebReply, web.Finish]:
+    async def stuck(taken_over: bool) -> tuple[web.WebReply, web.Finish]:
+        calls.append(taken_over)
         await gate.wait()
         return web.WebReply(messages=[]), web.nothing_left
 
@@ -233,13 +290,63 @@ async def test_a_resend_that_waited_too_long_is_409_and_a_failed_first_frees_the
     assert refused.value.status == 409
     gate.set()
     await first
+    assert calls == [False]
 
-    async def broken() -> tuple[web.WebReply, web.Finish]:
+    async def broken(taken_over: bool) -> tuple[web.WebReply, web.Finish]:
+        calls.append(taken_over)
         raise RuntimeError("engine exploded")
 
     with pytest.raises(RuntimeError):
         await web.once(redis, "web:message:s:id3", broken)
-    assert await redis.get("web:message:s:id3") is None  # the re-send is answered afresh
+    # The failed turn may have reached the engine: the re-send is answered at once, by a turn
+    # told to ask the engine first.
+    reply, _ = await web.once(redis, "web:message:s:id3", stuck)
+    assert calls == [False, False, True] and reply == web.WebReply(messages=[])
+    await redis.aclose()
+
+
+async def test_a_message_whose_worker_died_is_taken_over_once_its_lease_ends(
+        redis_client, monkeypatch) -> None:
+    """A turn whose lease is renewed is waited for however long it runs; one whose worker
+    died (nothing renews its lease) is taken over within MESSAGE_LEASE_SECONDS, not left to
+    the patient's re-sends until the id is forgotten."""
+    import asyncio
+    import time
+
+    import redis.asyncio as aioredis
+
+    import channels.web as web
+    from tests.conftest import TEST_REDIS_URL
+
+    monkeypatch.setattr(web, "MESSAGE_LEASE_SECONDS", 0.3)
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    calls: list[bool] = []
+
+    async def slow(taken_over: bool) -> tuple[web.WebReply, web.Finish]:
+        calls.append(taken_over)
+        await asyncio.sleep(1.0)  # three leases long
+        return web.WebReply(messages=[{"text": "slow"}]), web.nothing_left  # type: ignore[list-item]
+
+    async def arrive(answer):  # type: ignore[no-untyped-def]
+        reply, rest = await web.once(redis, "web:message:s:id4", answer)
+        await rest()
+        return reply
+
+    first = asyncio.create_task(arrive(slow))
+    await asyncio.sleep(0.05)
+    assert await arrive(slow) == await first  # waited for, not taken over
+    assert calls == [False]
+
+    # A worker that claimed the id and died: its lease is never renewed.
+    await redis.set("web:message:s:id5", f"pending:{time.time() + 0.3}", ex=60)
+
+    async def quick(taken_over: bool) -> tuple[web.WebReply, web.Finish]:
+        calls.append(taken_over)
+        return web.WebReply(messages=[]), web.nothing_left
+
+    started = time.monotonic()
+    reply, _ = await web.once(redis, "web:message:s:id5", quick)
+    assert calls == [False, True] and 0.2 < time.monotonic() - started < 2
     await redis.aclose()
 
 

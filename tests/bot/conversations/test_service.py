@@ -306,3 +306,39 @@ async def test_a_lapsed_turn_lock_taken_by_another_is_not_released_by_the_first(
     assert await redis.get("turn:web:lapsed") == "someone-else"
     await redis.delete("turn:web:lapsed")
     await redis.aclose()
+
+
+async def test_a_turn_lock_is_kept_while_its_turn_runs_and_a_dead_holders_lapses(
+        monkeypatch) -> None:
+    """A live holder renews its lease however long its turn takes; a worker that died
+    mid-turn (nothing renews) holds the conversation up for one lease, not TURN_LOCK_SECONDS."""
+    import asyncio
+    import time
+
+    import bot.conversations.service as service
+    from bot.conversations.service import conversation_turn
+
+    monkeypatch.setattr(service, "TURN_LOCK_LEASE_SECONDS", 0.3)
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    order: list[str] = []
+
+    async def slow_turn() -> None:
+        async with conversation_turn(redis, "web:leased"):
+            order.append("slow in")
+            await asyncio.sleep(1.0)  # three leases long
+            order.append("slow out")
+
+    async def next_message() -> None:
+        await asyncio.sleep(0.05)
+        async with conversation_turn(redis, "web:leased"):
+            order.append("next in")
+
+    await asyncio.gather(slow_turn(), next_message())
+    assert order == ["slow in", "slow out", "next in"]
+
+    await redis.set("turn:web:dead", "a-dead-worker", px=300)  # never renewed
+    started = time.monotonic()
+    async with conversation_turn(redis, "web:dead"):
+        waited = time.monotonic() - started
+    assert 0.2 < waited < 2
+    await redis.aclose()
