@@ -398,19 +398,20 @@ async def conversation_turn(redis: aioredis.Redis, sender: str, read: str | None
             break
         await asyncio.sleep(poll)
         poll = min(poll * 2, TURN_LOCK_POLL_SECONDS)
-    lease = Lease("conversation's turn lock", token, TURN_LOCK_LEASE_SECONDS,
-                  int(TURN_LOCK_LEASE_SECONDS * 1000), TURN_LOCK_MAX_HOLD_SECONDS)
+    lease: Lease | None = None
     if held:
+        lease = Lease("conversation's turn lock", token, TURN_LOCK_LEASE_SECONDS,
+                      int(TURN_LOCK_LEASE_SECONDS * 1000), TURN_LOCK_MAX_HOLD_SECONDS)
         keeper(redis).hold(key, lease)
     try:
         yield results[1] if read is not None else None
     finally:
-        if held:
+        if lease is not None:
             keeper(redis).release(key, lease)
             try:
                 if not await redis.eval(_RELEASE_TURN, 1, key, token):
                     log.warning("turn lock for a conversation expired before release")
-            except (RedisError, OSError) as exc:  # it lapses by itself (TURN_LOCK_SECONDS)
+            except (RedisError, OSError) as exc:  # it lapses (TURN_LOCK_LEASE_SECONDS)
                 log.warning("could not release a conversation's turn lock (%s)",
                             type(exc).__name__)
 

@@ -178,10 +178,7 @@ def test_a_message_whose_turn_failed_after_the_engine_took_it_is_not_processed_a
     import pytest
 
     import channels.web as web
-    from bot.conversations.deps import emergency_text
-    from bot.conversations.service import ConversationService, EngineClient
-    from bot.db import get_sessionmaker
-    from bot.redis import get_async_redis
+    from tests.support.engine import conversation_service
     from tests.support.engine_server import engine_server
 
     tracker: list[dict[str, object]] = []
@@ -197,8 +194,7 @@ def test_a_message_whose_turn_failed_after_the_engine_took_it_is_not_processed_a
         return httpx.Response(200, json=[{"text": tracker[-1]["text"]}])
 
     with engine_server(engine) as url:
-        service = ConversationService(EngineClient(url), get_async_redis, get_sessionmaker(),
-                                      apology="sorry", emergency_text=emergency_text())
+        service = conversation_service(url)
         client.app.dependency_overrides[web.conversations] = lambda: service
         answer_first = service.answer_first
         crashes = [RuntimeError("worker lost")]

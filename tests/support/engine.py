@@ -33,9 +33,13 @@ def scripted_conversations() -> Iterator[Scripted]:
                 sent.append(message)
                 return httpx.Response(200, json=answer(message))
 
-            url = servers.enter_context(engine_server(engine))
-            return ConversationService(
-                EngineClient(url), get_async_redis, get_sessionmaker(), apology="sorry",
-                emergency_text=emergency_text())
+            return conversation_service(servers.enter_context(engine_server(engine)))
 
         yield make
+
+
+def conversation_service(engine_url: str) -> ConversationService:
+    """The bot's conversation service over the engine at `engine_url`, with the test
+    database and Redis."""
+    return ConversationService(EngineClient(engine_url), get_async_redis, get_sessionmaker(),
+                               apology="sorry", emergency_text=emergency_text())
