@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,6 +28,13 @@ from channels.consent import opt_out
 from channels.models import SmsMessage
 
 NY = ZoneInfo("America/New_York")
+
+
+def clinic_time(days_ahead: int, hour: int, minute: int = 0) -> datetime:
+    """A clinic wall-clock time `days_ahead` days from today, in UTC: after anything the test
+    does at the real now, whatever today is."""
+    day = datetime.now(NY).date() + timedelta(days=days_ahead)
+    return datetime.combine(day, time(hour, minute), NY).astimezone(UTC)
 
 
 def patient_id(db: Session, last_name: str) -> int:
@@ -192,10 +199,10 @@ def test_the_follow_up_text_waits_for_daytime_and_goes_once(seeded: Session, age
     handoff = open_handoff(seeded, "sms:+15555550101", "Lopez")
     close_with_follow_up(seeded, handoff, ana, datetime.now(UTC) + timedelta(days=1))
     [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
-    night = datetime(2026, 12, 1, 22, 15, tzinfo=NY).astimezone(UTC)
+    night = clinic_time(1, 22, 15)
     item = service.write_follow_up(seeded, task.id, ana, "Hi Maria, your refund is approved.",
                                    night)
-    morning = datetime(2026, 12, 2, 8, 0, tzinfo=NY).astimezone(UTC)
+    morning = clinic_time(2, 8)
     assert (item.status, item.send_at) == ("scheduled", morning)
 
     assert asyncio.run(deliver_due(night + timedelta(hours=1))) == 0  # still night
@@ -217,7 +224,7 @@ def test_a_stop_after_writing_blocks_the_text(seeded: Session, agents) -> None:
     handoff = open_handoff(seeded, "sms:+15555550102", "Carter")
     close_with_follow_up(seeded, handoff, ana, datetime.now(UTC) + timedelta(days=1))
     [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
-    night = datetime(2026, 12, 1, 23, 0, tzinfo=NY).astimezone(UTC)
+    night = clinic_time(1, 23)
     service.write_follow_up(seeded, task.id, ana, "Your appointment is confirmed.", night)
     opt_out(seeded, "+15555550102")
     assert asyncio.run(deliver_due(night + timedelta(hours=10))) == 0
@@ -248,7 +255,7 @@ def test_a_web_follow_up_is_texted_to_the_verified_patients_number(seeded: Sessi
     handoff = open_handoff(seeded, "web:abc123", "Lopez")
     close_with_follow_up(seeded, handoff, ana, datetime.now(UTC) + timedelta(days=1))
     [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
-    noon = datetime(2026, 12, 2, 12, 0, tzinfo=NY).astimezone(UTC)
+    noon = clinic_time(1, 12)
     service.write_follow_up(seeded, task.id, ana, "Your refund is on its way.", noon)
     assert asyncio.run(deliver_due(noon)) == 1
     assert texts_to(seeded, "+15555550101")[-1] == "Your refund is on its way."
@@ -359,7 +366,7 @@ def test_a_send_cut_short_is_taken_again_and_still_sent_once(seeded: Session, ag
     handoff = open_handoff(seeded, "sms:+15555550101", "Lopez")
     close_with_follow_up(seeded, handoff, ana, datetime.now(UTC) + timedelta(days=1))
     [task] = service.list_follow_ups(seeded, ana, datetime.now(UTC))
-    noon = datetime(2026, 12, 2, 12, 0, tzinfo=NY).astimezone(UTC)
+    noon = clinic_time(1, 12)
     service.write_follow_up(seeded, task.id, ana, "Your refund is on its way.", noon)
     # A worker claims it and dies before sending.
     assert [c[0] for c in service.claim_due_messages(seeded, noon)] == [task.id]
