@@ -20,6 +20,11 @@ export ACTIONS_TOKEN ?= not-for-serving
 export ENGINE_TRACKER_DB ?= var/engine-tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Rasa sends usage telemetry to a third party unless told not to; an engine that holds PHI
+# must never phone home. The engine environment also forces it off for every process
+# (scripts/rasa_no_telemetry.pth), so a bare `.venv-engine/bin/rasa` is covered too.
+export RASA_TELEMETRY_ENABLED := false
+ENGINE_READY := $(ENGINE)/.telemetry-off
 
 .PHONY: demo-traffic help setup lock run run-cluster test-cluster test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench fuzz clean
 
@@ -63,7 +68,12 @@ $(ENGINE)/.installed: requirements/engine.txt requirements/engine.lock
 	  && $(ENGINE)/bin/pip check > /dev/null
 	@touch $@
 
-setup: $(VENV)/.installed $(ENGINE)/.installed
+# Installed into the engine's site-packages: Python runs it at every start of that interpreter.
+$(ENGINE_READY): scripts/rasa_no_telemetry.pth | $(ENGINE)/.installed
+	@cp scripts/rasa_no_telemetry.pth $$($(ENGINE)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/
+	@touch $@
+
+setup: $(VENV)/.installed $(ENGINE)/.installed $(ENGINE_READY)
 
 # Re-resolve both lock files from pyproject.toml (bot service, Python 3.11) and
 # requirements/engine.txt (engine, Python 3.10), keeping every version already locked unless
@@ -82,7 +92,7 @@ lock:
 .env: | $(VENV)/.installed
 	@$(PY) scripts/dev_env.py .env
 
-$(MODEL): $(MODEL_INPUTS) | $(ENGINE)/.installed
+$(MODEL): $(MODEL_INPUTS) | $(ENGINE_READY)
 	@echo "==> training the model (data/, domain.yml or config.yml changed; under 3 minutes on 2 cores)"
 	@mkdir -p models var
 	$(RASA) train --fixed-model-name patient-assistant --out models
@@ -93,7 +103,7 @@ train: $(MODEL)
 run: setup .env $(MODEL)
 	@scripts/run.sh
 
-validate: $(ENGINE)/.installed
+validate: $(ENGINE_READY)
 	$(RASA) data validate
 
 test-dialogue: $(MODEL) $(VENV)/.installed

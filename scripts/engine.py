@@ -81,7 +81,9 @@ def endpoint_env(environ: Mapping[str, str]) -> dict[str, str]:
         **tracker_fields(environ.get("ENGINE_TRACKER_DB") or DEFAULT_TRACKER),
         **lock_fields(environ.get("REDIS_URL", "")),
     }
-    return {**derived, **environ}
+    # Rasa's usage telemetry goes to a third party: never from an engine that holds PHI,
+    # whatever the environment or ~/.config/rasa/global.yml says.
+    return {**derived, **environ, "RASA_TELEMETRY_ENABLED": "false"}
 
 
 def rasa_args(argv: list[str], environ: Mapping[str, str]) -> list[str]:

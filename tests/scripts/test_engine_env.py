@@ -106,3 +106,40 @@ LAUNCHERS = ["Procfile", "deploy/Dockerfile.engine", "deploy/compose.yaml",
 @pytest.mark.parametrize("launcher", LAUNCHERS)
 def test_no_launcher_puts_the_token_on_a_command_line(launcher: str) -> None:
     assert "--auth-token" not in (ROOT / launcher).read_text()
+
+
+TELEMETRY_PROBE = "from rasa import telemetry; print(telemetry.is_telemetry_enabled())"
+
+
+def engine_python() -> Path:
+    python = ROOT / ".venv-engine" / "bin" / "python"
+    if not python.exists():
+        pytest.skip("the engine environment is not built (make setup)")
+    return python
+
+
+def home_that_enables_telemetry(tmp_path: Path) -> dict[str, str]:
+    """A clean environment whose user config asks Rasa for telemetry, as a first `rasa init`
+    on a developer's machine leaves it."""
+    config = tmp_path / ".config" / "rasa"
+    config.mkdir(parents=True)
+    (config / "global.yml").write_text("metrics:\n  enabled: true\n  rasa_user_id: probe\n")
+    return {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+
+def test_every_engine_process_has_telemetry_off_whatever_the_user_config_says(
+        tmp_path: Path) -> None:
+    # The bare interpreter of the engine's environment: train, test, shell and the CLI.
+    probe = subprocess.run([str(engine_python()), "-c", TELEMETRY_PROBE],
+                           env=home_that_enables_telemetry(tmp_path), capture_output=True,
+                           text=True, timeout=120, check=True)
+    assert probe.stdout.strip() == "False"
+
+
+def test_the_engine_launcher_turns_telemetry_off_even_when_asked_on() -> None:
+    assert engine.endpoint_env({"RASA_TELEMETRY_ENABLED": "true"})["RASA_TELEMETRY_ENABLED"] \
+        == "false"
+
+
+def test_the_engine_image_has_telemetry_off() -> None:
+    assert "RASA_TELEMETRY_ENABLED=false" in (ROOT / "deploy" / "Dockerfile.engine").read_text()
