@@ -104,6 +104,7 @@ run: setup .env $(MODEL)
 	@scripts/run.sh
 
 validate: $(ENGINE_READY)
+	@echo "==> rasa data validate"
 	$(RASA) data validate
 
 test-dialogue: $(MODEL) $(VENV)/.installed
@@ -129,6 +130,7 @@ shell: $(MODEL)
 	@set -a; source .env; set +a; $(ENGINE)/bin/python scripts/engine.py shell --model $(MODEL) --endpoints endpoints.yml
 
 lint: $(VENV)/.installed
+	@echo "==> lint: ruff, mypy, import contracts, secrets, locks"
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
@@ -146,7 +148,7 @@ types: lint
 UNIT_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 2 ? n : 2 )))
 unit: $(VENV)/.installed
 	@echo "==> unit tests (real Redis and databases: SQLite and PostgreSQL), $(UNIT_WORKERS) workers"
-	$(VENV)/bin/pytest -q -m "not integration" -p no:cacheprovider -n $(UNIT_WORKERS) --dist loadgroup
+	$(VENV)/bin/pytest -q -m "not integration" -p no:cacheprovider -n $(UNIT_WORKERS) --dist loadgroup --durations=20
 
 # Fresh random examples for the API fuzzer and the property tests (make test replays fixed
 # ones). Anything it finds: fix it and add the case as a plain test.
@@ -168,7 +170,7 @@ browser-deps:
 
 integration: setup $(MODEL) browser-deps
 	@echo "==> integration tests (engine, actions and bot service as real processes)"
-	$(VENV)/bin/pytest -q -m integration -p no:cacheprovider
+	$(VENV)/bin/pytest -q -m integration -p no:cacheprovider --durations=20
 
 test: setup lint unit validate $(MODEL) test-dialogue test-nlu integration
 	@echo "==> all checks passed"
