@@ -26,7 +26,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RASA_TELEMETRY_ENABLED := false
 ENGINE_READY := $(ENGINE)/.telemetry-off
 
-.PHONY: demo-traffic help setup lock run run-cluster test-cluster test train validate test-dialogue test-nlu shell lint types unit integration browser-deps bench fuzz clean
+.PHONY: demo-traffic help setup lock run run-cluster test-cluster test train validate test-dialogue test-nlu shell lint types unit unit-ahead integration browser-deps bench fuzz clean
 
 help:
 	@echo "make run            build what is missing, migrate, seed, train if needed, start everything"
@@ -149,6 +149,13 @@ UNIT_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 2 ? n :
 unit: $(VENV)/.installed
 	@echo "==> unit tests (real Redis and databases: SQLite and PostgreSQL), $(UNIT_WORKERS) workers"
 	$(VENV)/bin/pytest -q -m "not integration" -p no:cacheprovider -n $(UNIT_WORKERS) --dist loadgroup --durations=20
+
+# The unit suite with the clock a year ahead (libfaketime: apt-get install faketime): no test
+# may depend on today's date.
+unit-ahead: $(VENV)/.installed
+	@command -v faketime >/dev/null || { echo "faketime is needed: apt-get install -y faketime"; exit 1; }
+	@echo "==> unit tests with the clock a year ahead (faketime +365d)"
+	faketime -f '+365d' $(VENV)/bin/pytest -q -m "not integration" -p no:cacheprovider -n $(UNIT_WORKERS) --dist loadgroup
 
 # Fresh random examples for the API fuzzer and the property tests (make test replays fixed
 # ones). Anything it finds: fix it and add the case as a plain test.
