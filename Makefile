@@ -179,7 +179,19 @@ integration: setup $(MODEL) browser-deps
 	@echo "==> integration tests (engine, actions and bot service as real processes)"
 	$(VENV)/bin/pytest -q -m integration -p no:cacheprovider --durations=20
 
-test: setup lint unit validate $(MODEL) test-dialogue test-nlu integration
+# Every check, with the steps that do not compete side by side on 2 cores: the two
+# environments build together (pip is single-threaded); lint and data validation run while the
+# model trains (training keeps about one core busy); the conversation tests and the NLU
+# hold-outs load the model at once. The unit and integration suites have both cores to
+# themselves (their timing tests must not share them). -O keeps each step's output together.
+SUBMAKE := $(MAKE) --no-print-directory -O
+test:
+	@$(SUBMAKE) -j2 $(VENV)/.installed $(ENGINE)/.installed
+	@$(SUBMAKE) setup
+	@$(SUBMAKE) -j3 lint validate $(MODEL)
+	@$(SUBMAKE) unit
+	@$(SUBMAKE) -j2 test-dialogue test-nlu
+	@$(SUBMAKE) integration
 	@echo "==> all checks passed"
 
 # Insights (G): drives synthetic conversations through the stack `make run` started (seeded).
