@@ -31,6 +31,7 @@ ENGINE_READY := $(ENGINE)/.telemetry-off
 help:
 	@echo "make run            build what is missing, migrate, seed, train if needed, start everything"
 	@echo "make test           every check: lint, types, unit, data validation, training, dialogue tests, integration"
+	@echo "make unit-ahead     the unit tests with the clock a year ahead (faketime): nothing may depend on today"
 	@echo "make train          train the model when data/, domain.yml or config.yml changed"
 	@echo "make validate       rasa data validate"
 	@echo "make test-dialogue  conversation tests in tests/conversations"
