@@ -193,9 +193,9 @@ def _prod_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "APP_ENV_FILE": "", "APP_ENV": "prod", "PYTHONUNBUFFERED": "1",
         "PUBLIC_BASE_URL": "https://assistant.example.org", "DATABASE_URL": database,
         "REDIS_URL": "redis://127.0.0.1:6379/11", "TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
-        "TWILIO_AUTH_TOKEN": "pR0d-Tw1l10-4uth-T0ken-xyz",
-        "ENGINE_TOKEN": "pR0d-3ng1ne-T0ken-abcdef",
-        "BACKOFFICE_TOKEN": "pR0d-B4ck0ff1ce-T0ken-ghij", "ENGINE_URL": "http://127.0.0.1:9",
+        "TWILIO_AUTH_TOKEN": "9c4e1f07b2d8a3566e0f9b1c7d2a4e83",
+        "ENGINE_TOKEN": "Zt8qLm3Nv6Rb1Xp4Kw9sJh2Gd5Fc7Ya0Ue",
+        "BACKOFFICE_TOKEN": "Hq2Wn7Lt4Vm9Xs1Kp6RdBj3Ze8Tc0Qf5Ng", "ENGINE_URL": "http://127.0.0.1:9",
         "ACTIONS_URL": "http://127.0.0.1:9", "FORWARDED_ALLOW_IPS": "10.9.9.9",
     })
     env.update(overrides)
@@ -264,7 +264,7 @@ def test_dev_docs_run_in_a_real_browser_under_our_csp(tmp_path: Path) -> None:
 
 def test_a_production_start_refuses_unsafe_settings(tmp_path: Path) -> None:
     """One start with every kind of unsafe setting: each is named, with what to do."""
-    env = _prod_env(tmp_path, TWILIO_AUTH_TOKEN="change-me",
+    env = _prod_env(tmp_path, TWILIO_AUTH_TOKEN="change-me", BACKOFFICE_TOKEN="passwordpassword",
                     PUBLIC_BASE_URL="http://assistant.example.org")
     for missing in ("ENGINE_TOKEN", "DATABASE_URL", "REDIS_URL"):
         env.pop(missing)
@@ -273,7 +273,9 @@ def test_a_production_start_refuses_unsafe_settings(tmp_path: Path) -> None:
     assert proc.wait(timeout=60) != 0
     output = log.read_text()
     assert "Refusing to start with APP_ENV=prod:" in output
-    for says in ("ENGINE_TOKEN is not set", "TWILIO_AUTH_TOKEN is a default or placeholder",
+    assert "passwordpassword" not in output
+    for says in ("ENGINE_TOKEN is not set", "TWILIO_AUTH_TOKEN is a weak secret",
+                 "BACKOFFICE_TOKEN is a weak secret",
                  "PUBLIC_BASE_URL must be an https://", "DATABASE_URL is not set",
                  "REDIS_URL is not set"):
         assert says in output
