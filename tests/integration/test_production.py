@@ -309,3 +309,28 @@ def test_proxy_headers_from_an_untrusted_address_are_ignored(prod_bot: tuple[str
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_the_probe_body_is_a_400_and_one_line_from_a_real_process(
+        prod_bot: tuple[str, Path]) -> None:
+    """The probe's 4 kB body (a lone surrogate in 2,000 levels of nesting), before sign-in, on
+    the patient, desk, back-office and SMS routes of a production bot service: 400 each, one
+    log line each, no traceback; a 100 kB body is 413."""
+    url, log = prod_bot
+    probe = b"[" * 2000 + b'"\\ud800"' + b"]" * 2000
+    paths = ("/channels/web/sessions", "/api/desk/login", "/api/backoffice/verifications",
+             "/api/handoffs", "/channels/sms/inbound")
+    for path in paths:
+        resp = httpx.post(url + path, content=probe, timeout=10,
+                          headers={"Content-Type": "application/json"})
+        assert resp.status_code == 400, (path, resp.status_code)
+    big = httpx.post(url + "/api/desk/login", content=b"{" + b" " * 100_000 + b"}", timeout=10,
+                     headers={"Content-Type": "application/json"})
+    assert big.status_code == 413
+    time.sleep(0.5)
+    output = log.read_text()
+    refused = [line for line in output.splitlines() if "refused the body of" in line]
+    assert [line.split("refused the body of ", 1)[1] for line in refused] == [
+        f"POST {path}: JSON nested deeper than 32 levels" for path in paths] + [
+        "POST /api/desk/login: Content-Length over 64 kB"]
+    assert "Traceback" not in output and "RecursionError" not in output
