@@ -19,7 +19,8 @@ MIN_LENGTH = 32
 # A random 32-hex-digit token scores 92 bits at worst in 200,000 draws; 32 random url-safe
 # characters 119.
 MIN_ENTROPY_BITS = 80.0
-REPEAT = 6
+# Eight: a random 32-hex-digit token repeats a stretch of six about once in 50,000 draws.
+REPEAT = 8
 # Lower case, with the usual digit-for-letter swaps undone; five letters or more, so that a
 # random token holds one by chance about once in a million.
 WEAK_WORDS = ("password", "passwd", "secret", "changeme", "change", "replace", "example",
