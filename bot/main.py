@@ -27,7 +27,7 @@ from bot.outreach.routes import router as outreach_router
 from bot.payments.routes import router as payments_router
 from bot.privacy.logs import configure as configure_logging
 from bot.production import (
-    RefuseUnreadableJSON,
+    BodyGuard,
     add_dev_docs,
     refuse_unsafe_start,
     service_secrets,
@@ -76,7 +76,8 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json" if settings.is_dev else None)
     app.add_middleware(SecurityHeaders, https=settings.public_base_url.startswith("https://"))
-    app.add_middleware(RefuseUnreadableJSON)  # a lone surrogate: 400, never a 500 and a log
+    # Oversized or unreadable bodies (too deep, a lone surrogate): 413/400, never a 500.
+    app.add_middleware(BodyGuard)
     # Outermost: the client address (per-IP limits) and scheme come from X-Forwarded-* only
     # when the connection is from a configured load balancer (FORWARDED_ALLOW_IPS).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)

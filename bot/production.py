@@ -1,13 +1,11 @@
 """What the bot service does differently to be safe at a health system: refuse to start on
-unsafe settings, say what to do with an empty database, refuse unreadable JSON before it
-reaches a handler (or a log line), and keep the API docs to development."""
+unsafe settings, say what to do with an empty database, refuse oversized and unreadable bodies
+before they reach a handler (or a log line), and keep the API docs to development."""
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -17,6 +15,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.bodies import MAX_BODY_BYTES, TOO_LARGE, BodyRefused, check_json
 from bot.settings import Settings, production_problems
 
 log = logging.getLogger(__name__)
@@ -75,56 +74,39 @@ async def startup_advice() -> None:
         log.warning("%s", line)
 
 
-# --- unreadable JSON ----------------------------------------------------------------------
+# --- request bodies ---------------------------------------------------------------------
 
-# A JSON \u escape of a UTF-16 surrogate: valid JSON, but alone (not in a high+low pair) it is
-# not a character, and every encoder downstream (the database, httpx, a log handler) fails.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
-UNREADABLE = ("Some characters in the message could not be read. Please type it again "
-              "without special symbols.")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _has_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(v) for v in value)
-    return False
+def _is_json(content_type: bytes | None) -> bool:
+    """What FastAPI would parse as JSON: no content type at all, or a JSON one."""
+    return content_type is None or b"json" in content_type.split(b";", 1)[0].lower()
 
 
-class RefuseUnreadableJSON:
-    """Answers 400 to a JSON body holding a lone surrogate (``"\\ud800"``), before any route
-    sees it: no 500, and no traceback quoting the patient's text in a log."""
+class BodyGuard:
+    """Refuses, before any route (or a log line) sees it, a body larger than MAX_BODY_BYTES
+    (413) and a JSON body that is not JSON, nested deeper than MAX_JSON_DEPTH or holding a
+    lone surrogate (``"\\ud800"``) (400): one warning line each, never a traceback."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
-        if b"json" not in content_type:
-            await self.app(scope, receive, send)
-            return
-        body = b""
-        messages: list[Message] = []
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        if _SURROGATE_ESCAPE.search(body) and self._unreadable(body):
-            await self._refuse(send)
+        headers = dict(scope.get("headers") or [])
+        try:
+            messages = await self._read(headers, receive)
+            body = b"".join(m.get("body", b"") for m in messages)
+            if body and _is_json(headers.get(b"content-type")):
+                check_json(body)
+        except BodyRefused as refused:
+            log.warning("refused the body of %s %s: %s", scope["method"],
+                        scope.get("path", ""), refused.reason)
+            await self._refuse(send, refused)
             return
         replay = iter(messages)
 
@@ -133,20 +115,30 @@ class RefuseUnreadableJSON:
 
         await self.app(scope, replayed, send)
 
-    @staticmethod
-    def _unreadable(body: bytes) -> bool:
-        try:
-            return _has_lone_surrogate(json.loads(body))
-        except ValueError:
-            return False  # not JSON at all: the route's own validation answers 422
+    async def _read(self, headers: dict[bytes, bytes], receive: Receive) -> list[Message]:
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise BodyRefused(413, TOO_LARGE, f"Content-Length over {self.max_bytes // 1024} kB")
+        size = 0
+        messages: list[Message] = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                raise BodyRefused(413, TOO_LARGE, f"body over {self.max_bytes // 1024} kB")
+            if not message.get("more_body", False):
+                return messages
 
     @staticmethod
-    async def _refuse(send: Send) -> None:
-        payload = json.dumps({"detail": UNREADABLE}).encode()
-        await send({"type": "http.response.start", "status": 400, "headers": [
+    async def _refuse(send: Send, refused: BodyRefused) -> None:
+        payload = json.dumps({"detail": refused.detail}).encode()
+        await send({"type": "http.response.start", "status": refused.status, "headers": [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(payload)).encode()),
-            (b"cache-control", b"no-store")]})
+            (b"cache-control", b"no-store"), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": payload})
 
 

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.privacy.secret_strength import secret_problems
+
 
 class Settings(BaseSettings):
     # APP_ENV_FILE="" (tests) reads the environment only.
@@ -140,12 +142,11 @@ class Settings(BaseSettings):
         return bool(self.twilio_account_sid and self.twilio_auth_token)
 
 
-# Secrets a production process must be given, each at least MIN_SECRET_LENGTH characters and
-# none of the placeholders `.env.example` or the tests ship with.
+# Secrets a production bot service (and outreach worker) must be given, and those it may
+# leave empty (REVIEW_SALT falls back to ENGINE_TOKEN; without METRICS_TOKEN /metrics answers
+# loopback only); each one set must pass bot.privacy.secret_strength.
 PRODUCTION_SECRETS = ("twilio_auth_token", "engine_token", "backoffice_token")
-MIN_SECRET_LENGTH = 16
-PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "password",
-                                 "not-for-serving", "replace-with-a-long-random-value"})
+OPTIONAL_SECRETS = ("review_salt", "metrics_token")
 
 
 def production_problems(settings: Settings) -> list[str]:
@@ -153,17 +154,9 @@ def production_problems(settings: Settings) -> list[str]:
     problem says which key and what to do."""
     if settings.app_env != "prod":
         return []
-    problems: list[str] = []
-    for name in PRODUCTION_SECRETS:
-        value = getattr(settings, name)
-        key = name.upper()
-        if not value:
-            problems.append(f"{key} is not set: give it a long random value "
-                            "(python -c 'import secrets; print(secrets.token_urlsafe(32))').")
-        elif (len(value) < MIN_SECRET_LENGTH or value.lower() in PLACEHOLDER_SECRETS
-              or value.lower().startswith(("change", "replace", "stack-", "dev-"))):
-            problems.append(f"{key} is a default or placeholder value: set a long random one "
-                            f"(at least {MIN_SECRET_LENGTH} characters).")
+    names = (*PRODUCTION_SECRETS, *OPTIONAL_SECRETS)
+    problems = secret_problems({name.upper(): getattr(settings, name) for name in names},
+                               optional=frozenset(name.upper() for name in OPTIONAL_SECRETS))
     if not settings.twilio_account_sid:
         problems.append("TWILIO_ACCOUNT_SID is not set: production sends SMS through Twilio.")
     if not settings.public_base_url.startswith("https://"):

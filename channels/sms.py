@@ -52,6 +52,8 @@ SMS_WINDOW_SECONDS = 5 * 60
 # A text taken by a worker that then died is taken again after this (a turn's lock is 60 s).
 CLAIM_STALE_SECONDS = 5 * 60
 CLEANUP_EVERY_SECONDS = 10 * 60
+# The longest text Twilio delivers (ten concatenated segments); the web chat takes 2,000.
+SMS_MAX_CHARS = 1600
 
 router = APIRouter(tags=["sms"])
 dev_router = APIRouter(tags=["dev"])
@@ -89,6 +91,11 @@ async def signed_form(request: Request, settings: SettingsDep) -> dict[str, str]
 
 
 SignedForm = Annotated[dict[str, str], Depends(signed_form)]
+
+
+def too_long_text(settings: Settings) -> str:
+    return (f"Sorry, that message is too long for me to read. Please send it again in shorter "
+            f"texts, or call us at {settings.clinic_phone}.")
 
 
 def help_text(settings: Settings) -> str:
@@ -283,6 +290,13 @@ async def _handle_one(
             await sender.send(phone, "You're sending messages faster than I can answer. "
                               "Please wait a few minutes and try again.",
                               reply_key(conversation, message_sid, 0))
+        return
+    if len(text) > SMS_MAX_CHARS:
+        # Longer than any text Twilio delivers: never passed on (engine, transcript, desk)
+        # cut short, where half a sentence could be taken for the whole.
+        log.warning("inbound SMS of %d characters, over %d: asked for a shorter one",
+                    len(text), SMS_MAX_CHARS)
+        await sender.send(phone, too_long_text(settings), reply_key(conversation, message_sid, 0))
         return
     if not text.strip() and num_media:
         body = ("Sorry, I can't open pictures or files sent here. Please type your question, "

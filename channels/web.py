@@ -36,6 +36,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import HTTPConnection
 
 from bot import live, ratelimit
+from bot.bodies import MAX_BODY_BYTES, BodyRefused, check_json
 from bot.conversations import transcript
 from bot.conversations.deps import conversations, get_conversations
 from bot.conversations.schemas import BotMessage
@@ -429,17 +430,26 @@ async def _receive_text(websocket: WebSocket) -> str | None:
     return text if isinstance(text, str) else None
 
 
-def _token_in(raw: str | None) -> str:
+def _frame(raw: str | None) -> object:
+    """A frame's JSON under the same limits as a request body; None when it breaks them."""
+    if raw is None or len(raw) > MAX_BODY_BYTES:
+        return None
     try:
-        first = json.loads(raw) if raw is not None else None
-    except ValueError:
-        return ""
+        return check_json(raw)
+    except BodyRefused as refused:
+        log.warning("refused a web chat socket frame: %s", refused.reason)
+        return None
+
+
+def _token_in(raw: str | None) -> str:
+    first = _frame(raw)
     return str(first.get("token", "")) if isinstance(first, dict) else ""
 
 
 def _parse(raw: str | None) -> WebMessageIn | None:
+    frame = _frame(raw)
     try:
-        return WebMessageIn.model_validate_json(raw) if raw is not None else None
+        return WebMessageIn.model_validate(frame) if frame is not None else None
     except ValidationError:
         return None
 

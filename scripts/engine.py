@@ -10,8 +10,9 @@ defaults, so this fills them from the settings the rest of the project uses:
   key prefix (`ENGINE_LOCK_PREFIX`, default `engine`; `ENGINE_LOCK_DB` for another database);
   unset, the in-memory lock store (one engine only).
 
-A variable already in the environment is kept. Standard library only: it runs under the
-engine's Python (`.venv-engine`, the engine image) as well as ours.
+With APP_ENV=prod (or unset), `run` refuses a missing or weak ENGINE_TOKEN or ACTIONS_TOKEN
+before Rasa starts. A variable already in the environment is kept. Standard library only: it
+runs under the engine's Python (`.venv-engine`, the engine image) as well as ours.
 
 The API token comes from `ENGINE_TOKEN`, never the command line (`ps` shows every user a
 process's arguments; its environment only to its owner): for `run`, this script adds
@@ -23,6 +24,7 @@ Usage: python scripts/engine.py run --enable-api ...   (any `rasa` arguments but
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import sys
@@ -106,6 +108,23 @@ def rasa_args(argv: list[str], environ: Mapping[str, str]) -> list[str]:
     return [*argv, "--auth-token", token]
 
 
+def secret_problems(environ: Mapping[str, str]) -> list[str]:
+    """With APP_ENV=prod (or unset), what is wrong with the engine's secrets: its API token and
+    the token it presents to the action server, by the rule every process applies
+    (bot/privacy/secret_strength.py, loaded by path: the engine's Python has no `bot` on its
+    path, and the module is standard library only)."""
+    if (environ.get("APP_ENV") or "prod") != "prod":
+        return []
+    spec = importlib.util.spec_from_file_location(
+        "secret_strength", ROOT / "bot" / "privacy" / "secret_strength.py")
+    assert spec is not None and spec.loader is not None
+    strength = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(strength)
+    problems: list[str] = strength.secret_problems(
+        {name: environ.get(name, "") for name in ("ENGINE_TOKEN", "ACTIONS_TOKEN")})
+    return problems
+
+
 def main(argv: list[str]) -> int:
     env = endpoint_env(os.environ)
     if argv[:1] == ["--print"]:
@@ -114,6 +133,10 @@ def main(argv: list[str]) -> int:
         return 0
     if "ACTIONS_TOKEN" not in env:
         raise SystemExit("ACTIONS_TOKEN is not set: the engine presents it to the action server.")
+    problems = secret_problems(env) if argv[:1] == ["run"] else []
+    if problems:
+        raise SystemExit("Refusing to start the engine with APP_ENV=prod:\n  - "
+                         + "\n  - ".join(problems))
     args = rasa_args(argv, env)
     # As the `rasa` script would run: without this script's folder first on the path.
     here = str(Path(__file__).resolve().parent)

@@ -26,6 +26,7 @@ from bot.conversations.service import conversation_turn
 from bot.db import in_session
 from bot.deps import DbId, SessionDep
 from bot.desk import service as desk
+from bot.desk.responses import DeskJSONResponse
 from bot.desk.schemas import (
     AvailabilityRequest,
     DeskAgent,
@@ -42,7 +43,7 @@ from bot.handoff.schemas import AgentMessage, CloseRequest, QueueItem
 from bot.redis import async_redis
 from channels.delivery import deliver, notify_web_state
 
-router = APIRouter(tags=["desk"])
+router = APIRouter(tags=["desk"], default_response_class=DeskJSONResponse)
 PAGE = Path(__file__).parent / "static" / "desk.html"
 TOKEN_TTL_SECONDS = 8 * 3600
 LOGINS_PER_IP_PER_MINUTE = 10

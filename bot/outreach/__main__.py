@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from bot.conversations.deps import get_conversations
 from bot.db import get_sessionmaker
 from bot.outreach.service import RunResult, run_due, worker_name
+from bot.production import refuse_unsafe_start
 from bot.settings import get_settings
 from channels.sms_sender import make_sender
 
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="plan and send on a schedule until stopped")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # It holds the same secrets as the bot service (Twilio, the engine's token).
+    refuse_unsafe_start(get_settings())
     if not get_settings().outreach_enabled:
         print("outreach: disabled (OUTREACH_ENABLED=false)", file=sys.stderr)
         return 0

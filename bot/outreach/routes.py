@@ -18,6 +18,7 @@ from bot.backoffice.errors import NotFound, SlotNotFound, SlotTaken
 from bot.backoffice.routes import require_service_token
 from bot.backoffice.schemas import AppointmentInfo
 from bot.deps import DbId, NowDep, SessionDep
+from bot.desk.responses import DeskJSONResponse
 from bot.desk.routes import AgentDep
 from bot.outreach import service
 from bot.outreach.enums import OutreachKind
@@ -36,7 +37,7 @@ PAGE = Path(__file__).resolve().parent.parent / "desk" / "static" / "outreach.ht
 
 router = APIRouter(prefix="/api/outreach", tags=["outreach"],
                    dependencies=[Depends(require_service_token)])
-desk_router = APIRouter(tags=["outreach"])
+desk_router = APIRouter(tags=["outreach"], default_response_class=DeskJSONResponse)
 
 
 @contextmanager

@@ -19,12 +19,14 @@ from fastapi.responses import PlainTextResponse
 
 from bot.agents.models import Agent, Role
 from bot.deps import DbId, SessionDep, SettingsDep
+from bot.desk.responses import DeskJSONResponse
 from bot.desk.routes import current_agent
 from bot.review import service
 from bot.review.schemas import ReviewTurn
 from bot.settings import Settings
 
-router = APIRouter(prefix="/api/review", tags=["review"])
+router = APIRouter(prefix="/api/review", tags=["review"],
+                   default_response_class=DeskJSONResponse)
 MAX_SINCE_DAYS = 90
 Ref = Annotated[str, Path(pattern=r"^c[0-9a-f]{20}$")]
 

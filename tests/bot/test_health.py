@@ -18,9 +18,12 @@ def test_dev_outbox_only_outside_production(monkeypatch, env) -> None:
 
     from bot.main import create_app
     from bot.settings import get_settings
+    from tests.bot.test_settings import GOOD
 
     monkeypatch.setenv("APP_ENV", "prod")
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    for name in ("twilio_auth_token", "engine_token", "backoffice_token"):
+        monkeypatch.setenv(name.upper(), GOOD[name])
     get_settings.cache_clear()
     with TestClient(create_app()) as client:
         assert client.get("/dev/outbox", params={"to": "+15555550101"}).status_code == 404

@@ -14,9 +14,10 @@ GOOD = {
     "database_url": "postgresql+psycopg://bot@db.internal/bot",
     "redis_url": "redis://cache.internal:6379/0",
     "twilio_account_sid": "AC" + "1" * 32,
-    "twilio_auth_token": "k3Jd9sQm2LpX7vRt5WnY",
-    "engine_token": "Zt8qLm3Nv6Rb1Xp4Kw9s",
-    "backoffice_token": "Hq2Wn7Lt4Vm9Xs1Kp6Rd",
+    # Twilio's kind: 32 hex digits.
+    "twilio_auth_token": "9c4e1f07b2d8a3566e0f9b1c7d2a4e83",  # pragma: allowlist secret
+    "engine_token": "Zt8qLm3Nv6Rb1Xp4Kw9sJh2Gd5Fc7Ya0Ue",  # pragma: allowlist secret
+    "backoffice_token": "Hq2Wn7Lt4Vm9Xs1Kp6RdBj3Ze8Tc0Qf5Ng",  # pragma: allowlist secret
 }
 
 
@@ -33,9 +34,16 @@ def test_good_production_settings_have_no_problem() -> None:
 @pytest.mark.parametrize(("change", "says"), [
     ({"engine_token": ""}, "ENGINE_TOKEN is not set"),
     ({"twilio_auth_token": ""}, "TWILIO_AUTH_TOKEN is not set"),
-    ({"backoffice_token": "short"}, "BACKOFFICE_TOKEN is a default or placeholder"),
-    ({"engine_token": "change-me-to-a-long-random-value"}, "ENGINE_TOKEN is a default"),
-    ({"engine_token": "not-for-serving"}, "ENGINE_TOKEN is a default"),
+    ({"backoffice_token": "short"}, "BACKOFFICE_TOKEN is a weak secret"),
+    ({"engine_token": "change-me-to-a-long-random-value"}, "ENGINE_TOKEN is a weak secret"),
+    ({"engine_token": "not-for-serving"}, "ENGINE_TOKEN is a weak secret"),
+    # What the probe found accepted: 16 characters, one letter or two words repeated.
+    ({"engine_token": "aaaaaaaaaaaaaaaa"}, "ENGINE_TOKEN is a weak secret"),
+    ({"twilio_auth_token": "passwordpassword"}, "TWILIO_AUTH_TOKEN is a weak secret"),
+    ({"backoffice_token": "passwordpassword" * 2}, "BACKOFFICE_TOKEN is a weak secret"),
+    # Optional, but never weak when set.
+    ({"review_salt": "aaaaaaaaaaaaaaaa"}, "REVIEW_SALT is a weak secret"),
+    ({"metrics_token": "passwordpassword"}, "METRICS_TOKEN is a weak secret"),
     ({"twilio_account_sid": ""}, "TWILIO_ACCOUNT_SID is not set"),
     ({"public_base_url": "http://assistant.example.org"}, "PUBLIC_BASE_URL must be an https://"),
 ])
@@ -43,6 +51,13 @@ def test_each_unsafe_setting_is_named(change: dict[str, str], says: str) -> None
     problems = production_problems(Settings(**{**GOOD, **change}))
     assert len(problems) == 1
     assert problems[0].startswith(says)
+    if "_token" in next(iter(change)) or "_salt" in next(iter(change)):
+        for value in change.values():  # a secret's value is never repeated back
+            assert len(value) < 8 or value not in problems[0]
+
+
+def test_optional_secrets_may_be_empty() -> None:
+    assert production_problems(Settings(**GOOD, review_salt="", metrics_token="")) == []
 
 
 @pytest.mark.parametrize("missing", ["database_url", "redis_url"])
@@ -83,8 +98,8 @@ def _prod_client(monkeypatch: pytest.MonkeyPatch) -> TestClient:
 
     monkeypatch.setenv("APP_ENV", "prod")
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
-    monkeypatch.setenv("ENGINE_TOKEN", "Zt8qLm3Nv6Rb1Xp4Kw9s")
-    monkeypatch.setenv("BACKOFFICE_TOKEN", "Hq2Wn7Lt4Vm9Xs1Kp6Rd")
+    for name in ("twilio_auth_token", "engine_token", "backoffice_token"):
+        monkeypatch.setenv(name.upper(), GOOD[name])
     get_settings.cache_clear()
     return TestClient(create_app())
 
@@ -156,4 +171,4 @@ def test_env_example_placeholders_never_pass_for_production(
         monkeypatch.setenv(key, value)
     problems = production_problems(Settings())
     for key in ("ENGINE_TOKEN", "BACKOFFICE_TOKEN", "TWILIO_AUTH_TOKEN"):
-        assert any(p.startswith(f"{key} is a default or placeholder") for p in problems), key
+        assert any(p.startswith(f"{key} is a weak secret") for p in problems), key

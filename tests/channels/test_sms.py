@@ -303,3 +303,31 @@ def test_a_numbered_reply_is_sent_as_the_choice_and_recorded_with_its_words(
         ("patient", '2 ("Tue, Dec 1 at 2:00 PM")'),
         ("bot", "Shall I move it?"),
     ]
+
+
+def test_a_text_longer_than_twilio_delivers_is_answered_kindly_never_passed_on(
+        client, db: Session, caplog) -> None:
+    """Over 1,600 characters (Twilio's longest): a kind answer, and nothing of it reaches the
+    engine or the transcript (cut short, half a sentence could be taken for the whole)."""
+    import logging
+
+    from sqlalchemy import select
+
+    from bot.conversations.models import TranscriptEntry
+    from channels.sms import SMS_MAX_CHARS
+
+    caplog.set_level(logging.INFO)
+    for index, body in enumerate(("a" * (SMS_MAX_CHARS + 1), "\U0001F600 " * 2000)):
+        phone = f"+1555555031{index}"
+        post(client, body, f"SMlong{index}", frm=phone)
+        assert wait_for(client, 1, to=phone) == [
+            "Sorry, that message is too long for me to read. Please send it again in shorter "
+            "texts, or call us at (555) 555-0199."]
+        assert db.scalars(select(TranscriptEntry).where(
+            TranscriptEntry.conversation_id == f"sms:{phone}")).all() == []
+    long_lines = [r.getMessage() for r in caplog.records if "over 1600" in r.getMessage()]
+    assert long_lines == ["inbound SMS of 1601 characters, over 1600: asked for a shorter one",
+                          "inbound SMS of 4000 characters, over 1600: asked for a shorter one"]
+    # Exactly the limit goes on as usual (here to an engine that is down: its apology).
+    post(client, "a" * SMS_MAX_CHARS, "SMlong-max", frm="+15555550319")
+    assert wait_for(client, 1, to="+15555550319")[0].startswith("Sorry, I'm having trouble")

@@ -72,6 +72,32 @@ def test_websocket_conversation(client, db: Session) -> None:
         assert reply["messages"][0]["text"].startswith("Sorry, I'm having trouble")
 
 
+def test_websocket_frames_have_the_body_limits(client, db: Session, caplog) -> None:
+    """The probe's frame (a lone surrogate in 2,000 levels of nesting), an oversized frame
+    and a surrogate: an error frame and one log line each, the socket still open."""
+    import logging
+
+    from channels.web import INVALID
+
+    probe = "[" * 2000 + '"\\ud800"' + "]" * 2000
+    session = start(client)
+    with client.websocket_connect("/channels/web/ws") as ws:
+        ws.send_text(probe)  # where the token frame is expected
+        assert ws.receive_json() == {"type": "error", "detail": "session expired"}
+    with client.websocket_connect(f"/channels/web/ws?token={session['token']}") as ws:
+        assert ws.receive_json() == {"type": "ready"}
+        for frame in (probe, '{"text": "hi \\udc00"}', '{"text": "' + "a" * 70_000 + '"}'):
+            ws.send_text(frame)
+            assert ws.receive_json() == {"type": "error", "detail": INVALID}
+        ws.send_json({"text": "hello"})
+        assert ws.receive_json() == {"type": "typing"}
+    refused = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
+               and r.name == "channels.web"]
+    assert refused == ["refused a web chat socket frame: JSON nested deeper than 32 levels"] * 2 \
+        + ["refused a web chat socket frame: a lone surrogate in the JSON"]
+    assert "Traceback" not in caplog.text
+
+
 def test_invalid_utf8_and_odd_bodies_are_4xx(client, db: Session) -> None:
     auth = {"Authorization": f"Bearer {start(client)['token']}",
             "Content-Type": "application/json"}

@@ -2,6 +2,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.privacy.secret_strength import secret_problems
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,6 +24,9 @@ def test_a_new_env_has_every_secret_and_is_private(tmp_path: Path) -> None:
     for name in ("TWILIO_AUTH_TOKEN", "ENGINE_TOKEN", "ACTIONS_TOKEN", "BACKOFFICE_TOKEN",
                  "DESK_DEMO_PASSWORD"):
         assert len(values[name]) >= 16, name
+    # The service secrets would pass production's strength check too.
+    assert secret_problems({name: values[name] for name in (
+        "TWILIO_AUTH_TOKEN", "ENGINE_TOKEN", "ACTIONS_TOKEN", "BACKOFFICE_TOKEN")}) == []
     assert env.stat().st_mode & 0o077 == 0
 
 

@@ -73,10 +73,8 @@ def test_the_api_without_a_token_is_refused() -> None:
         engine.rasa_args(RUN, {"ENGINE_TOKEN": ""})
 
 
-def test_rasa_runs_in_the_wrapper_process_with_the_token_out_of_its_command_line(
-        tmp_path: Path) -> None:
-    """A stand-in `rasa` package records what Rasa's CLI would see: its sys.argv has the
-    token, the process's command line (what `ps` shows) does not."""
+def fake_rasa(tmp_path: Path) -> Path:
+    """A stand-in `rasa` package that records what Rasa's CLI would see; returns the record."""
     fake = tmp_path / "rasa"
     fake.mkdir()
     (fake / "__init__.py").write_text("")
@@ -87,16 +85,50 @@ def test_rasa_runs_in_the_wrapper_process_with_the_token_out_of_its_command_line
         f"    open({str(tmp_path / 'seen.json')!r}, 'w').write(json.dumps({{\n"
         "        'argv': sys.argv, 'cmdline': cmdline,\n"
         "        'lock_store': os.environ['ENGINE_LOCK_STORE']}))\n")
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), "ACTIONS_TOKEN": "a",
-           "ENGINE_TOKEN": "s3cret-token"}
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "engine.py"), *RUN],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    return tmp_path / "seen.json"
+
+
+def run_engine(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "engine.py"), *RUN],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path), **env})
+
+
+def test_rasa_runs_in_the_wrapper_process_with_the_token_out_of_its_command_line(
+        tmp_path: Path) -> None:
+    """Rasa's sys.argv has the token, the process's command line (what `ps` shows) does not."""
+    record = fake_rasa(tmp_path)
+    done = run_engine(tmp_path, APP_ENV="dev", ACTIONS_TOKEN="a", ENGINE_TOKEN="s3cret-token")
     assert done.returncode == 0, done.stderr
-    seen = json.loads((tmp_path / "seen.json").read_text())
+    seen = json.loads(record.read_text())
     assert seen["argv"] == ["rasa", *RUN, "--auth-token", "s3cret-token"]
     assert not any("s3cret-token" in part for part in seen["cmdline"])
     assert seen["cmdline"][1:-1] == [str(ROOT / "scripts" / "engine.py"), *RUN]
     assert seen["lock_store"] == "in_memory"
+
+
+STRONG = {"ENGINE_TOKEN": "Zt8qLm3Nv6Rb1Xp4Kw9sJh2Gd5Fc7Ya0Ue",  # pragma: allowlist secret
+          "ACTIONS_TOKEN": "Hq2Wn7Lt4Vm9Xs1Kp6RdBj3Ze8Tc0Qf5Ng"}  # pragma: allowlist secret
+
+
+@pytest.mark.parametrize(("app_env", "weak"), [
+    ({}, {"ACTIONS_TOKEN": "aaaaaaaaaaaaaaaa"}),  # APP_ENV unset means production
+    ({"APP_ENV": "prod"}, {"ENGINE_TOKEN": "passwordpassword"}),
+    ({"APP_ENV": "prod"}, {"ACTIONS_TOKEN": "not-for-serving"}),
+])
+def test_a_production_engine_refuses_weak_secrets_before_rasa_starts(
+        tmp_path: Path, app_env: dict[str, str], weak: dict[str, str]) -> None:
+    record = fake_rasa(tmp_path)
+    done = run_engine(tmp_path, **{**STRONG, **app_env, **weak})
+    assert done.returncode != 0
+    [(name, value)] = weak.items()
+    assert done.stderr.startswith("Refusing to start the engine with APP_ENV=prod:\n"
+                                  f"  - {name} is a weak secret: it ")
+    assert value not in done.stderr and "Traceback" not in done.stderr
+    assert not record.exists()
+    # Strong secrets: it starts.
+    assert run_engine(tmp_path, **STRONG, APP_ENV="prod").returncode == 0
+    assert record.exists()
 
 
 LAUNCHERS = ["Procfile", "deploy/Dockerfile.engine", "deploy/compose.yaml",

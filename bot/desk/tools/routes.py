@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from bot import live
 from bot.db import in_session
 from bot.deps import DbId, NowDep, SessionDep
+from bot.desk.responses import DeskJSONResponse
 from bot.desk.routes import AgentDep, RedisDep
 from bot.desk.tools import service
 from bot.desk.tools.delivery import deliver_due
@@ -28,7 +29,7 @@ from bot.desk.tools.schemas import (
 )
 from bot.handoff import service as handoffs
 
-router = APIRouter(tags=["desk tools"])
+router = APIRouter(tags=["desk tools"], default_response_class=DeskJSONResponse)
 SCRIPT = Path(__file__).parents[1] / "static" / "desk-tools.js"
 
 

@@ -139,3 +139,50 @@ def test_disabled_agent_is_refused(client, seeded: Session, agents) -> None:
 def test_desk_page_is_served(client) -> None:
     page = client.get("/desk")
     assert page.status_code == 200 and 'id="login"' in page.text
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+
+
+def test_the_desk_shows_no_bidirectional_controls(client, seeded: Session, agents) -> None:
+    """A patient's words, name or form answers with a right-to-left override ("\u202e")
+    would show the desk reversed text; whatever was stored, the desk's answers hold none."""
+    from datetime import UTC, datetime
+
+    from bot.conversations import transcript
+    from bot.desk.tools.models import HandoffNote
+
+    maria = seeded.scalars(select(Patient).where(Patient.last_name == "Lopez")).one()
+    handoff_id = open_handoff(client, "web:bidi", verified=True, patient_id=maria.id,
+                              slots={"pending_request": "refill \u202eLisinopril\u2069"})
+    # Stored before input was cleaned: a message, the record's name, an agent's note.
+    transcript.record_entry(seeded, "web:bidi", "patient", "pay \u202e$500 to 0987\u202c ok",
+                            handoff_id=handoff_id)
+    maria.first_name = "Ma\u2066ria"
+    ana = seeded.scalars(select(Agent).where(Agent.email == "ana@example.org")).one()
+    seeded.add(HandoffNote(handoff_id=handoff_id, agent_id=ana.id, text="call \u202eback",
+                           at=datetime.now(UTC)))
+    seeded.commit()
+    desk = login(client)
+    client.post(f"/api/desk/handoffs/{handoff_id}/accept", headers=desk)
+    answers = [client.get(path, headers=desk) for path in (
+        "/api/desk/handoffs", f"/api/desk/handoffs/{handoff_id}",
+        f"/api/desk/handoffs/{handoff_id}/notes")]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    queue, detail, notes = (a.json() for a in answers)
+    assert queue[0]["patient"] == "Maria Lopez"
+    assert "pay $500 to 0987 ok" in [t["text"] for t in detail["transcript"]]
+    assert detail["context"]["slots"] == {"pending_request": "refill Lisinopril"}
+    assert [n["text"] for n in notes] == ["call back"]
+    for answer in answers:
+        assert not set(answer.content.decode()) & set(BIDI), answer.url
+        assert "\\u202" not in answer.text and "\\u206" not in answer.text
+
+
+def test_new_text_is_stored_without_bidirectional_controls(client, agents) -> None:
+    session = client.post("/channels/web/sessions").json()
+    client.post("/channels/web/messages", json={"text": "hi \u202edlrow\u202c there"},
+                headers={"Authorization": f"Bearer {session['token']}"})
+    history = client.get("/channels/web/history",
+                         headers={"Authorization": f"Bearer {session['token']}"}).json()
+    assert history["messages"][0]["text"] == "hi dlrow there"

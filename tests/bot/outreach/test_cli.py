@@ -26,3 +26,19 @@ def test_run_as_of_a_time_twice(demo: Session, capsys: pytest.CaptureFixture[str
     assert "planned 6 (held out 0); sent 2, failed 0, waiting 1" in first, first
     assert "no_consent 2" in first
     assert "planned 0 (held out 0); sent 0, failed 0, waiting 0, suppressed: none" in second
+
+
+def test_a_production_worker_refuses_weak_secrets(env: dict[str, str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker holds the bot service's secrets, so it checks them the same way."""
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("APP_ENV", "prod")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "passwordpassword")
+    get_settings.cache_clear()
+    with pytest.raises(SystemExit) as refused:
+        main(["worker"])
+    message = str(refused.value.code)
+    assert message.startswith("Refusing to start with APP_ENV=prod:")
+    assert "TWILIO_AUTH_TOKEN is a weak secret" in message
+    assert "passwordpassword" not in message
