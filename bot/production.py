@@ -56,7 +56,7 @@ def empty_database_advice(session: Session) -> list[str]:
                       "`python -m bot.desk.agents add --email <address> --role supervisor`.")
     if not session.scalar(select(func.count()).select_from(Patient)):
         advice.append("The back office holds no patients: load your health system's records "
-                      "before inviting patients. Demo data (`python -m bot.backoffice.seed`) is "
+                      "before inviting patients. Demo data (`python -m bot.demo.seed`) is "
                       "loaded only with APP_ENV=dev.")
     return advice
 

@@ -1,4 +1,4 @@
-"""The agents CLI (`python -m bot.desk.agents`): passwords never echoed nor taken as arguments; audited."""
+"""The agents CLI (python -m bot.desk.agents): passwords never echoed nor taken as arguments."""
 
 import io
 
