@@ -17,7 +17,6 @@ from bot.agents import teams
 from bot.agents.models import Agent, Team
 from bot.conversations import transcript
 from bot.conversations.models import TranscriptEntry
-from bot.conversations.responses import response_text
 from bot.desk.schemas import HandoffDetail, NoteOut, TeamInfo
 from bot.desk.tools import service as tools
 from bot.desk.tools.models import HandoffNote
@@ -25,6 +24,7 @@ from bot.handoff import service as handoffs
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
 from bot.handoff.schemas import FollowUpIn
 from bot.insights import record as insights
+from bot.responses import response_text
 from bot.settings import get_settings
 
 BACK_TO_BOT = ("Thanks for chatting with our team. I'm the assistant again: "

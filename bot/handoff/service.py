@@ -21,7 +21,6 @@ from bot.backoffice.common import require_patient
 from bot.backoffice.errors import PatientNotFound
 from bot.backoffice.models import InquiryKind, RefillStatus
 from bot.backoffice.schemas import PaymentPlanOptions
-from bot.conversations.responses import response_text
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
 from bot.handoff.routing import route
 from bot.handoff.schemas import (
@@ -33,6 +32,7 @@ from bot.handoff.schemas import (
     SummaryPrescription,
 )
 from bot.insights import record as insights
+from bot.responses import response_text
 from bot.senders import channel_of
 from bot.settings import get_settings
 from bot.text import money
