@@ -14,14 +14,10 @@ from sqlalchemy.orm import Session
 from bot.conversations.models import TranscriptEntry
 from bot.db import get_sessionmaker, normalize_url, postgres_connect_args
 from bot.settings import Settings, get_settings
+from bot.tracker_store import tracker_url
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 3600
-
-
-def tracker_url(settings: Settings) -> str:
-    target = settings.engine_tracker_db
-    return target if "://" in target else f"sqlite:///{target}"
 
 
 def expire_engine_tracker(url: str, older_than: datetime) -> int:

@@ -414,8 +414,9 @@ def accept(session: Session, handoff_id: int, agent: Agent) -> Handoff:
     session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise HandoffConflict(handoff_id)
-    insights.handoff_accepted(session, handoff_id)
-    return get(session, handoff_id)
+    accepted = get(session, handoff_id)
+    insights.handoff_accepted(session, accepted)
+    return accepted
 
 
 def require_owner(session: Session, handoff_id: int, agent: Agent) -> Handoff:

@@ -30,10 +30,9 @@ from bot.audit import service as audit
 from bot.db import normalize_url, postgres_connect_args
 from bot.privacy.redaction import redact
 from bot.responses import DOMAIN_FILE
-from bot.retention import tracker_url
-from bot.review.models import EVENTS
 from bot.review.schemas import ReviewTurn, TurnKind
 from bot.settings import Settings
+from bot.tracker_store import EVENTS, tracker_url
 
 DEFAULT_SINCE = timedelta(days=7)
 DEFAULT_LIMIT = 100

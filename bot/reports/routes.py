@@ -22,10 +22,14 @@ from bot.agents.signin import AgentDep
 from bot.backoffice.routes import require_service_token
 from bot.db import in_session
 from bot.deps import DbId, NowDep, SessionDep, SettingsDep
-from bot.insights import record, service
+from bot.insights import record
 from bot.insights.enums import TOPICS
 from bot.insights.metrics import REGISTRY
 from bot.insights.schemas import Recorded, TaskOutcome
+from bot.reports import (
+    gauges,  # noqa: F401  (registers the database gauges)
+    service,
+)
 
 router = APIRouter(tags=["insights"])
 STATIC = Path(__file__).resolve().parent.parent / "desk" / "static"
