@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -21,6 +21,7 @@ from bot.backoffice.common import require_patient
 from bot.backoffice.errors import PatientNotFound
 from bot.backoffice.models import InquiryKind, RefillStatus
 from bot.backoffice.schemas import PaymentPlanOptions
+from bot.clock import now
 from bot.handoff import routing
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
 from bot.handoff.schemas import (
@@ -61,10 +62,6 @@ class BadTransfer(ValueError):
 
 # Statuses that hold the conversation: the patient's messages go to the desk, not the bot.
 HOLDING = (HandoffStatus.waiting, HandoffStatus.active)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 # What the patient's chat shows: "bot" | "waiting" | "agent", and the agent's name.

@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, ParamSpec, Protocol, TypeVar
 
@@ -23,6 +23,7 @@ from sqlalchemy import JSON, column, select, table
 from sqlalchemy.orm import Session
 
 from bot.backoffice.service import patient_name_words
+from bot.clock import now
 from bot.db import UTCDateTime
 from bot.insights import metrics, repeat
 from bot.insights.enums import TASK_TOPIC, topic_of_intent
@@ -107,10 +108,6 @@ def _stored_handoff(session: Session, handoff_id: int) -> StoredHandoff | None:
                          created_at=row.created_at, verified=bool(row.verified),
                          intents=list(row.intents or []), slots=dict(row.slots or {}),
                          summary=row.summary)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def never_raises(fn: Callable[P, R]) -> Callable[P, R | None]:
