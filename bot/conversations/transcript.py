@@ -14,9 +14,9 @@ from sqlalchemy import Insert, Table, insert, select
 from sqlalchemy.orm import Session
 
 from bot.clock import now
+from bot.conversation_ids import channel_of
 from bot.conversations.models import TranscriptEntry
 from bot.conversations.schemas import TranscriptItem
-from bot.senders import channel_of
 
 # How far back the desk and the chat history look.
 WINDOW = timedelta(hours=24)

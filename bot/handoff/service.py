@@ -22,6 +22,7 @@ from bot.backoffice.errors import PatientNotFound
 from bot.backoffice.models import InquiryKind, RefillStatus
 from bot.backoffice.schemas import PaymentPlanOptions
 from bot.clock import now
+from bot.conversation_ids import channel_of
 from bot.handoff import routing
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
 from bot.handoff.schemas import (
@@ -34,7 +35,6 @@ from bot.handoff.schemas import (
 )
 from bot.insights import record as insights
 from bot.responses import response_text
-from bot.senders import channel_of
 from bot.settings import get_settings
 from bot.text import money
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.backoffice.service import patient_name_words
 from bot.clock import now
+from bot.conversation_ids import channel_of
 from bot.db import UTCDateTime
 from bot.insights import metrics, repeat
 from bot.insights.enums import TASK_TOPIC, topic_of_intent
@@ -31,7 +32,6 @@ from bot.insights.models import Episode, InsightEvent
 from bot.insights.outreach import outreach_origin
 from bot.insights.schemas import TaskOutcome
 from bot.insights.tracker import TurnParse
-from bot.senders import channel_of
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
