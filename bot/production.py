@@ -17,6 +17,9 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.agents.models import Agent
+from bot.backoffice.models import Patient
+from bot.db import in_session
 from bot.settings import Settings, production_problems
 
 log = logging.getLogger(__name__)
@@ -47,9 +50,6 @@ def empty_database_advice(session: Session) -> list[str]:
     tables = set(inspect(session.get_bind()).get_table_names())
     if "patients" not in tables or "agents" not in tables:
         return ["The database has no schema yet: run `alembic upgrade head`, then start again."]
-    from bot.agents.models import Agent
-    from bot.backoffice.models import Patient
-
     advice: list[str] = []
     if not session.scalar(select(func.count()).select_from(Agent)):
         advice.append("No agent accounts yet: create the first supervisor with "
@@ -64,8 +64,6 @@ def empty_database_advice(session: Session) -> list[str]:
 async def startup_advice() -> None:
     """Logs what a fresh installation still needs (an agent, patients, the schema). Never
     stops the start: the database may be down for a moment, and /readyz says so."""
-    from bot.db import in_session
-
     try:
         advice = await in_session(empty_database_advice)
     except Exception as exc:  # noqa: BLE001 (advice only; the readiness check reports the rest)

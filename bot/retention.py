@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.conversations.models import TranscriptEntry
 from bot.db import get_sessionmaker, normalize_url, postgres_connect_args
+from bot.leader import claim
+from bot.redis import get_async_redis
 from bot.settings import Settings, get_settings
 from bot.tracker_store import tracker_url
 
@@ -62,9 +64,6 @@ def run_once(settings: Settings | None = None) -> tuple[int, int]:
 async def run_forever(interval_seconds: float = INTERVAL_SECONDS) -> None:
     """Every worker runs this loop; each interval one of them (the one that claims the run in
     Redis) expires old data, the others skip it."""
-    from bot.leader import claim
-    from bot.redis import get_async_redis
-
     while True:
         try:
             # Held a little less than the interval, so the same worker claims it again next time.
