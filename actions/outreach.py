@@ -31,9 +31,10 @@ from actions.backoffice_client import (
 )
 from actions.common import AGENT_BUTTON, channel_of, chosen, end_flow, phone_of, say_when
 from actions.insights_client import InsightsClient, default_insights_client, report_task
-from actions.outreach_client import OutreachClient, OutreachContext, default_outreach_client
+from actions.outreach_client import OutreachClient, default_outreach_client
 from actions.refills import submitted_message
 from bot.insights.enums import Task
+from bot.outreach.schemas import OutreachContext
 
 log = logging.getLogger(__name__)
 

@@ -3,37 +3,12 @@ about, and the replies to it. Same host and token as the back office, its own en
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
-
 import httpx
-from pydantic import BaseModel
 
 from actions.backoffice_client import BackOfficeClient
 from actions.settings import get_action_settings
-from bot.backoffice.schemas import AppointmentInfo, SlotInfo
-
-
-class ConfirmResult(BaseModel):
-    status: Literal["confirmed", "verify", "gone"]
-    appointment_id: int | None = None
-    starts_at: datetime | None = None
-
-
-class OutreachContext(BaseModel):
-    id: int
-    kind: str
-    subject_type: str
-    subject_id: int
-
-
-class OpenSlots(BaseModel):
-    provider_name: str
-    slots: list[SlotInfo]
-
-
-class Recorded(BaseModel):
-    ok: bool = True
+from bot.backoffice.schemas import AppointmentInfo
+from bot.outreach.schemas import ConfirmResult, OpenSlots, OutreachContext, Recorded
 
 
 class OutreachClient(BackOfficeClient):

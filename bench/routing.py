@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.stack import Stack, running_stack  # noqa: E402
 
 SERVICE = {"Authorization": "Bearer stack-backoffice-token"}
-# Topic -> the team it routes to; each team's demo agent (bot.desk.seed) watches its queue.
+# Topic -> the team it routes to; each team's demo agent (bot.demo.desk) watches its queue.
 CASES = {"billing": ["billing_pay", "human_handoff"],
          "scheduling": ["appointment_reschedule", "human_handoff"],
          "pharmacy": ["refill_request", "human_handoff"],

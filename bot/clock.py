@@ -1,9 +1,15 @@
-"""The clinic's calendar: the back office speaks in the clinic's time zone."""
+"""The clock: now (UTC, the one every area uses), and the clinic's calendar (the back office
+speaks in the clinic's time zone)."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.settings import get_settings
+
+
+def now() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
 
 
 def clinic_tz() -> ZoneInfo:

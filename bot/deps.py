@@ -1,11 +1,12 @@
 """Shared FastAPI dependencies."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path
 from sqlalchemy.orm import Session
 
+from bot.clock import now
 from bot.db import get_session
 from bot.settings import Settings, get_settings
 
@@ -27,7 +28,7 @@ DbId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
 
 async def current_time() -> datetime:
     """Now, as a dependency so tests can move the clock (async: no thread hop)."""
-    return datetime.now(UTC)
+    return now()
 
 
 NowDep = Annotated[datetime, Depends(current_time)]

@@ -21,7 +21,6 @@ from bot.desk.tools.routes import router as desk_tools_router
 from bot.handoff.routes import router as handoff_router
 from bot.health.routes import router as health_router
 from bot.insights import queue as insights_queue
-from bot.insights.routes import router as insights_router
 from bot.outreach.routes import desk_router as outreach_desk_router
 from bot.outreach.routes import router as outreach_router
 from bot.payments.routes import router as payments_router
@@ -29,16 +28,16 @@ from bot.privacy.logs import configure as configure_logging
 from bot.production import (
     BodyGuard,
     add_dev_docs,
-    refuse_unsafe_start,
     service_secrets,
     startup_advice,
 )
 from bot.redis import get_async_redis
+from bot.reports.routes import router as insights_router
 from bot.retention import run_forever
 from bot.review.routes import router as review_router
 from bot.safety.emergency import detect_emergency
 from bot.security import SecurityHeaders
-from bot.settings import get_settings
+from bot.settings import get_settings, refuse_unsafe_start
 from channels import sms, web
 
 

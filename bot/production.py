@@ -15,23 +15,13 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.agents.models import Agent
+from bot.backoffice.models import Patient
 from bot.bodies import MAX_BODY_BYTES, TOO_LARGE, BodyRefused, check_json
-from bot.settings import Settings, production_problems
+from bot.db import in_session
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class UnsafeSettings(SystemExit):
-    """Raised by `create_app` with APP_ENV=prod and settings that must not serve patients;
-    a SystemExit, so uvicorn stops with this message and no traceback."""
-
-
-def refuse_unsafe_start(settings: Settings) -> None:
-    problems = production_problems(settings)
-    if problems:
-        raise UnsafeSettings(
-            "Refusing to start with APP_ENV=prod:\n  - " + "\n  - ".join(problems)
-            + "\nEvery key is described in .env.example and README (Running in production).")
 
 
 def service_secrets(settings: Settings) -> list[str]:
@@ -46,16 +36,13 @@ def empty_database_advice(session: Session) -> list[str]:
     tables = set(inspect(session.get_bind()).get_table_names())
     if "patients" not in tables or "agents" not in tables:
         return ["The database has no schema yet: run `alembic upgrade head`, then start again."]
-    from bot.agents.models import Agent
-    from bot.backoffice.models import Patient
-
     advice: list[str] = []
     if not session.scalar(select(func.count()).select_from(Agent)):
         advice.append("No agent accounts yet: create the first supervisor with "
                       "`python -m bot.desk.agents add --email <address> --role supervisor`.")
     if not session.scalar(select(func.count()).select_from(Patient)):
         advice.append("The back office holds no patients: load your health system's records "
-                      "before inviting patients. Demo data (`python -m bot.backoffice.seed`) is "
+                      "before inviting patients. Demo data (`python -m bot.demo.seed`) is "
                       "loaded only with APP_ENV=dev.")
     return advice
 
@@ -63,8 +50,6 @@ def empty_database_advice(session: Session) -> list[str]:
 async def startup_advice() -> None:
     """Logs what a fresh installation still needs (an agent, patients, the schema). Never
     stops the start: the database may be down for a moment, and /readyz says so."""
-    from bot.db import in_session
-
     try:
         advice = await in_session(empty_database_advice)
     except Exception as exc:  # noqa: BLE001 (advice only; the readiness check reports the rest)

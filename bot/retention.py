@@ -13,15 +13,13 @@ from sqlalchemy.orm import Session
 
 from bot.conversations.models import TranscriptEntry
 from bot.db import get_sessionmaker, normalize_url, postgres_connect_args
+from bot.leader import claim
+from bot.redis import get_async_redis
 from bot.settings import Settings, get_settings
+from bot.tracker_store import tracker_url
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 3600
-
-
-def tracker_url(settings: Settings) -> str:
-    target = settings.engine_tracker_db
-    return target if "://" in target else f"sqlite:///{target}"
 
 
 def expire_engine_tracker(url: str, older_than: datetime) -> int:
@@ -66,9 +64,6 @@ def run_once(settings: Settings | None = None) -> tuple[int, int]:
 async def run_forever(interval_seconds: float = INTERVAL_SECONDS) -> None:
     """Every worker runs this loop; each interval one of them (the one that claims the run in
     Redis) expires old data, the others skip it."""
-    from bot.leader import claim
-    from bot.redis import get_async_redis
-
     while True:
         try:
             # Held a little less than the interval, so the same worker claims it again next time.

@@ -169,6 +169,19 @@ def production_problems(settings: Settings) -> list[str]:
     return problems
 
 
+class UnsafeSettings(SystemExit):
+    """Raised at the start of a process with APP_ENV=prod and settings that must not serve
+    patients; a SystemExit, so the process stops with this message and no traceback."""
+
+
+def refuse_unsafe_start(settings: Settings) -> None:
+    problems = production_problems(settings)
+    if problems:
+        raise UnsafeSettings(
+            "Refusing to start with APP_ENV=prod:\n  - " + "\n  - ".join(problems)
+            + "\nEvery key is described in .env.example and README (Running in production).")
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from bot import live, ratelimit
+from bot.clock import now
 from bot.conversations import transcript
 from bot.conversations.deps import get_conversations
 from bot.conversations.service import ConversationService
@@ -128,10 +129,6 @@ async def handle_keywords(phone: str, text: str, message_sid: str, sender: SmsSe
     return False
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def store_inbound(session: Session, phone: str, text: str, message_sid: str,
                   num_media: int, deadline: float | None = None) -> bool:
     """Keeps a text as the webhook arrives (the row's id is this number's arrival order).
@@ -141,7 +138,7 @@ def store_inbound(session: Session, phone: str, text: str, message_sid: str,
     if session.scalar(select(InboundSms.id).where(InboundSms.message_sid == message_sid)):
         return False
     session.add(InboundSms(message_sid=message_sid, from_number=phone, body=text,
-                           num_media=num_media, received_at=_now()))
+                           num_media=num_media, received_at=now()))
     try:
         session.flush()  # where a locked or hanging database makes us wait
         if deadline is not None and time.monotonic() > deadline:
@@ -164,7 +161,7 @@ async def enqueue_inbound_sms(phone: str, text: str, message_sid: str, num_media
 
 def claim_next_inbound(session: Session, phone: str) -> InboundSms | None:
     """Takes this number's oldest unhandled text, unless another worker is on it."""
-    stale = _now() - timedelta(seconds=CLAIM_STALE_SECONDS)
+    stale = now() - timedelta(seconds=CLAIM_STALE_SECONDS)
     row = session.scalars(
         select(InboundSms).where(InboundSms.from_number == phone,
                                  InboundSms.handled_at.is_(None))
@@ -175,7 +172,7 @@ def claim_next_inbound(session: Session, phone: str) -> InboundSms | None:
         update(InboundSms)
         .where(InboundSms.id == row.id, InboundSms.handled_at.is_(None),
                or_(InboundSms.claimed_at.is_(None), InboundSms.claimed_at <= stale))
-        .values(claimed_at=_now()))
+        .values(claimed_at=now()))
     session.commit()
     return row if taken.rowcount == 1 else None  # type: ignore[attr-defined]
 
@@ -191,14 +188,14 @@ def finish_inbound(session: Session, inbound_id: int) -> None:
     """Handled: never again. The body goes (the transcript keeps what is needed); the row
     stays as the MessageSid's record against Twilio's retries."""
     session.execute(update(InboundSms).where(InboundSms.id == inbound_id)
-                    .values(handled_at=_now(), body=""))
+                    .values(handled_at=now(), body=""))
     session.commit()
 
 
 def forget_handled_inbound(session: Session, older_than_seconds: float) -> int:
     """Handled texts are kept only as long as Twilio may retry their webhook (the MessageSid
     dedupe, SMS_DEDUPE_SECONDS): the number they came from goes with them."""
-    cutoff = _now() - timedelta(seconds=older_than_seconds)
+    cutoff = now() - timedelta(seconds=older_than_seconds)
     gone = session.execute(delete(InboundSms).where(InboundSms.handled_at.is_not(None),
                                                     InboundSms.handled_at < cutoff))
     session.commit()
@@ -208,12 +205,12 @@ def forget_handled_inbound(session: Session, older_than_seconds: float) -> int:
 def waiting_numbers(session: Session, older_than_seconds: float) -> list[str]:
     """Numbers with a text waiting longer than a moment (fresh ones are being handled by the
     webhook's own task), and not taken by a worker now."""
-    now = _now()
-    stale = now - timedelta(seconds=CLAIM_STALE_SECONDS)
+    at = now()
+    stale = at - timedelta(seconds=CLAIM_STALE_SECONDS)
     rows = session.scalars(
         select(InboundSms.from_number).where(
             InboundSms.handled_at.is_(None),
-            InboundSms.received_at <= now - timedelta(seconds=older_than_seconds),
+            InboundSms.received_at <= at - timedelta(seconds=older_than_seconds),
             or_(InboundSms.claimed_at.is_(None), InboundSms.claimed_at <= stale))
         .distinct())
     return list(rows)

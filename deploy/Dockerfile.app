@@ -7,6 +7,8 @@ COPY requirements/bot.lock requirements/bot.lock
 RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements/bot.lock
 COPY pyproject.toml alembic.ini domain.yml ./
 COPY bot bot
+# Demo data is for dev stacks only: not in the production image.
+RUN rm -rf bot/demo
 COPY actions actions
 COPY channels channels
 COPY rasa_sdk_plugins rasa_sdk_plugins

@@ -11,8 +11,8 @@ repeat-yourself), an emergency, and outreach when `bot.outreach` is there. The s
 same conversations in the same order every time; the numbers then depend only on the model.
 
 The patients: the three of DESIGN.md and a synthetic population (`--population`, added to the
-dev back office by `python -m bot.backoffice.seed --population N`, see
-bot/backoffice/population.py). Each conversation is about something its patient has (a bill,
+dev back office by `python -m bot.demo.seed --population N`, see
+bot/demo/population.py). Each conversation is about something its patient has (a bill,
 an appointment ahead, a prescription), and a patient comes back about the same thing only
 now and then (`REPEAT_SHARE`): with three patients every resolved request would be followed
 by a same-topic contact within minutes, and containment would read ~2 %.
@@ -38,7 +38,7 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
-from bot.backoffice.population import Person, plan_population
+from bot.demo.population import Person, plan_population
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -377,7 +377,7 @@ def seed_population(env: dict[str, str], count: int) -> dict[str, Who]:
     when that is refused (APP_ENV is not dev) or fails."""
     if count <= 0:
         return dict(PATIENTS)
-    proc = subprocess.run([sys.executable, "-m", "bot.backoffice.seed", "--population",
+    proc = subprocess.run([sys.executable, "-m", "bot.demo.seed", "--population",
                            str(count)], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     print((proc.stdout + proc.stderr).strip() or "seed: (no output)")

@@ -29,8 +29,8 @@ if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
 fi
 .venv/bin/alembic upgrade head
 if [ "${APP_ENV:-prod}" = "dev" ]; then
-  .venv/bin/python -m bot.backoffice.seed
-  .venv/bin/python -m bot.desk.seed
+  .venv/bin/python -m bot.demo.seed
+  .venv/bin/python -m bot.demo.desk
 else
   echo "==> APP_ENV=${APP_ENV:-prod} (unset means prod): no demo data is loaded or deleted."
   echo "    Agents: .venv/bin/python -m bot.desk.agents add (see README, Running in production)."

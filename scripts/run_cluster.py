@@ -264,12 +264,12 @@ class Cluster:
         raises ClusterError with its output."""
         steps = [("migrating the database", [str(VENV / "alembic"), "upgrade", "head"])]
         if self.env.get("APP_ENV") in ("dev", "test"):
-            seed = [str(VENV / "python"), "-m", "bot.backoffice.seed"]
+            seed = [str(VENV / "python"), "-m", "bot.demo.seed"]
             if self.env.get("CLUSTER_FRESH_SEED"):
                 seed.append("--force")
             steps += [("loading the demo data", seed),
                       ("adding the demo desk agent",
-                       [str(VENV / "python"), "-m", "bot.desk.seed"])]
+                       [str(VENV / "python"), "-m", "bot.demo.desk"])]
         for what, args in steps:
             if progress:
                 progress(what)

@@ -179,8 +179,8 @@ def db(env: dict[str, str]) -> Iterator[Session]:
 
 @pytest.fixture
 def seeded(db: Session) -> Session:
-    from bot.backoffice.seed import seed
     from bot.clock import clinic_today, clinic_tz
+    from bot.demo.seed import seed
 
     seed(db, clinic_today(), clinic_tz())
     db.commit()

@@ -109,10 +109,6 @@ async def revoke_token(redis: aioredis.Redis, token: str) -> None:
     await redis.delete(_key(token))
 
 
-def token_valid_for(agent: Agent | None, version: int) -> bool:
-    return agent is not None and agent.active and agent.token_version == version
-
-
 def by_email(session: Session, email: str) -> Agent | None:
     return session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
 

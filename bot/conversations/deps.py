@@ -2,10 +2,10 @@
 
 from functools import lru_cache
 
-from bot.conversations.responses import response_text
 from bot.conversations.service import ConversationService, EngineClient
 from bot.db import get_sessionmaker
 from bot.redis import get_async_redis
+from bot.responses import response_text
 from bot.settings import get_settings
 
 

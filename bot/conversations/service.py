@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import live
+from bot.clock import now as _now
 from bot.conversations import transcript
 from bot.conversations.schemas import BotMessage, Button
 from bot.db import T, in_session
@@ -414,10 +415,6 @@ async def conversation_turn(redis: aioredis.Redis, sender: str, read: str | None
             except (RedisError, OSError) as exc:  # it lapses (TURN_LOCK_LEASE_SECONDS)
                 log.warning("could not release a conversation's turn lock (%s)",
                             type(exc).__name__)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def agent_event(text: str, agent_name: str) -> dict[str, Any]:

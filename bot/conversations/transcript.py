@@ -6,23 +6,20 @@ Written by the turn (patient and bot), the desk (agent, notices) and the SMS sta
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import cast
 
 from sqlalchemy import Insert, Table, insert, select
 from sqlalchemy.orm import Session
 
+from bot.clock import now
+from bot.conversation_ids import channel_of
 from bot.conversations.models import TranscriptEntry
 from bot.conversations.schemas import TranscriptItem
-from bot.senders import channel_of
 
 # How far back the desk and the chat history look.
 WINDOW = timedelta(hours=24)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def record_entry(
@@ -30,7 +27,7 @@ def record_entry(
     handoff_id: int | None = None, agent_id: int | None = None,
 ) -> TranscriptEntry:
     entry = TranscriptEntry(conversation_id=conversation_id, channel=channel_of(conversation_id),
-                            role=role, text=text, at=at or _now(), handoff_id=handoff_id,
+                            role=role, text=text, at=at or now(), handoff_id=handoff_id,
                             agent_id=agent_id)
     session.add(entry)
     session.commit()
@@ -47,7 +44,7 @@ def record_turn(session: Session, conversation_id: str, patient_text: str, recei
     """A patient's message and the bot's replies (`answered`: when they were given, default
     now), written in one transaction."""
     channel = channel_of(conversation_id)
-    answered = answered or _now()
+    answered = answered or now()
     # One INSERT for the rows (executemany) on the table, built once: not the unit of work's
     # per-object bookkeeping, nor the ORM's bulk path. This runs on every turn.
     rows = [{"conversation_id": conversation_id, "channel": channel, "role": "patient",
@@ -61,7 +58,7 @@ def record_turn(session: Session, conversation_id: str, patient_text: str, recei
 def read(session: Session, conversation_id: str, since: datetime | None = None
          ) -> list[TranscriptItem]:
     """The conversation in order, from `since` (default: the last 24 hours)."""
-    since = since or _now() - WINDOW
+    since = since or now() - WINDOW
     rows = session.scalars(
         select(TranscriptEntry)
         .where(TranscriptEntry.conversation_id == conversation_id, TranscriptEntry.at >= since)

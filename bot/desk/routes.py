@@ -13,20 +13,23 @@ from pathlib import Path
 from typing import Annotated
 
 import redis.asyncio as aioredis
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from sse_starlette.sse import EventSourceResponse
 
 from bot import live, ratelimit
 from bot.agents import service as agents
 from bot.agents.models import Agent
+from bot.agents.responses import DeskJSONResponse
+from bot.agents.signin import AgentDep, RedisDep
+from bot.agents.signin import agent_from_token as _agent_from_token
+from bot.agents.signin import bearer as _bearer
 from bot.conversations.deps import get_conversations
 from bot.conversations.models import TranscriptEntry
 from bot.conversations.service import conversation_turn
 from bot.db import in_session
 from bot.deps import DbId, SessionDep
 from bot.desk import service as desk
-from bot.desk.responses import DeskJSONResponse
 from bot.desk.schemas import (
     AvailabilityRequest,
     DeskAgent,
@@ -40,42 +43,12 @@ from bot.desk.schemas import (
 from bot.desk.tools.service import InvalidRequest
 from bot.handoff import service as handoffs
 from bot.handoff.schemas import AgentMessage, CloseRequest, QueueItem
-from bot.redis import async_redis
 from channels.delivery import deliver, notify_web_state
 
 router = APIRouter(tags=["desk"], default_response_class=DeskJSONResponse)
 PAGE = Path(__file__).parent / "static" / "desk.html"
 TOKEN_TTL_SECONDS = 8 * 3600
 LOGINS_PER_IP_PER_MINUTE = 10
-
-RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
-
-
-async def _agent_from_token(redis: aioredis.Redis, token: str) -> Agent:
-    claims = await agents.token_claims(redis, token)
-    agent = await in_session(agents.get, claims[0]) if claims is not None else None
-    if agent is None or claims is None:
-        raise HTTPException(401, "Please sign in to the desk.")
-    if not agent.active:
-        raise HTTPException(403, "This desk account is disabled.")
-    if agent.token_version != claims[1]:  # signed out everywhere, or a new password
-        raise HTTPException(401, "Please sign in to the desk again.")
-    return agent
-
-
-def _bearer(authorization: str | None) -> str:
-    scheme, _, token = (authorization or "").partition(" ")
-    return token if scheme.lower() == "bearer" else ""
-
-
-async def current_agent(
-    redis: RedisDep, authorization: Annotated[str | None, Header()] = None
-) -> Agent:
-    return await _agent_from_token(redis, _bearer(authorization))
-
-
-AgentDep = Annotated[Agent, Depends(current_agent)]
-
 
 def _errors(exc: Exception) -> HTTPException:
     if isinstance(exc, handoffs.HandoffNotFound):

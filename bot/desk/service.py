@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from bot.agents import service as agents
 from bot.agents import teams
 from bot.agents.models import Agent, Team
+from bot.clock import now
 from bot.conversations import transcript
 from bot.conversations.models import TranscriptEntry
-from bot.conversations.responses import response_text
 from bot.desk.schemas import HandoffDetail, NoteOut, TeamInfo
 from bot.desk.tools import service as tools
 from bot.desk.tools.models import HandoffNote
@@ -25,6 +25,7 @@ from bot.handoff import service as handoffs
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
 from bot.handoff.schemas import FollowUpIn
 from bot.insights import record as insights
+from bot.responses import response_text
 from bot.settings import get_settings
 
 BACK_TO_BOT = ("Thanks for chatting with our team. I'm the assistant again: "
@@ -70,11 +71,11 @@ def close(session: Session, handoff_id: int, agent: Agent, disposition: Disposit
     instead of the generic goodbye, and leaves a task in the team's queue."""
     if follow_up is not None:  # refused before the close, so nothing half-happens
         tools.check_follow_up(session, handoffs.get(session, handoff_id), follow_up,
-                              tools.now())
+                              now())
     handoff = handoffs.close(session, handoff_id, agent, disposition)
     text = BACK_TO_BOT
     if follow_up is not None:
-        _, text = tools.create_follow_up(session, handoff, agent, follow_up, tools.now())
+        _, text = tools.create_follow_up(session, handoff, agent, follow_up, now())
     notice = transcript.record_entry(session, handoff.conversation_id, "system", text,
                                      handoff_id=handoff.id, agent_id=agent.id)
     return handoff, notice
@@ -97,7 +98,7 @@ def transfer(session: Session, handoff_id: int, agent: Agent, team: str | None,
     handoff, target = handoffs.transfer(session, handoff_id, agent, team, to_agent_id, note)
     if note:
         session.add(HandoffNote(handoff_id=handoff.id, agent_id=agent.id, kind="transfer",
-                                text=note, at=handoffs.now()))
+                                text=note, at=now()))
     notice = transcript.record_entry(session, handoff.conversation_id, "system",
                                      transfer_notice(target, handoff.team),
                                      handoff_id=handoff.id, agent_id=agent.id)
@@ -151,7 +152,7 @@ def sign_out_everywhere(session: Session, agent_id: int) -> None:
 
 def team_infos(session: Session) -> list[TeamInfo]:
     """Each team: open now, how many wait in its queue, how many agents are available."""
-    at = handoffs.now()
+    at = now()
     waiting = Counter(h.team for h in session.scalars(
         select(Handoff).where(Handoff.status == HandoffStatus.waiting)))
     return [TeamInfo(team=t.value, label=teams.label(t.value), open=teams.is_open(t.value, at),

@@ -10,6 +10,7 @@ import logging
 import redis.asyncio as aioredis
 
 from bot import live
+from bot.clock import now
 from bot.db import in_session
 from bot.desk import service as desk
 from bot.handoff import service as handoffs
@@ -23,7 +24,7 @@ OVERDUE_KEY = "desk:urgent-flagged:"
 
 async def sweep(redis: aioredis.Redis) -> tuple[int, int]:
     """(callbacks made, urgent handoffs newly flagged)."""
-    at = handoffs.now()
+    at = now()
     made = await in_session(desk.make_callbacks, at)
     for handoff, notice in made:
         await deliver(handoff.conversation_id, notice.text, "system", f"notice:{notice.id}")

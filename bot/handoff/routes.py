@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from bot import live
 from bot.agents import teams
 from bot.backoffice.routes import require_service_token
-from bot.clock import clinic_today
+from bot.clock import clinic_today, now
 from bot.db import in_session
 from bot.handoff import service
 from bot.handoff.schemas import HandoffRequest, HandoffTicket
@@ -32,4 +32,4 @@ async def request_handoff(
             "team": handoff.team, "new": True})
     return HandoffTicket(handoff_id=handoff.id, position=position, wait_minutes=wait,
                          urgent=handoff.urgency.value == "urgent", team=handoff.team,
-                         team_open=teams.is_open(handoff.team, service.now()))
+                         team_open=teams.is_open(handoff.team, now()))

@@ -1,4 +1,5 @@
-"""Which team's queue a handoff goes to, from its reason and topics, with nobody triaging.
+"""Which team's queue a handoff goes to, from its reason and topics, with nobody triaging,
+and what urgency does to it: decided here alone, the queue only applies it.
 
 Safety first: an emergency, or anything clinical anywhere in the conversation, goes to the
 nurse line. Otherwise the reason decides when it names a team, then the latest topic the
@@ -13,7 +14,8 @@ from typing import Any
 from bot.agents.models import Team
 from bot.handoff.enums import Urgency
 
-_BY_REASON = {"emergency": Team.nurse, "billing_dispute": Team.billing,
+URGENT_TEAM = Team.nurse  # an emergency always goes to the nurse line
+_BY_REASON = {"emergency": URGENT_TEAM, "billing_dispute": Team.billing,
               "refill_needs_person": Team.pharmacy}
 _CLINICAL_INTENTS = {"emergency", "symptom", "symptoms", "clinical_question", "medical_advice",
                      "side_effects"}
@@ -36,11 +38,26 @@ def topic_team(name: str) -> Team | None:
     return None
 
 
+def urgency_rank(urgency: Urgency) -> int:
+    """Where urgency puts a handoff in its queue: urgent ones first."""
+    return 1 if urgency is Urgency.urgent else 0
+
+
+def escalation(*, reroute: bool) -> dict[str, Any]:
+    """The columns an emergency changes on a handoff already open: urgent, first in line, and
+    to the nurse line when it may still change teams (`reroute`: nobody has it yet)."""
+    values: dict[str, Any] = {"urgency": Urgency.urgent,
+                              "urgency_rank": urgency_rank(Urgency.urgent)}
+    if reroute:
+        values["team"] = URGENT_TEAM.value
+    return values
+
+
 def route(reason: str, urgency: Urgency, intents: Iterable[str],
           slots: Mapping[str, Any] | None = None) -> Team:
     topics = list(intents)
-    if urgency is Urgency.urgent or any(topic_team(t) is Team.nurse for t in topics):
-        return Team.nurse
+    if urgency is Urgency.urgent or any(topic_team(t) is URGENT_TEAM for t in topics):
+        return URGENT_TEAM
     if reason in _BY_REASON:
         return _BY_REASON[reason]
     pending = str((slots or {}).get("pending_request") or "")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -21,9 +21,10 @@ from bot.backoffice.common import require_patient
 from bot.backoffice.errors import PatientNotFound
 from bot.backoffice.models import InquiryKind, RefillStatus
 from bot.backoffice.schemas import PaymentPlanOptions
-from bot.conversations.responses import response_text
+from bot.clock import now
+from bot.conversation_ids import channel_of
+from bot.handoff import routing
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
-from bot.handoff.routing import route
 from bot.handoff.schemas import (
     HandoffRequest,
     OpenRequest,
@@ -33,7 +34,7 @@ from bot.handoff.schemas import (
     SummaryPrescription,
 )
 from bot.insights import record as insights
-from bot.senders import channel_of
+from bot.responses import response_text
 from bot.settings import get_settings
 from bot.text import money
 
@@ -61,10 +62,6 @@ class BadTransfer(ValueError):
 
 # Statuses that hold the conversation: the patient's messages go to the desk, not the bot.
 HOLDING = (HandoffStatus.waiting, HandoffStatus.active)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 # What the patient's chat shows: "bot" | "waiting" | "agent", and the agent's name.
@@ -235,13 +232,12 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
         existing.status, existing.queued_at, existing.callback_at = (
             HandoffStatus.waiting, now(), None)
         if req.urgency is Urgency.urgent:
-            existing.urgency, existing.urgency_rank, existing.team = (
-                Urgency.urgent, 1, Team.nurse.value)
+            _apply(existing, routing.escalation(reroute=True))
         session.commit()
         return existing, True
     if existing is not None:
         if req.urgency is Urgency.urgent and existing.urgency is not Urgency.urgent:
-            existing.urgency, existing.urgency_rank = Urgency.urgent, 1
+            _apply(existing, routing.escalation(reroute=False))
             session.commit()
         return existing, False
     channel = channel_of(req.conversation_id)
@@ -255,7 +251,7 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
         phone=req.conversation_id.removeprefix("sms:") if channel == "sms" else None,
         status=HandoffStatus.waiting,
         urgency=req.urgency,
-        urgency_rank=1 if req.urgency is Urgency.urgent else 0,
+        urgency_rank=routing.urgency_rank(req.urgency),
         reason=req.reason,
         verified=verified,
         verification_method=VERIFICATION_METHOD.get(channel) if verified else None,
@@ -265,7 +261,7 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
         summary=stored,
         created_at=now(),
     )
-    handoff.team = route(req.reason, req.urgency, req.intents, req.slots).value
+    handoff.team = routing.route(req.reason, req.urgency, req.intents, req.slots).value
     handoff.queued_at = handoff.created_at
     handoff.path = [{"team": handoff.team, "agent": None, "by": "routing",
                      "at": handoff.created_at.isoformat(), "note": None,
@@ -286,14 +282,19 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
     return handoff, True
 
 
+def _apply(handoff: Handoff, values: dict[str, Any]) -> None:
+    for column, value in values.items():
+        setattr(handoff, column, value)
+
+
 def raise_urgency(session: Session, handoff_id: int) -> None:
     """An emergency said while waiting: urgent, and to the nurse line if nobody has it yet."""
     session.execute(update(Handoff).where(Handoff.id == handoff_id)
-                    .values(urgency=Urgency.urgent, urgency_rank=1))
+                    .values(**routing.escalation(reroute=False)))
     session.execute(update(Handoff).where(Handoff.id == handoff_id,
                                           Handoff.status == HandoffStatus.waiting,
                                           Handoff.assigned_to.is_(None))
-                    .values(team=Team.nurse.value))
+                    .values(team=routing.URGENT_TEAM.value))
     session.commit()
 
 
@@ -414,8 +415,9 @@ def accept(session: Session, handoff_id: int, agent: Agent) -> Handoff:
     session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise HandoffConflict(handoff_id)
-    insights.handoff_accepted(session, handoff_id)
-    return get(session, handoff_id)
+    accepted = get(session, handoff_id)
+    insights.handoff_accepted(session, accepted)
+    return accepted
 
 
 def require_owner(session: Session, handoff_id: int, agent: Agent) -> Handoff:

@@ -27,11 +27,12 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.conversation_ids import channel_of
 from bot.insights import metrics, record
 from bot.insights.tracker import TurnParse, read_turn
 from bot.leader import claim, worker_id
-from bot.senders import channel_of
 from bot.settings import get_settings
+from bot.tracker_store import tracker_url
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,6 @@ class Report:
 
 
 def tracker() -> str:
-    from bot.retention import tracker_url
-
     return tracker_url(get_settings())
 
 

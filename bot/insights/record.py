@@ -14,20 +14,24 @@ import functools
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import JSON, column, select, table
 from sqlalchemy.orm import Session
 
-from bot.handoff.models import Handoff
+from bot.backoffice.service import patient_name_words
+from bot.clock import now
+from bot.conversation_ids import channel_of
+from bot.db import UTCDateTime
 from bot.insights import metrics, repeat
 from bot.insights.enums import TASK_TOPIC, topic_of_intent
 from bot.insights.models import Episode, InsightEvent
 from bot.insights.outreach import outreach_origin
 from bot.insights.schemas import TaskOutcome
 from bot.insights.tracker import TurnParse
-from bot.senders import channel_of
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -42,8 +46,68 @@ FORMS = frozenset({"verify_form", "reschedule_form"})
 MAX_TEXT = 200
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+class HandoffFacts(Protocol):
+    """What an episode and its repeats read of a handoff. Recording sits below the handoff
+    queue (which calls it), so it reads the queue's rows through this, not its model."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def conversation_id(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def verified(self) -> bool: ...
+    @property
+    def intents(self) -> list[str]: ...
+    @property
+    def slots(self) -> dict[str, Any]: ...
+    @property
+    def summary(self) -> dict[str, Any] | None: ...
+
+
+class HandoffRecord(HandoffFacts, Protocol):
+    """A handoff as the queue hands it over (bot.handoff.models.Handoff)."""
+
+    @property
+    def reason(self) -> str: ...
+    @property
+    def patient_id(self) -> int | None: ...
+    @property
+    def urgency(self) -> Enum: ...
+    @property
+    def accepted_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+    @property
+    def disposition(self) -> Enum | None: ...
+
+
+# The handoff queue's table, read by id when only the id came with a report.
+HANDOFFS = table("handoffs", column("id"), column("conversation_id"),
+                 column("created_at", UTCDateTime()), column("verified"),
+                 column("intents", JSON()), column("slots", JSON()), column("summary", JSON()))
+
+
+@dataclass(frozen=True)
+class StoredHandoff:
+    id: int
+    conversation_id: str
+    created_at: datetime
+    verified: bool
+    intents: list[str]
+    slots: dict[str, Any]
+    summary: dict[str, Any] | None
+
+
+def _stored_handoff(session: Session, handoff_id: int) -> StoredHandoff | None:
+    row = session.execute(select(HANDOFFS).where(HANDOFFS.c.id == handoff_id)).one_or_none()
+    if row is None:
+        return None
+    return StoredHandoff(id=row.id, conversation_id=row.conversation_id,
+                         created_at=row.created_at, verified=bool(row.verified),
+                         intents=list(row.intents or []), slots=dict(row.slots or {}),
+                         summary=row.summary)
 
 
 def never_raises(fn: Callable[P, R]) -> Callable[P, R | None]:
@@ -127,8 +191,6 @@ def _event(session: Session, episode: Episode, at: datetime, kind: str, name: st
 def _without_names(session: Session, text: str) -> str:
     """A name typed on its own is no pattern redaction knows: the words of it that are a
     patient's name on file become [NAME]."""
-    from bot.backoffice.service import patient_name_words
-
     names = patient_name_words(session, text)
     if not names:
         return text
@@ -200,7 +262,7 @@ def task(session: Session, outcome: TaskOutcome, at: datetime | None = None) -> 
     return episode
 
 
-def _handoff_episode(session: Session, handoff: Handoff) -> Episode:
+def _handoff_episode(session: Session, handoff: HandoffFacts) -> Episode:
     episode = session.scalar(select(Episode).where(Episode.handoff_id == handoff.id)
                              .order_by(Episode.id.desc()).limit(1))
     return episode if episode is not None else _episode(session, handoff.conversation_id,
@@ -208,7 +270,7 @@ def _handoff_episode(session: Session, handoff: Handoff) -> Episode:
 
 
 @never_raises
-def handoff_requested(session: Session, handoff: Handoff) -> Episode:
+def handoff_requested(session: Session, handoff: HandoffRecord) -> Episode:
     episode = _episode(session, handoff.conversation_id, handoff.created_at)
     episode.handoff_id = handoff.id
     episode.handoff_reason = handoff.reason
@@ -225,9 +287,8 @@ def handoff_requested(session: Session, handoff: Handoff) -> Episode:
 
 
 @never_raises
-def handoff_accepted(session: Session, handoff_id: int) -> Episode | None:
-    handoff = session.get(Handoff, handoff_id)
-    if handoff is None or handoff.accepted_at is None:
+def handoff_accepted(session: Session, handoff: HandoffRecord) -> Episode | None:
+    if handoff.accepted_at is None:
         return None
     episode = _handoff_episode(session, handoff)
     episode.accepted_at = handoff.accepted_at
@@ -237,7 +298,7 @@ def handoff_accepted(session: Session, handoff_id: int) -> Episode | None:
     return episode
 
 
-def _repeats(session: Session, episode: Episode, handoff: Handoff, who: str, text: str,
+def _repeats(session: Session, episode: Episode, handoff: HandoffFacts, who: str, text: str,
              at: datetime) -> None:
     ctx = repeat.context_of(handoff.verified, handoff.summary, list(handoff.intents or []),
                             handoff.slots)
@@ -250,7 +311,7 @@ def _repeats(session: Session, episode: Episode, handoff: Handoff, who: str, tex
 
 
 @never_raises
-def agent_message(session: Session, handoff: Handoff, text: str, at: datetime) -> Episode:
+def agent_message(session: Session, handoff: HandoffFacts, text: str, at: datetime) -> Episode:
     episode = _handoff_episode(session, handoff)
     if episode.first_agent_message_at is None:
         episode.first_agent_message_at = at
@@ -273,7 +334,7 @@ def patient_message(session: Session, handoff_id: int, text: str, at: datetime
 def add_patient_message(session: Session, handoff_id: int, text: str, at: datetime
                         ) -> Episode | None:
     """`patient_message` without the commit (bot.insights.queue)."""
-    handoff = session.get(Handoff, handoff_id)
+    handoff = _stored_handoff(session, handoff_id)
     if handoff is None:
         return None
     episode = _handoff_episode(session, handoff)
@@ -284,7 +345,7 @@ def add_patient_message(session: Session, handoff_id: int, text: str, at: dateti
 
 
 @never_raises
-def handoff_closed(session: Session, handoff: Handoff) -> Episode:
+def handoff_closed(session: Session, handoff: HandoffRecord) -> Episode:
     episode = _handoff_episode(session, handoff)
     closed = handoff.closed_at or now()
     episode.closed_at = closed

@@ -16,8 +16,6 @@ from typing import Any
 
 from bot.insights.enums import topic_of_intent
 
-ITEMS = ("dob", "name", "appointment", "medication", "balance_question")
-
 # An agent's message asks when it has a question mark or opens like a request.
 _ASKS = re.compile(r"\?|^\s*(please|pls|can you|could you|would you|may i|what|which|who|when|"
                    r"tell me|confirm|give me|i need|i'll need|i will need)\b", re.I)

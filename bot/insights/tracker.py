@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, case, create_engine, make_url, select
 
 from bot.db import normalize_url, postgres_connect_args
-from bot.review.models import EVENTS
+from bot.tracker_store import EVENTS
 
 FALLBACK_ACTIONS = frozenset({"action_fallback", "action_default_fallback"})
 # Enough for the turn recorded and the one or two the patient may have sent since.

@@ -17,8 +17,7 @@ from datetime import UTC, datetime
 from bot.conversations.deps import get_conversations
 from bot.db import get_sessionmaker
 from bot.outreach.service import RunResult, run_due, worker_name
-from bot.production import refuse_unsafe_start
-from bot.settings import get_settings
+from bot.settings import get_settings, refuse_unsafe_start
 from channels.sms_sender import make_sender
 
 log = logging.getLogger("bot.outreach")

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from bot.agents.responses import DeskJSONResponse
+from bot.agents.signin import AgentDep
 from bot.audit import service as audit
 from bot.backoffice.errors import NotFound, SlotNotFound, SlotTaken
 from bot.backoffice.routes import require_service_token
 from bot.backoffice.schemas import AppointmentInfo
 from bot.deps import DbId, NowDep, SessionDep
-from bot.desk.responses import DeskJSONResponse
-from bot.desk.routes import AgentDep
 from bot.outreach import service
 from bot.outreach.enums import OutreachKind
 from bot.outreach.schemas import (

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import PlainTextResponse
 
 from bot.agents.models import Agent, Role
+from bot.agents.responses import DeskJSONResponse
+from bot.agents.signin import current_agent
 from bot.deps import DbId, SessionDep, SettingsDep
-from bot.desk.responses import DeskJSONResponse
-from bot.desk.routes import current_agent
 from bot.review import service
 from bot.review.schemas import ReviewTurn
 from bot.settings import Settings

@@ -27,13 +27,12 @@ from sqlalchemy import Connection, create_engine, func, inspect, make_url, selec
 from sqlalchemy.orm import Session
 
 from bot.audit import service as audit
-from bot.conversations.responses import DOMAIN_FILE
 from bot.db import normalize_url, postgres_connect_args
 from bot.privacy.redaction import redact
-from bot.retention import tracker_url
-from bot.review.models import EVENTS
+from bot.responses import DOMAIN_FILE
 from bot.review.schemas import ReviewTurn, TurnKind
 from bot.settings import Settings
+from bot.tracker_store import EVENTS, tracker_url
 
 DEFAULT_SINCE = timedelta(days=7)
 DEFAULT_LIMIT = 100

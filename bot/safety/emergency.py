@@ -26,7 +26,10 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -294,658 +297,58 @@ def _words(*texts: str) -> frozenset[str]:
     return frozenset(w for text in texts for w in re.split(r"[\s|]+", text) if w)
 
 
-_PAIN = ("~pain|~pains|~pressure|~tightness|~ache|~aching|~hurts|~hurting|~squeezing"
-         "|~heaviness|~crushing|~burning|~discomfort")
-_BREATHE = "~breathe|~breath|~breathing"
-# Medicines by kind and by name. "sleeping" is left out ("sleeping bag"): the patterns skip a
-# word or two before the noun ("a dozen sleeping pills").
-_PILLS = ("~pills|pill|~meds|~medication|~medications|~medicine|~medicines|~tablets|~capsules"
-          "|~insulin|~painkillers|~opioids|~opiates|~tylenol|~ibuprofen|~xanax|~benadryl"
-          "|~advil|~aspirin|~oxycodone|~oxycontin|oxy|oxys|~percocet|percs|~vicodin|~fentanyl"
-          "|~heroin|~acetaminophen|~paracetamol|~naproxen|~aleve|~motrin|~morphine|~codeine"
-          "|~tramadol|~hydrocodone|~methadone|~lithium|~ambien|~valium|~klonopin|~ativan"
-          "|~adderall|~seroquel|~antidepressants|~gabapentin|~nyquil|~melatonin|~warfarin"
-          "|~norco|xans|~zoloft|~prozac|~lorazepam|~clonazepam|~diazepam|~alprazolam|~metformin"
-          "|~digoxin|~antihistamines|~syrup")
-_DRUGS = _PILLS + "|~drugs"
-# A lot of them, as three slots: "way too much of my", "a whole bottle of", "double my".
-_QUANTITY = ("too|way|a|an|the|whole|entire|full|half{0,3} many|much|bunch|lot|lots|handful"
-             "|bottle|bottles|box|pack|packet|double|triple|fistful|mouthful|every"
-             " of|my|the|his|her|their|those|these|them|dose|doses|amount|dosage{0,3}")
-# The same with "all": "all of my", "all the" (taking all one's pills is only alarming when
-# meant, or at once).
-_QUANTITY_ALL = _QUANTITY.replace(" many|", " all|many|")
-_BOTTLE = "a+whole|an+entire|the+whole|a+full|the+entire bottle|box|pack|packet|package"
-_TOOK = "took|taken|swallowed|ate|eaten|popped|downed|gulped|chugged|snorted|injected|drank"
-_INTEND = ("~going|want|~wanted|planning|plan|about|ready|decided|trying|gonna|will|might"
-           "|should|would")
-_PEOPLE = ("he|she|they|him|her|them|baby|mom|dad|husband|wife|son|daughter|kid|child|grandma"
-           "|grandpa|father|mother|brother|sister|friend|partner|boyfriend|girlfriend|roommate"
-           "|grandmother|grandfather|uncle|aunt|toddler|infant|patient|man|woman|someone"
-           "|somebody|mum|mommy|daddy|nana|papa|grandson|granddaughter|nephew|niece|neighbor"
-           "|coworker|teen|teenager|boy|girl|guy|lady|person|cousin|fiance|fiancee")
-# Who takes medicines or poisons by accident (pets too: the same poison line answers).
-_YOUNG = ("toddler|toddlers|baby|babies|infant|kid|kids|child|children|son|daughter|grandson"
-          "|granddaughter|nephew|niece|boy|girl|old|dog|cat|puppy|kitten|pet|little"
-          "|grandchild|grandkid|grandbaby|twins")
-_LITTLE = "toddler|toddlers|baby|babies|infant|old|dog|cat|puppy|kitten|pet|little|grandbaby"
-# What they get into: medicines, and what is kept under the sink.
-_INGESTED = (_PILLS + "|~vitamins|~edibles|~nicotine|~bleach|~poison|~detergent|~cleaner"
-             "|~cleaners|~cleaning|~chemicals|~antifreeze|~ammonia|~pesticide|~batteries|~battery"
-             "|pods|pod|~magnets|~gasoline|~kerosene|~lighter+fluid|~mouthwash")
-# Whose medicines: "all my moms pills", "some of grandma's meds".
-_OWNERS = ("mom|moms|dad|dads|mum|mums|grandma|grandmas|grandpa|grandpas|nana|nanas|wife|wifes"
-           "|husband|husbands|brother|brothers|sister|sisters|mother|mothers|father|fathers"
-           "|roommate|roommates|grandmother|grandfather|parents|aunt|uncle|someone|somebody")
-# Whose, and how many: "my", "some of grandma's", "a bunch of the", "20 of my".
-_SOME_OF = ("my|our|the|some|a|an|all|half|few|several|someone|somebody|like|bunch|handful|of"
-            "|couple|lot|lots|" + _OWNERS.replace("|someone|somebody", "") + "|'s{1,4}")
-_SELF = "myself|meself|himself|herself|themselves|themself"
-# Between "i" and "burden": "i am just such a", "i feel like i have become the".
-_BURDEN_WORDS = ("am|feel|like|have|become|becoming|always|will|would|only|be|just|nothing|but"
-                 "|such|a|an|really|basically|literally|so|huge|big|total|heavy|massive|constant"
-                 "|useless|the|i|been|being|ever|feeling|still|much|of|too")
-# Words after an event noun that make it a topic, not an event ("seizure medication").
-_TOPIC_WORDS = frozenset({
-    "medication", "medications", "meds", "medicine", "med", "clinic", "doctor", "specialist",
-    "rehab", "rehabilitation", "unit", "center", "centre", "risk", "test", "testing",
-    "screening", "prevention", "awareness", "survivor", "survivors", "history", "support",
-    "group", "appointment", "visit", "bill", "insurance", "coverage", "of", "drug", "drugs",
-    "disorder", "kit", "kits", "training", "warning", "education", "program", "follow",
-    "followup", "patients", "ward", "team", "nurse",
-})
-# An overdose "of" something is one; these make it a topic, or a joke ("od'd on netflix").
-_OVERDOSE_TOPICS = (_TOPIC_WORDS - {"of", "drug", "drugs"}) | _words(
-    "reversal naloxone narcan class deaths crisis statistics rates on+coffee on+sugar"
-    " on+chocolate on+candy on+netflix on+tv on+pizza on+carbs on+cuteness on+memes"
-    " on+youtube on+tiktok on+anime on+love on+cookies on+sun on+sunshine on+shopping"
-    " on+christmas on+cheese on+junk on+reality on+video on+games on+gaming on+sleep on+work"
-    " on+halloween on+cake on+ice+cream on+music on+drama on+news on+cat+videos on+podcasts"
-    " on+k+dramas on+true+crime on+caffeine+lol on+coffee+lol on+fun on+vibes")
-_BLOOD_TOPICS = frozenset({
-    "test", "tests", "work", "draw", "draws", "pressure", "sugar", "type", "bank",
-    "donation", "drive", "panel", "results", "count", "thinner", "thinners", "glucose",
-})
-_END_IT_FOLLOWERS = frozenset({
-    "tonight", "now", "today", "soon", "already", "forever", "all", "for", "once", "tomorrow",
-    "right", "please", "i", "and", "so", "because", "lol", "honestly", "anymore",
-})
-# After "I am going to jump", "I wrote a goodbye note", ...: still the crisis, not a plan.
-_CRISIS_FOLLOWERS = _words(
-    "tonight now today soon tomorrow right please i and so because honestly anymore forever"
-    " already help but")
-_LOVED_ONES = ("everyone|everybody|people|others|them|you|y'all|you+all|you+guys|family"
-               "|my+family|my+kids|my+children|my+wife|my+husband|my+parents|my+mom|my+dad"
-               "|my+friends|my+partner|my+loved+ones|the+world|the+people+i+love"
-               "|the+people+around+me|those+around+me|all+of+you|all+of+them|my+mum"
-               "|my+whole+family|my+entire+family|the+whole+family|the+family|my+family+and+friends"
-               "|my+friends+and+family|everyone+around+me|everyone+i+love|all+my+friends"
-               "|my+son|my+daughter|my+boyfriend|my+girlfriend|my+sister|my+brother"
-               "|my+husband+and+kids|my+wife+and+kids|my+caregivers|my+caregiver")
-_TO_LOVED_ONES = frozenset(f"{prep}+{who}" for prep in ("to", "on", "for")
-                           for who in _LOVED_ONES.split("|"))
-# Passive ideation: the others would be better off without me, if I were gone, and nobody
-# would notice. For whom is a run of single optional words, so that it adds no pattern.
-_BETTER = "better|easier|happier|safer|relieved|lighter|simpler"
-# for whom: "for everyone", "on my whole family", "to the world", or no one named
-_WHOM = ("my|the|our|you|all? whole|entire? everyone|everybody|family|kids|children|parents"
-         "|wife|husband|friends|partner|world|people|them|us|others|mom|dad|son|daughter"
-         "|boyfriend|girlfriend|humanity|society|all")
-_FOR_WHOM = f"for|to|on {_WHOM}"
-_FOR_WHOM_OPTIONAL = " ".join(item if item.endswith("?") else item + "?"
-                              for item in _FOR_WHOM.split())
-_IF_I = "if|when i just|only|simply|finally|quietly?"
-# What makes it a crisis whatever follows: dead, or never born.
-_GONE_FOR_GOOD = ("dead|died|die|killed+myself|ended+it|ended+my+life|took+my+own+life|to+die"
-                  "|did+not+exist|never+born|never+been+born|never+existed|not+alive"
-                  "|no+longer+alive|never+woke+up|did+not+wake+up|never+wake+up")
-# What is a crisis only when the clause ends there: "if i was gone", not "gone for a week".
-_GONE = ("gone|not+here|not+around|no+longer+here|no+longer+around|out+of+the+picture"
-         "|out+of+the+way|disappeared|vanished|to+disappear|disappear|vanish|not+in+their+lives"
-         "|never+came+back|did+not+come+back|went+away|go+away")
-# Who would not notice, care or miss: "nobody", or "they" with a "not".
-_NOBODY = "no? one|nobody|anyone|anybody|who"
-_THEY = ("they|people|everyone|everybody|family|kids|children|parents|friends|husband|wife"
-         "|world|he|she|mom|dad|partner|boyfriend|girlfriend|anyone|anybody")
-_NOTICE = "miss|notice|care|cares|notices|mind"
-# Doing everyone a favor
-_FAVOR = "a|the? big|huge|massive|real? favor|favour|favors|favours|service"
-_GONE_FOLLOWERS = _CRISIS_FOLLOWERS | _words(
-    "anymore forever for+good permanently tbh anyway at+all altogether from+their+lives"
-    " from+this+world from+the+world from+existence off+the+face+of+the+earth for+real"
-    " without+a+trace")
-# After "better off without me": its end, or who it is said of ("around", "in their lives").
-_WITHOUT_ME_FOLLOWERS = _GONE_FOLLOWERS | _words(
-    "around here alive in+it in+their+lives in+his+life in+her+life in+your+life"
-    " in+the+picture in+the+world in+this+world in+my+family in+the+way")
-_ALARM_FILLERS = _words(
-    "help please 911 ambulance omg i think it is its a an my me having now call urgent"
-    " emergency possible maybe sos he she mom dad am quick hurry right going on this need needs"
-    " send get someone somebody us here asap medical real really serious the immediately"
-    " quickly fast pls plz there symptoms signs we have urgently oh god")
 # A sentence that laughs: "i can not breathe lol", "dying 😂".
 _LAUGHTER = re.compile(r"\b(?:lo+l+|lmf?ao+|rofl|(?:ha){2,}h?|(?:he){2,}|hilarious|laughing"
                        r"|laughed|so funny)\b|[\U0001F602\U0001F923\U0001F480]")
-# Who something happens to, in the few words before it ("won't wake up", "turned blue").
-_BODY_OR_PERSON = _words(_PEOPLE, _YOUNG, "i me lips lip face skin fingers fingertips toes"
-                         " nails mouth we you body")
-# What chokes, blacks out, bleeds through or turns blue without being anyone.
-_THINGS = _words(
-    "engine car motor truck mower printer pipe pipes drain sink toilet computer laptop phone"
-    " screen monitor tv sky hair paint ink pen marker water pool sea lake ocean light lights"
-    " led battery server website app page site system network wifi router dye fabric shirt"
-    " dress jeans team market stock stocks economy plant plants garden lawn grass fire flame"
-    " candle radiator heater ac furnace boiler tire tires bike scooter")
-_DEVICE_WORDS = _words(
-    "massage glue nail heat water nerf staple spray paint squirt hot foam caulk caulking"
-    " tattoo grease temperature thermometer radar ray butter pizza bread steak putty lotion"
-    " cream toy")
 
-RULES: tuple[Rule, ...] = (
-    # ---- mental health: checked first, never silenced by negation or history
-    Rule("mental_health", "suicidal thoughts", (
-        "~suicide|~suicidal|~suicidality",
-        f"~kill|~killing|~killed|murder {_SELF}",
-        f"~unalive|~unaliving {_SELF}|me",
-        f"to|gonna|will|should|going+to off|offing {_SELF}",
-        "end|ending|ended|take|taking my|his|her|their own? ~life",
-        "end|ending it all",
-        "end|ending everything",
-        "~want|~wanted|wish|going|ready|deserve to be dead",
-        "wish i|he|she was|were dead",
-        "better off dead",
-        "nothing|no|none|nobody|no+one|anything|nothing+left|no+reason|no+reason+left *2 to live"
-        " for",
-        "tired|sick of living|life|being+alive",
-        "~want|wish it+all|everything|my+life to end|stop|be+over",
-        "~want|wish it|the+pain|this|everything|it+all to end|stop|be+over forever|for+good"
-        "|permanently",
-        "no+one|nobody cares|care if i live|die|am+alive|am+dead|exist",
-        "no|not reason|point|will|purpose to ~live|living|go+on|keep+going|keep+living"
-        "|go+on+living|continue|continue+living|be+alive|stay+alive|exist",
-        "no|not point|reason in|for living|life|going+on",
-        "~want|wish|hope|going *6 never wake up",
-        "wish|want|going|hope|like|wish+i+could|wish+i+would|i+could|i+would|i+will|i+am+going"
-        " to? disappear|vanish forever|for+good|permanently"
-        "|and+never+come+back|from+this+world|from+existence",
-        "wish i|he|she did|could not exist|be+alive",
-        "wish i|he|she was|were|had never|not been? born",
-        "jump|jumping|drive|drove|driving off|from a|the|my bridge|building|roof|cliff|balcony"
-        "|overpass|window"
-        "|ledge|tower|parking+garage|rooftop",
-        f"hang|hanging|hanged|shoot|shooting|shot|drown|drowning {_SELF}",
-        "slit|slitting|cut|cutting my|his|her wrists|wrist|throat",
-        "step|stepping|jump|jumping|walk|walking|throw+myself|lie|lying|run|running in+front+of a"
-        "|the|an? oncoming? train|bus|truck|car|traffic|cars|subway",
-        "step|stepping|walk|walking|throw+myself|run|running into oncoming? traffic",
-        f"{_INTEND}|thinking|think|thought about|of? to? drive|driving|crash|crashing|steer"
-        f"|steering my|the? car? into|off a|the|oncoming? traffic|tree|wall|pole|cliff|bridge"
-        f"|river|lake|truck",
-        "=noose|=nooses",  # exact: "nose" and "noise" are one letter away
-        "rope|belt|cord *3 around my|his|her neck",
-        "gun|pistol|revolver|rifle|shotgun|firearm|knife|blade|razor to|in|against my|his|her"
-        " head|mouth|temple|chin|wrist|wrists|throat|neck",
-        "blow|blowing my|his|her brains out",
-        "bullet|bullets in|through my|his|her head|brain|skull",
-    ), check_context=False, not_followed_by=_words(
-        "savings insurance policy in+the+foot in+my+foot in+the+leg ")),
-    Rule("mental_health", "suicidal thoughts", (
-        "done|finished with life|living|everything",
-    ), check_context=False, not_followed_by=_words(
-        # "done with everything on my list", "done with life admin"
-        "this+week this+month this+year for+today for+the+day for+now for+the+week on+my+list"
-        " on+the+list on+my+to on+my+plate at+work i+needed i+need+to i+had+to admin stuff"
-        " insurance coaching lessons that+i else except")),
-    Rule("mental_health", "suicidal thoughts", (
-        "~want|~wanted|wants|wish|wishes|wishing|going|ready|trying|planning|plan|decided"
-        "|deserve|deserves|like|gonna+just|just to ~die",
-    ), check_context=False, not_followed_by=_words(
-        # not "my hair": "i want to die my hair is falling out" has no comma either
-        "of laughing for inside on+this+hill on+that+hill")),
-    Rule("mental_health", "suicidal thoughts", (
-        "not|never ~want to live|exist|be+alive|be+here+anymore|go+on",
-    ), check_context=False, not_followed_by=_words(
-        "in near at there here by on off alone close with+them with+my with+him with+her")),
-    # No reason left to live: "theres no reason for me to keep going", "what reason do i even
-    # have to keep living", "cant think of one reason to stay alive". Not "a reason to keep
-    # going to the gym" (followed by where).
-    Rule("mental_health", "suicidal thoughts", (
-        "reason|reasons *5 to keep+living|keep+going|go+on+living|stay+alive|be+alive|~live"
-        "|~living",
-    ), check_context=False, not_followed_by=_words(
-        "in near at there here by on off to with for like+this like+that is are was")),
-    Rule("mental_health", "suicidal thoughts", (
-        f"{_INTEND}|thinking|think|thought|wants|~wanted|i to|about|of? end|ending it|things",
-        "to end it|things",
-        "~planning|~planned how|when to end it|things|my+life",
-    ), check_context=False, clause_end_or=_END_IT_FOLLOWERS),
-    Rule("mental_health", "suicidal thoughts", (
-        # not waking up, not existing
-        "not ~want|wish|plan|planning|intend to wake|be+waking up",
-        "hope|wish|pray i do+not|will+not|would+not|never|can+not wake up",
-        "~want|wish|hope|going|sleep *6 and not|never wake up",
-        "thinking|thoughts|think|thought about|of ~dying|death|being+dead",
-        "~want|wish|going|ready|like to go+to? sleep forever|permanently",
-        "~want|wish|wishing|going|ready|trying|like to stop|quit existing|being+alive",
-        "~want|wish|wishing|going|ready|trying|like to stop|quit living",
-    ), check_context=False, clause_end_or=_CRISIS_FOLLOWERS | _words(
-        "tomorrow again anymore ever ever+again in+the+morning at+all")),
-    Rule("mental_health", "suicidal thoughts", (
-        # better off if I were dead, and nobody would care: whatever the clause goes on to say
-        f"{_BETTER}|fine|okay|ok off|place? {_FOR_WHOM_OPTIONAL} {_IF_I} was|were|am|had|got|is"
-        f"|would? never|just? been|be? {_GONE_FOR_GOOD}",
-        f"{_BETTER} off|place? {_FOR_WHOM_OPTIONAL} with|without me dead",
-        f"{_NOBODY} *3 {_NOTICE} me|even? if|when i *2 {_GONE_FOR_GOOD}",
-        f"{_THEY} would|will|do|does|did|could not|never even|really|actually|honestly|ever?"
-        f" {_NOTICE} me|even? if|when i *2 {_GONE_FOR_GOOD}",
-        f"doing|do|did {_WHOM} {_FAVOR} if|when i *2 {_GONE_FOR_GOOD}",
-        f"doing|do|did {_WHOM} {_FAVOR} by dying|killing+myself|ending+it|ending+my+life"
-        f"|taking+my+own+life",
-    ), check_context=False),
-    Rule("mental_health", "suicidal thoughts", (
-        # better off if I were gone, without me around, nobody would notice: unless the clause
-        # goes on ("without me on the project", "if i was gone for a week")
-        f"{_BETTER} off|place? {_FOR_WHOM_OPTIONAL} {_IF_I} was|were|am|had|got|is? {_GONE}",
-        # "fine" only as a guess about the others, not "is it fine if i am not here, ..."
-        f"be fine|okay|ok {_FOR_WHOM_OPTIONAL} {_IF_I} was|were|am|had|got|is? {_GONE}",
-        f"{_BETTER} off|place|world? {_FOR_WHOM_OPTIONAL} with me {_GONE}",
-        f"{_NOBODY} *3 {_NOTICE} me|even? if|when i *2 {_GONE}",
-        f"{_THEY} would|will|do|does|did|could not|never even|really|actually|honestly|ever?"
-        f" {_NOTICE} me|even? if|when i *2 {_GONE}",
-        f"doing|do|did {_WHOM} {_FAVOR} if|when i *2 {_GONE}",
-        f"doing|do|did {_WHOM} {_FAVOR} by disappearing|vanishing|not+being+here"
-        f"|not+being+around|not+existing|being+gone|going+away+forever",
-    ), check_context=False, clause_end_or=_GONE_FOLLOWERS),
-    Rule("mental_health", "suicidal thoughts", (
-        # "everyone would be better off without me", "easier for my family without me in it",
-        # not "the team would be better off without me on the project"
-        f"{_BETTER} off {_FOR_WHOM_OPTIONAL} without me",
-        f"{_BETTER} place|world? {_FOR_WHOM} without me",
-        # "nobody would even miss me", "would anyone miss me?", not "... miss me if i left"
-        f"{_NOBODY} would|will|is|going|to|even|really|actually|honestly|ever{{1,4}} {_NOTICE}"
-        f" me",
-        "would|will|does|do anyone|anybody even|really|actually|ever? miss|notice me",
-    ), check_context=False, clause_end_or=_WITHOUT_ME_FOLLOWERS),
-    Rule("mental_health", "suicidal thoughts", (
-        # the same said of people: "they'd all be happier without me around", "the world would
-        # be a better place without me", not "the project is better without me"
-        f"{_BETTER} place|world? without me",
-    ), check_context=False, clause_end_or=_WITHOUT_ME_FOLLOWERS,
-        needs_before=_words(_THEY, "^ all others them we us kids son daughter mother"
-                            " father sister brother grandkids everyones")),
-    Rule("mental_health", "suicidal thoughts", (
-        # a burden to the people around them
-        f"i {_BURDEN_WORDS}{{1,8}} ~burden|~burdens",
-        "feel|feeling|being like|a|an|such|just|nothing|but|the|huge|big|total|heavy|constant"
-        "|useless|only|so|much|of{1,5} ~burden|~burdens",
-    ), check_context=False, clause_end_or=_CRISIS_FOLLOWERS | _TO_LOVED_ONES | _words(
-        "all+the+time always constantly lately these+days every+day every+single+day"
-        " more+and+more anyway tbh")),
-    Rule("mental_health", "suicidal thoughts", (
-        # the last things: a goodbye note, giving everything away
-        "~goodbye note|notes|letter|letters",
-        "said|saying|say|writing|wrote|written my|a final|last goodbye|goodbyes",
-        "giving|gave|give|given away all|all+of? my|of+my? things|stuff|belongings|possessions"
-        "|everything",
-        "will|would not need|be+needing it|them|this|anything|my+things|my+stuff where i am"
-        " going",
-        "will|would not need|be+needing it|them|anything|my+things|my+stuff after|by tonight"
-        "|tomorrow|today|this+weekend",
-    ), check_context=False, clause_end_or=_CRISIS_FOLLOWERS | _TO_LOVED_ONES),
-    Rule("mental_health", "suicidal thoughts", (
-        # the means at hand
-        f"gun|pistol|revolver|rifle|shotgun|firearm|knife|blade|razor|rope *8 on|against"
-        f" {_SELF}",
-        f"~stockpiling|~stockpiled|=hoarding|=hoarded|=stashing|=stashed|saving+up|saved+up"
-        f" *3 {_PILLS}",
-        f"{_PILLS} saved|stashed|hoarded up",
-        f"{_PILLS} stockpiled|stashed|hoarded",
-    ), check_context=False, not_preceded_by=_DEVICE_WORDS,
-        clause_end_or=_CRISIS_FOLLOWERS | _words(
-            "to and if with just in+case for+weeks for+months for+days for+a+while")),
-    Rule("mental_health", "suicidal thoughts", (
-        # "I have a gun and I'm thinking of using it on myself"
-        f"~use|~using it|them|this|that on|against {_SELF}",
-    ), check_context=False, needs_before=_words(
-        "gun guns pistol revolver rifle shotgun firearm knife knives blade blades razor razors"
-        " rope"), clause_end_or=_CRISIS_FOLLOWERS),
-    Rule("mental_health", "suicidal thoughts", (
-        f"{_INTEND}|thinking+about|thinking+of|gonna|want+to|wanted+to to? jump|jumping",
-        f"{_INTEND}|thinking+about|thinking+of|gonna|want+to|wanted+to to? jump|jumping off|out",
-    ), check_context=False, clause_end_or=_CRISIS_FOLLOWERS | _words(
-        "out+of+the+window out+the+window out+a+window out+of+a+window in+front"),
-        not_followed_by=_words(
-            "on in into at start ship ahead the+gun the+queue the+line rope for+joy up+and+down"
-            " off+the+call off+this+call")),
-    Rule("mental_health", "suicidal thoughts", (
-        f"{_INTEND}|thinking+about|thinking+of|gonna|want+to|wanted+to to? jump|jumping|throw"
-        f"+myself in|into|onto|on+to|off|on|in+front+of the|a tracks|river|lake|ocean|sea|water"
-        f"|bay|canal|gorge|canyon|freeway|highway|traffic|railway|subway|train",
-    ), check_context=False, not_preceded_by=_words("go")),
-    Rule("mental_health", "suicidal thoughts", (
-        # going on, what life is worth, the point of it
-        "can|could not go|carry|keep on|going like+this|anymore|any+longer|much+longer",
-        "can|could not keep|continue living|going like+this|anymore|any+longer|much+longer",
-        "can|could not live like+this",
-        "can|could not go|carry on",
-    ), check_context=False, clause_end_or=_words(
-        "like anymore any+longer much+longer living i and so because honestly please help")),
-    Rule("mental_health", "suicidal thoughts", (
-        "life|living|existing is|feels|seems|just|really|honestly|even *2 not|no+longer worth"
-        " it|living|anything|the+pain|the+effort|the+trouble",
-        "not|no+longer worth living|being+alive|staying+alive",
-        "life is|feels|seems|has+become pointless|meaningless|worthless|hopeless",
-        "the|no|any point of|in|to living|life|existing|being+alive|going+on|waking+up"
-        "|staying+alive|continuing|me+being+here|me+being+alive|carrying+on",
-        "the|no|any point of|in|to? anymore|it+all|anything|me",
-        "see|find the|a|any|no point anymore|any+more",
-    ), check_context=False, clause_end_or=_CRISIS_FOLLOWERS | _words(
-        "like to+live in+living in+life"),
-        not_followed_by=_words("insurance savings policy coaching plan")),
-    Rule("mental_health", "suicidal thoughts", (
-        # not safe with themselves
-        "i+am|am|i+feel|i+am+feeling not safe",
-        "i+do+not+feel|do+not+feel|i+no+longer+feel|i+never+feel safe",
-        "i+do+not|do+not|can+not|can+no+longer trust myself",
-    ), check_context=False, clause_end_or=_words(
-        "right+now now tonight today with+myself around+myself by+myself alone at+home here"
-        " from+myself anymore i and please help with+pills with+my+pills with+knives"
-        " with+a+knife with+my+meds around+knives around+pills around+my+pills around+my+meds"
-        " to+be+alone being+alone in+my+own+head in+my+head with+my+thoughts")),
-    Rule("mental_health", "self-harm", (
-        "self harm|harming|harmed|injury|injuring|~mutilation",
-        f"{_INTEND}|tempted|urge|urges|wants to ~hurt|~harm|cut|burn|~starve|poison|drown|shoot"
-        f"|hang {_SELF}",
-        f"thinking|think|thought|thoughts|urges|urge|impulses|impulse|fantasizing about|of|to"
-        f" ~hurting|~harming|~cutting|~burning|~starving|hurt|harm|cut|burn {_SELF}",
-        f"feel|feeling like ~hurting|~harming|~cutting|~burning {_SELF}",
-        f"been|keep|keeps|started|still|is|are|am|was|were ~cutting|~harming|~burning|~starving"
-        f" {_SELF}",
-        f"been ~hurting {_SELF}",
-        f"cut|cutting|hurt|harmed|burned|burnt {_SELF} on+purpose|deliberately|intentionally",
-        "relapsed|relapsing on|with|into? self harm|cutting",
-    ), check_context=False, not_followed_by=_words("a some off free slack a+break")),
-    Rule("mental_health", "self-harm", (
-        # "scared I'll hurt myself", "he might hurt himself"
-        f"i|he|she|they will|might|may|could|would|am+going+to|is+going+to ~hurt|~harm|~kill"
-        f"|cut {_SELF}",
-    ), check_context=False, clause_end_or=_CRISIS_FOLLOWERS | _words(
-        "if+i+do+not if+no+one if+nobody if+he+does+not if+she+does+not if+someone+does+not"
-        " badly bad really+bad")),
-    Rule("mental_health", "overdose", (
-        f"{_INTEND} to take|swallow|overdose|down|od {_QUANTITY_ALL} *3 {_PILLS}",
-        f"{_INTEND} to take|swallow|down {_BOTTLE}",
-        f"{_INTEND} to ~overdose|od",
-    ), check_context=False, not_followed_by=_words(
-        # carrying or scheduling them, not swallowing them
-        "in+the back along as with+me with+us to+the to+my to+your to+pharmacy on+vacation"
-        " on+my on+the when+i on+time every+day daily exactly correctly")),
-    Rule("mental_health", "suicidal thoughts", (
-        "feel|feels|felt|feeling like ~dying",
-    ), check_context=False, clause_end_or=_CRISIS_FOLLOWERS | _words("inside"),
-        laughter_silences=True),
-    # ---- medical
-    Rule("medical", "chest pain", (
-        f"~chest {_PAIN}",
-        "~chestpain|~chestpains",
-        "~chest is|feels|feel|are|has|keeps *2 ~hurting|tight|~heavy|~killing|~burning"
-        "|~exploding|~squeezing|~crushing|~pounding|~aching",
-        "~chest ~hurts|~aches",
-        "~chest feels|feel|is|like *4 elephant|elephants|sitting+on|squeezed|crushed|vice|vise"
-        "|weight|bricks|band|on+fire|exploding|tightening|caving",
-        "~elephant|~elephants|weight|bricks|ton|truck|anvil|boulder|vice|vise|~someone"
-        "|~somebody|something *3 sitting|standing|pressing|pushing|squeezing|crushing|stepping"
-        "|lying|laying|sat|stood|pressed on|down+on|onto my|his|her ~chest",
-        "~elephant|~elephants|bricks|anvil|boulder on|in my|his|her ~chest",
-    )),
-    Rule("medical", "chest pain", (
-        # the same ending at "chest": not "pain in chest x ray", "burning chest workout"
-        f"{_PAIN} *2 in|on|across|around|through|inside|behind|under|at my|the|his|her? left|right"
-        f"|middle|center|centre|upper|lower|front|side|part|area|whole? of? my|the|his|her? ~chest",
-        "tight|heavy|crushing|squeezing|burning ~chest",
-    ), not_followed_by=_words(
-        "x xray ct scan cold+and congestion hair of+drawers freezer tube exam piece day press"
-        " workout muscles muscle binder strap pocket")),
-    Rule("medical", "cannot breathe", (
-        "can|could not really|even|barely|hardly|properly|seem|fully|seem+to? ~breathe|~breath"
-        "|~breathing",
-        "can|could not catch|get|take my|a|his|her ~breath",
-        "unable to ~breathe",
-        "not|stopped|stop|quit|barely|hardly ~breathing|~breathe",
-        f"~trouble|~difficulty|difficult|hard|~struggling|struggle|labored|laboured time? "
-        f"to? {_BREATHE}",
-        "~short|shortness of ~breath",
-        "gasping|gasp|fighting|struggling for air|~breath",
-        "can|could not get *2 air",
-        "lips|lip|face|skin|fingers|fingertips are|is|look|looks|turning|turned? blue|purple|grey"
-        "|gray",
-        "~wheezing|~wheezy|~wheeze so|really|very|too|super bad|badly|hard|much|loud|heavily",
-        "~wheezing|~wheezy|~wheeze *6 can|could not|barely|hardly|not+even talk|speak|breathe"
-        "|stop|walk",
-        "can|could not talk|speak *2 without gasping|wheezing|stopping|coughing",
-        "too out+of+breath|breathless|winded to talk|speak|walk|move",
-        "can|could not finish|say a? sentence|sentences|full+sentences|a+full+sentence",
-    ), laughter_silences=True, not_followed_by=_words(
-        # "breathing down my neck", "can't breathe in these jeans"
-        "down a+word in+these in+those in+this+dress in+this+outfit in+this+shirt in+this+suit"
-        " in+this+costume in+this+corset in+this+mask in+this+heat in+this+humidity")),
-    Rule("medical", "cannot breathe", (
-        # someone choking, not an engine: "he's choking on food", "choking help"
-        "~choking",
-    ), needs_before=_BODY_OR_PERSON | {"^"}, laughter_silences=True, not_followed_by=_words(
-        "up back on+my+words on+his+words on+her+words on+their+words on+the+words on+words"
-        " under+pressure on+this+paperwork")),
-    Rule("medical", "cannot breathe", (
-        f"{_PEOPLE}|i *1 ~suffocating|suffocated",
-    ), laughter_silences=True, not_followed_by=_words(
-        # "I'm suffocating in this heat", "at this job", "under all this pressure"
-        "in+this in+here in+these at+work at+this at+my+job with+all with+this under+pressure"
-        " under+the+pressure under+all from+the+heat by+the me")),
-    Rule("medical", "cannot breathe", (
-        "~asthma ~attack *4 not|is+not|does+not helping|working|help|stopping",
-        "~having|into|bad|severe|terrible|really+bad an|a? ~asthma ~attack",
-    ), event=True, not_followed_by=_TOPIC_WORDS | _words("action plan")),
-    Rule("medical", "cannot breathe", (
-        "turning|turned|went|gone|going blue|purple",
-    ), needs_before=_BODY_OR_PERSON | {"^"}, not_followed_by=_words("in+the+face")),
-    Rule("medical", "heart attack", (
-        "~having|into|had ~heart ~attack",
-        "~having|into|be|am|is|had|its a|an ~heart ~attack",
-    ), event=True, not_followed_by=_TOPIC_WORDS),
-    Rule("medical", "heart attack", ("~heart ~attack", "~heart ~attack ~symptoms|~signs"),
-         alone=True),
-    Rule("medical", "stroke signs", (
-        "~having|into|had ~stroke",
-        "~having|into|be|am|is|had|its a|an ~stroke|~strokes",
-        "showing|~having|has|with ~signs|~symptoms of a|an? ~stroke",
-        "have|has|having|getting|got|get a? ~heatstroke|heat+~stroke",
-    ), event=True, not_followed_by=_TOPIC_WORDS),
-    Rule("medical", "stroke signs", ("~stroke", "~stroke ~symptoms|~signs"), alone=True),
-    Rule("medical", "stroke signs", (
-        "~face|~mouth|~smile|~lip|~eyelid *3 ~drooping|~droopy|~droops|~drooped|~sagging"
-        "|~saggy|~lopsided|=slack",
-        "~face *3 ~crooked|~twisted|~slanted",
-        "~drooping|~droopy|~lopsided ~face|~mouth|~smile",
-        "~speech|~words|~speaking|~voice *2 ~slurred|~slurring|~slurry|~garbled",
-        "his|her|their|'s ~speech|~words|~sentences|~talking *2 ~jumbled|~scrambled|mixed+up"
-        "|~gibberish|~garbled",
-        "~slurred|~slurring|~garbled|~jumbled ~speech|~words|~talking",
-        "~slurring my|his|her ~words|~speech",
-        f"{_PEOPLE}|i *2 ~slurring|~slurry",
-        "can|could not feel|move|lift|use my|his|her left|right|one? arm|leg|face|side|hand|foot",
-        "can|could not feel|move|lift *2 one|left|right|either side|half",
-        "can|could not get my|his|her words out",
-        "~numbness|~numb|~weakness|~weak|~tingling|~paralyzed|~paralysis on|in|down one|my|the"
-        "|his|her left|right|one? side",
-        "left|right|one? arm|leg|side|hand went|is|feels|has|gone|going *1 ~numb|~weak|~limp"
-        "|~paralyzed|~dead",
-        "one|left|right|half side|half of my|his|her|the? body|face *4 ~numb|~weak|~limp"
-        "|~paralyzed|~paralysed|~droopy|~drooping|~sagging|~tingling|~frozen|~heavy|dead"
-        "|not+working|~tingly",
-        "~face|~arm|~leg and|plus my|his|her|the? ~face|~arm|~leg *4 ~numb|~weak|~limp|~tingling"
-        "|~tingly|~paralyzed|~heavy|~droopy",
-        "~numbness|~numb|~weakness|~weak|~tingling|~paralysis in|on|of my|his|her|the? ~face"
-        "|~arm|~leg and|plus my|his|her|the? ~face|~arm|~leg",
-        "~sudden|~suddenly|all+of+a+sudden|out+of+nowhere ~numbness|~weakness|~confusion|~numb"
-        "|~weak|~paralyzed|=blind|~blindness",
-        "~suddenly|~sudden can|could not talk|speak|walk",
-        "~suddenly|~sudden|all+of+a+sudden|out+of+nowhere *3 ~slurring|~slurred|~gibberish|~numb"
-        "|~paralyzed|=blind|can+not+speak|can+not+talk|can+not+walk",
-    ), not_followed_by=_words(
-        "teeth tooth braces from+the+dentist after+the+dentist from+novocaine"
-        " after+my+dental")),
-    Rule("medical", "unconscious", (
-        "~unconscious|~unconsciousness",
-        "found him|her|them ~unresponsive",
-        "can|could not wake him|her|them|my|up",
-        "~fainted|~fainting|=faints|keeled+over",
-    ), not_followed_by=_words(
-        "bias on+the+couch on+the+sofa on+the+bed on+my+bed in+bed into+bed on+my+couch"
-        " at+the+price at+the+sight+of+the+bill when+i+saw when+i+heard when+i+read"
-        " when+i+got+the when+i+opened from+laughing laughing"),
-        not_preceded_by=_words("almost nearly practically basically")),
-    Rule("medical", "unconscious", (
-        # not handing things out: "passed out flyers", "passed out the tests"
-        "passed|passing out",
-    ), not_followed_by=_words(
-        "on+the+couch on+the+sofa on+the+bed on+my+bed in+bed into+bed on+my+couch drunk"
-        " watching the some free copies candy cookies food water gifts treats snacks tests"
-        " ballots programs handouts coupons samples invitations cards pamphlets brochures menus"
-        " tickets papers worksheets presents bills statements flyers forms"),
-        not_preceded_by=_words("almost nearly practically basically")),
-    Rule("medical", "unconscious", (
-        f"{_PEOPLE} is|are|was|seems|looks|went|found? not|stopped|stop ~responding|~responsive",
-        f"{_PEOPLE} is|are|was|seems|looks|went? ~unresponsive",
-        f"{_PEOPLE} will|does|can|is|wo not ~respond|~responding|wake|open+his+eyes"
-        "|open+her+eyes",
-        "will|can|could|does|is not ~wake|~waking|~woken up",
-    ), needs_before=_BODY_OR_PERSON | {"^"}, not_followed_by=_words(
-        "to+my+texts to+texts to+my+messages to+messages to+my+emails to+emails to+my+calls"
-        " to+calls to+email to+my+email to+text to+my+text to+the to+our to+my+dms to+dms"
-        " online in+the+chat to+my+question to+treatment to+the+treatment to+medication"
-        " to+his+meds to+her+meds to+the+meds early on+time in+time for+school for+work"
-        " for+class before until till from+sleep")),
-    Rule("medical", "unconscious", (
-        # not "knocked out his opponent", "blacked out the windows"
-        "blacked|knocked out",
-    ), needs_before=_BODY_OR_PERSON | {"^"}, not_followed_by=_words(
-        "at+the+party drunk the+power power the a an his her their my our your him them"
-        " someone some all")),
-    Rule("medical", "unconscious", (
-        f"{_PEOPLE} is|was|has not|stopped moving",
-    ), clause_end_or=_words("and at+all i please help he she")),
-    Rule("medical", "unconscious", (
-        f"{_PEOPLE}|i|lung|lungs *2 ~collapsed",
-    ), not_followed_by=_words(
-        "on+the+couch on+the+sofa on+the+bed on+my+bed on+my+couch in+bed into+bed laughing"
-        " with+laughter in+laughter after+work")),
-    Rule("medical", "passing out", (
-        "going|about|gonna to pass+out|faint|~collapse|black+out",
-    ), not_followed_by=_words("on+the+couch on+the+sofa in+bed from+boredom lol")),
-    Rule("medical", "severe bleeding", (
-        "~bleeding|~bleed|~bled|~bleeds a+lot|heavily|badly|bad|everywhere|profusely|~nonstop"
-        "|non+stop|like+crazy|so+much|too+much|really+bad|really+badly|heavy|uncontrollably"
-        "|all+over",
-        "~bleeding|~bleed|~bleeds *4 will|does|can|would|is|has|wo not stop|stopping|stopped",
-        "can|could not stop *2 ~bleeding|blood",
-        "severe|heavy|uncontrolled|massive|uncontrollable|serious ~bleeding|~hemorrhage"
-        "|~haemorrhage",
-        "lot|lots|pool|puddle|so+much|too+much of? blood",
-        "blood everywhere|~gushing|~pouring|~spurting|~squirting",
-        "~gushing|~pouring|~spurting|~squirting blood",
-        "blood is|keeps|keep|started|starts *1 ~gushing|~pouring|~spurting|~squirting",
-        "~coughing|~vomiting|~puking|throwing|spitting up? blood",
-        "~hemorrhaging|~haemorrhaging",
-    ), not_followed_by=_BLOOD_TOPICS | _words(
-        "money cash edge heart hearts me+dry sweat ,+sweat and+sweat")),
-    Rule("medical", "severe bleeding", (
-        # a body bleeds through, not a pen: "bleeding through the bandage", "bleeding out"
-        "~bleeding|~bleed|~bled|~bleeds through|out|thru",
-    ), needs_before=_BODY_OR_PERSON | _words(
-        "^ cut cuts wound wounds head nose leg arm hand finger foot stitches incision gauze"
-        " bandage"), not_followed_by=_BLOOD_TOPICS),
-    Rule("medical", "allergic reaction", (
-        "~throat|~airway|~airways *4 ~closing|~closed|swelling+shut|shut",
-        "~throat|~airway|~airways is|are|feels|feel|keeps? ~swelling",
-        "~tongue|~lips|~lip is|are|feels|started|keeps? ~swelling|~swollen|~swelled|~puffing"
-        "|~puffy",
-        "~anaphylaxis|~anaphylactic",
-        "~having|into|severe|bad|serious|major|terrible an|a? ~allergic ~reaction",
-        "~allergic ~reaction help|911|ambulance|please",
-        "used|using|use+his|use+her|gave+him|gave+her my|his|her|an ~epipen",
-    ), event=True, not_followed_by=_TOPIC_WORDS),
-    Rule("medical", "seizure", (
-        "~having|into|had ~seizure|~seizures|~convulsion|~convulsions",
-        "~having|into|is|am|had|its a|an ~seizure|~convulsion",
-        "is|am|are|started|keeps|keep seizing|~convulsing",
-        "~convulsing",
-    ), event=True, not_followed_by=_TOPIC_WORDS | {"up"}),
-    Rule("medical", "seizure", ("~seizure",), alone=True),
-    Rule("medical", "poisoning", (
-        "swallowed|drank|ate|ingested|drinking|eating|licked some|a|the|of? ~bleach|~poison"
-        "|~antifreeze|~detergent|~battery|~batteries|~cleaner|~ammonia|~lye|~pesticide"
-        "|laundry+pods|~pods|rat+poison",
-        "~poisoned",
-        "swallowed|drank|ate|eaten|ingested|drinking|eating|licked|inhaled|got+into *4"
-        " ~poisonous|~toxic|~poison",
-        "swallowed|swallow|ate|ingested a|some|the|two|button|his|her ~magnet|~magnets|~battery"
-        "|~batteries|broken+glass|~razor|~blade|=needle|=needles|~nail",
-        "~carbon ~monoxide ~poisoning|~leak",
-        f"{_YOUNG} *3 swallowed|swallow|ate|eaten|eating|chewed|chewing|ingested|drank|drunk"
-        f"|drinking|licked on|up? {_SOME_OF} *2 {_INGESTED}",
-        f"{_LITTLE} *3 drank|drunk|drinking|swallowed|got+into {_SOME_OF} *2 ~alcohol|wine"
-        f"|vodka|beer|liquor|whiskey|rum|tequila|gin|mouthwash",
-        f"{_YOUNG} *3 got|gotten|get|getting|gets into {_SOME_OF} *2 {_INGESTED}",
-        f"{_LITTLE} *3 took|grabbed|found {_SOME_OF} *2 {_INGESTED}",
-        f"{_YOUNG} *3 found|got|grabbed|opened {_SOME_OF} *2 {_INGESTED} and *2 ate|swallowed"
-        f"|chewed|ingested|drank|took",
-    ), not_followed_by=_words("ivy oak control+number control+hours")),
-    Rule("medical", "overdose", (
-        "~overdose|~overdosed|~overdosing|~overdoses",
-        f"{_TOOK} down|back? {_QUANTITY} *2 {_DRUGS}",
-        f"took|taken|swallowed|popped|downed|gulped|chugged all of|my|the|his|her{{1,2}} *3"
-        f" {_PILLS} at+once|together|at+the+same+time|in+one+go|at+one+time",
-        f"swallowed|downed|gulped|chugged|ate down? all of|my|the|his|her{{1,2}} *3 {_PILLS}",
-        f"{_TOOK} down|back? a|the{{0,1}} all|some|half|bunch|handful|lot|lots of|my|the{{0,2}}"
-        f" {_OWNERS} 's? *2 {_PILLS}",
-        f"{_TOOK} down|back? like|about|around|over|maybe|almost|nearly|at+least|more+than|a|an?"
-        f" #many of? my|the|his|her|those|these|them? *2 {_PILLS}",
-        f"took|taken|swallowed|downed|popped {_BOTTLE} of my|the|his|her|those|these{{0,2}} *1"
-        f" {_DRUGS}|them|those|these|it",
-    ), not_followed_by=_OVERDOSE_TOPICS),
-    Rule("medical", "overdose", (
-        # "she took a whole bottle", but not "a whole bottle of wine to the party"
-        f"took|taken|swallowed|downed|popped {_BOTTLE}",
-    ), clause_end_or=_CRISIS_FOLLOWERS | _words("on+purpose")),
-    Rule("medical", "worst headache", (
-        "~worst ~headache of my|his|her ~life",
-        "~worst ~headache i+have+ever+had|i+ever+had|i+have+ever+felt|ever+in+my+life",
-        "~worst ~headache *3 ~suddenly|~sudden|out+of+nowhere|came+on+fast",
-        "~sudden|~suddenly *3 ~worst ~headache",
-        "~thunderclap ~headache",
-    )),
-    Rule("medical", "feels like dying", (
-        "feel|feels|think|thinks|felt like? i|he|she am|is|are ~dying",
-    ), not_followed_by=_words("to of for laughing inside here lol"), laughter_silences=True),
-    Rule("medical", "emergency", (
-        # an emergency said outright: "call 911", "we need an ambulance"
-        "call|calling|called|dial|dialing|dialed|phone|ring an|the? 911|ambulance|paramedics"
-        "|emts|ems|999|112",
-        "get|send|need|needs|needed|sending|getting me|us|him|her|them? an|a|the? ambulance"
-        "|paramedics|emts|911",
-        "it+is|this+is|we+have|i+have|is+having|am+having|having a|an medical|real|serious"
-        "|life+threatening|real+medical ~emergency",
-    ), event=True, not_followed_by=_words(
-        "bill bills ride rides charge charges fee fees company service services transport"
-        " transportation cost costs fund funds contact contacts kit kits insurance coverage"
-        " claim claims visit room department dept plan number line dispatcher leave savings"
-        " refill appointment appointments card cards info information operator training bag"
-        " alert alerts exit powers surgery care"),
-        not_preceded_by=_words("me+to you+to him+to her+to them+to us+to not no"),
-        laughter_silences=True),
-    Rule("medical", "emergency", ("~emergency", "911", "sos", "~ambulance", "mayday"),
-         alone=True),
-)
+# The rules are data (emergency_rules.yml), for clinicians to review without reading Python.
+RULES_FILE = Path(__file__).with_name("emergency_rules.yml")
+_PIECE = re.compile(r"\{([A-Z_]+)\}")
+_WORD_SETS = ("not_followed_by", "clause_end_or", "not_preceded_by", "needs_before")
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    rules: tuple[Rule, ...]
+    sets: dict[str, frozenset[str]]
+
+
+@lru_cache
+def rule_book(path: Path = RULES_FILE) -> RuleBook:
+    """The rules file, read on first use: {NAME} in a pattern is the named piece of `words`,
+    $NAME in a word list takes in the named set (or the words of a piece)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pieces: dict[str, str] = {}
+
+    def expand(text: str) -> str:
+        return _PIECE.sub(lambda m: pieces[m.group(1)], text)
+
+    for name, text in data["words"].items():
+        pieces[name] = expand(text)
+    sets: dict[str, frozenset[str]] = {}
+
+    def word_set(text: str) -> frozenset[str]:
+        found: set[str] = set()
+        for item in text.split():
+            name = item[1:]
+            if item.startswith("$"):
+                found |= sets[name] if name in sets else _words(pieces[name])
+            else:
+                found.add(item)
+        return frozenset(found)
+
+    for name, text in data["sets"].items():
+        sets[name] = word_set(text)
+    rules = []
+    for raw in data["rules"]:
+        fields: dict[str, Any] = dict(raw)
+        fields["patterns"] = tuple(expand(pattern) for pattern in raw["patterns"])
+        for key in _WORD_SETS:
+            if key in fields:
+                fields[key] = word_set(fields[key])
+        rules.append(Rule(**fields))
+    return RuleBook(tuple(rules), sets)
+
 
 # Words that make a physical symptom a past episode rather than now.
 _HISTORY = re.compile(
@@ -1120,8 +523,9 @@ def _detector() -> _Detector:
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
-    compiled = [[spec for p in rule.patterns for spec in compile_pattern(p)] for rule in RULES]
-    words = {word for rule in RULES for pattern in rule.patterns
+    book = rule_book().rules
+    compiled = [[spec for p in rule.patterns for spec in compile_pattern(p)] for rule in book]
+    words = {word for rule in book for pattern in rule.patterns
              for word in _pattern_words(pattern)}
     typo_words = {_bare(w) for w in words if w.startswith("~")}
     by_letter: dict[str, list[tuple[str, Callable[[str, str], bool]]]] = {}
@@ -1147,7 +551,7 @@ def _detector() -> _Detector:
 
     Token.set_extension(TYPOS, getter=lambda token: typo_keys(token.lower_), force=True)
     rules = []
-    for index, (rule, patterns) in enumerate(zip(RULES, compiled, strict=True)):
+    for index, (rule, patterns) in enumerate(zip(book, compiled, strict=True)):
         anchors = [_anchor(p) for p in rule.patterns]
         matcher = Matcher(nlp.vocab)
         matcher.add(f"emergency_rule_{index}", patterns)
@@ -1210,7 +614,7 @@ def _has_subject(rule: Rule, span: Span) -> bool:
         return "^" in rule.needs_before
     window = span.doc[max(sentence_start, span.start - _SUBJECT_WINDOW):span.start]
     for token in reversed(window):
-        if token.lower_ in _THINGS:
+        if token.lower_ in rule_book().sets["THINGS"]:
             return False
         if token.lower_ in rule.needs_before:
             return True
@@ -1231,7 +635,7 @@ def _accept(rule: Rule, span: Span) -> bool:
     if rule.needs_before is not None and not _has_subject(rule, span):
         return False
     if rule.alone and any(
-        not t.is_punct and t.lower_ not in _ALARM_FILLERS
+        not t.is_punct and t.lower_ not in rule_book().sets["ALARM_FILLERS"]
         for t in (*doc[:span.start], *doc[span.end:])
     ):
         return False

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from actions.auth import ValidateVerifyForm, minutes
 from actions.backoffice_client import BackOfficeClient
-from bot.conversations.responses import response_text
+from bot.responses import response_text
 from tests.actions.conftest import DOMAIN, make_tracker
 
 WRONG_DOB = "1990-01-01"

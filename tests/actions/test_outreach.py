@@ -280,3 +280,11 @@ async def test_a_renewal_prompts_one_files_the_renewal_request(
     request = seeded.scalars(select(RefillRequest).where(RefillRequest.prescription_id == rx.id)
                              ).one()
     assert request.status is RefillStatus.renewal_requested
+
+
+async def test_the_client_reads_the_context_with_the_shared_schema(
+        seeded: Session, reminder: OutreachMessage, outreach) -> None:
+    maria = person(seeded, "Maria")
+    context = await outreach().context(reminder.id, maria.id)
+    assert context.kind is OutreachKind.appointment_reminder
+    assert (context.subject_type, context.subject_id) == ("appointment", reminder.subject_id)

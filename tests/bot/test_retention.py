@@ -52,8 +52,8 @@ def test_old_tracker_events_expire_on_either_tracker_store(
     from sqlalchemy import text as sql
 
     from bot.db import normalize_url
-    from bot.retention import tracker_url
     from bot.settings import Settings
+    from bot.tracker_store import tracker_url
     from tests.bot.review.rasa_events import create_events_table
 
     target = str(tmp_path / "tracker.db") if dialect == "sqlite" \

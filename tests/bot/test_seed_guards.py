@@ -43,16 +43,16 @@ def count(database: str, table: str) -> int:
 @pytest.mark.parametrize("app_env", ["prod", None])
 def test_outside_dev_the_seeds_refuse_and_touch_nothing(database: str,
                                                         app_env: str | None) -> None:
-    assert run("bot.backoffice.seed", database, "dev").returncode == 0
+    assert run("bot.demo.seed", database, "dev").returncode == 0
     patients = count(database, "patients")
     assert patients == 3
     for args in ((), ("--force",)):
-        result = run("bot.backoffice.seed", database, app_env, *args)
+        result = run("bot.demo.seed", database, app_env, *args)
         assert result.returncode == 2
         assert result.stderr.startswith("seed: refused, APP_ENV is 'prod'. Demo patients are "
                                         "loaded only with APP_ENV=dev")
         assert count(database, "patients") == patients
-    desk = run("bot.desk.seed", database, app_env)
+    desk = run("bot.demo.desk", database, app_env)
     assert desk.returncode == 2
     assert "python -m bot.desk.agents add" in desk.stderr
     assert count(database, "agents") == 0
@@ -66,20 +66,20 @@ def test_in_dev_the_seed_never_deletes_data_it_did_not_write(database: str) -> N
             "sms_consent, payment_plan_eligible) VALUES ('MRN900001', 'Real', 'Person', "
             "'1960-01-01', '+15555559999', '12345', 1, 0)"))
     engine.dispose()
-    refused = run("bot.backoffice.seed", database, "dev")
+    refused = run("bot.demo.seed", database, "dev")
     assert refused.returncode == 2
     assert "holds patients this seed did not write" in refused.stderr
     assert "--force" in refused.stderr
     assert count(database, "patients") == 1
-    forced = run("bot.backoffice.seed", database, "dev", "--force")
+    forced = run("bot.demo.seed", database, "dev", "--force")
     assert forced.returncode == 0, forced.stderr
     assert count(database, "patients") == 3
 
 
 def test_in_dev_the_seeds_write_the_demo(database: str) -> None:
-    assert run("bot.backoffice.seed", database, "dev").returncode == 0
-    assert run("bot.desk.seed", database, "dev").returncode == 0
-    again = run("bot.backoffice.seed", database, "dev")
+    assert run("bot.demo.seed", database, "dev").returncode == 0
+    assert run("bot.demo.desk", database, "dev").returncode == 0
+    again = run("bot.demo.seed", database, "dev")
     assert "already seeded today" in again.stdout
     assert count(database, "patients") == 3
     assert count(database, "agents") >= 1  # the demo agent (and one per team)

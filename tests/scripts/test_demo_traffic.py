@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from bot.backoffice.population import plan_population
+from bot.demo.population import plan_population
 from scripts import demo_traffic
 from scripts.demo_traffic import PATIENTS, Conversation, Deck, Who, plan, population, repeats
 

@@ -183,9 +183,9 @@ def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | N
     venv = ROOT / ".venv" / "bin"
     subprocess.run([str(venv / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
-    subprocess.run([str(venv / "python"), "-m", "bot.backoffice.seed", "--force"], cwd=ROOT,
+    subprocess.run([str(venv / "python"), "-m", "bot.demo.seed", "--force"], cwd=ROOT,
                    env=env, check=True, capture_output=True)
-    subprocess.run([str(venv / "python"), "-m", "bot.desk.seed"], cwd=ROOT, env=env, check=True,
+    subprocess.run([str(venv / "python"), "-m", "bot.demo.desk"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
     commands = {
         "actions": [str(venv / "python"), "-m", "actions.server", "--actions", "actions",

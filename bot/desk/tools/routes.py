@@ -10,10 +10,10 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 
 from bot import live
+from bot.agents.responses import DeskJSONResponse
+from bot.agents.signin import AgentDep, RedisDep
 from bot.db import in_session
 from bot.deps import DbId, NowDep, SessionDep
-from bot.desk.responses import DeskJSONResponse
-from bot.desk.routes import AgentDep, RedisDep
 from bot.desk.tools import service
 from bot.desk.tools.delivery import deliver_due
 from bot.desk.tools.schemas import (

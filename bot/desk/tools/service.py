@@ -18,6 +18,7 @@ from bot.agents.models import Agent
 from bot.audit import service as audit
 from bot.backoffice.models import Patient
 from bot.backoffice.service import normalize_name, normalize_phone
+from bot.clock import now
 from bot.conversations import transcript
 from bot.desk.tools.models import FollowUp, HandoffNote, SavedReply
 from bot.desk.tools.schemas import (
@@ -61,10 +62,6 @@ class InvalidRequest(ValueError):
 
 class PatientNotMatched(LookupError):
     pass
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def clinic_tz() -> ZoneInfo:

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from bot.backoffice import errors, scheduling
 from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provider, Slot
-from bot.backoffice.seed import SLOT_TIMES
 from bot.clock import clinic_today, clinic_tz
+from bot.demo.seed import SLOT_TIMES
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

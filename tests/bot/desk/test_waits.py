@@ -7,7 +7,7 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy.orm import Session
 
-from bot.clock import clinic_today
+from bot.clock import clinic_today, now
 from bot.conversations import transcript
 from bot.desk import service as desk
 from bot.desk import waits
@@ -36,7 +36,7 @@ def test_a_closed_team_turns_waiting_into_a_callback_told_plainly(
     web, _ = handoffs.request_handoff(seeded, request("web:anon", intents=["billing_pay"]),
                                       clinic_today())
     general, _ = handoffs.request_handoff(seeded, request("web:other"), clinic_today())
-    done = desk.make_callbacks(seeded, handoffs.now())
+    done = desk.make_callbacks(seeded, now())
     assert [h.id for h, _ in done] == [sms.id, web.id]  # general is open around the clock
     texts = {h.conversation_id: n.text for h, n in done}
     assert texts["sms:+15555550101"].startswith("Our billing office is closed right now and "
@@ -52,14 +52,14 @@ def test_a_closed_team_turns_waiting_into_a_callback_told_plainly(
     assert handoffs.get(seeded, general.id).status is HandoffStatus.waiting
     assert handoffs.get(seeded, sms.id).status is HandoffStatus.callback
     assert transcript.read(seeded, "sms:+15555550101")[-1].text == texts["sms:+15555550101"]
-    assert desk.make_callbacks(seeded, handoffs.now()) == []  # told once
+    assert desk.make_callbacks(seeded, now()) == []  # told once
 
 
 def test_an_emergency_past_the_wait_limit_repeats_911_and_988(seeded: Session) -> None:
     urgent, _ = handoffs.request_handoff(
         seeded, request("sms:+15555550102", reason="emergency", urgency="urgent",
                         intents=["emergency"]), clinic_today())
-    later = handoffs.now() + timedelta(minutes=get_settings().desk_wait_limit_minutes + 1)
+    later = now() + timedelta(minutes=get_settings().desk_wait_limit_minutes + 1)
     [(handoff, notice)] = desk.make_callbacks(seeded, later)
     assert handoff.id == urgent.id and handoff.team == "nurse"
     assert notice.text.startswith("If this is an emergency, call 911 now")
@@ -71,7 +71,7 @@ async def test_an_urgent_wait_is_flagged_to_supervisors_once(
         seeded: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     urgent, _ = handoffs.request_handoff(
         seeded, request("web:u", reason="emergency", urgency="urgent"), clinic_today())
-    urgent.queued_at = handoffs.now() - timedelta(minutes=3)
+    urgent.queued_at = now() - timedelta(minutes=3)
     seeded.commit()
     redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
     published: list[dict[str, object]] = []

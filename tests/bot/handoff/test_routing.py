@@ -4,7 +4,7 @@ import pytest
 
 from bot.agents.models import Team
 from bot.handoff.enums import Urgency
-from bot.handoff.routing import route
+from bot.handoff.routing import URGENT_TEAM, escalation, route, urgency_rank
 
 
 @pytest.mark.parametrize(("reason", "urgency", "intents", "slots", "team"), [
@@ -33,3 +33,11 @@ from bot.handoff.routing import route
 def test_routing(reason: str, urgency: Urgency, intents: list[str], slots: dict[str, str],
                  team: str) -> None:
     assert route(reason, urgency, intents, slots) is Team(team)
+
+
+def test_urgency_puts_a_handoff_first_and_on_the_nurse_line_only_when_it_may_move() -> None:
+    assert (urgency_rank(Urgency.urgent), urgency_rank(Urgency.normal)) == (1, 0)
+    assert URGENT_TEAM is Team.nurse
+    assert escalation(reroute=False) == {"urgency": Urgency.urgent, "urgency_rank": 1}
+    assert escalation(reroute=True) == {"urgency": Urgency.urgent, "urgency_rank": 1,
+                                        "team": "nurse"}

@@ -48,7 +48,7 @@ def sessions(outreach_env: dict[str, str]) -> sessionmaker[Session]:
 
 @pytest.fixture
 def demo(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    from bot.backoffice.seed import seed
+    from bot.demo.seed import seed
 
     with sessions() as session:
         seed(session, TODAY, NY)

@@ -118,7 +118,7 @@ def test_bad_requests(tracker_env: Tracker, client: TestClient, accounts: dict[s
 
 def test_demo_agent_has_every_role(env: dict[str, str], db: Session,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.desk import seed
+    from bot.demo import desk as seed
 
     monkeypatch.setenv("DESK_DEMO_EMAIL", "demo@example.org")
     monkeypatch.setenv("DESK_DEMO_PASSWORD", "demo-pass-123")

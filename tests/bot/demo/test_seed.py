@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Prescription, Slot
-from bot.backoffice.seed import seed_if_stale
 from bot.clock import clinic_today, clinic_tz
+from bot.demo.seed import seed_if_stale
 
 
 def test_seed_follows_the_design(seeded: Session) -> None:

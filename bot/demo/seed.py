@@ -1,6 +1,6 @@
 """The demo back office of DESIGN.md, with dates relative to today. Synthetic people only.
 
-Run as `python -m bot.backoffice.seed [--force]`. It re-seeds when the data was seeded on
+Run as `python -m bot.demo.seed [--force]`. It re-seeds when the data was seeded on
 an earlier day (so "in 3 days" stays true), and leaves today's data alone otherwise.
 """
 
@@ -36,6 +36,12 @@ from bot.backoffice.models import (
     Slot,
 )
 from bot.clock import clinic_today, clinic_tz
+from bot.db import get_sessionmaker
+from bot.demo.population import add_population, plan_population
+from bot.outreach.consent import grant
+from bot.outreach.enums import Purpose
+from bot.outreach.models import OutreachConsent, OutreachMessage, OutreachPatient
+from bot.settings import get_settings
 
 SLOT_TIMES = [time(9, 0), time(9, 30), time(10, 30), time(11, 0), time(13, 30), time(14, 0),
               time(15, 0), time(16, 0)]
@@ -47,9 +53,7 @@ def _at(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 def clear(session: Session) -> None:
     """Empties the back office, children before parents (foreign keys)."""
-    # Outreach rows point at the demo patients (issue F): they go first.
-    from bot.outreach.models import OutreachConsent, OutreachMessage, OutreachPatient
-
+    # Outreach rows point at the demo patients: they go first.
     for outreach in (OutreachMessage, OutreachConsent, OutreachPatient):
         session.execute(delete(outreach))
     for model in (RefillRequest, PaymentLink, PaymentPlan, BillingInquiry, InsuranceUpdateRequest,
@@ -159,11 +163,8 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
                      medication="Metformin", strength="500 mg", purpose="blood sugar",
                      refills_left=5, supply_ends_on=today + timedelta(days=5)),
     ])
-    # Outreach consent (issue F): Maria and James agreed to care texts at intake; nobody to
+    # Outreach consent: Maria and James agreed to care texts at intake; nobody to
     # billing texts; Aisha to nothing (her no-show follow-up is suppressed for consent).
-    from bot.outreach.consent import grant
-    from bot.outreach.enums import Purpose
-
     intake = _at(today - timedelta(days=400), time(9, 0), tz)
     for patient in (maria, james):
         grant(session, patient.id, Purpose.care, "intake form (demo)", intake)
@@ -189,7 +190,7 @@ POPULATION_DEV_ONLY = ("seed: --population refused, APP_ENV is {env!r}: the synt
                        "population is for demo traffic on a dev stack only.")
 NOT_OURS = ("seed: refused, the back office holds patients this seed did not write. "
             "Re-seeding deletes every back-office table; if that is really what you want "
-            "in this dev database, run: APP_ENV=dev python -m bot.backoffice.seed --force")
+            "in this dev database, run: APP_ENV=dev python -m bot.demo.seed --force")
 
 
 def holds_other_data(session: Session) -> bool:
@@ -199,14 +200,11 @@ def holds_other_data(session: Session) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot.db import get_sessionmaker
-    from bot.settings import get_settings
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--force", action="store_true",
                         help="dev only: re-seed even if seeded today, or over other data")
     parser.add_argument("--population", type=int, default=0, metavar="N",
-                        help="dev only: also N synthetic patients (bot/backoffice/population.py)"
+                        help="dev only: also N synthetic patients (bot/demo/population.py)"
                              ", for demo traffic; those already there are kept")
     args = parser.parse_args(argv)
     env = get_settings().app_env
@@ -225,8 +223,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("seed: demo back office already seeded today; use --force to reset it")
         if args.population:
-            from bot.backoffice.population import add_population, plan_population
-
             try:
                 people = plan_population(args.population)
             except ValueError as exc:

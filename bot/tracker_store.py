@@ -1,4 +1,5 @@
-"""The engine's `events` table (Rasa's SQL tracker store), as Rasa 3.6 creates it.
+"""The engine's tracker store as the bot service reads it: where it is, and its `events`
+table as Rasa 3.6 creates it (read by review, insights and retention).
 
 Rasa's, not ours: no Alembic migration, never in `bot.db.Base.metadata`, and only ever read.
 `data` is the event's JSON (`Event.as_dict()`); `action_name` is the event's `name`, so slot
@@ -6,6 +7,8 @@ and active-loop events carry one too.
 """
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+
+from bot.settings import Settings
 
 EVENTS = Table(
     "events",
@@ -18,3 +21,8 @@ EVENTS = Table(
     Column("action_name", String(255)),
     Column("data", Text),
 )
+
+
+def tracker_url(settings: Settings) -> str:
+    target = settings.engine_tracker_db
+    return target if "://" in target else f"sqlite:///{target}"

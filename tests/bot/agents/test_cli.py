@@ -1,4 +1,4 @@
-"""python -m bot.desk.agents: passwords never echoed nor taken as arguments; audited."""
+"""The agents CLI (python -m bot.desk.agents): passwords never echoed nor taken as arguments."""
 
 import io
 
@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.agents import service
+from bot.agents import cli, service
 from bot.audit.models import AuditEvent
-from bot.desk import agents as cli
 
 
 def test_add_list_reset_disable(seeded: Session, capsys: pytest.CaptureFixture[str],

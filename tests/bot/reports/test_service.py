@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from bot.insights import record
 from bot.insights.models import Episode
-from bot.insights.service import quality_detail
 from bot.insights.tracker import TurnParse
+from bot.reports.service import quality_detail
 
 
 def fallback(session: Session, conversation: str, text: str, at: datetime) -> None:

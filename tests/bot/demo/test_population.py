@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.backoffice import seed as seed_module
 from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
@@ -18,12 +17,13 @@ from bot.backoffice.models import (
     Prescription,
     RefillRequest,
 )
-from bot.backoffice.population import (
+from bot.clock import clinic_today, clinic_tz
+from bot.demo import seed as seed_module
+from bot.demo.population import (
     MAX_POPULATION,
     add_population,
     plan_population,
 )
-from bot.clock import clinic_today, clinic_tz
 from bot.outreach.models import OutreachConsent
 
 

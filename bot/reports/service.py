@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.agents.models import Agent
 from bot.audit import service as audit
+from bot.backoffice.models import Patient
 from bot.conversations.models import TranscriptEntry
 from bot.insights import measures
 from bot.insights.measures import FCR_WINDOW
@@ -171,8 +172,6 @@ def breakdown(session: Session, start: datetime, end: datetime, now: datetime, b
 
 def _who(session: Session, facts: Facts) -> str:
     if facts.patient_id:
-        from bot.backoffice.models import Patient
-
         patient = session.get(Patient, facts.patient_id)
         if patient is not None:
             return patient.full_name

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.conversations.deps import emergency_text
-from bot.conversations.responses import MissingResponse, response_text
+from bot.responses import MissingResponse, response_text
 
 
 def test_the_emergency_words_are_the_domains() -> None:

@@ -1,4 +1,5 @@
-"""How the desk's API answers: JSON with no bidirectional control characters in any text.
+"""How the staff APIs (desk, desk tools, outreach and review views) answer: JSON with no
+bidirectional control characters in any text.
 
 Text reaches the desk from patients (transcripts, names, what the action server put in a
 handoff's context) and may predate the input cleaning (bot.text), so every answer of the

@@ -18,14 +18,18 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Res
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.agents.models import Agent, Role
+from bot.agents.signin import AgentDep
 from bot.backoffice.routes import require_service_token
 from bot.db import in_session
 from bot.deps import DbId, NowDep, SessionDep, SettingsDep
-from bot.desk.routes import current_agent
-from bot.insights import record, service
+from bot.insights import record
 from bot.insights.enums import TOPICS
 from bot.insights.metrics import REGISTRY
 from bot.insights.schemas import Recorded, TaskOutcome
+from bot.reports import (
+    gauges,  # noqa: F401  (registers the database gauges)
+    service,
+)
 
 router = APIRouter(tags=["insights"])
 STATIC = Path(__file__).resolve().parent.parent / "desk" / "static"
@@ -33,8 +37,6 @@ PAGE = STATIC / "insights.html"
 VENDOR = STATIC / "vendor"
 DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "metrics.md"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-
-AgentDep = Annotated[Agent, Depends(current_agent)]
 
 
 def current_supervisor(agent: AgentDep) -> Agent:

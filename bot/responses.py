@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
+DOMAIN_FILE = Path(__file__).resolve().parents[1] / "domain.yml"
 
 
 class MissingResponse(LookupError):

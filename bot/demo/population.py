@@ -2,7 +2,7 @@
 
 With three patients, a few hundred demo conversations make nearly every patient come back
 about the same thing within minutes, and containment reads ~2 %. Real clinics see a patient
-a few times a year. `python -m bot.backoffice.seed --population 80` (dev only; what
+a few times a year. `python -m bot.demo.seed --population 80` (dev only; what
 `make demo-traffic` runs) adds these people next to the demo seed, through the same code
 path, idempotently (a patient whose MRN is there is skipped), with dates relative to today.
 
@@ -45,6 +45,17 @@ from bot.backoffice.models import (
     RefillStatus,
     Slot,
 )
+from bot.outreach.consent import grant
+from bot.outreach.enums import (
+    PRIORITY,
+    PURPOSE,
+    OutreachKind,
+    OutreachStatus,
+    Purpose,
+    SuppressReason,
+)
+from bot.outreach.models import OutreachMessage
+from bot.outreach.planning import Candidate, holdout_groups, reminder_offsets
 from bot.settings import Settings, get_settings
 
 # One seed for the population whatever the traffic's seed: the people stay the same.
@@ -177,8 +188,6 @@ def add_population(session: Session, people: list[Person], today: date, tz: Zone
     with their past visits' reminder history; the caller commits. Returns how many were
     added. An upcoming visit takes its open slot, or the next open one that day (two patients
     never hold one slot)."""
-    from bot.outreach.consent import grant
-    from bot.outreach.enums import Purpose
 
     providers = [session.scalars(select(Provider).where(Provider.name == name)).one()
                  for name in ("Dr. Priya Shah", "Dr. Alan Kim")]
@@ -242,9 +251,6 @@ def add_population(session: Session, people: list[Person], today: date, tz: Zone
 def _reminder_history(session: Session, past: list[tuple[Person, Patient, Appointment]],
                       settings: Settings) -> None:
     """The reminders F's planner and sender would have left for these past visits."""
-    from bot.outreach.enums import PRIORITY, PURPOSE, OutreachKind, OutreachStatus, SuppressReason
-    from bot.outreach.models import OutreachMessage
-    from bot.outreach.planning import Candidate, holdout_groups, reminder_offsets
 
     if not past:
         return
