@@ -3,8 +3,9 @@ their output with their names, and restarts one that exits without touching the 
 
 A process that exits is started again after a pause that doubles with each exit (1 s, 2 s,
 4 s, ... at most 30 s). One that exits `--max-crashes` times within `--window` seconds is left
-stopped, and the runner says so loudly with how to resume: `kill -HUP <runner pid>` starts it
-again (the others keep running), or Ctrl-C and `make run`. Ctrl-C (or SIGTERM) stops them all.
+stopped, and the runner says so loudly with how to resume: `kill -USR1 <runner pid>` starts it
+again (the others keep running), or Ctrl-C and `make run`. Ctrl-C (or SIGTERM, or closing
+the terminal) stops them all.
 
     .venv/bin/python scripts/supervise.py -f Procfile redis actions engine bot
 """
@@ -112,7 +113,7 @@ class Supervisor:
                 f"{proc.name} exited ({signal_name(code)}) {count} times in "
                 f"{self.window:.0f} s: NOT restarting it. The other processes keep running.\n"
                 f"Fix the cause (its output above), then resume it with: "
-                f"kill -HUP {os.getpid()}\n"
+                f"kill -USR1 {os.getpid()}\n"
                 f"(or stop everything with Ctrl-C and run `make run` again).")
             return
         delay = min(self.backoff * 2 ** (count - 1), self.max_backoff)
@@ -171,9 +172,10 @@ class Supervisor:
         def resume(signum: int, frame: FrameType | None) -> None:
             self.resume = True
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGHUP, resume)
+        # A closed terminal (SIGHUP) stops everything too, as Ctrl-C does.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, stop)
+        signal.signal(signal.SIGUSR1, resume)
         self.say("runner", f"supervising {', '.join(p.name for p in self.procs)} "
                            f"(pid {os.getpid()}); Ctrl-C stops everything")
         try:

@@ -1,6 +1,6 @@
 """scripts/supervise.py, the dev runner's supervisor, with real processes: one killed comes
 back and the others are untouched; one that keeps dying is left stopped with a loud message
-and resumed by SIGHUP; Ctrl-C stops every process."""
+and resumed by SIGUSR1; Ctrl-C stops every process."""
 
 from __future__ import annotations
 
@@ -135,23 +135,26 @@ def test_a_killed_process_comes_back_and_the_others_keep_running(
     assert gone(back) and gone(steady)
 
 
-def test_one_that_keeps_dying_is_left_stopped_loudly_and_resumed_by_sighup(
+def test_one_that_keeps_dying_is_left_stopped_loudly_and_resumed_by_sigusr1(
         procfile: Path, runners: list[Runner]) -> None:
     runner = Runner(procfile, "--backoff", "0.05", "--max-crashes", "3", "steady", "crashy")
     runners.append(runner)
     steady = int(runner.wait_for(r"steady +\| steady up (\d+)").group(1))
     runner.wait_for(r"crashy exited \(code 3\) 3 times in 300 s: NOT restarting it")
-    resume = runner.wait_for(r"resume it with: kill -HUP (\d+)")
+    resume = runner.wait_for(r"resume it with: kill -USR1 (\d+)")
     assert int(resume.group(1)) == runner.popen.pid
     time.sleep(1)  # left stopped: no fourth start
     runner.drain()
     assert sum("crashy | crashy up" in line for line in runner.seen) == 3
     assert alive(steady)
     runner.mark()
-    os.kill(runner.popen.pid, signal.SIGHUP)
+    os.kill(runner.popen.pid, signal.SIGUSR1)
     runner.wait_for(r"resuming crashy")
     runner.wait_for(r"crashy +\| crashy up")
     assert alive(steady)
+    # A closed terminal stops everything.
+    runner.popen.send_signal(signal.SIGHUP)
+    assert runner.popen.wait(30) == 0 and gone(steady)
 
 
 
