@@ -4,7 +4,8 @@ SMS: the number on file plus the date of birth. Web: full name, date of birth an
 Three failures pause verification for 15 minutes (kept by the back office in Redis), counted
 per conversation and per source (the web client's address, the texting number), so that
 what the patient hears never tells whether the details belong to a patient; the paused
-person is told the real time left.
+person is told the real time left. Many failures at one record on the web pause its web
+checks: whoever tries it then is told so, and how to get help now, without spending a try.
 """
 
 from __future__ import annotations
@@ -193,6 +194,12 @@ class ValidateVerifyForm(FormValidationAction):
             return {**CLEARED, "verified": True, "patient_id": str(result.patient_id)}
         if result.status is VerificationStatus.locked:
             dispatcher.utter_message(response="utter_verification_locked",
+                                     minutes=minutes(result.retry_after_seconds))
+            return {**CLEARED, "verification_blocked": "locked"}
+        if result.status is VerificationStatus.record_paused:
+            # Not this person's tries (none spent): the record's, from elsewhere. Said alike
+            # whether or not the details were right, with the ways to get help now.
+            dispatcher.utter_message(response="utter_verification_record_paused",
                                      minutes=minutes(result.retry_after_seconds))
             return {**CLEARED, "verification_blocked": "locked"}
         dispatcher.utter_message(response="utter_verification_failed",

@@ -5,6 +5,10 @@ The bot service's rule-based safety net is precise: when it matches, the engine 
 `emergency` alone is not precise (ordinary requests such as "roll a die" reach it), so on its
 own it gets a safety check: the 911 advice as a question, no urgent handoff. A "yes" (or a
 second emergency) to the check is then treated as sure.
+
+Inside verification, at the name question, a reply is a name: "Peter Nobody" may look like an
+emergency to the classifier, but only the safety net (or words asking for help) stops the
+form there; a name goes back to the form, which asks the next question.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ import logging
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import ActionHandoff
+from actions.parsing import parse_full_name
 from bot.handoff.schemas import HandoffReason
 
 log = logging.getLogger(__name__)
@@ -24,6 +30,12 @@ log = logging.getLogger(__name__)
 # What the bot service sends when its safety net matched, and the payload of the check's "Yes".
 SURE = "/emergency"
 CHECK_RESPONSE = "utter_safety_check"
+VERIFY_FORM = "verify_form"
+# Words that ask for help: a reply at the name question with one of them still gets the
+# safety check (the safety net itself already caught the explicit emergencies).
+DISTRESS_WORDS = frozenset(
+    "help hurt hurts hurting pain dying die dead emergency urgent ambulance 911 sick bleeding "
+    "breathe breathing unconscious suicide overdose attack".split())
 
 
 def _intent(tracker: Tracker) -> str | None:
@@ -43,6 +55,36 @@ def answering_safety_check(tracker: Tracker) -> bool:
         elif kind == "bot" and seen_latest_user:
             return (event.get("metadata") or {}).get("utter_action") == CHECK_RESPONSE
     return False
+
+
+def asked_for_name(tracker: Tracker) -> bool:
+    """True when the verification form was asking for the name as this message came (the
+    rule that stops the form for an emergency has since deactivated it)."""
+    events = list(tracker.events)
+    latest_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=0)
+    loop: str | None = None
+    requested: str | None = None
+    for event in events[:latest_user]:
+        kind = event.get("event")
+        if kind == "active_loop":
+            loop = event.get("name")
+        elif kind == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+        elif kind in ("restart", "session_started"):
+            loop = requested = None
+    return loop == VERIFY_FORM and requested == "full_name"
+
+
+def typed_name(tracker: Tracker) -> str | None:
+    """The name this message gives at the form's name question, if it reads as one and asks
+    for no help."""
+    if not asked_for_name(tracker):
+        return None
+    text = str(tracker.latest_message.get("text") or "")
+    name = parse_full_name(text)
+    if name is None or any(w.strip("'.-") in DISTRESS_WORDS for w in name.lower().split()):
+        return None
+    return name
 
 
 def is_sure(tracker: Tracker) -> bool:
@@ -73,6 +115,10 @@ class ActionEmergency(ActionHandoff):
             dispatcher.utter_message(response="utter_safety_check_clear")
             return []
         if _intent(tracker) == "emergency":
+            name = typed_name(tracker)
+            if name is not None:
+                log.info("classifier-only emergency at the name question: taken as the name")
+                return [ActiveLoop(VERIFY_FORM), SlotSet("full_name", name)]
             log.info("classifier-only emergency: asking a safety check, no urgent handoff")
             dispatcher.utter_message(response=CHECK_RESPONSE)
             return []

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Starts engine, actions and bot (and an embedded Redis when REDIS_URL is unset). Ctrl-C stops all.
+# A process that exits is restarted on its own (scripts/supervise.py); one that keeps exiting
+# is left stopped with a message saying how to resume it.
 set -euo pipefail
 .venv/bin/python scripts/dev_env.py .env  # adds settings that are newer than this .env
 set -a; source .env; set +a
@@ -43,8 +45,8 @@ cat <<MSG
     SMS webhook   ${PUBLIC_BASE_URL:-http://localhost:8000}/channels/sms/inbound  (Twilio-signed)
     dev outbox    http://localhost:8000/dev/outbox?to=+15555550101
     readiness     http://localhost:8000/readyz
-    Ctrl-C stops everything.
+    A process that dies is restarted; Ctrl-C stops everything.
 
 MSG
-# The environment is already loaded above; honcho must not re-read .env over it.
-exec .venv/bin/honcho -e /dev/null -f Procfile start "${processes[@]}"
+# The environment is loaded above; the supervisor passes it on to every process.
+exec .venv/bin/python scripts/supervise.py -f Procfile "${processes[@]}"

@@ -2,7 +2,9 @@
 is `bot.payments`."""
 
 import hmac
-from collections.abc import Iterator
+import json
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated
@@ -13,6 +15,7 @@ from pydantic import AwareDatetime
 
 from bot.audit import service as audit
 from bot.backoffice import billing, errors, pharmacy, scheduling, service
+from bot.backoffice.models import Patient
 from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,
@@ -40,7 +43,10 @@ from bot.backoffice.schemas import (
 )
 from bot.clock import clinic_today, clinic_tz
 from bot.deps import DbId, NowDep, SessionDep, SettingsDep
+from bot.live import DESK_CHANNEL
 from bot.redis import get_redis
+
+log = logging.getLogger(__name__)
 
 
 def require_service_token(
@@ -93,13 +99,34 @@ def get_lockouts(
     )
 
 
+# A desk event for supervisors: a patient's record under repeated failed web checks.
+RECORD_PAUSED_EVENT = "verification_paused"
+
+
+def desk_alert(lockouts: service.LockoutStore) -> Callable[[Patient], None]:
+    """Tells the desk (once per pause: it is called when the pause begins) that a patient's
+    web checks paused after repeated failures, so someone can reach the patient; only the
+    name and MRN a supervisor's desk shows anyway, and nothing of what was typed."""
+    def alert(patient: Patient) -> None:
+        minutes = max(1, round(lockouts.lock_seconds / 60))
+        log.warning("web identity checks paused for a patient's record after %d failed tries; "
+                    "desk alerted", lockouts.patient_max_attempts)
+        try:
+            lockouts.redis.publish(DESK_CHANNEL, json.dumps({
+                "type": RECORD_PAUSED_EVENT, "team": "general", "minutes": minutes,
+                "patient": f"{patient.full_name} (MRN {patient.mrn})"}))
+        except redis.RedisError as exc:  # the pause stands; only the alert is lost
+            log.error("could not alert the desk of a paused record: %s", exc)
+    return alert
+
+
 @router.post("/verifications", response_model=VerificationResult)
 def verify(
     body: VerificationRequest,
     session: SessionDep,
     lockouts: Annotated[service.LockoutStore, Depends(get_lockouts)],
 ) -> VerificationResult:
-    return service.verify_patient(session, lockouts, body)
+    return service.verify_patient(session, lockouts, body, on_record_paused=desk_alert(lockouts))
 
 
 @router.get("/patients/{patient_id}/balance", response_model=Balance)

@@ -27,6 +27,9 @@ class VerificationStatus(StrEnum):
     verified = "verified"
     failed = "failed"
     locked = "locked"
+    # Web checks for the record claimed are paused (many failed tries at it, from anywhere):
+    # told alike whether or not the details were right.
+    record_paused = "record_paused"
 
 
 class VerificationRequest(BaseModel):

@@ -5,8 +5,10 @@ Billing, scheduling and pharmacy verbs live in billing.py, scheduling.py and pha
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,8 +45,10 @@ class LockoutStore:
     """Failed-verification counters and locks in Redis, so they survive a restart.
 
     Counted three ways (`kind`): the conversation (`conv`), the source it comes from (`ip`:
-    the web client's address; `number`: the texting number) and the patient claimed. Each
-    count and its expiry are one atomic step, so a key can never outlive its window.
+    the web client's address; `number`: the texting number) and the record claimed on the
+    web (`patient`: the patient found by name and ZIP; `claim`: the name and ZIP when no
+    patient has them, so an unknown identity is paused alike). Each count and its expiry are
+    one atomic step, so a key can never outlive its window.
     """
 
     redis: redis.Redis
@@ -54,8 +58,8 @@ class LockoutStore:
     patient_max_attempts: int = 10
 
     def limit(self, kind: str) -> int:
-        return {"ip": self.source_max_attempts,
-                "patient": self.patient_max_attempts}.get(kind, self.max_attempts)
+        return {"ip": self.source_max_attempts, "patient": self.patient_max_attempts,
+                "claim": self.patient_max_attempts}.get(kind, self.max_attempts)
 
     def _lock_key(self, kind: str, ident: str) -> str:
         return f"verify:lock:{kind}:{ident}"
@@ -108,19 +112,33 @@ def _source(req: VerificationRequest) -> tuple[str, str] | None:
     return ("ip", req.source) if req.source else None
 
 
+def _record(req: VerificationRequest, candidate: Patient | None) -> tuple[str, str] | None:
+    """The record a web try is about: the patient found, else the name and ZIP claimed
+    (hashed: not kept as typed). None on SMS, where the number on file is the patient's own."""
+    if req.channel != "web":
+        return None
+    if candidate is not None:
+        return ("patient", str(candidate.id))
+    claimed = f"{normalize_name(req.full_name or '')}|{(req.zip_code or '').strip()[:5]}"
+    return ("claim", hashlib.sha256(claimed.encode()).hexdigest()[:32])
+
+
 def verify_patient(
-    session: Session, lockouts: LockoutStore, req: VerificationRequest
+    session: Session, lockouts: LockoutStore, req: VerificationRequest,
+    on_record_paused: Callable[[Patient], None] | None = None,
 ) -> VerificationResult:
     """Checks identity without telling a stranger who is a patient, and without letting a
     stranger lock a patient out.
 
     What the caller hears depends only on the conversation's and the source's own failures,
-    never on whether the name, ZIP or number belongs to a patient: a known identity with a
-    wrong date of birth and an unknown one count down and lock alike. Failures against a known
-    patient are also counted per patient (many sources guessing one patient's date of birth);
-    that count only stops web checks for the patient, and it does so silently (an ordinary
-    failure), so it is no oracle either. A text from the patient's own number on file is
-    never stopped by it: strangers cannot lock a patient out of their own phone.
+    and on the record's, never on whether the name, ZIP or number belongs to a patient: a
+    known identity with a wrong date of birth and an unknown one count down and lock alike.
+    Failures on the web are also counted per record claimed (many sources guessing one
+    patient's date of birth): past the limit, web checks for that record pause, for a known
+    patient and an unknown name alike, and whoever tries it next is told so, whether or not
+    the details are right, without spending their tries. `on_record_paused` is called once
+    when a patient's record pauses (the desk is alerted). A text from the patient's own
+    number on file is never stopped by it: strangers cannot lock a patient out of their phone.
     """
     source = _source(req)
     retry = lockouts.locked_for("conv", req.conversation_id)
@@ -130,11 +148,13 @@ def verify_patient(
         return VerificationResult(status=VerificationStatus.locked, retry_after_seconds=retry)
 
     candidate = _find_candidate(session, req)
+    record = _record(req, candidate)
+    paused = lockouts.locked_for(*record) if record else 0
+    if paused:
+        return VerificationResult(status=VerificationStatus.record_paused,
+                                  retry_after_seconds=paused)
     own_number = req.channel == "sms" and candidate is not None
-    patient_stopped = (candidate is not None and not own_number
-                       and lockouts.locked_for("patient", str(candidate.id)) > 0)
-    if (candidate is not None and not patient_stopped
-            and candidate.date_of_birth == req.date_of_birth):
+    if candidate is not None and candidate.date_of_birth == req.date_of_birth:
         lockouts.clear("conv", req.conversation_id)
         lockouts.clear("patient", str(candidate.id))
         if source and own_number:  # an address may be shared; the number was the patient's
@@ -148,8 +168,10 @@ def verify_patient(
     left = lockouts.record_failure("conv", req.conversation_id)
     if source:
         left = min(left, lockouts.record_failure(*source))
-    if candidate is not None and not own_number and not patient_stopped:
-        lockouts.record_failure("patient", str(candidate.id))  # never changes the answer
+    # Never changes this answer: the next try at the record is told it is paused.
+    if (record is not None and lockouts.record_failure(*record) == 0
+            and candidate is not None and on_record_paused is not None):
+        on_record_paused(candidate)
     if left == 0:
         return VerificationResult(
             status=VerificationStatus.locked, retry_after_seconds=lockouts.lock_seconds

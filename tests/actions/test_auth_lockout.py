@@ -2,19 +2,26 @@
 
 Through the real back-office API and Redis: what a caller hears never depends on whether the
 details belong to a patient; failures count per conversation and per source; strangers'
-failures never stop the patient's own number; a paused person is told the real time left.
+failures never stop the patient's own number; a paused person is told the real time left;
+a record under repeated attack pauses its web checks, says so alike for the right and wrong
+details without spending tries, and alerts the desk once.
 """
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import redis
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.auth import ValidateVerifyForm, minutes
 from actions.backoffice_client import BackOfficeClient
+from bot.backoffice.models import Patient
+from bot.live import DESK_CHANNEL
 from bot.responses import response_text
 from tests.actions.conftest import DOMAIN, make_tracker
 
@@ -63,27 +70,94 @@ async def test_strangers_on_the_web_never_lock_the_patients_own_number(
     assert [m["response"] for m in messages] == ["utter_verified"]
 
 
-async def test_a_stopped_patient_looks_like_anyone_else_on_the_web(
+def patient_id(session: Session, first_name: str) -> int:
+    found = session.scalar(select(Patient.id).where(Patient.first_name == first_name))
+    assert found is not None
+    return found
+
+
+def late_try(sender: str, name: str, dob: str, zip_code: str, ip: str) -> Any:
+    return make_tracker(sender=sender, requested_slot="zip_code",
+                        slots={"full_name": name, "dob": dob}, extracted={"zip_code": zip_code},
+                        metadata={"channel": "web", "ip": ip})
+
+
+async def test_a_paused_record_is_told_so_whether_or_not_the_details_are_right(
+        seeded: Session, backoffice: Callable[[], BackOfficeClient],
+        redis_client: redis.Redis) -> None:
+    form = ValidateVerifyForm(backoffice)
+    for n in range(10):  # VERIFICATION_PATIENT_MAX_ATTEMPTS: web checks for James pause
+        await run(form, web_try(f"web:s{n}", "James Carter", "10001", ip=f"192.0.2.{n}"))
+    right = await run(form, late_try("web:late", "James Carter", "1975-11-02", "10001",
+                                     "192.0.2.200"))
+    wrong = await run(form, late_try("web:late2", "James Carter", WRONG_DOB, "10001",
+                                     "192.0.2.201"))
+    # James, typing his right details from his own address, hears that web checks for this
+    # record are paused and how to get help now, not "don't match"; a wrong date of birth
+    # hears the same words, so they tell nothing about the details.
+    assert right == wrong
+    events, messages = right
+    assert [(m["response"], m["minutes"]) for m in messages] == [
+        ("utter_verification_record_paused", "15 minutes")]
+    assert SlotSet("verification_blocked", "locked") in events
+    assert SlotSet("verified", True) not in events
+    words = response_text("utter_verification_record_paused")
+    assert "paused" in words and "text us from the phone number we have on file" in words
+    assert "(555) 555-0199" in words and "match" not in words
+    # His tries were not spent: once the pause ends, his conversation still has all three.
+    redis_client.delete(f"verify:lock:patient:{patient_id(seeded, 'James')}")
+    events, messages = await run(form, late_try("web:late", "James Carter", WRONG_DOB,
+                                                "10001", "192.0.2.200"))
+    assert [(m["response"], m["tries"]) for m in messages] == [
+        ("utter_verification_failed", "2 more times")]
+
+
+async def test_an_unknown_name_is_paused_alike(
         seeded: Session, backoffice: Callable[[], BackOfficeClient]) -> None:
     form = ValidateVerifyForm(backoffice)
-    for n in range(10):  # VERIFICATION_PATIENT_MAX_ATTEMPTS: web checks for James stop
-        await run(form, web_try(f"web:s{n}", "James Carter", "10001", ip=f"192.0.2.{n}"))
-    def right() -> Any:
-        return make_tracker(sender="web:late", requested_slot="zip_code",
-                            slots={"full_name": "James Carter", "dob": "1975-11-02"},
-                            extracted={"zip_code": "10001"},
-                            metadata={"channel": "web", "ip": "192.0.2.200"})
+    for name in ("James Carter", "Nobody Known"):
+        for n in range(10):
+            await run(form, web_try(f"web:{name[0]}{n}", name, "10001", ip=f"192.0.2.{n}"))
+    known = await run(form, late_try("web:k", "James Carter", WRONG_DOB, "10001", "192.0.2.90"))
+    unknown = await run(form, late_try("web:u", "Nobody Known", WRONG_DOB, "10001",
+                                       "192.0.2.91"))
+    assert known == unknown
+    assert known[1][0]["response"] == "utter_verification_record_paused"
 
-    nobody = make_tracker(sender="web:late2", requested_slot="zip_code",
-                          slots={"full_name": "Nobody Known", "dob": "1975-11-02"},
-                          extracted={"zip_code": "10001"},
-                          metadata={"channel": "web", "ip": "192.0.2.201"})
-    # James's right date of birth from a new address is refused like a stranger's details,
-    # not with a pause that would tell someone James is a patient.
-    assert await run(form, right()) == await run(form, nobody)
-    _, second = await run(form, right())
-    assert [(m["response"], m["tries"]) for m in second] == [
-        ("utter_verification_failed", "1 more time")]
+
+# Pub/sub ignores Redis db numbers, so a run on each database at once (two workers) would
+# hear each other's alert: one database is enough for the alert (the pause is tested on both).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_desk_is_alerted_once_per_pause(
+        seeded: Session, backoffice: Callable[[], BackOfficeClient],
+        redis_client: redis.Redis) -> None:
+    listener = redis_client.pubsub()
+    listener.subscribe(DESK_CHANNEL)
+    form = ValidateVerifyForm(backoffice)
+
+    def alerts() -> list[dict[str, Any]]:
+        found = []
+        while (message := listener.get_message(timeout=0.5)) is not None:
+            if message["type"] == "message":
+                found.append(json.loads(message["data"]))
+        return [e for e in found if e["type"] == "verification_paused"
+                and "Maria" in e["patient"]]
+
+    for n in range(14):  # the tenth pauses the record; the next four are told it is paused
+        await run(form, web_try(f"web:a{n}", "Maria Lopez", "02139", ip=f"192.0.2.{n}"))
+    assert alerts() == [{"type": "verification_paused", "team": "general", "minutes": 15,
+                         "patient": "Maria Lopez (MRN MRN100101)"}]
+    for n in range(10):  # an unknown name pauses alike, and alerts nobody
+        await run(form, web_try(f"web:b{n}", "Nobody Known", "02139", ip=f"192.0.2.{n}"))
+    assert alerts() == []
+    assert (await run(form, web_try("web:b10", "Nobody Known", "02139", ip="192.0.2.99"))
+            )[1][0]["response"] == "utter_verification_record_paused"
+    # The pause over, a new attack is a new alert.
+    redis_client.delete(f"verify:lock:patient:{patient_id(seeded, 'Maria')}")
+    for n in range(10):
+        await run(form, web_try(f"web:c{n}", "Maria Lopez", "02139", ip=f"192.0.2.{50 + n}"))
+    assert len(alerts()) == 1
+    listener.close()
 
 
 async def test_one_address_is_paused_across_new_conversations(

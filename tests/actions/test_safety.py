@@ -90,3 +90,61 @@ def test_only_the_bots_last_words_count() -> None:
     tracker.events[-1:-1] = [{"event": "user", "text": "what's my balance"}, OTHER_BOT_EVENT]
     assert not answering_safety_check(tracker)
     assert not is_sure(tracker)
+
+
+def at_the_name_question(text: str, intent: str, asking: str = "full_name") -> Tracker:
+    """A web chat whose verification form asked `asking` when `text` came; the rule that stops
+    the form for an emergency has deactivated it, as the engine does before the action."""
+    tracker = make_tracker(sender="web:abc123", text=text, intent=intent)
+    tracker.events = [
+        {"event": "user", "text": "how much do I owe"},
+        {"event": "action", "name": "verify_form"},
+        {"event": "active_loop", "name": "verify_form"},
+        {"event": "slot", "name": "requested_slot", "value": asking},
+        {"event": "bot", "text": "What's your full name?"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+        {"event": "action", "name": "action_deactivate_loop"},
+        {"event": "active_loop", "name": None},
+        {"event": "slot", "name": "requested_slot", "value": None},
+    ]
+    return tracker
+
+
+async def test_a_name_the_classifier_took_for_an_emergency_is_a_name(
+        seeded: Session, handoff_client) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionEmergency(handoff_client).run(
+        dispatcher, at_the_name_question("Peter Nobody", "emergency"), DOMAIN)
+    # Back to the form, which asks the date of birth next; no safety check, no handoff.
+    assert events == [{"event": "active_loop", "name": "verify_form", "timestamp": None},
+                      {"event": "slot", "name": "full_name", "value": "Peter Nobody",
+                       "timestamp": None}]
+    assert dispatcher.messages == []
+    assert service.open_handoff(seeded, "web:abc123") is None
+
+
+async def test_the_safety_net_still_answers_at_the_name_question(
+        seeded: Session, handoff_client) -> None:
+    # "my chest hurts" typed as the name: the bot service's safety net sends /emergency.
+    responses = await run(at_the_name_question("/emergency", "emergency"), handoff_client)
+    assert responses == ["utter_emergency", "utter_handoff_urgent"]
+    handoff = service.open_handoff(seeded, "web:abc123")
+    assert handoff is not None and handoff.urgency.value == "urgent"
+
+
+@pytest.mark.parametrize("text", ["please help me", "i am dying", "911"])
+async def test_words_asking_for_help_at_the_name_question_get_the_check(
+        seeded: Session, handoff_client, text: str) -> None:
+    responses = await run(at_the_name_question(text, "emergency"), handoff_client)
+    assert responses == ["utter_safety_check"]
+
+
+async def test_only_the_name_question_takes_a_name(seeded: Session, handoff_client) -> None:
+    responses = await run(at_the_name_question("Peter Nobody", "emergency", asking="dob"),
+                          handoff_client)
+    assert responses == ["utter_safety_check"]
+    # Outside the form, as before.
+    responses = await run(make_tracker(sender="web:abc123", text="Peter Nobody",
+                                       intent="emergency"), handoff_client)
+    assert responses == ["utter_safety_check"]

@@ -85,3 +85,46 @@ def test_a_paused_person_is_told_the_real_time_left(stack: Stack,
     assert any("paused identity checks for 4 minutes because of several tries" in t
                for t in said), said
     assert not any("125.40" in t for t in said)
+
+
+def test_a_name_is_a_name_in_the_verification_form(stack: Stack) -> None:
+    # The classifier takes "Peter Nobody" for an emergency; at the name question it is a name.
+    said = web_turns(stack, "198.51.100.30", ["how much do I owe", "Peter Nobody"])
+    assert "What's your date of birth?" in said[-1], said
+    assert not any("emergency" in t or "911" in t for t in said), said
+    # Explicit emergency words there still get 911 at once.
+    said = web_turns(stack, "198.51.100.31", ["how much do I owe", "my chest hurts"])
+    assert any("call 911 now" in t for t in said), said
+    assert not any("date of birth" in t for t in said), said
+
+
+def test_a_record_under_attack_is_told_plainly_and_the_desk_alerted(
+        stack: Stack, own_redis: PrivateRedis) -> None:
+    listener = redis.Redis.from_url(own_redis.url, decode_responses=True).pubsub()
+    listener.subscribe("desk:events")
+    # A stranger fails under Maria's name from four addresses: the tenth failure pauses web
+    # checks for her record.
+    for n in range(4):
+        web_turns(stack, f"203.0.113.{40 + n}", three_tries("Maria Lopez", "02139"))
+    # Maria, from her own address with her right details, is told so and how to get help
+    # now, not that her details don't match; a wrong date of birth hears the same words.
+    maria = web_turns(stack, "198.51.100.60",
+                      ["how much do I owe", "Maria Lopez", "03/12/1984", "02139"])
+    stranger = web_turns(stack, "198.51.100.61",
+                         ["how much do I owe", "Maria Lopez", "01/01/1990", "02139"])
+    assert maria == stranger
+    assert maria[-1] == (
+        "For your security, online identity checks for this record are paused for 15 minutes. "
+        "To get help now, text us from the phone number we have on file, or call us at "
+        "(555) 555-0199.")
+    assert not any("don't match" in t or "125.40" in t for t in maria)
+    # Her tries were not spent: her address has all of them.
+    client = redis.Redis.from_url(own_redis.url, decode_responses=True)
+    assert not client.keys("verify:fails:ip:198.51.100.6*")
+    # The desk heard of it once, not once per failure.
+    alerts = []
+    while (message := listener.get_message(timeout=1.0)) is not None:
+        if message["type"] == "message" and '"verification_paused"' in message["data"]:
+            alerts.append(message["data"])
+    assert len(alerts) == 1 and "Maria Lopez (MRN MRN100101)" in alerts[0]
+    listener.close()

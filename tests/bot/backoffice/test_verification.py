@@ -64,20 +64,34 @@ def test_strangers_web_tries_never_lock_the_patients_own_number(
         select(Patient.id).where(Patient.last_name == "Carter")).one()
 
 
-def test_the_patient_count_stops_web_checks_silently(seeded: Session,
-                                                     redis_client: redis.Redis) -> None:
+def test_the_record_count_pauses_web_checks_for_the_right_details_too(
+        seeded: Session, redis_client: redis.Redis) -> None:
     lockouts = store(redis_client)
-    for n in range(10):
-        service.verify_patient(seeded, lockouts, web("James Carter", "10001", conv=f"web:{n}",
-                                                     ip=f"192.0.2.{n}"))
-    assert redis_client.ttl("verify:lock:patient:" + str(
-        seeded.scalars(select(Patient.id).where(Patient.last_name == "Carter")).one())) > 0
+    paused: list[Patient] = []
+    for name in ("James Carter", "Nobody Known"):
+        for n in range(10):
+            service.verify_patient(seeded, lockouts, web(name, "10001", conv=f"web:{name}{n}",
+                                                         ip=f"192.0.2.{n}"),
+                                   on_record_paused=paused.append)
+    james_id = seeded.scalars(select(Patient.id).where(Patient.last_name == "Carter")).one()
+    assert redis_client.ttl(f"verify:lock:patient:{james_id}") > 0
+    # Only the patient's record alerts the desk, once.
+    assert [p.id for p in paused] == [james_id]
     right = service.verify_patient(seeded, lockouts, web("James Carter", "10001", JAMES_DOB,
                                                          conv="web:late", ip="198.51.100.1"))
+    wrong = service.verify_patient(seeded, lockouts, web("James Carter", "10001",
+                                                         conv="web:late2", ip="198.51.100.2"))
     nobody = service.verify_patient(seeded, lockouts, web("Nobody Known", "10001", JAMES_DOB,
-                                                          conv="web:late2", ip="198.51.100.2"))
-    assert answers([right]) == answers([nobody]) == [("failed", 2, 0)]
-    assert right.patient_id is None
+                                                          conv="web:late3", ip="198.51.100.3"))
+    for result in (right, wrong, nobody):
+        assert result.status is VerificationStatus.record_paused
+        assert result.patient_id is None and 890 < result.retry_after_seconds <= 900
+    # Nobody's own tries were spent on a paused record.
+    assert not redis_client.keys("verify:fails:conv:web:late*")
+    assert not redis_client.keys("verify:fails:ip:198.51.100.*")
+    # The patient's own number is never paused by it.
+    assert service.verify_patient(seeded, lockouts, james_by_sms()).status \
+        is VerificationStatus.verified
 
 
 def test_one_address_is_counted_across_conversations(seeded: Session,
