@@ -310,3 +310,16 @@ class SeedRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seeded_on: Mapped[date] = mapped_column(Date)
+
+
+class FhirLink(Base):
+    """The number our API uses for a resource that lives in the EHR (an Appointment, Slot,
+    Practitioner or MedicationRequest), so the action server's integer ids keep working
+    whichever adapter answers. Patients are ours already: they are linked by MRN."""
+
+    __tablename__ = "fhir_links"
+    __table_args__ = (UniqueConstraint("resource_type", "fhir_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(40))
+    fhir_id: Mapped[str] = mapped_column(String(64))

@@ -9,10 +9,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import redis
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from bot.backoffice.port import Identity
 
 from bot.backoffice.errors import PatientNotFound as PatientNotFound  # callers catch it here
 from bot.backoffice.models import Charge, Invoice, Patient, Payment
@@ -84,7 +88,7 @@ class LockoutStore:
         self.redis.delete(f"verify:fails:{kind}:{ident}")
 
 
-def _find_candidate(session: Session, req: VerificationRequest) -> Patient | None:
+def find_candidate(session: Session, req: VerificationRequest) -> Patient | None:
     """The patient the caller claims to be, found by what is not secret (phone, or name + ZIP)."""
     if req.channel == "sms":
         if not req.phone:
@@ -109,7 +113,8 @@ def _source(req: VerificationRequest) -> tuple[str, str] | None:
 
 
 def verify_patient(
-    session: Session, lockouts: LockoutStore, req: VerificationRequest
+    session: Session, lockouts: LockoutStore, req: VerificationRequest,
+    identity: Identity | None = None,
 ) -> VerificationResult:
     """Checks identity without telling a stranger who is a patient, and without letting a
     stranger lock a patient out.
@@ -129,7 +134,8 @@ def verify_patient(
     if retry:
         return VerificationResult(status=VerificationStatus.locked, retry_after_seconds=retry)
 
-    candidate = _find_candidate(session, req)
+    candidate = (identity.find_candidate(session, req) if identity is not None
+                 else find_candidate(session, req))
     own_number = req.channel == "sms" and candidate is not None
     patient_stopped = (candidate is not None and not own_number
                        and lockouts.locked_for("patient", str(candidate.id)) > 0)
