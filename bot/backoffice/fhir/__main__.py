@@ -5,6 +5,7 @@
   configured credentials (`FHIR_BASE_URL`, `FHIR_CLIENT_ID`, `FHIR_PRIVATE_KEY_FILE`).
 - check: what the configured server can do (its CapabilityStatement and SMART
   configuration), verb by verb, and which back-office domains are set to use it.
+- domains: `export BACKOFFICE_<DOMAIN>=fhir` lines for the domains the server can serve.
 - demo-bundle: the demo patients of the reference back office (seeded) as a transaction
   Bundle, for `make run-fhir`.
 """
@@ -92,6 +93,26 @@ def check() -> int:
     return 0
 
 
+# The verb that must be on for a domain to be served by the EHR at all; a domain's other
+# verbs that are off hand the patient to a person when asked for.
+DOMAIN_VERBS = {"identity": "identity (patient match)", "scheduling": "read appointments",
+                "pharmacy": "read prescriptions", "insurance": "insurance (coverage)",
+                "consent": "consent and language"}
+
+
+def domains() -> int:
+    """`export BACKOFFICE_<DOMAIN>=fhir` for each domain the configured server can serve."""
+    from bot.backoffice.fhir.adapter import capability_matrix
+    from bot.backoffice.fhir.client import client_from_settings
+    from bot.settings import get_settings
+
+    matrix = capability_matrix(client_from_settings(get_settings()))
+    for domain, verb in DOMAIN_VERBS.items():
+        if matrix[verb][0]:
+            print(f"export BACKOFFICE_{domain.upper()}=fhir")
+    return 0
+
+
 def demo(out: str) -> int:
     from bot.backoffice.fhir.demo import demo_bundle
     from bot.db import get_sessionmaker
@@ -110,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("load", help="load a transaction or collection Bundle").add_argument("bundle")
     sub.add_parser("check", help="print what the configured FHIR server can do")
+    sub.add_parser("domains", help="export lines putting each domain the server serves on fhir")
     sub.add_parser("demo-bundle", help="write the demo patients as a Bundle").add_argument("out")
     args = parser.parse_args(argv)
     try:
@@ -117,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             return load(args.bundle)
         if args.command == "check":
             return check()
+        if args.command == "domains":
+            return domains()
         return demo(args.out)
     except (BackOfficeError, ValueError, OSError) as exc:
         print(f"fhir {args.command}: {exc}", file=sys.stderr)
