@@ -161,7 +161,8 @@ def get_backoffice(settings: Settings) -> BackOffice:
     """One back office per configuration for the process (the FHIR client keeps its token,
     its connections and what the server said it can do)."""
     key = (tuple(sources_from(settings).items()), settings.fhir_base_url,
-           settings.fhir_client_id, settings.fhir_profile)
+           settings.fhir_client_id, settings.fhir_profile, settings.fhir_mrn_system,
+           settings.fhir_refill_owner, settings.fhir_private_key_file)
     backoffice = _CACHE.get(key)
     if backoffice is None:
         backoffice = _CACHE[key] = build_backoffice(settings)
