@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     fhir_key_id: str = ""
     fhir_scopes: str = (
         "system/Patient.rs system/Practitioner.rs system/Location.rs system/Schedule.rs "
-        "system/Slot.rsu system/Appointment.rsu system/MedicationRequest.rs "
+        "system/Slot.rsu system/Appointment.crus system/MedicationRequest.rs "
         "system/MedicationDispense.rs system/Task.crs system/Coverage.rs system/Consent.rs "
         "system/Organization.rs")
     fhir_profile: Literal["generic", "epic", "oracle"] = "generic"

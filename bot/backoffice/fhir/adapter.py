@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 # Our own code systems: the refill Task's code, its identifier, and SMS consent categories.
 TASK_CODE_SYSTEM = "urn:patient-assistant:task"
 REFILL_ID_SYSTEM = "urn:patient-assistant:refill-request"
+RESCHEDULE_ID_SYSTEM = "urn:patient-assistant:booking"
 CONSENT_SYSTEM = "urn:patient-assistant:consent"
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold")
 DEFAULT_WINDOW = timedelta(days=14)
@@ -111,6 +112,7 @@ class FhirBackOffice:
         self.client = client
         self.mrn_system = settings.fhir_mrn_system
         self.refill_owner = settings.fhir_refill_owner
+        self.profile = settings.fhir_profile
         self._patient_ids: dict[str, str] = {}
         self._cache: dict[tuple[str, str], Any] = {}
 
@@ -349,6 +351,8 @@ class FhirBackOffice:
             raise SlotTaken("that time has already passed")
         if slot.status != "free":
             raise SlotTaken()
+        if self.profile == "oracle":
+            return self._oracle_move(session, appointment_id, appt, slot)
         try:
             self._set_slot(slot, slot_body, "busy")
         except VersionConflict:
@@ -369,17 +373,79 @@ class FhirBackOffice:
         return self._appointment_info(session, written)
 
     def _release(self, slot_id: str) -> None:
-        """Frees a slot we held; a change by someone else in between is theirs to keep."""
+        """Frees a slot we held; a change by someone else in between is theirs to keep (and
+        an EHR that keeps its slots itself refuses the write: it freed it already)."""
         body = self.client.read("Slot", slot_id)
         try:
             self.client.update({**body, "status": "free"}, fr.parse(fr.Slot, body).version)
-        except VersionConflict:
+        except (VersionConflict, NotSupported):
             pass
+
+    def _oracle_move(self, session: Session, appointment_id: int, appt: fr.Appointment,
+                     slot: fr.Slot) -> AppointmentInfo:
+        """Oracle Health books by POSTing an Appointment with one slot, and changes one by
+        PATCH with If-Match: a move is a new booking, then the old one cancelled. The new
+        booking carries our identifier, searched for first, so a retry never books twice;
+        our id for the appointment follows it to the new booking."""
+        key = f"{appt.id}-{slot.id}"
+        existing = fr.of_type(fr.Appointment, self.client.search(
+            "Appointment", {"identifier": f"{RESCHEDULE_ID_SYSTEM}|{key}"}))
+        if existing:
+            new = existing[0]
+        else:
+            body = {
+                "resourceType": "Appointment",
+                "identifier": [{"system": RESCHEDULE_ID_SYSTEM, "value": key}],
+                "status": "booked", "start": _instant(slot.start), "end": _instant(slot.end),
+                "slot": [{"reference": f"Slot/{slot.id}"}],
+                "specialty": [s.model_dump(exclude_none=True) for s in appt.specialty],
+                "participant": [{"actor": p.actor.model_dump(exclude_none=True),
+                                 "status": "accepted"} for p in appt.participant if p.actor],
+            }
+            try:
+                new = fr.parse(fr.Appointment, self.client.create(
+                    body, f"identifier={RESCHEDULE_ID_SYSTEM}|{key}"))
+            except VersionConflict:  # 409/423: the slot went to someone else
+                raise SlotTaken() from None
+            slot_body = self.client.read("Slot", slot.id)
+            if slot_body.get("status") == "free":  # a server that does not hold it itself
+                try:
+                    self.client.update({**slot_body, "status": "busy"},
+                                       fr.parse(fr.Slot, slot_body).version)
+                except (VersionConflict, NotSupported):
+                    pass
+        self._oracle_cancel(appt)
+        link = session.get(FhirLink, appointment_id)
+        assert link is not None
+        link.fhir_id = new.id
+        session.commit()
+        self._link(session, "Appointment", appt.id)  # the old booking keeps an id of its own
+        written = fr.parse(fr.Appointment, self.client.read("Appointment", new.id))
+        info = self._appointment_info(session, written)
+        return info.model_copy(update={"id": appointment_id})
+
+    def _oracle_cancel(self, appt: fr.Appointment) -> None:
+        try:
+            self.client.patch("Appointment", appt.id,
+                              [{"op": "replace", "path": "/status", "value": "cancelled"}],
+                              appt.version or "")
+        except VersionConflict:
+            again = fr.parse(fr.Appointment, self.client.read("Appointment", appt.id))
+            if again.status != "cancelled":
+                raise RecordChanged() from None
+        for ref in appt.slot:
+            slot_id = ref.id_of("Slot")
+            if slot_id:
+                self._release(slot_id)
 
     def cancel_appointment(self, session: Session, patient_id: int, appointment_id: int,
                            now: datetime) -> AppointmentInfo:
         self._require("cancel")
         appt = self._changeable(session, patient_id, appointment_id, now)
+        if self.profile == "oracle":
+            self._oracle_cancel(appt)
+            written = fr.parse(fr.Appointment, self.client.read("Appointment", appt.id))
+            return self._appointment_info(session, written)
         body = self.client.read("Appointment", appt.id)
         try:
             self.client.update({**body, "status": "cancelled"}, appt.version)

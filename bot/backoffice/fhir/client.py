@@ -51,7 +51,8 @@ class FhirNotFound(NotFound):
 
 
 class VersionConflict(Exception):
-    """409/412 on a conditional write: someone changed the resource since we read it."""
+    """409/412 on a conditional write: someone changed the resource since we read it (423:
+    someone holds it locked right now)."""
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ class FhirClient:
         codes = _issue_codes(resp)
         if resp.status_code in (404, 410):
             raise FhirNotFound(f"EHR {what}: not found")
-        if resp.status_code in (409, 412):
+        if resp.status_code in (409, 412, 423):  # 423: Oracle Health's record lock
             raise VersionConflict(what)
         if resp.status_code in (405, 501) or "not-supported" in codes:
             raise NotSupported(f"EHR {what}: not supported")

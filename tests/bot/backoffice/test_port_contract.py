@@ -21,19 +21,23 @@ from tests.bot.backoffice.conftest import load_demo
 DOMAINS = ("IDENTITY", "SCHEDULING", "PHARMACY", "INSURANCE", "CONSENT")
 
 
-@pytest.fixture(params=["reference", "fhir"])
+@pytest.fixture(params=["reference", "fhir", "fhir-oracle"])
 def office(request: pytest.FixtureRequest, seeded: Session,
            monkeypatch: pytest.MonkeyPatch) -> BackOffice:
+    """fhir-oracle: the Oracle Health profile (a move is a new booking POSTed with one slot,
+    then the old one PATCHed to cancelled with If-Match) on the same server."""
     from bot.settings import get_settings
 
-    if request.param == "fhir":
+    if request.param.startswith("fhir"):
         universe = request.getfixturevalue("fhir_universe")
         for domain in DOMAINS:
             monkeypatch.setenv(f"BACKOFFICE_{domain}", "fhir")
+        monkeypatch.setenv("FHIR_PROFILE", request.param.removeprefix("fhir").lstrip("-")
+                           or "generic")
         get_settings.cache_clear()
         load_demo(seeded, universe)
     office = build_backoffice(get_settings())
-    expected = Source.fhir if request.param == "fhir" else Source.reference
+    expected = Source.fhir if request.param.startswith("fhir") else Source.reference
     assert office.sources[Domain.scheduling] is expected
     assert office.sources[Domain.billing] is Source.reference
     return office
