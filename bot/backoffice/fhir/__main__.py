@@ -83,8 +83,9 @@ def check() -> int:
     if settings.fhir_client_id:
         client._token()  # proves the credentials, prints nothing of them
         print(f"SMART backend auth: token granted to client {settings.fhir_client_id}")
-    width = max(len(v) for v in capability_matrix(client))
-    for verb, (on, why) in capability_matrix(client).items():
+    matrix = capability_matrix(client, settings.fhir_profile)
+    width = max(len(v) for v in matrix)
+    for verb, (on, why) in matrix.items():
         print(f"  {verb:<{width}}  {'on ' if on else 'off'}  {why}".rstrip())
     domains = sources_from(settings)
     print("domains: " + ", ".join(f"{d.value}={s.value}" for d, s in domains.items()))
@@ -106,7 +107,8 @@ def domains() -> int:
     from bot.backoffice.fhir.client import client_from_settings
     from bot.settings import get_settings
 
-    matrix = capability_matrix(client_from_settings(get_settings()))
+    settings = get_settings()
+    matrix = capability_matrix(client_from_settings(settings), settings.fhir_profile)
     for domain, verb in DOMAIN_VERBS.items():
         if matrix[verb][0]:
             print(f"export BACKOFFICE_{domain.upper()}=fhir")

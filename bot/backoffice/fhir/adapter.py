@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 TASK_CODE_SYSTEM = "urn:patient-assistant:task"
 REFILL_ID_SYSTEM = "urn:patient-assistant:refill-request"
 RESCHEDULE_ID_SYSTEM = "urn:patient-assistant:booking"
+PROPOSED = "Appointment-proposed"  # an Epic $find offer, linked like a slot
 CONSENT_SYSTEM = "urn:patient-assistant:consent"
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold")
 DEFAULT_WINDOW = timedelta(days=14)
@@ -93,13 +94,28 @@ VERBS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def capability_matrix(client: FhirClient) -> dict[str, tuple[bool, str]]:
+def capability_matrix(client: FhirClient, profile: str = "generic"
+                      ) -> dict[str, tuple[bool, str]]:
     """Each verb: on or off, and why it is off."""
     caps = client.capabilities()
     matrix: dict[str, tuple[bool, str]] = {}
     for verb, needs in VERBS.items():
         missing = [f"{rtype} {what}" for rtype, what in needs if not caps.can(rtype, what)]
         matrix[verb] = (not missing, "missing: " + ", ".join(missing) if missing else "")
+    if profile == "epic":  # times and bookings through Epic's operations
+        for verb, needs_op in (("search open slots", ["Appointment/$find"]),
+                               ("book / reschedule", ["Appointment/$book"])):
+            missing = [op for op in needs_op if op not in caps.operations]
+            if verb == "book / reschedule" and not caps.can("Appointment", "update"):
+                missing.append("Appointment update (to cancel the old booking)")
+            matrix[verb] = (not missing, "missing: " + ", ".join(missing) if missing else "")
+    elif profile == "oracle":
+        missing = [f"Appointment {i}" for i in ("create", "patch")
+                   if not caps.can("Appointment", i)]
+        matrix["book / reschedule"] = (not missing, "missing: " + ", ".join(missing)
+                                       if missing else "")
+        matrix["cancel"] = ((True, "") if caps.can("Appointment", "patch")
+                            else (False, "missing: Appointment patch"))
     matrix["billing (account balance)"] = (False, "stays on another adapter")
     return matrix
 
@@ -284,18 +300,80 @@ class FhirBackOffice:
         return sorted((s for s in slots if s.status == "free" and lo <= s.start < hi),
                       key=lambda s: (s.start, s.id))
 
+    def _epic_find(self, pid: str, practitioner_id: str, lo: datetime, hi: datetime
+                   ) -> list[fr.Slot]:
+        """Epic offers times through `Appointment/$find`: proposed Appointments, kept here
+        as slot-shaped offers (id, start, end) of the same practitioner."""
+        if "Appointment/$find" not in self.client.capabilities().operations:
+            raise NotSupported("the EHR cannot search open times")
+        answer = self.client.operation("Appointment/$find", {
+            "resourceType": "Parameters", "parameter": [
+                {"name": "patient", "valueReference": {"reference": f"Patient/{pid}"}},
+                {"name": "startTime", "valueDateTime": _instant(lo)},
+                {"name": "endTime", "valueDateTime": _instant(hi)}]}, retry=True)
+        offers = []
+        for proposal in fr.of_type(fr.Appointment, [e.get("resource", {}) for e in
+                                                    answer.get("entry", [])]):
+            if (proposal.status == "proposed" and proposal.start and proposal.end
+                    and proposal.actor_id("Practitioner") == practitioner_id
+                    and lo <= proposal.start < hi):
+                offers.append(fr.Slot(id=proposal.id, schedule=fr.Reference(),
+                                      status="free", start=proposal.start, end=proposal.end))
+        return sorted(offers, key=lambda s: (s.start, s.id))
+
+    def _epic_move(self, session: Session, appointment_id: int, appt: fr.Appointment,
+                   slot_id: int, now: datetime) -> AppointmentInfo:
+        """`Appointment/$book` of the proposal the patient chose, then the old booking
+        cancelled with If-Match. Epic's public R4 API may not allow that update: then the
+        move is not offered at all (never two bookings) and a person takes it."""
+        proposal_id = self._unlink(session, PROPOSED, slot_id)
+        if proposal_id is None:
+            raise SlotNotFound()
+        caps = self.client.capabilities()
+        if "Appointment/$book" not in caps.operations or not caps.can("Appointment",
+                                                                        "update"):
+            raise NotSupported("the EHR cannot move this appointment")
+        pid = appt.actor_id("Patient") or ""
+        try:
+            answer = self.client.operation("Appointment/$book", {
+                "resourceType": "Parameters", "parameter": [
+                    {"name": "patient", "valueReference": {"reference": f"Patient/{pid}"}},
+                    {"name": "appointment",
+                     "valueReference": {"reference": f"Appointment/{proposal_id}"}}]})
+        except VersionConflict:  # the time went to someone else
+            raise SlotTaken() from None
+        booked = next((a for a in fr.of_type(fr.Appointment, [
+            e.get("resource", {}) for e in answer.get("entry", [])]) if a.status == "booked"),
+            None)
+        if booked is None:
+            raise SlotTaken()
+        body = self.client.read("Appointment", appt.id)
+        try:
+            self.client.update({**body, "status": "cancelled"}, appt.version)
+        except VersionConflict:
+            raise RecordChanged() from None
+        link = session.get(FhirLink, appointment_id)
+        assert link is not None
+        link.fhir_id = booked.id
+        session.commit()
+        self._link(session, "Appointment", appt.id)
+        return self._appointment_info(session, booked).model_copy(update={"id": appointment_id})
+
     def find_open_slots(self, session: Session, patient_id: int, appointment_id: int,
                         now: datetime, *, start: datetime | None = None,
                         end: datetime | None = None, part_of_day: PartOfDay | None = None,
                         limit: int = 3) -> SlotSearchResult:
         """Free slots with the same practitioner; widened like the reference adapter's."""
-        self._require("search open slots")
+        if self.profile != "epic":
+            self._require("search open slots")
         appt = self._changeable(session, patient_id, appointment_id, now)
         practitioner_id = appt.actor_id("Practitioner")
         assert practitioner_id is not None
         practitioner = self._cached_read(fr.Practitioner, practitioner_id)
         provider_id = self._link(session, "Practitioner", practitioner_id)
-        schedules = self._schedules(practitioner_id)
+        epic = self.profile == "epic"
+        schedules = [] if epic else self._schedules(practitioner_id)
+        pid = self._fhir_patient_id(session, patient_id) if epic else ""
         horizon = now + SEARCH_HORIZON
         window_start = min(max(start or now, now), horizon)
         window_end = min(max(end or now + DEFAULT_WINDOW, window_start), horizon)
@@ -310,9 +388,13 @@ class FhirBackOffice:
             if (lo, hi, part) in seen:
                 continue
             seen.add((lo, hi, part))
-            found = self._free_slots(schedules, lo, hi) if hi > lo else []
+            found: list[fr.Slot] = []
+            if hi > lo:
+                found = (self._epic_find(pid, practitioner_id, lo, hi) if epic
+                         else self._free_slots(schedules, lo, hi))
             chosen = [s for s in found if _in_part(s.start, part)][:limit]
-            slots = [SlotInfo(id=self._link(session, "Slot", s.id), provider_id=provider_id,
+            kind = PROPOSED if epic else "Slot"
+            slots = [SlotInfo(id=self._link(session, kind, s.id), provider_id=provider_id,
                               provider_name=practitioner.name[0].full() if practitioner.name
                               else "", starts_at=local(s.start),
                               duration_minutes=int((s.end - s.start).total_seconds() // 60))
@@ -332,8 +414,10 @@ class FhirBackOffice:
         """Holds the new slot (If-Match), moves the appointment (If-Match), frees the old
         slot, and reads the appointment back. A lost race on the slot is `SlotTaken`; a
         change to the appointment in between is `RecordChanged` (the slot is let go)."""
-        self._require("book / reschedule")
         appt = self._changeable(session, patient_id, appointment_id, now)
+        if self.profile == "epic":
+            return self._epic_move(session, appointment_id, appt, slot_id, now)
+        self._require("book / reschedule")
         slot_fhir_id = self._unlink(session, "Slot", slot_id)
         if slot_fhir_id is None:
             raise SlotNotFound()

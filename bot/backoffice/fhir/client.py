@@ -281,9 +281,11 @@ class FhirClient:
         rid = location.split(f"{rtype}/", 1)[-1].split("/", 1)[0]
         return self.read(rtype, rid)
 
-    def operation(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        what = f"operation {path.split('/')[0]}"
-        resp = self._send("POST", f"{self.base_url}/{path}", what, json=body, retry=False)
+    def operation(self, path: str, body: dict[str, Any], retry: bool = False
+                  ) -> dict[str, Any]:
+        """POST an operation; `retry` only for ones that change nothing (e.g. $find)."""
+        what = f"operation {path.replace('/', ' ')}"
+        resp = self._send("POST", f"{self.base_url}/{path}", what, json=body, retry=retry)
         self._raise_for(resp, what)
         return _json(resp)
 
