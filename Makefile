@@ -197,8 +197,8 @@ test-cluster: setup $(MODEL)
 	@echo "==> cluster test (2 engines, 2 action servers, 2 bot workers, nginx)"
 	RUN_CLUSTER_TESTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/cluster
 
-bench: setup $(MODEL)
-	@for script in sms_turn flows handoff safety_net redaction_sample outreach; do \
+bench: setup $(MODEL) $(FHIR)/.installed
+	@for script in sms_turn flows handoff safety_net redaction_sample outreach fhir_backoffice; do \
 	  echo "==> bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
 
 clean:
