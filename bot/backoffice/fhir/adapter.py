@@ -22,7 +22,7 @@ Our API's integer ids for EHR resources come from `fhir_links`.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -754,7 +754,7 @@ class _NoFhirBilling:
 
 
 def _instant(moment: datetime) -> str:
-    return moment.astimezone().isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _in_part(moment: datetime, part: PartOfDay | None) -> bool:
