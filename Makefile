@@ -7,6 +7,7 @@ QUIET_PIP := grep -v "^WARNING: Location 'file://" || true
 
 VENV      := .venv
 ENGINE    := .venv-engine
+FHIR      := .venv-fhir
 RASA      := $(ENGINE)/bin/rasa
 PY        := $(VENV)/bin/python
 MODEL     := models/patient-assistant.tar.gz
@@ -26,7 +27,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RASA_TELEMETRY_ENABLED := false
 ENGINE_READY := $(ENGINE)/.telemetry-off
 
-.PHONY: demo-traffic help setup lock run run-cluster test-cluster test train validate test-dialogue test-nlu shell lint types unit unit-ahead integration browser-deps bench fuzz clean
+.PHONY: demo-traffic help setup lock run run-fhir run-cluster test-cluster test train validate test-dialogue test-nlu shell lint types unit unit-ahead integration browser-deps bench fuzz clean
 
 help:
 	@echo "make run            build what is missing, migrate, seed, train if needed, start everything"
@@ -39,6 +40,7 @@ help:
 	@echo "make shell          talk to the assistant in the terminal (engine + actions must be running: make run)"
 	@echo "make lint           ruff, mypy, the import contracts (lint-imports), detect-secrets, lock freshness"
 	@echo "make lock           re-resolve requirements/*.lock (hashes) after changing pyproject.toml or requirements/engine.txt"
+	@echo "make run-fhir       the same stack with a real FHIR R4 server (sekmet-fhir) as the EHR: demo patients in it"
 	@echo "make run-cluster    the production topology locally: 2 engines, 2 action servers, 2 bot workers, outreach, nginx on :8080"
 	@echo "make test-cluster   the cluster under load: 200 conversations, an engine killed, a worker restarted"
 	@echo "make bench          latency, throughput and detection figures (bench/)"
@@ -80,7 +82,16 @@ $(ENGINE_READY): scripts/rasa_no_telemetry.pth | $(ENGINE)/.installed
 	@cp scripts/rasa_no_telemetry.pth $$($(ENGINE)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/
 	@touch $@
 
-setup: $(VENV)/.installed $(ENGINE)/.installed $(ENGINE_READY)
+# The FHIR R4 server (sekmet-fhir) for `make run-fhir` and the FHIR contract tests, in its own
+# environment like the engine: its pins (fhir.resources, lxml, ...) stay out of ours.
+$(FHIR)/.installed: requirements/fhir.lock | $(VENV)/.installed
+	@py=$$(scripts/find-python311.sh); \
+	if [ -z "$$py" ]; then echo "Python 3.11 is needed for the FHIR test server."; exit 1; fi; \
+	echo "==> building $(FHIR) (sekmet-fhir, a FHIR R4 server) from requirements/fhir.lock"; \
+	rm -rf $(FHIR) && $$py -m venv $(FHIR) && $(UV_INSTALL) --python $(FHIR)/bin/python -r requirements/fhir.lock
+	@touch $@
+
+setup: $(VENV)/.installed $(ENGINE)/.installed $(ENGINE_READY) $(FHIR)/.installed
 
 # Re-resolve both lock files from pyproject.toml (bot service, Python 3.11) and
 # requirements/engine.txt (engine, Python 3.10), keeping every version already locked unless
@@ -94,6 +105,8 @@ lock:
 	  --custom-compile-command "make lock" -q $(LOCK_ARGS) -o requirements/bot.lock
 	$(UV) pip compile requirements/engine.txt --python-version 3.10 --generate-hashes \
 	  --custom-compile-command "make lock" -q $(LOCK_ARGS) -o requirements/engine.lock
+	$(UV) pip compile requirements/fhir.txt --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" -q $(LOCK_ARGS) -o requirements/fhir.lock
 	@python3 scripts/check_locks.py && echo "==> requirements/bot.lock and requirements/engine.lock written; run make setup (or rm .venv*/.installed) to install them"
 
 .env: | $(VENV)/.installed
@@ -109,6 +122,11 @@ train: $(MODEL)
 
 run: setup .env $(MODEL)
 	@scripts/run.sh
+
+# The same stack with a real FHIR R4 server as the health system's EHR (DESIGN.md): the demo
+# patients loaded into it, every domain it serves on fhir, billing on reference.
+run-fhir: setup .env $(MODEL) $(FHIR)/.installed
+	@RUN_FHIR=1 scripts/run.sh
 
 validate: $(ENGINE_READY)
 	@echo "==> rasa data validate"
@@ -153,7 +171,7 @@ types: lint
 # (tests/conftest.py). --dist loadgroup keeps tests marked xdist_group(name) on one worker.
 # `make unit UNIT_WORKERS=0` runs them in one process.
 UNIT_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 2 ? n : 2 )))
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(FHIR)/.installed
 	@echo "==> unit tests (real Redis and databases: SQLite and PostgreSQL), $(UNIT_WORKERS) workers"
 	$(VENV)/bin/pytest -q -m "not integration" -p no:cacheprovider -n $(UNIT_WORKERS) --dist loadgroup --durations=20
 
@@ -214,8 +232,8 @@ test-cluster: setup $(MODEL)
 	@echo "==> cluster test (2 engines, 2 action servers, 2 bot workers, nginx)"
 	RUN_CLUSTER_TESTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/cluster
 
-bench: setup $(MODEL)
-	@for script in sms_turn flows handoff safety_net redaction_sample outreach; do \
+bench: setup $(MODEL) $(FHIR)/.installed
+	@for script in sms_turn flows handoff safety_net redaction_sample outreach fhir_backoffice; do \
 	  echo "==> bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
 
 clean:

@@ -7,5 +7,5 @@ from bot.conversations.models import TranscriptEntry  # noqa: F401
 from bot.desk.tools.models import FollowUp, HandoffNote, SavedReply  # noqa: F401
 from bot.handoff.models import Handoff  # noqa: F401
 from bot.insights.models import Episode, InsightEvent  # noqa: F401
-from bot.outreach.models import OutreachConsent, OutreachMessage, OutreachPatient  # noqa: F401
+from bot.outreach.models import OutreachMessage, OutreachPatient  # noqa: F401
 from channels.models import InboundSms, SmsMessage, SmsOptOut  # noqa: F401

@@ -42,6 +42,35 @@ class Settings(BaseSettings):
     # Token the action server presents to the back-office API.
     backoffice_token: str = ""
 
+    # Where each back-office domain is answered (bot.backoffice.port): our own tables
+    # ("reference") or the health system's EHR over FHIR R4 ("fhir").
+    backoffice_identity: Literal["reference", "fhir"] = "reference"
+    backoffice_scheduling: Literal["reference", "fhir"] = "reference"
+    backoffice_pharmacy: Literal["reference", "fhir"] = "reference"
+    backoffice_billing: Literal["reference", "fhir"] = "reference"
+    backoffice_insurance: Literal["reference", "fhir"] = "reference"
+    backoffice_consent: Literal["reference", "fhir"] = "reference"
+    # The FHIR server (bot.backoffice.fhir): SMART Backend Services with a client id and a
+    # private key (a PEM file, or the PEM itself in FHIR_PRIVATE_KEY), the token endpoint
+    # from its .well-known/smart-configuration; no FHIR_CLIENT_ID: no auth (a test server).
+    fhir_base_url: str = ""
+    fhir_client_id: str = ""
+    fhir_private_key_file: str = ""
+    fhir_private_key: str = Field(default="", repr=False)
+    fhir_key_id: str = ""
+    fhir_scopes: str = (
+        "system/Patient.rs system/Practitioner.rs system/Location.rs system/Schedule.rs "
+        "system/Slot.rsu system/Appointment.crus system/MedicationRequest.rs "
+        "system/MedicationDispense.rs system/Task.crs system/Coverage.rs system/Consent.rs "
+        "system/Organization.rs")
+    fhir_profile: Literal["generic", "epic", "oracle"] = "generic"
+    fhir_timeout_seconds: float = 5.0
+    # The identifier system of the medical record number: it ties an EHR patient to ours.
+    fhir_mrn_system: str = "urn:oid:2.16.840.1.113883.3.7777.1"
+    # Where refill requests go when the prescriber has no pool of their own: a reference
+    # such as "Organization/pharmacy-pool" (empty: the prescriber).
+    fhir_refill_owner: str = ""
+
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_api_base_url: str = ""

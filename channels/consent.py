@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.backoffice import consent as purposes
 from bot.backoffice.service import set_sms_consent
-from bot.outreach import consent as purposes
 from channels.models import SmsOptOut
 
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",

@@ -30,9 +30,26 @@ if [ -z "${TWILIO_ACCOUNT_SID:-}" ]; then
   echo "==> no Twilio credentials: SMS go to a local Twilio stand-in on 127.0.0.1:${TWILIO_STANDIN_PORT}"
 fi
 .venv/bin/alembic upgrade head
+if [ -n "${RUN_FHIR:-}" ]; then
+  # make run-fhir: a real FHIR R4 server as the EHR, fresh each run, stopped with the rest.
+  export FHIR_PORT="${FHIR_PORT:-8390}"
+  eval "$(.venv/bin/python scripts/fhir_server.py prepare var/fhir "$FHIR_PORT")"
+  echo "==> starting the FHIR R4 server (sekmet-fhir) on ${FHIR_BASE_URL}, SMART backend auth on"
+  .venv/bin/python scripts/fhir_server.py serve var/fhir > var/fhir/server.log 2>&1 &
+  FHIR_PID=$!
+  trap 'kill "$FHIR_PID" 2>/dev/null || true' EXIT
+  .venv/bin/python scripts/fhir_server.py wait "$FHIR_BASE_URL"
+fi
 if [ "${APP_ENV:-prod}" = "dev" ]; then
-  .venv/bin/python -m bot.demo.seed
+  .venv/bin/python -m bot.demo.seed ${RUN_FHIR:+--force}
   .venv/bin/python -m bot.demo.desk
+  if [ -n "${RUN_FHIR:-}" ]; then
+    .venv/bin/python -m bot.backoffice.fhir demo-bundle var/fhir/demo-bundle.json
+    .venv/bin/python -m bot.backoffice.fhir load var/fhir/demo-bundle.json
+    # Every domain the server can serve goes to it; billing stays on the reference adapter.
+    eval "$(.venv/bin/python -m bot.backoffice.fhir domains)"
+    .venv/bin/python -m bot.backoffice.fhir check
+  fi
 else
   echo "==> APP_ENV=${APP_ENV:-prod} (unset means prod): no demo data is loaded or deleted."
   echo "    Agents: .venv/bin/python -m bot.desk.agents add (see README, Running in production)."
@@ -49,4 +66,8 @@ cat <<MSG
 
 MSG
 # The environment is loaded above; the supervisor passes it on to every process.
+if [ -n "${RUN_FHIR:-}" ]; then
+  .venv/bin/python scripts/supervise.py -f Procfile "${processes[@]}"  # the trap stops the server
+  exit
+fi
 exec .venv/bin/python scripts/supervise.py -f Procfile "${processes[@]}"

@@ -75,3 +75,20 @@ class DenialReason(enum.StrEnum):
     no_prior_authorization = "no_prior_authorization"
     not_a_covered_service = "not_a_covered_service"
     coverage_inactive = "coverage_inactive"  # no active coverage on the date of service
+
+
+class Purpose(enum.StrEnum):
+    """What a message is for; consent is given (and withdrawn) per purpose."""
+
+    care = "care"
+    billing = "billing"
+
+
+class SuppressReason(enum.StrEnum):
+    no_consent = "no_consent"
+    opted_out = "opted_out"
+    quiet_hours_expired = "quiet_hours_expired"
+    cap = "cap"
+    subject_changed = "subject_changed"
+    hold_out = "hold_out"
+    no_phone = "no_phone"

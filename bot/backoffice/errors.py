@@ -89,3 +89,27 @@ class PaymentLinkExpired(PaymentLinkGone):
 class PaymentLinkUsed(PaymentLinkGone):
     code = "payment_link_used"
     message = "this payment link was already used"
+
+
+class RecordChanged(Conflict):
+    """Someone else changed the record between our read and our write (HTTP 409/412 from the
+    system of record); it was read again and nothing of ours was written."""
+
+    code = "record_changed"
+    message = "the record was changed by someone else"
+
+
+class BackOfficeUnavailable(BackOfficeError):
+    """The system behind a domain did not answer, or answered something we cannot use: the
+    route answers 503 and the dialogue says the records cannot be reached."""
+
+    code = "backoffice_unavailable"
+    message = "the system of record is not answering"
+
+
+class NotSupported(BackOfficeUnavailable):
+    """The system behind this domain cannot do this verb (its CapabilityStatement says so, or
+    nobody built it): the patient is offered a person instead of a failure."""
+
+    code = "not_supported"
+    message = "the system of record cannot do this; a person can help"

@@ -28,6 +28,7 @@ from bot.backoffice.enums import (
     PatientShareReason,
     PaymentPlanHold,
     PaymentPlanStatus,
+    Purpose,
     RefillStatus,
     RequestStatus,
 )
@@ -310,3 +311,32 @@ class SeedRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seeded_on: Mapped[date] = mapped_column(Date)
+
+
+class FhirLink(Base):
+    """The number our API uses for a resource that lives in the EHR (an Appointment, Slot,
+    Practitioner or MedicationRequest), so the action server's integer ids keep working
+    whichever adapter answers. Patients are ours already: they are linked by MRN."""
+
+    __tablename__ = "fhir_links"
+    __table_args__ = (UniqueConstraint("resource_type", "fhir_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_type: Mapped[str] = mapped_column(String(40))
+    fhir_id: Mapped[str] = mapped_column(String(64))
+
+
+class OutreachConsent(Base):
+    """Consent of one patient, on one channel, for one purpose: where it came from, and when
+    it was withdrawn (and by what: "sms_stop" is undone by START)."""
+
+    __tablename__ = "outreach_consents"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    purpose: Mapped[Purpose] = mapped_column(Enum(Purpose, native_enum=False, length=20),
+                                             primary_key=True)
+    source: Mapped[str] = mapped_column(String(80))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(40))

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, s
 from pydantic import AwareDatetime
 
 from bot.audit import service as audit
-from bot.backoffice import billing, errors, pharmacy, scheduling, service
+from bot.backoffice import billing, errors, service
 from bot.backoffice.models import Patient
+from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
 from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,
@@ -80,6 +81,24 @@ def audit_patient_read(
     session.commit()
 
 
+def backoffice(settings: SettingsDep) -> BackOffice:
+    return get_backoffice(settings)
+
+
+BackOfficeDep = Annotated[BackOffice, Depends(backoffice)]
+
+
+def billing_here(office: BackOfficeDep) -> None:
+    """The billing verbs below read our own tables: with billing elsewhere they are off."""
+    if office.sources[Domain.billing] is not Source.reference:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            {"code": errors.NotSupported.code,
+                             "message": errors.NotSupported.message})
+
+
+BillingHere = Depends(billing_here)
+
+
 router = APIRouter(
     prefix="/api/backoffice",
     tags=["backoffice"],
@@ -125,11 +144,15 @@ def verify(
     body: VerificationRequest,
     session: SessionDep,
     lockouts: Annotated[service.LockoutStore, Depends(get_lockouts)],
+    office: BackOfficeDep,
 ) -> VerificationResult:
-    return service.verify_patient(session, lockouts, body, on_record_paused=desk_alert(lockouts))
+    with http_errors():
+        return service.verify_patient(session, lockouts, body, office.identity,
+                                      on_record_paused=desk_alert(lockouts))
 
 
-@router.get("/patients/{patient_id}/balance", response_model=Balance)
+@router.get("/patients/{patient_id}/balance", response_model=Balance,
+            dependencies=[BillingHere])
 def balance(patient_id: DbId, session: SessionDep) -> Balance:
     try:
         return service.get_balance(session, patient_id, clinic_today())
@@ -142,7 +165,8 @@ def balance(patient_id: DbId, session: SessionDep) -> Balance:
 
 @contextmanager
 def http_errors() -> Iterator[None]:
-    """Typed back-office errors as HTTP answers: 404 not found (or not yours), 409 conflict."""
+    """Typed back-office errors as HTTP answers: 404 not found (or not yours), 409 conflict,
+    503 when the system of record is down or cannot do the verb."""
     try:
         yield
     except errors.NotFound as exc:
@@ -150,6 +174,9 @@ def http_errors() -> Iterator[None]:
                             {"code": exc.code, "message": str(exc)}) from None
     except errors.Conflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT,
+                            {"code": exc.code, "message": str(exc)}) from None
+    except errors.BackOfficeUnavailable as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             {"code": exc.code, "message": str(exc)}) from None
 
 
@@ -160,13 +187,15 @@ def _today(now: datetime) -> date:
 # --- billing -------------------------------------------------------------------------------
 
 
-@router.get("/patients/{patient_id}/statement", response_model=Statement)
+@router.get("/patients/{patient_id}/statement", response_model=Statement,
+            dependencies=[BillingHere])
 def statement(patient_id: DbId, session: SessionDep, now: NowDep) -> Statement:
     with http_errors():
         return billing.get_statement(session, patient_id, _today(now))
 
 
-@router.get("/patients/{patient_id}/charges", response_model=ChargeMatches)
+@router.get("/patients/{patient_id}/charges", response_model=ChargeMatches,
+            dependencies=[BillingHere])
 def charges(
     patient_id: DbId,
     session: SessionDep,
@@ -181,7 +210,7 @@ def charges(
 
 
 @router.post("/patients/{patient_id}/billing-inquiries", response_model=BillingInquiryReceipt,
-             status_code=status.HTTP_201_CREATED)
+             status_code=status.HTTP_201_CREATED, dependencies=[BillingHere])
 def billing_inquiry(patient_id: DbId, body: BillingInquiryCreate, session: SessionDep,
                     now: NowDep) -> BillingInquiryReceipt:
     with http_errors():
@@ -189,21 +218,22 @@ def billing_inquiry(patient_id: DbId, body: BillingInquiryCreate, session: Sessi
 
 
 @router.post("/patients/{patient_id}/payment-links", response_model=PaymentLinkInfo,
-             status_code=status.HTTP_201_CREATED)
+             status_code=status.HTTP_201_CREATED, dependencies=[BillingHere])
 def payment_link(patient_id: DbId, session: SessionDep, settings: SettingsDep,
                  now: NowDep) -> PaymentLinkInfo:
     with http_errors():
         return billing.create_payment_link(session, patient_id, now, settings.public_base_url)
 
 
-@router.get("/patients/{patient_id}/payment-plan", response_model=PaymentPlanOptions)
+@router.get("/patients/{patient_id}/payment-plan", response_model=PaymentPlanOptions,
+            dependencies=[BillingHere])
 def payment_plan_options(patient_id: DbId, session: SessionDep, now: NowDep) -> PaymentPlanOptions:
     with http_errors():
         return billing.payment_plan_options(session, patient_id, _today(now))
 
 
 @router.post("/patients/{patient_id}/payment-plan", response_model=PaymentPlanInfo,
-             status_code=status.HTTP_201_CREATED)
+             status_code=status.HTTP_201_CREATED, dependencies=[BillingHere])
 def create_payment_plan(patient_id: DbId, body: PaymentPlanCreate, session: SessionDep,
                         now: NowDep) -> PaymentPlanInfo:
     with http_errors():
@@ -211,9 +241,14 @@ def create_payment_plan(patient_id: DbId, body: PaymentPlanCreate, session: Sess
 
 
 @router.get("/patients/{patient_id}/insurance", response_model=InsuranceSummary)
-def insurance(patient_id: DbId, session: SessionDep) -> InsuranceSummary:
+def insurance(patient_id: DbId, session: SessionDep, office: BackOfficeDep) -> InsuranceSummary:
     with http_errors():
-        return billing.get_insurance(session, patient_id)
+        policies = office.insurance.policies(session, patient_id)
+        try:
+            claims = office.billing.claims(session, patient_id)
+        except errors.NotSupported:  # coverage is still worth answering without claims
+            claims = []
+        return InsuranceSummary(patient_id=patient_id, policies=policies, claims=claims)
 
 
 @router.post("/patients/{patient_id}/insurance-updates", response_model=InsuranceUpdateReceipt,
@@ -228,9 +263,10 @@ def insurance_update(patient_id: DbId, body: InsuranceUpdateCreate, session: Ses
 
 
 @router.get("/patients/{patient_id}/appointments", response_model=AppointmentList)
-def appointments(patient_id: DbId, session: SessionDep, now: NowDep) -> AppointmentList:
+def appointments(patient_id: DbId, session: SessionDep, now: NowDep,
+                 office: BackOfficeDep) -> AppointmentList:
     with http_errors():
-        return scheduling.upcoming_appointments(session, patient_id, now)
+        return office.scheduling.upcoming_appointments(session, patient_id, now)
 
 
 @router.get("/patients/{patient_id}/appointments/{appointment_id}/open-slots",
@@ -240,50 +276,55 @@ def open_slots(
     appointment_id: DbId,
     session: SessionDep,
     now: NowDep,
+    office: BackOfficeDep,
     start: Annotated[AwareDatetime | None, Query()] = None,
     end: Annotated[AwareDatetime | None, Query()] = None,
     part_of_day: Annotated[PartOfDay | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=10)] = 3,
 ) -> SlotSearchResult:
     with http_errors():
-        return scheduling.find_open_slots(session, patient_id, appointment_id, now, start=start,
-                                          end=end, part_of_day=part_of_day, limit=limit)
+        return office.scheduling.find_open_slots(session, patient_id, appointment_id, now,
+                                                 start=start, end=end,
+                                                 part_of_day=part_of_day, limit=limit)
 
 
 @router.post("/patients/{patient_id}/appointments/{appointment_id}/reschedule",
              response_model=AppointmentInfo)
 def reschedule(patient_id: DbId, appointment_id: DbId, body: RescheduleRequest,
-               session: SessionDep, now: NowDep) -> AppointmentInfo:
+               session: SessionDep, now: NowDep, office: BackOfficeDep) -> AppointmentInfo:
     with http_errors():
-        return scheduling.reschedule_appointment(session, patient_id, appointment_id,
-                                                 body.slot_id, now)
+        return office.scheduling.reschedule_appointment(session, patient_id, appointment_id,
+                                                        body.slot_id, now)
 
 
 @router.post("/patients/{patient_id}/appointments/{appointment_id}/cancel",
              response_model=AppointmentInfo)
 def cancel(patient_id: DbId, appointment_id: DbId, session: SessionDep,
-           now: NowDep) -> AppointmentInfo:
+           now: NowDep, office: BackOfficeDep) -> AppointmentInfo:
     with http_errors():
-        return scheduling.cancel_appointment(session, patient_id, appointment_id, now)
+        return office.scheduling.cancel_appointment(session, patient_id, appointment_id, now)
 
 
 # --- refills -------------------------------------------------------------------------------
 
 
 @router.get("/patients/{patient_id}/prescriptions", response_model=PrescriptionList)
-def prescriptions(patient_id: DbId, session: SessionDep, now: NowDep) -> PrescriptionList:
+def prescriptions(patient_id: DbId, session: SessionDep, now: NowDep,
+                  office: BackOfficeDep) -> PrescriptionList:
     with http_errors():
-        return pharmacy.active_prescriptions(session, patient_id, now)
+        return office.pharmacy.active_prescriptions(session, patient_id, now)
 
 
 @router.post("/patients/{patient_id}/refill-requests", response_model=RefillInfo,
              status_code=status.HTTP_201_CREATED)
-def refill(patient_id: DbId, body: RefillCreate, session: SessionDep, now: NowDep) -> RefillInfo:
+def refill(patient_id: DbId, body: RefillCreate, session: SessionDep, now: NowDep,
+           office: BackOfficeDep) -> RefillInfo:
     with http_errors():
-        return pharmacy.request_refill(session, patient_id, body.prescription_id, now)
+        return office.pharmacy.request_refill(session, patient_id, body.prescription_id, now)
 
 
 @router.get("/patients/{patient_id}/refill-requests", response_model=RefillList)
-def refill_requests(patient_id: DbId, session: SessionDep, now: NowDep) -> RefillList:
+def refill_requests(patient_id: DbId, session: SessionDep, now: NowDep,
+                    office: BackOfficeDep) -> RefillList:
     with http_errors():
-        return pharmacy.refill_status(session, patient_id, now)
+        return office.pharmacy.refill_status(session, patient_id, now)

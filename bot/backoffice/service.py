@@ -11,10 +11,14 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import redis
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from bot.backoffice.port import Identity
 
 from bot.backoffice.errors import PatientNotFound as PatientNotFound  # callers catch it here
 from bot.backoffice.models import Charge, Invoice, Patient, Payment
@@ -88,7 +92,7 @@ class LockoutStore:
         self.redis.delete(f"verify:fails:{kind}:{ident}")
 
 
-def _find_candidate(session: Session, req: VerificationRequest) -> Patient | None:
+def find_candidate(session: Session, req: VerificationRequest) -> Patient | None:
     """The patient the caller claims to be, found by what is not secret (phone, or name + ZIP)."""
     if req.channel == "sms":
         if not req.phone:
@@ -125,6 +129,7 @@ def _record(req: VerificationRequest, candidate: Patient | None) -> tuple[str, s
 
 def verify_patient(
     session: Session, lockouts: LockoutStore, req: VerificationRequest,
+    identity: Identity | None = None,
     on_record_paused: Callable[[Patient], None] | None = None,
 ) -> VerificationResult:
     """Checks identity without telling a stranger who is a patient, and without letting a
@@ -147,7 +152,8 @@ def verify_patient(
     if retry:
         return VerificationResult(status=VerificationStatus.locked, retry_after_seconds=retry)
 
-    candidate = _find_candidate(session, req)
+    candidate = (identity.find_candidate(session, req) if identity is not None
+                 else find_candidate(session, req))
     record = _record(req, candidate)
     paused = lockouts.locked_for(*record) if record else 0
     if paused:

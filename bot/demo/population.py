@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.backoffice.consent import grant
 from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
@@ -45,7 +46,6 @@ from bot.backoffice.models import (
     RefillStatus,
     Slot,
 )
-from bot.outreach.consent import grant
 from bot.outreach.enums import (
     PRIORITY,
     PURPOSE,

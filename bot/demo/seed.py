@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.backoffice.consent import grant
 from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
@@ -23,6 +24,7 @@ from bot.backoffice.models import (
     InsurancePolicy,
     InsuranceUpdateRequest,
     Invoice,
+    OutreachConsent,
     Patient,
     PatientShareReason,
     Payment,
@@ -38,9 +40,8 @@ from bot.backoffice.models import (
 from bot.clock import clinic_today, clinic_tz
 from bot.db import get_sessionmaker
 from bot.demo.population import add_population, plan_population
-from bot.outreach.consent import grant
 from bot.outreach.enums import Purpose
-from bot.outreach.models import OutreachConsent, OutreachMessage, OutreachPatient
+from bot.outreach.models import OutreachMessage, OutreachPatient
 from bot.settings import get_settings
 
 SLOT_TIMES = [time(9, 0), time(9, 30), time(10, 30), time(11, 0), time(13, 30), time(14, 0),

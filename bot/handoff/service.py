@@ -15,12 +15,18 @@ from bot.agents import service as agents
 from bot.agents import teams
 from bot.agents.models import Agent, Team
 from bot.audit import service as audit
-from bot.backoffice import billing, pharmacy, scheduling
+from bot.backoffice import billing, pharmacy
 from bot.backoffice import service as backoffice
 from bot.backoffice.common import require_patient
-from bot.backoffice.errors import PatientNotFound
+from bot.backoffice.errors import BackOfficeError, PatientNotFound
 from bot.backoffice.models import InquiryKind, RefillStatus
-from bot.backoffice.schemas import PaymentPlanOptions
+from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
+from bot.backoffice.schemas import (
+    AppointmentInfo,
+    PaymentPlanOptions,
+    PrescriptionInfo,
+    RefillInfo,
+)
 from bot.clock import now
 from bot.conversation_ids import channel_of
 from bot.handoff import routing
@@ -162,8 +168,31 @@ def _plan_words(plan: PaymentPlanOptions) -> str:
     return "Not eligible (no reason recorded)"
 
 
-def patient_summary(session: Session, patient_id: int, now: datetime, today: date
-                    ) -> PatientSummary | None:
+def _from_the_port(session: Session, patient_id: int, now: datetime, office: BackOffice
+                   ) -> tuple[list[AppointmentInfo], list[PrescriptionInfo], list[RefillInfo]]:
+    """Appointments, prescriptions and open refill requests from whichever system holds
+    them; one that does not answer leaves its part empty, and the handoff still opens."""
+    try:
+        appointments = office.scheduling.upcoming_appointments(session, patient_id,
+                                                               now).appointments
+    except BackOfficeError:
+        appointments = []
+    try:
+        prescriptions = office.pharmacy.active_prescriptions(session, patient_id,
+                                                             now).prescriptions
+        if office.sources[Domain.pharmacy] is Source.reference:
+            refills = pharmacy.open_refill_requests(session, patient_id, now).requests
+        else:
+            refills = [r for r in reversed(office.pharmacy.refill_status(
+                session, patient_id, now).requests) if r.status in pharmacy.OPEN_STATUSES
+                and r.created_at > now - pharmacy.OPEN_REQUEST_WINDOW]
+    except BackOfficeError:
+        prescriptions, refills = [], []
+    return appointments, prescriptions, refills
+
+
+def patient_summary(session: Session, patient_id: int, now: datetime, today: date,
+                    office: BackOffice | None = None) -> PatientSummary | None:
     """The minimum an agent needs to help without asking again, read once at handoff time
     through the back office's own verbs (so "upcoming" and "open" mean what they mean to the
     patient)."""
@@ -173,7 +202,8 @@ def patient_summary(session: Session, patient_id: int, now: datetime, today: dat
         return None
     balance = backoffice.get_balance(session, patient_id, today)
     plan = billing.payment_plan_options(session, patient_id, today)
-    refills = pharmacy.open_refill_requests(session, patient_id, now).requests
+    appointments, prescriptions, refills = _from_the_port(
+        session, patient_id, now, office or get_backoffice(get_settings()))
     return PatientSummary(
         name=patient.full_name,
         date_of_birth=patient.date_of_birth,
@@ -187,12 +217,12 @@ def patient_summary(session: Session, patient_id: int, now: datetime, today: dat
         upcoming_appointments=[
             SummaryAppointment(starts_at=a.starts_at, provider=a.provider_name,
                                location=a.location)
-            for a in scheduling.upcoming_appointments(session, patient_id, now).appointments
+            for a in appointments
         ],
         active_prescriptions=[
             SummaryPrescription(medication=f"{rx.medication} {rx.strength}",
                                 refills_left=rx.refills_left)
-            for rx in pharmacy.active_prescriptions(session, patient_id, now).prescriptions
+            for rx in prescriptions
         ],
         # Each in words an agent reads at a glance: what, about what, where it stands.
         open_requests=[

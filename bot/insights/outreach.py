@@ -48,7 +48,7 @@ FILED_WINDOW = timedelta(days=7)
 OPT_OUT_WINDOW = timedelta(hours=24)
 PROMPTS = ("refill_prompt", "renewal_prompt")
 HOLD_OUT = "hold_out"
-STOP_SOURCE = "sms_stop"  # bot.outreach.consent.STOP_SOURCE, read here as a column value
+STOP_SOURCE = "sms_stop"  # bot.backoffice.consent.STOP_SOURCE, read here as a column value
 # Back-office appointment states (bot.backoffice.enums.AppointmentStatus) as stored.
 NO_SHOW, CANCELLED = "no_show", "cancelled"
 _seen: set[str] = set()

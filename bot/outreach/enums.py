@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import enum
 
+# Consent is a patient record (the back office's); outreach reads and names it.
+from bot.backoffice.enums import Purpose as Purpose
+from bot.backoffice.enums import SuppressReason as SuppressReason
+
 
 class OutreachKind(enum.StrEnum):
     appointment_reminder = "appointment_reminder"
@@ -11,13 +15,6 @@ class OutreachKind(enum.StrEnum):
     refill_prompt = "refill_prompt"
     renewal_prompt = "renewal_prompt"
     balance_reminder = "balance_reminder"
-
-
-class Purpose(enum.StrEnum):
-    """What a message is for; consent is given (and withdrawn) per purpose."""
-
-    care = "care"
-    billing = "billing"
 
 
 class OutreachStatus(enum.StrEnum):
@@ -32,16 +29,6 @@ class OutreachStatus(enum.StrEnum):
 
 FINAL_STATUSES = frozenset({OutreachStatus.sent, OutreachStatus.delivered, OutreachStatus.failed,
                             OutreachStatus.cancelled, OutreachStatus.suppressed})
-
-
-class SuppressReason(enum.StrEnum):
-    no_consent = "no_consent"
-    opted_out = "opted_out"
-    quiet_hours_expired = "quiet_hours_expired"
-    cap = "cap"
-    subject_changed = "subject_changed"
-    hold_out = "hold_out"
-    no_phone = "no_phone"
 
 
 # Lower goes first when a patient has several due: reminders before nudges.

@@ -56,22 +56,6 @@ class OutreachMessage(Base):
     reply: Mapped[str | None] = mapped_column(String(40))
 
 
-class OutreachConsent(Base):
-    """Consent of one patient, on one channel, for one purpose: where it came from, and when
-    it was withdrawn (and by what: "sms_stop" is undone by START)."""
-
-    __tablename__ = "outreach_consents"
-
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
-    purpose: Mapped[Purpose] = mapped_column(Enum(Purpose, native_enum=False, length=20),
-                                             primary_key=True)
-    source: Mapped[str] = mapped_column(String(80))
-    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    withdrawn_by: Mapped[str | None] = mapped_column(String(40))
-
-
 class OutreachPatient(Base):
     """The hold-out, recorded per patient the first time outreach sees them: a stable hash of
     the patient id decides, and the record keeps the group even if the percentage changes."""

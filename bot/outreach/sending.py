@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.backoffice import consent
 from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
@@ -29,7 +30,6 @@ from bot.backoffice.models import (
 )
 from bot.backoffice.pharmacy import OPEN_REQUEST_WINDOW, OPEN_STATUSES
 from bot.conversations.schemas import BotMessage, Button
-from bot.outreach import consent
 from bot.outreach.enums import PRIORITY, OutreachKind, OutreachStatus, SuppressReason
 from bot.outreach.models import OutreachMessage, OutreachPatient
 from bot.outreach.rules import cap_wait, local_at, next_allowed, zone

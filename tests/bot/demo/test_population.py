@@ -13,6 +13,7 @@ from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
     Charge,
+    OutreachConsent,
     Patient,
     Prescription,
     RefillRequest,
@@ -24,7 +25,6 @@ from bot.demo.population import (
     add_population,
     plan_population,
 )
-from bot.outreach.models import OutreachConsent
 
 
 def count(session: Session, model: type) -> int:

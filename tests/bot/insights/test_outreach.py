@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.backoffice import consent
 from bot.backoffice.enums import AppointmentStatus, RefillStatus
 from bot.backoffice.models import Appointment, Patient, Prescription, Provider, RefillRequest
 from bot.insights import record
@@ -23,7 +24,6 @@ from bot.insights.outreach import (
     outreach_outcomes,
 )
 from bot.insights.tracker import TurnParse
-from bot.outreach import consent
 from bot.outreach.enums import OutreachKind, OutreachStatus, Purpose, SuppressReason
 from bot.outreach.models import OutreachMessage, OutreachPatient
 from channels.models import SmsOptOut

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.backoffice import consent as outreach_consent
 from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
@@ -18,7 +19,6 @@ from bot.backoffice.models import (
     Slot,
 )
 from bot.conversations.models import TranscriptEntry
-from bot.outreach import consent as outreach_consent
 from bot.outreach.enums import FINAL_STATUSES, OutreachStatus, Purpose, SuppressReason
 from bot.outreach.planning import plan
 from bot.settings import Settings

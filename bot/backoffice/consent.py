@@ -8,9 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.backoffice.models import Patient
-from bot.outreach.enums import Purpose, SuppressReason
-from bot.outreach.models import OutreachConsent
+from bot.backoffice.enums import Purpose, SuppressReason
+from bot.backoffice.models import OutreachConsent, Patient
 from channels.models import SmsOptOut
 
 SMS = "sms"

@@ -1,0 +1,1 @@
+"""The FHIR R4 adapter of the back office (see adapter.py), its client and its tools."""

@@ -1,0 +1,118 @@
+"""The FHIR adapter against the real server: what only it can meet (someone else changing a
+record between our read and our write), and the wiring: the back-office routes the action
+server calls and the desk's context card read the EHR when a domain is on fhir."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.backoffice import errors
+from bot.backoffice.fhir.adapter import FhirBackOffice
+from bot.backoffice.fhir.client import VersionConflict, client_from_settings
+from bot.backoffice.models import FhirLink, Patient
+from tests.bot.backoffice.conftest import AUTH, load_demo
+
+
+@pytest.fixture
+def fhir(seeded: Session, fhir_universe: dict[str, str], monkeypatch: pytest.MonkeyPatch
+         ) -> FhirBackOffice:
+    from bot.settings import get_settings
+
+    for domain in ("IDENTITY", "SCHEDULING", "PHARMACY", "INSURANCE", "CONSENT"):
+        monkeypatch.setenv(f"BACKOFFICE_{domain}", "fhir")
+    get_settings.cache_clear()
+    load_demo(seeded, fhir_universe)
+    return FhirBackOffice(client_from_settings(get_settings()), get_settings())
+
+
+def maria(session: Session) -> Patient:
+    found = session.scalar(select(Patient).where(Patient.first_name == "Maria"))
+    assert found is not None
+    return found
+
+
+def fhir_id(session: Session, link_id: int) -> str:
+    link = session.get(FhirLink, link_id)
+    assert link is not None
+    return link.fhir_id
+
+
+def test_a_stale_version_is_refused_and_nothing_is_overwritten(
+        fhir: FhirBackOffice, seeded: Session, now: datetime) -> None:
+    appt = fhir.upcoming_appointments(seeded, maria(seeded).id, now).appointments[0]
+    body = fhir.client.read("Appointment", fhir_id(seeded, appt.id))
+    version = body["meta"]["versionId"]
+    fhir.client.update({**body, "comment": "changed at the front desk"}, version)
+    with pytest.raises(VersionConflict):
+        fhir.client.update({**body, "status": "cancelled"}, version)
+    assert fhir.client.read("Appointment", body["id"])["status"] == "booked"
+
+
+def test_a_slot_someone_else_took_is_slot_taken_and_the_appointment_stays(
+        fhir: FhirBackOffice, seeded: Session, now: datetime) -> None:
+    patient_id = maria(seeded).id
+    appt = fhir.upcoming_appointments(seeded, patient_id, now).appointments[0]
+    slot = fhir.find_open_slots(seeded, patient_id, appt.id, now).slots[0]
+    # Another scheduler books that slot in the EHR after we offered it.
+    body = fhir.client.read("Slot", fhir_id(seeded, slot.id))
+    fhir.client.update({**body, "status": "busy"}, body["meta"]["versionId"])
+    with pytest.raises(errors.SlotTaken):
+        fhir.reschedule_appointment(seeded, patient_id, appt.id, slot.id, now)
+    after = fhir.upcoming_appointments(seeded, patient_id, now).appointments
+    assert [a.starts_at for a in after] == [appt.starts_at]
+
+
+def test_routes_and_desk_context_card_read_the_ehr(
+        fhir: FhirBackOffice, seeded: Session, now: datetime, client) -> None:  # type: ignore[no-untyped-def]
+    from bot.clock import clinic_today
+    from bot.handoff.service import patient_summary
+
+    patient_id = maria(seeded).id
+    listed = client.get(f"/api/backoffice/patients/{patient_id}/appointments", headers=AUTH)
+    assert listed.status_code == 200
+    appt_id = listed.json()["appointments"][0]["id"]
+    slots = client.get(f"/api/backoffice/patients/{patient_id}/appointments/{appt_id}"
+                       "/open-slots", headers=AUTH).json()["slots"]
+    moved = client.post(f"/api/backoffice/patients/{patient_id}/appointments/{appt_id}"
+                        "/reschedule", json={"slot_id": slots[1]["id"]}, headers=AUTH)
+    assert moved.status_code == 200 and moved.json()["starts_at"] == slots[1]["starts_at"]
+    # The move is in the EHR only: the reference tables still hold the old time.
+    body = fhir.client.read("Appointment", fhir_id(seeded, appt_id))
+    assert body["slot"] == [{"reference": f"Slot/{fhir_id(seeded, slots[1]['id'])}"}]
+
+    refill = client.post(f"/api/backoffice/patients/{patient_id}/refill-requests",
+                         json={"prescription_id": client.get(
+                             f"/api/backoffice/patients/{patient_id}/prescriptions",
+                             headers=AUTH).json()["prescriptions"][1]["id"]}, headers=AUTH)
+    assert refill.status_code == 201 and refill.json()["medication"] == "Lisinopril"
+
+    seeded.expire_all()
+    summary = patient_summary(seeded, patient_id, now, clinic_today())
+    assert summary is not None
+    assert [a.starts_at.isoformat() for a in summary.upcoming_appointments] == [
+        slots[1]["starts_at"]]
+    assert [r.reference for r in summary.open_requests] == [refill.json()["reference"]]
+    # Billing stays on the reference adapter.
+    assert client.get(f"/api/backoffice/patients/{patient_id}/balance",
+                      headers=AUTH).json()["amount_cents"] == 12540
+
+
+def test_billing_on_fhir_hands_over_instead_of_failing(
+        fhir: FhirBackOffice, seeded: Session, monkeypatch: pytest.MonkeyPatch,
+        client) -> None:  # type: ignore[no-untyped-def]
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("BACKOFFICE_BILLING", "fhir")
+    get_settings.cache_clear()
+    patient_id = maria(seeded).id
+    answer = client.get(f"/api/backoffice/patients/{patient_id}/statement", headers=AUTH)
+    assert answer.status_code == 503
+    assert answer.json()["detail"]["code"] == "not_supported"
+    insurance = client.get(f"/api/backoffice/patients/{patient_id}/insurance", headers=AUTH)
+    assert insurance.status_code == 200
+    assert insurance.json()["policies"][0]["payer"] == "Blue Harbor Health"
+    assert insurance.json()["claims"] == []
