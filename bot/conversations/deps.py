@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 
+from bot.conversations.engine import EngineClient
 from bot.conversations.responses import response_text
-from bot.conversations.service import ConversationService, EngineClient
+from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker
 from bot.redis import get_async_redis
 from bot.settings import get_settings

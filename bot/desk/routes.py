@@ -22,7 +22,7 @@ from bot.agents import service as agents
 from bot.agents.models import Agent
 from bot.conversations.deps import get_conversations
 from bot.conversations.models import TranscriptEntry
-from bot.conversations.service import conversation_turn
+from bot.conversations.turnlock import conversation_turn
 from bot.db import in_session
 from bot.deps import DbId, SessionDep
 from bot.desk import service as desk
