@@ -8,6 +8,7 @@ tracker first, so a patient's message is never processed twice.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import uuid
@@ -51,6 +52,13 @@ class EngineStatusError(Exception):
 # elsewhere), another protocol or network error, an error status, a body that is not JSON.
 _FAILED = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
            httpcore.UnsupportedProtocol, EngineStatusError, ValueError)
+
+
+def engine_message_id(*parts: str) -> str:
+    """The id a patient's message has in the engine's tracker, made from what names it on its
+    channel (a chat page's client id, an SMS's MessageSid): the same on every attempt at the
+    message, so a retry finds the turn if an engine took it before (`send(maybe_taken=True)`)."""
+    return hashlib.sha256(":".join(parts).encode()).hexdigest()[:32]
 
 
 def conversation_path(sender: str) -> str:

@@ -150,13 +150,15 @@ class ConversationService:
         """Choices a message sent outside a turn offered (an outreach SMS): "2" answers them."""
         await self.redis.set(self._choices_key(sender), _choices_json(buttons), ex=ttl_seconds)
 
-    async def turn(self, sender: str, text: str, metadata: dict[str, Any],
-                   shown: str | None = None) -> list[BotMessage]:
+    async def turn(self, sender: str, text: str, metadata: dict[str, Any], *,
+                   shown: str | None = None, message_id: str | None = None,
+                   maybe_taken: bool = False) -> list[BotMessage]:
         """One patient message. The transcript, the desk and the chat history show what the
         patient saw themselves send, never `/inform{...}`: `shown` when the channel says so
         (SMS "2"), else the title of the offered choice whose payload this is (a tapped
-        button)."""
-        answered = await self._turn(sender, text, metadata, shown=shown)
+        button). `message_id` and `maybe_taken` as for answer_first."""
+        answered = await self._turn(sender, text, metadata, shown=shown, message_id=message_id,
+                                    maybe_taken=maybe_taken)
         await answered.finish()
         return answered.replies
 
