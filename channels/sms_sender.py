@@ -130,7 +130,8 @@ class TwilioSender(_Recorder):
         call, or before it): Twilio may have taken the message. Looked up there first (its
         Messages API has no idempotency key): found, it is recorded and not sent again;
         else the record's id is returned, to send it now. None when there is nothing to
-        send, or when Twilio cannot say (then it stays `sending`, for the next retry)."""
+        send, or when Twilio cannot say: nothing is sent blind, the record stays `sending`
+        and the next send under its key looks again."""
         with self.sessions() as session:
             row = session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
             if row is None or row.status != "sending" or row.twilio_sid is not None:
