@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Annotated
@@ -28,6 +31,7 @@ from bot import live, ratelimit
 from bot.clock import now
 from bot.conversations import transcript
 from bot.conversations.deps import get_conversations
+from bot.conversations.engine import engine_message_id
 from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker, in_session
 from bot.deps import SessionDep, SettingsDep
@@ -50,8 +54,12 @@ log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 SMS_WINDOW_SECONDS = 5 * 60
-# A text taken by a worker that then died is taken again after this (a turn's lock is 60 s).
-CLAIM_STALE_SECONDS = 5 * 60
+# A worker's claim on a text is a lease it renews every third of this while it handles the
+# text: a text whose worker died is taken again (by the retry loop of any worker) this long
+# after its last renewal, and the engine is then asked first whether it took it.
+CLAIM_LEASE_SECONDS = 15.0
+# A claim given back (release_inbound): lapsed at once, yet showing that an attempt was made.
+_LAPSED = datetime(2000, 1, 1, tzinfo=UTC)
 CLEANUP_EVERY_SECONDS = 10 * 60
 # The longest text Twilio delivers (ten concatenated segments); the web chat takes 2,000.
 SMS_MAX_CHARS = 1600
@@ -129,6 +137,11 @@ async def handle_keywords(phone: str, text: str, message_sid: str, sender: SmsSe
     return False
 
 
+def sms_message_id(message_sid: str) -> str:
+    """A text's id in the engine's tracker, from its MessageSid: the same on every attempt."""
+    return engine_message_id("sms", message_sid)
+
+
 def store_inbound(session: Session, phone: str, text: str, message_sid: str,
                   num_media: int, deadline: float | None = None) -> bool:
     """Keeps a text as the webhook arrives (the row's id is this number's arrival order).
@@ -159,28 +172,80 @@ async def enqueue_inbound_sms(phone: str, text: str, message_sid: str, num_media
         in_session(store_inbound, phone, text, message_sid, num_media, deadline), timeout)
 
 
-def claim_next_inbound(session: Session, phone: str) -> InboundSms | None:
-    """Takes this number's oldest unhandled text, unless another worker is on it."""
-    stale = now() - timedelta(seconds=CLAIM_STALE_SECONDS)
+@dataclass
+class Claim:
+    """A text this worker took: `held` the claim's value now (renewed while it holds),
+    `taken_over` when an earlier attempt at it may have reached the engine."""
+
+    id: int
+    body: str
+    message_sid: str
+    num_media: int
+    held: datetime
+    taken_over: bool
+
+
+def claim_next_inbound(session: Session, phone: str) -> Claim | None:
+    """Takes this number's oldest unhandled text, unless another worker's claim on it is
+    live (renewed within CLAIM_LEASE_SECONDS)."""
+    stale = now() - timedelta(seconds=CLAIM_LEASE_SECONDS)
     row = session.scalars(
         select(InboundSms).where(InboundSms.from_number == phone,
                                  InboundSms.handled_at.is_(None))
         .order_by(InboundSms.id).limit(1)).first()
     if row is None or (row.claimed_at is not None and row.claimed_at > stale):
         return None
+    claim = Claim(row.id, row.body, row.message_sid, row.num_media, now(),
+                  taken_over=row.claimed_at is not None)
     taken = session.execute(
         update(InboundSms)
         .where(InboundSms.id == row.id, InboundSms.handled_at.is_(None),
                or_(InboundSms.claimed_at.is_(None), InboundSms.claimed_at <= stale))
-        .values(claimed_at=now()))
+        .values(claimed_at=claim.held))
     session.commit()
-    return row if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+    return claim if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def renew_claim(session: Session, inbound_id: int, held: datetime, renewal: datetime) -> bool:
+    """Renews a claim while it is still ours (not lapsed and taken by another worker)."""
+    renewed = session.execute(
+        update(InboundSms)
+        .where(InboundSms.id == inbound_id, InboundSms.claimed_at == held,
+               InboundSms.handled_at.is_(None))
+        .values(claimed_at=renewal))
+    session.commit()
+    return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def _keep_claim(claim: Claim) -> None:
+    """Renews the claim every third of its lease, for as long as its text is handled."""
+    while True:
+        await asyncio.sleep(CLAIM_LEASE_SECONDS / 3)
+        renewal = now()
+        try:
+            if not await in_session(renew_claim, claim.id, claim.held, renewal):
+                log.warning("a claim on an inbound SMS lapsed while held")
+                return
+        except SQLAlchemyError as exc:  # the next round may get through
+            log.warning("could not renew a claim on an inbound SMS (%s)", type(exc).__name__)
+            continue
+        claim.held = renewal
+
+
+@asynccontextmanager
+async def held_claim(claim: Claim) -> AsyncIterator[None]:
+    task = asyncio.create_task(_keep_claim(claim))
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def release_inbound(session: Session, inbound_id: int) -> None:
-    """Gives a text back to the queue: it could not be handled now (Redis is away)."""
+    """Gives a text back to the queue: it could not be handled now (Redis is away). Its
+    claim lapses at once, marked as tried: it may have reached the engine."""
     session.execute(update(InboundSms).where(InboundSms.id == inbound_id)
-                    .values(claimed_at=None))
+                    .values(claimed_at=_LAPSED))
     session.commit()
 
 
@@ -206,7 +271,7 @@ def waiting_numbers(session: Session, older_than_seconds: float) -> list[str]:
     """Numbers with a text waiting longer than a moment (fresh ones are being handled by the
     webhook's own task), and not taken by a worker now."""
     at = now()
-    stale = at - timedelta(seconds=CLAIM_STALE_SECONDS)
+    stale = at - timedelta(seconds=CLAIM_LEASE_SECONDS)
     rows = session.scalars(
         select(InboundSms.from_number).where(
             InboundSms.handled_at.is_(None),
@@ -233,8 +298,10 @@ async def drain_inbound_sms(
     settings = settings or get_settings()
     while (item := await in_session(claim_next_inbound, phone)) is not None:
         try:
-            await _handle_one(phone, item.body, item.message_sid, item.num_media,
-                              conversations, redis, sender, settings)
+            async with held_claim(item):
+                await _handle_one(phone, item.body, item.message_sid, item.num_media,
+                                  conversations, redis, sender, settings,
+                                  taken_over=item.taken_over)
         except RedisError as exc:
             await in_session(release_inbound, item.id)
             log.warning("Redis unavailable (%s): an inbound SMS waits in the database",
@@ -276,8 +343,11 @@ async def retry_inbound_forever() -> None:
 async def _handle_one(
     phone: str, text: str, message_sid: str, num_media: int,
     conversations: ConversationService, redis: aioredis.Redis, sender: SmsSender,
-    settings: Settings,
+    settings: Settings, *, taken_over: bool = False,
 ) -> None:
+    """One text. `taken_over`: an earlier attempt at it may have reached the engine (its
+    worker died, or it failed), so the engine is asked first whether it took it; every
+    reply is sent under a key made from the MessageSid, so none goes twice."""
     conversation = f"sms:{phone}"
     if await handle_keywords(phone, text, message_sid, sender, settings):
         return
@@ -306,7 +376,8 @@ async def _handle_one(
     if picked is not None:
         text, shown = picked.payload, chosen(text, picked)
     replies = await conversations.turn(conversation, text, {"channel": "sms", "phone": phone},
-                                       shown=shown)
+                                       shown=shown, message_id=sms_message_id(message_sid),
+                                       maybe_taken=taken_over)
     body, _ = sms_body(replies)
     parts = split_sms(body)
     log.info("SMS reply: %d part(s), %d segment(s), %s", len(parts),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import anyio
+from requests import RequestException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 RETRIES = 3
 BACKOFF_SECONDS = 0.5
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
+# Looking up a message a stopped sender may have sent: how far Twilio's clock may be behind
+# ours, and how many of the number's latest messages are read (newest first).
+TWILIO_CLOCK_SKEW = timedelta(seconds=60)
+LOOKUP_LIMIT = 50
 
 
 class SmsSender(Protocol):
@@ -102,7 +107,9 @@ class TwilioSender(_Recorder):
     def _send_sync(self, to: str, body: str, key: str, even_if_opted_out: bool) -> None:
         row_id = self._claim(to, body, key, "sending", even_if_opted_out)
         if row_id is None:
-            return
+            row_id = self._resume(key, even_if_opted_out)
+            if row_id is None:
+                return
         message = self._create_with_retries(to, body)
         if message is None:
             with self.sessions() as session:
@@ -117,6 +124,53 @@ class TwilioSender(_Recorder):
                 row.twilio_sid = message.sid
                 row.status = str(message.status or "queued")
                 session.commit()
+
+    def _resume(self, key: str, even_if_opted_out: bool) -> int | None:
+        """A record of this key left `sending` with no Twilio id (its sender died during the
+        call, or before it): Twilio may have taken the message. Looked up there first (its
+        Messages API has no idempotency key): found, it is recorded and not sent again;
+        else the record's id is returned, to send it now. None when there is nothing to
+        send, or when Twilio cannot say: nothing is sent blind, the record stays `sending`
+        and the next send under its key looks again."""
+        with self.sessions() as session:
+            row = session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
+            if row is None or row.status != "sending" or row.twilio_sid is not None:
+                return None
+            if not even_if_opted_out and session.get(SmsOptOut, row.to_number) is not None:
+                return None
+            row_id, to, body, since = row.id, row.to_number, row.body, row.created_at
+            known = {sid for sid in session.scalars(select(SmsMessage.twilio_sid).where(
+                SmsMessage.to_number == to, SmsMessage.twilio_sid.is_not(None),
+                SmsMessage.created_at >= since - TWILIO_CLOCK_SKEW)) if sid}
+        try:
+            found = self._taken_by_twilio(to, body, since, known)
+        except (TwilioException, RequestException) as exc:
+            log.error("an SMS left unsent could not be looked up at Twilio (%s): not resent "
+                      "now", type(exc).__name__)
+            return None
+        if found is None:
+            log.warning("an SMS left unsent by a stopped sender is sent now")
+            return row_id
+        log.warning("an SMS left unsent by a stopped sender had reached Twilio: not resent")
+        with self.sessions() as session:
+            stuck = session.get(SmsMessage, row_id)
+            if stuck is not None:
+                stuck.twilio_sid = found.sid
+                stuck.status = str(found.status or "queued")[:20]
+                session.commit()
+        return None
+
+    def _taken_by_twilio(self, to: str, body: str, since: datetime, known: set[str]) -> Any:
+        """The message Twilio holds from us to `to` with this body, created after `since`
+        (less the clock skew) and not already another record's; None if it has none. Not
+        filtered by DateSent: a message still queued at Twilio has none yet."""
+        for message in self.client.messages.list(to=to, from_=self.from_number,
+                                                 limit=LOOKUP_LIMIT):
+            created = message.date_created
+            if (message.body == body and message.sid not in known
+                    and (created is None or created >= since - TWILIO_CLOCK_SKEW)):
+                return message
+        return None
 
     def _create_with_retries(self, to: str, body: str) -> Any:
         """Twilio's 429 and 5xx are worth retrying with backoff; a 4xx (bad number) is not."""

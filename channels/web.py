@@ -37,7 +37,7 @@ from starlette.requests import HTTPConnection
 
 from bot import live, ratelimit
 from bot.bodies import MAX_BODY_BYTES, BodyRefused, check_json
-from bot.conversations import transcript
+from bot.conversations import engine, transcript
 from bot.conversations.deps import conversations, get_conversations
 from bot.conversations.schemas import BotMessage
 from bot.conversations.service import ConversationService, DatabaseSlow, nothing_left
@@ -303,7 +303,7 @@ async def finish_turn(finish: Finish) -> None:
 def engine_message_id(session_id: str, client_id: str) -> str:
     """The id a client's message has in the engine's tracker, the same on every attempt, so
     a message taken over after a failure is found there if the engine took it before."""
-    return hashlib.sha256(f"web:{session_id}:{client_id}".encode()).hexdigest()[:32]
+    return engine.engine_message_id("web", session_id, client_id)
 
 
 async def once(redis: aioredis.Redis, key: str,

@@ -101,7 +101,7 @@ def proxy_read_timeout(env: Mapping[str, str], engines: int) -> int:
     That is the conversation's turn lock, then each engine its full budget (the next one is
     asked when one cannot be reached in time), whichever of the web and the other channels'
     engine timeouts is longer, as the settings read them from `env`."""
-    from bot.conversations.service import TURN_LOCK_SECONDS
+    from bot.conversations.turnlock import TURN_LOCK_SECONDS
     from bot.settings import Settings
 
     def seconds(name: str) -> float:

@@ -2,7 +2,8 @@
 
 from functools import lru_cache
 
-from bot.conversations.service import ConversationService, EngineClient
+from bot.conversations.engine import EngineClient
+from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker
 from bot.redis import get_async_redis
 from bot.responses import response_text

@@ -26,7 +26,7 @@ from bot.agents.signin import agent_from_token as _agent_from_token
 from bot.agents.signin import bearer as _bearer
 from bot.conversations.deps import get_conversations
 from bot.conversations.models import TranscriptEntry
-from bot.conversations.service import conversation_turn
+from bot.conversations.turnlock import conversation_turn
 from bot.db import in_session
 from bot.deps import DbId, SessionDep
 from bot.desk import service as desk

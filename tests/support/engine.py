@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from bot.conversations.deps import emergency_text
-from bot.conversations.service import ConversationService, EngineClient
+from bot.conversations.engine import EngineClient
+from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker
 from bot.redis import get_async_redis
 from tests.support.engine_server import engine_server

@@ -33,6 +33,25 @@ class Stack:
     workdir: Path
     twilio: StandIn
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: dict[str, list[str]] = field(default_factory=dict)
+
+    def spawn(self, name: str) -> None:
+        """Starts process `name` (its log appended to)."""
+        out = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
+        # The engine's logging configuration imports bot.privacy from the project root.
+        env = {**self.env, "PYTHONPATH": str(ROOT)} if name == "engine" else self.env
+        self.processes[name] = subprocess.Popen(self.commands[name], cwd=ROOT, env=env,
+                                                stdout=out, stderr=subprocess.STDOUT)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash or the OOM killer stops a process: nothing of it runs after."""
+        self.processes[name].kill()
+        self.processes[name].wait(timeout=20)
+
+    def restart(self, name: str) -> None:
+        """Starts a killed process again on its port; returns once the stack is ready."""
+        self.spawn(name)
+        _wait_ready(self)
 
     @property
     def twilio_token(self) -> str:
@@ -203,14 +222,10 @@ def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | N
                 "--port", str(bot_port), "--no-access-log", "--no-proxy-headers"],
     }
     stack = Stack(bot_url=bot_url, engine_url=env["ENGINE_URL"], actions_url=env["ACTIONS_URL"],
-                  env=env, workdir=workdir, twilio=twilio)
+                  env=env, workdir=workdir, twilio=twilio, commands=commands)
     try:
-        for name, cmd in commands.items():
-            out = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
-            # The engine's logging configuration imports bot.privacy from the project root.
-            proc_env = {**env, "PYTHONPATH": str(ROOT)} if name == "engine" else env
-            stack.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=proc_env, stdout=out,
-                                                     stderr=subprocess.STDOUT)
+        for name in commands:
+            stack.spawn(name)
         print(f"stack: waiting for engine, actions and bot (logs in {workdir})", file=sys.stderr)
         _wait_ready(stack)
         yield stack

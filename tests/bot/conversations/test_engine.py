@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.conversations.service import EngineClient, EngineUnavailable, replies_after
+from bot.conversations.engine import EngineClient, EngineUnavailable, replies_after
 from bot.settings import Settings
 from tests.support.engine_server import Disconnect, engine_server, unused_url
 
@@ -189,7 +189,7 @@ def test_replies_after_reads_one_turn_only() -> None:
 def test_a_handoff_opened_in_the_turn_is_noted_and_not_shown() -> None:
     """The handoff action's payload, from the REST channel (a message of its own) or from a
     stored turn (on the bot event's data), marks the replies; it is never a message."""
-    from bot.conversations.service import parse_engine_messages
+    from bot.conversations.engine import parse_engine_messages
 
     rest = parse_engine_messages([{"recipient_id": "web:1", "text": "You're number 1 in line."},
                                   {"recipient_id": "web:1", "custom": {"handoff_opened": 7}}])
@@ -254,3 +254,12 @@ async def test_a_long_session_restarts_between_flows_keeping_every_slot() -> Non
     {"latest_action_name": "action_handoff"}])
 async def test_not_in_the_middle_of_anything(changes: dict[str, Any]) -> None:
     assert await compacted(tracker_state(**changes)) == []
+
+
+def test_the_engine_calls_take_their_options_by_name() -> None:
+    """A flag passed by position (`send(..., None, "m1", True)`) reads as nothing at the call."""
+    import inspect
+
+    for name in ("timeout", "message_id", "maybe_taken"):
+        param = inspect.signature(EngineClient.send).parameters[name]
+        assert param.kind is inspect.Parameter.KEYWORD_ONLY, name
