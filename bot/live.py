@@ -11,6 +11,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+# Every desk event names what it is about (a handoff_id, most often): each agent's stream
+# passes on only what that agent may see (bot.desk.events), and drops what names nothing.
 DESK_CHANNEL = "desk:events"
 
 
