@@ -19,6 +19,7 @@ from bot.backoffice.routes import require_service_token
 from bot.backoffice.schemas import AppointmentInfo
 from bot.deps import DbId, NowDep, SessionDep
 from bot.desk.routes import AgentDep
+from bot.desk.tools import service as tools
 from bot.outreach import service
 from bot.outreach.enums import OutreachKind
 from bot.outreach.schemas import (
@@ -108,8 +109,10 @@ def desk_view(
     status: Literal["upcoming", "planned", "sending", "sent", "delivered", "failed",
                     "cancelled", "suppressed", "replied"] | None = None,
 ) -> OutreachView:
-    """Agents only. Each patient listed is an access to their record: audited."""
-    result = service.view(session, kind=kind, day=day, status=status)
+    """Agents only, each the kinds of their teams (supervisors all). Each patient listed is an
+    access to their record: audited."""
+    result = service.view(session, kind=kind, day=day, status=status,
+                          teams=tools.visible_teams(agent))
     for patient_id in sorted({row.patient_id for row in result.rows}):
         audit.record(session, actor_type="agent", actor_id=str(agent.id), patient_id=patient_id,
                      action="GET /api/desk/outreach", fields=["outreach"],
