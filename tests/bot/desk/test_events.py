@@ -31,7 +31,7 @@ from bot.desk import events as desk_events
 from bot.desk import waits
 from bot.handoff import service as handoffs
 from bot.handoff.schemas import HandoffRequest
-from bot.live import DESK_CHANNEL
+from bot.live import DESK_CHANNEL, in_db
 from tests.bot.desk.test_routes import SERVICE
 from tests.bot.desk.test_teams_routes import make
 from tests.conftest import TEST_REDIS_URL
@@ -104,7 +104,8 @@ def subscribed(count: int) -> None:
     client = redis.Redis.from_url(TEST_REDIS_URL)
     try:
         deadline = time.monotonic() + 10
-        while dict(client.pubsub_numsub(DESK_CHANNEL))[DESK_CHANNEL.encode()] < count:
+        channel = in_db(client, DESK_CHANNEL)
+        while dict(client.pubsub_numsub(channel))[channel.encode()] < count:
             assert time.monotonic() < deadline, "the desk streams did not subscribe"
             time.sleep(0.02)
     finally:
