@@ -206,3 +206,8 @@ def _require(session: Session, email: str) -> Agent:
 def _audit(session: Session, actor: str, action: str, agent: Agent, reason: str) -> None:
     audit.record(session, actor_type="admin", actor_id=actor[:100], patient_id=None,
                  action=action, fields=["agent:" + str(agent.id)], reason=reason[:200])
+
+
+def visible_teams(agent: Agent) -> set[str] | None:
+    """The teams whose work an agent sees; None for all (supervisors)."""
+    return None if agent.sees_all_teams else set(agent.teams or [])

@@ -44,7 +44,7 @@ from bot.backoffice.schemas import (
 )
 from bot.clock import clinic_today, clinic_tz
 from bot.deps import DbId, NowDep, SessionDep, SettingsDep
-from bot.live import DESK_CHANNEL
+from bot.live import DESK_CHANNEL, in_db
 from bot.redis import get_redis
 
 log = logging.getLogger(__name__)
@@ -131,9 +131,9 @@ def desk_alert(lockouts: service.LockoutStore) -> Callable[[Patient], None]:
         log.warning("web identity checks paused for a patient's record after %d failed tries; "
                     "desk alerted", lockouts.patient_max_attempts)
         try:
-            lockouts.redis.publish(DESK_CHANNEL, json.dumps({
-                "type": RECORD_PAUSED_EVENT, "team": "general", "minutes": minutes,
-                "patient": f"{patient.full_name} (MRN {patient.mrn})"}))
+            lockouts.redis.publish(in_db(lockouts.redis, DESK_CHANNEL), json.dumps({
+                "type": RECORD_PAUSED_EVENT, "audience": "supervisors", "team": "general",
+                "minutes": minutes, "patient": f"{patient.full_name} (MRN {patient.mrn})"}))
         except redis.RedisError as exc:  # the pause stands; only the alert is lost
             log.error("could not alert the desk of a paused record: %s", exc)
     return alert

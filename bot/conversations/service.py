@@ -300,9 +300,10 @@ class ConversationService:
                 await self._db(transcript.record_entry, sender, "system", ack, None,
                                handoff_id)
             return [BotMessage(text=ack)] if ack else []
-        await self._db(handoffs.raise_urgency, handoff_id)
+        was = await self._db(handoffs.raise_urgency, handoff_id)
         await live.publish(self.redis, live.DESK_CHANNEL, {
-            "type": "queue", "handoff_id": handoff_id, "urgency": Urgency.urgent.value})
+            "type": "queue", "handoff_id": handoff_id, "urgency": Urgency.urgent.value,
+            "was": was})
         await self._db(transcript.record_entry, sender, "bot", self.emergency_text)
         return [BotMessage(text=self.emergency_text)]
 

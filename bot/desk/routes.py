@@ -29,6 +29,7 @@ from bot.conversations.models import TranscriptEntry
 from bot.conversations.turnlock import conversation_turn
 from bot.db import in_session
 from bot.deps import DbId, SessionDep
+from bot.desk import events as desk_events
 from bot.desk import service as desk
 from bot.desk.schemas import (
     AvailabilityRequest,
@@ -63,10 +64,10 @@ def _errors(exc: Exception) -> HTTPException:
 async def announce(redis: aioredis.Redis, notice: TranscriptEntry, state: str,
                    agent_name: str | None = None) -> None:
     """A handoff changed hands: tell the patient (their channel, and the chat's banner) and
-    refresh every desk's queue."""
+    refresh the queue of every desk that sees it."""
     await deliver(notice.conversation_id, notice.text, "system", f"notice:{notice.id}")
     await notify_web_state(notice.conversation_id, state, agent_name)
-    await live.publish(redis, live.DESK_CHANNEL, {"type": "queue"})
+    await live.publish(redis, live.DESK_CHANNEL, {"type": "queue", "handoff_id": notice.handoff_id})
 
 
 @router.get("/desk", response_class=HTMLResponse, include_in_schema=False)
@@ -152,7 +153,7 @@ async def transfer(handoff_id: DbId, body: TransferRequest, agent: AgentDep, red
     # Under the turn lock, as close: a patient message lands wholly before or after it.
     async with conversation_turn(redis, conversation_id):
         try:
-            handoff, notice, target = await in_session(
+            handoff, notice, target, was = await in_session(
                 desk.transfer, handoff_id, agent, body.team.value if body.team else None,
                 body.agent_id, body.note)
         except (handoffs.HandoffConflict, handoffs.NotYourHandoff,
@@ -162,7 +163,7 @@ async def transfer(handoff_id: DbId, body: TransferRequest, agent: AgentDep, red
     await notify_web_state(notice.conversation_id, "waiting")
     await live.publish(redis, live.DESK_CHANNEL, {
         "type": "queue", "handoff_id": handoff.id, "urgency": handoff.urgency.value,
-        "team": handoff.team, "new": True, "transfer": True})
+        "team": handoff.team, "new": True, "transfer": True, "was": was})
     return handoffs.queue_item(handoff, None, target.display_name if target else None)
 
 
@@ -217,8 +218,10 @@ async def close(handoff_id: DbId, body: CloseRequest, agent: AgentDep, redis: Re
 
 @router.get("/api/desk/events")
 async def events(redis: RedisDep, token: Annotated[str, Query()] = "") -> EventSourceResponse:
-    """Live queue and transcript events (EventSource cannot send headers: token in the query)."""
-    await _agent_from_token(redis, token)
+    """Live queue and transcript events (EventSource cannot send headers: token in the query),
+    each only to agents who may open the handoff it is about (`bot.desk.events`)."""
+    agent = await _agent_from_token(redis, token)
+    agent_id, token_version = agent.id, agent.token_version
 
     async def stream() -> AsyncIterator[dict[str, str]]:
         yield {"event": "ready", "data": "{}"}
@@ -230,6 +233,11 @@ async def events(redis: RedisDep, token: Annotated[str, Query()] = "") -> EventS
                     return  # signed out, expired, revoked or disabled: stop streaming
                 yield {"event": "ping", "data": "{}"}
                 continue
-            yield {"event": str(event.get("type", "message")), "data": json.dumps(event)}
+            try:
+                shown = await in_session(desk_events.shown_to, agent_id, token_version, event)
+            except desk_events.StreamRevoked:
+                return
+            if shown is not None:
+                yield {"event": str(shown.get("type", "message")), "data": json.dumps(shown)}
 
     return EventSourceResponse(stream(), ping=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -92,9 +93,13 @@ def transfer_notice(target: Agent | None, team: str) -> str:
 
 def transfer(session: Session, handoff_id: int, agent: Agent, team: str | None,
              to_agent_id: int | None, note: str | None
-             ) -> tuple[Handoff, TranscriptEntry, Agent | None]:
+             ) -> tuple[Handoff, TranscriptEntry, Agent | None, dict[str, Any]]:
     """To another team's queue or a named agent, with a private note for the next agent; the
-    transcript, context and path travel with the handoff. One transaction."""
+    transcript, context and path travel with the handoff. One transaction. Also returns who
+    saw it before (`handoffs.audience`): their queues must drop it."""
+    # Read again by handoffs.transfer; a transfer racing in between at worst leaves one
+    # queue stale until its next refresh (`was` only ever asks for a refresh).
+    was = handoffs.audience(handoffs.get(session, handoff_id))
     handoff, target = handoffs.transfer(session, handoff_id, agent, team, to_agent_id, note)
     if note:
         session.add(HandoffNote(handoff_id=handoff.id, agent_id=agent.id, kind="transfer",
@@ -102,7 +107,7 @@ def transfer(session: Session, handoff_id: int, agent: Agent, team: str | None,
     notice = transcript.record_entry(session, handoff.conversation_id, "system",
                                      transfer_notice(target, handoff.team),
                                      handoff_id=handoff.id, agent_id=agent.id)
-    return handoff, notice, target
+    return handoff, notice, target, was
 
 
 def callback_notice(handoff: Handoff, at: datetime) -> str:

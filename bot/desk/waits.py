@@ -29,8 +29,7 @@ async def sweep(redis: aioredis.Redis) -> tuple[int, int]:
     for handoff, notice in made:
         await deliver(handoff.conversation_id, notice.text, "system", f"notice:{notice.id}")
         await notify_web_state(handoff.conversation_id, "bot")
-    if made:
-        await live.publish(redis, live.DESK_CHANNEL, {"type": "queue"})
+        await live.publish(redis, live.DESK_CHANNEL, {"type": "queue", "handoff_id": handoff.id})
     flagged = 0
     for handoff in await in_session(handoffs.overdue_urgent, at):
         # Once per handoff and queue entry: a transfer re-queues it, and may flag it again.

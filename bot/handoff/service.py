@@ -317,8 +317,10 @@ def _apply(handoff: Handoff, values: dict[str, Any]) -> None:
         setattr(handoff, column, value)
 
 
-def raise_urgency(session: Session, handoff_id: int) -> None:
-    """An emergency said while waiting: urgent, and to the nurse line if nobody has it yet."""
+def raise_urgency(session: Session, handoff_id: int) -> dict[str, Any]:
+    """An emergency said while waiting: urgent, and to the nurse line if nobody has it yet.
+    Returns who saw it before (`audience`): a move to the nurse line drops it from their queue."""
+    was = audience(get(session, handoff_id))
     session.execute(update(Handoff).where(Handoff.id == handoff_id)
                     .values(**routing.escalation(reroute=False)))
     session.execute(update(Handoff).where(Handoff.id == handoff_id,
@@ -326,6 +328,7 @@ def raise_urgency(session: Session, handoff_id: int) -> None:
                                           Handoff.assigned_to.is_(None))
                     .values(team=routing.URGENT_TEAM.value))
     session.commit()
+    return was
 
 
 def ticket_wait_minutes(position: int, available_agents: int = 1) -> int:
@@ -360,6 +363,13 @@ def visible_to(handoff: Handoff, agent: Agent) -> bool:
     if handoff.assigned_to is not None:
         return handoff.assigned_to == agent.id
     return agent.in_team(handoff.team)
+
+
+def audience(handoff: Handoff) -> dict[str, Any]:
+    """What `visible_to` reads of a handoff: a live event about a move (transfer, emergency)
+    carries it as `was`, so the desks that saw the handoff before drop it (bot.desk.events)."""
+    return {"team": handoff.team, "assigned_to": handoff.assigned_to,
+            "accepted_by": handoff.accepted_by}
 
 
 def urgent_overdue(handoff: Handoff, at: datetime) -> bool:

@@ -40,6 +40,16 @@ PRIORITY = {
     OutreachKind.balance_reminder: 50,
 }
 
+# The desk team whose work a kind is (bot.agents.models.Team values): the desk's Outreach view
+# shows an agent only their teams' messages, as its queues do; supervisors see every kind.
+TEAM = {
+    OutreachKind.appointment_reminder: "scheduling",
+    OutreachKind.no_show_followup: "scheduling",
+    OutreachKind.renewal_prompt: "pharmacy",
+    OutreachKind.refill_prompt: "pharmacy",
+    OutreachKind.balance_reminder: "billing",
+}
+
 PURPOSE = {
     OutreachKind.appointment_reminder: Purpose.care,
     OutreachKind.no_show_followup: Purpose.care,

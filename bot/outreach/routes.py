@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from bot.agents import service as agents
 from bot.agents.responses import DeskJSONResponse
 from bot.agents.signin import AgentDep
 from bot.audit import service as audit
@@ -109,8 +110,10 @@ def desk_view(
     status: Literal["upcoming", "planned", "sending", "sent", "delivered", "failed",
                     "cancelled", "suppressed", "replied"] | None = None,
 ) -> OutreachView:
-    """Agents only. Each patient listed is an access to their record: audited."""
-    result = service.view(session, kind=kind, day=day, status=status)
+    """Agents only, each the kinds of their teams (supervisors all). Each patient listed is an
+    access to their record: audited."""
+    result = service.view(session, kind=kind, day=day, status=status,
+                          teams=agents.visible_teams(agent))
     for patient_id in sorted({row.patient_id for row in result.rows}):
         audit.record(session, actor_type="agent", actor_id=str(agent.id), patient_id=patient_id,
                      action="GET /api/desk/outreach", fields=["outreach"],

@@ -29,7 +29,7 @@ from bot.conversations.service import ConversationService
 from bot.conversations.turnlock import conversation_turn
 from bot.db import in_session
 from bot.handoff import service as handoffs
-from bot.outreach.enums import OutreachKind, OutreachStatus
+from bot.outreach.enums import TEAM, OutreachKind, OutreachStatus
 from bot.outreach.models import OutreachMessage
 from bot.outreach.planning import PlanResult, holdout_groups, plan
 from bot.outreach.schemas import (
@@ -219,10 +219,15 @@ def book(session: Session, message_id: int, patient_id: int, slot_id: int, now: 
 # --- the desk's view ------------------------------------------------------------------------
 
 def view(session: Session, *, kind: OutreachKind | None = None, day: date | None = None,
-         status: str | None = None, limit: int = 200) -> OutreachView:
-    """Upcoming, sent, replied and suppressed messages (with reasons), newest due first."""
+         status: str | None = None, limit: int = 200, teams: set[str] | None = None
+         ) -> OutreachView:
+    """Upcoming, sent, replied and suppressed messages (with reasons), newest due first; only
+    the kinds of `teams` when given (None: every kind)."""
     query = (select(OutreachMessage, Patient)
              .join(Patient, Patient.id == OutreachMessage.patient_id))
+    if teams is not None:
+        query = query.where(OutreachMessage.kind.in_(
+            [k for k, team in TEAM.items() if team in teams]))
     if kind is not None:
         query = query.where(OutreachMessage.kind == kind)
     if day is not None:

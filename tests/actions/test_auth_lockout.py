@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from actions.auth import ValidateVerifyForm, minutes
 from actions.backoffice_client import BackOfficeClient
 from bot.backoffice.models import Patient
-from bot.live import DESK_CHANNEL
+from bot.live import DESK_CHANNEL, in_db
 from bot.responses import response_text
 from tests.actions.conftest import DOMAIN, make_tracker
 
@@ -132,7 +132,7 @@ async def test_the_desk_is_alerted_once_per_pause(
         seeded: Session, backoffice: Callable[[], BackOfficeClient],
         redis_client: redis.Redis) -> None:
     listener = redis_client.pubsub()
-    listener.subscribe(DESK_CHANNEL)
+    listener.subscribe(in_db(redis_client, DESK_CHANNEL))
     form = ValidateVerifyForm(backoffice)
 
     def alerts() -> list[dict[str, Any]]:
@@ -145,7 +145,8 @@ async def test_the_desk_is_alerted_once_per_pause(
 
     for n in range(14):  # the tenth pauses the record; the next four are told it is paused
         await run(form, web_try(f"web:a{n}", "Maria Lopez", "02139", ip=f"192.0.2.{n}"))
-    assert alerts() == [{"type": "verification_paused", "team": "general", "minutes": 15,
+    assert alerts() == [{"type": "verification_paused", "audience": "supervisors",
+                         "team": "general", "minutes": 15,
                          "patient": "Maria Lopez (MRN MRN100101)"}]
     for n in range(10):  # an unknown name pauses alike, and alerts nobody
         await run(form, web_try(f"web:b{n}", "Nobody Known", "02139", ip=f"192.0.2.{n}"))

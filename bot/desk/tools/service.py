@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.agents.models import Agent
+from bot.agents.service import visible_teams
 from bot.audit import service as audit
 from bot.backoffice.models import Patient
 from bot.backoffice.service import normalize_name, normalize_phone
@@ -69,11 +70,6 @@ def clinic_tz() -> ZoneInfo:
 
 
 # --- teams ------------------------------------------------------------------------------------
-
-def visible_teams(agent: Agent) -> set[str] | None:
-    """The teams whose work an agent sees; None for all (supervisors)."""
-    return None if agent.sees_all_teams else set(agent.teams or [])
-
 
 def team_of(handoff: Handoff) -> str:
     return handoff.team or GENERAL

@@ -3,10 +3,13 @@ outreach API takes the service token only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.agents.models import Agent, Role, Team
 from bot.agents.service import ensure_agent
 from bot.audit.models import AuditEvent
 from bot.settings import Settings
@@ -46,3 +49,36 @@ def test_the_outreach_view_lists_sent_and_suppressed_with_reasons_for_agents_onl
         audited = {e.patient_id for e in session.scalars(
             select(AuditEvent).where(AuditEvent.action == "GET /api/desk/outreach"))}
     assert audited == {r["patient_id"] for r in view["rows"]}
+
+
+def test_an_agent_sees_the_outreach_of_their_teams_only(
+        demo: Session, settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Minimum necessary, as the desk's queues: a pharmacy agent sees refill and renewal
+    prompts, not appointment reminders or balances; a supervisor sees every kind."""
+    from bot.main import create_app
+
+    run(sessions, at(TODAY, 10, 45), settings)
+    ensure_agent(demo, "phil@example.org", "phil-pass-123", "Phil", teams=[Team.pharmacy])
+    ensure_agent(demo, "sue@example.org", "sue-pass-123", "Sue",
+                 roles=[Role.agent, Role.supervisor], teams=[Team.general])
+    with TestClient(create_app()) as client:
+        def view(email: str, password: str) -> dict[str, Any]:
+            token = client.post("/api/desk/login", json={"email": email, "password": password}
+                                ).json()["token"]
+            return dict(client.get("/api/desk/outreach",
+                                   headers={"Authorization": f"Bearer {token}"}).json())
+
+        every = view("sue@example.org", "sue-pass-123")
+        assert {r["kind"] for r in every["rows"]} >= {
+            "appointment_reminder", "no_show_followup", "refill_prompt", "renewal_prompt"}
+        pharmacy = view("phil@example.org", "phil-pass-123")
+    assert {r["kind"] for r in pharmacy["rows"]} == {"refill_prompt", "renewal_prompt"}
+    assert sum(n for status, n in pharmacy["counts"].items() if status != "replied") == len(
+        pharmacy["rows"])
+    shown = {r["patient_id"] for r in pharmacy["rows"]}
+    phil = demo.scalars(select(Agent.id).where(Agent.email == "phil@example.org")).one()
+    with sessions() as session:
+        audited = {e.patient_id for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "GET /api/desk/outreach",
+                                     AuditEvent.actor_id == str(phil)))}
+    assert audited == shown
