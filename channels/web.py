@@ -27,7 +27,7 @@ from fastapi import (
     WebSocket,
     WebSocketDisconnect,
 )
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -44,12 +44,15 @@ from bot.deps import SessionDep
 from bot.handoff import service as handoffs
 from bot.leases import Lease, keeper
 from bot.redis import async_redis, get_async_redis
+from bot.security import content_security_policy
 from bot.settings import get_settings
 from bot.text import CleanText
+from bot.widget import origins
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["web chat"])
 PAGE = Path(__file__).parent / "static" / "chat.html"
+SCRIPT = Path(__file__).parent / "static" / "chat.js"
 
 RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
 
@@ -142,8 +145,21 @@ SessionIdDep = Annotated[str, Depends(current_session)]
 
 
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
-def chat_page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+def chat_page(embed: bool = False) -> HTMLResponse:
+    """The chat on its own page, never framed; with embed=1, the chat in a site's widget,
+    framed only by the sites in WIDGET_ALLOWED_ORIGINS (and our own pages)."""
+    headers = {}
+    if embed:
+        headers["Content-Security-Policy"] = content_security_policy(
+            frame_ancestors=("'self'", *origins.configured()))
+    return HTMLResponse(PAGE.read_text(encoding="utf-8"), headers=headers)
+
+
+@router.get("/chat.js", include_in_schema=False)
+def chat_script() -> FileResponse:
+    # Revalidated on each load (ETag): a fixed page is never kept from patients.
+    return FileResponse(SCRIPT, media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
 
 
 SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a minute."
@@ -353,6 +369,9 @@ async def once(redis: aioredis.Redis, key: str,
 
 @router.post("/channels/web/sessions", response_model=WebSession)
 async def start_session(redis: RedisDep, request: Request) -> WebSession:
+    if not origins.connection_allowed(request):
+        # Another site's page: the chat runs on its own page or in an allowed site's widget.
+        raise HTTPException(403, origins.refusal(request.headers.get("origin")))
     try:
         await limit(redis, f"web-ip-sessions:{client_ip(request)}",
                     get_settings().web_sessions_per_ip_per_minute)
@@ -450,6 +469,11 @@ async def chat_socket(websocket: WebSocket) -> None:
     {"text", "client_id"?}; out: ready, typing, messages and error frames (the last two carry
     the message's client_id back when it had one). Bad input gets an error frame and the
     socket stays open."""
+    if not origins.connection_allowed(websocket):
+        # Refused before the handshake completes: the browser's socket fails (HTTP 403).
+        log.info("web socket refused: origin not allowed")
+        await websocket.close(code=4403)
+        return
     redis = get_async_redis()
     conversations = get_conversations()
     await websocket.accept()

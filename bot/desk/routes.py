@@ -40,6 +40,7 @@ from bot.desk.tools.service import InvalidRequest
 from bot.handoff import service as handoffs
 from bot.handoff.schemas import AgentMessage, CloseRequest, QueueItem
 from bot.redis import async_redis
+from bot.security import nonced_page
 from channels.delivery import deliver, notify_web_state
 
 router = APIRouter(tags=["desk"])
@@ -97,7 +98,7 @@ async def announce(redis: aioredis.Redis, notice: TranscriptEntry, state: str,
 
 @router.get("/desk", response_class=HTMLResponse, include_in_schema=False)
 def desk_page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+    return nonced_page(PAGE)
 
 
 @router.post("/api/desk/login", response_model=LoginResponse)
