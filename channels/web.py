@@ -367,8 +367,16 @@ async def once(redis: aioredis.Redis, key: str,
     return reply, kept_then_finished
 
 
+# The chat in a site's widget runs in a frame on that site's pages, where the browser may
+# keep no storage for it (third-party storage blocked, as in a private window). Its token is
+# then also kept in a cookie partitioned to that site (CHIPS), which only our own pages can
+# trade back for the token (resume_session): the site's scripts never see either.
+EMBED_COOKIE = "__Host-pa-chat"
+
+
 @router.post("/channels/web/sessions", response_model=WebSession)
-async def start_session(redis: RedisDep, request: Request) -> WebSession:
+async def start_session(redis: RedisDep, request: Request, response: Response,
+                        embed: bool = False) -> WebSession:
     if not origins.connection_allowed(request):
         # Another site's page: the chat runs on its own page or in an allowed site's widget.
         raise HTTPException(403, origins.refusal(request.headers.get("origin")))
@@ -381,7 +389,30 @@ async def start_session(redis: RedisDep, request: Request) -> WebSession:
                         ex=get_settings().web_session_idle_seconds)
     except RedisError:
         raise unavailable() from None
+    if embed:  # no Max-Age: gone with the browser session, and the token idles out anyway
+        # Written out: Starlette's set_cookie takes `partitioned` on Python 3.14 only.
+        response.headers.append("Set-Cookie", f"{EMBED_COOKIE}={token}; Path=/; Secure; "
+                                "HttpOnly; SameSite=None; Partitioned")
     return WebSession(session_id=session_id, token=token)
+
+
+@router.post("/channels/web/resume", response_model=WebSession,
+             responses={204: {"description": "No session to resume"}})
+async def resume_session(redis: RedisDep, request: Request) -> Response:
+    """The embedded chat's session again, on the site's next page: from its partitioned
+    cookie, for our own pages only (a site's page, even an allowed one, gets 403). No
+    session (none yet, or it ended): 204, and the chat starts afresh."""
+    if not origins.same_origin(request):
+        raise HTTPException(403, origins.refusal(request.headers.get("origin")))
+    token = request.cookies.get(EMBED_COOKIE, "")
+    try:
+        session_id = await session_for_token(redis, token)
+    except RedisError:
+        raise unavailable() from None
+    if session_id is None:
+        return Response(status_code=204)
+    return Response(WebSession(session_id=session_id, token=token).model_dump_json(),
+                    media_type="application/json")
 
 
 @router.post("/channels/web/messages", response_model=WebReply)

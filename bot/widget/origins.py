@@ -82,11 +82,20 @@ def configured() -> tuple[str, ...]:
     return parse_allowed(get_settings().widget_allowed_origins)
 
 
+def _own(connection: HTTPConnection) -> tuple[str | None, ...]:
+    # PUBLIC_BASE_URL's origin, and the address the browser used to reach us.
+    return own_origin(get_settings().public_base_url), own_origin(str(connection.base_url))
+
+
 def connection_allowed(connection: HTTPConnection) -> bool:
-    """`allowed` for a request or socket: its Origin against the listed sites and our own
-    origin (PUBLIC_BASE_URL's, and the address the browser used to reach us)."""
-    own = (own_origin(get_settings().public_base_url), own_origin(str(connection.base_url)))
-    return allowed(connection.headers.get("origin"), configured(), own)
+    """`allowed` for a request or socket: its Origin against the listed sites and ours."""
+    return allowed(connection.headers.get("origin"), configured(), _own(connection))
+
+
+def same_origin(connection: HTTPConnection) -> bool:
+    """A request from one of our own pages, said so by the browser (an Origin header)."""
+    origin = connection.headers.get("origin")
+    return origin is not None and allowed(origin, (), _own(connection))
 
 
 def refusal(origin: str | None) -> str:

@@ -51,7 +51,15 @@
   const input = document.getElementById("text");
   const typing = document.getElementById("typing");
   const KEY = "patient-chat";
-  let auth = JSON.parse(sessionStorage.getItem(KEY) || "null");
+  // In a site's widget the browser may refuse this frame any storage (third-party storage
+  // blocked): the token then lives in memory, and a partitioned cookie brings the session
+  // back on the site's next page (/channels/web/resume).
+  const store = {
+    get: () => { try { return JSON.parse(sessionStorage.getItem(KEY) || "null"); } catch (e) { return null; } },
+    set: (value) => { try { sessionStorage.setItem(KEY, JSON.stringify(value)); } catch (e) { /* in memory only */ } },
+    clear: () => { try { sessionStorage.removeItem(KEY); } catch (e) { /* nothing kept */ } },
+  };
+  let auth = store.get();
 
   const fmt = (t) => new Date(t * 1000).toLocaleTimeString([], {hour: "numeric", minute: "2-digit"});
 
@@ -130,24 +138,29 @@
   }
 
   async function startSession() {
-    const r = await retrying(() => fetch("/channels/web/sessions", {method: "POST"}));
+    const r = await retrying(() => fetch("/channels/web/sessions" + (EMBED ? "?embed=1" : ""), {method: "POST"}));
     if (!r.ok) throw new Error(String(r.status));
     auth = await r.json();
-    sessionStorage.setItem(KEY, JSON.stringify(auth));
+    store.set(auth);
     listen();
     openSocket();
     tell({type: "pa-chat:active", active: true});
   }
 
   async function restore() {
+    if (!auth && EMBED) {
+      const resumed = await fetch("/channels/web/resume", {method: "POST"}).catch(() => null);
+      if (resumed && resumed.status === 200) auth = await resumed.json();
+    }
     if (!auth) return false;
     const r = await fetch("/channels/web/history", {headers: {Authorization: "Bearer " + auth.token}});
-    if (!r.ok) { sessionStorage.removeItem(KEY); auth = null; return false; }
+    if (!r.ok) { store.clear(); auth = null; return false; }
     const data = await r.json();
     data.messages.forEach((m) => addMessage(m.role, m.text, m.at, true));
     showState(data.state, data.agent);
     listen();
     openSocket();
+    tell({type: "pa-chat:active", active: true});
     return true;
   }
 

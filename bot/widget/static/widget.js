@@ -2,7 +2,7 @@
      <script src="https://assistant.example.org/widget.js" defer></script>
    with, if they like, data-title, data-color ("#0b5cad"), data-position ("left"),
    data-lang ("en" or "es"), data-greeting ("Questions about your bill?"), data-sound ("on").
-   It draws a launcher button in a closed shadow root (no styles or globals shared with the
+   It draws a launcher button in a shadow root (no styles or globals shared with the
    page). The conversation runs in a frame of our own /chat page, on our origin, so the
    page's scripts cannot read it; the two talk by postMessage, each checking the other's
    origin, and say only "open", "close", "ready" and "a new message" (never its words). */
@@ -52,12 +52,12 @@
     try { sessionStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* not kept */ }
   }
 
-  var host = document.createElement("div");
+  // An element of our own name, so the site's rules for div or button do not match it.
+  var host = document.createElement("pa-chat-widget");
   host.setAttribute("data-pa-chat", "");
   host.style.cssText = "all:initial";
-  var root = host.attachShadow({mode: "closed"});
-  root.innerHTML =
-    "<style>" +
+  var root = host.attachShadow({mode: "open"});
+  var css =
     ":host{all:initial}*{box-sizing:border-box}" +
     ".w{font:16px/1.3 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1f24}" +
     "button{font:inherit;cursor:pointer}" +
@@ -81,8 +81,15 @@
     "iframe{flex:1;width:100%;border:0;background:#f4f6f9}" +
     ".error{padding:16px}" +
     "@media (max-width:480px){.panel,.left .panel{inset:0;width:100%;max-width:none;height:100%;border-radius:0}" +
-    ".open .launcher{display:none}}" +
-    "</style>" +
+    ".open .launcher{display:none}}";
+  // A constructed style sheet: a site whose policy forbids inline styles still styles it.
+  if (root.adoptedStyleSheets && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+    css = "";
+  }
+  root.innerHTML = (css ? "<style>" + css + "</style>" : "") +
     "<div class='w'>" +
     "<button class='launcher' type='button' aria-expanded='false'>" +
     "<svg width='22' height='22' viewBox='0 0 24 24' aria-hidden='true' focusable='false'>" +
