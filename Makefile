@@ -179,7 +179,7 @@ test-cluster: setup $(MODEL)
 	RUN_CLUSTER_TESTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/cluster
 
 bench: setup $(MODEL)
-	@for script in sms_turn flows handoff safety_net redaction_sample outreach; do \
+	@for script in sms_turn flows handoff safety_net redaction_sample outreach widget; do \
 	  echo "==> bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
 
 clean:

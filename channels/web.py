@@ -370,13 +370,17 @@ async def once(redis: aioredis.Redis, key: str,
 # The chat in a site's widget runs in a frame on that site's pages, where the browser may
 # keep no storage for it (third-party storage blocked, as in a private window). Its token is
 # then also kept in a cookie partitioned to that site (CHIPS), which only our own pages can
-# trade back for the token (resume_session): the site's scripts never see either.
-EMBED_COOKIE = "__Host-pa-chat"
+# trade back for the token (resume_session): the site's scripts never see either. The
+# cookie is named for the browser tab (a random key the widget keeps in the site's
+# sessionStorage), so, as on /chat, a new tab or a closed one starts afresh: on a shared
+# computer the next person on the site does not get the last one's verified chat.
+EMBED_COOKIE = "__Host-pa-chat-"
+TabKey = Annotated[str, Query(pattern=r"^[A-Za-z0-9]{16,64}$")]
 
 
 @router.post("/channels/web/sessions", response_model=WebSession)
 async def start_session(redis: RedisDep, request: Request, response: Response,
-                        embed: bool = False) -> WebSession:
+                        tab: TabKey | None = None) -> WebSession:
     if not origins.connection_allowed(request):
         # Another site's page: the chat runs on its own page or in an allowed site's widget.
         raise HTTPException(403, origins.refusal(request.headers.get("origin")))
@@ -389,22 +393,22 @@ async def start_session(redis: RedisDep, request: Request, response: Response,
                         ex=get_settings().web_session_idle_seconds)
     except RedisError:
         raise unavailable() from None
-    if embed:  # no Max-Age: gone with the browser session, and the token idles out anyway
+    if tab:  # no Max-Age: gone with the browser session, and the token idles out anyway
         # Written out: Starlette's set_cookie takes `partitioned` on Python 3.14 only.
-        response.headers.append("Set-Cookie", f"{EMBED_COOKIE}={token}; Path=/; Secure; "
+        response.headers.append("Set-Cookie", f"{EMBED_COOKIE}{tab}={token}; Path=/; Secure; "
                                 "HttpOnly; SameSite=None; Partitioned")
     return WebSession(session_id=session_id, token=token)
 
 
 @router.post("/channels/web/resume", response_model=WebSession,
              responses={204: {"description": "No session to resume"}})
-async def resume_session(redis: RedisDep, request: Request) -> Response:
+async def resume_session(redis: RedisDep, request: Request, tab: TabKey) -> Response:
     """The embedded chat's session again, on the site's next page: from its partitioned
     cookie, for our own pages only (a site's page, even an allowed one, gets 403). No
     session (none yet, or it ended): 204, and the chat starts afresh."""
     if not origins.same_origin(request):
         raise HTTPException(403, origins.refusal(request.headers.get("origin")))
-    token = request.cookies.get(EMBED_COOKIE, "")
+    token = request.cookies.get(EMBED_COOKIE + tab, "")
     try:
         session_id = await session_for_token(redis, token)
     except RedisError:

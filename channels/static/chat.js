@@ -4,6 +4,8 @@
 (() => {
   const params = new URLSearchParams(location.search);
   const EMBED = params.get("embed") === "1" && window.parent !== window;
+  // The browser tab's key from the widget: names the cookie that resumes this tab's chat.
+  const TAB = /^[A-Za-z0-9]{16,64}$/.test(params.get("tab") || "") ? params.get("tab") : "";
   const LANG = params.get("lang") === "es" ? "es" : "en";
   const WORDS = {
     en: {
@@ -138,7 +140,7 @@
   }
 
   async function startSession() {
-    const r = await retrying(() => fetch("/channels/web/sessions" + (EMBED ? "?embed=1" : ""), {method: "POST"}));
+    const r = await retrying(() => fetch("/channels/web/sessions" + (EMBED && TAB ? "?tab=" + TAB : ""), {method: "POST"}));
     if (!r.ok) throw new Error(String(r.status));
     auth = await r.json();
     store.set(auth);
@@ -148,8 +150,8 @@
   }
 
   async function restore() {
-    if (!auth && EMBED) {
-      const resumed = await fetch("/channels/web/resume", {method: "POST"}).catch(() => null);
+    if (!auth && EMBED && TAB) {
+      const resumed = await fetch("/channels/web/resume?tab=" + TAB, {method: "POST"}).catch(() => null);
       if (resumed && resumed.status === 200) auth = await resumed.json();
     }
     if (!auth) return false;

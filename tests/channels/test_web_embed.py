@@ -81,28 +81,36 @@ def test_the_chat_script_is_a_file(client: TestClient) -> None:
 
 def test_the_embedded_chat_resumes_from_its_partitioned_cookie(
         widget_client: TestClient) -> None:
-    started = widget_client.post("/channels/web/sessions?embed=1", headers={"Origin": OWN})
+    tab = "a1" * 16
+    started = widget_client.post(f"/channels/web/sessions?tab={tab}", headers={"Origin": OWN})
     cookie = started.headers["set-cookie"]
     token = started.json()["token"]
-    assert cookie.startswith(f"__Host-pa-chat={token}; Path=/;")
+    assert cookie.startswith(f"__Host-pa-chat-{tab}={token}; Path=/;")
     for attribute in ("Secure", "HttpOnly", "SameSite=None", "Partitioned"):
         assert f"; {attribute}" in cookie
     assert "Max-Age" not in cookie and "Expires" not in cookie
     # /chat on its own keeps its token in the page only.
     assert "set-cookie" not in widget_client.post("/channels/web/sessions").headers
 
-    jar = {"__Host-pa-chat": token}
-    resumed = widget_client.post("/channels/web/resume", headers={"Origin": OWN}, cookies=jar)
+    jar = {f"__Host-pa-chat-{tab}": token}
+    resume = f"/channels/web/resume?tab={tab}"
+    resumed = widget_client.post(resume, headers={"Origin": OWN}, cookies=jar)
     assert resumed.status_code == 200
     assert resumed.json() == started.json()
+    # Another browser tab (another key) starts afresh, as /chat does.
+    other_tab = widget_client.post("/channels/web/resume?tab=" + "b2" * 16,
+                                   headers={"Origin": OWN}, cookies=jar)
+    assert other_tab.status_code == 204
+    assert widget_client.post("/channels/web/resume?tab=short", headers={"Origin": OWN},
+                              cookies=jar).status_code == 422
     # Only our own pages trade the cookie for the token: not an allowed site's page, nor a
     # request that does not say where it comes from.
     for headers in ({"Origin": ALLOWED}, {"Origin": "null"}, {}):
-        refused = widget_client.post("/channels/web/resume", headers=headers, cookies=jar)
+        refused = widget_client.post(resume, headers=headers, cookies=jar)
         assert refused.status_code == 403, headers
         assert "token" not in refused.text
     # No cookie, or a session that ended: nothing to resume, the chat starts afresh.
-    assert widget_client.post("/channels/web/resume", headers={"Origin": OWN}).status_code == 204
-    ended = widget_client.post("/channels/web/resume", headers={"Origin": OWN},
-                               cookies={"__Host-pa-chat": "not-a-token"})
+    assert widget_client.post(resume, headers={"Origin": OWN}).status_code == 204
+    ended = widget_client.post(resume, headers={"Origin": OWN},
+                               cookies={f"__Host-pa-chat-{tab}": "not-a-token"})
     assert ended.status_code == 204

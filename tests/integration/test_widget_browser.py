@@ -113,6 +113,13 @@ def test_the_conversation_follows_the_patient_across_the_site(
     expect(chat.get_by_role("log")).to_contain_text("I'm the assistant again")
     assert errors == []
 
+    # Another tab of the site starts afresh, as /chat does (someone else at this computer).
+    other = page.context.new_page()
+    other.goto(host_site.allowed_origin + "/billing")
+    launcher(other).click()
+    expect(chat_of(other).get_by_role("log")).to_contain_text("Questions about your bill?")
+    expect(chat_of(other).get_by_role("log")).not_to_contain_text("Maria Lopez")
+
 
 def test_a_site_not_allowed_gets_no_chat(page: Page, stack: Stack,
                                          host_site: HostSite) -> None:

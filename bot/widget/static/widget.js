@@ -46,8 +46,13 @@
   // sessionStorage (no words of the conversation), so they follow the patient to the
   // site's next page. The conversation itself is kept by the chat, on our origin.
   var KEY = "pa-chat-widget";
-  var state = {open: false, active: false, unread: 0};
+  var state = {open: false, active: false, unread: 0, tab: ""};
   try { Object.assign(state, JSON.parse(sessionStorage.getItem(KEY)) || {}); } catch (e) { /* none kept */ }
+  // This tab's key: the chat's session is resumed in this tab only, as /chat's is.
+  if (!/^[A-Za-z0-9]{32}$/.test(state.tab)) {
+    state.tab = Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(16)),
+      function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
   function save() {
     try { sessionStorage.setItem(KEY, JSON.stringify(state)); } catch (e) { /* not kept */ }
   }
@@ -134,7 +139,7 @@
   // replies arriving while the panel is closed); nothing is loaded from us before.
   function makeFrame() {
     if (frame) return;
-    var query = new URLSearchParams({embed: "1", lang: lang});
+    var query = new URLSearchParams({embed: "1", lang: lang, tab: state.tab});
     if (opts.greeting) query.set("greeting", opts.greeting.slice(0, 200));
     frame = document.createElement("iframe");
     frame.title = title;
