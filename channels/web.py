@@ -407,7 +407,7 @@ async def resume_session(redis: RedisDep, request: Request, tab: TabKey) -> Resp
     cookie, for our own pages only (a site's page, even an allowed one, gets 403). No
     session (none yet, or it ended): 204, and the chat starts afresh."""
     if not origins.same_origin(request):
-        raise HTTPException(403, origins.refusal(request.headers.get("origin")))
+        raise HTTPException(403, "Only the chat's own page can resume its session.")
     token = request.cookies.get(EMBED_COOKIE + tab, "")
     try:
         session_id = await session_for_token(redis, token)
