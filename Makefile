@@ -233,7 +233,7 @@ test-cluster: setup $(MODEL)
 	RUN_CLUSTER_TESTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/cluster
 
 bench: setup $(MODEL) $(FHIR)/.installed
-	@for script in sms_turn flows handoff safety_net redaction_sample outreach fhir_backoffice; do \
+	@for script in sms_turn flows handoff safety_net redaction_sample outreach fhir_backoffice widget; do \
 	  echo "==> bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
 
 clean:

@@ -38,6 +38,8 @@ from bot.review.routes import router as review_router
 from bot.safety.emergency import detect_emergency
 from bot.security import SecurityHeaders
 from bot.settings import get_settings, refuse_unsafe_start
+from bot.widget import origins as widget_origins
+from bot.widget.routes import router as widget_router
 from channels import sms, web
 
 
@@ -70,6 +72,7 @@ def create_app() -> FastAPI:
     # line then redacted; failures are logged where they are handled.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     refuse_unsafe_start(settings)  # APP_ENV=prod: no default secret, http URL or dev store
+    widget_origins.configured()  # a WIDGET_ALLOWED_ORIGINS entry that is no origin: named, no start
     # The schema and its docs (every back-office route) are for developers only.
     app = FastAPI(title="Patient assistant", version="0.1.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None,
@@ -84,6 +87,7 @@ def create_app() -> FastAPI:
     app.include_router(assets_router)
     app.include_router(sms.router)
     app.include_router(web.router)
+    app.include_router(widget_router)
     app.include_router(backoffice_router)
     app.include_router(payments_router)
     app.include_router(handoff_router)

@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     # X-Forwarded-Proto we believe; per-IP limits then see the real client behind them.
     forwarded_allow_ips: str = "127.0.0.1"
 
+    # The embeddable chat (/widget.js): the sites whose pages may show it, comma-separated
+    # exact origins (scheme://host[:port]); empty: none, /chat works on its own only.
+    widget_allowed_origins: str = ""
+
     @property
     def engine_url_list(self) -> list[str]:
         urls = [u.strip() for u in self.engine_urls.split(",") if u.strip()]

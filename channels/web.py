@@ -27,7 +27,7 @@ from fastapi import (
     WebSocket,
     WebSocketDisconnect,
 )
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,12 +45,15 @@ from bot.deps import SessionDep
 from bot.handoff import service as handoffs
 from bot.leases import Lease, keeper
 from bot.redis import async_redis, get_async_redis
+from bot.security import content_security_policy
 from bot.settings import get_settings
 from bot.text import CleanText
+from bot.widget import origins
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["web chat"])
 PAGE = Path(__file__).parent / "static" / "chat.html"
+SCRIPT = Path(__file__).parent / "static" / "chat.js"
 
 RedisDep = Annotated[aioredis.Redis, Depends(async_redis)]
 
@@ -143,8 +146,21 @@ SessionIdDep = Annotated[str, Depends(current_session)]
 
 
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
-def chat_page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+def chat_page(embed: bool = False) -> HTMLResponse:
+    """The chat on its own page, never framed; with embed=1, the chat in a site's widget,
+    framed only by the sites in WIDGET_ALLOWED_ORIGINS (and our own pages)."""
+    headers = {}
+    if embed:
+        headers["Content-Security-Policy"] = content_security_policy(
+            frame_ancestors=("'self'", *origins.configured()))
+    return HTMLResponse(PAGE.read_text(encoding="utf-8"), headers=headers)
+
+
+@router.get("/chat.js", include_in_schema=False)
+def chat_script() -> FileResponse:
+    # Revalidated on each load (ETag): a fixed page is never kept from patients.
+    return FileResponse(SCRIPT, media_type="text/javascript; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
 
 
 SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a minute."
@@ -352,8 +368,23 @@ async def once(redis: aioredis.Redis, key: str,
     return reply, kept_then_finished
 
 
+# The chat in a site's widget runs in a frame on that site's pages, where the browser may
+# keep no storage for it (third-party storage blocked, as in a private window). Its token is
+# then also kept in a cookie partitioned to that site (CHIPS), which only our own pages can
+# trade back for the token (resume_session): the site's scripts never see either. The
+# cookie is named for the browser tab (a random key the widget keeps in the site's
+# sessionStorage), so, as on /chat, a new tab or a closed one starts afresh: on a shared
+# computer the next person on the site does not get the last one's verified chat.
+EMBED_COOKIE = "__Host-pa-chat-"
+TabKey = Annotated[str, Query(pattern=r"^[A-Za-z0-9]{16,64}$")]
+
+
 @router.post("/channels/web/sessions", response_model=WebSession)
-async def start_session(redis: RedisDep, request: Request) -> WebSession:
+async def start_session(redis: RedisDep, request: Request, response: Response,
+                        tab: TabKey | None = None) -> WebSession:
+    if not origins.connection_allowed(request):
+        # Another site's page: the chat runs on its own page or in an allowed site's widget.
+        raise HTTPException(403, origins.refusal(request.headers.get("origin")))
     try:
         await limit(redis, f"web-ip-sessions:{client_ip(request)}",
                     get_settings().web_sessions_per_ip_per_minute)
@@ -363,7 +394,30 @@ async def start_session(redis: RedisDep, request: Request) -> WebSession:
                         ex=get_settings().web_session_idle_seconds)
     except RedisError:
         raise unavailable() from None
+    if tab:  # no Max-Age: gone with the browser session, and the token idles out anyway
+        # Written out: Starlette's set_cookie takes `partitioned` on Python 3.14 only.
+        response.headers.append("Set-Cookie", f"{EMBED_COOKIE}{tab}={token}; Path=/; Secure; "
+                                "HttpOnly; SameSite=None; Partitioned")
     return WebSession(session_id=session_id, token=token)
+
+
+@router.post("/channels/web/resume", response_model=WebSession,
+             responses={204: {"description": "No session to resume"}})
+async def resume_session(redis: RedisDep, request: Request, tab: TabKey) -> Response:
+    """The embedded chat's session again, on the site's next page: from its partitioned
+    cookie, for our own pages only (a site's page, even an allowed one, gets 403). No
+    session (none yet, or it ended): 204, and the chat starts afresh."""
+    if not origins.same_origin(request):
+        raise HTTPException(403, "Only the chat's own page can resume its session.")
+    token = request.cookies.get(EMBED_COOKIE + tab, "")
+    try:
+        session_id = await session_for_token(redis, token)
+    except RedisError:
+        raise unavailable() from None
+    if session_id is None:
+        return Response(status_code=204)
+    return Response(WebSession(session_id=session_id, token=token).model_dump_json(),
+                    media_type="application/json")
 
 
 @router.post("/channels/web/messages", response_model=WebReply)
@@ -460,6 +514,11 @@ async def chat_socket(websocket: WebSocket) -> None:
     {"text", "client_id"?}; out: ready, typing, messages and error frames (the last two carry
     the message's client_id back when it had one). Bad input gets an error frame and the
     socket stays open."""
+    if not origins.connection_allowed(websocket):
+        # Refused before the handshake completes: the browser's socket fails (HTTP 403).
+        log.info("web socket refused: origin not allowed")
+        await websocket.close(code=4403)
+        return
     redis = get_async_redis()
     conversations = get_conversations()
     await websocket.accept()

@@ -44,6 +44,7 @@ from bot.desk.schemas import (
 from bot.desk.tools.service import InvalidRequest
 from bot.handoff import service as handoffs
 from bot.handoff.schemas import AgentMessage, CloseRequest, QueueItem
+from bot.security import nonced_page
 from channels.delivery import deliver, notify_web_state
 
 router = APIRouter(tags=["desk"], default_response_class=DeskJSONResponse)
@@ -72,7 +73,7 @@ async def announce(redis: aioredis.Redis, notice: TranscriptEntry, state: str,
 
 @router.get("/desk", response_class=HTMLResponse, include_in_schema=False)
 def desk_page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+    return nonced_page(PAGE)
 
 
 @router.post("/api/desk/login", response_model=LoginResponse)

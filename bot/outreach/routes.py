@@ -33,6 +33,7 @@ from bot.outreach.schemas import (
     Recorded,
     ReplyRequest,
 )
+from bot.security import nonced_page
 
 PAGE = Path(__file__).resolve().parent.parent / "desk" / "static" / "outreach.html"
 
@@ -99,7 +100,7 @@ def book(message_id: DbId, body: BookRequest, session: SessionDep, now: NowDep
 
 @desk_router.get("/desk/outreach", response_class=HTMLResponse, include_in_schema=False)
 def outreach_page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+    return nonced_page(PAGE)
 
 
 @desk_router.get("/api/desk/outreach", response_model=OutreachView)

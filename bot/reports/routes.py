@@ -30,6 +30,7 @@ from bot.reports import (
     gauges,  # noqa: F401  (registers the database gauges)
     service,
 )
+from bot.security import nonced_page
 
 router = APIRouter(tags=["insights"])
 STATIC = Path(__file__).resolve().parent.parent / "desk" / "static"
@@ -69,7 +70,7 @@ def _range(start: datetime | None, end: datetime | None, now: datetime
 
 @router.get("/desk/insights", response_class=HTMLResponse, include_in_schema=False)
 def insights_page() -> HTMLResponse:
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+    return nonced_page(PAGE)
 
 
 @router.get("/desk/insights/metrics.md", response_class=PlainTextResponse,

@@ -63,3 +63,24 @@ def test_desk_sign_in_is_rate_limited(client, db: Session) -> None:
                                                   "password": "wrong"}).status_code
              for _ in range(12)]
     assert codes[:10] == [401] * 10 and codes[-1] == 429
+
+
+def test_no_page_allows_inline_scripts_but_its_own(client, db: Session) -> None:
+    """Every page the service serves: scripts from our files, and inline ones only with the
+    nonce of that response (a script injected into a page would have none)."""
+    import re
+
+    for path in ("/chat", "/chat?embed=1", "/desk", "/desk/insights", "/desk/outreach",
+                 "/docs"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        policy = resp.headers["Content-Security-Policy"]
+        scripts = re.search(r"script-src ([^;]*)", policy).group(1)  # type: ignore[union-attr]
+        assert "unsafe-inline" not in scripts and "unsafe-eval" not in scripts, path
+        nonces = re.findall(r"'nonce-([^']+)'", scripts)
+        inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", resp.text)
+        for attributes in inline:
+            assert nonces and f'nonce="{nonces[0]}"' in attributes, (path, attributes)
+        if nonces:  # a new one for each response
+            again = client.get(path).headers["Content-Security-Policy"]
+            assert f"'nonce-{nonces[0]}'" not in again, path
