@@ -217,7 +217,7 @@ test:
 	@$(SUBMAKE) integration
 	@echo "==> all checks passed"
 
-# Insights (G): drives synthetic conversations through the stack `make run` started (seeded).
+# Insights: drives synthetic conversations through the stack `make run` started (seeded).
 demo-traffic: $(VENV)/.installed
 	$(VENV)/bin/python scripts/demo_traffic.py $(DEMO_ARGS)
 

@@ -1,4 +1,4 @@
-"""Replies to outreach messages (issue F): the numbered choices of a reminder, a no-show
+"""Replies to outreach messages: the numbered choices of a reminder, a no-show
 follow-up or a refill prompt, each carrying the message's id (`/outreach_confirm{"outreach_id":
 "12"}`), so the reply acts on that appointment or prescription without asking which.
 

@@ -65,7 +65,7 @@ def make_engine(url: str, *, statement_timeout_ms: int | None = None) -> Engine:
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             # Foreign keys are off by default in SQLite; WAL lets readers run beside a writer.
             # In WAL mode synchronous=NORMAL syncs at checkpoints, not on every commit (the
-            # top entry of a turn's profile, issue S): a commit survives the process dying;
+            # top entry of a turn's profile): a commit survives the process dying;
             # only a power cut may lose the last commits, never corrupt the file. PostgreSQL
             # is the database for a deployment that must survive one (README "Deploying").
             cur = dbapi_conn.cursor()

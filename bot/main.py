@@ -50,10 +50,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await startup_advice()  # an empty production database: say what to do
     retention = asyncio.create_task(run_forever())
     follow_ups = asyncio.create_task(deliver_follow_ups())  # desk tools: follow-up texts
-    # Faults (H2): texts stored while Redis or the engine was away are handled once back.
+    # Faults: texts stored while Redis or the engine was away are handled once back.
     inbound = asyncio.create_task(sms.retry_inbound_forever())
     waits = asyncio.create_task(desk_waits.run_forever())  # desk teams: callbacks, urgent flags
-    # Insights (G): the turns queued by every worker, recorded off the patient's path.
+    # Insights: the turns queued by every worker, recorded off the patient's path.
     recorder = asyncio.create_task(insights_queue.run_forever(get_async_redis,
                                                               get_sessionmaker()))
     yield
@@ -68,7 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(logging.INFO, service_secrets(settings))
-    # Cost per turn (S): httpx logs every internal call (engine, back office) at INFO, each
+    # Cost per turn: httpx logs every internal call (engine, back office) at INFO, each
     # line then redacted; failures are logged where they are handled.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     refuse_unsafe_start(settings)  # APP_ENV=prod: no default secret, http URL or dev store
@@ -94,7 +94,7 @@ def create_app() -> FastAPI:
     app.include_router(desk_router)
     app.include_router(desk_tools_router)
     app.include_router(review_router)
-    app.include_router(outreach_router)  # issue F: replies to outreach (service token)
+    app.include_router(outreach_router)  # replies to outreach (service token)
     app.include_router(outreach_desk_router)  # the desk's Outreach view (agents)
     app.include_router(insights_router)
     if settings.is_dev:

@@ -2,7 +2,7 @@
 sessionStorage, never cookies, so a cross-site request carries no credentials (no CSRF).
 
 A plain ASGI middleware, not FastAPI's `@app.middleware("http")`: that one runs each request
-in a task group with a streamed copy of the response, a cost every turn paid (issue S)."""
+in a task group with a streamed copy of the response, a cost every turn paid."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     engine_url: str = "http://127.0.0.1:5005"
     engine_token: str = ""
     engine_timeout_seconds: float = 30.0
-    # --- Scale-out (issue S): several engines behind Rasa's Redis lock store and a shared
+    # --- Scale-out: several engines behind Rasa's Redis lock store and a shared
     # tracker store. ENGINE_URLS, comma separated, is the list a turn may go to (ENGINE_URL
     # alone when empty); one that cannot be reached is skipped. Web chat waits
     # ENGINE_WEB_TIMEOUT_SECONDS for the engine before the apology, so a hung engine or action
@@ -99,13 +99,13 @@ class Settings(BaseSettings):
 
     verification_max_attempts: int = 3
     verification_lock_seconds: int = 15 * 60
-    # --- Production (issue H2): verification counted per source and per patient as well.
+    # --- Production: verification counted per source and per patient as well.
     # Failed checks from one web client address before it is paused (a shared network holds
     # several people), and against one patient from anywhere before web checks for that
     # patient stop quietly (their own number on file is never stopped).
     verification_ip_max_attempts: int = 5
     verification_patient_max_attempts: int = 10
-    # Faults (issue H2): how long one Redis command may wait before it counts as down (no
+    # Faults: how long one Redis command may wait before it counts as down (no
     # request waits on a paused Redis for long), how often inbound texts kept in the
     # database while Redis or the engine was away are tried again, and how long the SMS
     # webhook (and a web chat message) waits on the database before answering 503 (Twilio's
@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     web_session_idle_seconds: int = 15 * 60
     sms_dedupe_seconds: int = 24 * 3600
 
-    # Outreach (issue F: bot.outreach): what goes out, when, and how often. Offsets in hours
+    # Outreach (bot.outreach): what goes out, when, and how often. Offsets in hours
     # before the appointment; quiet hours in the patient's own time zone.
     outreach_enabled: bool = True
     outreach_reminder_offsets_hours: str = "72,24"
@@ -141,7 +141,7 @@ class Settings(BaseSettings):
     desk_demo_email: str = "agent@example.org"
     desk_demo_password: str = Field(default="", repr=False)
 
-    # Desk teams (issue T, part 1: routing, transfers, waits). Opening hours per team in the
+    # Desk teams (routing, transfers, waits). Opening hours per team in the
     # clinic's time zone, as JSON: {"billing": "mon-fri 08:00-17:00", "pharmacy":
     # "mon-fri 08:00-20:00; sat 09:00-13:00"}; a team not listed is open around the clock.
     desk_team_hours: dict[str, str] = {}
@@ -152,7 +152,7 @@ class Settings(BaseSettings):
     # A waiting patient's messages are acknowledged at most once this often.
     desk_ack_every_minutes: int = 5
 
-    # --- Production (issue H): who may set proxy headers, and the checks before serving.
+    # --- Production: who may set proxy headers, and the checks before serving.
     # Comma-separated addresses (or "*") of the load balancers whose X-Forwarded-For and
     # X-Forwarded-Proto we believe; per-IP limits then see the real client behind them.
     forwarded_allow_ips: str = "127.0.0.1"

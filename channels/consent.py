@@ -28,7 +28,7 @@ def is_opted_out(session: Session, phone: str) -> bool:
 
 def opt_out(session: Session, phone: str) -> None:
     """Records the opt-out and withdraws the patient's SMS consent in the back office, for
-    every purpose at once (care and billing outreach: issue F)."""
+    every purpose at once (care and billing outreach)."""
     now = datetime.now(UTC)
     if session.get(SmsOptOut, phone) is None:
         session.add(SmsOptOut(phone=phone, opted_out_at=now))

@@ -397,7 +397,7 @@ async def inbound(
     if not message_sid or not phone:
         raise HTTPException(status_code=400, detail="MessageSid and From are required")
     our_numbers = {n.strip() for n in settings.twilio_phone_number.split(",") if n.strip()}
-    # A missing To is refused like another number: Twilio always sends it (issue H).
+    # A missing To is refused like another number: Twilio always sends it.
     if params.get("To", "") not in our_numbers:
         log.warning("inbound SMS without To or to a number that is not ours; ignored")
         return twiml()

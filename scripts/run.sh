@@ -8,7 +8,7 @@ set -a; source .env; set +a
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook}"
 export ENGINE_TRACKER_DB="${ENGINE_TRACKER_DB:-var/engine-tracker.db}"
 mkdir -p var
-# outreach: the worker that plans and sends reminders and prompts (issue F).
+# outreach: the worker that plans and sends reminders and prompts.
 processes=(actions engine bot outreach)
 if [ -z "${REDIS_URL:-}" ]; then
   export EMBEDDED_REDIS_PORT="${EMBEDDED_REDIS_PORT:-6390}"

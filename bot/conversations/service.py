@@ -294,7 +294,7 @@ class ConversationService:
                               ) -> list[BotMessage]:
         """The patient's message goes to the agent; an emergency is answered at once."""
         await self._to_agent(sender, recorded, received, handoff_id)
-        if emergency is None:  # acknowledged (desk teams, issue T), at most every few min
+        if emergency is None:  # acknowledged (desk teams), at most every few min
             ack = await self._db(handoffs.waiting_acknowledgement, handoff_id)
             if ack:
                 await self._db(transcript.record_entry, sender, "system", ack, None,

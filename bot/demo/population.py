@@ -10,7 +10,7 @@ Everyone here is made up: the surnames say so, the numbers are in the fictional 
 range, MRNs start with MRNPOP. The plan is a pure function of its seed, so the traffic script
 knows the same names, dates of birth and numbers the back office holds.
 
-Past visits come with the reminders outreach (F) would have left for them, so the Insights
+Past visits come with the reminders outreach would have left for them, so the Insights
 page's no-show comparison has something to compare: each patient's group is F's own
 (`holdout_groups`), a held-out patient's reminders are suppressed as `hold_out`, a patient
 without consent's as `no_consent`, the others delivered at their due time (about half of the

@@ -181,7 +181,7 @@ def seed_if_stale(session: Session, today: date, tz: ZoneInfo, force: bool = Fal
     return True
 
 
-# Demo data only where asked (issue H): APP_ENV=dev (and "test", the tests' throwaway
+# Demo data only where asked: APP_ENV=dev (and "test", the tests' throwaway
 # databases). Anywhere else the seed touches nothing.
 SEED_ENVS = ("dev", "test")
 NOT_IN_PROD = ("seed: refused, APP_ENV is {env!r}. Demo patients are loaded only with "

@@ -16,7 +16,7 @@ HandoffReason = Literal[
 
 # The custom payload key the handoff action puts on its message once a handoff is open: the
 # bot service then knows the turn left the chat waiting for a person without asking the
-# database after every turn (issue S). Its value is the handoff's id.
+# database after every turn. Its value is the handoff's id.
 HANDOFF_OPENED = "handoff_opened"
 
 

@@ -88,7 +88,7 @@ def open_handoff(session: Session, conversation_id: str) -> Handoff | None:
 def _holding_bound() -> tuple[ColumnElement[bool], ...]:
     """_holding on the table's columns, the conversation a bound parameter, for the
     statements every turn runs, built once (no ORM entity): building and keying an ORM
-    statement cost about as much as running it (issue S's profile)."""
+    statement cost about as much as running it, when profiled."""
     handoffs = Handoff.__table__.c
     return (handoffs.conversation_id == bindparam("conversation_id"),
             or_(*(handoffs.status == status for status in HOLDING)))

@@ -1,1 +1,1 @@
-"""Outcomes (issue G): what every conversation achieved, from events recorded as they happen."""
+"""Outcomes: what every conversation achieved, from events recorded as they happen."""

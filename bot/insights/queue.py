@@ -1,4 +1,4 @@
-"""A patient's turns are recorded off the turn's path (issue G): the turn pays one Redis RPUSH,
+"""A patient's turns are recorded off the turn's path: the turn pays one Redis RPUSH,
 not a tracker-store read and a database commit.
 
 Every bot worker pushes its reports onto one Redis list. One worker at a time (a claim in

@@ -55,7 +55,7 @@ def worker_name() -> str:
 
 def is_held_out(session: Session, patient_id: int, settings: Settings,
                 now: datetime | None = None) -> bool:
-    """For measuring outreach (issue G): True when the patient is in the hold-out group and
+    """For measuring outreach: True when the patient is in the hold-out group and
     gets no outreach. The group is recorded in `outreach_patients` the first time asked."""
     from datetime import UTC
 

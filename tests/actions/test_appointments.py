@@ -310,7 +310,7 @@ async def test_a_new_time_while_choosing_one_searches_for_it(seeded: Session, ba
     assert dispatcher.messages == []
 
 
-# --- what the first message said is used, never asked again (issue Q) ---------------------
+# --- what the first message said is used, never asked again ---------------------
 
 
 def asked(text: str, intent: str) -> dict[str, Any]:

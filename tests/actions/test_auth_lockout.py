@@ -1,4 +1,4 @@
-"""Verification is no oracle and no lockout a stranger can trigger (issue H).
+"""Verification is no oracle and no lockout a stranger can trigger.
 
 Through the real back-office API and Redis: what a caller hears never depends on whether the
 details belong to a patient; failures count per conversation and per source; strangers'

@@ -103,7 +103,7 @@ async def test_back_office_down_is_an_apology(seeded: Session, backoffice_down) 
     assert [m["response"] for m in dispatcher.messages] == ["utter_backoffice_down"]
 
 
-# --- issue B: charges, paying, payment plans, insurance ------------------------------------
+# --- charges, paying, payment plans, insurance ------------------------------------
 
 END = [SlotSet(name, None) for name in FLOW_SLOTS]
 
@@ -413,7 +413,7 @@ async def test_billing_nothing_before_verification(seeded: Session, backoffice) 
         assert said(dispatcher) == ["utter_not_verified"]
 
 
-# --- issue Q: what each part of a charge is for -------------------------------------------
+# --- what each part of a charge is for -------------------------------------------
 
 def _line(**kwargs: Any) -> str:
     from actions.billing import explain

@@ -1,4 +1,4 @@
-"""Background jobs run once across workers (issue H): each run is claimed in Redis."""
+"""Background jobs run once across workers: each run is claimed in Redis."""
 
 from __future__ import annotations
 

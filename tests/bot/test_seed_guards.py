@@ -1,4 +1,4 @@
-"""Demo data only where asked (issue H): the seeds, run as `make run` runs them (real
+"""Demo data only where asked: the seeds, run as `make run` runs them (real
 processes on a real database), write only with APP_ENV=dev (or test), refuse elsewhere with a
 message that says what to do, and never delete data they did not write."""
 

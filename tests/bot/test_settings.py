@@ -1,4 +1,4 @@
-"""Production settings (issue H): prod-safe defaults, and a bot that refuses to start on
+"""Production settings: prod-safe defaults, and a bot that refuses to start on
 settings that must not serve patients."""
 
 from __future__ import annotations

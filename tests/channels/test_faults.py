@@ -1,4 +1,4 @@
-"""Redis or the database away (issue H): an inbound text is kept and handled once they are
+"""Redis or the database away: an inbound text is kept and handled once they are
 back, never twice; web chat gets a quick 503 with words the page shows; nothing waits 5 s.
 
 A private real Redis is paused with SIGSTOP (the kernel still accepts connections, nothing

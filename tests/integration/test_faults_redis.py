@@ -1,4 +1,4 @@
-"""Redis and the database failing under the real processes (issue H).
+"""Redis and the database failing under the real processes.
 
 Redis is a private real `redis-server`, paused with SIGSTOP (connections are still accepted,
 nothing answers: a hung Redis) and resumed with SIGCONT. The database is the stack's SQLite

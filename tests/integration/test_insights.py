@@ -122,7 +122,7 @@ def test_the_api_counts_what_happened(insights_stack: Stack,
 
 @pytest.fixture(scope="module")
 def outreach_history(insights_stack: Stack, driven: tuple[datetime, dict[str, str]]) -> None:
-    """Today's reminders as outreach (F) leaves them: two appointments reminded (one kept,
+    """Today's reminders as outreach leaves them: two appointments reminded (one kept,
     one missed; one reminder confirmed by reply) and one whose reminder was held back for the
     hold-out group (missed). Written straight to the stack's database after the conversations
     (to a number none of them used, so no episode's origin changes)."""

@@ -1,4 +1,4 @@
-"""Safe to run for real (issue H), through the real processes: bad input never 500s nor
+"""Safe to run for real, through the real processes: bad input never 500s nor
 reaches a log, a signed SMS without `To` is refused, proxy headers count only from a configured
 load balancer, a production start refuses unsafe settings and says what an empty database
 needs, and after real conversations no process's log holds a secret or a demo patient's

@@ -1,4 +1,4 @@
-"""Verification through the real processes (issue H): no oracle, no lockout a stranger can
+"""Verification through the real processes: no oracle, no lockout a stranger can
 trigger, the real time left told. Its own stack and Redis, so other tests' conversations
 (James Carter is verified by SMS elsewhere) cannot make these pass or fail."""
 

@@ -1,4 +1,4 @@
-"""Verification counted per conversation, per source and per patient (issue H): no oracle,
+"""Verification counted per conversation, per source and per patient: no oracle,
 no lockout a stranger can trigger, the real time left. On SQLite and PostgreSQL (`seeded`)."""
 
 from datetime import date

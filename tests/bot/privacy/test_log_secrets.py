@@ -1,4 +1,4 @@
-"""No secret and no patient detail in a log line (issue H): credentials in URLs and headers,
+"""No secret and no patient detail in a log line: credentials in URLs and headers,
 the environment's secret values, Rasa's /intent{...} payloads, international numbers, and
 lone surrogates that would make a handler print the whole message in its error report."""
 
