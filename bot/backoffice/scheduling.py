@@ -118,6 +118,34 @@ def _open_slots(session: Session, provider_id: int, start: datetime, end: dateti
     return found
 
 
+def search_windows(
+    now: datetime,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    part_of_day: PartOfDay | None,
+    widen_window: timedelta = DEFAULT_WINDOW,
+) -> list[tuple[bool, datetime, datetime, PartOfDay | None]]:
+    """Where to look for open times, in order, each window once: the one asked for (kept
+    within the search horizon), then the same part of day over `widen_window`, then any
+    time. The first value says whether a window is wider than what was asked (the dialogue
+    tells the patient). Every adapter searches the same way."""
+    horizon = now + SEARCH_HORIZON
+    window_start = min(max(start or now, now), horizon)
+    window_end = min(max(end or now + widen_window, window_start), horizon)
+    tries: list[tuple[datetime, datetime, PartOfDay | None]] = [
+        (window_start, window_end, part_of_day)
+    ]
+    if part_of_day is not None:
+        tries.append((now, now + widen_window, part_of_day))
+    tries.append((now, now + widen_window, None))
+    windows: list[tuple[bool, datetime, datetime, PartOfDay | None]] = []
+    for number, window in enumerate(tries):
+        if window not in tries[:number]:
+            windows.append((number > 0, *window))
+    return windows
+
+
 def find_open_slots(
     session: Session,
     patient_id: int,
@@ -136,23 +164,12 @@ def find_open_slots(
     any time over the next two weeks) and says so, so the dialogue can tell the patient.
     """
     appt = _changeable(session, patient_id, appointment_id, now)
-    horizon = now + SEARCH_HORIZON
-    window_start = min(max(start or now, now), horizon)
-    window_end = min(max(end or now + widen_window, window_start), horizon)
-    tries: list[tuple[datetime, datetime, PartOfDay | None]] = [
-        (window_start, window_end, part_of_day)
-    ]
-    if part_of_day is not None:
-        tries.append((now, now + widen_window, part_of_day))
-    tries.append((now, now + widen_window, None))
-    seen: set[tuple[datetime, datetime, PartOfDay | None]] = set()
     result: SlotSearchResult | None = None
-    for number, (lo, hi, part) in enumerate(tries):
-        if (lo, hi, part) in seen:
-            continue
-        seen.add((lo, hi, part))
+    for widened, lo, hi, part in search_windows(now, start=start, end=end,
+                                                part_of_day=part_of_day,
+                                                widen_window=widen_window):
         slots = _open_slots(session, appt.provider_id, lo, hi, part, limit) if hi > lo else []
-        result = SlotSearchResult(slots=slots, widened=number > 0, window_start=local(lo),
+        result = SlotSearchResult(slots=slots, widened=widened, window_start=local(lo),
                                   window_end=local(hi), part_of_day=part)
         if slots:
             break

@@ -45,6 +45,7 @@ from bot.backoffice.fhir import resources as fr
 from bot.backoffice.fhir.client import FhirClient, FhirNotFound, VersionConflict
 from bot.backoffice.models import FhirLink, Patient
 from bot.backoffice.port import Domain, Preferences
+from bot.backoffice.scheduling import search_windows
 from bot.backoffice.schemas import (
     PART_OF_DAY_HOURS,
     AppointmentInfo,
@@ -73,8 +74,6 @@ RESCHEDULE_ID_SYSTEM = "urn:patient-assistant:booking"
 PROPOSED = "Appointment-proposed"  # an Epic $find offer, linked like a slot
 CONSENT_SYSTEM = "urn:patient-assistant:consent"
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold")
-DEFAULT_WINDOW = timedelta(days=14)
-SEARCH_HORIZON = timedelta(days=366)
 OPEN_REQUEST_WINDOW = timedelta(days=7)
 STATUS_HISTORY = timedelta(days=90)
 
@@ -374,20 +373,9 @@ class FhirBackOffice:
         epic = self.profile == "epic"
         schedules = [] if epic else self._schedules(practitioner_id)
         pid = self._fhir_patient_id(session, patient_id) if epic else ""
-        horizon = now + SEARCH_HORIZON
-        window_start = min(max(start or now, now), horizon)
-        window_end = min(max(end or now + DEFAULT_WINDOW, window_start), horizon)
-        tries: list[tuple[datetime, datetime, PartOfDay | None]] = [
-            (window_start, window_end, part_of_day)]
-        if part_of_day is not None:
-            tries.append((now, now + DEFAULT_WINDOW, part_of_day))
-        tries.append((now, now + DEFAULT_WINDOW, None))
-        seen: set[tuple[datetime, datetime, PartOfDay | None]] = set()
         result: SlotSearchResult | None = None
-        for number, (lo, hi, part) in enumerate(tries):
-            if (lo, hi, part) in seen:
-                continue
-            seen.add((lo, hi, part))
+        for widened, lo, hi, part in search_windows(now, start=start, end=end,
+                                                    part_of_day=part_of_day):
             found: list[fr.Slot] = []
             if hi > lo:
                 found = (self._epic_find(pid, practitioner_id, lo, hi) if epic
@@ -399,7 +387,7 @@ class FhirBackOffice:
                               else "", starts_at=local(s.start),
                               duration_minutes=int((s.end - s.start).total_seconds() // 60))
                      for s in chosen]
-            result = SlotSearchResult(slots=slots, widened=number > 0, window_start=local(lo),
+            result = SlotSearchResult(slots=slots, widened=widened, window_start=local(lo),
                                       window_end=local(hi), part_of_day=part)
             if slots:
                 break

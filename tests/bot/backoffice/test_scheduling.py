@@ -279,3 +279,30 @@ def test_only_one_of_many_racing_patients_gets_the_slot(
     for appt_id, slot_id in own_slot.items():
         if appt_id != holders[0].id:  # the losers keep the time they had
             assert seeded.get(Appointment, appt_id).slot_id == slot_id  # type: ignore[union-attr]
+
+
+# --- where open times are looked for (every adapter) ---------------------------------------
+
+NOW = datetime(2030, 1, 7, 15, 0, tzinfo=UTC)
+TWO_WEEKS = NOW + scheduling.DEFAULT_WINDOW
+
+
+def test_the_window_asked_for_then_the_part_of_day_then_any_time_each_once() -> None:
+    asked = (NOW + timedelta(days=1), NOW + timedelta(days=2))
+    assert scheduling.search_windows(NOW, start=asked[0], end=asked[1],
+                                     part_of_day="afternoon") == [
+        (False, *asked, "afternoon"),
+        (True, NOW, TWO_WEEKS, "afternoon"),
+        (True, NOW, TWO_WEEKS, None)]
+    # Nothing asked: the first window is already "any time", so it is searched once.
+    assert scheduling.search_windows(NOW, start=None, end=None, part_of_day=None) == [
+        (False, NOW, TWO_WEEKS, None)]
+
+
+def test_a_window_asked_for_is_kept_between_now_and_the_horizon() -> None:
+    horizon = NOW + scheduling.SEARCH_HORIZON
+    past, far = NOW - timedelta(days=3), NOW + timedelta(days=900)
+    assert scheduling.search_windows(NOW, start=past, end=far, part_of_day=None)[0] == (
+        False, NOW, horizon, None)
+    assert scheduling.search_windows(NOW, start=far, end=None, part_of_day=None)[0] == (
+        False, horizon, horizon, None)
