@@ -22,6 +22,7 @@ Our API's integer ids for EHR resources come from `fhir_links`.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -497,10 +498,16 @@ class FhirBackOffice:
         return info.model_copy(update={"id": appointment_id})
 
     def _oracle_cancel(self, appt: fr.Appointment) -> None:
+        self._cancel(appt, lambda: self.client.patch(
+            "Appointment", appt.id, [{"op": "replace", "path": "/status", "value": "cancelled"}],
+            appt.version or ""))
+
+    def _cancel(self, appt: fr.Appointment, write: Callable[[], object]) -> None:
+        """Writes the cancellation (conditional on the version read) and frees the slots. A
+        conflict is fine when someone else cancelled it too; any other change is
+        `RecordChanged`."""
         try:
-            self.client.patch("Appointment", appt.id,
-                              [{"op": "replace", "path": "/status", "value": "cancelled"}],
-                              appt.version or "")
+            write()
         except VersionConflict:
             again = fr.parse(fr.Appointment, self.client.read("Appointment", appt.id))
             if again.status != "cancelled":
@@ -519,16 +526,8 @@ class FhirBackOffice:
             written = fr.parse(fr.Appointment, self.client.read("Appointment", appt.id))
             return self._appointment_info(session, written)
         body = self.client.read("Appointment", appt.id)
-        try:
-            self.client.update({**body, "status": "cancelled"}, appt.version)
-        except VersionConflict:
-            again = fr.parse(fr.Appointment, self.client.read("Appointment", appt.id))
-            if again.status != "cancelled":
-                raise RecordChanged() from None
-        for ref in appt.slot:
-            slot_id = ref.id_of("Slot")
-            if slot_id:
-                self._release(slot_id)
+        self._cancel(appt, lambda: self.client.update({**body, "status": "cancelled"},
+                                                      appt.version))
         written = fr.parse(fr.Appointment, self.client.read("Appointment", appt.id))
         return self._appointment_info(session, written)
 
