@@ -9,11 +9,22 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.privacy.secret_strength import secret_problems
 
+# What `make run` chose when it started (the embedded Redis, the Twilio stand-in, the FHIR
+# server), read after .env: commands run beside it (outreach, demo traffic, agent accounts,
+# the FHIR loader) then use the same services with no settings of their own.
+RUN_ENV_FILE = "var/run.env"
+
+
+def env_files() -> tuple[str, ...] | None:
+    """APP_ENV_FILE names the one file to read ("": the environment only, as in tests)."""
+    chosen = os.environ.get("APP_ENV_FILE")
+    if chosen is not None:
+        return (chosen,) if chosen else None
+    return (".env", RUN_ENV_FILE)
+
 
 class Settings(BaseSettings):
-    # APP_ENV_FILE="" (tests) reads the environment only.
-    model_config = SettingsConfigDict(env_file=os.environ.get("APP_ENV_FILE", ".env") or None,
-                                      extra="ignore")
+    model_config = SettingsConfigDict(env_file=env_files(), extra="ignore")
 
     # Unset means production: dev-only routes and demo data need APP_ENV=dev said out loud
     # (`make run` writes it into .env; tests set "test").

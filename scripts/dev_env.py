@@ -1,12 +1,34 @@
 """Writes `.env` with fresh random development secrets. An existing `.env` is kept; settings
 added since it was written (a new secret, say) are appended, so `make run` keeps working."""
 
+import os
 import secrets
 import sys
 from pathlib import Path
 
+# The addresses `make run` decides at each start; written to var/run.env for the commands run
+# beside it (bot.settings reads that file after .env; the environment still wins).
+RUN_ADDRESSES = ("REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_API_BASE_URL", "FHIR_BASE_URL",
+                 "FHIR_CLIENT_ID", "FHIR_PRIVATE_KEY_FILE", "FHIR_PROFILE")
+RUN_DOMAINS = "BACKOFFICE_"
+
+
+def write_run_env(path: Path, environ: dict[str, str]) -> None:
+    """What this `make run` uses, so that a second terminal's commands use the same."""
+    names = [*RUN_ADDRESSES, *sorted(n for n in environ if n.startswith(RUN_DOMAINS)
+                                     and n not in ("BACKOFFICE_TOKEN", "BACKOFFICE_URL"))]
+    lines = ["# Written by `make run` at its start: the services this stack uses. Commands run",
+             "# beside it read this after .env (bot.settings); do not edit.",
+             *(f"{name}={environ[name]}" for name in names if name in environ)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+
 
 def main() -> int:
+    if sys.argv[1:2] == ["--run-env"]:
+        write_run_env(Path(sys.argv[2]), dict(os.environ))
+        return 0
     path = Path(sys.argv[1] if len(sys.argv) > 1 else ".env")
     password = secrets.token_urlsafe(12)
     lines = [

@@ -65,6 +65,9 @@ cat <<MSG
     A process that dies is restarted; Ctrl-C stops everything.
 
 MSG
+# Commands run in another terminal (outreach, demo traffic, agent accounts, the FHIR loader)
+# read what this stack chose (the embedded Redis, the Twilio stand-in, the FHIR server).
+.venv/bin/python scripts/dev_env.py --run-env var/run.env
 # The environment is loaded above; the supervisor passes it on to every process.
 if [ -n "${RUN_FHIR:-}" ]; then
   .venv/bin/python scripts/supervise.py -f Procfile "${processes[@]}"  # the trap stops the server
