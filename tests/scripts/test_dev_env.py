@@ -80,4 +80,5 @@ def test_commands_beside_make_run_use_the_services_it_chose(tmp_path: Path) -> N
 
 def test_make_run_writes_what_it_chose_before_starting_the_processes() -> None:
     script = (ROOT / "scripts" / "run.sh").read_text()
-    assert script.index("dev_env.py --run-env var/run.env") < script.index("scripts/supervise.py -f Procfile")
+    written = script.index("dev_env.py --run-env var/run.env")
+    assert written < script.index("scripts/supervise.py -f Procfile")
