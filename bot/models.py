@@ -8,4 +8,4 @@ from bot.desk.tools.models import FollowUp, HandoffNote, SavedReply  # noqa: F40
 from bot.handoff.models import Handoff  # noqa: F401
 from bot.insights.models import Episode, InsightEvent  # noqa: F401
 from bot.outreach.models import OutreachMessage, OutreachPatient  # noqa: F401
-from channels.models import InboundSms, SmsMessage, SmsOptOut  # noqa: F401
+from channels.models import InboundSms, SmsMessage  # noqa: F401

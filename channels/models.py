@@ -23,15 +23,6 @@ class SmsMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class SmsOptOut(Base):
-    """A number that texted STOP: nothing is sent to it (bot, agent, reminders) until START."""
-
-    __tablename__ = "sms_opt_outs"
-
-    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
-    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
 class InboundSms(Base):
     """A patient's text, stored before the webhook answers Twilio (which never sends it
     again): the database is the queue, so a text survives Redis or the engine being away and

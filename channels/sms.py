@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from bot import live, ratelimit
+from bot.backoffice import consent as records
 from bot.clock import now
 from bot.conversations import transcript
 from bot.conversations.deps import get_conversations
@@ -120,14 +121,14 @@ async def handle_keywords(phone: str, text: str, message_sid: str, sender: SmsSe
     word = consent.keyword(text)
     key = reply_key(f"sms:{phone}", message_sid, 0)
     if word in consent.STOP_WORDS:
-        await in_session(consent.opt_out, phone)
+        await in_session(records.opt_out, phone)
         await sender.send(phone, f"You're unsubscribed from {settings.clinic_name} messages "
                           "and won't get any more. Reply START to resubscribe.", key,
                           even_if_opted_out=True)
         return True
-    if await in_session(consent.is_opted_out, phone):
+    if await in_session(records.is_opted_out, phone):
         if word in consent.START_WORDS:
-            await in_session(consent.opt_in, phone)
+            await in_session(records.opt_in, phone)
             await sender.send(phone, f"You're subscribed to {settings.clinic_name} messages "
                               "again. How can I help? Reply STOP to stop.", key)
         return True

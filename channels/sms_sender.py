@@ -18,8 +18,9 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from bot.backoffice.consent import is_opted_out
 from bot.settings import Settings
-from channels.models import SmsMessage, SmsOptOut
+from channels.models import SmsMessage
 
 log = logging.getLogger(__name__)
 RETRIES = 3
@@ -68,7 +69,7 @@ class _Recorder:
         STOP confirmation itself goes out.
         """
         with self.sessions() as session:
-            if not even_if_opted_out and session.get(SmsOptOut, to) is not None:
+            if not even_if_opted_out and is_opted_out(session, to):
                 log.info("SMS not sent: the number opted out")
                 return None
             if session.scalar(select(SmsMessage.id).where(SmsMessage.idempotency_key == key)):
@@ -136,7 +137,7 @@ class TwilioSender(_Recorder):
             row = session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
             if row is None or row.status != "sending" or row.twilio_sid is not None:
                 return None
-            if not even_if_opted_out and session.get(SmsOptOut, row.to_number) is not None:
+            if not even_if_opted_out and is_opted_out(session, row.to_number):
                 return None
             row_id, to, body, since = row.id, row.to_number, row.body, row.created_at
             known = {sid for sid in session.scalars(select(SmsMessage.twilio_sid).where(

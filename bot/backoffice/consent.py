@@ -1,16 +1,17 @@
 """Consent per patient, channel and purpose (care, billing), with where it came from and when
-it was withdrawn. STOP withdraws every purpose at once; START restores what STOP withdrew."""
+it was withdrawn, and the numbers that texted STOP. STOP withdraws every purpose at once;
+START restores what STOP withdrew."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.backoffice.enums import Purpose, SuppressReason
-from bot.backoffice.models import OutreachConsent, Patient
-from channels.models import SmsOptOut
+from bot.backoffice.models import OutreachConsent, Patient, SmsOptOut
+from bot.backoffice.service import set_sms_consent
 
 SMS = "sms"
 STOP_SOURCE = "sms_stop"
@@ -78,3 +79,30 @@ def refusal(session: Session, patient: Patient, purpose: Purpose) -> SuppressRea
     if purpose is Purpose.care and patient.sms_consent:
         return None
     return SuppressReason.no_consent
+
+
+def is_opted_out(session: Session, phone: str) -> bool:
+    return session.get(SmsOptOut, phone) is not None
+
+
+def opt_out(session: Session, phone: str) -> None:
+    """Records the opt-out and withdraws the patient's SMS consent in the back office, for
+    every purpose at once (care and billing outreach)."""
+    now = datetime.now(UTC)
+    if session.get(SmsOptOut, phone) is None:
+        session.add(SmsOptOut(phone=phone, opted_out_at=now))
+    set_sms_consent(session, phone, False)
+    on_stop(session, phone, now)
+    session.commit()
+
+
+def opt_in(session: Session, phone: str) -> None:
+    """START: messages again, and the purposes STOP withdrew are restored (not others)."""
+    session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
+    set_sms_consent(session, phone, True)
+    on_start(session, phone, datetime.now(UTC))
+    session.commit()
+
+
+def opted_out_numbers(session: Session) -> set[str]:
+    return set(session.scalars(select(SmsOptOut.phone)))

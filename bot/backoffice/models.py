@@ -340,3 +340,12 @@ class OutreachConsent(Base):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by: Mapped[str | None] = mapped_column(String(40))
+
+
+class SmsOptOut(Base):
+    """A number that texted STOP: nothing is sent to it (bot, agent, reminders) until START."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.agents.models import Agent
 from bot.agents.service import visible_teams
 from bot.audit import service as audit
+from bot.backoffice.consent import is_opted_out
 from bot.backoffice.models import Patient
 from bot.backoffice.service import normalize_name, normalize_phone
 from bot.clock import now
@@ -36,7 +37,6 @@ from bot.handoff.schemas import FollowUpIn
 from bot.outreach.rules import next_allowed
 from bot.settings import get_settings
 from bot.text import money
-from channels.consent import is_opted_out
 
 GENERAL = "general"
 # As bot.agents.teams names them to patients.

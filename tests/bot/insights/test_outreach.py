@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from bot.backoffice import consent
 from bot.backoffice.enums import AppointmentStatus, RefillStatus
-from bot.backoffice.models import Appointment, Patient, Prescription, Provider, RefillRequest
+from bot.backoffice.models import (
+    Appointment,
+    Patient,
+    Prescription,
+    Provider,
+    RefillRequest,
+    SmsOptOut,
+)
 from bot.insights import record
 from bot.insights.outreach import (
     Prompt,
@@ -26,7 +33,6 @@ from bot.insights.outreach import (
 from bot.insights.tracker import TurnParse
 from bot.outreach.enums import OutreachKind, OutreachStatus, Purpose, SuppressReason
 from bot.outreach.models import OutreachMessage, OutreachPatient
-from channels.models import SmsOptOut
 
 MARIA = "+15555550101"
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.backoffice import consent as outreach_consent
+from bot.backoffice import consent
 from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
@@ -22,7 +22,6 @@ from bot.conversations.models import TranscriptEntry
 from bot.outreach.enums import FINAL_STATUSES, OutreachStatus, Purpose, SuppressReason
 from bot.outreach.planning import plan
 from bot.settings import Settings
-from channels import consent
 from tests.bot.outreach.conftest import TODAY, at
 from tests.bot.outreach.helpers import by_key, rows, run, texts_to
 
@@ -95,7 +94,7 @@ def test_the_next_days_bring_what_waited(
 def test_billing_consent_lets_the_balance_reminder_go(
         demo: Session, people: dict[str, Patient], settings: Settings,
         sessions: sessionmaker[Session]) -> None:
-    outreach_consent.grant(demo, people["Maria"].id, Purpose.billing, "web form", NOW)
+    consent.grant(demo, people["Maria"].id, Purpose.billing, "web form", NOW)
     demo.commit()
     run(sessions, NOW, settings)  # the 72 h reminder takes today's place
     run(sessions, at(TODAY + timedelta(days=1), 9, 0), settings)  # the renewal comes first
@@ -134,23 +133,23 @@ def test_stop_withdraws_every_purpose_with_its_source(
         demo: Session, people: dict[str, Patient], settings: Settings,
         sessions: sessionmaker[Session]) -> None:
     maria = people["Maria"]
-    outreach_consent.grant(demo, maria.id, Purpose.billing, "web form", NOW)
-    outreach_consent.withdraw(demo, people["James"].id, Purpose.care, "phone call", NOW)
+    consent.grant(demo, maria.id, Purpose.billing, "web form", NOW)
+    consent.withdraw(demo, people["James"].id, Purpose.care, "phone call", NOW)
     demo.commit()
     with sessions() as session:
         consent.opt_out(session, MARIA)
-        rows_ = {r.purpose: r for r in session.scalars(select(outreach_consent.OutreachConsent)
-                 .where(outreach_consent.OutreachConsent.patient_id == maria.id))}
+        rows_ = {r.purpose: r for r in session.scalars(select(consent.OutreachConsent)
+                 .where(consent.OutreachConsent.patient_id == maria.id))}
         assert {p: r.withdrawn_by for p, r in rows_.items()} == {
             Purpose.care: "sms_stop", Purpose.billing: "sms_stop"}
         consent.opt_in(session, MARIA)
         james = session.get(Patient, people["James"].id)
         assert james is not None
-        assert outreach_consent.refusal(session, james, Purpose.care) is (
+        assert consent.refusal(session, james, Purpose.care) is (
             SuppressReason.no_consent)
         maria_now = session.get(Patient, maria.id)
         assert maria_now is not None
-        assert outreach_consent.refusal(session, maria_now, Purpose.billing) is None
+        assert consent.refusal(session, maria_now, Purpose.billing) is None
 
 
 def test_quiet_hours_hold_a_message_until_eight(

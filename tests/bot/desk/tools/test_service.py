@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.agents.models import Agent
 from bot.audit.models import AuditEvent
+from bot.backoffice.consent import opt_out
 from bot.backoffice.models import Patient
 from bot.clock import clinic_today
 from bot.conversations import transcript
@@ -24,7 +25,6 @@ from bot.desk.tools.schemas import HistorySearch, SavedReplyIn
 from bot.handoff import service as handoffs
 from bot.handoff.models import Disposition, Handoff
 from bot.handoff.schemas import FollowUpIn, HandoffRequest
-from channels.consent import opt_out
 from channels.models import SmsMessage
 
 NY = ZoneInfo("America/New_York")
