@@ -200,3 +200,21 @@ def client(app):  # type: ignore[no-untyped-def]
 
     with TestClient(app) as test_client:
         yield test_client
+
+
+# Two sites allowed to embed the chat (the widget's tests); the test client's own address is
+# same-origin.
+WIDGET_ALLOWED = "https://www.example.org"
+OWN_ORIGIN = "http://testserver"
+
+
+@pytest.fixture
+def widget_client(env: dict[str, str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("WIDGET_ALLOWED_ORIGINS", f"{WIDGET_ALLOWED}, http://localhost:8080")
+    clear_caches()
+    from bot.main import create_app
+
+    with TestClient(create_app()) as client:
+        yield client

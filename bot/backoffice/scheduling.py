@@ -7,6 +7,7 @@ win whatever the timing. The loser's IntegrityError becomes `SlotTaken`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -146,6 +147,29 @@ def search_windows(
     return windows
 
 
+def first_found(
+    now: datetime,
+    find: Callable[[datetime, datetime, PartOfDay | None], list[SlotInfo]],
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    part_of_day: PartOfDay | None,
+    widen_window: timedelta = DEFAULT_WINDOW,
+) -> SlotSearchResult:
+    """The first of `search_windows` where `find` has open times, or the last one, empty."""
+    result: SlotSearchResult | None = None
+    for widened, lo, hi, part in search_windows(now, start=start, end=end,
+                                                part_of_day=part_of_day,
+                                                widen_window=widen_window):
+        slots = find(lo, hi, part) if hi > lo else []
+        result = SlotSearchResult(slots=slots, widened=widened, window_start=local(lo),
+                                  window_end=local(hi), part_of_day=part)
+        if slots:
+            break
+    assert result is not None
+    return result
+
+
 def find_open_slots(
     session: Session,
     patient_id: int,
@@ -164,17 +188,9 @@ def find_open_slots(
     any time over the next two weeks) and says so, so the dialogue can tell the patient.
     """
     appt = _changeable(session, patient_id, appointment_id, now)
-    result: SlotSearchResult | None = None
-    for widened, lo, hi, part in search_windows(now, start=start, end=end,
-                                                part_of_day=part_of_day,
-                                                widen_window=widen_window):
-        slots = _open_slots(session, appt.provider_id, lo, hi, part, limit) if hi > lo else []
-        result = SlotSearchResult(slots=slots, widened=widened, window_start=local(lo),
-                                  window_end=local(hi), part_of_day=part)
-        if slots:
-            break
-    assert result is not None
-    return result
+    return first_found(
+        now, lambda lo, hi, part: _open_slots(session, appt.provider_id, lo, hi, part, limit),
+        start=start, end=end, part_of_day=part_of_day, widen_window=widen_window)
 
 
 def reschedule_appointment(

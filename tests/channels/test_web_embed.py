@@ -2,27 +2,12 @@
 chat or open its socket (Origin), the partitioned cookie that resumes it."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import clear_caches
-
-ALLOWED = "https://www.example.org"
-# The test client's own address: requests from it are same-origin.
-OWN = "http://testserver"
-
-
-@pytest.fixture
-def widget_client(env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-                  ) -> Iterator[TestClient]:
-    monkeypatch.setenv("WIDGET_ALLOWED_ORIGINS", f"{ALLOWED}, http://localhost:8080")
-    clear_caches()
-    from bot.main import create_app
-
-    with TestClient(create_app()) as client:
-        yield client
+from tests.conftest import OWN_ORIGIN as OWN
+from tests.conftest import WIDGET_ALLOWED as ALLOWED
 
 
 def test_the_chat_page_is_framed_only_by_the_allowed_sites(widget_client: TestClient) -> None:

@@ -46,7 +46,7 @@ from bot.backoffice.fhir import resources as fr
 from bot.backoffice.fhir.client import FhirClient, FhirNotFound, VersionConflict
 from bot.backoffice.models import FhirLink, Patient
 from bot.backoffice.port import Domain, Preferences
-from bot.backoffice.scheduling import search_windows
+from bot.backoffice.scheduling import first_found
 from bot.backoffice.schemas import (
     PART_OF_DAY_HOURS,
     AppointmentInfo,
@@ -374,26 +374,19 @@ class FhirBackOffice:
         epic = self.profile == "epic"
         schedules = [] if epic else self._schedules(practitioner_id)
         pid = self._fhir_patient_id(session, patient_id) if epic else ""
-        result: SlotSearchResult | None = None
-        for widened, lo, hi, part in search_windows(now, start=start, end=end,
-                                                    part_of_day=part_of_day):
-            found: list[fr.Slot] = []
-            if hi > lo:
-                found = (self._epic_find(pid, practitioner_id, lo, hi) if epic
-                         else self._free_slots(schedules, lo, hi))
+        kind = PROPOSED if epic else "Slot"
+        name = practitioner.name[0].full() if practitioner.name else ""
+
+        def find(lo: datetime, hi: datetime, part: PartOfDay | None) -> list[SlotInfo]:
+            found = (self._epic_find(pid, practitioner_id, lo, hi) if epic
+                     else self._free_slots(schedules, lo, hi))
             chosen = [s for s in found if _in_part(s.start, part)][:limit]
-            kind = PROPOSED if epic else "Slot"
-            slots = [SlotInfo(id=self._link(session, kind, s.id), provider_id=provider_id,
-                              provider_name=practitioner.name[0].full() if practitioner.name
-                              else "", starts_at=local(s.start),
-                              duration_minutes=int((s.end - s.start).total_seconds() // 60))
-                     for s in chosen]
-            result = SlotSearchResult(slots=slots, widened=widened, window_start=local(lo),
-                                      window_end=local(hi), part_of_day=part)
-            if slots:
-                break
-        assert result is not None
-        return result
+            return [SlotInfo(id=self._link(session, kind, s.id), provider_id=provider_id,
+                             provider_name=name, starts_at=local(s.start),
+                             duration_minutes=int((s.end - s.start).total_seconds() // 60))
+                    for s in chosen]
+
+        return first_found(now, find, start=start, end=end, part_of_day=part_of_day)
 
     def _set_slot(self, slot: fr.Slot, body: dict[str, Any], status: str) -> None:
         self.client.update({**body, "status": status}, slot.version)
