@@ -74,6 +74,11 @@ class ActionTellBalance(PatientAction):
             dispatcher.utter_message(response="utter_balance_zero")
             resume_flow(dispatcher, tracker)
             return []
+        if not balance.charges:  # a billing system that gives the total only
+            dispatcher.utter_message(response="utter_balance_total",
+                                     amount=money(balance.amount_cents))
+            resume_flow(dispatcher, tracker)
+            return []
         due = say_date(balance.due_date) if balance.due_date else "now"
         dispatcher.utter_message(
             response="utter_balance_overdue" if balance.overdue else "utter_balance",

@@ -15,7 +15,7 @@ the verb: the patient is offered a person).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,
+    Balance,
     ClaimLine,
     InsurancePolicyInfo,
     PartOfDay,
@@ -102,6 +103,10 @@ class Insurance(Protocol):
 
 
 class Billing(Protocol):
+    def balance(self, session: Session, patient_id: int, today: date) -> Balance:
+        """What the patient owes now; the charges behind it where the system lists them."""
+        ...
+
     def claims(self, session: Session, patient_id: int) -> list[ClaimLine]: ...
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from bot.backoffice import billing, pharmacy, scheduling
+from bot.backoffice import service as records
 from bot.backoffice.common import require_patient
 from bot.backoffice.consent import refusal
 from bot.backoffice.enums import Purpose
@@ -15,6 +16,7 @@ from bot.backoffice.port import Preferences
 from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,
+    Balance,
     ClaimLine,
     InsurancePolicyInfo,
     PartOfDay,
@@ -30,9 +32,7 @@ class ReferenceBackOffice:
     """Every verb of the port over the reference tables (one object serves all domains)."""
 
     def find_candidate(self, session: Session, req: VerificationRequest) -> Patient | None:
-        from bot.backoffice.service import find_candidate
-
-        return find_candidate(session, req)
+        return records.find_candidate(session, req)
 
     # --- scheduling ------------------------------------------------------------------------
 
@@ -73,6 +73,9 @@ class ReferenceBackOffice:
 
     def policies(self, session: Session, patient_id: int) -> list[InsurancePolicyInfo]:
         return billing.get_insurance(session, patient_id).policies
+
+    def balance(self, session: Session, patient_id: int, today: date) -> Balance:
+        return records.get_balance(session, patient_id, today)
 
     def claims(self, session: Session, patient_id: int) -> list[ClaimLine]:
         return billing.get_insurance(session, patient_id).claims

@@ -3,6 +3,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from rasa_sdk import Tracker
@@ -11,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.backoffice_client import BackOfficeClient
 from actions.billing import (
     HOLD_RESPONSES,
     ActionCardWarning,
@@ -477,3 +479,22 @@ def test_every_reason_has_its_words() -> None:
 
     assert set(SHARE_WORDS) == set(PatientShareReason)
     assert set(DENIAL_WORDS) == set(DenialReason)
+
+
+async def test_a_billing_system_that_gives_only_the_total_is_said_without_a_charge_list() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/backoffice/patients/7/balance"
+        return httpx.Response(200, json={"patient_id": 7, "amount_cents": 12540,
+                                         "due_date": None, "overdue": False, "charges": []})
+
+    def client() -> BackOfficeClient:
+        return BackOfficeClient("http://backoffice.test", "token",
+                                transport=httpx.MockTransport(answer))
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"verified": True, "patient_id": "7"})
+    assert await ActionTellBalance(client).run(dispatcher, tracker, DOMAIN) == []
+    [message] = dispatcher.messages
+    assert (message["response"], message["amount"]) == ("utter_balance_total", "$125.40")
+    assert text_of(message) == ("Your balance is $125.40. If you have a question about a "
+                                "charge, I can connect you with our billing team.")

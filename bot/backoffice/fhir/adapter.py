@@ -14,7 +14,9 @@
   request is a `Task` to the prescriber (or `FHIR_REFILL_OWNER`), created conditionally on
   our reference so a retry never makes two, and read for its status.
 - insurance: `Coverage`; consent and language: `Consent`, `Patient.communication`.
-- billing: not served by FHIR here (it stays on another adapter): its verbs say so.
+- billing: with the Oracle Health profile, the balance is the sum of the patient's active
+  `Account`s' `account-balance` extension; the other billing verbs (statement, charges,
+  payment links and plans) and other profiles stay on another adapter: their verbs say so.
 
 Our API's integer ids for EHR resources come from `fhir_links`.
 """
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -51,6 +53,7 @@ from bot.backoffice.schemas import (
     PART_OF_DAY_HOURS,
     AppointmentInfo,
     AppointmentList,
+    Balance,
     ClaimLine,
     InsurancePolicyInfo,
     OpenRefillRequest,
@@ -74,6 +77,8 @@ REFILL_ID_SYSTEM = "urn:patient-assistant:refill-request"
 RESCHEDULE_ID_SYSTEM = "urn:patient-assistant:booking"
 PROPOSED = "Appointment-proposed"  # an Epic $find offer, linked like a slot
 CONSENT_SYSTEM = "urn:patient-assistant:consent"
+# Oracle Health (Millennium) publishes an account's balance as this extension (valueMoney).
+ORACLE_ACCOUNT_BALANCE = "https://fhir-ehr.cerner.com/r4/StructureDefinition/account-balance"
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold")
 OPEN_REQUEST_WINDOW = timedelta(days=7)
 STATUS_HISTORY = timedelta(days=90)
@@ -91,6 +96,7 @@ VERBS: dict[str, list[tuple[str, str]]] = {
     "refill requests": [("Task", "create"), ("Task", "search-type")],
     "insurance (coverage)": [("Coverage", "search-type")],
     "consent and language": [("Consent", "search-type"), ("Patient", "read")],
+    "billing (account balance)": [("Account", "search-type")],
 }
 
 
@@ -116,7 +122,10 @@ def capability_matrix(client: FhirClient, profile: str = "generic"
                                        if missing else "")
         matrix["cancel"] = ((True, "") if caps.can("Appointment", "patch")
                             else (False, "missing: Appointment patch"))
-    matrix["billing (account balance)"] = (False, "stays on another adapter")
+    if profile != "oracle":
+        matrix["billing (account balance)"] = (
+            False, "the generic and Epic profiles read no balance: billing stays on another "
+            "adapter")
     return matrix
 
 
@@ -133,7 +142,9 @@ class FhirBackOffice:
         self._cache: dict[tuple[str, str], Any] = {}
 
     def for_domain(self, domain: Domain) -> object:
-        return _NoFhirBilling() if domain is Domain.billing else self
+        if domain is Domain.billing and self.profile != "oracle":
+            return _NoFhirBilling()
+        return self
 
     def close(self) -> None:
         self.client.close()
@@ -704,6 +715,28 @@ class FhirBackOffice:
                 is_primary=(cov.order == 1) if cov.order is not None else number == 0))
         return infos
 
+    # --- billing (Oracle Health profile) -------------------------------------------------------
+
+    def balance(self, session: Session, patient_id: int, today: date) -> Balance:
+        """The sum of the patient's active accounts' balances; the EHR lists no charges
+        here, so the patient is offered the statement and charge help by a person."""
+        self._require("billing (account balance)")
+        pid = self._fhir_patient_id(session, patient_id)
+        cents = 0
+        for account in fr.of_type(fr.Account, self.client.search(
+                "Account", {"patient": f"Patient/{pid}", "status": "active"})):
+            money = account.money(ORACLE_ACCOUNT_BALANCE)
+            if money is None or money.value is None:
+                continue
+            if (money.currency or "USD") != "USD":
+                raise NotSupported("an account balance in another currency")
+            cents += round(money.value * 100)
+        return Balance(patient_id=patient_id, amount_cents=max(cents, 0), due_date=None,
+                       overdue=False, charges=[])
+
+    def claims(self, session: Session, patient_id: int) -> list[ClaimLine]:
+        raise NotSupported("claims are not read from the EHR")
+
     def preferences(self, session: Session, patient_id: int) -> Preferences:
         self._require("consent and language")
         pid = self._fhir_patient_id(session, patient_id)
@@ -726,8 +759,11 @@ class FhirBackOffice:
 
 
 class _NoFhirBilling:
-    """Billing on `fhir`: no EHR account balance is read yet, so the billing verbs are off
-    (the patient is offered a person) and insurance answers without claims."""
+    """Billing on `fhir` with a profile that reads no balance: the billing verbs are off (the
+    patient is offered a person) and insurance answers without claims."""
+
+    def balance(self, session: Session, patient_id: int, today: date) -> Balance:
+        raise NotSupported("this EHR profile reads no account balance")
 
     def claims(self, session: Session, patient_id: int) -> list[ClaimLine]:
         raise NotSupported("billing is not served by the EHR adapter")

@@ -101,6 +101,25 @@ class Resource(_Element):
         return self.meta.versionId
 
 
+class Money(_Element):
+    value: float | None = None
+    currency: str | None = None
+
+
+class Extension(_Element):
+    url: str
+    valueMoney: Money | None = None
+
+
+class Account(Resource):
+    status: str
+    extension: list[Extension] = []
+
+    def money(self, url: str) -> Money | None:
+        return next((e.valueMoney for e in self.extension
+                     if e.url == url and e.valueMoney is not None), None)
+
+
 class Patient(Resource):
     identifier: list[Identifier] = []
     name: list[HumanName] = []

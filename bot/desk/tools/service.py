@@ -146,7 +146,7 @@ def placeholder_values(handoff: Handoff | None, agent: Agent) -> dict[str, str]:
         values["appointment_time"] = when_words(datetime.fromisoformat(first["starts_at"]),
                                                 clinic_tz())
         values["appointment_provider"] = str(first["provider"])
-    if "balance_cents" in summary:
+    if summary.get("balance_cents") is not None:
         values["balance"] = money(int(summary["balance_cents"]))
     if summary.get("balance_due_date"):
         values["balance_due_date"] = day_words(date.fromisoformat(summary["balance_due_date"]))

@@ -4,7 +4,7 @@ server calls and the desk's context card read the EHR when a domain is on fhir."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +14,8 @@ from bot.backoffice import errors
 from bot.backoffice.fhir.adapter import FhirBackOffice
 from bot.backoffice.fhir.client import VersionConflict, client_from_settings
 from bot.backoffice.models import FhirLink, Patient
+from bot.clock import clinic_today
+from bot.handoff.service import patient_summary
 from tests.bot.backoffice.conftest import AUTH, load_demo
 
 
@@ -68,8 +70,6 @@ def test_a_slot_someone_else_took_is_slot_taken_and_the_appointment_stays(
 
 def test_routes_and_desk_context_card_read_the_ehr(
         fhir: FhirBackOffice, seeded: Session, now: datetime, client) -> None:  # type: ignore[no-untyped-def]
-    from bot.clock import clinic_today
-    from bot.handoff.service import patient_summary
 
     patient_id = maria(seeded).id
     listed = client.get(f"/api/backoffice/patients/{patient_id}/appointments", headers=AUTH)
@@ -116,3 +116,10 @@ def test_billing_on_fhir_hands_over_instead_of_failing(
     assert insurance.status_code == 200
     assert insurance.json()["policies"][0]["payer"] == "Blue Harbor Health"
     assert insurance.json()["claims"] == []
+    # The generic profile reads no balance: said as "cannot", and the desk's card says the
+    # balance is not available instead of $0.00.
+    balance = client.get(f"/api/backoffice/patients/{patient_id}/balance", headers=AUTH)
+    assert (balance.status_code, balance.json()["detail"]["code"]) == (503, "not_supported")
+    summary = patient_summary(seeded, patient_id, datetime.now(UTC), clinic_today())
+    assert summary is not None
+    assert (summary.balance_cents, summary.payment_plan) == (None, None)
