@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from bot.backoffice.enums import AppointmentStatus
 from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,
@@ -34,6 +35,7 @@ from bot.backoffice.schemas import (
     RefillList,
     SlotSearchResult,
     VerificationRequest,
+    Visit,
 )
 
 if TYPE_CHECKING:
@@ -86,6 +88,20 @@ class Scheduling(Protocol):
 
     def cancel_appointment(self, session: Session, patient_id: int, appointment_id: int,
                            now: datetime) -> AppointmentInfo: ...
+
+    def visits_between(self, session: Session, start: datetime, end: datetime,
+                       status: AppointmentStatus) -> list[Visit]:
+        """Every patient's appointments in (start, end] with that status (outreach plans
+        reminders and no-show follow-ups from them)."""
+        ...
+
+    def get_appointment(self, session: Session, patient_id: int,
+                        appointment_id: int) -> AppointmentInfo:
+        """The patient's appointment as it stands now, whatever its status."""
+        ...
+
+    def confirm_appointment(self, session: Session, patient_id: int, appointment_id: int,
+                            now: datetime) -> AppointmentInfo: ...
 
 
 class Pharmacy(Protocol):

@@ -10,7 +10,7 @@ from bot.backoffice import billing, pharmacy, scheduling
 from bot.backoffice import service as records
 from bot.backoffice.common import require_patient
 from bot.backoffice.consent import refusal
-from bot.backoffice.enums import Purpose
+from bot.backoffice.enums import AppointmentStatus, Purpose
 from bot.backoffice.models import Patient
 from bot.backoffice.port import Preferences
 from bot.backoffice.schemas import (
@@ -25,6 +25,7 @@ from bot.backoffice.schemas import (
     RefillList,
     SlotSearchResult,
     VerificationRequest,
+    Visit,
 )
 
 
@@ -55,6 +56,18 @@ class ReferenceBackOffice:
     def cancel_appointment(self, session: Session, patient_id: int, appointment_id: int,
                            now: datetime) -> AppointmentInfo:
         return scheduling.cancel_appointment(session, patient_id, appointment_id, now)
+
+    def visits_between(self, session: Session, start: datetime, end: datetime,
+                       status: AppointmentStatus) -> list[Visit]:
+        return scheduling.visits_between(session, start, end, status)
+
+    def get_appointment(self, session: Session, patient_id: int,
+                        appointment_id: int) -> AppointmentInfo:
+        return scheduling.get_appointment(session, patient_id, appointment_id)
+
+    def confirm_appointment(self, session: Session, patient_id: int, appointment_id: int,
+                            now: datetime) -> AppointmentInfo:
+        return scheduling.confirm_appointment(session, patient_id, appointment_id, now)
 
     # --- pharmacy --------------------------------------------------------------------------
 

@@ -248,6 +248,14 @@ class AppointmentList(BaseModel):
     appointments: list[AppointmentInfo]
 
 
+class Visit(BaseModel):
+    """An appointment as outreach plans from it: whose it is and when it was booked."""
+
+    patient_id: int
+    appointment: AppointmentInfo
+    booked_at: datetime | None
+
+
 class SlotInfo(BaseModel):
     id: int
     provider_id: int

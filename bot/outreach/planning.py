@@ -16,9 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.backoffice.enums import AppointmentStatus
 from bot.backoffice.models import (
-    Appointment,
-    AppointmentStatus,
     Charge,
     Invoice,
     Patient,
@@ -27,6 +26,7 @@ from bot.backoffice.models import (
     RefillRequest,
 )
 from bot.backoffice.pharmacy import OPEN_REQUEST_WINDOW, OPEN_STATUSES
+from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
 from bot.outreach.enums import (
     PRIORITY,
     PURPOSE,
@@ -92,17 +92,14 @@ def _tz_of(tzs: dict[int, str | None], patient_id: int, settings: Settings) -> Z
 
 
 def reminder_candidates(session: Session, now: datetime, settings: Settings,
-                        tzs: dict[int, str | None]) -> Iterable[Candidate]:
+                        tzs: dict[int, str | None], office: BackOffice) -> Iterable[Candidate]:
     offsets = reminder_offsets(settings)
     if not offsets:
         return
     horizon = now + timedelta(hours=offsets[0] + 48)
-    rows = session.execute(
-        select(Appointment.id, Appointment.patient_id, Appointment.starts_at,
-               Appointment.booked_at)
-        .where(Appointment.status == AppointmentStatus.booked, Appointment.starts_at > now,
-               Appointment.starts_at <= horizon))
-    for appt_id, patient_id, starts, booked in rows:
+    for visit in office.scheduling.visits_between(session, now, horizon,
+                                                  AppointmentStatus.booked):
+        starts, booked = visit.appointment.starts_at, visit.booked_at
         for index, hours in enumerate(offsets):
             due = starts - timedelta(hours=hours)
             # A reminder waits no longer than the next one's time (the last: an hour before).
@@ -112,27 +109,33 @@ def reminder_candidates(session: Session, now: datetime, settings: Settings,
                 continue  # booked later than that: this reminder never applied
             if expires <= now:
                 continue
-            yield Candidate(patient_id, OutreachKind.appointment_reminder, "appointment",
-                            appt_id, f"{hours}h", starts, due, expires)
+            yield Candidate(visit.patient_id, OutreachKind.appointment_reminder, "appointment",
+                            visit.appointment.id, f"{hours}h", starts, due, expires)
 
 
 def no_show_candidates(session: Session, now: datetime, settings: Settings,
-                       tzs: dict[int, str | None]) -> Iterable[Candidate]:
-    rows = session.execute(
-        select(Appointment.id, Appointment.patient_id, Appointment.starts_at)
-        .where(Appointment.status == AppointmentStatus.no_show,
-               Appointment.starts_at > now - NO_SHOW_LOOKBACK, Appointment.starts_at <= now))
-    for appt_id, patient_id, starts in rows:
-        tz = _tz_of(tzs, patient_id, settings)
+                       tzs: dict[int, str | None], office: BackOffice) -> Iterable[Candidate]:
+    # The follow-up books a new visit with the same provider, which only the reference
+    # scheduling can do yet.
+    if office.sources[Domain.scheduling] is not Source.reference:
+        return
+    for visit in office.scheduling.visits_between(session, now - NO_SHOW_LOOKBACK, now,
+                                                  AppointmentStatus.no_show):
+        starts = visit.appointment.starts_at
+        tz = _tz_of(tzs, visit.patient_id, settings)
         due = local_at(starts, NUDGE_HOUR, tz, days=1)  # the day after
         expires = local_at(starts, settings.outreach_quiet_start_hour, tz, days=3)
         if expires > now:
-            yield Candidate(patient_id, OutreachKind.no_show_followup, "appointment", appt_id,
-                            "day_after", starts, due, expires)
+            yield Candidate(visit.patient_id, OutreachKind.no_show_followup, "appointment",
+                            visit.appointment.id, "day_after", starts, due, expires)
 
 
 def prescription_candidates(session: Session, now: datetime, settings: Settings,
-                            tzs: dict[int, str | None]) -> Iterable[Candidate]:
+                            tzs: dict[int, str | None], office: BackOffice
+                            ) -> Iterable[Candidate]:
+    # Supply end dates are our pharmacy's records; an EHR's are not read for planning yet.
+    if office.sources[Domain.pharmacy] is not Source.reference:
+        return
     today = now.astimezone(zone(None, settings.clinic_timezone)).date()
     open_request = (
         select(RefillRequest.id)
@@ -160,7 +163,9 @@ def prescription_candidates(session: Session, now: datetime, settings: Settings,
 
 
 def balance_candidates(session: Session, now: datetime, settings: Settings,
-                       tzs: dict[int, str | None]) -> Iterable[Candidate]:
+                       tzs: dict[int, str | None], office: BackOffice) -> Iterable[Candidate]:
+    if office.sources[Domain.billing] is not Source.reference:  # statements are ours only
+        return
     today = now.astimezone(zone(None, settings.clinic_timezone)).date()
     owed = dict(session.execute(
         select(Charge.patient_id, func.sum(Charge.patient_cents))
@@ -243,8 +248,11 @@ def _row(c: Candidate, now: datetime, held_out: bool) -> OutreachMessage:
     return row
 
 
-def plan(session: Session, now: datetime, settings: Settings) -> PlanResult:
-    """Adds every message due by the record as of `now` that is not in the schedule yet."""
+def plan(session: Session, now: datetime, settings: Settings,
+         office: BackOffice | None = None) -> PlanResult:
+    """Adds every message due by the record as of `now` that is not in the schedule yet,
+    reading appointments from whichever system holds them."""
+    office = office or get_backoffice(settings)
     kinds = enabled_kinds(settings)
     tzs: dict[int, str | None] = dict(session.execute(select(Patient.id, Patient.timezone))
                                       .all())
@@ -252,7 +260,7 @@ def plan(session: Session, now: datetime, settings: Settings) -> PlanResult:
     for kind, planner in PLANNERS.items():
         if kind not in kinds:
             continue
-        for c in planner(session, now, settings, tzs):
+        for c in planner(session, now, settings, tzs, office):
             if c.kind in kinds:
                 candidates[c.dedupe_key] = c
     result = PlanResult()

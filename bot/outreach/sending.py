@@ -19,9 +19,9 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backoffice import consent
+from bot.backoffice.enums import AppointmentStatus
+from bot.backoffice.errors import BackOfficeUnavailable, NotFound
 from bot.backoffice.models import (
-    Appointment,
-    AppointmentStatus,
     Invoice,
     Patient,
     Prescription,
@@ -29,6 +29,7 @@ from bot.backoffice.models import (
     RefillRequest,
 )
 from bot.backoffice.pharmacy import OPEN_REQUEST_WINDOW, OPEN_STATUSES
+from bot.backoffice.port import BackOffice, get_backoffice
 from bot.conversations.schemas import BotMessage, Button
 from bot.outreach.enums import PRIORITY, OutreachKind, OutreachStatus, SuppressReason
 from bot.outreach.models import OutreachMessage, OutreachPatient
@@ -41,6 +42,8 @@ from channels.sms_sender import SmsSender
 log = logging.getLogger(__name__)
 
 COUNTED = (OutreachStatus.sent, OutreachStatus.delivered, OutreachStatus.sending)
+# The system holding the subject (the EHR's scheduling) did not answer: try again after this.
+BACKOFFICE_RETRY = timedelta(minutes=5)
 
 
 @dataclass
@@ -140,12 +143,16 @@ def _choice(title: str, intent: str, message_id: int) -> Button:
     return Button(title=title, payload=f'/{intent}{{"outreach_id":"{message_id}"}}')
 
 
-def subject_changed(session: Session, row: OutreachMessage, now: datetime) -> bool:
+def subject_changed(session: Session, row: OutreachMessage, now: datetime,
+                    office: BackOffice) -> bool:
     """The record moved on since planning: the appointment was cancelled or moved, the
     refill was already asked for, the balance was paid."""
     if row.subject_type == "appointment":
-        appt = session.get(Appointment, row.subject_id)
-        if appt is None or appt.starts_at != row.subject_at:
+        try:
+            appt = office.scheduling.get_appointment(session, row.patient_id, row.subject_id)
+        except NotFound:
+            return True
+        if appt.starts_at != row.subject_at:
             return True
         if row.kind is OutreachKind.appointment_reminder:
             return appt.status != AppointmentStatus.booked or appt.starts_at <= now
@@ -165,25 +172,22 @@ def subject_changed(session: Session, row: OutreachMessage, now: datetime) -> bo
     return True
 
 
-def compose(session: Session, row: OutreachMessage, patient: Patient, settings: Settings
-            ) -> tuple[str, list[Button]]:
+def compose(session: Session, row: OutreachMessage, patient: Patient, settings: Settings,
+            office: BackOffice) -> tuple[str, list[Button]]:
     """The message as the patient reads it, from the record as it is now. Choices are
     numbers and plain words: never a carrier opt-out word like CANCEL or STOP."""
     clinic = settings.clinic_name
     tz_name = patient.timezone or settings.clinic_timezone
     if row.subject_type == "appointment":
-        appt = session.get(Appointment, row.subject_id)
-        assert appt is not None
-        provider = session.get(Provider, appt.provider_id)
-        assert provider is not None
+        appt = office.scheduling.get_appointment(session, row.patient_id, row.subject_id)
         when = _say_when(appt.starts_at, tz_name)
         if row.kind is OutreachKind.appointment_reminder:
-            text = (f"{clinic}: reminder of your appointment on {when} with {provider.name} "
-                    f"at {provider.location}.")
+            text = (f"{clinic}: reminder of your appointment on {when} with "
+                    f"{appt.provider_name} at {appt.location}.")
             return text, [_choice("Confirm", "outreach_confirm", row.id),
                           _choice("Reschedule", "outreach_reschedule", row.id),
                           _choice("Cancel it", "outreach_cancel", row.id)]
-        text = (f"{clinic}: we missed you at your appointment with {provider.name} on "
+        text = (f"{clinic}: we missed you at your appointment with {appt.provider_name} on "
                 f"{when}. We hope you're okay. Would you like a new time?")
         return text, [_choice("Book a new time", "outreach_rebook", row.id)]
     if row.subject_type == "prescription":
@@ -207,12 +211,12 @@ def compose(session: Session, row: OutreachMessage, patient: Patient, settings: 
 
 
 def check(session: Session, row: OutreachMessage, patient: Patient, now: datetime,
-          settings: Settings) -> SuppressReason | datetime | None:
+          settings: Settings, office: BackOffice) -> SuppressReason | datetime | None:
     """A reason to suppress, a time to wait for, or None: send now."""
     group = session.get(OutreachPatient, patient.id)
     if group is not None and group.held_out:
         return SuppressReason.hold_out
-    if subject_changed(session, row, now):
+    if subject_changed(session, row, now, office):
         return SuppressReason.subject_changed
     refused = consent.refusal(session, patient, row.purpose)
     if refused is not None:
@@ -261,13 +265,34 @@ def prepare(session: Session, message_id: int, token: str, now: datetime,
         return None
     patient = session.get(Patient, row.patient_id)
     assert patient is not None  # foreign key
+    try:
+        return _prepare(session, row, patient, now, settings, result,
+                        get_backoffice(settings))
+    except BackOfficeUnavailable as exc:
+        log.warning("outreach message %d waits: the back office did not answer (%s)",
+                    row.id, exc.code)
+        session.rollback()
+        row = session.get(OutreachMessage, message_id)
+        assert row is not None
+        if now + BACKOFFICE_RETRY >= row.expires_at:
+            _finish(row, OutreachStatus.failed, now, None)
+            result.failed += 1
+        else:
+            _wait(row, now + BACKOFFICE_RETRY, "backoffice")
+            result.waiting += 1
+        session.commit()
+        return None
+
+
+def _prepare(session: Session, row: OutreachMessage, patient: Patient, now: datetime,
+             settings: Settings, result: SendResult, office: BackOffice) -> Outgoing | None:
     if row.body is not None and row.sms_key is not None and row.phone:
         # A worker died after composing: send what it composed; the sender's key finds the SMS
         # if it went out, so it never goes twice.
-        text, buttons = compose(session, row, patient, settings)
+        text, buttons = compose(session, row, patient, settings, office)
         out = Outgoing(row.id, patient.id, row.phone, row.kind, text, buttons)
         return out
-    outcome = check(session, row, patient, now, settings)
+    outcome = check(session, row, patient, now, settings, office)
     if isinstance(outcome, SuppressReason):
         _finish(row, OutreachStatus.suppressed, now, outcome)
         result.suppressed[outcome.value] = result.suppressed.get(outcome.value, 0) + 1
@@ -291,7 +316,7 @@ def prepare(session: Session, message_id: int, token: str, now: datetime,
         result.suppressed[reason.value] = result.suppressed.get(reason.value, 0) + 1
         session.commit()
         return None
-    text, buttons = compose(session, row, patient, settings)
+    text, buttons = compose(session, row, patient, settings, office)
     out = Outgoing(row.id, patient.id, patient.phone, row.kind, text, buttons)
     row.phone, row.body, row.sms_key = patient.phone, out.body, sms_key(row.id)
     # Counted against the cap from here on, so a second row of the same patient in this

@@ -65,6 +65,7 @@ from bot.backoffice.schemas import (
     SlotInfo,
     SlotSearchResult,
     VerificationRequest,
+    Visit,
 )
 from bot.backoffice.service import normalize_name, normalize_phone
 
@@ -91,6 +92,9 @@ VERBS: dict[str, list[tuple[str, str]]] = {
     "search open slots": [("Schedule", "search-type"), ("Slot", "search-type")],
     "book / reschedule": [("Appointment", "update"), ("Slot", "update"), ("Slot", "read")],
     "cancel": [("Appointment", "update"), ("Appointment", "read")],
+    "confirm": [("Appointment", "update"), ("Appointment", "read")],
+    "plan reminders (all patients' appointments)": [("Appointment", "search-type"),
+                                                    ("Patient", "read")],
     "read prescriptions": [("MedicationRequest", "search-type"),
                            ("MedicationDispense", "search-type"), ("Organization", "read")],
     "refill requests": [("Task", "create"), ("Task", "search-type")],
@@ -281,8 +285,49 @@ class FhirBackOffice:
         found.sort(key=lambda a: (a.start, a.id))
         return AppointmentList(appointments=[self._appointment_info(session, a) for a in found])
 
-    def _changeable(self, session: Session, patient_id: int, appointment_id: int,
-                    now: datetime) -> fr.Appointment:
+    def _ours_by_id(self, session: Session, fhir_patient_id: str) -> Patient | None:
+        known = next((mrn for mrn, pid in self._patient_ids.items() if pid == fhir_patient_id),
+                     None)
+        if known is not None:
+            patient = session.scalar(select(Patient).where(Patient.mrn == known))
+            if patient is not None:
+                return patient
+        try:
+            found = fr.parse(fr.Patient, self.client.read("Patient", fhir_patient_id))
+        except FhirNotFound:
+            return None
+        return self._ours(session, found)
+
+    def visits_between(self, session: Session, start: datetime, end: datetime,
+                       status: AppointmentStatus) -> list[Visit]:
+        self._require("plan reminders (all patients' appointments)")
+        code = {AppointmentStatus.booked: "booked", AppointmentStatus.no_show: "noshow",
+                AppointmentStatus.cancelled: "cancelled",
+                AppointmentStatus.completed: "fulfilled"}[status]
+        visits = []
+        for raw in self.client.iter_search("Appointment", [
+                ("status", code), ("date", f"gt{_instant(start)}"),
+                ("date", f"le{_instant(end)}"), ("_count", "200")]):
+            if raw.get("resourceType") != "Appointment":
+                continue
+            appt = fr.parse(fr.Appointment, raw)
+            pid = appt.actor_id("Patient")
+            if appt.start is None or not start < appt.start <= end or pid is None:
+                continue
+            patient = self._ours_by_id(session, pid)
+            if patient is None:  # no MRN of ours on the EHR's record: nobody to write to
+                continue
+            try:
+                info = self._appointment_info(session, appt)
+            except AppointmentNotFound:  # no practitioner: not a visit we can speak of
+                continue
+            visits.append(Visit(patient_id=patient.id, appointment=info,
+                                booked_at=appt.created))
+        visits.sort(key=lambda v: (v.appointment.starts_at, v.appointment.id))
+        return visits
+
+    def _own_appointment(self, session: Session, patient_id: int,
+                         appointment_id: int) -> fr.Appointment:
         pid = self._fhir_patient_id(session, patient_id)
         fhir_id = self._unlink(session, "Appointment", appointment_id)
         if fhir_id is None:
@@ -293,6 +338,35 @@ class FhirBackOffice:
             raise AppointmentNotFound() from None
         if appt.actor_id("Patient") != pid:
             raise AppointmentNotFound()
+        return appt
+
+    def get_appointment(self, session: Session, patient_id: int,
+                        appointment_id: int) -> AppointmentInfo:
+        self._require("read appointments")
+        appt = self._own_appointment(session, patient_id, appointment_id)
+        return self._appointment_info(session, appt).model_copy(update={"id": appointment_id})
+
+    def confirm_appointment(self, session: Session, patient_id: int, appointment_id: int,
+                            now: datetime) -> AppointmentInfo:
+        """The patient's participation marked accepted, conditional on the version read."""
+        self._require("confirm")
+        appt = self._changeable(session, patient_id, appointment_id, now)
+        pid = self._fhir_patient_id(session, patient_id)
+        # The whole resource as the EHR has it: an update replaces it, so nothing we do not
+        # model may be lost.
+        body = self.client.read("Appointment", appt.id)
+        for participant in body.get("participant", []):
+            if participant.get("actor", {}).get("reference") == f"Patient/{pid}":
+                participant["status"] = "accepted"
+        try:
+            self.client.update(body, (body.get("meta") or {}).get("versionId"))
+        except VersionConflict:
+            raise RecordChanged() from None
+        return self.get_appointment(session, patient_id, appointment_id)
+
+    def _changeable(self, session: Session, patient_id: int, appointment_id: int,
+                    now: datetime) -> fr.Appointment:
+        appt = self._own_appointment(session, patient_id, appointment_id)
         if appt.status != "booked" or appt.start is None or appt.start <= now:
             raise AppointmentNotChangeable()
         return appt

@@ -180,6 +180,7 @@ class Appointment(Resource):
     participant: list[Participant] = []
     specialty: list[CodeableConcept] = []
     serviceType: list[CodeableConcept] = []
+    created: datetime | None = None
 
     def actor_id(self, resource_type: str) -> str | None:
         return next((p.actor.id_of(resource_type) for p in self.participant

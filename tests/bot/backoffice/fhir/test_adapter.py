@@ -4,11 +4,11 @@ server calls and the desk's context card read the EHR when a domain is on fhir."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backoffice import errors
 from bot.backoffice.fhir.adapter import FhirBackOffice
@@ -16,7 +16,12 @@ from bot.backoffice.fhir.client import VersionConflict, client_from_settings
 from bot.backoffice.models import FhirLink, Patient
 from bot.clock import clinic_today
 from bot.handoff.service import patient_summary
+from bot.outreach.enums import OutreachKind, OutreachStatus
+from bot.outreach.models import OutreachMessage
+from bot.outreach.service import confirm
+from bot.settings import get_settings
 from tests.bot.backoffice.conftest import AUTH, load_demo
+from tests.bot.outreach.helpers import run, texts_to
 
 
 @pytest.fixture
@@ -123,3 +128,34 @@ def test_billing_on_fhir_hands_over_instead_of_failing(
     summary = patient_summary(seeded, patient_id, datetime.now(UTC), clinic_today())
     assert summary is not None
     assert (summary.balance_cents, summary.payment_plan) == (None, None)
+
+
+def test_reminders_are_planned_sent_and_confirmed_from_the_ehr(
+        fhir: FhirBackOffice, seeded: Session) -> None:
+    """Outreach reads the EHR's appointments through the port: the reminder's subject is the
+    EHR's appointment, its words come from the EHR, and "1" confirms it there."""
+    settings = get_settings()
+    patient = maria(seeded)
+    [visit] = fhir.upcoming_appointments(seeded, patient.id, datetime.now(UTC)).appointments
+    starts = visit.starts_at
+    sessions = sessionmaker(bind=seeded.get_bind())
+    result = run(sessions, starts - timedelta(hours=72) + timedelta(minutes=1), settings)
+    assert result.planned.by_kind.get("appointment_reminder", 0) >= 1
+    row = seeded.scalar(select(OutreachMessage).where(
+        OutreachMessage.patient_id == patient.id,
+        OutreachMessage.kind == OutreachKind.appointment_reminder,
+        OutreachMessage.offset_label == "72h"))
+    assert row is not None and row.status is OutreachStatus.sent
+    assert fhir_id(seeded, row.subject_id) == fhir_id(seeded, visit.id)
+    [text] = texts_to(sessions, patient.phone)
+    assert text.startswith("Riverside Health: reminder of your appointment on ")
+    assert text.endswith(" with Dr. Priya Shah at Riverside Primary Care, 100 Main St, Suite 2."
+                         "\n\n1. Confirm\n2. Reschedule\n3. Cancel it\nReply with a number.")
+
+    seeded.expire_all()
+    confirmed = confirm(seeded, row.id, patient.phone, starts - timedelta(hours=70))
+    assert confirmed.status == "confirmed"
+    body = fhir.client.read("Appointment", fhir_id(seeded, visit.id))
+    [mine] = [p for p in body["participant"]
+              if p["actor"]["reference"].startswith("Patient/")]
+    assert mine["status"] == "accepted"
