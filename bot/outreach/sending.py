@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backoffice import consent
-from bot.backoffice.enums import AppointmentStatus
+from bot.backoffice.enums import AppointmentStatus, Purpose
 from bot.backoffice.errors import BackOfficeUnavailable, NotFound
 from bot.backoffice.models import (
     Invoice,
@@ -29,7 +29,7 @@ from bot.backoffice.models import (
     RefillRequest,
 )
 from bot.backoffice.pharmacy import OPEN_REQUEST_WINDOW, OPEN_STATUSES
-from bot.backoffice.port import BackOffice, get_backoffice
+from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
 from bot.conversations.schemas import BotMessage, Button
 from bot.outreach.enums import PRIORITY, OutreachKind, OutreachStatus, SuppressReason
 from bot.outreach.models import OutreachMessage, OutreachPatient
@@ -210,6 +210,19 @@ def compose(session: Session, row: OutreachMessage, patient: Patient, settings: 
             "by text.", [Button(title="See my balance", payload="/billing_balance")])
 
 
+def _consent_on_file(session: Session, patient: Patient, office: BackOffice
+                     ) -> Callable[[Purpose], bool] | None:
+    """The consent records' own system, when it is not ours."""
+    if office.sources[Domain.consent] is Source.reference:
+        return None
+
+    def on_file(purpose: Purpose) -> bool:
+        preferences = office.consent.preferences(session, patient.id)
+        return preferences.sms_care if purpose is Purpose.care else preferences.sms_billing
+
+    return on_file
+
+
 def check(session: Session, row: OutreachMessage, patient: Patient, now: datetime,
           settings: Settings, office: BackOffice) -> SuppressReason | datetime | None:
     """A reason to suppress, a time to wait for, or None: send now."""
@@ -218,7 +231,8 @@ def check(session: Session, row: OutreachMessage, patient: Patient, now: datetim
         return SuppressReason.hold_out
     if subject_changed(session, row, now, office):
         return SuppressReason.subject_changed
-    refused = consent.refusal(session, patient, row.purpose)
+    refused = consent.refusal(session, patient, row.purpose, _consent_on_file(
+        session, patient, office))
     if refused is not None:
         return refused
     if not patient.phone:

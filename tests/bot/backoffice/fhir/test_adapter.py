@@ -138,6 +138,9 @@ def test_reminders_are_planned_sent_and_confirmed_from_the_ehr(
     patient = maria(seeded)
     [visit] = fhir.upcoming_appointments(seeded, patient.id, datetime.now(UTC)).appointments
     starts = visit.starts_at
+    # Consent is the EHR's too: its Consent says yes to care texts, whatever our row says.
+    patient.sms_consent = False
+    seeded.commit()
     sessions = sessionmaker(bind=seeded.get_bind())
     result = run(sessions, starts - timedelta(hours=72) + timedelta(minutes=1), settings)
     assert result.planned.by_kind.get("appointment_reminder", 0) >= 1
