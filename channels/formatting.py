@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.conversations.schemas import BotMessage, Button
+from bot.i18n import DEFAULT_LANGUAGE, words
 
 SMS_MAX_CHARS = 1600
 
@@ -39,13 +40,15 @@ def segments(text: str) -> int:
     return 1 if units <= 70 else -(-units // 67)
 
 
-def sms_body(messages: list[BotMessage]) -> tuple[str, list[Button]]:
-    """One turn's replies as one SMS text; buttons become numbered choices at the end."""
+def sms_body(messages: list[BotMessage], language: str = DEFAULT_LANGUAGE
+             ) -> tuple[str, list[Button]]:
+    """One turn's replies as one SMS text; buttons become numbered choices at the end, with
+    how to answer them in the conversation's language."""
     texts = [m.text for m in messages if m.text]
     buttons = [b for m in messages for b in m.buttons]
     if buttons:
         choices = "\n".join(f"{i}. {b.title}" for i, b in enumerate(buttons, start=1))
-        texts.append(f"{choices}\nReply with a number.")
+        texts.append(f"{choices}\n{words('sms.reply_with_number', language)}")
     return to_gsm7("\n\n".join(texts)), buttons
 
 

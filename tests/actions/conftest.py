@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from rasa_sdk import Tracker
 
 from actions.backoffice_client import BackOfficeClient
+
+RESPONSES: dict[str, list[dict[str, Any]]] = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))["responses"]
+
+
+def variation(name: str, language: str = "en") -> dict[str, Any]:
+    """The variation of a response the engine says in `language`: the one conditioned on that
+    `language` slot value, else the one without a condition (Rasa's choice)."""
+    default = None
+    for candidate in RESPONSES[name]:
+        conditions = candidate.get("condition") or []
+        if not conditions and default is None:
+            default = candidate
+        if any(c.get("name") == "language" and c.get("value") == language for c in conditions):
+            return candidate
+    assert default is not None, f"{name} has no variation without a condition"
+    return default
+
+
+def text_of(message: dict[str, Any], language: str = "en") -> str:
+    """What the patient reads: the domain response filled with what the action gave it."""
+    return str(variation(message["response"], language)["text"]).format(**message)
+
 
 DOMAIN: dict[str, Any] = {
     "forms": {"verify_form": {"required_slots": ["full_name", "dob", "zip_code"]}},

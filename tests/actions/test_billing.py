@@ -1,10 +1,8 @@
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -33,23 +31,15 @@ from bot.backoffice.models import (
     PaymentPlanHold,
 )
 from bot.clock import clinic_today
-from tests.actions.conftest import DOMAIN, make_tracker
+from tests.actions.conftest import DOMAIN, RESPONSES, make_tracker, text_of
 
 
 def patient(db: Session, last_name: str) -> str:
     return str(db.scalars(select(Patient.id).where(Patient.last_name == last_name)).one())
 
 
-RESPONSES = yaml.safe_load(
-    (Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))["responses"]
 TALK = {"title": "Talk to a person", "payload": "/human_handoff"}
 PAY = {"title": "Pay my balance", "payload": "/billing_pay"}
-
-
-def text_of(message: dict[str, Any]) -> str:
-    """What the patient reads: the domain response filled with what the action gave it."""
-    [variant] = RESPONSES[message["response"]]
-    return str(variant["text"]).format(**message)
 
 
 async def test_balance_with_charges(seeded: Session, backoffice) -> None:
