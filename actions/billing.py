@@ -97,10 +97,16 @@ class ActionTellBalance(PatientAction):
 
 # --- charges -------------------------------------------------------------------------------
 
+# Matched on the request without accents ("cobraron", "equivocado"), English or Spanish.
 _DUPLICATE = re.compile(r"\b(twice|double[- ]?(charged|billed)?|duplicated?|two times|"
-                        r"charged (me )?again|billed (me )?again)\b")
+                        r"charged (me )?again|billed (me )?again|"
+                        r"dos veces|doble|duplicad[oa]s?|(me )?(cobraron|cobran) otra vez|"
+                        r"me volvieron a cobrar)\b")
 _DISPUTE = re.compile(r"\b(dispute|wrong|incorrect|error|mistake|never (had|got|saw|received)|"
-                      r"didn'?t (have|get)|not right|already paid|doesn'?t match|fraud)\b")
+                      r"didn'?t (have|get)|not right|already paid|doesn'?t match|fraud|"
+                      r"equivocad[oa]|incorrect[oa]|errone[oa]|no es correcto|no esta bien|"
+                      r"nunca (tuve|recibi|fui|me hicieron)|ya (lo )?pague|no reconozco|fraude|"
+                      r"no estoy de acuerdo|disputar?)\b")
 # The words for each state the record holds, by their key in bot.i18n.WORDS.
 CLAIM_WORDS = {status: f"billing.claim.{status.value}" for status in
                (ClaimStatus.pending, ClaimStatus.paid, ClaimStatus.denied)}
@@ -167,7 +173,7 @@ class ActionExplainCharges(PatientAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
         text = request_text(tracker, ("billing_charge_question",))
-        lowered = "" if text.startswith("/") else text.lower()
+        lowered = "" if text.startswith("/") else i18n.without_accents(text.lower())
         client = self.client_factory()
         language = language_of(tracker)
         kind = (InquiryKind.duplicate if _DUPLICATE.search(lowered) else
@@ -401,7 +407,9 @@ class ActionCreatePlan(PatientAction):
 _NEW_INSURANCE = re.compile(
     r"\b(new (insurance|card|plan|policy|employer|coverage)|switch(ed)?|chang(e|ed)|updat(e|ing)|"
     r"different (insurance|plan)|got married|add (a )?secondary|lapsed|remove my old|"
-    r"wrong in your system|info is wrong|i'?m on medicare now)\b")
+    r"wrong in your system|info is wrong|i'?m on medicare now|"
+    r"seguro nuevo|nuevo seguro|nueva tarjeta|otro seguro|cambi(e|o|ar) (de|mi) seguro|"
+    r"actualizar (mi )?seguro|(ahora )?tengo medicare)\b")
 
 
 def claim_words(status: ClaimStatus, language: str = EN) -> str:
@@ -433,7 +441,7 @@ class ActionInsurance(PatientAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        text = request_text(tracker, ("billing_insurance",)).lower()
+        text = i18n.without_accents(request_text(tracker, ("billing_insurance",)).lower())
         client = self.client_factory()
         if _NEW_INSURANCE.search(text):
             receipt = await client.request_insurance_update(patient_id,

@@ -41,6 +41,12 @@ _GENERIC = frozenset(
     "can you could more of prescription prescriptions rx script meds med medication "
     "medications medicine pills pill want to request new send it for me some another "
     "running out low on again".split()
+) | frozenset(  # Spanish, without accents (matched that way)
+    "necesito quiero quisiera un una mi mis la el los las lo de del por favor porfa resurtido "
+    "resurtidos resurtir surtir rellenar relleno receta recetas medicina medicinas medicamento "
+    "medicamentos pastillas pastilla pedir solicitar renovar renovacion nueva nuevo otra otro "
+    "mas me puede puedo podria hacer para que se estan esta acabando queda quedan pocas poco "
+    "ya tengo mandar enviar".split()
 )
 
 
@@ -48,7 +54,8 @@ def names_something(text: str) -> bool:
     """"refill my inhaler" names a medication; "i need a refill" does not."""
     if text.startswith("/"):
         return False
-    return any(w not in _GENERIC for w in re.findall(r"[a-z']+", text.lower()))
+    words = re.findall(r"[a-z']+", i18n.without_accents(text.lower()))
+    return any(w not in _GENERIC for w in words)
 
 
 def label(rx: PrescriptionInfo) -> str:

@@ -9,6 +9,7 @@ response's placeholders are filled with. A language is a row of `FORMATS` and a 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -168,6 +169,13 @@ WORDS: dict[str, dict[str, str]] = {
 # Babel writes some spaces as no-break spaces ("10:30\u202fAM", "a.\u202fm."): plain spaces
 # read the same, fit GSM-7 and compare as typed.
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+
+
+def without_accents(text: str) -> str:
+    """"explíqueme cuánto" -> "expliqueme cuanto": how patients often type, so the words a
+    request is matched on are found either way (ñ -> n, ü -> u)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def language_or_default(value: Any) -> str:

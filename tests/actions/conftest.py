@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,25 @@ def variation(name: str, language: str = "en") -> dict[str, Any]:
 def text_of(message: dict[str, Any], language: str = "en") -> str:
     """What the patient reads: the domain response filled with what the action gave it."""
     return str(variation(message["response"], language)["text"]).format(**message)
+
+
+# Spanish names written out here, not taken from Babel, so the tests check its output.
+MESES = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+         "septiembre", "octubre", "noviembre", "diciembre"]
+DIAS = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"]
+
+
+def fecha(day: date, this_year: int | None = None) -> str:
+    """"13 de diciembre" (", de 2027" when not this year)."""
+    text = f"{day.day} de {MESES[day.month - 1]}"
+    return text if this_year in (None, day.year) else f"{text} de {day.year}"
+
+
+def momento(local: datetime) -> str:
+    """"martes 8 de diciembre, 10:30 a. m." for a time already in the clinic's zone."""
+    hour = local.hour % 12 or 12
+    period = "a. m." if local.hour < 12 else "p. m."
+    return f"{DIAS[local.weekday()]} {fecha(local.date())}, {hour}:{local.minute:02d} {period}"
 
 
 DOMAIN: dict[str, Any] = {
