@@ -67,6 +67,7 @@ def yes_no(language: str = i18n.DEFAULT_LANGUAGE) -> list[dict[str, str]]:
             {"title": i18n.words("button.no", language), "payload": "/deny"}]
 
 
+# In English, the default language.
 AGENT_BUTTON = agent_button()
 YES_NO = yes_no()
 

@@ -196,8 +196,7 @@ def count_words(key: str, count: int, language: str = DEFAULT_LANGUAGE) -> str:
     """"1 minute", "5 minutos": `key_one`/`key_other` by the language's plural rule."""
     language = language_or_default(language)
     form = Locale.parse(FORMATS[language].numbers).plural_form(count)
-    table = WORDS.get(language, {}) | {}
-    chosen = f"{key}_{form}" if f"{key}_{form}" in table else f"{key}_other"
+    chosen = f"{key}_{form}" if f"{key}_{form}" in WORDS[language] else f"{key}_other"
     return words(chosen, language, count=count)
 
 
