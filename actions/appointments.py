@@ -80,14 +80,17 @@ def appointment_buttons(appts: list[AppointmentInfo], language: str = EN
 
 
 def match_appointment(text: str, appts: list[AppointmentInfo]) -> list[AppointmentInfo]:
-    """"the one with dr kim", "cardiology", "thursday", "the 3rd": the appointments it fits."""
-    words = set(re.findall(r"[a-z]+", text.lower())) - {"dr", "the", "one", "with", "my", "on"}
+    """"the one with dr kim", "cardiology", "thursday", "the 3rd", "la del jueves": the
+    appointments it fits."""
+    words = set(re.findall(r"[a-z]+", i18n.without_accents(text.lower()))) - {
+        "dr", "the", "one", "with", "my", "on", "la", "el", "de", "del", "con", "mi", "una"}
     days = {int(n) for n in re.findall(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", text)}
     found = []
     for appt in appts:
         local = appt.starts_at.astimezone(clinic_tz())
         known = set(re.findall(r"[a-z]+", f"{appt.provider_name} {appt.specialty}".lower()))
         known |= {f"{local:%A}".lower(), f"{local:%a}".lower(), f"{local:%B}".lower()}
+        known |= i18n.names_of_day(local)
         if words & known or local.day in days:
             found.append(appt)
     return found

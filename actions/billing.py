@@ -350,10 +350,11 @@ class ActionChoosePlan(PatientAction):
     ) -> list[dict[str, Any]]:
         picked = chosen(tracker, "plan_months")
         if picked is None:
-            said = re.findall(r"\b(3|6|12|three|six|twelve)\b",
+            said = re.findall(r"\b(3|6|12|three|six|twelve|tres|seis|doce)\b",
                               str(tracker.latest_message.get("text") or "").lower())
-            words = {"three": "3", "six": "6", "twelve": "12"}
-            picked = words.get(said[0], said[0]) if len(said) == 1 else None
+            numbers = {"three": "3", "six": "6", "twelve": "12", "tres": "3", "seis": "6",
+                       "doce": "12"}
+            picked = numbers.get(said[0], said[0]) if len(said) == 1 else None
         offer = await self.client_factory().payment_plan_options(patient_id)
         language = language_of(tracker)
         if not offer.eligible:

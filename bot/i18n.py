@@ -178,6 +178,17 @@ def without_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def names_of_day(local: datetime | date) -> set[str]:
+    """The day's weekday and month as patients may write them in any language we speak,
+    lower case and without accents: {"thursday", "thu", "december", "jueves", "diciembre", ...}."""
+    names: set[str] = set()
+    for formats in FORMATS.values():
+        for pattern in ("EEEE", "EEE", "MMMM"):
+            word = format_date(local, pattern, locale=formats.dates).lower().strip(".")
+            names.add(without_accents(word))
+    return names
+
+
 def language_or_default(value: Any) -> str:
     """A language we speak: the value when it is one, else English."""
     return value if isinstance(value, str) and value in FORMATS else DEFAULT_LANGUAGE

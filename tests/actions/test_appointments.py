@@ -19,6 +19,7 @@ from actions.appointments import (
     ActionStartReschedule,
     ActionTellAppointments,
     ValidateRescheduleForm,
+    match_appointment,
 )
 from actions.common import (
     AGENT_BUTTON,
@@ -29,6 +30,7 @@ from actions.common import (
     local_date,
 )
 from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provider, Slot
+from bot.backoffice.schemas import AppointmentInfo
 from tests.actions.conftest import DOMAIN, make_tracker, momento, text_of
 
 WHEN = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [A-Z][a-z]{2} \d{1,2} at \d{1,2}:\d{2} (AM|PM)"
@@ -628,3 +630,17 @@ async def test_a_time_not_shown_is_confirmed_in_spanish(seeded: Session, backoff
                     flow_step="reschedule_slot")
     await ActionChooseSlot(backoffice).run(dispatcher, tracker, DOMAIN)
     assert text_of(dispatcher.messages[0], "es") == "¿Cambio su cita al horario que eligió?"
+
+
+def test_which_one_answered_in_spanish() -> None:
+    def visit(id_: int, name: str, specialty: str, day: int) -> AppointmentInfo:
+        return AppointmentInfo(id=id_, provider_id=id_, provider_name=name, specialty=specialty,
+                               location="x", duration_minutes=30, status="booked",
+                               starts_at=datetime(2026, 12, day, 10, 30, tzinfo=clinic_tz()))
+
+    shah, kim = visit(1, "Dr. Priya Shah", "primary care", 8), visit(2, "Dr. Alan Kim",
+                                                                      "cardiology", 10)
+    assert match_appointment("la del martes", [shah, kim]) == [shah]
+    assert match_appointment("la del jueves por favor", [shah, kim]) == [kim]
+    assert match_appointment("la de Kim", [shah, kim]) == [kim]
+    assert match_appointment("la del miercoles", [shah, kim]) == []
