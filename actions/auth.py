@@ -24,9 +24,10 @@ from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
 
 from actions.backoffice_client import BackOfficeClient, BackOfficeError, default_client
-from actions.common import channel_of, clinic_today, end_flow, phone_of
+from actions.common import channel_of, clinic_today, end_flow, language_of, phone_of
 from actions.insights_client import InsightsClient, default_insights_client, report_task
 from actions.parsing import parse_date_of_birth, parse_full_name, parse_zip_code
+from bot import i18n
 from bot.backoffice.schemas import VerificationRequest, VerificationStatus
 from bot.insights.enums import Task
 
@@ -37,14 +38,13 @@ SMS_SLOTS = ["dob"]
 CLEARED = {"full_name": None, "dob": None, "zip_code": None}
 
 
-def tries(left: int) -> str:
-    return "1 more time" if left == 1 else f"{left} more times"
+def tries(left: int, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    return i18n.count_words("auth.tries", left, language)
 
 
-def minutes(seconds: int) -> str:
+def minutes(seconds: int, language: str = i18n.DEFAULT_LANGUAGE) -> str:
     """The real time left, rounded up: a pause with 4 minutes left is never told as 15."""
-    count = max(1, math.ceil(seconds / 60))
-    return "1 minute" if count == 1 else f"{count} minutes"
+    return i18n.count_words("time.minutes", max(1, math.ceil(seconds / 60)), language)
 
 
 def source_of(tracker: Tracker) -> str | None:
@@ -194,16 +194,18 @@ class ValidateVerifyForm(FormValidationAction):
             return {**CLEARED, "verified": True, "patient_id": str(result.patient_id)}
         if result.status is VerificationStatus.locked:
             dispatcher.utter_message(response="utter_verification_locked",
-                                     minutes=minutes(result.retry_after_seconds))
+                                     minutes=minutes(result.retry_after_seconds,
+                                                     language_of(tracker)))
             return {**CLEARED, "verification_blocked": "locked"}
         if result.status is VerificationStatus.record_paused:
             # Not this person's tries (none spent): the record's, from elsewhere. Said alike
             # whether or not the details were right, with the ways to get help now.
             dispatcher.utter_message(response="utter_verification_record_paused",
-                                     minutes=minutes(result.retry_after_seconds))
+                                     minutes=minutes(result.retry_after_seconds,
+                                                     language_of(tracker)))
             return {**CLEARED, "verification_blocked": "locked"}
         dispatcher.utter_message(response="utter_verification_failed",
-                                 tries=tries(result.attempts_left))
+                                 tries=tries(result.attempts_left, language_of(tracker)))
         return dict(CLEARED)
 
 

@@ -60,7 +60,7 @@ from actions.refills import (
 )
 from bot.backoffice.models import Patient
 from bot.insights.enums import Task
-from tests.actions.conftest import DOMAIN, make_tracker
+from tests.actions.conftest import DOMAIN, make_tracker, text_of
 
 
 def responses(dispatcher: CollectingDispatcher) -> list[str]:
@@ -379,3 +379,14 @@ async def test_an_outreach_confirmation_the_back_office_failed_is_reported() -> 
     assert reports.seen == [{"conversation_id": "sms:+15555550101",
                              "task": "appointment_confirmed", "ok": False,
                              "intent": "outreach_confirm", "patient_id": None}]
+
+
+async def test_tries_left_in_spanish(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="3-12-85", extracted={"dob": "3-12-85"}, requested_slot="dob",
+                           slots={"language": "es"})
+    await ValidateVerifyForm(backoffice).run(dispatcher, tracker, DOMAIN)
+    [message] = dispatcher.messages
+    assert message["tries"] == "2 veces más"
+    assert text_of(message, "es") == ("Lo siento, esos datos no coinciden con nuestros "
+                                      "registros. Puede intentarlo 2 veces más.")

@@ -62,3 +62,12 @@ def test_segments_count_like_a_carrier() -> None:
     assert segments("{" * 80) == 1 and segments("{" * 81) == 2  # extension chars count twice
     assert [segments("é" * 160), segments("ü" * 160)] == [1, 1]  # both are in GSM-7
     assert [segments("😀" * 35), segments("😀" * 36), segments("ł" * 71)] == [1, 2, 2]
+
+
+def test_numbered_choices_in_spanish() -> None:
+    si_no = [Button(title="Sí", payload="/affirm"), Button(title="No", payload="/deny")]
+    body, buttons = sms_body([BotMessage(text="¿Cancelo su cita?", buttons=si_no)], "es")
+    assert body == "¿Cancelo su cita?\n\n1. Sí\n2. No\nResponda con un número."
+    assert buttons == si_no
+    assert match_choice("si", si_no) == match_choice("SÍ", si_no) == si_no[0]
+    assert chosen("si", si_no[0]) == "Sí"
