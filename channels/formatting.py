@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.conversations.schemas import BotMessage, Button
-from bot.i18n import DEFAULT_LANGUAGE, without_accents, words
+from bot.i18n import DEFAULT_LANGUAGE, words
 
 SMS_MAX_CHARS = 1600
 
@@ -76,26 +76,3 @@ def split_sms(text: str, limit: int = SMS_MAX_CHARS) -> list[str]:
     if current:
         parts.append(current)
     return parts
-
-
-def match_choice(text: str, buttons: list[Button]) -> Button | None:
-    """A reply of "2", "2.", "#2" or the choice's own words (accents or not) picks that
-    choice."""
-    cleaned = text.strip().lower().strip(".#)!")
-    if cleaned.isdigit():
-        index = int(cleaned) - 1
-        return buttons[index] if 0 <= index < len(buttons) else None
-    for button in buttons:
-        # "si" picks "Sí": patients often type without accents.
-        if without_accents(cleaned) == without_accents(button.title.strip().lower()):
-            return button
-    return None
-
-
-def chosen(text: str, button: Button) -> str:
-    """How a picked choice reads in the transcript: the patient's words and what they meant."""
-    typed = text.strip()
-    if without_accents(typed.lower().strip(".#)!")) == without_accents(
-            button.title.strip().lower()):
-        return button.title
-    return f'{typed} ("{button.title}")'

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import live
 from bot.clock import now as _now
 from bot.conversations import transcript
+from bot.conversations.choices import chosen, match_choice
 from bot.conversations.engine import EngineClient, EngineReplies, EngineUnavailable
 from bot.conversations.schemas import BotMessage, Button
 from bot.conversations.turnlock import conversation_turn
@@ -197,8 +198,14 @@ class ConversationService:
         try:
             emergency, handoff = await self._first_look(sender, text, db_timeout=db_timeout)
             if shown is None:
-                shown = next((b.title for b in _choices(stored) if b.payload == text.strip()),
-                             None)
+                offered = _choices(stored)
+                shown = next((b.title for b in offered if b.payload == text.strip()), None)
+                # Typed words that plainly pick a choice on screen answer it: the classifier
+                # never reads "keep it" as a new request. An emergency is answered first.
+                picked = (match_choice(text, offered)
+                          if shown is None and emergency is None else None)
+                if picked is not None:
+                    text, shown = picked.payload, chosen(text, picked)
             if shown is not None and shown.strip():
                 recorded = mask_card_numbers(clean_text(shown))[1]
             if handoff is not None:

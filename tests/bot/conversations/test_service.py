@@ -11,6 +11,7 @@ from bot.conversations import transcript
 from bot.conversations.deps import emergency_text
 from bot.conversations.engine import EngineClient
 from bot.conversations.models import TranscriptEntry
+from bot.conversations.schemas import Button
 from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker
 from bot.handoff import service as handoffs
@@ -73,6 +74,31 @@ async def test_a_picked_choice_is_recorded_by_its_title_and_sent_as_its_payload(
     items = transcript.read(db, "sms:+15555550102")
     assert [(i.role, i.text) for i in items] == [
         ("patient", '2 ("Tue, Dec 1 at 2:00 PM")'), ("bot", "ok")]
+
+
+async def test_typed_words_of_a_choice_on_the_web_are_sent_as_its_payload(
+        conversations, db: Session) -> None:
+    """"keep it" after "Cancel your appointment?" answers the question: the classifier never
+    sees it (it once read it as an emergency); an emergency typed there still comes first."""
+    service, engine = conversations
+    await service.offer_choices("web:choice", [
+        Button(title="Yes, cancel it", payload="/affirm"),
+        Button(title="Find a new time instead", payload="/appointment_reschedule"),
+        Button(title="Keep it", payload="/deny")], 300)
+    await service.turn("web:choice", "kep it", {"channel": "web"})
+    assert engine.sent[-1]["message"] == "/deny"
+    assert [(i.role, i.text) for i in transcript.read(db, "web:choice")][0] == (
+        "patient", 'kep it ("Keep it")')
+
+    await service.offer_choices("web:choice", [
+        Button(title="Yes, cancel it", payload="/affirm"),
+        Button(title="Keep it", payload="/deny")], 300)
+    await service.turn("web:choice", "keep it", {"channel": "web"})
+    assert engine.sent[-1]["message"] == "/deny"
+
+    await service.offer_choices("web:choice", [Button(title="Keep it", payload="/deny")], 300)
+    await service.turn("web:choice", "keep it, i have chest pain", {"channel": "web"})
+    assert engine.sent[-1]["message"] == "/emergency"
 
 
 async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(conversations,
