@@ -227,6 +227,8 @@ class LanguageProfile:
     past_aux: frozenset[str]
     clause_breaks: frozenset[str]
     list_joins: frozenset[str]
+    # auxiliaries a denial reaches across ("no he tenido dolor de pecho")
+    negation_bridges: frozenset[str]
     history_followers: frozenset[str]
     history: re.Pattern[str]
     ongoing: re.Pattern[str]
@@ -247,6 +249,7 @@ def _profile(raw: dict[str, Any]) -> LanguageProfile:
         past_aux=_words(raw["past_aux"]),
         clause_breaks=_words(raw["clause_breaks"]),
         list_joins=_words(raw["list_joins"]),
+        negation_bridges=_words(raw.get("negation_bridges", "")),
         history_followers=_words(raw["history_followers"]),
         history=re.compile(raw["history"]),
         ongoing=re.compile(raw["ongoing"]),
@@ -459,6 +462,8 @@ class _Detector:
     rules: tuple[_CompiledRule, ...]
     # the rule words a word is a plausible typo of (itself included when it is one)
     typos: Callable[[str], frozenset[str]]
+    # the words of the rules and the language's common words: which language a message is in
+    vocabulary: frozenset[str]
 
 
 @lru_cache(maxsize=8)
@@ -514,7 +519,8 @@ def _detector(language: str = "en") -> _Detector:
         matcher.add(f"emergency_rule_{language}_{index}", patterns)
         rules.append(_CompiledRule(index, rule, None if None in anchors else frozenset(
             word for words in anchors if words is not None for word in words), matcher))
-    return _Detector(book, nlp, tuple(rules), typos)
+    vocabulary = frozenset(_bare(w) for w in words) | book.language.common
+    return _Detector(book, nlp, tuple(rules), typos, vocabulary)
 
 
 def _typo_compare(word: str, target: str, language: str) -> bool:
@@ -527,7 +533,9 @@ def _slip_compare(word: str, target: str, language: str) -> bool:
 
 def _negated(profile: LanguageProfile, doc: Doc, start: int) -> bool:
     """A denial of the symptom: "no chest pain", "not having ...", "no pain or trouble ..."."""
-    before = [t for t in doc[max(0, start - 2):start]]
+    # the two words before it, not counting auxiliaries the denial reaches across
+    before = [t for t in doc[max(0, start - 4):start]
+              if t.lower_ not in profile.negation_bridges][-2:]
     if any(t.lower_ in profile.negators for t in before) and not any(t.is_punct for t in before):
         return True
     if start > 0 and doc[start - 1].lower_ in profile.list_joins:  # a list under one denial
@@ -645,10 +653,27 @@ def detect_emergency(text: str) -> EmergencyMatch | None:
     physical ones (the caller then gives 988 as well as 911); then the languages' order."""
     if not text or not text.strip():
         return None
-    best: EmergencyMatch | None = None
-    for language in rule_books():
-        found = _detect_in(language, text)
-        if found is not None and found.kind == "mental_health":
-            return found
-        best = best or found
-    return best
+    found = [match for language in rule_books()
+             if (match := _detect_in(language, text)) is not None]
+    if not found:
+        return None
+    kind = "mental_health" if any(m.kind == "mental_health" for m in found) else "medical"
+    found = [m for m in found if m.kind == kind]
+    if len(found) == 1:
+        return found[0]
+    # Several languages' rules matched ("suicidio", "911"): the match is said in the language
+    # the message's other words belong to.
+    scores = _language_scores(text)
+    return max(found, key=lambda m: scores[m.language])
+
+
+def _language_scores(text: str) -> dict[str, int]:
+    """How many of the message's words only one language's rules (or common words) know:
+    "me voy a suicidar" has two Spanish ones, "i want to kill myself" five English ones."""
+    vocabularies = {language: _detector(language).vocabulary for language in rule_books()}
+    scores: dict[str, int] = {}
+    for language, vocabulary in vocabularies.items():
+        others = set().union(*(v for other, v in vocabularies.items() if other != language))
+        words = set(re.findall(r"[\w']+", normalize(text, language)))
+        scores[language] = len((words & vocabulary) - others)
+    return scores
