@@ -87,6 +87,10 @@ def test_judgement_calls_that_fire_on_purpose() -> None:
     # said of just now ("le dio"), not history ("tuvo")
     assert detect_emergency("a mi papá le dio un infarto") is not None
     assert detect_emergency("mi papá tuvo un infarto hace dos años") is None
+    # shortness of breath alarms even when it sounds lasting (as "shortness of breath" does)
+    assert detect_emergency("tuve covid y me quedó falta de aire") is not None
+    # "no me quiero morir" is a fear, not a wish
+    assert detect_emergency("no me quiero morir sin ver a mis nietos") is None
 
 
 def test_english_is_still_english() -> None:
