@@ -17,6 +17,13 @@ medicines, overdoses by verb and drug name, one-sided weakness, fainting, a bare
 would teach patients to ignore the 911 reply, so the rules ask for a symptom *and* its
 framing, and tests/bot/safety/phrases.py keeps idioms ("dying to see that movie",
 "jump start my car") that must never alarm.
+
+Each language is a rules file (emergency_rules.yml for English, emergency_rules.es.yml for
+Spanish: "me duele mucho el pecho", not "me muero de hambre"), with what the matcher needs
+to know about the language beside its rules: SMS spellings, whether accents are folded, and
+the words of the negation, history, intent and laughter checks. Every message is checked
+against every language (a patient in crisis may switch), and the match names the language
+it was found in, so the answer can be in it when the conversation's language is not known.
 """
 
 from __future__ import annotations
