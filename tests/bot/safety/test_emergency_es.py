@@ -7,6 +7,7 @@ import pytest
 
 from bot.safety import EmergencyMatch, detect_emergency
 from bot.safety.emergency import normalize
+from tests.bot.safety.phrases import MUST_CATCH as ENGLISH_MUST_CATCH
 from tests.bot.safety.phrases_es import MUST_CATCH, MUST_NOT_CATCH, NOT_HEALTH
 
 
@@ -94,10 +95,22 @@ def test_judgement_calls_that_fire_on_purpose() -> None:
 
 
 def test_english_is_still_english() -> None:
+    """Every English crisis phrase is answered in English, even those the Spanish rules
+    also know ("suicide", "911"): the message's other words are English."""
     assert detect_emergency("i want to kill myself") == EmergencyMatch(
         "mental_health", "suicidal thoughts", "en")
     assert detect_emergency("my chest hurts really bad") == EmergencyMatch(
         "medical", "chest pain", "en")
+    in_spanish = [text for text, _ in ENGLISH_MUST_CATCH
+                  if (found := detect_emergency(text)) is None or found.language != "en"]
+    assert in_spanish == []
+
+
+def test_a_mixed_message_is_caught_by_the_language_of_its_crisis() -> None:
+    assert detect_emergency("my mom no puede respirar") == EmergencyMatch(
+        "medical", "cannot breathe", "es")
+    assert detect_emergency("mi mamá can't breathe") == EmergencyMatch(
+        "medical", "cannot breathe", "en")
 
 
 def test_normalize_folds_accents_and_spells_out_sms_in_spanish() -> None:
