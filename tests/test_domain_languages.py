@@ -54,4 +54,4 @@ def test_every_response_has_a_variation_per_language(name: str) -> None:
 
 def test_the_emergency_is_answered_in_spanish_with_911_and_988_in_spanish() -> None:
     spanish = next(v["text"] for v in RESPONSES["utter_emergency"] if language_of(v) == "es")
-    assert "911" in spanish and "marque 988 y oprima 2 para español" in spanish
+    assert "911" in spanish and "988 y oprima 2 para español" in spanish

@@ -55,6 +55,7 @@ def _by_ordinal(plain: str, buttons: list[Button]) -> Button | None:
 
 def _by_yes_no(plain: str, buttons: list[Button]) -> Button | None:
     """"yes"/"no" where exactly one choice is the yes (or the no)."""
+    wanted: tuple[str, ...]
     if plain in YES:
         wanted = ("yes", "si")
     elif plain in NO:
