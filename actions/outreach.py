@@ -41,7 +41,7 @@ from actions.common import (
 from actions.insights_client import InsightsClient, default_insights_client, report_task
 from actions.outreach_client import OutreachClient, default_outreach_client
 from actions.refills import submitted_message
-from bot.i18n import words
+from bot.i18n import LANGUAGES, words
 from bot.insights.enums import Task
 from bot.outreach.schemas import OutreachContext
 
@@ -88,7 +88,12 @@ class ActionOutreachContext(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
                   ) -> list[dict[str, Any]]:
         message_id = chosen(tracker, "outreach_id")
-        return [SlotSet("outreach_id", message_id)] if message_id else []
+        events: list[dict[str, Any]] = [SlotSet("outreach_id", message_id)] if message_id else []
+        # The message went out in the patient's language: the replies follow it.
+        language = chosen(tracker, "language")
+        if language in LANGUAGES:
+            events.append(SlotSet("language", language))
+        return events
 
 
 class ActionOutreachConfirm(Action):

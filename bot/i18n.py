@@ -105,6 +105,25 @@ WORDS: dict[str, dict[str, str]] = {
         "refill.state.ready": "ready to pick up at {pharmacy}",
         "refill.state.denied": "not approved by your prescriber; our team can tell you more",
         "refill.status_line": "• {medication}, asked {date}: {state} (ref. {reference})",
+        # outreach texts (SMS the patient did not ask for: the clinic's name first)
+        "outreach.reminder": "{clinic}: reminder of your appointment on {when} with "
+                             "{provider} at {location}.",
+        "outreach.no_show": "{clinic}: we missed you at your appointment with {provider} on "
+                            "{when}. We hope you're okay. Would you like a new time?",
+        "outreach.refill": "{clinic}: your {medicine} {runs}. You have refills left.",
+        "outreach.renewal": "{clinic}: your {medicine} {runs} and has no refills left.",
+        "outreach.runs.out": "has run out",
+        "outreach.runs.on": "runs out on {day}",
+        "outreach.runs.low": "is running low",
+        "outreach.balance": "{clinic}: you have a balance on your latest statement. You can "
+                            "see it and pay by text.",
+        "outreach.your_doctor": "your doctor",
+        "button.confirm": "Confirm",
+        "button.reschedule": "Reschedule",
+        "button.cancel_visit": "Cancel it",
+        "button.refill_it": "Refill it",
+        "button.ask_renewal": "Ask {doctor} to renew",
+        "button.see_balance": "See my balance",
     },
     "es": {
         "button.agent": "Hablar con una persona",
@@ -163,6 +182,24 @@ WORDS: dict[str, dict[str, str]] = {
         "refill.state.denied": "su médico no la aprobó; nuestro equipo le puede dar más "
                                "detalles",
         "refill.status_line": "• {medication}, pedida el {date}: {state} (ref. {reference})",
+        "outreach.reminder": "{clinic}: le recordamos su cita del {when} con {provider} en "
+                             "{location}.",
+        "outreach.no_show": "{clinic}: lo extrañamos en su cita con {provider} del {when}. "
+                            "Esperamos que esté bien. ¿Quiere una nueva cita?",
+        "outreach.refill": "{clinic}: su {medicine} {runs}. Le quedan resurtidos.",
+        "outreach.renewal": "{clinic}: su {medicine} {runs} y ya no le quedan resurtidos.",
+        "outreach.runs.out": "ya se terminó",
+        "outreach.runs.on": "se termina el {day}",
+        "outreach.runs.low": "se está terminando",
+        "outreach.balance": "{clinic}: tiene un saldo en su último estado de cuenta. Puede "
+                            "verlo y pagarlo por texto.",
+        "outreach.your_doctor": "su médico",
+        "button.confirm": "Confirmar",
+        "button.reschedule": "Cambiar la cita",
+        "button.cancel_visit": "Cancelarla",
+        "button.refill_it": "Pedir el resurtido",
+        "button.ask_renewal": "Pedir a {doctor} que la renueve",
+        "button.see_balance": "Ver mi saldo",
     },
 }
 

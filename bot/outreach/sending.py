@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backoffice import consent
 from bot.backoffice.enums import AppointmentStatus, Purpose
-from bot.backoffice.errors import BackOfficeUnavailable, NotFound
+from bot.backoffice.errors import BackOfficeError, BackOfficeUnavailable, NotFound
 from bot.backoffice.models import (
     Invoice,
     Patient,
@@ -31,6 +31,7 @@ from bot.backoffice.models import (
 from bot.backoffice.pharmacy import OPEN_REQUEST_WINDOW, OPEN_STATUSES
 from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
 from bot.conversations.schemas import BotMessage, Button
+from bot.i18n import DEFAULT_LANGUAGE, language_or_default, say_date, say_moment, words
 from bot.outreach.enums import PRIORITY, OutreachKind, OutreachStatus, SuppressReason
 from bot.outreach.models import OutreachMessage, OutreachPatient
 from bot.outreach.rules import cap_wait, local_at, next_allowed, zone
@@ -56,10 +57,11 @@ class Outgoing:
     kind: OutreachKind
     text: str
     buttons: list[Button]
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def body(self) -> str:
-        return sms_body([BotMessage(text=self.text, buttons=self.buttons)])[0]
+        return sms_body([BotMessage(text=self.text, buttons=self.buttons)], self.language)[0]
 
 
 # Called after a message went out: the transcript, the offered choices, the engine's context.
@@ -132,13 +134,6 @@ def _wait(row: OutreachMessage, until: datetime, why: str) -> None:
     row.lease_owner, row.lease_until = None, None
 
 
-def _say_when(moment: datetime, tz_name: str) -> str:
-    local = moment.astimezone(zone(None, tz_name))
-    hour = local.hour % 12 or 12
-    return (f"{local:%a}, {local:%b} {local.day} at {hour}:{local.minute:02d} "
-            f"{'AM' if local.hour < 12 else 'PM'}")
-
-
 def _choice(title: str, intent: str, message_id: int) -> Button:
     return Button(title=title, payload=f'/{intent}{{"outreach_id":"{message_id}"}}')
 
@@ -173,41 +168,56 @@ def subject_changed(session: Session, row: OutreachMessage, now: datetime,
 
 
 def compose(session: Session, row: OutreachMessage, patient: Patient, settings: Settings,
-            office: BackOffice) -> tuple[str, list[Button]]:
-    """The message as the patient reads it, from the record as it is now. Choices are
-    numbers and plain words: never a carrier opt-out word like CANCEL or STOP."""
+            office: BackOffice, language: str = DEFAULT_LANGUAGE) -> tuple[str, list[Button]]:
+    """The message as the patient reads it, in their language, from the record as it is now.
+    Choices are numbers and plain words: never a carrier opt-out word like CANCEL or STOP."""
     clinic = settings.clinic_name
     tz_name = patient.timezone or settings.clinic_timezone
+    tz = zone(tz_name, settings.clinic_timezone)
     if row.subject_type == "appointment":
         appt = office.scheduling.get_appointment(session, row.patient_id, row.subject_id)
-        when = _say_when(appt.starts_at, tz_name)
+        when = say_moment(appt.starts_at.astimezone(tz), language)
         if row.kind is OutreachKind.appointment_reminder:
-            text = (f"{clinic}: reminder of your appointment on {when} with "
-                    f"{appt.provider_name} at {appt.location}.")
-            return text, [_choice("Confirm", "outreach_confirm", row.id),
-                          _choice("Reschedule", "outreach_reschedule", row.id),
-                          _choice("Cancel it", "outreach_cancel", row.id)]
-        text = (f"{clinic}: we missed you at your appointment with {appt.provider_name} on "
-                f"{when}. We hope you're okay. Would you like a new time?")
-        return text, [_choice("Book a new time", "outreach_rebook", row.id)]
+            text = words("outreach.reminder", language, clinic=clinic, when=when,
+                         provider=appt.provider_name, location=appt.location)
+            return text, [_choice(words("button.confirm", language), "outreach_confirm", row.id),
+                          _choice(words("button.reschedule", language), "outreach_reschedule",
+                                  row.id),
+                          _choice(words("button.cancel_visit", language), "outreach_cancel",
+                                  row.id)]
+        text = words("outreach.no_show", language, clinic=clinic, when=when,
+                     provider=appt.provider_name)
+        return text, [_choice(words("button.book_new_time", language), "outreach_rebook",
+                              row.id)]
     if row.subject_type == "prescription":
         rx = session.get(Prescription, row.subject_id)
         assert rx is not None
         prescriber = session.get(Provider, rx.prescriber_id)
         ends = rx.supply_ends_on
-        today = row.due_at.astimezone(zone(tz_name, settings.clinic_timezone)).date()
-        runs = ("has run out" if ends is not None and ends <= today
-                else f"runs out on {ends:%b} {ends.day}" if ends else "is running low")
+        today = row.due_at.astimezone(tz).date()
+        runs = (words("outreach.runs.out", language) if ends is not None and ends <= today
+                else words("outreach.runs.on", language, day=say_date(ends, today, language))
+                if ends else words("outreach.runs.low", language))
         medicine = f"{rx.medication} {rx.strength}"
         if rx.refills_left > 0:
-            return (f"{clinic}: your {medicine} {runs}. You have refills left.",
-                    [_choice("Refill it", "outreach_refill", row.id)])
-        doctor = prescriber.name if prescriber else "your doctor"
-        return (f"{clinic}: your {medicine} {runs} and has no refills left.",
-                [_choice(f"Ask {doctor} to renew", "outreach_refill", row.id)])
+            return (words("outreach.refill", language, clinic=clinic, medicine=medicine,
+                          runs=runs),
+                    [_choice(words("button.refill_it", language), "outreach_refill", row.id)])
+        doctor = prescriber.name if prescriber else words("outreach.your_doctor", language)
+        return (words("outreach.renewal", language, clinic=clinic, medicine=medicine, runs=runs),
+                [_choice(words("button.ask_renewal", language, doctor=doctor),
+                         "outreach_refill", row.id)])
     # A balance reminder names no amount: that waits for verification in the conversation.
-    return (f"{clinic}: you have a balance on your latest statement. You can see it and pay "
-            "by text.", [Button(title="See my balance", payload="/billing_balance")])
+    return (words("outreach.balance", language, clinic=clinic),
+            [Button(title=words("button.see_balance", language), payload="/billing_balance")])
+
+
+def language_of(session: Session, patient: Patient, office: BackOffice) -> str:
+    """The patient's preferred language on file, from the consent records' system."""
+    try:
+        return language_or_default(office.consent.preferences(session, patient.id).language)
+    except BackOfficeError:
+        return DEFAULT_LANGUAGE
 
 
 def _consent_on_file(session: Session, patient: Patient, office: BackOffice
@@ -303,9 +313,9 @@ def _prepare(session: Session, row: OutreachMessage, patient: Patient, now: date
     if row.body is not None and row.sms_key is not None and row.phone:
         # A worker died after composing: send what it composed; the sender's key finds the SMS
         # if it went out, so it never goes twice.
-        text, buttons = compose(session, row, patient, settings, office)
-        out = Outgoing(row.id, patient.id, row.phone, row.kind, text, buttons)
-        return out
+        language = language_of(session, patient, office)
+        text, buttons = compose(session, row, patient, settings, office, language)
+        return Outgoing(row.id, patient.id, row.phone, row.kind, text, buttons, language)
     outcome = check(session, row, patient, now, settings, office)
     if isinstance(outcome, SuppressReason):
         _finish(row, OutreachStatus.suppressed, now, outcome)
@@ -330,8 +340,9 @@ def _prepare(session: Session, row: OutreachMessage, patient: Patient, now: date
         result.suppressed[reason.value] = result.suppressed.get(reason.value, 0) + 1
         session.commit()
         return None
-    text, buttons = compose(session, row, patient, settings, office)
-    out = Outgoing(row.id, patient.id, patient.phone, row.kind, text, buttons)
+    language = language_of(session, patient, office)
+    text, buttons = compose(session, row, patient, settings, office, language)
+    out = Outgoing(row.id, patient.id, patient.phone, row.kind, text, buttons, language)
     row.phone, row.body, row.sms_key = patient.phone, out.body, sms_key(row.id)
     # Counted against the cap from here on, so a second row of the same patient in this
     # batch waits.

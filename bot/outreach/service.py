@@ -100,7 +100,8 @@ class AfterSend:
         try:
             async with conversation_turn(self.conversations.redis, sender):
                 await self.conversations.engine.trigger_intent(
-                    sender, EXTERNAL_INTENT, {"outreach_id": str(out.message_id)})
+                    sender, EXTERNAL_INTENT, {"outreach_id": str(out.message_id),
+                                              "language": out.language})
         except EngineUnavailable as exc:
             log.warning("outreach context not set in the engine: %s", exc)
 
