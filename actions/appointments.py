@@ -31,6 +31,7 @@ from actions.common import (
     language_of,
     request_text,
     resume_flow,
+    say_day,
     say_when,
     set_step,
     yes_no,
@@ -435,9 +436,16 @@ class ActionOfferSlots(AppointmentAction):
         language = language_of(tracker)
         buttons = [choice_button(say_when(s.starts_at, language), "slot_id", s.id)
                    for s in found.slots]
-        dispatcher.utter_message(
-            response="utter_offer_slots_widened" if found.widened else "utter_offer_slots",
-            buttons=[*buttons, none_of_these(language)])
+        if found.widened:
+            dispatcher.utter_message(response="utter_offer_slots_widened",
+                                     buttons=[*buttons, none_of_these(language)])
+        elif wish.day is not None:  # the day as understood, so a wrong reading shows
+            dispatcher.utter_message(response="utter_offer_slots_on_day",
+                                     day=say_day(wish.day, language),
+                                     buttons=[*buttons, none_of_these(language)])
+        else:
+            dispatcher.utter_message(response="utter_offer_slots",
+                                     buttons=[*buttons, none_of_these(language)])
         return set_step("reschedule_slot", slot_id=None)
 
 

@@ -50,6 +50,11 @@ def say_date(day: date, today: date | None = None, language: str = i18n.DEFAULT_
     return i18n.say_date(day, today or clinic_today(), language)
 
 
+def say_day(day: date, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """"Tuesday, Dec 15" ("martes 15 de diciembre")."""
+    return i18n.say_day(day, language)
+
+
 # --- shared by the multi-step flows ---------------------------------------------------------
 
 # One categorical slot, `flow_step`, says which question of which flow the patient is

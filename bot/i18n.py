@@ -33,13 +33,15 @@ class LocaleFormats:
     day: str  # "Dec 13" / "13 de diciembre"
     day_with_year: str  # the same in another year
     moment: str  # "Thu, Dec 3 at 10:30 AM" / "martes 8 de diciembre, 10:30 a. m."
+    weekday_day: str  # "Tuesday, Dec 15" / "martes 15 de diciembre"
 
 
 FORMATS: dict[str, LocaleFormats] = {
-    "en": LocaleFormats("en_US", "en_US", "MMM d", "MMM d, y", "EEE, MMM d 'at' h:mm a"),
+    "en": LocaleFormats("en_US", "en_US", "MMM d", "MMM d, y", "EEE, MMM d 'at' h:mm a",
+                        "EEEE, MMM d"),
     # Spanish day periods as "a. m." (es); amounts as "$125.40", written in the US (es_US).
     "es": LocaleFormats("es", "es_US", "d 'de' MMMM", "d 'de' MMMM 'de' y",
-                        "EEEE d 'de' MMMM, h:mm a"),
+                        "EEEE d 'de' MMMM, h:mm a", "EEEE d 'de' MMMM"),
 }
 LANGUAGES = tuple(FORMATS)
 
@@ -263,6 +265,12 @@ def say_date(day: date, today: date, language: str = DEFAULT_LANGUAGE) -> str:
     formats = FORMATS[language_or_default(language)]
     pattern = formats.day if day.year == today.year else formats.day_with_year
     return format_date(day, pattern, locale=formats.dates).translate(_SPACES)
+
+
+def say_day(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """"Tuesday, Dec 15" / "martes 15 de diciembre": a day the patient named, said back."""
+    formats = FORMATS[language_or_default(language)]
+    return format_date(day, formats.weekday_day, locale=formats.dates).translate(_SPACES)
 
 
 def say_moment(local: datetime, language: str = DEFAULT_LANGUAGE) -> str:

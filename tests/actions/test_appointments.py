@@ -31,6 +31,7 @@ from actions.common import (
 )
 from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provider, Slot
 from bot.backoffice.schemas import AppointmentInfo
+from bot.clock import clinic_today
 from tests.actions.conftest import DOMAIN, make_tracker, momento, text_of
 
 WHEN = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [A-Z][a-z]{2} \d{1,2} at \d{1,2}:\d{2} (AM|PM)"
@@ -372,9 +373,14 @@ async def test_the_time_in_the_request_is_not_asked_again(seeded: Session, backo
     offered = CollectingDispatcher()
     events = await ActionOfferSlots(backoffice).run(offered, tracker, DOMAIN)
     assert events == [SlotSet("slot_id", None), SlotSet("flow_step", "reschedule_slot")]
-    assert responses(offered) == ["utter_offer_slots"]
+    # The day as understood is said with them: "next tuesday" is next week's.
+    assert responses(offered) == ["utter_offer_slots_on_day"]
+    today = clinic_today()
+    tuesday = today + timedelta(days=7 - today.weekday() + 1)
+    assert offered.messages[0]["day"] == f"Tuesday, {tuesday:%b} {tuesday.day}"
     times = [b["title"] for b in offered.messages[0]["buttons"][:-1]]
-    assert times and all(t.startswith("Tue, ") and t.endswith(" PM") for t in times), times
+    assert times and all(t.startswith(f"Tue, {tuesday:%b} {tuesday.day} at ")
+                         and t.endswith(" PM") for t in times), times
 
 
 async def test_asap_next_week_and_after_a_date_from_the_request(seeded: Session, backoffice
