@@ -56,6 +56,29 @@ def parse_date_of_birth(text: str, today: date) -> date | None:
     return born
 
 
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})")
+
+
+def ambiguous_date_of_birth(text: str, today: date) -> tuple[date, date] | None:
+    """Both readings of an all-numeric date whose first two parts could each be the month
+    ("12/03/1984": December 3 in the US, 12 March almost everywhere else), month first; None
+    when only one reading is a date of birth (03/17/1990, 1984-03-12, "March 12, 1984")."""
+    cleaned = _FILLER.sub(" ", text).strip(" .,:;!?")
+    if _DIGITS_ONLY.fullmatch(cleaned) and len(cleaned) in (6, 8) and int(cleaned[:2]) <= 12:
+        cleaned = f"{cleaned[:2]}/{cleaned[2:4]}/{cleaned[4:]}"
+    found = _NUMERIC_DATE.fullmatch(cleaned)
+    if found is None:
+        return None
+    first, second = int(found.group(1)), int(found.group(2))
+    if first == second or first > 12 or second > 12:
+        return None
+    us = parse_date_of_birth(f"{first:02d}/{second:02d}/{found.group(3)}", today)
+    day_first = parse_date_of_birth(f"{second:02d}/{first:02d}/{found.group(3)}", today)
+    if us is None or day_first is None:
+        return None
+    return us, day_first
+
+
 def parse_full_name(text: str) -> str | None:
     cleaned = re.sub(r"^(my name is|my name's|name is|i am|i'm|im|it'?s|this is)\s+", "",
                      text.strip(), flags=re.IGNORECASE)

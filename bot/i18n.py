@@ -34,14 +34,17 @@ class LocaleFormats:
     day_with_year: str  # the same in another year
     moment: str  # "Thu, Dec 3 at 10:30 AM" / "martes 8 de diciembre, 10:30 a. m."
     weekday_day: str  # "Tuesday, Dec 15" / "martes 15 de diciembre"
+    full_date: str  # "March 12, 1984" / "12 de marzo de 1984"
+    day_first: bool  # how the language writes 12/03 when it writes numbers
 
 
 FORMATS: dict[str, LocaleFormats] = {
     "en": LocaleFormats("en_US", "en_US", "MMM d", "MMM d, y", "EEE, MMM d 'at' h:mm a",
-                        "EEEE, MMM d"),
+                        "EEEE, MMM d", "MMMM d, y", False),
     # Spanish day periods as "a. m." (es); amounts as "$125.40", written in the US (es_US).
     "es": LocaleFormats("es", "es_US", "d 'de' MMMM", "d 'de' MMMM 'de' y",
-                        "EEEE d 'de' MMMM, h:mm a", "EEEE d 'de' MMMM"),
+                        "EEEE d 'de' MMMM, h:mm a", "EEEE d 'de' MMMM", "d 'de' MMMM 'de' y",
+                        True),
 }
 LANGUAGES = tuple(FORMATS)
 
@@ -271,6 +274,16 @@ def say_day(day: date, language: str = DEFAULT_LANGUAGE) -> str:
     """"Tuesday, Dec 15" / "martes 15 de diciembre": a day the patient named, said back."""
     formats = FORMATS[language_or_default(language)]
     return format_date(day, formats.weekday_day, locale=formats.dates).translate(_SPACES)
+
+
+def say_full_date(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """"March 12, 1984" / "12 de marzo de 1984": a date with nothing left to guess."""
+    formats = FORMATS[language_or_default(language)]
+    return format_date(day, formats.full_date, locale=formats.dates).translate(_SPACES)
+
+
+def writes_day_first(language: str) -> bool:
+    return FORMATS[language_or_default(language)].day_first
 
 
 def say_moment(local: datetime, language: str = DEFAULT_LANGUAGE) -> str:
