@@ -24,6 +24,7 @@ Our API's integer ids for EHR resources come from `fhir_links`.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,7 @@ CONSENT_SYSTEM = "urn:patient-assistant:consent"
 ORACLE_ACCOUNT_BALANCE = "https://fhir-ehr.cerner.com/r4/StructureDefinition/account-balance"
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold")
 OPEN_REQUEST_WINDOW = timedelta(days=7)
+REFERENCE_TTL_SECONDS = 600.0
 STATUS_HISTORY = timedelta(days=90)
 
 # Verbs and the interactions each needs, per resource type: the capability matrix.
@@ -143,7 +145,9 @@ class FhirBackOffice:
         self.refill_owner = settings.fhir_refill_owner
         self.profile = settings.fhir_profile
         self._patient_ids: dict[str, str] = {}
-        self._cache: dict[tuple[str, str], Any] = {}
+        # Practitioners, locations and pharmacies change rarely: read once, again after
+        # REFERENCE_TTL, so a renamed clinic shows without a restart.
+        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
     def for_domain(self, domain: Domain) -> object:
         if domain is Domain.billing and self.profile != "oracle":
@@ -193,9 +197,12 @@ class FhirBackOffice:
 
     def _cached_read(self, model: type[fr.R], resource_id: str) -> fr.R:
         key = (model.__name__, resource_id)
-        if key not in self._cache:
-            self._cache[key] = fr.parse(model, self.client.read(model.__name__, resource_id))
-        value: fr.R = self._cache[key]
+        cached = self._cache.get(key)
+        if cached is None or cached[0] <= time.monotonic():
+            cached = (time.monotonic() + REFERENCE_TTL_SECONDS,
+                      fr.parse(model, self.client.read(model.__name__, resource_id)))
+            self._cache[key] = cached
+        value: fr.R = cached[1]
         return value
 
     # --- identity ----------------------------------------------------------------------------

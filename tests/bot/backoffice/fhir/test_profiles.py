@@ -124,3 +124,19 @@ def test_other_profiles_read_no_balance_and_say_so() -> None:
     billing = office.for_domain(Domain.billing)
     with pytest.raises(NotSupported):
         billing.balance(None, 1, date(2026, 12, 7))  # type: ignore[attr-defined]
+
+
+def test_reference_resources_are_read_again_after_their_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[httpx.Request] = []
+    practitioner = {"resourceType": "Practitioner", "id": "p1",
+                    "name": [{"family": "Shah", "given": ["Priya"], "prefix": ["Dr."]}]}
+    office = oracle([httpx.Response(200, json=practitioner) for _ in range(2)], seen)
+    clock = [1000.0]
+    monkeypatch.setattr("bot.backoffice.fhir.adapter.time.monotonic", lambda: clock[0])
+    office._cached_read(fr.Practitioner, "p1")
+    office._cached_read(fr.Practitioner, "p1")
+    assert len(seen) == 1  # within a turn and for a while after: one read
+    clock[0] += 601
+    office._cached_read(fr.Practitioner, "p1")
+    assert len(seen) == 2
