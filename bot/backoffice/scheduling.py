@@ -248,6 +248,8 @@ def reschedule_appointment(
         raise SlotTaken()
     appt.slot_id = slot.id
     appt.starts_at = slot.starts_at
+    # Booked for this time now: reminders whose offset is already past are skipped.
+    appt.booked_at = now
     try:
         session.commit()
     except IntegrityError:  # lost the race: uq_appointments_booked_slot

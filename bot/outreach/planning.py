@@ -70,6 +70,7 @@ class Candidate:
 class PlanResult:
     planned: int = 0
     held_out: int = 0
+    superseded: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
@@ -226,6 +227,27 @@ def holdout_groups(session: Session, patient_ids: set[int], now: datetime,
     return groups
 
 
+def supersede(session: Session, candidates: Iterable[Candidate], now: datetime) -> int:
+    """Rows still planned for an appointment's old time (it was moved) are settled now, as
+    the subject changed, so the schedule shows one set of reminders per visit, not one per
+    time it was booked for; the caller commits."""
+    current = {(c.kind, c.subject_id): c.subject_at for c in candidates
+               if c.subject_type == "appointment"}
+    ids = sorted({subject_id for _, subject_id in current})
+    settled = 0
+    for start in range(0, len(ids), CHUNK):
+        for row in session.scalars(select(OutreachMessage).where(
+                OutreachMessage.status == OutreachStatus.planned,
+                OutreachMessage.subject_type == "appointment",
+                OutreachMessage.subject_id.in_(ids[start:start + CHUNK]))):
+            at = current.get((row.kind, row.subject_id))
+            if at is not None and row.subject_at != at:
+                row.status, row.reason = OutreachStatus.suppressed, SuppressReason.subject_changed
+                row.finished_at = now
+                settled += 1
+    return settled
+
+
 def _existing_keys(session: Session, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), CHUNK):
@@ -266,6 +288,9 @@ def plan(session: Session, now: datetime, settings: Settings,
     result = PlanResult()
     if not candidates:
         return result
+    result.superseded = supersede(session, candidates.values(), now)
+    if result.superseded:
+        session.commit()
     existing = _existing_keys(session, list(candidates))
     new_keys = [k for k in candidates if k not in existing]
     groups = holdout_groups(session, {candidates[k].patient_id for k in new_keys}, now,

@@ -273,4 +273,4 @@ def view(session: Session, *, kind: OutreachKind | None = None, day: date | None
         counts[row.status.value] = counts.get(row.status.value, 0) + 1
         if row.replied_at is not None:
             counts["replied"] = counts.get("replied", 0) + 1
-    return OutreachView(rows=out, counts=counts)
+    return OutreachView(rows=out, counts=counts, clinic_timezone=str(clinic_tz()))
