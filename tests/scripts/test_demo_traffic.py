@@ -18,7 +18,7 @@ def test_the_population_is_the_seeded_one() -> None:
     people = population(80)
     assert len(people) == 83 and set(PATIENTS) < set(people)
     first = plan_population(1)[0]
-    assert people["MRNPOP0001"] == Who("Umar Dummerson", "02/26/1987", "73301", "+15555550104",
+    assert people["MRNPOP0001"] == Who("Umar Dummerson", "02/26/1987", "73301", "+15555550105",
                                        ("billing", "appointments"))
     assert people[first.mrn].topics == first.topics
 
