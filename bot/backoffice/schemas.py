@@ -50,6 +50,12 @@ class VerificationRequest(BaseModel):
     language_choice: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
 
 
+# The custom payload the verification action sends with the patient's language (`{"language_set":
+# "es"}`), never shown: the bot service learns the conversation's language from it, as the
+# engine's `language` slot is set in the same step.
+LANGUAGE_SET = "language_set"
+
+
 class VerificationResult(BaseModel):
     status: VerificationStatus
     patient_id: int | None = None
