@@ -31,12 +31,27 @@ def is_gsm7(text: str) -> bool:
 
 
 def segments(text: str) -> int:
-    """How many SMS segments a carrier bills for this text."""
+    """How many SMS segments a carrier bills for this text.
+
+    GSM-7: 160 septets alone, 153 per part when split (the rest is the part's header); an
+    extension character (€, {, ...) takes two, an escape and itself, which are never split
+    between parts. Anything outside GSM-7 (á, í, ó, ú: Spanish needs UCS-2 unless it keeps
+    to é, ñ, ü, ¿ and ¡) makes the whole text UCS-2: 70 code units alone, 67 per part, a
+    character beyond the BMP (an emoji) taking two that are never split either."""
     if is_gsm7(text):
-        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
-        return 1 if units <= 160 else -(-units // 153)
-    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
-    return 1 if units <= 70 else -(-units // 67)
+        units = [2 if ch in GSM7_EXTENDED else 1 for ch in text]
+        single, part = 160, 153
+    else:
+        units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+        single, part = 70, 67
+    if sum(units) <= single:
+        return 1
+    count, used = 1, 0
+    for size in units:
+        if used + size > part:
+            count, used = count + 1, 0
+        used += size
+    return count
 
 
 def sms_body(messages: list[BotMessage]) -> tuple[str, list[Button]]:

@@ -62,3 +62,31 @@ def test_segments_count_like_a_carrier() -> None:
     assert segments("{" * 80) == 1 and segments("{" * 81) == 2  # extension chars count twice
     assert [segments("é" * 160), segments("ü" * 160)] == [1, 1]  # both are in GSM-7
     assert [segments("😀" * 35), segments("😀" * 36), segments("ł" * 71)] == [1, 2, 2]
+
+
+def test_spanish_in_gsm7_only_with_e_n_u_and_its_marks() -> None:
+    """GSM 03.38's basic set has é É ñ Ñ ü Ü ¿ ¡ (and à è ì ò ù); á í ó ú (and Á Í Ó Ú) are
+    not in it nor in its extension table: one of them makes the text UCS-2."""
+    from channels.formatting import is_gsm7, segments
+
+    assert all(is_gsm7(ch) for ch in "éÉñÑüÜ¿¡àèìòù")
+    assert not any(is_gsm7(ch) for ch in "áíóúÁÍÓÚ")
+    assert is_gsm7("¿Señor Müller? ¡Qué bien!")
+    assert not is_gsm7("¿Cuál es su fecha de nacimiento?")
+    # 160 in GSM-7 is one part; the same length with one "á" is three UCS-2 parts (67 each).
+    gsm = "¿Señor? " + "ñ" * 152
+    assert (len(gsm), segments(gsm)) == (160, 1)
+    ucs2 = "¿Cuál? " + "ñ" * 153
+    assert (len(ucs2), segments(ucs2)) == (160, 3)
+    assert [segments("á" * n) for n in (70, 71, 134, 135)] == [1, 2, 2, 3]
+
+
+def test_a_two_unit_character_is_never_split_between_parts() -> None:
+    from channels.formatting import segments
+
+    # 306 septets fit two parts of 153, but "{" (escape + brace) cannot straddle them.
+    assert segments("a" * 152 + "{" + "a" * 152) == 3
+    assert segments("a" * 151 + "{" + "a" * 153) == 2
+    # The same for an emoji's two UTF-16 units in UCS-2 parts of 67.
+    assert segments("á" * 66 + "😀" + "á" * 66) == 3
+    assert segments("á" * 65 + "😀" + "á" * 67) == 2
