@@ -114,6 +114,15 @@ async def conversation_language(redis: aioredis.Redis, sender: str) -> str:
     return lang.loads(await redis.get(language_key(sender))).language
 
 
+async def choose_language(redis: aioredis.Redis, sender: str, language: str) -> None:
+    """The patient chose the conversation's language before writing (a chat page in Spanish):
+    theirs from the first message on, set in the engine with it."""
+    if language not in SWITCHED:
+        raise ValueError(f"not a language the assistant speaks: {language!r}")
+    state = lang.ConversationLanguage(language, LanguageSource.patient, None)
+    await redis.set(language_key(sender), lang.dumps(state), ex=LANGUAGE_TTL_SECONDS)
+
+
 def slot_event(language: str, at: float) -> dict[str, Any]:
     return {"event": "slot", "name": "language", "value": language, "timestamp": at}
 
