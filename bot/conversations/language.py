@@ -57,6 +57,12 @@ def detector() -> LanguageDetector:
         *(getattr(Language, name) for name in DETECTED)).build()
 
 
+def warm_up() -> None:
+    """Builds the detector and loads its models (about 1.7 s, once), so the first patient
+    message does not wait for them: run in a worker thread when the service starts."""
+    detector().compute_language_confidence_values("warm up the models, por favor")
+
+
 def detect(text: str) -> str | None:
     """The language of the message when a few words say it clearly, else None."""
     words = WORD.findall(text)

@@ -85,11 +85,8 @@ def patient_event(text: str) -> dict[str, Any]:
 
 
 def _first_look(session: Session, sender: str, text: str
-                ) -> tuple[EmergencyMatch | None, int | None, str | None]:
-    """The safety net's check, the handoff holding the conversation, and the language the
-    message is written in (None: too few words to tell, or a choice's payload)."""
-    detected = None if text.startswith("/") else lang.detect(text)
-    return detect_emergency(text), handoffs.holding_handoff_id(session, sender), detected
+                ) -> tuple[EmergencyMatch | None, int | None]:
+    return detect_emergency(text), handoffs.holding_handoff_id(session, sender)
 
 
 # How long a conversation's language is kept after its last message (the Redis hash).
@@ -330,14 +327,12 @@ class ConversationService:
         stored = await held.enter_async_context(
             conversation_turn(self.redis, sender, read=choices_key))
         try:
-            emergency, handoff, detected = await self._first_look(sender, text,
-                                                                  db_timeout=db_timeout)
+            emergency, handoff = await self._first_look(sender, text, db_timeout=db_timeout)
             if shown is None:
                 shown = next((b.title for b in _choices(stored) if b.payload == text.strip()),
                              None)
             if shown is not None and shown.strip():
                 recorded = mask_card_numbers(clean_text(shown))[1]
-                detected = None  # a tapped choice's words are ours, not the patient's
             known = await self._language_state(sender)
             if handoff is not None:
                 replies = await self._during_handoff(sender, recorded, received, emergency,
@@ -354,6 +349,12 @@ class ConversationService:
                 answered = _now()
                 switched: ChatState | None = BOT_STATE if with_state else None
             else:
+                # What the patient wrote, while nothing settles the language (a tapped
+                # choice's words are ours, a payload is no one's). In a worker thread: the
+                # detector's models load on its first use (lang.warm_up at start-up).
+                detected = (await asyncio.to_thread(lang.detect, text)
+                            if not known.settled and shown is None and not text.startswith("/")
+                            else None)
                 current = lang.decide(known, detected)
                 try:
                     await self._sync_language(sender, known, current.language)
@@ -459,7 +460,7 @@ class ConversationService:
             await self.redis.set(self._turns_key(sender), 0, ex=TURNS_TTL_SECONDS)
 
     async def _first_look(self, sender: str, text: str, *, db_timeout: float | None
-                          ) -> tuple[EmergencyMatch | None, int | None, str | None]:
+                          ) -> tuple[EmergencyMatch | None, int | None]:
         """The safety net's check and the turn's first query (which handoff holds the
         conversation, if a person has it), in one worker thread: one hop, not two."""
         lookup = self._db(_first_look, sender, text)
