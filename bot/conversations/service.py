@@ -111,12 +111,14 @@ async def conversation_language(redis: aioredis.Redis, sender: str) -> str:
     return lang.loads(await redis.get(language_key(sender))).language
 
 
-async def choose_language(redis: aioredis.Redis, sender: str, language: str) -> None:
-    """The patient chose the conversation's language before writing (a chat page in Spanish):
-    theirs from the first message on, set in the engine with it."""
+async def choose_language(redis: aioredis.Redis, sender: str, language: str,
+                          source: LanguageSource = LanguageSource.patient) -> None:
+    """The conversation's language before the patient writes, set in the engine with their
+    first message: the patient's choice (a chat page in Spanish), or the record's (a
+    reminder sent in the patient's preferred language, `LanguageSource.record`)."""
     if language not in SWITCHED:
         raise ValueError(f"not a language the assistant speaks: {language!r}")
-    state = lang.ConversationLanguage(language, LanguageSource.patient, None)
+    state = lang.ConversationLanguage(language, source, None)
     await redis.set(language_key(sender), lang.dumps(state), ex=LANGUAGE_TTL_SECONDS)
 
 

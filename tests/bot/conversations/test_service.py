@@ -471,3 +471,21 @@ async def test_an_expired_engine_session_begins_again_in_the_conversations_langu
     assert [e["event"] for e in engine.appended[-1]] == [
         "action", "session_started", "slot", "action"]
     assert engine.appended[-1][2]["value"] == "es"
+
+
+async def test_a_language_chosen_before_the_first_message_is_set_with_it(speaking) -> None:
+    """A chat page in Spanish, or a reminder sent in the record's language: the engine gets
+    the language with the patient's first message, and what they write does not change it."""
+    from bot.backoffice.enums import LanguageSource
+    from bot.conversations.service import choose_language
+
+    service, engine = speaking
+    await choose_language(service.redis, "web:page-es", "es")
+    await choose_language(service.redis, "sms:+15555550104", "es", LanguageSource.record)
+    with pytest.raises(ValueError):
+        await choose_language(service.redis, "web:x", "fr")
+    for sender in ("web:page-es", "sms:+15555550104"):
+        assert texts(await service.turn(sender, "I want to pay my bill", {"channel": "web"})
+                     ) == ["[es] ok"]
+    assert [batch[0]["value"] for batch in engine.appended] == ["es", "es"]
+    assert [s["metadata"]["language_source"] for s in engine.sent] == ["patient", "record"]
