@@ -54,13 +54,24 @@ def segments(text: str) -> int:
     return count
 
 
-def sms_body(messages: list[BotMessage]) -> tuple[str, list[Button]]:
+def reply_with_a_number(count: int, language: str = "en") -> str:
+    """The line under numbered choices, in the conversation's language. The Spanish names the
+    numbers ("Responda 1, 2 o 3."): "número" has a "ú", which is not GSM-7 and would make the
+    whole text UCS-2."""
+    if language == "es":
+        numbers = [str(n) for n in range(1, count + 1)]
+        said = numbers[0] if count == 1 else ", ".join(numbers[:-1]) + " o " + numbers[-1]
+        return f"Responda {said}."
+    return "Reply with a number."
+
+
+def sms_body(messages: list[BotMessage], language: str = "en") -> tuple[str, list[Button]]:
     """One turn's replies as one SMS text; buttons become numbered choices at the end."""
     texts = [m.text for m in messages if m.text]
     buttons = [b for m in messages for b in m.buttons]
     if buttons:
         choices = "\n".join(f"{i}. {b.title}" for i, b in enumerate(buttons, start=1))
-        texts.append(f"{choices}\nReply with a number.")
+        texts.append(f"{choices}\n{reply_with_a_number(len(buttons), language)}")
     return to_gsm7("\n\n".join(texts)), buttons
 
 

@@ -429,7 +429,7 @@ async def _handle_one(
     replies = await conversations.turn(conversation, text, {"channel": "sms", "phone": phone},
                                        shown=shown, message_id=sms_message_id(message_sid),
                                        maybe_taken=taken_over)
-    body, _ = sms_body(replies)
+    body, _ = sms_body(replies, await conversations.language_of(conversation))
     parts = split_sms(body)
     log.info("SMS reply: %d part(s), %d segment(s), %s", len(parts),
              sum(segments(p) for p in parts), "GSM-7" if is_gsm7(body) else "UCS-2")

@@ -90,3 +90,19 @@ def test_a_two_unit_character_is_never_split_between_parts() -> None:
     # The same for an emoji's two UTF-16 units in UCS-2 parts of 67.
     assert segments("á" * 66 + "😀" + "á" * 66) == 3
     assert segments("á" * 65 + "😀" + "á" * 67) == 2
+
+
+def test_numbered_choices_are_asked_for_in_the_conversations_language() -> None:
+    from channels.formatting import is_gsm7
+
+    reply = [BotMessage(text="¿Cuál le sirve?", buttons=[
+        Button(title="Martes 8 de diciembre, 9:00", payload="/a"),
+        Button(title="Miércoles 9, 10:30", payload="/b"),
+        Button(title="Otra hora", payload="/c")])]
+    body, _ = sms_body(reply, "es")
+    assert body.endswith("1. Martes 8 de diciembre, 9:00\n2. Miércoles 9, 10:30\n"
+                         "3. Otra hora\nResponda 1, 2 o 3.")
+    assert is_gsm7("Responda 1, 2 o 3.")
+    one = [BotMessage(text="¿Le sirve?", buttons=reply[0].buttons[:1])]
+    assert sms_body(one, "es")[0].endswith("1. Martes 8 de diciembre, 9:00\nResponda 1.")
+    assert sms_body(reply)[0].endswith("3. Otra hora\nReply with a number.")

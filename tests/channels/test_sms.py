@@ -374,6 +374,26 @@ def test_a_numbered_reply_is_sent_as_the_choice_and_recorded_with_its_words(
     ]
 
 
+def test_numbered_choices_are_asked_for_in_the_conversations_language(
+        client, db: Session, monkeypatch, scripted_conversations) -> None:
+    """Verified as a patient who prefers Spanish (the action's payload): the choices the same
+    reply offers end in Spanish, in GSM-7."""
+    import channels.sms as sms
+
+    def answer(message: str) -> list[dict[str, object]]:
+        return [{"text": "¿Qué hora le sirve?", "buttons": [
+            {"title": "Martes 8, 9:00", "payload": '/inform{"slot_id":"7"}'},
+            {"title": "Martes 8, 9:30", "payload": '/inform{"slot_id":"8"}'}]},
+            {"custom": {"language_set": "es"}}]
+
+    service = scripted_conversations(answer, [])
+    monkeypatch.setattr(sms, "get_conversations", lambda: service)
+    phone = "+15555550178"
+    post(client, "09/30/1968", "SMes1", frm=phone)
+    assert wait_for(client, 1, to=phone) == [
+        "¿Qué hora le sirve?\n\n1. Martes 8, 9:00\n2. Martes 8, 9:30\nResponda 1 o 2."]
+
+
 def test_a_text_longer_than_twilio_delivers_is_answered_kindly_never_passed_on(
         client, db: Session, caplog) -> None:
     """Over 1,600 characters (Twilio's longest): a kind answer, and nothing of it reaches the
