@@ -489,3 +489,15 @@ async def test_a_language_chosen_before_the_first_message_is_set_with_it(speakin
                      ) == ["[es] ok"]
     assert [batch[0]["value"] for batch in engine.appended] == ["es", "es"]
     assert [s["metadata"]["language_source"] for s in engine.sent] == ["patient", "record"]
+
+
+async def test_a_spanish_emergency_reaches_the_engine_in_spanish(speaking) -> None:
+    """The language is set before the message is handled, so the engine's emergency answer
+    (911) comes in the patient's language."""
+    service, engine = speaking
+    sender = "sms:+15555550197"
+    assert texts(await service.turn(sender, "tengo un dolor fuerte en el pecho",
+                                    {"channel": "sms"})) == ["[es] ok"]
+    assert engine.sent[-1]["metadata"]["language"] == "es"
+    assert engine.appended == [[{"event": "slot", "name": "language", "value": "es",
+                                 "timestamp": engine.appended[0][0]["timestamp"]}]]
