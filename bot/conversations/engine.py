@@ -320,6 +320,7 @@ class EngineReplies(list[BotMessage]):
 
     handoff_opened: bool = False
     language: str | None = None
+    from_engine: bool = True  # False: the service's apology, the engine never answered
 
 
 def replies_after(events: list[Any], message_id: str) -> EngineReplies | None:

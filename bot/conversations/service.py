@@ -228,7 +228,7 @@ class ConversationService:
         await self.engine.append_events(sender, events)
 
     @staticmethod
-    def _learned(current: lang.ConversationLanguage, learned: str | None, seen: float
+    def _learned(current: lang.ConversationLanguage, learned: str | None, seen: float | None
                  ) -> lang.ConversationLanguage:
         """The language after an engine turn: the one its actions set (verification: the
         patient's choice, else the record's), else the one it was sent in; seen now."""
@@ -382,7 +382,9 @@ class ConversationService:
                                                      message_id=message_id,
                                                      maybe_taken=maybe_taken)
             answered = _now()
-            spoken = self._learned(current, replies.language, received.timestamp())
+            # The engine's session saw the message, unless the apology stood in for it.
+            spoken = self._learned(current, replies.language,
+                                   received.timestamp() if replies.from_engine else current.seen)
             state: ChatState | None = None
             if with_state:
                 # No person held the conversation when the turn began, under its lock (which
@@ -510,6 +512,7 @@ class ConversationService:
             insight_metrics.ENGINE_ERRORS.labels(channel=str(metadata.get("channel"))).inc()
             replies = EngineReplies(
                 [BotMessage(text=self.emergency_text if emergency else self.apology)])
+            replies.from_engine = False
         return replies, message_id
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:

@@ -501,3 +501,19 @@ async def test_a_spanish_emergency_reaches_the_engine_in_spanish(speaking) -> No
     assert engine.sent[-1]["metadata"]["language"] == "es"
     assert engine.appended == [[{"event": "slot", "name": "language", "value": "es",
                                  "timestamp": engine.appended[0][0]["timestamp"]}]]
+
+
+async def test_a_turn_the_engine_never_saw_does_not_count_as_seen(db: Session) -> None:
+    from bot.conversations import language as lang
+    from bot.conversations.service import language_key
+    from tests.support.engine_server import unused_url
+
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    service = ConversationService(EngineClient(unused_url(), "t"), lambda: redis,
+                                  get_sessionmaker(), apology="sorry",
+                                  emergency_text=emergency_text())
+    assert texts(await service.turn("web:down", "hello there", {"channel": "web"})) == ["sorry"]
+    state = lang.loads(await redis.get(language_key("web:down")))
+    assert (state.language, state.seen) == ("en", None)
+    await redis.delete(language_key("web:down"))
+    await redis.aclose()
