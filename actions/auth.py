@@ -33,7 +33,8 @@ from actions.parsing import (
     parse_zip_code,
 )
 from bot import i18n
-from bot.backoffice.schemas import VerificationRequest, VerificationStatus
+from bot.backoffice.enums import DEFAULT_LANGUAGE, LanguageSource
+from bot.backoffice.schemas import LANGUAGE_SET, VerificationRequest, VerificationStatus
 from bot.insights.enums import Task
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,17 @@ def source_of(tracker: Tracker) -> str | None:
     metadata = tracker.latest_message.get("metadata") or {}
     ip = metadata.get("ip") if isinstance(metadata, dict) else None
     return str(ip)[:64] if ip else None
+
+
+def chosen_language(tracker: Tracker) -> str | None:
+    """The language the patient chose in this conversation ("español", the page's button),
+    as the bot service puts it on the message; None when they chose none (a language only
+    detected from their words is not a choice)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    if not isinstance(metadata, dict) or metadata.get("language_source") != LanguageSource.patient:
+        return None
+    language = metadata.get("language")
+    return language if isinstance(language, str) and len(language) == 2 else None
 
 
 def verified_patient(tracker: Tracker) -> int | None:
@@ -198,6 +210,7 @@ class ValidateVerifyForm(FormValidationAction):
             full_name=tracker.get_slot("full_name") if channel != "sms" else None,
             zip_code=zip_code,
             source=source_of(tracker) if channel != "sms" else None,
+            language_choice=chosen_language(tracker),
         )
         try:
             result = await self.client_factory().verify(request)
@@ -207,8 +220,13 @@ class ValidateVerifyForm(FormValidationAction):
             # Ends the form unverified; the request that needed it then says nothing more.
             return {**CLEARED, "verification_blocked": "unavailable"}
         if result.status is VerificationStatus.verified:
+            # From here the conversation is in the patient's language (their own choice, else
+            # the record's); the bot service learns it from the payload, never shown.
+            language = result.preferred_language or DEFAULT_LANGUAGE
             dispatcher.utter_message(response="utter_verified")
-            return {**CLEARED, "verified": True, "patient_id": str(result.patient_id)}
+            dispatcher.utter_message(json_message={LANGUAGE_SET: language})
+            return {**CLEARED, "verified": True, "patient_id": str(result.patient_id),
+                    "language": language}
         if result.status is VerificationStatus.locked:
             dispatcher.utter_message(response="utter_verification_locked",
                                      minutes=minutes(result.retry_after_seconds,

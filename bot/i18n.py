@@ -134,6 +134,8 @@ WORDS: dict[str, dict[str, str]] = {
         "button.agent": "Hablar con una persona",
         "button.yes": "Sí",
         "button.no": "No",
+        # Not used on SMS: "número" has a "ú", which is not GSM-7 (channels.formatting names
+        # the numbers instead: "Responda 1, 2 o 3.").
         "sms.reply_with_number": "Responda con un número.",
         "time.minutes_one": "{count} minuto",
         "time.minutes_other": "{count} minutos",

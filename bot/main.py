@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot.assets.routes import router as assets_router
 from bot.backoffice.routes import router as backoffice_router
+from bot.conversations import language
 from bot.db import get_sessionmaker
 from bot.desk import waits as desk_waits
 from bot.desk.routes import router as desk_router
@@ -47,6 +48,8 @@ from channels import sms, web
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Build the safety net's matcher now, so the first patient does not wait a second for it.
     await asyncio.to_thread(detect_emergency, "warm up")
+    # The language detector's models too, beside the start (they take a second or two).
+    detector = asyncio.create_task(asyncio.to_thread(language.warm_up))
     await startup_advice()  # an empty production database: say what to do
     retention = asyncio.create_task(run_forever())
     follow_ups = asyncio.create_task(deliver_follow_ups())  # desk tools: follow-up texts
@@ -57,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     recorder = asyncio.create_task(insights_queue.run_forever(get_async_redis,
                                                               get_sessionmaker()))
     yield
+    detector.cancel()
     recorder.cancel()
     await insights_queue.flush(get_async_redis, get_sessionmaker())
     waits.cancel()

@@ -32,12 +32,38 @@ def is_gsm7(text: str) -> bool:
 
 
 def segments(text: str) -> int:
-    """How many SMS segments a carrier bills for this text."""
+    """How many SMS segments a carrier bills for this text.
+
+    GSM-7: 160 septets alone, 153 per part when split (the rest is the part's header); an
+    extension character (€, {, ...) takes two, an escape and itself, which are never split
+    between parts. Anything outside GSM-7 (á, í, ó, ú: Spanish needs UCS-2 unless it keeps
+    to é, ñ, ü, ¿ and ¡) makes the whole text UCS-2: 70 code units alone, 67 per part, a
+    character beyond the BMP (an emoji) taking two that are never split either."""
     if is_gsm7(text):
-        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
-        return 1 if units <= 160 else -(-units // 153)
-    units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
-    return 1 if units <= 70 else -(-units // 67)
+        units = [2 if ch in GSM7_EXTENDED else 1 for ch in text]
+        single, part = 160, 153
+    else:
+        units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+        single, part = 70, 67
+    if sum(units) <= single:
+        return 1
+    count, used = 1, 0
+    for size in units:
+        if used + size > part:
+            count, used = count + 1, 0
+        used += size
+    return count
+
+
+def reply_with_a_number(count: int, language: str = DEFAULT_LANGUAGE) -> str:
+    """The line under numbered choices, in the conversation's language. The Spanish names the
+    numbers ("Responda 1, 2 o 3."): "número" has a "ú", which is not GSM-7 and would make the
+    whole text UCS-2."""
+    if language == "es":
+        numbers = [str(n) for n in range(1, count + 1)]
+        said = numbers[0] if count == 1 else ", ".join(numbers[:-1]) + " o " + numbers[-1]
+        return f"Responda {said}."
+    return words("sms.reply_with_number", language)
 
 
 def sms_body(messages: list[BotMessage], language: str = DEFAULT_LANGUAGE
@@ -48,7 +74,7 @@ def sms_body(messages: list[BotMessage], language: str = DEFAULT_LANGUAGE
     buttons = [b for m in messages for b in m.buttons]
     if buttons:
         choices = "\n".join(f"{i}. {b.title}" for i, b in enumerate(buttons, start=1))
-        texts.append(f"{choices}\n{words('sms.reply_with_number', language)}")
+        texts.append(f"{choices}\n{reply_with_a_number(len(buttons), language)}")
     return to_gsm7("\n\n".join(texts)), buttons
 
 

@@ -107,32 +107,82 @@ def too_long_text(settings: Settings) -> str:
             f"texts, or call us at {settings.clinic_phone}.")
 
 
-def help_text(settings: Settings) -> str:
-    return (f"{settings.clinic_name}: I can help with bills, appointments and prescription "
-            f"refills. Call us at {settings.clinic_phone}. In an emergency call 911. "
-            "Reply STOP to stop messages. Msg & data rates may apply.")
+# The answers to the carrier keywords, per language ({clinic}, {phone}: the settings'). The
+# Spanish keeps to GSM-7 (é, ñ, ¿ are in it; á, í, ó, ú are not and would make it UCS-2,
+# about twice the segments).
+KEYWORD_REPLIES: dict[str, dict[str, str]] = {
+    "help": {
+        "en": ("{clinic}: I can help with bills, appointments and prescription refills. Call "
+               "us at {phone}. In an emergency call 911. Reply STOP to stop messages. Msg & "
+               "data rates may apply."),
+        "es": ("{clinic}: le ayudo con facturas, citas y recetas. Llame al {phone}. En una "
+               "emergencia llame al 911. Responda PARAR para no recibir mensajes. Pueden "
+               "aplicarse tarifas de mensajes y datos."),
+    },
+    "stop": {
+        "en": ("You're unsubscribed from {clinic} messages and won't get any more. Reply "
+               "START to resubscribe."),
+        "es": ("Ya no le enviaremos mensajes de {clinic}. Para volver a recibirlos, "
+               "responda START."),
+    },
+    "start": {
+        "en": "You're subscribed to {clinic} messages again. How can I help? Reply STOP to stop.",
+        "es": ("Vuelve a recibir mensajes de {clinic}. ¿En qué le puedo ayudar? Responda "
+               "PARAR para dejar de recibirlos."),
+    },
+}
+
+
+def keyword_reply(kind: str, language: str, settings: Settings) -> str:
+    texts = KEYWORD_REPLIES[kind]
+    return texts.get(language, texts["en"]).format(clinic=settings.clinic_name,
+                                                   phone=settings.clinic_phone)
+
+
+def help_text(settings: Settings, language: str = "en") -> str:
+    return keyword_reply("help", language, settings)
+
+
+async def keyword_language(word: str, phone: str,
+                           conversations: ConversationService | None) -> str:
+    """The language to answer a keyword in: the keyword's own (AYUDA, PARAR), else the one
+    on file for the patient on this number, else the conversation's."""
+    if word in consent.KEYWORD_LANGUAGE:
+        return consent.KEYWORD_LANGUAGE[word]
+    on_file = await in_session(records.preferred_language, phone)
+    if on_file is not None:
+        return on_file
+    if conversations is not None:
+        try:
+            return await conversations.language_of(f"sms:{phone}")
+        except RedisError:
+            pass
+    return "en"
 
 
 async def handle_keywords(phone: str, text: str, message_sid: str, sender: SmsSender,
-                          settings: Settings) -> bool:
+                          settings: Settings, conversations: ConversationService | None = None
+                          ) -> bool:
     """Carrier keywords come before anything else. True when the message was one (or the
-    number is opted out), so the conversation must not see it."""
+    number is opted out), so the conversation must not see it. Answered in the patient's
+    language (keyword_language)."""
     word = consent.keyword(text)
     key = reply_key(f"sms:{phone}", message_sid, 0)
     if word in consent.STOP_WORDS:
         await in_session(records.opt_out, phone)
-        await sender.send(phone, f"You're unsubscribed from {settings.clinic_name} messages "
-                          "and won't get any more. Reply START to resubscribe.", key,
+        language = await keyword_language(word, phone, conversations)
+        await sender.send(phone, keyword_reply("stop", language, settings), key,
                           even_if_opted_out=True)
         return True
     if await in_session(records.is_opted_out, phone):
         if word in consent.START_WORDS:
             await in_session(records.opt_in, phone)
-            await sender.send(phone, f"You're subscribed to {settings.clinic_name} messages "
-                              "again. How can I help? Reply STOP to stop.", key)
+            language = await keyword_language(word, phone, conversations)
+            await sender.send(phone, keyword_reply("start", language, settings), key)
         return True
     if word in consent.HELP_WORDS:
-        await sender.send(phone, help_text(settings), key)
+        language = await keyword_language(word, phone, conversations)
+        await sender.send(phone, help_text(settings, language), key)
         return True
     return False
 
@@ -349,7 +399,7 @@ async def _handle_one(
     worker died, or it failed), so the engine is asked first whether it took it; every
     reply is sent under a key made from the MessageSid, so none goes twice."""
     conversation = f"sms:{phone}"
-    if await handle_keywords(phone, text, message_sid, sender, settings):
+    if await handle_keywords(phone, text, message_sid, sender, settings, conversations):
         return
     if not await ratelimit.allow(redis, f"sms:{phone}", settings.sms_messages_per_window,
                                  SMS_WINDOW_SECONDS):
@@ -378,7 +428,7 @@ async def _handle_one(
     replies = await conversations.turn(conversation, text, {"channel": "sms", "phone": phone},
                                        shown=shown, message_id=sms_message_id(message_sid),
                                        maybe_taken=taken_over)
-    body, _ = sms_body(replies)
+    body, _ = sms_body(replies, await conversations.language_of(conversation))
     parts = split_sms(body)
     log.info("SMS reply: %d part(s), %d segment(s), %s", len(parts),
              sum(segments(p) for p in parts), "GSM-7" if is_gsm7(body) else "UCS-2")

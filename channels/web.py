@@ -40,7 +40,13 @@ from bot.bodies import MAX_BODY_BYTES, BodyRefused, check_json
 from bot.conversations import engine, transcript
 from bot.conversations.deps import conversations, get_conversations
 from bot.conversations.schemas import BotMessage
-from bot.conversations.service import ConversationService, DatabaseSlow, nothing_left
+from bot.conversations.service import (
+    SWITCHED,
+    ConversationService,
+    DatabaseSlow,
+    choose_language,
+    nothing_left,
+)
 from bot.deps import SessionDep
 from bot.handoff import service as handoffs
 from bot.leases import Lease, keeper
@@ -377,11 +383,15 @@ async def once(redis: aioredis.Redis, key: str,
 # computer the next person on the site does not get the last one's verified chat.
 EMBED_COOKIE = "__Host-pa-chat-"
 TabKey = Annotated[str, Query(pattern=r"^[A-Za-z0-9]{16,64}$")]
+LangChoice = Annotated[str, Query(pattern=r"^[a-z]{2}$")]
 
 
 @router.post("/channels/web/sessions", response_model=WebSession)
 async def start_session(redis: RedisDep, request: Request, response: Response,
-                        tab: TabKey | None = None) -> WebSession:
+                        tab: TabKey | None = None, lang: LangChoice | None = None
+                        ) -> WebSession:
+    """A new chat. `lang`: the page's language (its picker, or the site's widget): the
+    conversation is in it from the first message, as if the patient had asked for it."""
     if not origins.connection_allowed(request):
         # Another site's page: the chat runs on its own page or in an allowed site's widget.
         raise HTTPException(403, origins.refusal(request.headers.get("origin")))
@@ -392,6 +402,8 @@ async def start_session(redis: RedisDep, request: Request, response: Response,
         token = secrets.token_urlsafe(32)
         await redis.set(_token_key(token), session_id,
                         ex=get_settings().web_session_idle_seconds)
+        if lang is not None and lang in SWITCHED and lang != "en":
+            await choose_language(redis, f"web:{session_id}", lang)
     except RedisError:
         raise unavailable() from None
     if tab:  # no Max-Age: gone with the browser session, and the token idles out anyway

@@ -109,5 +109,11 @@ def opt_in(session: Session, phone: str) -> None:
     session.commit()
 
 
+def preferred_language(session: Session, phone: str) -> str | None:
+    """The language on file for the patient on this number (the carrier keywords are
+    answered in it); None when no patient has the number."""
+    return session.scalar(select(Patient.preferred_language).where(Patient.phone == phone))
+
+
 def opted_out_numbers(session: Session) -> set[str]:
     return set(session.scalars(select(SmsOptOut.phone)))

@@ -13,6 +13,19 @@ class AppointmentStatus(enum.StrEnum):
     no_show = "no_show"
 
 
+class LanguageSource(enum.StrEnum):
+    """Where a patient's preferred language on file came from."""
+
+    record = "record"  # the health system's record (intake, the EHR)
+    patient = "patient"  # the patient chose it in a conversation
+    detected = "detected"  # what the patient wrote in
+
+
+# The languages the assistant speaks (ISO 639-1); the first is the default.
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = LANGUAGES[0]
+
+
 class RefillStatus(enum.StrEnum):
     submitted = "submitted"
     renewal_requested = "renewal_requested"

@@ -25,6 +25,7 @@ from bot.backoffice.enums import (
     ClaimStatus,
     DenialReason,
     InquiryKind,
+    LanguageSource,
     PatientShareReason,
     PaymentPlanHold,
     PaymentPlanStatus,
@@ -55,6 +56,13 @@ class Patient(Base):
         Enum(PaymentPlanHold, native_enum=False, length=30))
     # The patient's IANA time zone (outreach quiet hours); None: the clinic's (migration 0007).
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The language the patient is spoken to in (ISO 639-1), and where that came from
+    # (migration 0014: every earlier row is English, from the record).
+    preferred_language: Mapped[str] = mapped_column(String(8), default="en",
+                                                    server_default="en")
+    preferred_language_source: Mapped[LanguageSource] = mapped_column(
+        Enum(LanguageSource, native_enum=False, length=20), default=LanguageSource.record,
+        server_default=LanguageSource.record.value)
 
     appointments: Mapped[list[Appointment]] = relationship(back_populates="patient")
     charges: Mapped[list[Charge]] = relationship(back_populates="patient")

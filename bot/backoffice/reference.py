@@ -97,7 +97,7 @@ class ReferenceBackOffice:
         patient = require_patient(session, patient_id)
         return Preferences(
             patient_id=patient_id,
-            language=getattr(patient, "preferred_language", None) or "en",
+            language=patient.preferred_language,
             sms_care=refusal(session, patient, Purpose.care) is None,
             sms_billing=refusal(session, patient, Purpose.billing) is None,
         )

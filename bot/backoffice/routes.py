@@ -12,6 +12,7 @@ from typing import Annotated
 import redis
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from pydantic import AwareDatetime
+from sqlalchemy.orm import Session
 
 from bot.audit import service as audit
 from bot.backoffice import billing, errors, service
@@ -147,8 +148,25 @@ def verify(
     office: BackOfficeDep,
 ) -> VerificationResult:
     with http_errors():
-        return service.verify_patient(session, lockouts, body, office.identity,
-                                      on_record_paused=desk_alert(lockouts))
+        result = service.verify_patient(session, lockouts, body, office.identity,
+                                        on_record_paused=desk_alert(lockouts))
+    if result.patient_id is not None and body.language_choice is None:
+        result.preferred_language = preferred_language(session, office, result.patient_id,
+                                                       result.preferred_language)
+    return result
+
+
+def preferred_language(session: Session, office: BackOffice, patient_id: int,
+                       on_file: str | None) -> str | None:
+    """The language the consent domain's source keeps for the patient (the EHR's
+    Patient.communication, or our record); what our own row says when it cannot answer, so
+    a verification never fails for want of it."""
+    try:
+        return office.consent.preferences(session, patient_id).language
+    except errors.BackOfficeError as exc:
+        log.warning("preferred language not read from the consent source (%s); the record's "
+                    "is used", type(exc).__name__)
+        return on_file
 
 
 @router.get("/patients/{patient_id}/balance", response_model=Balance)

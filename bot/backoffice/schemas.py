@@ -11,6 +11,7 @@ from bot.backoffice.enums import (
     ClaimStatus,
     DenialReason,
     InquiryKind,
+    LanguageSource,
     PatientShareReason,
     PaymentPlanHold,
     PaymentPlanStatus,
@@ -44,12 +45,24 @@ class VerificationRequest(BaseModel):
     # Web: the client's address the tries come from, counted like the conversation (SMS
     # counts the texting number). Optional for callers that cannot know it.
     source: str | None = Field(default=None, max_length=64)
+    # A language the patient chose in this conversation ("español", the page's button): kept
+    # as the patient's own preference once they are verified.
+    language_choice: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+
+
+# The custom payload the verification action sends with the patient's language (`{"language_set":
+# "es"}`), never shown: the bot service learns the conversation's language from it, as the
+# engine's `language` slot is set in the same step.
+LANGUAGE_SET = "language_set"
 
 
 class VerificationResult(BaseModel):
     status: VerificationStatus
     patient_id: int | None = None
     first_name: str | None = None
+    # Verified only: the language the patient is spoken to in (ISO 639-1) and its source.
+    preferred_language: str | None = None
+    preferred_language_source: LanguageSource | None = None
     attempts_left: int = 0
     retry_after_seconds: int = 0
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     from bot.backoffice.port import Identity
 
+from bot.backoffice.enums import LanguageSource
 from bot.backoffice.errors import PatientNotFound as PatientNotFound  # callers catch it here
 from bot.backoffice.models import Charge, Invoice, Patient, Payment
 from bot.backoffice.schemas import (
@@ -165,10 +166,19 @@ def verify_patient(
         lockouts.clear("patient", str(candidate.id))
         if source and own_number:  # an address may be shared; the number was the patient's
             lockouts.clear(*source)
+        if req.language_choice and (req.language_choice != candidate.preferred_language
+                                    or candidate.preferred_language_source
+                                    is not LanguageSource.patient):
+            # The patient's own choice, made in this conversation, is their preference now.
+            candidate.preferred_language = req.language_choice
+            candidate.preferred_language_source = LanguageSource.patient
+            session.commit()
         return VerificationResult(
             status=VerificationStatus.verified,
             patient_id=candidate.id,
             first_name=candidate.first_name,
+            preferred_language=candidate.preferred_language,
+            preferred_language_source=candidate.preferred_language_source,
         )
 
     left = lockouts.record_failure("conv", req.conversation_id)

@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 import httpcore
 
+from bot.backoffice.schemas import LANGUAGE_SET
 from bot.clock import now
 from bot.conversations.schemas import BotMessage, Button
 from bot.handoff.schemas import HANDOFF_OPENED
@@ -251,6 +252,41 @@ class EngineClient:
                 raise EngineUnavailable(f"tracker append failed: {type(exc).__name__}") from exc
         raise EngineUnavailable(f"tracker append failed: {type(failure).__name__}")
 
+    async def session_events(self, sender: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The slots and the events of the conversation's current engine session (none for a
+        conversation the engine has not seen)."""
+        path = f"/conversations/{conversation_path(sender)}/tracker"
+        failure: Exception | None = None
+        for base in self._rotation():
+            try:
+                state = await self._call("GET", base + path, params={
+                    "token": self.token, "include_events": "APPLIED"})
+                if not isinstance(state, dict):
+                    raise ValueError("tracker is not an object")
+                events = [e for e in state.get("events") or [] if isinstance(e, dict)]
+                return dict(state.get("slots") or {}), events
+            except _NOT_SENT as exc:
+                failure = exc
+            except _FAILED as exc:
+                raise EngineUnavailable(f"tracker read failed: {type(exc).__name__}") from exc
+        raise EngineUnavailable(f"tracker read failed: {type(failure).__name__}")
+
+    async def execute(self, sender: str, action: str) -> EngineReplies:
+        """Runs one action (a response, or a custom action) in the conversation as it stands,
+        without a patient message; returns what it said."""
+        path = f"/conversations/{conversation_path(sender)}/execute"
+        failure: Exception | None = None
+        for base in self._rotation():
+            try:
+                answer = await self._call("POST", base + path, {"name": action},
+                                          params={"token": self.token})
+                return parse_engine_messages(answer.get("messages") or [])
+            except _NOT_SENT as exc:
+                failure = exc
+            except (*_FAILED, AttributeError) as exc:
+                raise EngineUnavailable(f"execute failed: {type(exc).__name__}") from exc
+        raise EngineUnavailable(f"execute failed: {type(failure).__name__}")
+
     async def trigger_intent(self, sender: str, intent: str, entities: dict[str, Any]
                              ) -> list[BotMessage]:
         """An external event (outreach: `EXTERNAL_outreach` with the message's id), so the
@@ -278,9 +314,13 @@ BUSY_INTENTS = frozenset({"nlu_fallback", "emergency", "human_handoff", None})
 
 class EngineReplies(list[BotMessage]):
     """The engine's messages for one turn, and whether its actions opened a handoff in it (the
-    handoff action's custom payload, HANDOFF_OPENED): then the chat's state has changed."""
+    handoff action's custom payload, HANDOFF_OPENED): then the chat's state has changed; and
+    the language its actions set for the conversation (LANGUAGE_SET, or a `language` slot
+    event in the tracker), if any."""
 
     handoff_opened: bool = False
+    language: str | None = None
+    from_engine: bool = True  # False: the service's apology, the engine never answered
 
 
 def replies_after(events: list[Any], message_id: str) -> EngineReplies | None:
@@ -290,6 +330,7 @@ def replies_after(events: list[Any], message_id: str) -> EngineReplies | None:
         if (isinstance(event, dict) and event.get("event") == "user"
                 and (event.get("metadata") or {}).get("message_id") == message_id):
             raw: list[dict[str, Any]] = []
+            language: str | None = None
             for later in events[index + 1:]:
                 if not isinstance(later, dict):
                     continue
@@ -299,7 +340,12 @@ def replies_after(events: list[Any], message_id: str) -> EngineReplies | None:
                     data = later.get("data") or {}
                     raw.append({"text": later.get("text"), "buttons": data.get("buttons"),
                                 "custom": data.get("custom")})
-            return parse_engine_messages(raw)
+                if (later.get("event") == "slot" and later.get("name") == "language"
+                        and isinstance(later.get("value"), str)):
+                    language = later["value"]
+            replies = parse_engine_messages(raw)
+            replies.language = language or replies.language
+            return replies
     return None
 
 
@@ -314,6 +360,8 @@ def parse_engine_messages(raw: Any) -> EngineReplies:
         custom = item.get("custom")
         if isinstance(custom, dict) and custom.get(HANDOFF_OPENED) is not None:
             messages.handoff_opened = True
+        if isinstance(custom, dict) and isinstance(custom.get(LANGUAGE_SET), str):
+            messages.language = custom[LANGUAGE_SET]
         text = str(item.get("text") or "").strip()
         buttons = [
             Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))

@@ -22,9 +22,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import live
+from bot.backoffice.enums import DEFAULT_LANGUAGE, LanguageSource
 from bot.clock import now as _now
+from bot.conversations import language as lang
 from bot.conversations import transcript
-from bot.conversations.choices import chosen, match_choice
+from bot.conversations.choices import chosen as chosen_words
+from bot.conversations.choices import match_choice
 from bot.conversations.engine import EngineClient, EngineReplies, EngineUnavailable
 from bot.conversations.schemas import BotMessage, Button
 from bot.conversations.turnlock import conversation_turn
@@ -86,6 +89,52 @@ def patient_event(text: str) -> dict[str, Any]:
 def _first_look(session: Session, sender: str, text: str
                 ) -> tuple[EmergencyMatch | None, int | None]:
     return detect_emergency(text), handoffs.holding_handoff_id(session, sender)
+
+
+# How long a conversation's language is kept after its last message (the Redis hash).
+LANGUAGE_TTL_SECONDS = 24 * 3600
+# The action that confirms a switch of language and asks the open question again in the new
+# one; the response alone when the action cannot run.
+SWITCH_ACTION = "action_language_switched"
+SWITCH_RESPONSE = "utter_language_switched"
+# Said by the bot service itself when the engine can confirm nothing.
+SWITCHED = {"en": "Okay, we'll continue in English.", "es": "De acuerdo, seguimos en español."}
+# A margin under the engine's session expiry: past it, whether the engine's session (and its
+# language slot) is still there is asked, not assumed.
+EXPIRY_MARGIN_SECONDS = 30.0
+
+
+def language_key(sender: str) -> str:
+    return f"language:{sender}"
+
+
+async def conversation_language(redis: aioredis.Redis, sender: str) -> str:
+    """The language the conversation is in ("en", "es"): the default until one is known."""
+    return lang.loads(await redis.get(language_key(sender))).language
+
+
+async def choose_language(redis: aioredis.Redis, sender: str, language: str,
+                          source: LanguageSource = LanguageSource.patient) -> None:
+    """The conversation's language before the patient writes, set in the engine with their
+    first message: the patient's choice (a chat page in Spanish), or the record's (a
+    reminder sent in the patient's preferred language, `LanguageSource.record`)."""
+    if language not in SWITCHED:
+        raise ValueError(f"not a language the assistant speaks: {language!r}")
+    state = lang.ConversationLanguage(language, source, None)
+    await redis.set(language_key(sender), lang.dumps(state), ex=LANGUAGE_TTL_SECONDS)
+
+
+def slot_event(language: str, at: float) -> dict[str, Any]:
+    return {"event": "slot", "name": "language", "value": language, "timestamp": at}
+
+
+def session_start_events(language: str, at: float) -> list[dict[str, Any]]:
+    """A new engine session begun as the engine would begin it (no slots kept), with the
+    conversation's language set in it, so the message that follows does not reset it."""
+    return [{"event": "action", "name": "action_session_start", "timestamp": at},
+            {"event": "session_started", "timestamp": at},
+            slot_event(language, at),
+            {"event": "action", "name": "action_listen", "timestamp": at}]
 
 
 @dataclass
@@ -153,6 +202,92 @@ class ConversationService:
     def _choices_key(sender: str) -> str:
         return f"choices:{sender}"
 
+    async def language_of(self, sender: str) -> str:
+        """The conversation's language ("en", "es"), for what the service says itself."""
+        return await conversation_language(self.redis, sender)
+
+    async def _language_state(self, sender: str) -> lang.ConversationLanguage:
+        return lang.loads(await self.redis.get(language_key(sender)))
+
+    async def _sync_language(self, sender: str, known: lang.ConversationLanguage,
+                             wanted: str, *, force: bool = False) -> None:
+        """Sets the engine's `language` slot to `wanted` when it may hold another, before the
+        patient's message is handled. While the engine session is surely the one we last
+        spoke in, what we set then is what it holds; past its expiry (or not known) the
+        engine is asked: a session about to restart gets its new start with the language in
+        it, else the slot only. `force`: asked even when it seems set (a switch)."""
+        at = _now().timestamp()
+        fresh = (known.seen is not None and at - known.seen
+                 < lang.session_expiry_seconds() - EXPIRY_MARGIN_SECONDS)
+        events: list[dict[str, Any]]
+        if fresh and not force:
+            if wanted == known.language:
+                return
+            events = [slot_event(wanted, at)]
+        else:
+            if not force and wanted == DEFAULT_LANGUAGE == known.language:
+                return  # a session that restarts begins in the default language anyway
+            slots, session = await self.engine.session_events(sender)
+            users = [e for e in session if e.get("event") == "user"]
+            last = users[-1].get("timestamp") if users else None
+            restarts = (isinstance(last, (int, float))
+                        and at - last > lang.session_expiry_seconds())
+            if restarts:
+                if wanted == DEFAULT_LANGUAGE and not force:
+                    return
+                events = session_start_events(wanted, at)
+            elif slots.get("language") == wanted and not force:
+                return
+            else:
+                events = [slot_event(wanted, at)]
+        await self.engine.append_events(sender, events)
+
+    @staticmethod
+    def _learned(current: lang.ConversationLanguage, learned: str | None, seen: float | None
+                 ) -> lang.ConversationLanguage:
+        """The language after an engine turn: the one its actions set (verification: the
+        patient's choice, else the record's), else the one it was sent in; seen now."""
+        if learned is None or learned not in SWITCHED:
+            return lang.ConversationLanguage(current.language, current.source, seen)
+        kept = current.source is LanguageSource.patient and learned == current.language
+        return lang.ConversationLanguage(
+            learned, LanguageSource.patient if kept else LanguageSource.record, seen)
+
+    async def _keep_language(self, sender: str, known: lang.ConversationLanguage,
+                             seen: float) -> None:
+        """Notes that the engine's session saw a patient message now (a message to an agent)."""
+        state = lang.ConversationLanguage(known.language, known.source, seen)
+        await self.redis.set(language_key(sender), lang.dumps(state), ex=LANGUAGE_TTL_SECONDS)
+
+    async def _switch_language(self, sender: str, known: lang.ConversationLanguage,
+                               chosen: str) -> EngineReplies:
+        """The patient asked for a language: it is theirs from now on (and their record's
+        once they are verified). The engine confirms in it and asks its open question again
+        in it (SWITCH_ACTION), then listens, so the flow goes on where it was."""
+        state = lang.ConversationLanguage(chosen, LanguageSource.patient, known.seen)
+        await self.redis.set(language_key(sender), lang.dumps(state), ex=LANGUAGE_TTL_SECONDS)
+        fallback = EngineReplies([BotMessage(text=SWITCHED[chosen])])
+        try:
+            await self._sync_language(sender, known, chosen, force=True)
+        except EngineUnavailable as exc:
+            log.warning("could not set the conversation's language: %s", exc)
+            return fallback
+        replies: EngineReplies | None = None
+        for action in (SWITCH_ACTION, SWITCH_RESPONSE):
+            try:
+                replies = await self.engine.execute(sender, action)
+                break
+            except EngineUnavailable as exc:
+                log.warning("%s could not run (%s)", action, exc)
+        if replies is None:
+            return fallback
+        try:
+            await self.engine.append_events(sender, [
+                {"event": "action", "name": "action_listen", "timestamp": _now().timestamp()}])
+        except EngineUnavailable as exc:
+            log.warning("could not let the engine listen after a switch: %s", exc)
+        return replies or fallback
+
     async def offered_choices(self, sender: str) -> list[Button]:
         """The choices the last reply offered, still open to an answer."""
         return _choices(await self.redis.get(self._choices_key(sender)))
@@ -218,19 +353,60 @@ class ConversationService:
                 picked = (match_choice(text, offered)
                           if shown is None and emergency is None else None)
                 if picked is not None:
-                    text, shown = picked.payload, chosen(text, picked)
+                    text, shown = picked.payload, chosen_words(text, picked)
             if shown is not None and shown.strip():
                 recorded = mask_card_numbers(clean_text(shown))[1]
+            known = await self._language_state(sender)
             if handoff is not None:
-                replies = await self._during_handoff(sender, recorded, received, emergency,
-                                                     handoff)
+                replies = await self._during_handoff(
+                    sender, recorded, received, emergency, handoff,
+                    known.language if known.source is not None else None)
+                # The message went into the engine's tracker: its session is alive.
+                await self._keep_language(sender, known, received.timestamp())
                 during = (await self._db(handoffs.chat_state, sender)) if with_state else None
                 await held.aclose()
                 return AnsweredTurn(replies, during, nothing_left)
+            # "español", "English" (typed, or the chat page's language picker): a switch.
+            chosen = lang.switch_to(text) if emergency is None else None
+            if chosen is not None:
+                replies = await self._switch_language(sender, known, chosen)
+                answered = _now()
+                switched: ChatState | None = BOT_STATE if with_state else None
+            else:
+                # What the patient wrote, while nothing settles the language (a tapped
+                # choice's words are ours, a payload is no one's). In a worker thread: the
+                # detector's models load on its first use (lang.warm_up at start-up).
+                detected = (await asyncio.to_thread(lang.detect, text)
+                            if not known.settled and shown is None and not text.startswith("/")
+                            else None)
+                current = lang.decide(known, detected)
+                try:
+                    await self._sync_language(sender, known, current.language)
+                except EngineUnavailable as exc:  # the answer comes in the language it had
+                    log.warning("could not set the conversation's language: %s", exc)
+                    current = known
+                metadata = {**metadata, "language": current.language,
+                            "language_source": current.source.value if current.source else ""}
+        except BaseException:
+            await held.aclose()
+            raise
+        if chosen is not None:
+            async def finish_switch() -> None:
+                try:
+                    await self._record(sender, recorded, received, answered, replies, None,
+                                       keep_choices=True)
+                finally:
+                    await held.aclose()
+
+            return AnsweredTurn(replies, switched, finish_switch)
+        try:
             replies, message_id = await self._answer(sender, text, emergency, metadata,
                                                      message_id=message_id,
                                                      maybe_taken=maybe_taken)
             answered = _now()
+            # The engine's session saw the message, unless the apology stood in for it.
+            spoken = self._learned(current, replies.language,
+                                   received.timestamp() if replies.from_engine else current.seen)
             state: ChatState | None = None
             if with_state:
                 # No person held the conversation when the turn began, under its lock (which
@@ -244,36 +420,48 @@ class ConversationService:
 
         async def finish() -> None:
             try:
-                await self._record(sender, recorded, received, answered, replies, message_id)
+                await self._record(sender, recorded, received, answered, replies, message_id,
+                                   language=spoken)
             finally:
                 await held.aclose()
 
         return AnsweredTurn(replies, state, finish)
 
     async def _record(self, sender: str, recorded: str, received: datetime, answered: datetime,
-                      replies: list[BotMessage], message_id: str) -> None:
-        """Side by side: the turn recorded in the database; the choices, turn count and
-        insights report kept in Redis. Then the engine session compacted when it is due."""
-        report = insights.turn_report(sender, recorded, received, answered, message_id)
+                      replies: list[BotMessage], message_id: str | None, *,
+                      language: lang.ConversationLanguage | None = None,
+                      keep_choices: bool = False) -> None:
+        """Side by side: the turn recorded in the database; the choices, turn count, language
+        and insights report kept in Redis. Then the engine session compacted when it is due.
+        A switch of language (no `message_id`: the engine never saw the message) is not a
+        turn of the engine's: it keeps the choices open unless it offered new ones."""
+        report = (insights.turn_report(sender, recorded, received, answered, message_id)
+                  if message_id is not None else None)
         _, turns = await asyncio.gather(
             self._db(transcript.record_turn, sender, recorded, received,
                      [as_recorded(reply) for reply in replies], answered),
-            self._after_turn(sender, replies, report))
+            self._after_turn(sender, replies, report, language=language,
+                             keep_choices=keep_choices))
         if turns >= COMPACT_EVERY_TURNS and not any(r.buttons for r in replies):
             await self._compact(sender)
 
     async def _after_turn(self, sender: str, replies: list[BotMessage],
-                          report: insights.Report | None = None) -> int:
+                          report: insights.Report | None = None, *,
+                          language: lang.ConversationLanguage | None = None,
+                          keep_choices: bool = False) -> int:
         """One round trip after the answer: the choices it offered kept (or the last ones
-        dropped), the conversation's turns since its engine session was last compacted
-        counted, and the turn's insights report queued; returns that count."""
+        dropped), the conversation's language kept, the conversation's turns since its
+        engine session was last compacted counted, and the turn's insights report queued;
+        returns that count."""
         buttons = [b for reply in replies for b in reply.buttons]
         async with self.redis.pipeline(transaction=False) as pipe:
             if buttons:
                 pipe.set(self._choices_key(sender), _choices_json(buttons),
                          ex=CHOICES_TTL_SECONDS)
-            else:
+            elif not keep_choices:
                 pipe.delete(self._choices_key(sender))
+            if language is not None:
+                pipe.set(language_key(sender), lang.dumps(language), ex=LANGUAGE_TTL_SECONDS)
             pipe.incr(self._turns_key(sender))
             pipe.expire(self._turns_key(sender), TURNS_TTL_SECONDS)
             if report is not None:
@@ -284,7 +472,7 @@ class ConversationService:
                 if report is not None:
                     await insights.record_now(self.sessions, report)
                 raise
-        return int(results[1])
+        return int(results[-3 if report is not None else -2])
 
     @staticmethod
     def _turns_key(sender: str) -> str:
@@ -310,8 +498,8 @@ class ConversationService:
             raise DatabaseSlow() from None
 
     async def _during_handoff(self, sender: str, recorded: str, received: datetime,
-                              emergency: EmergencyMatch | None, handoff_id: int
-                              ) -> list[BotMessage]:
+                              emergency: EmergencyMatch | None, handoff_id: int,
+                              language: str | None = None) -> list[BotMessage]:
         """The patient's message goes to the agent; an emergency is answered at once."""
         await self._to_agent(sender, recorded, received, handoff_id)
         if emergency is None:  # acknowledged (desk teams), at most every few min
@@ -324,7 +512,7 @@ class ConversationService:
         await live.publish(self.redis, live.DESK_CHANNEL, {
             "type": "queue", "handoff_id": handoff_id, "urgency": Urgency.urgent.value,
             "was": was})
-        reply = self.emergency_reply(emergency)
+        reply = self.emergency_reply(emergency, language)
         await self._db(transcript.record_entry, sender, "bot", reply)
         return [BotMessage(text=reply)]
 
@@ -346,7 +534,10 @@ class ConversationService:
             log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
             insight_metrics.ENGINE_ERRORS.labels(channel=str(metadata.get("channel"))).inc()
             replies = EngineReplies(
-                [BotMessage(text=self.emergency_reply(emergency) if emergency else self.apology)])
+                [BotMessage(text=self.emergency_reply(
+                    emergency, metadata.get("language") if metadata.get("language_source")
+                    else None) if emergency else self.apology)])
+            replies.from_engine = False
         return replies, message_id
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:

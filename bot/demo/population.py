@@ -1,6 +1,6 @@
-"""Synthetic patients beyond DESIGN.md's three, so demo traffic spreads over a population.
+"""Synthetic patients beyond DESIGN.md's four, so demo traffic spreads over a population.
 
-With three patients, a few hundred demo conversations make nearly every patient come back
+With four patients, a few hundred demo conversations make nearly every patient come back
 about the same thing within minutes, and containment reads ~2 %. Real clinics see a patient
 a few times a year. `python -m bot.demo.seed --population 80` (dev only; what
 `make demo-traffic` runs) adds these people next to the demo seed, through the same code
@@ -62,8 +62,8 @@ from bot.settings import Settings, get_settings
 POPULATION_SEED = 20261129
 MRN_PREFIX = "MRNPOP"
 # 555-0100 to 555-0199 are reserved for fiction. Taken: 0100 (the clinic's SMS number),
-# 0101-0103 (the demo patients), 0140 and 0150 (the demo pharmacies), 0199 (the clinic).
-PHONES = tuple(f"+1555555{n:04d}" for n in range(104, 199) if n not in (140, 150))
+# 0101-0104 (the demo patients), 0140, 0150 and 0160 (the demo pharmacies), 0199 (the clinic).
+PHONES = tuple(f"+1555555{n:04d}" for n in range(105, 199) if n not in (140, 150, 160))
 MAX_POPULATION = len(PHONES)
 FIRST_NAMES = ("Ava", "Ben", "Carla", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonah",
                "Kara", "Luis", "Mina", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tara",

@@ -24,6 +24,7 @@ from bot.backoffice.models import (
     InsurancePolicy,
     InsuranceUpdateRequest,
     Invoice,
+    LanguageSource,
     OutreachConsent,
     Patient,
     PatientShareReason,
@@ -82,7 +83,13 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
     aisha = Patient(mrn="MRN100103", first_name="Aisha", last_name="Khan",
                     date_of_birth=date(1992, 7, 25), phone="+15555550103", zip_code="60614",
                     email="aisha.khan@example.com", sms_consent=False, payment_plan_eligible=True)
-    session.add_all([shah, kim, maria, james, aisha])
+    # She prefers Spanish: the record says so (DESIGN.md).
+    rosa = Patient(mrn="MRN100104", first_name="Rosa", last_name="Martínez",
+                   date_of_birth=date(1968, 9, 30), phone="+15555550104", zip_code="33125",
+                   email="rosa.martinez@example.com", sms_consent=True,
+                   payment_plan_eligible=True, preferred_language="es",
+                   preferred_language_source=LanguageSource.record)
+    session.add_all([shah, kim, maria, james, aisha, rosa])
     session.flush()
 
     for provider in (shah, kim):
@@ -110,12 +117,15 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
     book(maria, shah, today + timedelta(days=3), time(10, 30))
     book(james, kim, today + timedelta(days=7), time(14, 0))
     book(aisha, shah, today - timedelta(days=1), time(9, 0), AppointmentStatus.no_show)
+    book(rosa, shah, today + timedelta(days=5), time(9, 0))
 
     maria_invoice = Invoice(patient_id=maria.id, statement_date=today - timedelta(days=14),
                             due_date=today + timedelta(days=16))
     aisha_invoice = Invoice(patient_id=aisha.id, statement_date=today - timedelta(days=75),
                             due_date=today - timedelta(days=45))
-    session.add_all([maria_invoice, aisha_invoice])
+    rosa_invoice = Invoice(patient_id=rosa.id, statement_date=today - timedelta(days=10),
+                           due_date=today + timedelta(days=20))
+    session.add_all([maria_invoice, aisha_invoice, rosa_invoice])
     session.flush()
     visit_day = today - timedelta(days=21)
     session.add_all([
@@ -135,6 +145,10 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
         Charge(patient_id=james.id, invoice_id=None, service_date=today - timedelta(days=10),
                description="Cardiology consult", billed_cents=35000, insurance_paid_cents=0,
                patient_cents=0, claim_status=ClaimStatus.pending),
+        Charge(patient_id=rosa.id, invoice_id=rosa_invoice.id,
+               service_date=today - timedelta(days=12), description="Office visit copay",
+               billed_cents=18000, insurance_paid_cents=11800, patient_cents=6200,
+               claim_status=ClaimStatus.paid, patient_share_reason=PatientShareReason.copay),
     ])
     # Synthetic payers and member IDs.
     session.add_all([
@@ -145,13 +159,18 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
         InsurancePolicy(patient_id=aisha.id, payer="Lakeshore Care Plan",
                         member_id="LCP390266814", group_number="LS-55031",
                         plan_name="Lakeshore EPO Bronze"),
+        InsurancePolicy(patient_id=rosa.id, payer="Coral Coast Health",
+                        member_id="CCH550318842", group_number="CC-31250",
+                        plan_name="Coral Coast HMO Silver"),
     ])
 
     main_st = Pharmacy(name="Main Street Pharmacy", address="12 Main St, Cambridge, MA",
                        phone="(555) 555-0140")
     hudson = Pharmacy(name="Hudson Pharmacy", address="200 W 34th St, New York, NY",
                       phone="(555) 555-0150")
-    session.add_all([main_st, hudson])
+    little_havana = Pharmacy(name="Little Havana Pharmacy", address="1450 SW 8th St, Miami, FL",
+                             phone="(555) 555-0160")
+    session.add_all([main_st, hudson, little_havana])
     session.flush()
     session.add_all([
         Prescription(patient_id=maria.id, prescriber_id=shah.id, pharmacy_id=main_st.id,
@@ -163,11 +182,14 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
         Prescription(patient_id=james.id, prescriber_id=kim.id, pharmacy_id=hudson.id,
                      medication="Metformin", strength="500 mg", purpose="blood sugar",
                      refills_left=5, supply_ends_on=today + timedelta(days=5)),
+        Prescription(patient_id=rosa.id, prescriber_id=shah.id, pharmacy_id=little_havana.id,
+                     medication="Amlodipine", strength="5 mg", purpose="blood pressure",
+                     refills_left=3, supply_ends_on=today + timedelta(days=12)),
     ])
-    # Outreach consent: Maria and James agreed to care texts at intake; nobody to
+    # Outreach consent: Maria, James and Rosa agreed to care texts at intake; nobody to
     # billing texts; Aisha to nothing (her no-show follow-up is suppressed for consent).
     intake = _at(today - timedelta(days=400), time(9, 0), tz)
-    for patient in (maria, james):
+    for patient in (maria, james, rosa):
         grant(session, patient.id, Purpose.care, "intake form (demo)", intake)
     session.add(SeedRun(seeded_on=today))
 
@@ -220,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             print(NOT_OURS, file=sys.stderr)
             return 2
         if seed_if_stale(session, clinic_today(), clinic_tz(), force=args.force):
-            print("seed: demo back office written (3 patients, 2 providers, open slots)")
+            print("seed: demo back office written (4 patients, 2 providers, open slots)")
         else:
             print("seed: demo back office already seeded today; use --force to reset it")
         if args.population:

@@ -32,8 +32,7 @@
       ended: "Su chat anterior terminó después de 15 minutos. Empezamos uno nuevo.",
       failed: "Lo siento, el mensaje no se envió. Revise su conexión e inténtelo de nuevo.",
       greeting: "¡Hola! Puedo ayudarle con facturas, citas y recetas. ¿En qué le puedo ayudar?",
-      // The assistant itself understands English only for now: said, not hidden.
-      only: "Por ahora, el asistente solo entiende y responde en inglés.",
+      only: "",
     },
   }[LANG];
   // A site's opening words for its page ("Questions about your bill?"), shown as text only.
@@ -140,7 +139,11 @@
   }
 
   async function startSession() {
-    const r = await retrying(() => fetch("/channels/web/sessions" + (EMBED && TAB ? "?tab=" + TAB : ""), {method: "POST"}));
+    // The page's language is the conversation's too: the assistant answers in it.
+    const query = new URLSearchParams();
+    if (EMBED && TAB) query.set("tab", TAB);
+    if (LANG !== "en") query.set("lang", LANG);
+    const r = await retrying(() => fetch("/channels/web/sessions" + (query.toString() ? "?" + query : ""), {method: "POST"}));
     if (!r.ok) throw new Error(String(r.status));
     auth = await r.json();
     store.set(auth);

@@ -87,9 +87,40 @@ async def test_sms_right_date_verifies(seeded: Session, backoffice) -> None:
     assert events == [
         SlotSet("dob", None), SlotSet("full_name", None), SlotSet("zip_code", None),
         SlotSet("verified", True), SlotSet("patient_id", maria(seeded)),
-        SlotSet("requested_slot", None),
+        SlotSet("language", "en"), SlotSet("requested_slot", None),
     ]
-    assert responses(dispatcher) == ["utter_verified"]
+    assert responses(dispatcher) == ["utter_verified", None]
+    # Never shown: it tells the bot service the conversation's language.
+    assert dispatcher.messages[1]["custom"] == {"language_set": "en"}
+
+
+async def test_verification_speaks_the_language_on_the_patients_record(
+        seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(sender="sms:+15555550104", text="30/09/1968",
+                           extracted={"dob": "30/09/1968"}, requested_slot="dob")
+    events = await ValidateVerifyForm(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert SlotSet("verified", True) in events and SlotSet("language", "es") in events
+    assert [m["custom"] for m in dispatcher.messages if m["custom"]] == [{"language_set": "es"}]
+
+
+async def test_a_language_the_patient_chose_stays_and_becomes_their_preference(
+        seeded: Session, backoffice) -> None:
+    """Maria's record says English; she chose Spanish before verifying: the conversation stays
+    in Spanish and her record says so, from her. A language only detected is not a choice."""
+    detected = make_tracker(extracted={"dob": "03/12/1984"}, requested_slot="dob", metadata={
+        "channel": "sms", "phone": "+15555550101", "language": "es",
+        "language_source": "detected"})
+    events = await ValidateVerifyForm(backoffice).run(CollectingDispatcher(), detected, DOMAIN)
+    assert SlotSet("language", "en") in events
+    chose = make_tracker(extracted={"dob": "03/12/1984"}, requested_slot="dob", metadata={
+        "channel": "sms", "phone": "+15555550101", "language": "es",
+        "language_source": "patient"})
+    events = await ValidateVerifyForm(backoffice).run(CollectingDispatcher(), chose, DOMAIN)
+    assert SlotSet("language", "es") in events
+    seeded.expire_all()
+    record = seeded.scalars(select(Patient).where(Patient.last_name == "Lopez")).one()
+    assert (record.preferred_language, record.preferred_language_source) == ("es", "patient")
 
 
 async def test_sms_wrong_date_says_how_many_tries_are_left(seeded: Session, backoffice) -> None:
@@ -415,7 +446,7 @@ async def test_an_all_numeric_date_both_ways_is_asked_in_spanish_never_guessed(
     tapped = make_tracker(text="1984-03-12", extracted={"dob": "1984-03-12"},
                           requested_slot="dob", slots={"language": "es"})
     await ValidateVerifyForm(backoffice).run(picked, tapped, DOMAIN)
-    assert responses(picked) == ["utter_verified"]
+    assert responses(picked)[0] == "utter_verified"
 
 
 async def test_in_english_the_month_comes_first_and_a_failure_says_how_to_write_it(

@@ -67,7 +67,8 @@ async def test_strangers_on_the_web_never_lock_the_patients_own_number(
                        requested_slot="dob")
     events, messages = await run(form, own)
     assert SlotSet("verified", True) in events
-    assert [m["response"] for m in messages] == ["utter_verified"]
+    assert [m["response"] for m in messages] == ["utter_verified", None]
+    assert messages[1]["custom"] == {"language_set": "en"}
 
 
 def patient_id(session: Session, first_name: str) -> int:

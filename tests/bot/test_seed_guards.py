@@ -45,7 +45,7 @@ def test_outside_dev_the_seeds_refuse_and_touch_nothing(database: str,
                                                         app_env: str | None) -> None:
     assert run("bot.demo.seed", database, "dev").returncode == 0
     patients = count(database, "patients")
-    assert patients == 3
+    assert patients == 4
     for args in ((), ("--force",)):
         result = run("bot.demo.seed", database, app_env, *args)
         assert result.returncode == 2
@@ -73,7 +73,7 @@ def test_in_dev_the_seed_never_deletes_data_it_did_not_write(database: str) -> N
     assert count(database, "patients") == 1
     forced = run("bot.demo.seed", database, "dev", "--force")
     assert forced.returncode == 0, forced.stderr
-    assert count(database, "patients") == 3
+    assert count(database, "patients") == 4
 
 
 def test_in_dev_the_seeds_write_the_demo(database: str) -> None:
@@ -81,5 +81,5 @@ def test_in_dev_the_seeds_write_the_demo(database: str) -> None:
     assert run("bot.demo.desk", database, "dev").returncode == 0
     again = run("bot.demo.seed", database, "dev")
     assert "already seeded today" in again.stdout
-    assert count(database, "patients") == 3
+    assert count(database, "patients") == 4
     assert count(database, "agents") >= 1  # the demo agent (and one per team)

@@ -53,5 +53,49 @@ def test_segments_count_like_a_carrier() -> None:
 def test_numbered_choices_in_spanish() -> None:
     si_no = [Button(title="Sí", payload="/affirm"), Button(title="No", payload="/deny")]
     body, buttons = sms_body([BotMessage(text="¿Cancelo su cita?", buttons=si_no)], "es")
-    assert body == "¿Cancelo su cita?\n\n1. Sí\n2. No\nResponda con un número."
+    assert body == "¿Cancelo su cita?\n\n1. Sí\n2. No\nResponda 1 o 2."
     assert buttons == si_no
+
+
+def test_spanish_in_gsm7_only_with_e_n_u_and_its_marks() -> None:
+    """GSM 03.38's basic set has é É ñ Ñ ü Ü ¿ ¡ (and à è ì ò ù); á í ó ú (and Á Í Ó Ú) are
+    not in it nor in its extension table: one of them makes the text UCS-2."""
+    from channels.formatting import is_gsm7, segments
+
+    assert all(is_gsm7(ch) for ch in "éÉñÑüÜ¿¡àèìòù")
+    assert not any(is_gsm7(ch) for ch in "áíóúÁÍÓÚ")
+    assert is_gsm7("¿Señor Müller? ¡Qué bien!")
+    assert not is_gsm7("¿Cuál es su fecha de nacimiento?")
+    # 160 in GSM-7 is one part; the same length with one "á" is three UCS-2 parts (67 each).
+    gsm = "¿Señor? " + "ñ" * 152
+    assert (len(gsm), segments(gsm)) == (160, 1)
+    ucs2 = "¿Cuál? " + "ñ" * 153
+    assert (len(ucs2), segments(ucs2)) == (160, 3)
+    assert [segments("á" * n) for n in (70, 71, 134, 135)] == [1, 2, 2, 3]
+
+
+def test_a_two_unit_character_is_never_split_between_parts() -> None:
+    from channels.formatting import segments
+
+    # 306 septets fit two parts of 153, but "{" (escape + brace) cannot straddle them.
+    assert segments("a" * 152 + "{" + "a" * 152) == 3
+    assert segments("a" * 151 + "{" + "a" * 153) == 2
+    # The same for an emoji's two UTF-16 units in UCS-2 parts of 67.
+    assert segments("á" * 66 + "😀" + "á" * 66) == 3
+    assert segments("á" * 65 + "😀" + "á" * 67) == 2
+
+
+def test_numbered_choices_are_asked_for_in_the_conversations_language() -> None:
+    from channels.formatting import is_gsm7
+
+    reply = [BotMessage(text="¿Cuál le sirve?", buttons=[
+        Button(title="Martes 8 de diciembre, 9:00", payload="/a"),
+        Button(title="Miércoles 9, 10:30", payload="/b"),
+        Button(title="Otra hora", payload="/c")])]
+    body, _ = sms_body(reply, "es")
+    assert body.endswith("1. Martes 8 de diciembre, 9:00\n2. Miércoles 9, 10:30\n"
+                         "3. Otra hora\nResponda 1, 2 o 3.")
+    assert is_gsm7("Responda 1, 2 o 3.")
+    one = [BotMessage(text="¿Le sirve?", buttons=reply[0].buttons[:1])]
+    assert sms_body(one, "es")[0].endswith("1. Martes 8 de diciembre, 9:00\nResponda 1.")
+    assert sms_body(reply)[0].endswith("3. Otra hora\nReply with a number.")

@@ -161,6 +161,75 @@ def test_help_says_who_we_are_and_how_to_stop(client, seeded: Session) -> None:
     assert "Reply STOP" in text and "(555) 555-0199" in text and "911" in text
 
 
+SPANISH_HELP = ("Riverside Health: le ayudo con facturas, citas y recetas. Llame al "
+                "(555) 555-0199. En una emergencia llame al 911. Responda PARAR para no "
+                "recibir mensajes. Pueden aplicarse tarifas de mensajes y datos.")
+SPANISH_STOP = ("Ya no le enviaremos mensajes de Riverside Health. Para volver a recibirlos, "
+                "responda START.")
+SPANISH_START = ("Vuelve a recibir mensajes de Riverside Health. ¿En qué le puedo ayudar? "
+                 "Responda PARAR para dejar de recibirlos.")
+
+
+def test_ayuda_is_answered_in_spanish_and_help_in_the_patients_language(
+        client, seeded: Session) -> None:
+    stranger = "+15555550211"
+    post(client, "ayuda", "SMayuda", frm=stranger)
+    assert wait_for(client, 1, to=stranger) == [SPANISH_HELP]
+    post(client, "HELP", "SMhelp-s", frm=stranger)  # nothing on file: English
+    assert wait_for(client, 2, to=stranger)[1].startswith("Riverside Health: I can help")
+    rosa = "+15555550104"  # prefers Spanish on her record
+    post(client, "Help", "SMhelp-rosa", frm=rosa)
+    assert wait_for(client, 1, to=rosa) == [SPANISH_HELP]
+
+
+def test_parar_alto_and_cancelar_stop_messages_and_say_so_in_spanish(
+        client, seeded: Session) -> None:
+    from bot.backoffice.models import Patient
+
+    for index, word in enumerate(["PARAR", "alto", "Cancelar"]):
+        phone = f"+1555555021{index + 2}"
+        post(client, word, f"SMparar{index}", frm=phone)
+        assert wait_for(client, 1, to=phone) == [SPANISH_STOP]
+    # Maria (English on file) says PARAR: she is opted out, told in Spanish as she wrote;
+    # START, an English word, is answered in her language.
+    post(client, "parar", "SMparar-m")
+    assert wait_for(client, 1) == [SPANISH_STOP]
+    maria = seeded.query(Patient).filter_by(phone="+15555550101").one()
+    seeded.refresh(maria)
+    assert maria.sms_consent is False
+    post(client, "START", "SMstart-m")
+    assert wait_for(client, 2)[1].startswith("You're subscribed")
+    # Rosa's STOP and START are answered in Spanish, her language on file.
+    rosa = "+15555550104"
+    post(client, "STOP", "SMstop-r", frm=rosa)
+    post(client, "start", "SMstart-r", frm=rosa)
+    assert wait_for(client, 2, to=rosa) == [SPANISH_STOP, SPANISH_START]
+
+
+def test_help_follows_the_conversations_language_for_a_number_not_on_file(
+        client, seeded: Session, redis_client) -> None:
+    from bot.conversations import language as lang
+    from bot.conversations.service import language_key
+
+    stranger = "+15555550219"
+    redis_client.set(language_key(f"sms:{stranger}"), lang.dumps(
+        lang.ConversationLanguage("es", None, None)))
+    post(client, "HELP", "SMhelp-c", frm=stranger)
+    assert wait_for(client, 1, to=stranger) == [SPANISH_HELP]
+
+
+def test_keyword_answers_stay_in_gsm7_and_few_segments() -> None:
+    from channels.formatting import is_gsm7, segments
+    from channels.sms import KEYWORD_REPLIES
+
+    said = {(kind, language): text.format(clinic="Riverside Health", phone="(555) 555-0199")
+            for kind, texts in KEYWORD_REPLIES.items() for language, text in texts.items()}
+    assert all(is_gsm7(text) for text in said.values())
+    assert {key: segments(text) for key, text in said.items()} == {
+        ("help", "en"): 2, ("help", "es"): 2, ("stop", "en"): 1, ("stop", "es"): 1,
+        ("start", "en"): 1, ("start", "es"): 1}
+
+
 def all_handled(db: Session, phone: str, count: int, seconds: float = 60) -> None:
     """Waits until `count` texts of `phone` are handled (the drainer finished each), so that
     what was sent is final: a deadline far beyond a loaded machine's need, not a guess."""
@@ -303,6 +372,26 @@ def test_a_numbered_reply_is_sent_as_the_choice_and_recorded_with_its_words(
         ("patient", '2 ("Tue, Dec 1 at 2:00 PM")'),
         ("bot", "Shall I move it?"),
     ]
+
+
+def test_numbered_choices_are_asked_for_in_the_conversations_language(
+        client, db: Session, monkeypatch, scripted_conversations) -> None:
+    """Verified as a patient who prefers Spanish (the action's payload): the choices the same
+    reply offers end in Spanish, in GSM-7."""
+    import channels.sms as sms
+
+    def answer(message: str) -> list[dict[str, object]]:
+        return [{"text": "¿Qué hora le sirve?", "buttons": [
+            {"title": "Martes 8, 9:00", "payload": '/inform{"slot_id":"7"}'},
+            {"title": "Martes 8, 9:30", "payload": '/inform{"slot_id":"8"}'}]},
+            {"custom": {"language_set": "es"}}]
+
+    service = scripted_conversations(answer, [])
+    monkeypatch.setattr(sms, "get_conversations", lambda: service)
+    phone = "+15555550178"
+    post(client, "09/30/1968", "SMes1", frm=phone)
+    assert wait_for(client, 1, to=phone) == [
+        "¿Qué hora le sirve?\n\n1. Martes 8, 9:00\n2. Martes 8, 9:30\nResponda 1 o 2."]
 
 
 def test_a_text_longer_than_twilio_delivers_is_answered_kindly_never_passed_on(

@@ -416,3 +416,22 @@ def test_both_transports_apply_the_same_limits(client, db: Session, redis_client
         assert ws.receive_json() == {"type": "ready"}
         ws.send_json({"text": "hi"})
         assert ws.receive_json()["detail"].startswith("You're sending messages faster")
+
+
+def test_a_chat_page_in_spanish_starts_a_spanish_conversation(client, db: Session,
+                                                              redis_client) -> None:
+    from bot.conversations import language as lang
+    from bot.conversations.service import language_key
+
+    def language(session_id: str) -> str:
+        return lang.loads(redis_client.get(language_key(f"web:{session_id}"))).language
+
+    spanish = client.post("/channels/web/sessions?lang=es").json()
+    english = client.post("/channels/web/sessions?lang=en").json()
+    plain = start(client)
+    assert [language(s["session_id"]) for s in (spanish, english, plain)] == [
+        "es", "en", "en"]
+    # A language the assistant does not speak is the default; a malformed one is refused.
+    other = client.post("/channels/web/sessions?lang=fr").json()
+    assert language(other["session_id"]) == "en"
+    assert client.post("/channels/web/sessions?lang=spanish").status_code == 422

@@ -83,7 +83,7 @@ def test_verification_ends_after_15_minutes_idle(stack: Stack) -> None:
 
 
 def test_replies_go_through_the_twilio_client_and_come_back_delivered(stack: Stack) -> None:
-    phone = "+15555550104"
+    phone = "+15555550109"  # no patient's: a stranger
     reply = stack.sms_turn(phone, "what can you do", "SMit-tw1")
     sent = [m for m in stack.twilio.messages if m["to"] == phone]
     assert [m["body"] for m in sent] == [reply]

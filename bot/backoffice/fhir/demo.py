@@ -75,7 +75,7 @@ def demo_bundle(session: Session, mrn_system: str, prefix: str = "demo") -> dict
              "end": _instant(slot.starts_at + timedelta(minutes=slot.duration_minutes))})
 
     for patient in session.scalars(select(Patient).order_by(Patient.id)):
-        language = getattr(patient, "preferred_language", None) or "en"
+        language = patient.preferred_language
         put({"resourceType": "Patient", "id": rid("pat", patient.id),
              "identifier": [{"system": mrn_system, "value": patient.mrn}],
              "name": [{"use": "official", "family": patient.last_name,

@@ -187,3 +187,6 @@ def test_insurance_and_preferences(office: BackOffice, seeded: Session) -> None:
         "patient_id": maria.id, "language": "en", "sms_care": True, "sms_billing": False}
     assert office.consent.preferences(seeded, aisha.id).model_dump() == {
         "patient_id": aisha.id, "language": "en", "sms_care": False, "sms_billing": False}
+    rosa = patient(seeded, "Rosa")  # the record says Spanish (FHIR: Patient.communication)
+    assert office.consent.preferences(seeded, rosa.id).model_dump() == {
+        "patient_id": rosa.id, "language": "es", "sms_care": True, "sms_billing": False}

@@ -128,3 +128,34 @@ def test_a_count_never_outlives_its_window(seeded: Session, redis_client: redis.
     keys = redis_client.keys("verify:*")
     assert sorted(str(k).split(":")[2] for k in keys) == ["conv", "ip", "patient"]
     assert all(0 < redis_client.ttl(k) <= 900 for k in keys)
+
+
+def test_a_verified_patient_comes_with_the_language_on_file(seeded: Session,
+                                                           redis_client: redis.Redis) -> None:
+    lockouts = store(redis_client)
+    rosa = service.verify_patient(seeded, lockouts, VerificationRequest(
+        conversation_id="sms:+15555550104", channel="sms", date_of_birth=date(1968, 9, 30),
+        phone="+15555550104"))
+    assert (rosa.status, rosa.first_name, rosa.preferred_language,
+            rosa.preferred_language_source) == (VerificationStatus.verified, "Rosa", "es",
+                                                "record")
+    james = service.verify_patient(seeded, lockouts, james_by_sms())
+    assert (james.preferred_language, james.preferred_language_source) == ("en", "record")
+    failed = service.verify_patient(seeded, lockouts, web("Rosa Martinez", "33125"))
+    assert failed.status is VerificationStatus.failed and failed.preferred_language is None
+
+
+def test_a_language_chosen_in_the_conversation_becomes_the_patients_own(
+        seeded: Session, redis_client: redis.Redis) -> None:
+    lockouts = store(redis_client)
+    chosen = james_by_sms().model_copy(update={"language_choice": "es"})
+    result = service.verify_patient(seeded, lockouts, chosen)
+    assert (result.preferred_language, result.preferred_language_source) == ("es", "patient")
+    seeded.expire_all()
+    james = seeded.scalars(select(Patient).where(Patient.last_name == "Carter")).one()
+    assert (james.preferred_language, james.preferred_language_source) == ("es", "patient")
+    # A wrong date of birth records nothing, whatever was chosen.
+    wrong = web("Maria Lopez", "02139").model_copy(update={"language_choice": "es"})
+    assert service.verify_patient(seeded, lockouts, wrong).status is VerificationStatus.failed
+    maria = seeded.scalars(select(Patient).where(Patient.last_name == "Lopez")).one()
+    assert (maria.preferred_language, maria.preferred_language_source) == ("en", "record")

@@ -202,6 +202,63 @@ def test_a_handoff_opened_in_the_turn_is_noted_and_not_shown() -> None:
     assert not parse_engine_messages([{"text": "hi", "custom": {"other": 1}}]).handoff_opened
 
 
+def test_the_language_the_turn_set_is_noted_and_not_shown() -> None:
+    """The verification's payload (REST channel) or its `language` slot event (a stored
+    turn) says the conversation's language; neither is a message."""
+    from bot.conversations.engine import parse_engine_messages
+
+    rest = parse_engine_messages([{"text": "Thanks, you're verified."},
+                                  {"custom": {"language_set": "es"}}])
+    assert [m.text for m in rest] == ["Thanks, you're verified."] and rest.language == "es"
+    assert parse_engine_messages([{"text": "hi"}]).language is None
+    stored = replies_after([{"event": "user", "metadata": {"message_id": "m1"}},
+                            {"event": "bot", "text": "Thanks, you're verified."},
+                            {"event": "slot", "name": "language", "value": "es"},
+                            {"event": "user", "metadata": {"message_id": "m2"}},
+                            {"event": "slot", "name": "language", "value": "en"}], "m1")
+    assert stored is not None and stored.language == "es"
+
+
+async def test_session_events_and_execute_use_the_tracker_api() -> None:
+    seen: list[tuple[str, str, dict[str, str], Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        seen.append((request.method, request.url.path, dict(request.url.params), body))
+        if request.method == "GET":
+            return httpx.Response(200, json={"slots": {"language": "es"}, "events": [
+                {"event": "user", "text": "hola"}, "not an event"]})
+        return httpx.Response(200, json={"tracker": {}, "messages": [
+            {"recipient_id": "sms:+1", "text": "De acuerdo, seguimos en español."}]})
+
+    with engine_server(handler) as url:
+        client = EngineClient(url, "tok")
+        slots, events = await client.session_events("sms:+15555550104")
+        replies = await client.execute("sms:+15555550104", "action_language_switched")
+        await client.aclose()
+    assert (slots, events) == ({"language": "es"}, [{"event": "user", "text": "hola"}])
+    assert [m.text for m in replies] == ["De acuerdo, seguimos en español."]
+    assert seen == [
+        ("GET", "/conversations/sms:+15555550104/tracker",
+         {"token": "tok", "include_events": "APPLIED"}, None),
+        ("POST", "/conversations/sms:+15555550104/execute", {"token": "tok"},
+         {"name": "action_language_switched"})]
+
+
+async def test_execute_that_fails_is_engine_unavailable() -> None:
+    with engine_server(lambda request: httpx.Response(500, json={})) as url:
+        client = EngineClient(url, "tok")
+        with pytest.raises(EngineUnavailable):
+            await client.execute("web:1", "action_language_switched")
+        with pytest.raises(EngineUnavailable):
+            await client.session_events("web:1")
+        await client.aclose()
+    client = EngineClient(unused_url(), "tok")
+    with pytest.raises(EngineUnavailable):
+        await client.execute("web:1", "utter_language_switched")
+    await client.aclose()
+
+
 def test_engine_urls_setting_falls_back_to_engine_url() -> None:
     assert Settings(engine_url="http://one:5005").engine_url_list == ["http://one:5005"]
     assert Settings(engine_urls="http://a:1, http://b:2,").engine_url_list == [

@@ -333,3 +333,240 @@ def test_the_turns_options_are_taken_by_name() -> None:
         for name in names:
             assert inspect.signature(fn).parameters[name].kind is \
                 inspect.Parameter.KEYWORD_ONLY, (fn, name)
+
+
+class LanguageEngine:
+    """The engine's REST channel and tracker API with a tracker per conversation: its
+    `language` slot, its session's events, what was appended and executed. A reply says the
+    language it was given in ("[es] ok"); `verify` makes the next reply carry the
+    verification's payload (the language on the record)."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, dict[str, object]] = {}
+        self.events: dict[str, list[dict[str, object]]] = {}
+        self.sent: list[dict[str, object]] = []
+        self.appended: list[list[dict[str, object]]] = []
+        self.executed: list[str] = []
+        self.verify: str | None = None
+        self.refuse: set[str] = set()
+
+    def _sender(self, request: httpx.Request) -> str:
+        return request.url.path.split("/")[2]
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        import time
+
+        path = request.url.path
+        if path == "/webhooks/rest/webhook":
+            body = json.loads(request.content)
+            sender = str(body["sender"])
+            self.sent.append(body)
+            self.events.setdefault(sender, []).append(
+                {"event": "user", "text": body["message"], "timestamp": time.time()})
+            slots = self.slots.setdefault(sender, {})
+            replies: list[dict[str, object]] = [
+                {"text": f"[{slots.get('language') or 'en'}] ok"}]
+            if self.verify is not None:
+                slots["language"] = self.verify
+                replies.append({"custom": {"language_set": self.verify}})
+                self.verify = None
+            return httpx.Response(200, json=replies)
+        sender = self._sender(request)
+        if path.endswith("/tracker") and request.method == "GET":
+            assert request.url.params["include_events"] == "APPLIED"
+            return httpx.Response(200, json={"slots": self.slots.get(sender, {}),
+                                             "events": self.events.get(sender, [])})
+        if path.endswith("/tracker/events"):
+            events = json.loads(request.content)
+            self.appended.append(events)
+            for event in events:
+                if event["event"] == "session_started":
+                    self.slots[sender], self.events[sender] = {}, []
+                if event["event"] == "slot":
+                    self.slots.setdefault(sender, {})[event["name"]] = event["value"]
+                self.events.setdefault(sender, []).append(event)
+            return httpx.Response(200, json={})
+        if path.endswith("/execute"):
+            name = json.loads(request.content)["name"]
+            if name in self.refuse:
+                return httpx.Response(500, json={})
+            self.executed.append(name)
+            language = self.slots.get(sender, {}).get("language") or "en"
+            return httpx.Response(200, json={"tracker": {}, "messages": [
+                {"text": f"[{language}] switched"}, {"text": f"[{language}] the question again"}]})
+        return httpx.Response(404, json={})
+
+
+@pytest.fixture
+async def speaking(db: Session):  # type: ignore[no-untyped-def]
+    engine = LanguageEngine()
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    await redis.flushdb()
+    with engine_server(engine.handler) as url:
+        service = ConversationService(
+            EngineClient(url, "t"), lambda: redis, get_sessionmaker(), apology="sorry",
+            emergency_text=emergency_text())
+        yield service, engine
+        await service.engine.aclose()
+    await redis.flushdb()
+    await redis.aclose()
+
+
+def texts(replies: list) -> list[str]:  # type: ignore[type-arg]
+    return [m.text for m in replies]
+
+
+async def test_a_few_spanish_words_turn_the_conversation_to_spanish_before_the_reply(
+        speaking) -> None:
+    service, engine = speaking
+    sender = "sms:+15555550199"
+    assert await service.language_of(sender) == "en"
+    assert texts(await service.turn(sender, "hi", {"channel": "sms"})) == ["[en] ok"]
+    assert engine.appended == []  # English, as the engine begins: nothing to set
+    reply = await service.turn(sender, "necesito cambiar mi cita", {"channel": "sms"})
+    assert texts(reply) == ["[es] ok"]
+    assert [[(e["event"], e.get("value")) for e in batch] for batch in engine.appended] == [
+        [("slot", "es")]]
+    assert engine.sent[-1]["metadata"] == {"channel": "sms", "language": "es",
+                                           "language_source": "detected",
+                                           "message_id": engine.sent[-1]["metadata"][
+                                               "message_id"]}
+    assert await service.language_of(sender) == "es"
+    # One word, a name, a number: the conversation stays in Spanish, nothing is set again.
+    for text in ("ok", "no", "Maria Lopez", "2"):
+        assert texts(await service.turn(sender, text, {"channel": "sms"})) == ["[es] ok"]
+    assert len(engine.appended) == 1
+    # A few English words turn it back (nothing on file yet says otherwise).
+    assert texts(await service.turn(sender, "I want to pay my bill", {"channel": "sms"})) == [
+        "[en] ok"]
+    assert engine.appended[-1][0]["value"] == "en"
+
+
+async def test_no_ok_and_a_name_never_turn_an_english_conversation(speaking) -> None:
+    service, engine = speaking
+    for text in ("no", "ok", "Maria Lopez", "Rosa Martínez", "hola", "sí"):
+        await service.turn("web:names", text, {"channel": "web"})
+    assert engine.appended == [] and await service.language_of("web:names") == "en"
+    assert all(s["metadata"]["language"] == "en" for s in engine.sent)
+
+
+async def test_the_record_language_from_verification_settles_it(speaking) -> None:
+    service, engine = speaking
+    sender = "sms:+15555550104"
+    engine.verify = "es"  # Rosa's record: Spanish
+    assert texts(await service.turn(sender, "09/30/1968", {"channel": "sms"})) == ["[en] ok"]
+    assert await service.language_of(sender) == "es"
+    # English words no longer change it: the record says Spanish.
+    assert texts(await service.turn(sender, "when is my appointment", {"channel": "sms"})
+                 ) == ["[es] ok"]
+    assert engine.appended == []  # the engine's own action set the slot
+    assert engine.sent[-1]["metadata"]["language_source"] == "record"
+
+
+async def test_naming_a_language_switches_and_asks_the_open_question_again(
+        speaking, db: Session) -> None:
+    service, engine = speaking
+    sender = "web:switch"
+    await service.turn(sender, "I want to pay my bill", {"channel": "web"})
+    await service.offer_choices(sender, [Button(title="Yes", payload="/affirm")], 600)
+    reply = await service.turn(sender, "Español", {"channel": "web"})
+    assert texts(reply) == ["[es] switched", "[es] the question again"]
+    # Not a message for the policies: the slot set, the action run, then listening again.
+    assert [s["message"] for s in engine.sent] == ["I want to pay my bill"]
+    assert [[(e["event"], e.get("name"), e.get("value")) for e in batch]
+            for batch in engine.appended] == [[("slot", "language", "es")],
+                                              [("action", "action_listen", None)]]
+    assert engine.executed == ["action_language_switched"]
+    # The choices the question offered are still answerable; the transcript has the switch.
+    assert [b.title for b in await service.offered_choices(sender)] == ["Yes"]
+    assert [(i.role, i.text) for i in transcript.read(db, sender)][-3:] == [
+        ("patient", "Español"), ("bot", "[es] switched"), ("bot", "[es] the question again")]
+    # The patient's own choice: English words do not turn it back, and verification is told.
+    await service.turn(sender, "I want to pay my bill", {"channel": "web"})
+    assert engine.sent[-1]["metadata"]["language"] == "es"
+    assert engine.sent[-1]["metadata"]["language_source"] == "patient"
+    assert texts(await service.turn(sender, "in English", {"channel": "web"})) == [
+        "[en] switched", "[en] the question again"]
+    assert await service.language_of(sender) == "en"
+
+
+async def test_a_switch_the_engine_cannot_confirm_is_confirmed_by_the_service(speaking) -> None:
+    service, engine = speaking
+    engine.refuse = {"action_language_switched"}
+    assert texts(await service.turn("web:old", "espanol", {"channel": "web"})) == [
+        "[es] switched", "[es] the question again"]
+    assert engine.executed == ["utter_language_switched"]
+    engine.refuse = {"action_language_switched", "utter_language_switched"}
+    assert texts(await service.turn("web:old", "english", {"channel": "web"})) == [
+        "Okay, we'll continue in English."]
+    assert await service.language_of("web:old") == "en"
+
+
+async def test_an_expired_engine_session_begins_again_in_the_conversations_language(
+        speaking) -> None:
+    """Past the engine's session expiry its slots are gone when the next message comes: the
+    language is set in a new session begun before it, not in the old one."""
+    import time
+
+    from bot.conversations import language as lang
+    from bot.conversations.service import language_key
+
+    service, engine = speaking
+    sender = "sms:+15555550198"
+    await service.turn(sender, "quiero pagar mi cuenta", {"channel": "sms"})
+    long_ago = time.time() - 20 * 60
+    for event in engine.events[sender]:
+        event["timestamp"] = long_ago
+    known = lang.loads(await service.redis.get(language_key(sender)))
+    await service.redis.set(language_key(sender), lang.dumps(
+        lang.ConversationLanguage(known.language, known.source, long_ago)))
+    assert texts(await service.turn(sender, "2", {"channel": "sms"})) == ["[es] ok"]
+    assert [e["event"] for e in engine.appended[-1]] == [
+        "action", "session_started", "slot", "action"]
+    assert engine.appended[-1][2]["value"] == "es"
+
+
+async def test_a_language_chosen_before_the_first_message_is_set_with_it(speaking) -> None:
+    """A chat page in Spanish, or a reminder sent in the record's language: the engine gets
+    the language with the patient's first message, and what they write does not change it."""
+    from bot.backoffice.enums import LanguageSource
+    from bot.conversations.service import choose_language
+
+    service, engine = speaking
+    await choose_language(service.redis, "web:page-es", "es")
+    await choose_language(service.redis, "sms:+15555550104", "es", LanguageSource.record)
+    with pytest.raises(ValueError):
+        await choose_language(service.redis, "web:x", "fr")
+    for sender in ("web:page-es", "sms:+15555550104"):
+        assert texts(await service.turn(sender, "I want to pay my bill", {"channel": "web"})
+                     ) == ["[es] ok"]
+    assert [batch[0]["value"] for batch in engine.appended] == ["es", "es"]
+    assert [s["metadata"]["language_source"] for s in engine.sent] == ["patient", "record"]
+
+
+async def test_a_spanish_emergency_reaches_the_engine_in_spanish(speaking) -> None:
+    """The language is set before the message is handled, so the engine's emergency answer
+    (911) comes in the patient's language."""
+    service, engine = speaking
+    sender = "sms:+15555550197"
+    assert texts(await service.turn(sender, "tengo un dolor fuerte en el pecho",
+                                    {"channel": "sms"})) == ["[es] ok"]
+    assert engine.sent[-1]["metadata"]["language"] == "es"
+    assert engine.appended == [[{"event": "slot", "name": "language", "value": "es",
+                                 "timestamp": engine.appended[0][0]["timestamp"]}]]
+
+
+async def test_a_turn_the_engine_never_saw_does_not_count_as_seen(db: Session) -> None:
+    from bot.conversations import language as lang
+    from bot.conversations.service import language_key
+    from tests.support.engine_server import unused_url
+
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    service = ConversationService(EngineClient(unused_url(), "t"), lambda: redis,
+                                  get_sessionmaker(), apology="sorry",
+                                  emergency_text=emergency_text())
+    assert texts(await service.turn("web:down", "hello there", {"channel": "web"})) == ["sorry"]
+    state = lang.loads(await redis.get(language_key("web:down")))
+    assert (state.language, state.seen) == ("en", None)
+    await redis.delete(language_key("web:down"))
+    await redis.aclose()

@@ -40,20 +40,20 @@ def test_the_plan_is_the_same_for_the_same_seed_and_grows_by_appending() -> None
 def test_the_first_person_exactly() -> None:
     first = plan_population(1)[0]
     assert (first.mrn, first.full_name, first.date_of_birth, first.phone, first.zip_code) == (
-        "MRNPOP0001", "Umar Dummerson", date(1987, 2, 26), "+15555550104", "73301")
+        "MRNPOP0001", "Umar Dummerson", date(1987, 2, 26), "+15555550105", "73301")
     assert first.topics == ("billing", "appointments")
 
 
 def test_everyone_is_fictional_and_distinct() -> None:
     people = plan_population(MAX_POPULATION)
     phones = [p.phone for p in people]
-    assert len(set(phones)) == len(people) == MAX_POPULATION == 93
-    # 555-0100..0199 only, never the clinic's number, the demo three or the demo pharmacies.
-    assert all(p.startswith("+15555550") and 104 <= int(p[-3:]) <= 198 for p in phones)
-    assert not {"+15555550140", "+15555550150", "+15555550199"} & set(phones)
+    assert len(set(phones)) == len(people) == MAX_POPULATION == 91
+    # 555-0100..0199 only, never the clinic's number, the demo four or the demo pharmacies.
+    assert all(p.startswith("+15555550") and 105 <= int(p[-3:]) <= 198 for p in phones)
+    assert not {"+15555550140", "+15555550150", "+15555550160", "+15555550199"} & set(phones)
     assert len({p.full_name for p in people}) == len(people)  # web verification is by name
     assert all(p.mrn.startswith("MRNPOP") for p in people)
-    with pytest.raises(ValueError, match="0 to 93"):
+    with pytest.raises(ValueError, match="0 to 91"):
         plan_population(MAX_POPULATION + 1)
 
 
@@ -66,20 +66,20 @@ def test_added_once_next_to_the_demo_seed(seeded: Session) -> None:
     assert add_population(seeded, plan_population(45), today, tz) == 5  # grows
     seeded.commit()
     people = plan_population(45)
-    assert count(seeded, Patient) == 3 + 45
-    assert count(seeded, Charge) == 4 + sum(len(p.charges) for p in people)
-    assert count(seeded, Prescription) == 3 + sum(len(p.medications) for p in people)
+    assert count(seeded, Patient) == 4 + 45
+    assert count(seeded, Charge) == 5 + sum(len(p.charges) for p in people)
+    assert count(seeded, Prescription) == 4 + sum(len(p.medications) for p in people)
     assert count(seeded, RefillRequest) == sum(m.requested is not None for p in people
                                                for m in p.medications)
-    assert count(seeded, OutreachConsent) == 2 + sum(p.care_consent for p in people)
+    assert count(seeded, OutreachConsent) == 3 + sum(p.care_consent for p in people)
     # Two patients never hold one slot; every upcoming visit is booked, past ones settled.
     booked = seeded.scalars(select(Appointment.slot_id).where(
         Appointment.status == AppointmentStatus.booked)).all()
-    assert len(booked) == len(set(booked)) == 2 + sum(v.days > 0 for p in people
+    assert len(booked) == len(set(booked)) == 3 + sum(v.days > 0 for p in people
                                                       for v in p.visits)
     first = seeded.scalars(select(Patient).where(Patient.mrn == "MRNPOP0001")).one()
     assert (first.first_name, first.last_name, first.phone) == ("Umar", "Dummerson",
-                                                                "+15555550104")
+                                                                "+15555550105")
     visits = {a.status: a.starts_at.astimezone(tz).date() for a in seeded.scalars(
         select(Appointment).where(Appointment.patient_id == first.id))}
     ahead = today + timedelta(days=6)  # planned in 6 days; a weekend moves it to Monday
@@ -104,7 +104,7 @@ def test_the_population_is_for_dev_only(db: Session, monkeypatch: pytest.MonkeyP
         out = capsys.readouterr().out
         assert "synthetic population of 5 (5 added)" in out
         assert "synthetic population of 5 (0 added)" in out
-        assert count(db, Patient) == 3 + 5
+        assert count(db, Patient) == 4 + 5
         assert seed_module.main(["--population", "500"]) == 2
     finally:
         get_settings.cache_clear()

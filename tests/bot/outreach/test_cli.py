@@ -23,8 +23,8 @@ def test_run_as_of_a_time_twice(demo: Session, capsys: pytest.CaptureFixture[str
     first = capsys.readouterr().out
     assert main(["run", "--at", when]) == 0
     second = capsys.readouterr().out
-    assert "planned 6 (held out 0); sent 2, failed 0, waiting 1" in first, first
-    assert "no_consent 2" in first
+    assert "planned 9 (held out 0); sent 2, failed 0, waiting 1" in first, first
+    assert "no_consent 3" in first
     assert "planned 0 (held out 0); sent 0, failed 0, waiting 0, suppressed: none" in second
 
 

@@ -31,6 +31,7 @@ def test_each_kind_is_planned_from_the_record(
         sessions: sessionmaker[Session]) -> None:
     result = plan(demo, NOW, settings)
     maria, james, aisha = people["Maria"], people["James"], people["Aisha"]
+    rosa = people["Rosa"]
     planned = by_key(sessions)
     assert set(planned) == {
         ("appointment_reminder", maria.id, "72h"),
@@ -39,8 +40,11 @@ def test_each_kind_is_planned_from_the_record(
         ("renewal_prompt", maria.id, "supply"),     # Atorvastatin: 0 refills, ends in 4 days
         ("refill_prompt", james.id, "supply"),      # Metformin: refills left, ends in 5 days
         ("balance_reminder", maria.id, "statement"),  # her statement of 14 days ago
+        ("appointment_reminder", rosa.id, "72h"),   # in 5 days at 9:00
+        ("appointment_reminder", rosa.id, "24h"),
+        ("balance_reminder", rosa.id, "statement"),  # her statement of 10 days ago
     }
-    assert result.planned == 6 and result.held_out == 0
+    assert result.planned == 9 and result.held_out == 0
     reminder = planned[("appointment_reminder", maria.id, "72h")]
     assert reminder.due_at == at(TODAY + timedelta(days=3), 10, 30) - timedelta(hours=72)
     # It waits no longer than the 24 h reminder's time.
@@ -55,7 +59,7 @@ def test_planning_again_adds_nothing(demo: Session, settings: Settings,
     again = plan(demo, NOW, settings)
     later = plan(demo, NOW + timedelta(hours=3), settings)
     assert again.planned == 0 and later.planned == 0
-    assert len(rows(sessions)) == 6
+    assert len(rows(sessions)) == 9
 
 
 def test_a_reminder_is_skipped_when_booked_later_than_its_offset(
@@ -66,7 +70,8 @@ def test_a_reminder_is_skipped_when_booked_later_than_its_offset(
     appt.booked_at = NOW - timedelta(minutes=5)  # 10:40: after the 72 h reminder's 10:30
     demo.commit()
     plan(demo, NOW, settings)
-    offsets = {k[2] for k in by_key(sessions) if k[0] == "appointment_reminder"}
+    offsets = {k[2] for k in by_key(sessions)
+               if k[0] == "appointment_reminder" and k[1] == people["Maria"].id}
     assert offsets == {"24h"}
 
 
@@ -106,7 +111,7 @@ def test_held_out_patients_are_recorded_and_suppressed_at_once(
         sessions: sessionmaker[Session]) -> None:
     everyone = settings.model_copy(update={"outreach_holdout_percent": 100.0})
     result = plan(demo, NOW, everyone)
-    assert result.planned == 0 and result.held_out == 6
+    assert result.planned == 0 and result.held_out == 9
     assert {r.reason for r in rows(sessions)} == {SuppressReason.hold_out}
     groups = {g.patient_id: g.held_out for g in demo.scalars(select(OutreachPatient))}
     assert groups == {p.id: True for p in people.values()}

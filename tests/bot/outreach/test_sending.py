@@ -285,4 +285,4 @@ def test_a_patient_who_prefers_spanish_reads_the_reminder_in_spanish(
                     "Suite 2.")
     out = Outgoing(row.id, row.patient_id, MARIA, row.kind, text, buttons, "es")
     assert out.body.endswith("\n\n1. Confirmar\n2. Cambiar la cita\n3. Cancelarla\n"
-                             "Responda con un número.")
+                             "Responda 1, 2 o 3.")
