@@ -1,7 +1,10 @@
-"""Gate on the NLU hold-out evaluation (tests/nlu/holdout.yml).
+"""Gate on an NLU hold-out evaluation (tests/nlu/holdout.yml, tests/nlu/holdout_es.yml).
 
 Usage:
-    python scripts/check_nlu_report.py <results_dir> [--config config.yml]
+    python scripts/check_nlu_report.py <results_dir> [--config config.yml] [--name NAME]
+
+One call per hold-out: every language's set is held to the same gates (--name only labels
+the printout, e.g. "Spanish NLU hold-out").
 
 <results_dir> is the `--out` folder of
     rasa test nlu --nlu tests/nlu/holdout.yml --model <model> --out <results_dir> [--successes]
@@ -94,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results_dir", type=Path)
     parser.add_argument("--config", type=Path,
                         default=Path(__file__).resolve().parent.parent / "config.yml")
+    parser.add_argument("--name", default="NLU hold-out",
+                        help="what the printout calls this set (one call per language)")
     args = parser.parse_args(argv)
     results: Path = args.results_dir
 
@@ -147,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     emergency = per_intent.get("emergency")
     emergency_recall = float(emergency["recall"]) if emergency else 0.0
 
-    print(f"NLU hold-out: {n_intents} intents, {total} examples ({basis})")
+    print(f"{args.name}: {n_intents} intents, {total} examples ({basis})")
     own = (f"   (Rasa's own macro avg: "
            f"{rasa_report.get('macro avg', {}).get('f1-score', float('nan')):.4f}, "
            f"accuracy {rasa_report.get('accuracy', float('nan')):.4f})" if rasa_report else "")
@@ -176,9 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         failures.append(f"emergency recall {emergency_recall:.3f} < {MIN_EMERGENCY_RECALL}")
     if failures:
         for failure in failures:
-            print(f"NLU check FAILED: {failure}", file=sys.stderr)
+            print(f"NLU check FAILED ({args.name}): {failure}", file=sys.stderr)
         return 1
-    print("NLU check passed")
+    print(f"NLU check passed ({args.name})")
     return 0
 
 

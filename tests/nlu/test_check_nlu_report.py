@@ -117,3 +117,20 @@ def test_predictions_alone_are_scored(tmp_path: Path) -> None:
         (results / "intent_report.json").unlink()
         config = config_with_threshold(tmp_path, 0.3)
         assert load_script().main([str(results), "--config", str(config)]) == expected
+
+
+def test_each_language_is_named_and_held_to_the_same_gates(
+        tmp_path: Path, capsys: Any) -> None:
+    """make test-nlu calls the gate once per language; --name labels, never loosens."""
+    results = tmp_path / "es"
+    write_results(results, perfect())
+    config = config_with_threshold(tmp_path, 0.3)
+    args = [str(results), "--config", str(config), "--name", "NLU hold-out (Spanish)"]
+    assert load_script().main(args) == 0
+    assert "NLU hold-out (Spanish): 20 intents" in capsys.readouterr().out
+
+    missed = perfect()[:-1] + [("emergency", "out_of_scope", 0.9)]
+    write_results(tmp_path / "es-missed", missed)
+    assert load_script().main([str(tmp_path / "es-missed"), *args[1:]]) == 1
+    assert "NLU check FAILED (NLU hold-out (Spanish)): emergency recall" in (
+        capsys.readouterr().err)
