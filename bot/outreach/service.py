@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backoffice.common import local, require_patient
+from bot.backoffice.enums import DEFAULT_LANGUAGE, LanguageSource
 from bot.backoffice.errors import (
     AppointmentNotChangeable,
     AppointmentNotFound,
@@ -33,7 +34,7 @@ from bot.backoffice.schemas import AppointmentInfo, SlotInfo
 from bot.clock import clinic_tz
 from bot.conversations import transcript
 from bot.conversations.engine import EngineUnavailable
-from bot.conversations.service import ConversationService
+from bot.conversations.service import ConversationService, choose_language
 from bot.conversations.turnlock import conversation_turn
 from bot.db import in_session
 from bot.handoff import service as handoffs
@@ -95,6 +96,9 @@ class AfterSend:
         if out.buttons:
             await self.conversations.offer_choices(sender, out.buttons,
                                                    self.settings.outreach_reply_hours * 3600)
+        if out.language != DEFAULT_LANGUAGE:  # the reply continues in the message's language
+            await choose_language(self.conversations.redis, sender, out.language,
+                                  LanguageSource.record)
         if await in_session(handoffs.open_handoff, sender, sessions=self.sessions) is not None:
             return  # a person has the conversation: the desk sees the transcript
         try:
