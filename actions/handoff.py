@@ -74,6 +74,7 @@ class ActionHandoff(Action):
             intents=session_intents(tracker),
             slots={"pending_request": tracker.get_slot("pending_request"),
                    "verified": bool(tracker.get_slot("verified"))},
+            language=language_of(tracker),
         )
         try:
             ticket = await self.client_factory().request_handoff(request)

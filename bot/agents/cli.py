@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from bot.agents import service
 from bot.agents.models import Role, Team
+from bot.backoffice.enums import LANGUAGES
 from bot.db import get_sessionmaker
 
 
@@ -43,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
                           "every team)")
     add.add_argument("--role", action="append", choices=[r.value for r in Role],
                      help="a role (repeatable; default agent)")
+    add.add_argument("--language", action="append", choices=list(LANGUAGES),
+                     help="a language the agent speaks with patients (repeatable; default en): "
+                          "conversations in it are offered to the agent first")
     reset = commands.add_parser("reset-password", help="a new password; signs the agent out")
     _email(reset)
     for sub in (add, reset):
@@ -92,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for a in service.all_agents(session):
                     print(f"{a.id:>4}  {a.email:<32} {a.display_name:<16} "
                           f"{'active' if a.active else 'disabled':<8} {a.availability:<9} "
-                          f"roles={','.join(a.roles or [])} teams={','.join(a.teams or [])}")
+                          f"roles={','.join(a.roles or [])} teams={','.join(a.teams or [])} "
+                          f"languages={','.join(a.languages or ['en'])}")
                 return 0
             if args.command == "add":
                 roles = [Role(r) for r in (args.role or [Role.agent.value])]
@@ -104,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 agent = service.create(
                     session, args.email, name, _password(args), roles=roles,
                     teams=[Team(t) for t in args.team] if args.team else list(Team),
-                    actor=_actor())
+                    actor=_actor(), languages=args.language or ["en"])
                 print(f"added {agent.email} ({agent.display_name}): roles "
                       f"{', '.join(agent.roles)}; teams {', '.join(agent.teams)}")
             elif args.command == "disable":

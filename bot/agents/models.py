@@ -52,6 +52,9 @@ class Agent(Base):
     # every team; `python -m bot.desk.agents add` asks for the teams of a new one.
     teams: Mapped[list[str]] = mapped_column(JSON, default=lambda: [t.value for t in Team],
                                              server_default=text(ALL_TEAMS_JSON))
+    # The languages the agent speaks with patients (ISO 639-1 codes).
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["en"],
+                                                 server_default=text("'[\"en\"]'"))
     availability: Mapped[str] = mapped_column(String(10), default=Availability.available.value,
                                               server_default=Availability.available.value)
     # Every desk token carries the version it was issued under: bumping it (disable, password
@@ -60,6 +63,9 @@ class Agent(Base):
 
     def has_role(self, role: Role) -> bool:
         return role.value in (self.roles or [])
+
+    def speaks(self, language: str) -> bool:
+        return language in (self.languages or ["en"])
 
     def in_team(self, team: str) -> bool:
         return team in (self.teams or [])

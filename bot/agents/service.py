@@ -51,8 +51,8 @@ def _dummy_hash() -> str:
 
 
 def ensure_agent(session: Session, email: str, password: str, display_name: str,
-                 roles: Iterable[Role] | None = None, teams: Iterable[Team] | None = None
-                 ) -> Agent:
+                 roles: Iterable[Role] | None = None, teams: Iterable[Team] | None = None,
+                 languages: Iterable[str] | None = None) -> Agent:
     """Creates the agent, or resets its password (and its roles, when given): used to seed
     the demo agent from `.env`."""
     email = email.strip().lower()
@@ -66,6 +66,8 @@ def ensure_agent(session: Session, email: str, password: str, display_name: str,
         agent.roles = [role.value for role in roles]
     if teams is not None:
         agent.teams = [team.value for team in teams]
+    if languages is not None:
+        agent.languages = list(languages)
     session.commit()
     return agent
 
@@ -155,18 +157,20 @@ def _check_password(password: str) -> None:
 
 
 def create(session: Session, email: str, display_name: str, password: str,
-           roles: Iterable[Role], teams: Iterable[Team], actor: str) -> Agent:
+           roles: Iterable[Role], teams: Iterable[Team], actor: str,
+           languages: Iterable[str] = ("en",)) -> Agent:
     """A new account, audited. Raises AgentExists, WeakPassword."""
     _check_password(password)
     if by_email(session, email) is not None:
         raise AgentExists(email)
     agent = Agent(email=email.strip().lower(), display_name=display_name.strip(),
                   password_hash=hash_password(password), roles=[r.value for r in roles],
-                  teams=[t.value for t in teams])
+                  teams=[t.value for t in teams], languages=list(languages))
     session.add(agent)
     session.flush()
     _audit(session, actor, "agent_add", agent,
-           f"roles {','.join(agent.roles)}; teams {','.join(agent.teams)}")
+           f"roles {','.join(agent.roles)}; teams {','.join(agent.teams)}; "
+           f"languages {','.join(agent.languages)}")
     session.commit()
     return agent
 

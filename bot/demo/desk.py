@@ -26,7 +26,7 @@ def main() -> int:
         # In dev the demo agent has every role (DESIGN.md); elsewhere it keeps what it has.
         service.ensure_agent(session, settings.desk_demo_email, settings.desk_demo_password,
                              display_name="Sam", roles=list(Role) if settings.is_dev else None,
-                             teams=list(Team))
+                             teams=list(Team), languages=["en", "es"])
         # One demo agent per team (desk teams), same password, to try routing and transfers:
         # billing@example.org, scheduling@..., pharmacy@..., nurse@..., general@...
         for team, name in DEMO_TEAM_AGENTS.items():

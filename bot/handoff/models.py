@@ -53,6 +53,9 @@ class Handoff(Base):
     )
     # The team's queue it is in (bot.agents.models.Team), routed from its reason and topics.
     team: Mapped[str] = mapped_column(String(20), default="general", server_default="general")
+    # The conversation's language ("en", "es"): the desk shows it and offers the handoff
+    # first to agents who speak it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # Set by a transfer to a named agent: only they see it in their queue (and supervisors).
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     # When it entered its current queue (a transfer re-queues it): wait limits count from here.

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.agents.models import Team
+from bot.backoffice.enums import DEFAULT_LANGUAGE
 from bot.handoff.enums import Urgency
 
 URGENT_TEAM = Team.nurse  # an emergency always goes to the nurse line
@@ -51,6 +52,26 @@ def escalation(*, reroute: bool) -> dict[str, Any]:
     if reroute:
         values["team"] = URGENT_TEAM.value
     return values
+
+
+def speaker_first(language: str, agent_languages: Iterable[str]) -> int:
+    """Where the conversation's language puts a handoff in an agent's queue (within its
+    urgency): 0 when it is a language fewer agents speak and this one does (they are the
+    ones who can take it), 1 for English, 2 when the agent does not speak it."""
+    if language not in set(agent_languages):
+        return 2
+    return 1 if language == DEFAULT_LANGUAGE else 0
+
+
+def language_unmatched(language: str, team: str,
+                       available: Iterable[tuple[Iterable[str], Iterable[str]]]) -> bool:
+    """A conversation in another language than English whose team has no available agent
+    who speaks it (`available`: each available agent's teams and languages): it waits for
+    the team, flagged, so a supervisor can find someone or an interpreter."""
+    if language == DEFAULT_LANGUAGE:
+        return False
+    return not any(team in set(teams) and language in set(languages)
+                   for teams, languages in available)
 
 
 def route(reason: str, urgency: Urgency, intents: Iterable[str],

@@ -29,6 +29,7 @@ class HandoffRequest(BaseModel):
     patient_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
     intents: list[str] = Field(default=[], max_length=50)
     slots: dict[str, Any] = Field(default={}, max_length=20)
+    language: str = Field(default="en", pattern=r"^[a-z]{2}$")
 
 
 class HandoffTicket(BaseModel):
@@ -58,6 +59,9 @@ class QueueItem(BaseModel):
     transfers: int = 0
     # Urgent and waiting past DESK_URGENT_ALERT_MINUTES: supervisors are alerted.
     overdue: bool = False
+    # The conversation's language, and whether no available agent of its team speaks it.
+    language: str = "en"
+    language_unmatched: bool = False
 
 
 class SummaryAppointment(BaseModel):

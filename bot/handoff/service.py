@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.agents import service as agents
 from bot.agents import teams
-from bot.agents.models import Agent, Team
+from bot.agents.models import Agent, Availability, Team
 from bot.audit import service as audit
 from bot.backoffice import billing, pharmacy
 from bot.backoffice.common import require_patient
@@ -293,6 +293,7 @@ def request_handoff(session: Session, req: HandoffRequest, today: date) -> tuple
         patient_id=req.patient_id if verified else None,
         intents=req.intents[-20:],
         slots={k: v for k, v in req.slots.items() if k in {"pending_request", "verified"}},
+        language=req.language,
         summary=stored,
         created_at=now(),
     )
@@ -396,19 +397,28 @@ def queue(session: Session, agent: Agent | None = None) -> list[QueueItem]:
         .order_by(Handoff.urgency_rank.desc(), Handoff.created_at, Handoff.id)
     ).all()
     at = now()
-    return [queue_item(h, name, assigned, at) for h, name, assigned in rows
-            if agent is None or visible_to(h, agent)]
+    available = [(a.teams or [], a.languages or ["en"]) for a in session.scalars(
+        select(Agent).where(Agent.active.is_(True),
+                            Agent.availability == Availability.available.value))]
+    items = [(h, queue_item(h, name, assigned, at,
+                            routing.language_unmatched(h.language, h.team, available)))
+             for h, name, assigned in rows if agent is None or visible_to(h, agent)]
+    if agent is not None:  # in each urgency, conversations in the agent's languages first
+        items.sort(key=lambda pair: (-pair[0].urgency_rank, routing.speaker_first(
+            pair[0].language, agent.languages or ["en"])))
+    return [item for _, item in items]
 
 
 def queue_item(handoff: Handoff, agent_name: str | None, assigned_name: str | None = None,
-               at: datetime | None = None) -> QueueItem:
+               at: datetime | None = None, language_unmatched: bool = False) -> QueueItem:
     return QueueItem(id=handoff.id, status=handoff.status, channel=handoff.channel,
                      urgency=handoff.urgency, reason=handoff.reason,
                      patient=patient_label(handoff), waiting_since=handoff.created_at,
                      accepted_by=agent_name, team=handoff.team, assigned_to=assigned_name,
                      queued_at=handoff.queued_at or handoff.created_at,
                      transfers=handoff.transfers,
-                     overdue=urgent_overdue(handoff, at or now()))
+                     overdue=urgent_overdue(handoff, at or now()),
+                     language=handoff.language, language_unmatched=language_unmatched)
 
 
 def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:
@@ -426,6 +436,7 @@ def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:
         "waiting_since": handoff.created_at.isoformat(),
         "accepted_by": agent_name,
         "team": handoff.team,
+        "language": handoff.language,
         "path": handoff.path or [],
         "clinic_timezone": get_settings().clinic_timezone,
     }

@@ -4,7 +4,14 @@ import pytest
 
 from bot.agents.models import Team
 from bot.handoff.enums import Urgency
-from bot.handoff.routing import URGENT_TEAM, escalation, route, urgency_rank
+from bot.handoff.routing import (
+    URGENT_TEAM,
+    escalation,
+    language_unmatched,
+    route,
+    speaker_first,
+    urgency_rank,
+)
 
 
 @pytest.mark.parametrize(("reason", "urgency", "intents", "slots", "team"), [
@@ -41,3 +48,18 @@ def test_urgency_puts_a_handoff_first_and_on_the_nurse_line_only_when_it_may_mov
     assert escalation(reroute=False) == {"urgency": Urgency.urgent, "urgency_rank": 1}
     assert escalation(reroute=True) == {"urgency": Urgency.urgent, "urgency_rank": 1,
                                         "team": "nurse"}
+
+
+def test_a_conversation_is_offered_first_to_agents_who_speak_its_language() -> None:
+    assert speaker_first("es", ["en", "es"]) == 0
+    assert speaker_first("en", ["en", "es"]) == 1
+    assert speaker_first("es", ["en"]) == 2
+
+
+def test_a_language_no_available_agent_of_the_team_speaks_is_flagged() -> None:
+    ana = (["billing"], ["en", "es"])
+    bo = (["scheduling"], ["en"])
+    assert not language_unmatched("es", "billing", [ana, bo])
+    assert language_unmatched("es", "scheduling", [ana, bo])  # Ana speaks it, not their team
+    assert language_unmatched("es", "billing", [])  # nobody available
+    assert not language_unmatched("en", "scheduling", [])  # English is every agent's

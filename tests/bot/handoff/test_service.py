@@ -207,3 +207,22 @@ def test_state_survives_a_restart(seeded: Session, agents: tuple[Agent, Agent]) 
         [item] = service.queue(fresh)
         assert (item.id, item.status, item.accepted_by) == (handoff.id, HandoffStatus.active,
                                                             "Ana")
+
+
+def test_a_spanish_conversation_shows_its_language_and_comes_first_for_a_speaker(
+        seeded: Session, agents: tuple[Agent, Agent]) -> None:
+    ana, ben = agents
+    english, _ = service.request_handoff(seeded, request("web:english"), clinic_today())
+    spanish, _ = service.request_handoff(seeded, request("web:spanish", language="es"),
+                                         clinic_today())
+    seeded.commit()
+    # Nobody of its team speaks Spanish yet: flagged, in arrival order for everyone.
+    before = service.queue(seeded, ben)
+    assert [(i.id, i.language, i.language_unmatched) for i in before] == [
+        (english.id, "en", False), (spanish.id, "es", True)]
+    ana.languages = ["en", "es"]
+    seeded.commit()
+    assert [i.id for i in service.queue(seeded, ana)] == [spanish.id, english.id]
+    assert [i.id for i in service.queue(seeded, ben)] == [english.id, spanish.id]
+    assert not any(i.language_unmatched for i in service.queue(seeded, ben))
+    assert service.context(spanish, None)["language"] == "es"
