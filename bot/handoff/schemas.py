@@ -58,6 +58,22 @@ class QueueItem(BaseModel):
     transfers: int = 0
     # Urgent and waiting past DESK_URGENT_ALERT_MINUTES: supervisors are alerted.
     overdue: bool = False
+    # After a transfer: the team it came from (the queue says so instead of the first reason).
+    transferred_from: str | None = None
+
+
+class TransferStep(BaseModel):
+    """The latest transfer, as the receiving agent reads it first: from which team to which,
+    by whom, when, and the private note that came with it."""
+
+    from_team: str
+    to_team: str
+    by: str
+    at: datetime
+    note: str | None = None
+    from_agent: str | None = None
+    # A transfer to a named colleague.
+    to_agent: str | None = None
 
 
 class SummaryAppointment(BaseModel):

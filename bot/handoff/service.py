@@ -38,6 +38,7 @@ from bot.handoff.schemas import (
     QueueItem,
     SummaryAppointment,
     SummaryPrescription,
+    TransferStep,
 )
 from bot.insights import record as insights
 from bot.responses import response_text
@@ -397,13 +398,30 @@ def queue(session: Session, agent: Agent | None = None) -> list[QueueItem]:
 
 def queue_item(handoff: Handoff, agent_name: str | None, assigned_name: str | None = None,
                at: datetime | None = None) -> QueueItem:
+    transfer = last_transfer(handoff)
     return QueueItem(id=handoff.id, status=handoff.status, channel=handoff.channel,
                      urgency=handoff.urgency, reason=handoff.reason,
                      patient=patient_label(handoff), waiting_since=handoff.created_at,
                      accepted_by=agent_name, team=handoff.team, assigned_to=assigned_name,
                      queued_at=handoff.queued_at or handoff.created_at,
                      transfers=handoff.transfers,
-                     overdue=urgent_overdue(handoff, at or now()))
+                     overdue=urgent_overdue(handoff, at or now()),
+                     transferred_from=transfer.from_team if transfer else None)
+
+
+def last_transfer(handoff: Handoff) -> TransferStep | None:
+    """The latest transfer on the handoff's path, or None when it never moved. A step
+    written before transfers recorded `from_team` came from the team of the step before."""
+    path = handoff.path or []
+    for index in range(len(path) - 1, 0, -1):  # the first step is the routing
+        step = path[index]
+        if step.get("by") == "routing":
+            continue
+        return TransferStep(from_team=step.get("from_team") or path[index - 1].get("team")
+                            or "general", to_team=step["team"], by=step["by"],
+                            at=step["at"], note=step.get("note"),
+                            from_agent=step.get("from_agent"), to_agent=step.get("agent"))
+    return None
 
 
 def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:

@@ -45,7 +45,7 @@
     #task-list li { border:1px solid var(--line); border-radius:8px; padding:8px; margin:6px 0; background:#fff; }
     #task-list li.due { border-color:var(--urgent); }
     .badge.due { background:var(--urgent); color:#fff; }
-    #history { padding:12px 16px; height:calc(100vh - 52px); overflow-y:auto; }
+    #history { padding:12px 16px; overflow-y:auto; }
     #history form { display:grid; grid-template-columns:repeat(auto-fill, minmax(190px, 1fr)); gap:8px 12px; align-items:end; background:#fff; padding:12px; border:1px solid var(--line); border-radius:8px; }
     #history label { display:flex; flex-direction:column; font-weight:600; font-size:.85rem; gap:2px; }
     #history input, #history select { font:inherit; padding:6px; border:1px solid #767f8c; border-radius:6px; font-weight:normal; }
@@ -56,7 +56,7 @@
     #history-side { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px; }
     #history-side dt { font-weight:600; margin-top:8px; }
     #history-side dd { margin:0; white-space:pre-line; }
-    #show-history { background:transparent; color:#fff; border-color:#fff8; min-height:30px; padding:3px 10px; margin-left:auto; margin-right:12px; }
+    #show-history { background:transparent; color:#fff; border-color:#fff8; min-height:30px; padding:3px 10px; }
   `});
   document.head.appendChild(style);
 
@@ -337,7 +337,8 @@
     const log = $("history-transcript");
     log.innerHTML = "";
     const roles = {patient: "Patient", bot: "Assistant", agent: "Agent", system: "Notice"};
-    d.transcript.forEach((t) => log.appendChild(el("div", {class: "turn " + t.role}, el("small", {text: (roles[t.role] || t.role) + " · " + at(t.at)}), t.text)));
+    const who = (t) => (t.role === "agent" && t.agent) || roles[t.role] || t.role;
+    d.transcript.forEach((t) => log.appendChild(el("div", {class: "turn " + t.role}, el("small", {text: who(t) + " · " + at(t.at)}), t.text)));
     const p = d.context.patient;
     const side = $("history-side");
     side.innerHTML = "";
