@@ -151,12 +151,14 @@ _HOLD_WORDS = {"in_collections": "in collections", "plan_defaulted": "an earlier
                "under_review": "account under review by billing"}
 
 
-def _plan_words(plan: PaymentPlanOptions) -> str:
-    """Payment-plan eligibility as the desk's context card says it (desk tools)."""
-    if plan.eligible:
+def plan_words(plan: PaymentPlanOptions) -> str:
+    """Payment-plan eligibility as the desk says it (the context card, saved replies)."""
+    if plan.eligible and plan.options:
         months = [str(o.months) for o in plan.options]
         return "Eligible: " + (", ".join(months[:-1]) + " or " + months[-1]
                                if len(months) > 1 else "".join(months)) + " months"
+    if plan.eligible:  # eligible, but no plan length leaves a payment every month
+        return "Not eligible: no plan fits this balance"
     if plan.reason == "active_plan" and plan.active_plan:
         return (f"On a plan: {plan.active_plan.months} months, "
                 f"{money(plan.active_plan.monthly_cents)} a month")
@@ -214,7 +216,7 @@ def patient_summary(session: Session, patient_id: int, now: datetime, today: dat
         balance_overdue=balance.overdue,
         balance_due_date=balance.due_date,
         payment_plan_eligible=plan.eligible,
-        payment_plan=_plan_words(plan),
+        payment_plan=plan_words(plan),
         upcoming_appointments=[
             SummaryAppointment(starts_at=a.starts_at, provider=a.provider_name,
                                location=a.location)
