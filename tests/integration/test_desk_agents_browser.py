@@ -9,10 +9,18 @@ Needs no engine: run it alone with STACK_ONLY=bot (see tests/integration/conftes
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 import httpx
 import pytest
+import redis
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from bot.audit.models import AuditEvent
+from bot.db import make_engine
 from tests.integration.test_browser import browser  # noqa: F401  (the fixture)
 from tests.integration.test_desk_teams_browser import desk_page
 from tests.support.stack import ROOT, Stack
@@ -20,6 +28,16 @@ from tests.support.stack import ROOT, Stack
 pytestmark = pytest.mark.integration
 RESULTS = ROOT / "var" / "results"
 NOTE = "Rescheduled to Friday. She asks why the lab work was billed twice: please explain."
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_sign_in_budget(stack: Stack) -> Iterator[None]:
+    """Sign-ins are limited per address and minute; this module signs in several agents, so
+    the next module starts with the budget it would have had without it."""
+    yield
+    client = redis.Redis.from_url(stack.env["REDIS_URL"])
+    for key in client.scan_iter("rate:desk-login:*"):
+        client.delete(key)
 
 
 def service(stack: Stack) -> dict[str, str]:
@@ -132,8 +150,8 @@ def test_links_show_only_when_signed_in_and_the_header_is_evenly_spaced(
     expect(sam.get_by_role("button", name="Review")).to_be_visible()  # a designer too
     expect(sam.get_by_role("button", name="History")).to_be_visible()
     gaps = header_gaps(sam)
-    # title | views | links ... History | who | me
-    assert len(gaps) == 4 and set(gaps) == {12}, gaps
+    # title | views | links ... Saved replies | History | who | me
+    assert len(gaps) == 5 and set(gaps) == {12}, gaps
     sam.locator("header").screenshot(path=str(RESULTS / "desk-header.png"))
     sam.context.close()
 
@@ -234,5 +252,92 @@ def test_an_urgent_alert_leaves_the_send_button_clear(
     send.click()
     expect(sam.get_by_role("log", name="Transcript")).to_contain_text("One moment please.")
     for done in (handoff_id, urgent_id):
+        close(stack, token_of(sam), done)
+    sam.context.close()
+
+
+def test_saved_replies_follow_the_billing_rules_and_are_managed_at_the_desk(
+        browser: Browser, stack: Stack) -> None:  # noqa: F811
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    maria = request_handoff(stack, "sms:+15555550101", verified=True,
+                            patient_id=patient_id(stack, "+15555550101", "1984-03-12"),
+                            intents=["billing_payment_plan", "human_handoff"])
+    aisha = request_handoff(stack, "sms:+15555550103", verified=True,
+                            patient_id=patient_id(stack, "+15555550103", "1992-07-25"),
+                            intents=["billing_payment_plan", "human_handoff"])
+    sam = desk_page(browser, stack, stack.env["DESK_DEMO_EMAIL"])
+    reply = sam.get_by_label("Reply to the patient")
+    choices = sam.get_by_role("listbox", name="Saved replies")
+
+    # Maria owes $125.40, under the $150.00 minimum: /plan is not offered, and says why.
+    sam.locator(f"#queue-item-{maria}").click()
+    sam.get_by_role("button", name="Accept").click()
+    expect(reply).to_be_focused()
+    reply.press_sequentially("/pla")
+    plan = choices.get_by_role("option").filter(has_text="/plan")
+    expect(plan).to_have_attribute("aria-disabled", "true")
+    expect(plan).to_contain_text("Not offered: Not eligible: balance under the $150.00 minimum")
+    sam.screenshot(path=str(RESULTS / "desk-saved-reply-not-offered.png"))
+    sam.keyboard.press("Enter")
+    expect(sam.locator("#status")).to_have_text(
+        "/plan is not offered here: Not eligible: balance under the $150.00 minimum")
+    expect(reply).to_have_value("/pla")  # nothing inserted
+    reply.fill("")
+
+    # Aisha owes $310.00: billing's own options.
+    sam.locator(f"#queue-item-{aisha}").click()
+    sam.get_by_role("button", name="Accept").click()
+    expect(reply).to_be_focused()
+    reply.press_sequentially("/plan")
+    expect(choices.get_by_role("option").first).to_have_attribute("aria-disabled", "false")
+    sam.keyboard.press("Enter")
+    expect(reply).to_have_value(re.compile(
+        r"^Aisha, your balance is \$310\.00, due \w{3}, \w{3} \d{1,2}\. We can spread it over "
+        r"3, 6 or 12 months with no fees\."))
+    reply.fill("")
+
+    # Managed at the desk: added, edited, deleted.
+    sam.get_by_role("button", name="Saved replies").click()
+    dialog = sam.get_by_role("dialog", name="Saved replies")
+    text = dialog.get_by_label("What the patient reads")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Shortcut (after /)")).to_be_focused()
+    sam.keyboard.type("months")
+    dialog.get_by_label("Title", exact=True).fill("Plan amounts")
+    text.fill("Hi {first_name}, that could be {plan_monthly}.")
+    dialog.locator("#reply-team").select_option("billing")
+    dialog.get_by_role("button", name="Add reply").click()
+    row = dialog.locator("#replies-list li").filter(has_text="/months")
+    expect(row).to_contain_text("Billing · Always")
+    row.get_by_role("button", name="Edit /months").click()
+    expect(dialog.get_by_label("Shortcut (after /)")).to_have_value("months")
+    text.fill("Hi {first_name}, monthly that is {plan_monthly}.")
+    dialog.locator("#reply-condition").select_option("plan_eligible")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(row).to_contain_text("monthly that is")
+    expect(row).to_contain_text("Only when they can set up a payment plan")
+    sam.screenshot(path=str(RESULTS / "desk-saved-replies-manage.png"))
+    dialog.get_by_role("button", name="Close").click()
+    # The edit is what the open conversation offers now, filled from billing.
+    reply.press_sequentially("/months")
+    expect(choices.get_by_role("option").first).to_contain_text(
+        "Hi Aisha, monthly that is $103.34 a month over 3 months")
+    sam.keyboard.press("Escape")
+    reply.fill("")
+    sam.get_by_role("button", name="Saved replies").click()
+    delete = dialog.get_by_role("button", name="Delete /months")
+    delete.click()
+    expect(delete).to_have_text("Delete /months?")
+    delete.click()
+    expect(dialog.locator("#replies-list")).not_to_contain_text("/months")
+    dialog.get_by_role("button", name="Close").click()
+    # Each change left an audit row, with who made it.
+    with Session(make_engine(stack.env["DATABASE_URL"])) as db:
+        rows = db.execute(select(AuditEvent.action, AuditEvent.reason).where(
+            AuditEvent.action.like("saved_reply_%")).order_by(AuditEvent.id)).all()
+    assert [(a, r.split(" /")[1]) for a, r in rows] == [
+        ("saved_reply_created", "months (billing)"), ("saved_reply_updated", "months (billing)"),
+        ("saved_reply_deleted", "months (billing)")]
+    for done in (maria, aisha):
         close(stack, token_of(sam), done)
     sam.context.close()
