@@ -215,6 +215,10 @@ def test_a_transfer_is_read_first_agents_are_named_and_the_newest_message_shows(
     expect(bea.locator("#follow-up-fields")).to_be_visible()
     assert_newest_visible(bea)
     bea.screenshot(path=str(RESULTS / "desk-transfer-read-first.png"))
+    # A smaller window: the header and the action bar wrap, the newest message still shows.
+    bea.set_viewport_size({"width": 1100, "height": 700})
+    assert_newest_visible(bea)
+    bea.screenshot(path=str(RESULTS / "desk-transfer-small-window.png"))
     # The patient reads the words, never the note.
     bodies = [m["body"] for m in stack.outbox("+15555550101")]
     assert "Hi Maria, this is Bea from billing. The lab charge was entered twice." in bodies
