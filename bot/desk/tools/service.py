@@ -168,11 +168,13 @@ def patient_facts(session: Session, handoff: Handoff | None) -> PatientFacts:
     summary = handoffs.patient_summary(session, handoff.patient_id, now(), today)
     if summary is None and handoff.summary:  # the record is gone: what the handoff kept
         summary = PatientSummary.model_validate(handoff.summary)
-    try:
-        plan: PaymentPlanOptions | None = billing.payment_plan_options(
-            session, handoff.patient_id, today)
-    except PatientNotFound:
-        plan = None
+    plan: PaymentPlanOptions | None = None
+    # Plans where the card speaks of them (it says nothing where billing is not ours).
+    if summary is not None and summary.payment_plan_eligible is not None:
+        try:
+            plan = billing.payment_plan_options(session, handoff.patient_id, today)
+        except PatientNotFound:
+            plan = None
     return PatientFacts(verified=True, summary=summary, plan=plan)
 
 
@@ -191,7 +193,8 @@ def placeholder_values(facts: PatientFacts, agent: Agent) -> dict[str, str]:
             first = summary.upcoming_appointments[0]
             values["appointment_time"] = when_words(first.starts_at, clinic_tz())
             values["appointment_provider"] = first.provider
-        values["balance"] = money(summary.balance_cents)
+        if summary.balance_cents is not None:  # None: the billing system did not answer
+            values["balance"] = money(summary.balance_cents)
         if summary.balance_due_date:
             values["balance_due_date"] = day_words(summary.balance_due_date)
     plan = facts.plan
@@ -216,8 +219,11 @@ def unmet(reply: SavedReply, facts: PatientFacts) -> str | None:
         if not facts.verified:
             return "Verify the patient first: this reply depends on their account."
         summary, plan = facts.summary, facts.plan
-        if condition == "has_balance" and not (summary and summary.balance_cents > 0):
-            return "Nothing owed on the account."
+        if condition == "has_balance":
+            if summary is None or summary.balance_cents is None:
+                return "The balance is not available right now."
+            if summary.balance_cents <= 0:
+                return "Nothing owed on the account."
         if condition == "has_appointment" and not (summary and summary.upcoming_appointments):
             return "No upcoming appointment on file."
         if condition == "plan_eligible" and not (plan and plan.eligible and plan.options):
