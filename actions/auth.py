@@ -24,9 +24,15 @@ from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
 
 from actions.backoffice_client import BackOfficeClient, BackOfficeError, default_client
-from actions.common import channel_of, clinic_today, end_flow, phone_of
+from actions.common import channel_of, clinic_today, end_flow, language_of, phone_of
 from actions.insights_client import InsightsClient, default_insights_client, report_task
-from actions.parsing import parse_date_of_birth, parse_full_name, parse_zip_code
+from actions.parsing import (
+    ambiguous_date_of_birth,
+    parse_date_of_birth,
+    parse_full_name,
+    parse_zip_code,
+)
+from bot import i18n
 from bot.backoffice.schemas import VerificationRequest, VerificationStatus
 from bot.insights.enums import Task
 
@@ -37,14 +43,13 @@ SMS_SLOTS = ["dob"]
 CLEARED = {"full_name": None, "dob": None, "zip_code": None}
 
 
-def tries(left: int) -> str:
-    return "1 more time" if left == 1 else f"{left} more times"
+def tries(left: int, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    return i18n.count_words("auth.tries", left, language)
 
 
-def minutes(seconds: int) -> str:
+def minutes(seconds: int, language: str = i18n.DEFAULT_LANGUAGE) -> str:
     """The real time left, rounded up: a pause with 4 minutes left is never told as 15."""
-    count = max(1, math.ceil(seconds / 60))
-    return "1 minute" if count == 1 else f"{count} minutes"
+    return i18n.count_words("time.minutes", max(1, math.ceil(seconds / 60)), language)
 
 
 def source_of(tracker: Tracker) -> str | None:
@@ -160,7 +165,19 @@ class ValidateVerifyForm(FormValidationAction):
     async def validate_dob(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        born = parse_date_of_birth(str(value or ""), clinic_today())
+        text = str(value or "")
+        language = language_of(tracker)
+        both = ambiguous_date_of_birth(text, clinic_today())
+        # 12/03/1984 in a language that writes the day first: asked, never guessed (one tap).
+        # In English the question shows the month first (03/17/1990), so that reading is
+        # tried, and a failure says how to write it.
+        if both is not None and i18n.writes_day_first(language):
+            readings = reversed(both)
+            dispatcher.utter_message(response="utter_dob_which", buttons=[
+                {"title": i18n.say_full_date(day, language), "payload": day.isoformat()}
+                for day in readings])
+            return {"dob": None}
+        born = parse_date_of_birth(text, clinic_today())
         if born is None:
             dispatcher.utter_message(response="utter_dob_unreadable")
             return {"dob": None}
@@ -194,16 +211,21 @@ class ValidateVerifyForm(FormValidationAction):
             return {**CLEARED, "verified": True, "patient_id": str(result.patient_id)}
         if result.status is VerificationStatus.locked:
             dispatcher.utter_message(response="utter_verification_locked",
-                                     minutes=minutes(result.retry_after_seconds))
+                                     minutes=minutes(result.retry_after_seconds,
+                                                     language_of(tracker)))
             return {**CLEARED, "verification_blocked": "locked"}
         if result.status is VerificationStatus.record_paused:
             # Not this person's tries (none spent): the record's, from elsewhere. Said alike
             # whether or not the details were right, with the ways to get help now.
             dispatcher.utter_message(response="utter_verification_record_paused",
-                                     minutes=minutes(result.retry_after_seconds))
+                                     minutes=minutes(result.retry_after_seconds,
+                                                     language_of(tracker)))
             return {**CLEARED, "verification_blocked": "locked"}
         dispatcher.utter_message(response="utter_verification_failed",
-                                 tries=tries(result.attempts_left))
+                                 tries=tries(result.attempts_left, language_of(tracker)))
+        typed = _typed_date_of_birth(tracker)
+        if typed is not None and ambiguous_date_of_birth(typed, clinic_today()) is not None:
+            dispatcher.utter_message(response="utter_dob_order_hint")
         return dict(CLEARED)
 
 
@@ -216,6 +238,32 @@ class ActionAskDob(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        if _asked_which_date(tracker):  # the question is on screen already
+            return []
         sms = channel_of(tracker) == "sms"
         dispatcher.utter_message(response="utter_ask_dob_sms" if sms else "utter_ask_dob")
         return []
+
+
+def _typed_date_of_birth(tracker: Tracker) -> str | None:
+    """What the patient typed when asked for the date of birth, in this attempt."""
+    if tracker.get_slot("requested_slot") == "dob":
+        return str(tracker.latest_message.get("text") or "")
+    answer: str | None = None
+    asking_dob = False
+    for event in tracker.events:
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            asking_dob = event.get("value") == "dob"
+        elif event.get("event") == "user" and asking_dob:
+            answer = str(event.get("text") or "")
+    return answer
+
+
+def _asked_which_date(tracker: Tracker) -> bool:
+    """This turn's validation asked which of two readings the date is."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action") == "utter_dob_which"
+    return False

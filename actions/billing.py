@@ -14,20 +14,22 @@ from rasa_sdk.types import DomainDict
 from actions.auth import PatientAction
 from actions.backoffice_client import Conflict
 from actions.common import (
-    AGENT_BUTTON,
-    YES_NO,
+    agent_button,
     choice_button,
     chosen,
     clinic_today,
     end_flow,
     has_card_number,
+    language_of,
     request_text,
     resume_flow,
     say_date,
     set_step,
+    yes_no,
 )
 from actions.insights_client import report_task
 from actions.parsing import parse_charge_hint
+from bot import i18n
 from bot.backoffice.enums import (
     ClaimStatus,
     DenialReason,
@@ -44,18 +46,23 @@ from bot.backoffice.schemas import (
     InsuranceUpdateCreate,
     PaymentPlanOptions,
 )
+from bot.i18n import money, words
 from bot.insights.enums import Task
-from bot.text import money
+
+EN = i18n.DEFAULT_LANGUAGE
 
 
-def charge_lines(balance: Balance) -> str:
+def charge_lines(balance: Balance, language: str = EN) -> str:
     today = clinic_today()
     lines = []
     for charge in balance.charges:
-        insurance = (f" (insurance paid {money(charge.insurance_paid_cents)})"
+        insurance = (words("billing.charge_insurance_paid", language,
+                           amount=money(charge.insurance_paid_cents, language))
                      if charge.insurance_paid_cents else "")
-        lines.append(f"• {say_date(charge.service_date, today)}, {charge.description}: "
-                     f"{money(charge.patient_cents)}{insurance}")
+        lines.append(words("billing.charge_line", language,
+                           date=say_date(charge.service_date, today, language),
+                           description=charge.description,
+                           amount=money(charge.patient_cents, language), insurance=insurance))
     return "\n".join(lines)
 
 
@@ -74,10 +81,19 @@ class ActionTellBalance(PatientAction):
             dispatcher.utter_message(response="utter_balance_zero")
             resume_flow(dispatcher, tracker)
             return []
-        due = say_date(balance.due_date) if balance.due_date else "now"
+        language = language_of(tracker)
+        if not balance.charges:  # a billing system that gives the total only
+            dispatcher.utter_message(response="utter_balance_total",
+                                     amount=money(balance.amount_cents, language))
+            resume_flow(dispatcher, tracker)
+            return []
+        due = (words("billing.due_on", language,
+                     date=say_date(balance.due_date, language=language))
+               if balance.due_date else words("billing.due_now", language))
         dispatcher.utter_message(
             response="utter_balance_overdue" if balance.overdue else "utter_balance",
-            amount=money(balance.amount_cents), due_date=due, charges=charge_lines(balance),
+            amount=money(balance.amount_cents, language), due_date=due,
+            charges=charge_lines(balance, language),
         )
         resume_flow(dispatcher, tracker)
         return []
@@ -86,37 +102,24 @@ class ActionTellBalance(PatientAction):
 
 # --- charges -------------------------------------------------------------------------------
 
+# Matched on the request without accents ("cobraron", "equivocado"), English or Spanish.
 _DUPLICATE = re.compile(r"\b(twice|double[- ]?(charged|billed)?|duplicated?|two times|"
-                        r"charged (me )?again|billed (me )?again)\b")
+                        r"charged (me )?again|billed (me )?again|"
+                        r"dos veces|doble|duplicad[oa]s?|(me )?(cobraron|cobran) otra vez|"
+                        r"me volvieron a cobrar)\b")
 _DISPUTE = re.compile(r"\b(dispute|wrong|incorrect|error|mistake|never (had|got|saw|received)|"
-                      r"didn'?t (have|get)|not right|already paid|doesn'?t match|fraud)\b")
-CLAIM_WORDS = {
-    ClaimStatus.pending: "insurance is still reviewing it",
-    ClaimStatus.paid: "claim paid",
-    ClaimStatus.denied: "insurance denied the claim",
-}
-
-
+                      r"didn'?t (have|get)|not right|already paid|doesn'?t match|fraud|"
+                      r"equivocad[oa]|incorrect[oa]|errone[oa]|no es correcto|no esta bien|"
+                      r"nunca (tuve|recibi|fui|me hicieron)|ya (lo )?pague|no reconozco|fraude|"
+                      r"no estoy de acuerdo|disputar?)\b")
+# The words for each state the record holds, by their key in bot.i18n.WORDS.
+CLAIM_WORDS = {status: f"billing.claim.{status.value}" for status in
+               (ClaimStatus.pending, ClaimStatus.paid, ClaimStatus.denied)}
 # Why the patient's part is what it is, as the charge's record says; ends "your part $X ...".
-SHARE_WORDS = {
-    PatientShareReason.copay: "because that's your plan's copay",
-    PatientShareReason.deductible: "because it went toward your yearly deductible",
-    PatientShareReason.coinsurance: "because your plan has you pay a share of the cost",
-    PatientShareReason.not_covered: "because your insurer didn't cover it",
-    PatientShareReason.self_pay: "because no insurance was billed for it",
-}
-DENIAL_WORDS = {
-    DenialReason.out_of_network: "the provider is out of network for your plan",
-    DenialReason.not_medically_necessary: "they said it wasn't medically necessary",
-    DenialReason.no_prior_authorization: "it needed their approval ahead of time",
-    DenialReason.not_a_covered_service: "your plan doesn't cover this service",
-    DenialReason.coverage_inactive: "they had no active coverage for you on that date",
-}
-NEXT_STEP = {
-    PatientShareReason.not_covered: "You can ask your insurer to review it, or talk with our "
-                                    "billing team.",
-    PatientShareReason.self_pay: 'If you had insurance then, tell me "I have new insurance".',
-}
+SHARE_WORDS = {reason: f"billing.share.{reason.value}" for reason in PatientShareReason}
+DENIAL_WORDS = {reason: f"billing.denial.{reason.value}" for reason in DenialReason}
+NEXT_STEP = {reason: f"billing.next.{reason.value}" for reason in
+             (PatientShareReason.not_covered, PatientShareReason.self_pay)}
 
 
 def share_reason(charge: ChargeDetail) -> PatientShareReason | None:
@@ -126,37 +129,40 @@ def share_reason(charge: ChargeDetail) -> PatientShareReason | None:
     return charge.patient_share_reason
 
 
-def explain(charge: ChargeDetail) -> str:
+def explain(charge: ChargeDetail, language: str = EN) -> str:
     """One charge, plainly: what was billed, what insurance did, what is left for you and why,
     and what you can do about a charge insurance did not cover."""
-    text = (f"{charge.description} on {say_date(charge.service_date)}: billed "
-            f"{money(charge.billed_cents)}")
+    text = words("billing.charge_billed", language, description=charge.description,
+                 date=say_date(charge.service_date, language=language),
+                 amount=money(charge.billed_cents, language))
     if charge.claim_status == ClaimStatus.pending and not charge.patient_cents:
-        return f"{text}. Insurance is still reviewing it, so nothing is due for it yet."
+        return words("billing.pending_nothing_due", language, charge=text)
     reason = share_reason(charge)
     if charge.claim_status == ClaimStatus.pending:
-        text += ", insurance is still reviewing it"
+        text += words("billing.pending", language)
     elif charge.claim_status == ClaimStatus.paid and reason != PatientShareReason.self_pay:
-        text += f", insurance paid {money(charge.insurance_paid_cents)}"
+        text += words("billing.insurance_paid", language,
+                      amount=money(charge.insurance_paid_cents, language))
         if charge.adjustment_cents:
-            text += f", discount {money(charge.adjustment_cents)}"
-    text += f", your part {money(charge.patient_cents)}"
+            text += words("billing.discount", language,
+                          amount=money(charge.adjustment_cents, language))
+    text += words("billing.your_part", language, amount=money(charge.patient_cents, language))
     if reason is not None and charge.patient_cents:
-        text += f" {SHARE_WORDS[reason]}"
+        text += f" {words(SHARE_WORDS[reason], language)}"
         if reason == PatientShareReason.not_covered and charge.denial_reason is not None:
-            text += f": {DENIAL_WORDS[charge.denial_reason]}"
+            text += f": {words(DENIAL_WORDS[charge.denial_reason], language)}"
         text += "."
         if next_step := NEXT_STEP.get(reason):
-            text += f" {next_step}"
+            text += f" {words(next_step, language)}"
         return text
     return f"{text}."
 
 
-def charge_buttons(charges: list[ChargeDetail]) -> list[dict[str, str]]:
+def charge_buttons(charges: list[ChargeDetail], language: str = EN) -> list[dict[str, str]]:
     """A person to talk to when a charge shown was not covered."""
     if any(share_reason(c) == PatientShareReason.not_covered and c.patient_cents
            for c in charges):
-        return [AGENT_BUTTON]
+        return [agent_button(language)]
     return []
 
 
@@ -172,8 +178,9 @@ class ActionExplainCharges(PatientAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
         text = request_text(tracker, ("billing_charge_question",))
-        lowered = "" if text.startswith("/") else text.lower()
+        lowered = "" if text.startswith("/") else i18n.without_accents(text.lower())
         client = self.client_factory()
+        language = language_of(tracker)
         kind = (InquiryKind.duplicate if _DUPLICATE.search(lowered) else
                 InquiryKind.dispute if _DISPUTE.search(lowered) else None)
         if kind is not None:
@@ -182,24 +189,24 @@ class ActionExplainCharges(PatientAction):
             dispatcher.utter_message(response="utter_inquiry_recorded",
                                      reference=receipt.reference,
                                      days=str(receipt.response_business_days),
-                                     buttons=[AGENT_BUTTON])
+                                     buttons=[agent_button(language)])
             return []
         hint = parse_charge_hint(lowered)
-        words = [w for w in (hint.words or "").split() if w not in CHARGE_FILLER_WORDS]
-        if hint.amount_cents is not None or hint.month is not None or words:
+        named = [w for w in (hint.words or "").split() if w not in CHARGE_FILLER_WORDS]
+        if hint.amount_cents is not None or hint.month is not None or named:
             found = await client.find_charges(patient_id, amount_cents=hint.amount_cents,
-                                              words=" ".join(words) or None, month=hint.month)
+                                              words=" ".join(named) or None, month=hint.month)
             if not found.charges:
                 dispatcher.utter_message(
                     response="utter_charge_not_found",
-                    buttons=[{"title": "Show all my charges",
-                              "payload": "/billing_charge_question"}, AGENT_BUTTON])
+                    buttons=[{"title": words("button.show_all_charges", language),
+                              "payload": "/billing_charge_question"}, agent_button(language)])
                 return []
             shown = found.charges[:3]
             dispatcher.utter_message(
                 response="utter_charge_explained",
-                charges="\n".join(f"• {explain(c)}" for c in shown),
-                buttons=charge_buttons(shown))
+                charges="\n".join(f"• {explain(c, language)}" for c in shown),
+                buttons=charge_buttons(shown, language))
             return []
         statement = await client.statement(patient_id)
         if not statement.charges:
@@ -207,8 +214,9 @@ class ActionExplainCharges(PatientAction):
             return []
         dispatcher.utter_message(
             response="utter_statement",
-            charges="\n".join(f"• {explain(c)}" for c in statement.charges),
-            amount=money(statement.balance_cents), buttons=charge_buttons(statement.charges))
+            charges="\n".join(f"• {explain(c, language)}" for c in statement.charges),
+            amount=money(statement.balance_cents, language),
+            buttons=charge_buttons(statement.charges, language))
         report_task(tracker, Task.charges_explained)
         resume_flow(dispatcher, tracker)
         return []
@@ -256,7 +264,7 @@ class ActionPaymentLink(PatientAction):
             dispatcher.utter_message(response="utter_balance_zero")
             return []
         dispatcher.utter_message(response="utter_payment_link", url=link.url,
-                                 amount=money(link.amount_cents))
+                                 amount=money(link.amount_cents, language_of(tracker)))
         report_task(tracker, Task.payment_link_sent)
         resume_flow(dispatcher, tracker)
         return []
@@ -265,40 +273,52 @@ class ActionPaymentLink(PatientAction):
 # --- payment plans -------------------------------------------------------------------------
 
 
-def plan_title(months: int, monthly_cents: int) -> str:
-    return f"{months} months, {money(monthly_cents)}/mo"
+def plan_title(months: int, monthly_cents: int, language: str = EN) -> str:
+    return words("billing.plan_title", language, months=months,
+                 monthly=money(monthly_cents, language))
 
 
-PAY_BUTTON: dict[str, str] = {"title": "Pay my balance", "payload": "/billing_pay"}
-# The reason the account record holds, said plainly, with what the patient can do next.
+def pay_button(language: str = EN) -> dict[str, str]:
+    return {"title": words("button.pay_balance", language), "payload": "/billing_pay"}
+
+
+def pay_or_agent(language: str = EN) -> list[dict[str, str]]:
+    return [pay_button(language), agent_button(language)]
+
+
+PAY_BUTTON = pay_button()
+# The reason the account record holds, said plainly, with what the patient can do next
+# (whether paying now is one of them).
 HOLD_RESPONSES = {
-    PaymentPlanHold.in_collections: ("utter_payment_plan_hold_collections", [AGENT_BUTTON]),
-    PaymentPlanHold.plan_defaulted: ("utter_payment_plan_hold_defaulted",
-                                     [PAY_BUTTON, AGENT_BUTTON]),
-    PaymentPlanHold.assistance_pending: ("utter_payment_plan_hold_assistance", [AGENT_BUTTON]),
-    PaymentPlanHold.under_review: ("utter_payment_plan_hold_review", [AGENT_BUTTON]),
+    PaymentPlanHold.in_collections: ("utter_payment_plan_hold_collections", False),
+    PaymentPlanHold.plan_defaulted: ("utter_payment_plan_hold_defaulted", True),
+    PaymentPlanHold.assistance_pending: ("utter_payment_plan_hold_assistance", False),
+    PaymentPlanHold.under_review: ("utter_payment_plan_hold_review", False),
 }
 
 
-def plan_blocked(dispatcher: CollectingDispatcher, offer: PaymentPlanOptions) -> None:
+def plan_blocked(dispatcher: CollectingDispatcher, offer: PaymentPlanOptions,
+                 language: str = EN) -> None:
     """Why there is no plan to offer, and what the patient can do instead."""
     if offer.reason == "active_plan" and offer.active_plan is not None:
         plan = offer.active_plan
         dispatcher.utter_message(response="utter_payment_plan_active", months=str(plan.months),
-                                 monthly=money(plan.monthly_cents), reference=plan.reference)
+                                 monthly=money(plan.monthly_cents, language),
+                                 reference=plan.reference)
     elif offer.reason == "no_balance":
         dispatcher.utter_message(response="utter_balance_zero")
     elif offer.reason == "below_minimum":
         dispatcher.utter_message(response="utter_payment_plan_below_minimum",
-                                 minimum=money(offer.minimum_cents),
-                                 amount=money(offer.balance_cents),
-                                 buttons=[PAY_BUTTON, AGENT_BUTTON])
+                                 minimum=money(offer.minimum_cents, language),
+                                 amount=money(offer.balance_cents, language),
+                                 buttons=pay_or_agent(language))
     elif offer.hold is not None:
-        response, buttons = HOLD_RESPONSES[offer.hold]
-        dispatcher.utter_message(response=response, buttons=buttons)
+        response, can_pay = HOLD_RESPONSES[offer.hold]
+        dispatcher.utter_message(response=response, buttons=pay_or_agent(language) if can_pay
+                                 else [agent_button(language)])
     else:  # the account is not set up for plans and the record says no more
         dispatcher.utter_message(response="utter_payment_plan_not_eligible",
-                                 buttons=[PAY_BUTTON, AGENT_BUTTON])
+                                 buttons=pay_or_agent(language))
 
 
 class ActionOfferPaymentPlan(PatientAction):
@@ -311,13 +331,14 @@ class ActionOfferPaymentPlan(PatientAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
         offer = await self.client_factory().payment_plan_options(patient_id)
+        language = language_of(tracker)
         if not offer.eligible or not offer.options:
-            plan_blocked(dispatcher, offer)
+            plan_blocked(dispatcher, offer, language)
             return end_flow()
         dispatcher.utter_message(
-            response="utter_payment_plan_options", amount=money(offer.balance_cents),
-            buttons=[choice_button(plan_title(o.months, o.monthly_cents), "plan_months",
-                                   o.months) for o in offer.options])
+            response="utter_payment_plan_options", amount=money(offer.balance_cents, language),
+            buttons=[choice_button(plan_title(o.months, o.monthly_cents, language),
+                                   "plan_months", o.months) for o in offer.options])
         return end_flow() + set_step("plan_pick")
 
 
@@ -334,24 +355,27 @@ class ActionChoosePlan(PatientAction):
     ) -> list[dict[str, Any]]:
         picked = chosen(tracker, "plan_months")
         if picked is None:
-            said = re.findall(r"\b(3|6|12|three|six|twelve)\b",
+            said = re.findall(r"\b(3|6|12|three|six|twelve|tres|seis|doce)\b",
                               str(tracker.latest_message.get("text") or "").lower())
-            words = {"three": "3", "six": "6", "twelve": "12"}
-            picked = words.get(said[0], said[0]) if len(said) == 1 else None
+            numbers = {"three": "3", "six": "6", "twelve": "12", "tres": "3", "seis": "6",
+                       "doce": "12"}
+            picked = numbers.get(said[0], said[0]) if len(said) == 1 else None
         offer = await self.client_factory().payment_plan_options(patient_id)
+        language = language_of(tracker)
         if not offer.eligible:
-            plan_blocked(dispatcher, offer)
+            plan_blocked(dispatcher, offer, language)
             return end_flow()
         option = next((o for o in offer.options if str(o.months) == picked), None)
         if option is None:
             dispatcher.utter_message(
                 response="utter_pick_plan_again",
-                buttons=[choice_button(plan_title(o.months, o.monthly_cents), "plan_months",
-                                       o.months) for o in offer.options])
+                buttons=[choice_button(plan_title(o.months, o.monthly_cents, language),
+                                       "plan_months", o.months) for o in offer.options])
             return set_step("plan_pick")  # still asking
         dispatcher.utter_message(response="utter_confirm_plan", months=str(option.months),
-                                 monthly=money(option.monthly_cents),
-                                 last=money(option.last_month_cents), buttons=YES_NO)
+                                 monthly=money(option.monthly_cents, language),
+                                 last=money(option.last_month_cents, language),
+                                 buttons=yes_no(language))
         return set_step("plan_confirm", plan_months=str(option.months))
 
 
@@ -369,15 +393,16 @@ class ActionCreatePlan(PatientAction):
         months = tracker.get_slot("plan_months")
         if not months:
             return end_flow()
+        language = language_of(tracker)
         try:
             plan = await self.client_factory().create_payment_plan(patient_id, int(months))
         except Conflict:
             dispatcher.utter_message(response="utter_payment_plan_not_eligible",
-                                     buttons=[PAY_BUTTON, AGENT_BUTTON])
+                                     buttons=pay_or_agent(language))
             return end_flow()
         dispatcher.utter_message(response="utter_plan_created", months=str(plan.months),
-                                 monthly=money(plan.monthly_cents),
-                                 first_due=say_date(plan.first_due_date),
+                                 monthly=money(plan.monthly_cents, language),
+                                 first_due=say_date(plan.first_due_date, language=language),
                                  reference=plan.reference)
         report_task(tracker, Task.plan_set_up)
         return end_flow()
@@ -388,17 +413,25 @@ class ActionCreatePlan(PatientAction):
 _NEW_INSURANCE = re.compile(
     r"\b(new (insurance|card|plan|policy|employer|coverage)|switch(ed)?|chang(e|ed)|updat(e|ing)|"
     r"different (insurance|plan)|got married|add (a )?secondary|lapsed|remove my old|"
-    r"wrong in your system|info is wrong|i'?m on medicare now)\b")
+    r"wrong in your system|info is wrong|i'?m on medicare now|"
+    r"seguro nuevo|nuevo seguro|nueva tarjeta|otro seguro|cambi(e|o|ar) (de|mi) seguro|"
+    r"actualizar (mi )?seguro|(ahora )?tengo medicare)\b")
 
 
-def coverage_lines(summary: InsuranceSummary) -> tuple[str, str]:
+def claim_words(status: ClaimStatus, language: str = EN) -> str:
+    key = CLAIM_WORDS.get(status)
+    return words(key, language) if key else str(status)
+
+
+def coverage_lines(summary: InsuranceSummary, language: str = EN) -> tuple[str, str]:
     policies = "\n".join(
-        f"• {p.payer}{f' ({p.plan_name})' if p.plan_name else ''}, member ID {p.member_id_masked}"
+        words("billing.policy_line", language, payer=p.payer,
+              plan=f" ({p.plan_name})" if p.plan_name else "", member_id=p.member_id_masked)
         for p in summary.policies)
     claims = "\n".join(
-        f"• {say_date(c.service_date)}, {c.description}: insurance paid "
-        f"{money(c.insurance_paid_cents)} of {money(c.billed_cents)} "
-        f"({CLAIM_WORDS.get(c.claim_status, str(c.claim_status))})"
+        words("billing.claim_line", language, date=say_date(c.service_date, language=language),
+              description=c.description, paid=money(c.insurance_paid_cents, language),
+              billed=money(c.billed_cents, language), state=claim_words(c.claim_status, language))
         for c in summary.claims)
     return policies, claims
 
@@ -414,7 +447,7 @@ class ActionInsurance(PatientAction):
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
-        text = request_text(tracker, ("billing_insurance",)).lower()
+        text = i18n.without_accents(request_text(tracker, ("billing_insurance",)).lower())
         client = self.client_factory()
         if _NEW_INSURANCE.search(text):
             receipt = await client.request_insurance_update(patient_id,
@@ -428,9 +461,10 @@ class ActionInsurance(PatientAction):
         if not summary.policies:
             dispatcher.utter_message(response="utter_no_insurance_on_file")
             return []
-        policies, claims = coverage_lines(summary)
+        language = language_of(tracker)
+        policies, claims = coverage_lines(summary, language)
         dispatcher.utter_message(response="utter_insurance", policies=policies,
-                                 claims=claims or "• No claims yet.")
+                                 claims=claims or words("billing.no_claims", language))
         report_task(tracker, Task.insurance_told)
         resume_flow(dispatcher, tracker)
         return []

@@ -13,6 +13,7 @@ from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
 
 from actions.settings import get_action_settings
+from bot import i18n
 from bot.privacy import CARD_NUMBER
 
 
@@ -35,15 +36,23 @@ def phone_of(tracker: Tracker) -> str | None:
     return None
 
 
+def language_of(tracker: Tracker) -> str:
+    """The conversation's language (the `language` slot), English when unset or unknown."""
+    return i18n.language_or_default(tracker.get_slot("language"))
+
+
 def clinic_today() -> date:
     return datetime.now(ZoneInfo(get_action_settings().clinic_timezone)).date()
 
 
-def say_date(day: date, today: date | None = None) -> str:
-    """"Dec 13", with the year only when it is not this year."""
-    today = today or clinic_today()
-    text = f"{day:%b} {day.day}"
-    return text if day.year == today.year else f"{text}, {day.year}"
+def say_date(day: date, today: date | None = None, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """"Dec 13" ("13 de diciembre"), with the year only when it is not this year."""
+    return i18n.say_date(day, today or clinic_today(), language)
+
+
+def say_day(day: date, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """"Tuesday, Dec 15" ("martes 15 de diciembre")."""
+    return i18n.say_day(day, language)
 
 
 # --- shared by the multi-step flows ---------------------------------------------------------
@@ -52,8 +61,20 @@ def say_date(day: date, today: date | None = None) -> str:
 # answering; rules key on it. These are every slot a flow may leave behind.
 FLOW_SLOTS = ("flow_step", "appointment_id", "slot_id", "time_preference", "prescription_id",
               "plan_months")
-AGENT_BUTTON: dict[str, str] = {"title": "Talk to a person", "payload": "/human_handoff"}
-YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+
+
+def agent_button(language: str = i18n.DEFAULT_LANGUAGE) -> dict[str, str]:
+    return {"title": i18n.words("button.agent", language), "payload": "/human_handoff"}
+
+
+def yes_no(language: str = i18n.DEFAULT_LANGUAGE) -> list[dict[str, str]]:
+    return [{"title": i18n.words("button.yes", language), "payload": "/affirm"},
+            {"title": i18n.words("button.no", language), "payload": "/deny"}]
+
+
+# In English, the default language.
+AGENT_BUTTON = agent_button()
+YES_NO = yes_no()
 
 
 def end_flow() -> list[dict[str, Any]]:
@@ -105,12 +126,10 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(clinic_tz()).date()
 
 
-def say_when(moment: datetime) -> str:
-    """"Thu, Dec 3 at 10:30 AM", in the clinic's time zone."""
-    local = moment.astimezone(clinic_tz())
-    hour = local.hour % 12 or 12
-    return (f"{local:%a}, {local:%b} {local.day} at {hour}:{local.minute:02d} "
-            f"{'AM' if local.hour < 12 else 'PM'}")
+def say_when(moment: datetime, language: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """"Thu, Dec 3 at 10:30 AM" ("jueves 3 de diciembre, 10:30 a. m."), in the clinic's
+    time zone."""
+    return i18n.say_moment(moment.astimezone(clinic_tz()), language)
 
 
 # The questions each step asks, so a side question can be answered and the step asked again.
@@ -173,7 +192,8 @@ class ActionFallback(Action):
         previous = users[-2] if len(users) >= 2 else {}
         intent = ((previous.get("parse_data") or {}).get("intent") or {}).get("name")
         if intent == "nlu_fallback":
-            dispatcher.utter_message(response="utter_default_agent", buttons=[AGENT_BUTTON])
+            dispatcher.utter_message(response="utter_default_agent",
+                                     buttons=[agent_button(language_of(tracker))])
         else:
             dispatcher.utter_message(response="utter_default")
         return []

@@ -13,7 +13,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.auth import verified_patient
 from actions.backoffice_client import BackOfficeError
+from actions.common import language_of
 from actions.handoff_client import HandoffClient, default_handoff_client
+from bot import i18n
 from bot.handoff.enums import Urgency
 from bot.handoff.schemas import HANDOFF_OPENED, HandoffReason, HandoffRequest
 
@@ -90,7 +92,8 @@ class ActionHandoff(Action):
         else:
             dispatcher.utter_message(response="utter_handoff_queued",
                                      position=str(ticket.position),
-                                     wait=f"{ticket.wait_minutes} minute"
-                                     + ("" if ticket.wait_minutes == 1 else "s"),
+                                     wait=i18n.count_words("time.minutes",
+                                                           ticket.wait_minutes,
+                                                           language_of(tracker)),
                                      json_message=opened)
         return []

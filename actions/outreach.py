@@ -29,10 +29,19 @@ from actions.backoffice_client import (
     NotFound,
     default_client,
 )
-from actions.common import AGENT_BUTTON, channel_of, chosen, end_flow, phone_of, say_when
+from actions.common import (
+    agent_button,
+    channel_of,
+    chosen,
+    end_flow,
+    language_of,
+    phone_of,
+    say_when,
+)
 from actions.insights_client import InsightsClient, default_insights_client, report_task
 from actions.outreach_client import OutreachClient, default_outreach_client
 from actions.refills import submitted_message
+from bot.i18n import LANGUAGES, words
 from bot.insights.enums import Task
 from bot.outreach.schemas import OutreachContext
 
@@ -79,7 +88,12 @@ class ActionOutreachContext(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
                   ) -> list[dict[str, Any]]:
         message_id = chosen(tracker, "outreach_id")
-        return [SlotSet("outreach_id", message_id)] if message_id else []
+        events: list[dict[str, Any]] = [SlotSet("outreach_id", message_id)] if message_id else []
+        # The message went out in the patient's language: the replies follow it.
+        language = chosen(tracker, "language")
+        if language in LANGUAGES:
+            events.append(SlotSet("language", language))
+        return events
 
 
 class ActionOutreachConfirm(Action):
@@ -115,7 +129,7 @@ class ActionOutreachConfirm(Action):
             return []
         if result.status == "confirmed" and result.starts_at is not None:
             dispatcher.utter_message(response="utter_outreach_confirmed",
-                                     when=say_when(result.starts_at))
+                                     when=say_when(result.starts_at, language_of(tracker)))
             report_task(tracker, Task.appointment_confirmed, client_factory=self.insights_factory)
         elif result.status == "verify":
             dispatcher.utter_message(response="utter_outreach_confirm_elsewhere")
@@ -177,7 +191,7 @@ class ActionOutreachReschedule(OutreachAction):
         found = await self.the_appointment(dispatcher, tracker, patient_id)
         if found is None:
             return end_flow()
-        return end_flow() + ask_time(dispatcher, found[1])
+        return end_flow() + ask_time(dispatcher, found[1], language=language_of(tracker))
 
 
 class ActionOutreachCancel(OutreachAction):
@@ -196,13 +210,15 @@ class ActionOutreachCancel(OutreachAction):
         if found is None:
             return end_flow()
         ctx, appt = found
+        language = language_of(tracker)
         dispatcher.utter_message(response="utter_outreach_confirm_cancel",
-                                 appointment=describe(appt), buttons=[
-                                     outreach_button("Yes, cancel it",
+                                 appointment=describe(appt, language), buttons=[
+                                     outreach_button(words("button.cancel_it", language),
                                                      "outreach_cancel_confirmed", ctx.id),
-                                     outreach_button("Find a new time instead",
+                                     outreach_button(words("button.new_time_instead", language),
                                                      "outreach_reschedule", ctx.id),
-                                     outreach_button("Keep it", "outreach_confirm", ctx.id)])
+                                     outreach_button(words("button.keep_it", language),
+                                                     "outreach_confirm", ctx.id)])
         return end_flow()
 
 
@@ -227,10 +243,11 @@ class ActionOutreachCancelConfirmed(OutreachAction):
         except (Conflict, NotFound):
             dispatcher.utter_message(response="utter_appointment_not_changeable")
             return end_flow()
+        language = language_of(tracker)
         dispatcher.utter_message(response="utter_outreach_cancelled",
-                                 appointment=describe(done),
-                                 buttons=[outreach_button("Book a new time", "outreach_rebook",
-                                                          ctx.id)])
+                                 appointment=describe(done, language),
+                                 buttons=[outreach_button(words("button.book_new_time", language),
+                                                          "outreach_rebook", ctx.id)])
         return end_flow()
 
 
@@ -249,18 +266,20 @@ class ActionOutreachRebook(OutreachAction):
         ctx = await self.about(dispatcher, tracker, patient_id)
         if ctx is None:
             return end_flow()
-        await offer_times(dispatcher, self.outreach_factory(), ctx.id, patient_id)
+        await offer_times(dispatcher, self.outreach_factory(), ctx.id, patient_id,
+                          language=language_of(tracker))
         return end_flow()
 
 
 async def offer_times(dispatcher: CollectingDispatcher, client: OutreachClient, message_id: int,
-                      patient_id: int, taken: bool = False) -> None:
+                      patient_id: int, taken: bool = False, language: str = "en") -> None:
     found = await client.rebook_slots(message_id, patient_id)
     if not found.slots:
         dispatcher.utter_message(response="utter_outreach_no_slots",
-                                 provider=found.provider_name, buttons=[AGENT_BUTTON])
+                                 provider=found.provider_name, buttons=[agent_button(language)])
         return
-    buttons = [outreach_button(say_when(s.starts_at), "outreach_book", message_id, slot_id=s.id)
+    buttons = [outreach_button(say_when(s.starts_at, language), "outreach_book", message_id,
+                               slot_id=s.id)
                for s in found.slots]
     if taken:
         dispatcher.utter_message(response="utter_outreach_slot_taken", buttons=buttons)
@@ -287,12 +306,14 @@ class ActionOutreachBook(OutreachAction):
         try:
             appt = await client.book(message_id, patient_id, int(slot_id))
         except Conflict:
-            await offer_times(dispatcher, client, message_id, patient_id, taken=True)
+            await offer_times(dispatcher, client, message_id, patient_id, taken=True,
+                              language=language_of(tracker))
             return end_flow()
         except NotFound:
             dispatcher.utter_message(response="utter_outreach_gone")
             return end_flow()
-        dispatcher.utter_message(response="utter_outreach_booked", appointment=describe(appt))
+        dispatcher.utter_message(response="utter_outreach_booked",
+                                 appointment=describe(appt, language_of(tracker)))
         return end_flow()
 
 
@@ -317,7 +338,8 @@ class ActionOutreachRefill(OutreachAction):
         try:
             refill = await self.client_factory().request_refill(patient_id, ctx.subject_id)
         except NotFound:
-            dispatcher.utter_message(response="utter_prescription_gone", buttons=[AGENT_BUTTON])
+            dispatcher.utter_message(response="utter_prescription_gone",
+                                     buttons=[agent_button(language_of(tracker))])
             return end_flow()
-        submitted_message(dispatcher, refill)
+        submitted_message(dispatcher, refill, language_of(tracker))
         return end_flow()

@@ -56,6 +56,29 @@ def parse_date_of_birth(text: str, today: date) -> date | None:
     return born
 
 
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})")
+
+
+def ambiguous_date_of_birth(text: str, today: date) -> tuple[date, date] | None:
+    """Both readings of an all-numeric date whose first two parts could each be the month
+    ("12/03/1984": December 3 in the US, 12 March almost everywhere else), month first; None
+    when only one reading is a date of birth (03/17/1990, 1984-03-12, "March 12, 1984")."""
+    cleaned = _FILLER.sub(" ", text).strip(" .,:;!?")
+    if _DIGITS_ONLY.fullmatch(cleaned) and len(cleaned) in (6, 8) and int(cleaned[:2]) <= 12:
+        cleaned = f"{cleaned[:2]}/{cleaned[2:4]}/{cleaned[4:]}"
+    found = _NUMERIC_DATE.fullmatch(cleaned)
+    if found is None:
+        return None
+    first, second = int(found.group(1)), int(found.group(2))
+    if first == second or first > 12 or second > 12:
+        return None
+    us = parse_date_of_birth(f"{first:02d}/{second:02d}/{found.group(3)}", today)
+    day_first = parse_date_of_birth(f"{second:02d}/{first:02d}/{found.group(3)}", today)
+    if us is None or day_first is None:
+        return None
+    return us, day_first
+
+
 def parse_full_name(text: str) -> str | None:
     cleaned = re.sub(r"^(my name is|my name's|name is|i am|i'm|im|it'?s|this is)\s+", "",
                      text.strip(), flags=re.IGNORECASE)
@@ -155,6 +178,9 @@ class TimePreference:
     end: datetime
     part_of_day: PartOfDay | None
     asap: bool
+    # The one day the patient named ("next tuesday" -> that date), said back with the times
+    # so a reading the patient did not mean is seen at once.
+    day: date | None = None
 
 
 _ASAP = re.compile(r"\b(asap|a\.s\.a\.p|as soon as possible|soonest|earliest|first available|"
@@ -180,6 +206,10 @@ _TIME_FILLER = re.compile(
 _WEEKDAY_FIXES = {"weds": "wednesday", "wed": "wednesday", "tues": "tuesday", "tue": "tuesday",
                   "thurs": "thursday", "thur": "thursday", "thu": "thursday", "mon": "monday",
                   "fri": "friday"}
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# "next tuesday" is the tuesday of next week (said on a monday: in 8 days, not tomorrow);
+# "this tuesday", "tuesday" and "this coming tuesday" the next one to come.
+_NEXT_WEEKDAY = re.compile(r"^next (" + "|".join(_WEEKDAYS) + r")$")
 _AT_HOUR = re.compile(r"\b(?:at|around|about)\s+(\d{1,2})\b(?!\s*(?:st|nd|rd|th|/))")
 _ORDINAL_DAY = re.compile(r"^(?:the\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th))$")
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -221,6 +251,10 @@ def _parse_day(text: str, now: datetime, tz: ZoneInfo) -> date | None:
         return None
     if text == "today":
         return today
+    next_weekday = _NEXT_WEEKDAY.match(text)
+    if next_weekday:
+        next_monday = today + timedelta(days=7 - today.weekday())
+        return next_monday + timedelta(days=_WEEKDAYS.index(next_weekday.group(1)))
     found = dateparser.parse(
         text,
         languages=["en"],
@@ -301,6 +335,7 @@ def parse_time_preference(text: str, now: datetime, tz: ZoneInfo | None = None) 
     rest = " ".join(_TIME_FILLER.sub(" ", cleaned.replace(".", " ")).split())
 
     window = _window(rest, now, tz) if rest else None
+    day = None
     if window is None and rest:
         day = _parse_day(rest, now, tz)
         if day is not None:
@@ -315,8 +350,9 @@ def parse_time_preference(text: str, now: datetime, tz: ZoneInfo | None = None) 
             start, end = window
     start = max(start, now)
     if end <= start:  # "before today", a day already gone: fall back to the default
-        start, end = now, default_end
-    return TimePreference(start=start, end=end, part_of_day=part, asap=False)
+        start, end, day = now, default_end, None
+    return TimePreference(start=start, end=end, part_of_day=part, asap=False,
+                          day=day if relation is None else None)
 
 
 # --- what a request to move an appointment already says --------------------------------

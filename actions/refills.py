@@ -16,19 +16,21 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.auth import PatientAction
 from actions.backoffice_client import NotFound
 from actions.common import (
-    AGENT_BUTTON,
-    YES_NO,
+    agent_button,
     choice_button,
     chosen,
     end_flow,
+    language_of,
     local_date,
     request_text,
     resume_flow,
     say_date,
     set_step,
+    yes_no,
 )
 from actions.insights_client import report_task
 from actions.parsing import match_medication
+from bot import i18n
 from bot.backoffice.enums import RefillStatus
 from bot.backoffice.schemas import PrescriptionInfo, RefillInfo
 from bot.insights.enums import Task
@@ -39,6 +41,12 @@ _GENERIC = frozenset(
     "can you could more of prescription prescriptions rx script meds med medication "
     "medications medicine pills pill want to request new send it for me some another "
     "running out low on again".split()
+) | frozenset(  # Spanish, without accents (matched that way)
+    "necesito quiero quisiera un una mi mis la el los las lo de del por favor porfa resurtido "
+    "resurtidos resurtir surtir rellenar relleno receta recetas medicina medicinas medicamento "
+    "medicamentos pastillas pastilla pedir solicitar renovar renovacion nueva nuevo otra otro "
+    "mas me puede puedo podria hacer para que se estan esta acabando queda quedan pocas poco "
+    "ya tengo mandar enviar".split()
 )
 
 
@@ -46,7 +54,8 @@ def names_something(text: str) -> bool:
     """"refill my inhaler" names a medication; "i need a refill" does not."""
     if text.startswith("/"):
         return False
-    return any(w not in _GENERIC for w in re.findall(r"[a-z']+", text.lower()))
+    words = re.findall(r"[a-z']+", i18n.without_accents(text.lower()))
+    return any(w not in _GENERIC for w in words)
 
 
 def label(rx: PrescriptionInfo) -> str:
@@ -57,21 +66,23 @@ def medication_buttons(rxs: list[PrescriptionInfo]) -> list[dict[str, str]]:
     return [choice_button(label(rx), "prescription_id", rx.id) for rx in rxs]
 
 
-def confirm(dispatcher: CollectingDispatcher, rx: PrescriptionInfo) -> list[dict[str, Any]]:
+def confirm(dispatcher: CollectingDispatcher, rx: PrescriptionInfo,
+            language: str = i18n.DEFAULT_LANGUAGE) -> list[dict[str, Any]]:
     """Refills left: confirm medication and pharmacy. None left: offer a renewal request.
     A request already open: say so now, rather than after the patient said yes."""
     if rx.open_request is not None:
         dispatcher.utter_message(response="utter_refill_already_open", medication=label(rx),
                                  reference=rx.open_request.reference,
-                                 state=state_words(rx.open_request.status, rx.pharmacy_name))
+                                 state=state_words(rx.open_request.status, rx.pharmacy_name,
+                                                   language))
         return end_flow()
     if rx.refills_left > 0:
         dispatcher.utter_message(response="utter_confirm_refill", medication=label(rx),
                                  pharmacy=f"{rx.pharmacy_name}, {rx.pharmacy_address}",
-                                 buttons=YES_NO)
+                                 buttons=yes_no(language))
     else:
         dispatcher.utter_message(response="utter_offer_renewal", medication=label(rx),
-                                 buttons=YES_NO)
+                                 buttons=yes_no(language))
     return set_step("refill_confirm", prescription_id=str(rx.id))
 
 
@@ -97,16 +108,18 @@ class ActionStartRefill(RefillAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, patient_id: int
     ) -> list[dict[str, Any]]:
         rxs = await self.active(patient_id)
+        language = language_of(tracker)
         if not rxs:
-            dispatcher.utter_message(response="utter_no_prescriptions", buttons=[AGENT_BUTTON])
+            dispatcher.utter_message(response="utter_no_prescriptions",
+                                     buttons=[agent_button(language)])
             return end_flow()
         text = request_text(tracker, ("refill_request",))
         matches = pick(text, chosen(tracker, "prescription_id"), rxs)
         if len(matches) == 1:
-            return end_flow() + confirm(dispatcher, matches[0])
+            return end_flow() + confirm(dispatcher, matches[0], language)
         if not matches and names_something(text):
             dispatcher.utter_message(response="utter_refill_not_on_file",
-                                     buttons=[*medication_buttons(rxs), AGENT_BUTTON])
+                                     buttons=[*medication_buttons(rxs), agent_button(language)])
         else:
             dispatcher.utter_message(response="utter_which_medication",
                                      buttons=medication_buttons(matches or rxs))
@@ -127,19 +140,22 @@ class ActionPickPrescription(RefillAction):
         rxs = await self.active(patient_id)
         text = str(tracker.latest_message.get("text") or "")
         matches = pick(text, chosen(tracker, "prescription_id"), rxs)
+        language = language_of(tracker)
         if len(matches) == 1:
-            return confirm(dispatcher, matches[0])
+            return confirm(dispatcher, matches[0], language)
         dispatcher.utter_message(response="utter_refill_pick_again",
-                                 buttons=[*medication_buttons(rxs), AGENT_BUTTON])
+                                 buttons=[*medication_buttons(rxs), agent_button(language)])
         return set_step("refill_pick")  # still asking
 
 
-def submitted_message(dispatcher: CollectingDispatcher, refill: RefillInfo) -> None:
+def submitted_message(dispatcher: CollectingDispatcher, refill: RefillInfo,
+                      language: str = i18n.DEFAULT_LANGUAGE) -> None:
     medication = f"{refill.medication} {refill.strength}"
     if refill.already_open:
         dispatcher.utter_message(response="utter_refill_already_open", medication=medication,
                                  reference=refill.reference,
-                                 state=state_words(refill.status, refill.pharmacy_name))
+                                 state=state_words(refill.status, refill.pharmacy_name,
+                                                   language))
     elif refill.status == RefillStatus.renewal_requested:
         dispatcher.utter_message(response="utter_renewal_requested", medication=medication,
                                  reference=refill.reference)
@@ -165,22 +181,25 @@ class ActionSubmitRefill(RefillAction):
         try:
             refill = await self.client_factory().request_refill(patient_id, int(prescription_id))
         except NotFound:
-            dispatcher.utter_message(response="utter_prescription_gone", buttons=[AGENT_BUTTON])
+            dispatcher.utter_message(response="utter_prescription_gone",
+                                     buttons=[agent_button(language_of(tracker))])
             return end_flow()
-        submitted_message(dispatcher, refill)
+        submitted_message(dispatcher, refill, language_of(tracker))
         report_task(tracker, Task.renewal_filed if refill.status == RefillStatus.renewal_requested
                     else Task.refill_filed)
         return end_flow()
 
 
-def state_words(status: RefillStatus, pharmacy_name: str) -> str:
+STATES = frozenset({RefillStatus.submitted, RefillStatus.renewal_requested, RefillStatus.ready,
+                    RefillStatus.denied})
+
+
+def state_words(status: RefillStatus, pharmacy_name: str,
+                language: str = i18n.DEFAULT_LANGUAGE) -> str:
     """Where a request stands, in plain words."""
-    return {
-        RefillStatus.submitted: f"sent to {pharmacy_name}, not ready yet",
-        RefillStatus.renewal_requested: "waiting for your prescriber to renew it",
-        RefillStatus.ready: f"ready to pick up at {pharmacy_name}",
-        RefillStatus.denied: "not approved by your prescriber; our team can tell you more",
-    }.get(status, str(status))
+    if status not in STATES:
+        return str(status)
+    return i18n.words(f"refill.state.{status.value}", language, pharmacy=pharmacy_name)
 
 
 class ActionRefillStatus(RefillAction):
@@ -196,9 +215,12 @@ class ActionRefillStatus(RefillAction):
         if not requests:
             dispatcher.utter_message(response="utter_no_refill_requests")
             return []
+        language = language_of(tracker)
         lines = "\n".join(
-            f"• {r.medication} {r.strength}, asked {say_date(local_date(r.created_at))}: "
-            f"{state_words(r.status, r.pharmacy_name)} (ref. {r.reference})"
+            i18n.words("refill.status_line", language, medication=f"{r.medication} {r.strength}",
+                       date=say_date(local_date(r.created_at), language=language),
+                       state=state_words(r.status, r.pharmacy_name, language),
+                       reference=r.reference)
             for r in requests
         )
         dispatcher.utter_message(response="utter_refill_status", requests=lines)

@@ -24,6 +24,7 @@ from rasa_sdk.types import DomainDict
 from actions.handoff import ActionHandoff
 from actions.parsing import parse_full_name
 from bot.handoff.schemas import HandoffReason
+from bot.i18n import without_accents
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,11 @@ VERIFY_FORM = "verify_form"
 # safety check (the safety net itself already caught the explicit emergencies).
 DISTRESS_WORDS = frozenset(
     "help hurt hurts hurting pain dying die dead emergency urgent ambulance 911 sick bleeding "
-    "breathe breathing unconscious suicide overdose attack".split())
+    "breathe breathing unconscious suicide overdose attack "
+    # Spanish, without accents (the name is compared without them too).
+    "ayuda ayudeme ayudenme ayudame socorro auxilio duele dolor muriendo morir muerto "
+    "muerta emergencia urgente ambulancia sangre sangrando respirar respiro inconsciente "
+    "suicidio sobredosis ataque infarto desmayo".split())
 
 
 def _intent(tracker: Tracker) -> str | None:
@@ -82,7 +87,8 @@ def typed_name(tracker: Tracker) -> str | None:
         return None
     text = str(tracker.latest_message.get("text") or "")
     name = parse_full_name(text)
-    if name is None or any(w.strip("'.-") in DISTRESS_WORDS for w in name.lower().split()):
+    if name is None or any(without_accents(w.strip("'.-")) in DISTRESS_WORDS
+                           for w in name.lower().split()):
         return None
     return name
 

@@ -22,13 +22,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.safety import detect_emergency  # noqa: E402
+from tests.bot.safety import phrases, phrases_es  # noqa: E402
 from tests.bot.safety.nlu_examples import (  # noqa: E402
     Example,
     foreign_files,
     labelled_examples,
     load,
 )
-from tests.bot.safety.phrases import MUST_CATCH, MUST_NOT_CATCH, NOT_HEALTH  # noqa: E402
+from tests.bot.safety.phrases import MUST_CATCH, MUST_NOT_CATCH  # noqa: E402
 
 REPEATS = 20
 
@@ -55,18 +56,25 @@ def summary(times: list[float]) -> str:
 
 
 def phrase_lists() -> None:
-    missed = [(text, kind) for text, kind in MUST_CATCH if detect_emergency(text) is None]
-    wrong_kind = [(text, kind, found) for text, kind in MUST_CATCH
+    for module in (phrases, phrases_es):
+        print(f"{module.__name__}:")
+        phrase_list(module.MUST_CATCH, module.MUST_NOT_CATCH, module.NOT_HEALTH)
+
+
+def phrase_list(must_catch: list[tuple[str, str]], must_not_catch: list[str],
+                not_health: list[str]) -> None:
+    missed = [(text, kind) for text, kind in must_catch if detect_emergency(text) is None]
+    wrong_kind = [(text, kind, found) for text, kind in must_catch
                   if (found := detect_emergency(text)) is not None and found.kind != kind]
-    caught = len(MUST_CATCH) - len(missed)
-    print(f"caught       {caught}/{len(MUST_CATCH)} "
+    caught = len(must_catch) - len(missed)
+    print(f"caught       {caught}/{len(must_catch)} "
           f"({len(wrong_kind)} of them with the wrong kind)")
     print(f"missed       {len(missed)}")
     for text, kind in missed:
         print(f"  - {text!r} ({kind})")
     for text, kind, found in wrong_kind:
         print(f"  ~ {text!r}: expected {kind}, got {found}")
-    for name, texts in (("MUST_NOT_CATCH", MUST_NOT_CATCH), ("NOT_HEALTH", NOT_HEALTH)):
+    for name, texts in (("MUST_NOT_CATCH", must_not_catch), ("NOT_HEALTH", not_health)):
         alarms = [(text, found) for text in texts if (found := detect_emergency(text))]
         print(f"false alarms {len(alarms)}/{len(texts)} ({name})")
         for text, found in alarms:
@@ -93,9 +101,11 @@ def typo_variants() -> None:
     rng = random.Random(7)
     texts = [t for t, _ in MUST_CATCH] + [
         e.text for e in labelled_examples() if e.intent == "emergency"]
-    variants = [v for t in texts for _ in range(4) if (v := typo(t, rng)) is not None]
-    caught = sum(detect_emergency(v) is not None for v in variants)
-    print(f"with one typo: caught {caught}/{len(variants)} ({caught / len(variants):.0%})")
+    for language, group in (("en", texts), ("es", [t for t, _ in phrases_es.MUST_CATCH])):
+        variants = [v for t in group for _ in range(4) if (v := typo(t, rng)) is not None]
+        caught = sum(detect_emergency(v) is not None for v in variants)
+        print(f"with one typo ({language}): caught {caught}/{len(variants)} "
+              f"({caught / len(variants):.0%})")
 
 
 def nlu_examples() -> list[Example]:
@@ -145,6 +155,10 @@ def main() -> None:
           f"{summary(times)}")
     print(f"time per message at first sight, n={len(first_sight)} (every labelled NLU "
           f"example once): {summary(first_sight)}")
+    spanish = [text for text, _ in phrases_es.MUST_CATCH] + list(phrases_es.MUST_NOT_CATCH)
+    times = timed(spanish, REPEATS)
+    print(f"time per Spanish message, n={len(times)} ({len(spanish)} messages x {REPEATS}): "
+          f"{summary(times)}")
 
 
 if __name__ == "__main__":

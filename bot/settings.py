@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         "system/Patient.rs system/Practitioner.rs system/Location.rs system/Schedule.rs "
         "system/Slot.rsu system/Appointment.crus system/MedicationRequest.rs "
         "system/MedicationDispense.rs system/Task.crs system/Coverage.rs system/Consent.rs "
-        "system/Organization.rs")
+        "system/Organization.rs system/Account.rs")
     fhir_profile: Literal["generic", "epic", "oracle"] = "generic"
     fhir_timeout_seconds: float = 5.0
     # The identifier system of the medical record number: it ties an EHR patient to ours.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.conversations.schemas import BotMessage, Button
+from bot.i18n import DEFAULT_LANGUAGE, words
 
 SMS_MAX_CHARS = 1600
 
@@ -39,13 +40,15 @@ def segments(text: str) -> int:
     return 1 if units <= 70 else -(-units // 67)
 
 
-def sms_body(messages: list[BotMessage]) -> tuple[str, list[Button]]:
-    """One turn's replies as one SMS text; buttons become numbered choices at the end."""
+def sms_body(messages: list[BotMessage], language: str = DEFAULT_LANGUAGE
+             ) -> tuple[str, list[Button]]:
+    """One turn's replies as one SMS text; buttons become numbered choices at the end, with
+    how to answer them in the conversation's language."""
     texts = [m.text for m in messages if m.text]
     buttons = [b for m in messages for b in m.buttons]
     if buttons:
         choices = "\n".join(f"{i}. {b.title}" for i, b in enumerate(buttons, start=1))
-        texts.append(f"{choices}\nReply with a number.")
+        texts.append(f"{choices}\n{words('sms.reply_with_number', language)}")
     return to_gsm7("\n\n".join(texts)), buttons
 
 
@@ -73,23 +76,3 @@ def split_sms(text: str, limit: int = SMS_MAX_CHARS) -> list[str]:
     if current:
         parts.append(current)
     return parts
-
-
-def match_choice(text: str, buttons: list[Button]) -> Button | None:
-    """A reply of "2", "2.", "#2" or the choice's own words picks that choice."""
-    cleaned = text.strip().lower().strip(".#)!")
-    if cleaned.isdigit():
-        index = int(cleaned) - 1
-        return buttons[index] if 0 <= index < len(buttons) else None
-    for button in buttons:
-        if cleaned == button.title.strip().lower():
-            return button
-    return None
-
-
-def chosen(text: str, button: Button) -> str:
-    """How a picked choice reads in the transcript: the patient's words and what they meant."""
-    typed = text.strip()
-    if typed.lower().strip(".#)!") == button.title.strip().lower():
-        return button.title
-    return f'{typed} ("{button.title}")'

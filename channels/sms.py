@@ -31,6 +31,7 @@ from bot import live, ratelimit
 from bot.backoffice import consent as records
 from bot.clock import now
 from bot.conversations import transcript
+from bot.conversations.choices import chosen, match_choice
 from bot.conversations.deps import get_conversations
 from bot.conversations.engine import engine_message_id
 from bot.conversations.service import ConversationService
@@ -41,9 +42,7 @@ from bot.redis import async_redis, get_async_redis
 from bot.settings import Settings, get_settings
 from channels import consent
 from channels.formatting import (
-    chosen,
     is_gsm7,
-    match_choice,
     segments,
     sms_body,
     split_sms,

@@ -1,5 +1,6 @@
 """Fails when a lock file does not hold what its source names: a package added to
-pyproject.toml (bot service) or requirements/engine.txt (engine) since the last `make lock`.
+pyproject.toml (bot service), requirements/engine.txt (engine) or requirements/synthea.txt
+(the bench's population generator) since the last `make lock`.
 
 `make setup` installs only from the locks (with hashes), so a package missing from them would
 be missing from every fresh install. Standard library only.
@@ -50,7 +51,7 @@ def problems(source: str, requirements: list[str], lock: Path) -> list[str]:
 
 
 def main(which: list[str]) -> int:
-    """`bot`, `engine`, or both when none is named."""
+    """`bot`, `engine`, `synthea`, or all of them when none is named."""
     found: list[str] = []
     if not which or "bot" in which:
         import tomllib  # Python 3.11 (the bot's interpreter); the engine part runs on 3.10
@@ -62,6 +63,10 @@ def main(which: list[str]) -> int:
         engine = (ROOT / "requirements" / "engine.txt").read_text().splitlines()
         found += problems("requirements/engine.txt", engine,
                           ROOT / "requirements" / "engine.lock")
+    if not which or "synthea" in which:
+        synthea = (ROOT / "requirements" / "synthea.txt").read_text().splitlines()
+        found += problems("requirements/synthea.txt", synthea,
+                          ROOT / "requirements" / "synthea.lock")
     if found:
         print("The lock files are behind their sources:\n  " + "\n  ".join(found)
               + "\nRun `make lock` and commit requirements/*.lock.", file=sys.stderr)

@@ -4,6 +4,7 @@ START restores what STOP withdrew."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
@@ -61,12 +62,14 @@ def on_start(session: Session, phone: str, now: datetime) -> None:
                 row.withdrawn_at, row.withdrawn_by = None, None
 
 
-def refusal(session: Session, patient: Patient, purpose: Purpose) -> SuppressReason | None:
+def refusal(session: Session, patient: Patient, purpose: Purpose,
+            on_file: Callable[[Purpose], bool] | None = None) -> SuppressReason | None:
     """Why this patient may not get an SMS for this purpose now, or None when they may.
 
-    A number that texted STOP is opted out whatever else is on file. Without a consent row,
-    care messages follow the patient's SMS consent on file (intake); billing messages need
-    their own consent.
+    A number that texted STOP is opted out whatever else is on file, and so is a purpose
+    withdrawn here. Otherwise the consent on file decides: `on_file` when the consent
+    records are kept elsewhere (the EHR's `Consent`), else ours: care messages follow the
+    patient's SMS consent at intake, billing messages need their own consent.
     """
     if session.get(SmsOptOut, patient.phone) is not None:
         return SuppressReason.opted_out
@@ -76,6 +79,8 @@ def refusal(session: Session, patient: Patient, purpose: Purpose) -> SuppressRea
             return None
         return SuppressReason.opted_out if row.withdrawn_by == STOP_SOURCE else (
             SuppressReason.no_consent)
+    if on_file is not None:
+        return None if on_file(purpose) else SuppressReason.no_consent
     if purpose is Purpose.care and patient.sms_consent:
         return None
     return SuppressReason.no_consent

@@ -15,16 +15,18 @@ the verb: the patient is offered a person).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from bot.backoffice.enums import AppointmentStatus
 from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,
+    Balance,
     ClaimLine,
     InsurancePolicyInfo,
     PartOfDay,
@@ -33,6 +35,7 @@ from bot.backoffice.schemas import (
     RefillList,
     SlotSearchResult,
     VerificationRequest,
+    Visit,
 )
 
 if TYPE_CHECKING:
@@ -86,6 +89,20 @@ class Scheduling(Protocol):
     def cancel_appointment(self, session: Session, patient_id: int, appointment_id: int,
                            now: datetime) -> AppointmentInfo: ...
 
+    def visits_between(self, session: Session, start: datetime, end: datetime,
+                       status: AppointmentStatus) -> list[Visit]:
+        """Every patient's appointments in (start, end] with that status (outreach plans
+        reminders and no-show follow-ups from them)."""
+        ...
+
+    def get_appointment(self, session: Session, patient_id: int,
+                        appointment_id: int) -> AppointmentInfo:
+        """The patient's appointment as it stands now, whatever its status."""
+        ...
+
+    def confirm_appointment(self, session: Session, patient_id: int, appointment_id: int,
+                            now: datetime) -> AppointmentInfo: ...
+
 
 class Pharmacy(Protocol):
     def active_prescriptions(self, session: Session, patient_id: int,
@@ -102,6 +119,10 @@ class Insurance(Protocol):
 
 
 class Billing(Protocol):
+    def balance(self, session: Session, patient_id: int, today: date) -> Balance:
+        """What the patient owes now; the charges behind it where the system lists them."""
+        ...
+
     def claims(self, session: Session, patient_id: int) -> list[ClaimLine]: ...
 
 

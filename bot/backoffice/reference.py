@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from bot.backoffice import billing, pharmacy, scheduling
+from bot.backoffice import service as records
 from bot.backoffice.common import require_patient
 from bot.backoffice.consent import refusal
-from bot.backoffice.enums import Purpose
+from bot.backoffice.enums import AppointmentStatus, Purpose
 from bot.backoffice.models import Patient
 from bot.backoffice.port import Preferences
 from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,
+    Balance,
     ClaimLine,
     InsurancePolicyInfo,
     PartOfDay,
@@ -23,6 +25,7 @@ from bot.backoffice.schemas import (
     RefillList,
     SlotSearchResult,
     VerificationRequest,
+    Visit,
 )
 
 
@@ -30,9 +33,7 @@ class ReferenceBackOffice:
     """Every verb of the port over the reference tables (one object serves all domains)."""
 
     def find_candidate(self, session: Session, req: VerificationRequest) -> Patient | None:
-        from bot.backoffice.service import find_candidate
-
-        return find_candidate(session, req)
+        return records.find_candidate(session, req)
 
     # --- scheduling ------------------------------------------------------------------------
 
@@ -56,6 +57,18 @@ class ReferenceBackOffice:
                            now: datetime) -> AppointmentInfo:
         return scheduling.cancel_appointment(session, patient_id, appointment_id, now)
 
+    def visits_between(self, session: Session, start: datetime, end: datetime,
+                       status: AppointmentStatus) -> list[Visit]:
+        return scheduling.visits_between(session, start, end, status)
+
+    def get_appointment(self, session: Session, patient_id: int,
+                        appointment_id: int) -> AppointmentInfo:
+        return scheduling.get_appointment(session, patient_id, appointment_id)
+
+    def confirm_appointment(self, session: Session, patient_id: int, appointment_id: int,
+                            now: datetime) -> AppointmentInfo:
+        return scheduling.confirm_appointment(session, patient_id, appointment_id, now)
+
     # --- pharmacy --------------------------------------------------------------------------
 
     def active_prescriptions(self, session: Session, patient_id: int,
@@ -73,6 +86,9 @@ class ReferenceBackOffice:
 
     def policies(self, session: Session, patient_id: int) -> list[InsurancePolicyInfo]:
         return billing.get_insurance(session, patient_id).policies
+
+    def balance(self, session: Session, patient_id: int, today: date) -> Balance:
+        return records.get_balance(session, patient_id, today)
 
     def claims(self, session: Session, patient_id: int) -> list[ClaimLine]:
         return billing.get_insurance(session, patient_id).claims

@@ -151,13 +151,10 @@ def verify(
                                       on_record_paused=desk_alert(lockouts))
 
 
-@router.get("/patients/{patient_id}/balance", response_model=Balance,
-            dependencies=[BillingHere])
-def balance(patient_id: DbId, session: SessionDep) -> Balance:
-    try:
-        return service.get_balance(session, patient_id, clinic_today())
-    except service.PatientNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such patient") from None
+@router.get("/patients/{patient_id}/balance", response_model=Balance)
+def balance(patient_id: DbId, session: SessionDep, office: BackOfficeDep) -> Balance:
+    with http_errors():
+        return office.billing.balance(session, patient_id, clinic_today())
 
 
 # --- errors and dates ----------------------------------------------------------------------

@@ -29,6 +29,7 @@ from bot.backoffice.schemas import (
     PartOfDay,
     SlotInfo,
     SlotSearchResult,
+    Visit,
 )
 
 DEFAULT_WINDOW = timedelta(days=14)
@@ -73,6 +74,38 @@ def upcoming_appointments(session: Session, patient_id: int, now: datetime) -> A
         .order_by(Appointment.starts_at, Appointment.id)
     ).all()
     return AppointmentList(appointments=[_info(a, p, s) for a, p, s in rows])
+
+
+def visits_between(session: Session, start: datetime, end: datetime,
+                   status: AppointmentStatus) -> list[Visit]:
+    """Every patient's appointments in (start, end] with that status, soonest first."""
+    rows = session.execute(
+        select(Appointment, Provider, Slot)
+        .join(Provider, Provider.id == Appointment.provider_id)
+        .outerjoin(Slot, Slot.id == Appointment.slot_id)
+        .where(Appointment.status == status, Appointment.starts_at > start,
+               Appointment.starts_at <= end)
+        .order_by(Appointment.starts_at, Appointment.id)
+    ).all()
+    return [Visit(patient_id=a.patient_id, appointment=_info(a, p, s), booked_at=a.booked_at)
+            for a, p, s in rows]
+
+
+def get_appointment(session: Session, patient_id: int, appointment_id: int) -> AppointmentInfo:
+    """The patient's appointment as it stands, whatever its status."""
+    appt = session.get(Appointment, appointment_id)
+    if appt is None or appt.patient_id != patient_id:
+        raise AppointmentNotFound()
+    return _appointment_info(session, appt)
+
+
+def confirm_appointment(session: Session, patient_id: int, appointment_id: int,
+                        now: datetime) -> AppointmentInfo:
+    """The patient said they will come."""
+    appt = _changeable(session, patient_id, appointment_id, now)
+    appt.confirmed_at = now
+    session.commit()
+    return _appointment_info(session, appt)
 
 
 def _changeable(session: Session, patient_id: int, appointment_id: int,
@@ -215,6 +248,8 @@ def reschedule_appointment(
         raise SlotTaken()
     appt.slot_id = slot.id
     appt.starts_at = slot.starts_at
+    # Booked for this time now: reminders whose offset is already past are skipped.
+    appt.booked_at = now
     try:
         session.commit()
     except IntegrityError:  # lost the race: uq_appointments_booked_slot

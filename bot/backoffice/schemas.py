@@ -126,6 +126,13 @@ CHARGE_FILLER_WORDS = frozenset(
     "itemized items line list may me mean means much my of on one or owe paid pay paying please "
     "pls question saw see show statement tell that the there thing this those understand was "
     "were what what's whats why with you".split()
+) | frozenset(  # Spanish, without accents (the request is matched without them)
+    "a al algo aqui ayuda ayudar bien cargo cargos cobran cobrado cobraron cobro como con "
+    "cual cuales cuanto cuenta de debo del desglosar desglose detalle detalles dice dinero "
+    "dolares el en entiendo es esa ese eso esta este esto estos explica explicar explicame "
+    "expliqueme factura facturas favor la las le lo los me mi mis muestrame muestreme "
+    "pagar pago pague para por porque puede pudiera que quiero saber se ser significa su sus "
+    "tengo total un una uno ver y yo".split()
 )
 
 
@@ -246,6 +253,14 @@ class AppointmentInfo(BaseModel):
 
 class AppointmentList(BaseModel):
     appointments: list[AppointmentInfo]
+
+
+class Visit(BaseModel):
+    """An appointment as outreach plans from it: whose it is and when it was booked."""
+
+    patient_id: int
+    appointment: AppointmentInfo
+    booked_at: datetime | None
 
 
 class SlotInfo(BaseModel):

@@ -10,10 +10,11 @@ from bot.responses import response_text
 from bot.settings import get_settings
 
 
-def emergency_text() -> str:
+def emergency_text(language: str | None = None) -> str:
     """Said by the bot service itself when the engine cannot be asked (an agent has the
-    conversation, or the engine is down): the domain's utter_emergency, word for word."""
-    return response_text("utter_emergency")
+    conversation, or the engine is down): the domain's utter_emergency, word for word, in
+    `language`'s variation (the default one when there is none, or no language is known)."""
+    return response_text("utter_emergency", language=language)
 
 
 async def conversations() -> ConversationService:
@@ -34,5 +35,6 @@ def get_conversations() -> ConversationService:
             f"or call us at {settings.clinic_phone}."
         ),
         emergency_text=emergency_text(),
+        emergency_text_in=emergency_text,
         web_timeout=settings.engine_web_timeout_seconds,
     )

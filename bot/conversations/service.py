@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import live
 from bot.clock import now as _now
 from bot.conversations import transcript
+from bot.conversations.choices import chosen, match_choice
 from bot.conversations.engine import EngineClient, EngineReplies, EngineUnavailable
 from bot.conversations.schemas import BotMessage, Button
 from bot.conversations.turnlock import conversation_turn
@@ -118,7 +119,8 @@ def as_recorded(reply: BotMessage) -> str:
 class ConversationService:
     def __init__(self, engine: EngineClient, redis: Callable[[], aioredis.Redis],
                  sessions: sessionmaker[Session], apology: str, emergency_text: str,
-                 web_timeout: float | None = None) -> None:
+                 web_timeout: float | None = None,
+                 emergency_text_in: Callable[[str | None], str] | None = None) -> None:
         self.engine = engine
         # A person watching a chat page is told within seconds when the engine hangs; SMS
         # waits the engine client's own timeout.
@@ -127,6 +129,18 @@ class ConversationService:
         self.sessions = sessions
         self.apology = apology
         self.emergency_text = emergency_text
+        # utter_emergency in a given language (its default variation without one)
+        self.emergency_text_in = emergency_text_in
+
+    def emergency_reply(self, emergency: EmergencyMatch | None,
+                        language: str | None = None) -> str:
+        """The 911 (and 988) words in the conversation's `language` when it is known, else in
+        the language the crisis was written in: "no puedo respirar" is answered in Spanish
+        even when the conversation's language was never set."""
+        chosen = language or (emergency.language if emergency is not None else None)
+        if self.emergency_text_in is None or chosen is None:
+            return self.emergency_text
+        return self.emergency_text_in(chosen)
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -197,8 +211,14 @@ class ConversationService:
         try:
             emergency, handoff = await self._first_look(sender, text, db_timeout=db_timeout)
             if shown is None:
-                shown = next((b.title for b in _choices(stored) if b.payload == text.strip()),
-                             None)
+                offered = _choices(stored)
+                shown = next((b.title for b in offered if b.payload == text.strip()), None)
+                # Typed words that plainly pick a choice on screen answer it: the classifier
+                # never reads "keep it" as a new request. An emergency is answered first.
+                picked = (match_choice(text, offered)
+                          if shown is None and emergency is None else None)
+                if picked is not None:
+                    text, shown = picked.payload, chosen(text, picked)
             if shown is not None and shown.strip():
                 recorded = mask_card_numbers(clean_text(shown))[1]
             if handoff is not None:
@@ -304,8 +324,9 @@ class ConversationService:
         await live.publish(self.redis, live.DESK_CHANNEL, {
             "type": "queue", "handoff_id": handoff_id, "urgency": Urgency.urgent.value,
             "was": was})
-        await self._db(transcript.record_entry, sender, "bot", self.emergency_text)
-        return [BotMessage(text=self.emergency_text)]
+        reply = self.emergency_reply(emergency)
+        await self._db(transcript.record_entry, sender, "bot", reply)
+        return [BotMessage(text=reply)]
 
     async def _answer(self, sender: str, text: str, emergency: EmergencyMatch | None,
                       metadata: dict[str, Any], *, message_id: str | None = None,
@@ -325,7 +346,7 @@ class ConversationService:
             log.error("engine unavailable for a %s turn: %s", metadata.get("channel"), exc)
             insight_metrics.ENGINE_ERRORS.labels(channel=str(metadata.get("channel"))).inc()
             replies = EngineReplies(
-                [BotMessage(text=self.emergency_text if emergency else self.apology)])
+                [BotMessage(text=self.emergency_reply(emergency) if emergency else self.apology)])
         return replies, message_id
 
     async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:

@@ -102,7 +102,8 @@ class PatientSummary(BaseModel):
     date_of_birth: date
     phone: str
     mrn: str
-    balance_cents: int
+    # None: the billing system did not answer when the card was read.
+    balance_cents: int | None
     balance_overdue: bool
     # What an agent needs next about the bill (desk tools); None in summaries made before.
     balance_due_date: date | None = None

@@ -16,13 +16,13 @@ from bot.agents import teams
 from bot.agents.models import Agent, Team
 from bot.audit import service as audit
 from bot.backoffice import billing, pharmacy
-from bot.backoffice import service as backoffice
 from bot.backoffice.common import require_patient
 from bot.backoffice.errors import BackOfficeError, PatientNotFound
 from bot.backoffice.models import InquiryKind, RefillStatus
 from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
 from bot.backoffice.schemas import (
     AppointmentInfo,
+    Balance,
     PaymentPlanOptions,
     PrescriptionInfo,
     RefillInfo,
@@ -203,20 +203,25 @@ def patient_summary(session: Session, patient_id: int, now: datetime, today: dat
         patient = require_patient(session, patient_id)
     except PatientNotFound:
         return None
-    balance = backoffice.get_balance(session, patient_id, today)
-    plan = billing.payment_plan_options(session, patient_id, today)
-    appointments, prescriptions, refills = _from_the_port(
-        session, patient_id, now, office or get_backoffice(get_settings()))
+    office = office or get_backoffice(get_settings())
+    try:
+        balance: Balance | None = office.billing.balance(session, patient_id, today)
+    except BackOfficeError:  # the billing system not answering leaves the balance unknown
+        balance = None
+    # Payment plans are our own rules over our own ledger: said only where billing is ours.
+    plan = (billing.payment_plan_options(session, patient_id, today)
+            if office.sources[Domain.billing] is Source.reference else None)
+    appointments, prescriptions, refills = _from_the_port(session, patient_id, now, office)
     return PatientSummary(
         name=patient.full_name,
         date_of_birth=patient.date_of_birth,
         phone=patient.phone,
         mrn=patient.mrn,
-        balance_cents=balance.amount_cents,
-        balance_overdue=balance.overdue,
-        balance_due_date=balance.due_date,
-        payment_plan_eligible=plan.eligible,
-        payment_plan=plan_words(plan),
+        balance_cents=balance.amount_cents if balance else None,
+        balance_overdue=balance.overdue if balance else False,
+        balance_due_date=balance.due_date if balance else None,
+        payment_plan_eligible=plan.eligible if plan else None,
+        payment_plan=plan_words(plan) if plan else None,
         upcoming_appointments=[
             SummaryAppointment(starts_at=a.starts_at, provider=a.provider_name,
                                location=a.location)

@@ -16,9 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.backoffice.enums import AppointmentStatus
 from bot.backoffice.models import (
-    Appointment,
-    AppointmentStatus,
     Charge,
     Invoice,
     Patient,
@@ -27,6 +26,7 @@ from bot.backoffice.models import (
     RefillRequest,
 )
 from bot.backoffice.pharmacy import OPEN_REQUEST_WINDOW, OPEN_STATUSES
+from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
 from bot.outreach.enums import (
     PRIORITY,
     PURPOSE,
@@ -70,6 +70,7 @@ class Candidate:
 class PlanResult:
     planned: int = 0
     held_out: int = 0
+    superseded: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
@@ -92,17 +93,14 @@ def _tz_of(tzs: dict[int, str | None], patient_id: int, settings: Settings) -> Z
 
 
 def reminder_candidates(session: Session, now: datetime, settings: Settings,
-                        tzs: dict[int, str | None]) -> Iterable[Candidate]:
+                        tzs: dict[int, str | None], office: BackOffice) -> Iterable[Candidate]:
     offsets = reminder_offsets(settings)
     if not offsets:
         return
     horizon = now + timedelta(hours=offsets[0] + 48)
-    rows = session.execute(
-        select(Appointment.id, Appointment.patient_id, Appointment.starts_at,
-               Appointment.booked_at)
-        .where(Appointment.status == AppointmentStatus.booked, Appointment.starts_at > now,
-               Appointment.starts_at <= horizon))
-    for appt_id, patient_id, starts, booked in rows:
+    for visit in office.scheduling.visits_between(session, now, horizon,
+                                                  AppointmentStatus.booked):
+        starts, booked = visit.appointment.starts_at, visit.booked_at
         for index, hours in enumerate(offsets):
             due = starts - timedelta(hours=hours)
             # A reminder waits no longer than the next one's time (the last: an hour before).
@@ -112,27 +110,33 @@ def reminder_candidates(session: Session, now: datetime, settings: Settings,
                 continue  # booked later than that: this reminder never applied
             if expires <= now:
                 continue
-            yield Candidate(patient_id, OutreachKind.appointment_reminder, "appointment",
-                            appt_id, f"{hours}h", starts, due, expires)
+            yield Candidate(visit.patient_id, OutreachKind.appointment_reminder, "appointment",
+                            visit.appointment.id, f"{hours}h", starts, due, expires)
 
 
 def no_show_candidates(session: Session, now: datetime, settings: Settings,
-                       tzs: dict[int, str | None]) -> Iterable[Candidate]:
-    rows = session.execute(
-        select(Appointment.id, Appointment.patient_id, Appointment.starts_at)
-        .where(Appointment.status == AppointmentStatus.no_show,
-               Appointment.starts_at > now - NO_SHOW_LOOKBACK, Appointment.starts_at <= now))
-    for appt_id, patient_id, starts in rows:
-        tz = _tz_of(tzs, patient_id, settings)
+                       tzs: dict[int, str | None], office: BackOffice) -> Iterable[Candidate]:
+    # The follow-up books a new visit with the same provider, which only the reference
+    # scheduling can do yet.
+    if office.sources[Domain.scheduling] is not Source.reference:
+        return
+    for visit in office.scheduling.visits_between(session, now - NO_SHOW_LOOKBACK, now,
+                                                  AppointmentStatus.no_show):
+        starts = visit.appointment.starts_at
+        tz = _tz_of(tzs, visit.patient_id, settings)
         due = local_at(starts, NUDGE_HOUR, tz, days=1)  # the day after
         expires = local_at(starts, settings.outreach_quiet_start_hour, tz, days=3)
         if expires > now:
-            yield Candidate(patient_id, OutreachKind.no_show_followup, "appointment", appt_id,
-                            "day_after", starts, due, expires)
+            yield Candidate(visit.patient_id, OutreachKind.no_show_followup, "appointment",
+                            visit.appointment.id, "day_after", starts, due, expires)
 
 
 def prescription_candidates(session: Session, now: datetime, settings: Settings,
-                            tzs: dict[int, str | None]) -> Iterable[Candidate]:
+                            tzs: dict[int, str | None], office: BackOffice
+                            ) -> Iterable[Candidate]:
+    # Supply end dates are our pharmacy's records; an EHR's are not read for planning yet.
+    if office.sources[Domain.pharmacy] is not Source.reference:
+        return
     today = now.astimezone(zone(None, settings.clinic_timezone)).date()
     open_request = (
         select(RefillRequest.id)
@@ -160,7 +164,9 @@ def prescription_candidates(session: Session, now: datetime, settings: Settings,
 
 
 def balance_candidates(session: Session, now: datetime, settings: Settings,
-                       tzs: dict[int, str | None]) -> Iterable[Candidate]:
+                       tzs: dict[int, str | None], office: BackOffice) -> Iterable[Candidate]:
+    if office.sources[Domain.billing] is not Source.reference:  # statements are ours only
+        return
     today = now.astimezone(zone(None, settings.clinic_timezone)).date()
     owed = dict(session.execute(
         select(Charge.patient_id, func.sum(Charge.patient_cents))
@@ -221,6 +227,27 @@ def holdout_groups(session: Session, patient_ids: set[int], now: datetime,
     return groups
 
 
+def supersede(session: Session, candidates: Iterable[Candidate], now: datetime) -> int:
+    """Rows still planned for an appointment's old time (it was moved) are settled now, as
+    the subject changed, so the schedule shows one set of reminders per visit, not one per
+    time it was booked for; the caller commits."""
+    current = {(c.kind, c.subject_id): c.subject_at for c in candidates
+               if c.subject_type == "appointment"}
+    ids = sorted({subject_id for _, subject_id in current})
+    settled = 0
+    for start in range(0, len(ids), CHUNK):
+        for row in session.scalars(select(OutreachMessage).where(
+                OutreachMessage.status == OutreachStatus.planned,
+                OutreachMessage.subject_type == "appointment",
+                OutreachMessage.subject_id.in_(ids[start:start + CHUNK]))):
+            at = current.get((row.kind, row.subject_id))
+            if at is not None and row.subject_at != at:
+                row.status, row.reason = OutreachStatus.suppressed, SuppressReason.subject_changed
+                row.finished_at = now
+                settled += 1
+    return settled
+
+
 def _existing_keys(session: Session, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), CHUNK):
@@ -243,8 +270,11 @@ def _row(c: Candidate, now: datetime, held_out: bool) -> OutreachMessage:
     return row
 
 
-def plan(session: Session, now: datetime, settings: Settings) -> PlanResult:
-    """Adds every message due by the record as of `now` that is not in the schedule yet."""
+def plan(session: Session, now: datetime, settings: Settings,
+         office: BackOffice | None = None) -> PlanResult:
+    """Adds every message due by the record as of `now` that is not in the schedule yet,
+    reading appointments from whichever system holds them."""
+    office = office or get_backoffice(settings)
     kinds = enabled_kinds(settings)
     tzs: dict[int, str | None] = dict(session.execute(select(Patient.id, Patient.timezone))
                                       .all())
@@ -252,12 +282,15 @@ def plan(session: Session, now: datetime, settings: Settings) -> PlanResult:
     for kind, planner in PLANNERS.items():
         if kind not in kinds:
             continue
-        for c in planner(session, now, settings, tzs):
+        for c in planner(session, now, settings, tzs, office):
             if c.kind in kinds:
                 candidates[c.dedupe_key] = c
     result = PlanResult()
     if not candidates:
         return result
+    result.superseded = supersede(session, candidates.values(), now)
+    if result.superseded:
+        session.commit()
     existing = _existing_keys(session, list(candidates))
     new_keys = [k for k in candidates if k not in existing]
     groups = holdout_groups(session, {candidates[k].patient_id for k in new_keys}, now,

@@ -74,3 +74,5 @@ class OutreachRow(BaseModel):
 class OutreachView(BaseModel):
     rows: list[OutreachRow]
     counts: dict[str, int]
+    # Times are shown in the clinic's zone, named, whatever the desk's computer is set to.
+    clinic_timezone: str = "America/New_York"

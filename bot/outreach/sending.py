@@ -19,9 +19,9 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backoffice import consent
+from bot.backoffice.enums import AppointmentStatus, Purpose
+from bot.backoffice.errors import BackOfficeError, BackOfficeUnavailable, NotFound
 from bot.backoffice.models import (
-    Appointment,
-    AppointmentStatus,
     Invoice,
     Patient,
     Prescription,
@@ -29,7 +29,9 @@ from bot.backoffice.models import (
     RefillRequest,
 )
 from bot.backoffice.pharmacy import OPEN_REQUEST_WINDOW, OPEN_STATUSES
+from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
 from bot.conversations.schemas import BotMessage, Button
+from bot.i18n import DEFAULT_LANGUAGE, language_or_default, say_date, say_moment, words
 from bot.outreach.enums import PRIORITY, OutreachKind, OutreachStatus, SuppressReason
 from bot.outreach.models import OutreachMessage, OutreachPatient
 from bot.outreach.rules import cap_wait, local_at, next_allowed, zone
@@ -41,6 +43,8 @@ from channels.sms_sender import SmsSender
 log = logging.getLogger(__name__)
 
 COUNTED = (OutreachStatus.sent, OutreachStatus.delivered, OutreachStatus.sending)
+# The system holding the subject (the EHR's scheduling) did not answer: try again after this.
+BACKOFFICE_RETRY = timedelta(minutes=5)
 
 
 @dataclass
@@ -53,10 +57,11 @@ class Outgoing:
     kind: OutreachKind
     text: str
     buttons: list[Button]
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def body(self) -> str:
-        return sms_body([BotMessage(text=self.text, buttons=self.buttons)])[0]
+        return sms_body([BotMessage(text=self.text, buttons=self.buttons)], self.language)[0]
 
 
 # Called after a message went out: the transcript, the offered choices, the engine's context.
@@ -129,23 +134,20 @@ def _wait(row: OutreachMessage, until: datetime, why: str) -> None:
     row.lease_owner, row.lease_until = None, None
 
 
-def _say_when(moment: datetime, tz_name: str) -> str:
-    local = moment.astimezone(zone(None, tz_name))
-    hour = local.hour % 12 or 12
-    return (f"{local:%a}, {local:%b} {local.day} at {hour}:{local.minute:02d} "
-            f"{'AM' if local.hour < 12 else 'PM'}")
-
-
 def _choice(title: str, intent: str, message_id: int) -> Button:
     return Button(title=title, payload=f'/{intent}{{"outreach_id":"{message_id}"}}')
 
 
-def subject_changed(session: Session, row: OutreachMessage, now: datetime) -> bool:
+def subject_changed(session: Session, row: OutreachMessage, now: datetime,
+                    office: BackOffice) -> bool:
     """The record moved on since planning: the appointment was cancelled or moved, the
     refill was already asked for, the balance was paid."""
     if row.subject_type == "appointment":
-        appt = session.get(Appointment, row.subject_id)
-        if appt is None or appt.starts_at != row.subject_at:
+        try:
+            appt = office.scheduling.get_appointment(session, row.patient_id, row.subject_id)
+        except NotFound:
+            return True
+        if appt.starts_at != row.subject_at:
             return True
         if row.kind is OutreachKind.appointment_reminder:
             return appt.status != AppointmentStatus.booked or appt.starts_at <= now
@@ -165,56 +167,82 @@ def subject_changed(session: Session, row: OutreachMessage, now: datetime) -> bo
     return True
 
 
-def compose(session: Session, row: OutreachMessage, patient: Patient, settings: Settings
-            ) -> tuple[str, list[Button]]:
-    """The message as the patient reads it, from the record as it is now. Choices are
-    numbers and plain words: never a carrier opt-out word like CANCEL or STOP."""
+def compose(session: Session, row: OutreachMessage, patient: Patient, settings: Settings,
+            office: BackOffice, language: str = DEFAULT_LANGUAGE) -> tuple[str, list[Button]]:
+    """The message as the patient reads it, in their language, from the record as it is now.
+    Choices are numbers and plain words: never a carrier opt-out word like CANCEL or STOP."""
     clinic = settings.clinic_name
     tz_name = patient.timezone or settings.clinic_timezone
+    tz = zone(tz_name, settings.clinic_timezone)
     if row.subject_type == "appointment":
-        appt = session.get(Appointment, row.subject_id)
-        assert appt is not None
-        provider = session.get(Provider, appt.provider_id)
-        assert provider is not None
-        when = _say_when(appt.starts_at, tz_name)
+        appt = office.scheduling.get_appointment(session, row.patient_id, row.subject_id)
+        when = say_moment(appt.starts_at.astimezone(tz), language)
         if row.kind is OutreachKind.appointment_reminder:
-            text = (f"{clinic}: reminder of your appointment on {when} with {provider.name} "
-                    f"at {provider.location}.")
-            return text, [_choice("Confirm", "outreach_confirm", row.id),
-                          _choice("Reschedule", "outreach_reschedule", row.id),
-                          _choice("Cancel it", "outreach_cancel", row.id)]
-        text = (f"{clinic}: we missed you at your appointment with {provider.name} on "
-                f"{when}. We hope you're okay. Would you like a new time?")
-        return text, [_choice("Book a new time", "outreach_rebook", row.id)]
+            text = words("outreach.reminder", language, clinic=clinic, when=when,
+                         provider=appt.provider_name, location=appt.location)
+            return text, [_choice(words("button.confirm", language), "outreach_confirm", row.id),
+                          _choice(words("button.reschedule", language), "outreach_reschedule",
+                                  row.id),
+                          _choice(words("button.cancel_visit", language), "outreach_cancel",
+                                  row.id)]
+        text = words("outreach.no_show", language, clinic=clinic, when=when,
+                     provider=appt.provider_name)
+        return text, [_choice(words("button.book_new_time", language), "outreach_rebook",
+                              row.id)]
     if row.subject_type == "prescription":
         rx = session.get(Prescription, row.subject_id)
         assert rx is not None
         prescriber = session.get(Provider, rx.prescriber_id)
         ends = rx.supply_ends_on
-        today = row.due_at.astimezone(zone(tz_name, settings.clinic_timezone)).date()
-        runs = ("has run out" if ends is not None and ends <= today
-                else f"runs out on {ends:%b} {ends.day}" if ends else "is running low")
+        today = row.due_at.astimezone(tz).date()
+        runs = (words("outreach.runs.out", language) if ends is not None and ends <= today
+                else words("outreach.runs.on", language, day=say_date(ends, today, language))
+                if ends else words("outreach.runs.low", language))
         medicine = f"{rx.medication} {rx.strength}"
         if rx.refills_left > 0:
-            return (f"{clinic}: your {medicine} {runs}. You have refills left.",
-                    [_choice("Refill it", "outreach_refill", row.id)])
-        doctor = prescriber.name if prescriber else "your doctor"
-        return (f"{clinic}: your {medicine} {runs} and has no refills left.",
-                [_choice(f"Ask {doctor} to renew", "outreach_refill", row.id)])
+            return (words("outreach.refill", language, clinic=clinic, medicine=medicine,
+                          runs=runs),
+                    [_choice(words("button.refill_it", language), "outreach_refill", row.id)])
+        doctor = prescriber.name if prescriber else words("outreach.your_doctor", language)
+        return (words("outreach.renewal", language, clinic=clinic, medicine=medicine, runs=runs),
+                [_choice(words("button.ask_renewal", language, doctor=doctor),
+                         "outreach_refill", row.id)])
     # A balance reminder names no amount: that waits for verification in the conversation.
-    return (f"{clinic}: you have a balance on your latest statement. You can see it and pay "
-            "by text.", [Button(title="See my balance", payload="/billing_balance")])
+    return (words("outreach.balance", language, clinic=clinic),
+            [Button(title=words("button.see_balance", language), payload="/billing_balance")])
+
+
+def language_of(session: Session, patient: Patient, office: BackOffice) -> str:
+    """The patient's preferred language on file, from the consent records' system."""
+    try:
+        return language_or_default(office.consent.preferences(session, patient.id).language)
+    except BackOfficeError:
+        return DEFAULT_LANGUAGE
+
+
+def _consent_on_file(session: Session, patient: Patient, office: BackOffice
+                     ) -> Callable[[Purpose], bool] | None:
+    """The consent records' own system, when it is not ours."""
+    if office.sources[Domain.consent] is Source.reference:
+        return None
+
+    def on_file(purpose: Purpose) -> bool:
+        preferences = office.consent.preferences(session, patient.id)
+        return preferences.sms_care if purpose is Purpose.care else preferences.sms_billing
+
+    return on_file
 
 
 def check(session: Session, row: OutreachMessage, patient: Patient, now: datetime,
-          settings: Settings) -> SuppressReason | datetime | None:
+          settings: Settings, office: BackOffice) -> SuppressReason | datetime | None:
     """A reason to suppress, a time to wait for, or None: send now."""
     group = session.get(OutreachPatient, patient.id)
     if group is not None and group.held_out:
         return SuppressReason.hold_out
-    if subject_changed(session, row, now):
+    if subject_changed(session, row, now, office):
         return SuppressReason.subject_changed
-    refused = consent.refusal(session, patient, row.purpose)
+    refused = consent.refusal(session, patient, row.purpose, _consent_on_file(
+        session, patient, office))
     if refused is not None:
         return refused
     if not patient.phone:
@@ -261,13 +289,34 @@ def prepare(session: Session, message_id: int, token: str, now: datetime,
         return None
     patient = session.get(Patient, row.patient_id)
     assert patient is not None  # foreign key
+    try:
+        return _prepare(session, row, patient, now, settings, result,
+                        get_backoffice(settings))
+    except BackOfficeUnavailable as exc:
+        log.warning("outreach message %d waits: the back office did not answer (%s)",
+                    row.id, exc.code)
+        session.rollback()
+        row = session.get(OutreachMessage, message_id)
+        assert row is not None
+        if now + BACKOFFICE_RETRY >= row.expires_at:
+            _finish(row, OutreachStatus.failed, now, None)
+            result.failed += 1
+        else:
+            _wait(row, now + BACKOFFICE_RETRY, "backoffice")
+            result.waiting += 1
+        session.commit()
+        return None
+
+
+def _prepare(session: Session, row: OutreachMessage, patient: Patient, now: datetime,
+             settings: Settings, result: SendResult, office: BackOffice) -> Outgoing | None:
     if row.body is not None and row.sms_key is not None and row.phone:
         # A worker died after composing: send what it composed; the sender's key finds the SMS
         # if it went out, so it never goes twice.
-        text, buttons = compose(session, row, patient, settings)
-        out = Outgoing(row.id, patient.id, row.phone, row.kind, text, buttons)
-        return out
-    outcome = check(session, row, patient, now, settings)
+        language = language_of(session, patient, office)
+        text, buttons = compose(session, row, patient, settings, office, language)
+        return Outgoing(row.id, patient.id, row.phone, row.kind, text, buttons, language)
+    outcome = check(session, row, patient, now, settings, office)
     if isinstance(outcome, SuppressReason):
         _finish(row, OutreachStatus.suppressed, now, outcome)
         result.suppressed[outcome.value] = result.suppressed.get(outcome.value, 0) + 1
@@ -291,8 +340,9 @@ def prepare(session: Session, message_id: int, token: str, now: datetime,
         result.suppressed[reason.value] = result.suppressed.get(reason.value, 0) + 1
         session.commit()
         return None
-    text, buttons = compose(session, row, patient, settings)
-    out = Outgoing(row.id, patient.id, patient.phone, row.kind, text, buttons)
+    language = language_of(session, patient, office)
+    text, buttons = compose(session, row, patient, settings, office, language)
+    out = Outgoing(row.id, patient.id, patient.phone, row.kind, text, buttons, language)
     row.phone, row.body, row.sms_key = patient.phone, out.body, sms_key(row.id)
     # Counted against the cap from here on, so a second row of the same patient in this
     # batch waits.

@@ -19,8 +19,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backoffice.common import local, require_patient
-from bot.backoffice.errors import AppointmentNotFound, SlotNotFound, SlotTaken
+from bot.backoffice.errors import (
+    AppointmentNotChangeable,
+    AppointmentNotFound,
+    NotFound,
+    RecordChanged,
+    SlotNotFound,
+    SlotTaken,
+)
 from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provider, Slot
+from bot.backoffice.port import BackOffice, get_backoffice
 from bot.backoffice.schemas import AppointmentInfo, SlotInfo
 from bot.clock import clinic_tz
 from bot.conversations import transcript
@@ -40,7 +48,7 @@ from bot.outreach.schemas import (
     OutreachView,
 )
 from bot.outreach.sending import Outgoing, SendResult, send_due
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from channels.models import SmsMessage
 from channels.sms_sender import SmsSender
 
@@ -92,7 +100,8 @@ class AfterSend:
         try:
             async with conversation_turn(self.conversations.redis, sender):
                 await self.conversations.engine.trigger_intent(
-                    sender, EXTERNAL_INTENT, {"outreach_id": str(out.message_id)})
+                    sender, EXTERNAL_INTENT, {"outreach_id": str(out.message_id),
+                                              "language": out.language})
         except EngineUnavailable as exc:
             log.warning("outreach context not set in the engine: %s", exc)
 
@@ -132,7 +141,7 @@ def record_reply(session: Session, message_id: int, choice: str, now: datetime) 
 
 
 def confirm(session: Session, message_id: int, phone: str | None, now: datetime,
-            patient_id: int | None = None) -> ConfirmResult:
+            patient_id: int | None = None, office: BackOffice | None = None) -> ConfirmResult:
     """"1" to a reminder: confirms the appointment with no date of birth, but only when the
     reply comes from the number the reminder went to and that number is still the patient's
     on file (it reveals nothing the reminder did not say), or from the patient this
@@ -145,15 +154,18 @@ def confirm(session: Session, message_id: int, phone: str | None, now: datetime,
         phone == patient.phone)
     if patient is None or not (from_number or patient_id == patient.id):
         return ConfirmResult(status="verify")
-    appt = session.get(Appointment, row.subject_id)
-    if (appt is None or appt.status != AppointmentStatus.booked or appt.starts_at <= now
-            or appt.starts_at != row.subject_at):
+    scheduling = (office or get_backoffice(get_settings())).scheduling
+    try:
+        appt = scheduling.get_appointment(session, patient.id, row.subject_id)
+        if (appt.status != AppointmentStatus.booked or appt.starts_at <= now
+                or appt.starts_at != row.subject_at):
+            return ConfirmResult(status="gone")
+        appt = scheduling.confirm_appointment(session, patient.id, row.subject_id, now)
+    except (NotFound, AppointmentNotChangeable, RecordChanged):
         return ConfirmResult(status="gone")
-    appt.confirmed_at = now
     row.replied_at, row.reply = now, "confirm"
     session.commit()
-    return ConfirmResult(status="confirmed", appointment_id=appt.id,
-                         starts_at=local(appt.starts_at))
+    return ConfirmResult(status="confirmed", appointment_id=appt.id, starts_at=appt.starts_at)
 
 
 def context(session: Session, message_id: int, patient_id: int) -> OutreachContext:
@@ -261,4 +273,4 @@ def view(session: Session, *, kind: OutreachKind | None = None, day: date | None
         counts[row.status.value] = counts.get(row.status.value, 0) + 1
         if row.replied_at is not None:
             counts["replied"] = counts.get("replied", 0) + 1
-    return OutreachView(rows=out, counts=counts)
+    return OutreachView(rows=out, counts=counts, clinic_timezone=str(clinic_tz()))

@@ -9,6 +9,10 @@ as ``known``, are matched as whole words in any case.
 
 Rules only catch what has a shape or a label: a first name the caller did not pass in
 ``known`` stays, and so does a city without a street and state (see the tests).
+
+Patients write in English and Spanish, and a log line does not say which: every rule runs on
+every text. The words each language writes dates, names and addresses with are data below
+(_DATE_WORDS, _NAME_CUES, _STREET_TYPES, ...), so a language is added there.
 """
 
 from __future__ import annotations
@@ -46,8 +50,12 @@ class Finding:
 
 # --------------------------------------------------------------------------- regexes
 
+# Month names and abbreviations, English then Spanish (written without accents, and none
+# needs one). Not the Spanish "ago" or "set": English words that sit next to numbers.
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november"
-           "|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+           "|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+           "|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre"
+           "|noviembre|diciembre|ene|abr|dic")
 _NOT_IN_WORD = r"(?<![\w$.,])"
 _NOT_BEFORE_WORD = r"(?![\w])"
 
@@ -197,7 +205,39 @@ def _regex_findings(text: str) -> Iterator[Finding]:
 
 # --------------------------------------------------------------------------- spaCy rules
 
-_DAY = r"^(0?[1-9]|[12]\d|3[01])(st|nd|rd|th)?$"
+# "12", "12th", and the Spanish first of the month: "1ro", "1ero", "1º", "primero"
+_DAY = r"^((0?[1-9]|[12]\d|3[01])(st|nd|rd|th|ro|ero|º|°)?|primero)$"
+# The words between day, month and year: "12th of March", "12 de marzo de 1984", "del 84"
+_DAY_MONTH_WORDS = ["of", "de"]
+_MONTH_YEAR_WORDS = ["of", "de", "del"]
+# Words before a name, as tokens; the name is the (non-stop) words after them.
+_NAME_CUES: list[list[dict[str, Any]]] = [
+    [{"LOWER": "my"}, {"LOWER": "name"}, {"LOWER": {"IN": ["is", "'s"]}}],
+    [{"LOWER": {"IN": ["name", "patient"]}}, {"ORTH": ":"}],
+    # Spanish: "me llamo Rosa", "mi nombre es Rosa", "Nombre: Rosa"
+    [{"LOWER": "me"}, {"LOWER": {"IN": ["llamo", "llaman", "dicen"]}}],
+    [{"LOWER": "mi"}, {"LOWER": "nombre"}, {"LOWER": "es"}],
+    [{"LOWER": "mi"}, {"LOWER": "nombre"}, {"LOWER": "completo"}, {"LOWER": "es"}],
+    [{"LOWER": {"IN": ["nombre", "paciente"]}}, {"ORTH": ":"}],
+    [{"LOWER": "nombre"}, {"LOWER": "completo"}, {"ORTH": ":"}],
+]
+# (Every cue is a fixed number of tokens: the name starts right after it.)
+# Cues whose name must be capitalized: "soy Rosa", but not "soy diabética".
+_TITLE_NAME_CUES: list[list[dict[str, Any]]] = [
+    [{"LOWER": {"IN": ["soy", "habla"]}}],
+]
+# Street types written before the street's name: "Calle 8 #123", "Avenida Reforma 123".
+_STREET_TYPES = ["calle", "avenida", "av", "avda", "carrera", "cra", "boulevard", "bulevar",
+                 "paseo", "camino", "carretera", "callejon", "callejón", "privada", "calzada",
+                 "diagonal", "transversal", "pasaje", "cll", "circunvalación", "autopista"]
+# Words that cannot be part of a Spanish street name.
+_SPANISH_FUNCTION_WORDS = ["de", "del", "la", "el", "los", "las", "y", "en", "con", "mi", "su",
+                           "a", "al", "para", "por", "que", "es", "no", "tengo", "vivo"]
+# Units: "apto 4B", "depto 3", said on their own too (only these, not "Suite 200").
+_SPANISH_UNITS = ["apto", "apartamento", "depto", "dpto", "departamento", "piso", "interior"]
+# the ones that are an address on their own ("piso 2" is also a floor of the clinic)
+_UNITS_ALONE = ["apto", "apartamento", "depto", "dpto", "departamento"]
+_STREET_NAME_JOINERS = ["de", "del", "la", "las", "los", "el", "y"]
 _YEAR = r"^(19|20)\d{2}$"
 # Suffixes that only ever name a street.
 _STREET_SUFFIXES = [
@@ -226,7 +266,7 @@ _FUNCTION_WORDS = [
 _DIRECTIONS = ["n", "s", "e", "w", "ne", "nw", "se", "sw", "n.", "s.", "e.", "w.", "north",
                "south", "east", "west", "northeast", "northwest", "southeast", "southwest"]
 _UNITS = ["apt", "apt.", "apartment", "unit", "suite", "ste", "ste.", "#", "fl", "floor",
-          "rm", "room", "bldg", "building"]
+          "rm", "room", "bldg", "building", *_SPANISH_UNITS, "int"]
 _STATES = [
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
     "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
@@ -244,12 +284,15 @@ def _entity_patterns() -> list[dict[str, Any]]:
     day = {"LOWER": {"REGEX": _DAY}}
     year = {"TEXT": {"REGEX": _YEAR}}
     comma = {"ORTH": ",", "OP": "?"}
+    of = {"LOWER": {"IN": _DAY_MONTH_WORDS}, "OP": "?"}
+    month_dot = {"ORTH": ".", "OP": "?"}  # "30 de sept. de 1968": the tokenizer splits it
+    of_year = {"LOWER": {"IN": _MONTH_YEAR_WORDS}, "OP": "?"}
     dates = [
         [_month(), day, comma, year],  # March 12, 1984
         [_month(), day],  # March 12th
-        [day, {"LOWER": "of", "OP": "?"}, _month(), comma, year],  # 12th of March, 1984
-        [day, {"LOWER": "of", "OP": "?"}, _month()],  # 12 March, 12th of March
-        [_month(), {"LOWER": "of", "OP": "?"}, year],  # March 1984
+        [day, of, _month(), month_dot, comma, of_year, year],  # 12 de marzo de 1984
+        [day, of, _month()],  # 12 March, 12th of March, 3 de mayo
+        [_month(), of_year, year],  # March 1984, marzo de 1984
     ]
     number = {"TEXT": {"REGEX": r"^\d{1,6}[A-Za-z]?$"}}
     direction = {"LOWER": {"IN": _DIRECTIONS}, "OP": "?"}
@@ -269,15 +312,42 @@ def _entity_patterns() -> list[dict[str, Any]]:
     town = {"IS_TITLE": True, "LOWER": {"NOT_IN": _FUNCTION_WORDS}, "OP": "{1,3}"}
     addresses.append([town, {"ORTH": ",", "OP": "?"}, {"TEXT": {"IN": _STATES}},
                       {"TEXT": {"REGEX": r"^\d{5}(-\d{4})?$"}}])
-    names = [
-        [{"LOWER": "my"}, {"LOWER": "name"}, {"LOWER": {"IN": ["is", "'s"]}},
-         {"IS_ALPHA": True, "IS_STOP": False, "OP": "{1,3}"}],
-        [{"LOWER": {"IN": ["name", "patient"]}}, {"ORTH": ":"},
-         {"IS_ALPHA": True, "IS_STOP": False, "OP": "{1,3}"}],
-    ]
+    # Spanish order: the street type first. "Calle 8 #123", "Av. Juárez 45", "1234 Calle Ocho"
+    street_type = [{"LOWER": {"IN": _STREET_TYPES}}, dot]
+    name_text = {"REGEX": r"^([^\W\d_][\w'.-]*|\d+(st|nd|rd|th|a|o|ª|º)?)$"}
+    not_street = _SPANISH_FUNCTION_WORDS + _FUNCTION_WORDS + _UNITS + _STREET_TYPES
+    # a street's name, which may go on with "de", "la": "Avenida 5 de Mayo 123"
+    street_name = [{"TEXT": name_text, "LOWER": {"NOT_IN": not_street}},
+                   {"TEXT": name_text, "OP": "{0,4}", "LOWER": {"NOT_IN": [
+                       w for w in not_street if w not in _STREET_NAME_JOINERS]}}]
+    house = [{"LOWER": {"IN": ["#", "no", "no.", "num", "num.", "número", "numero", "n°",
+                               "nº"]}, "OP": "?"}, {"ORTH": ".", "OP": "?"},
+             {"TEXT": {"REGEX": r"^#?\d{1,6}[A-Za-z]?(-\d{1,4})?$"}}]
+    spanish_streets = [street_type + street_name + house, [number] + street_type + street_name]
+    for street_ in spanish_streets:
+        addresses += [street_, street_ + unit, street_ + city_state, street_ + unit + city_state]
+    # a unit on its own: "vivo en el apto 4B"
+    addresses.append([{"LOWER": {"IN": _UNITS_ALONE}}, dot, {"ORTH": "#", "OP": "?"},
+                      {"TEXT": {"REGEX": r"^#?(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{1,6}$"}}])
+    stop_words = _stop_words()
+    name_words = {"IS_ALPHA": True, "LOWER": {"NOT_IN": stop_words}, "OP": "{1,3}"}
+    title_words = {"IS_ALPHA": True, "IS_TITLE": True, "LOWER": {"NOT_IN": stop_words},
+                   "OP": "{1,3}"}
+    names = ([{"label": "NAME", "id": f"cue{len(cue)}", "pattern": cue + [name_words]}
+              for cue in _NAME_CUES]
+             + [{"label": "NAME", "id": f"cue{len(cue)}", "pattern": cue + [title_words]}
+                for cue in _TITLE_NAME_CUES])
     return ([{"label": "DATE", "pattern": p} for p in dates]
             + [{"label": "ADDRESS", "pattern": p} for p in addresses]
-            + [{"label": "NAME", "pattern": p} for p in names])
+            + names)
+
+
+def _stop_words() -> list[str]:
+    """English and Spanish stop words: none of them is a name ("me llamo Rosa y ...")."""
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+    from spacy.lang.es.stop_words import STOP_WORDS as SPANISH
+
+    return sorted(ENGLISH | SPANISH)
 
 
 @lru_cache(maxsize=1)
@@ -373,9 +443,9 @@ def _ruler_findings(doc: Doc) -> Iterator[Finding]:
     for ent in doc.ents:
         if ent.label_ == "DATE":
             yield Finding(ent.start_char, ent.end_char, "DATE")
-        elif ent.label_ == "NAME":  # keep the cue ("my name is"), take the name
-            words = [t for t in ent if t.is_alpha and not t.is_stop
-                     and t.lower_ not in {"name", "patient"}]
+        elif ent.label_ == "NAME":  # keep the cue ("my name is", "me llamo"), take the name
+            cue = int(ent.ent_id_.removeprefix("cue") or 0)
+            words = [t for t in ent[cue:] if t.is_alpha]
             if words:
                 yield Finding(words[0].idx, ent.end_char, "NAME")
         elif ent.label_ == "ADDRESS" and _ZIP_TOKEN.match(ent[-1].text):

@@ -17,6 +17,13 @@ medicines, overdoses by verb and drug name, one-sided weakness, fainting, a bare
 would teach patients to ignore the 911 reply, so the rules ask for a symptom *and* its
 framing, and tests/bot/safety/phrases.py keeps idioms ("dying to see that movie",
 "jump start my car") that must never alarm.
+
+Each language is a rules file (emergency_rules.yml for English, emergency_rules.es.yml for
+Spanish: "me duele mucho el pecho", not "me muero de hambre"), with what the matcher needs
+to know about the language beside its rules: SMS spellings, whether accents are folded, and
+the words of the negation, history, intent and laughter checks. Every message is checked
+against every language (a patient in crisis may switch), and the match names the language
+it was found in, so the answer can be in it when the conversation's language is not known.
 """
 
 from __future__ import annotations
@@ -45,6 +52,9 @@ class EmergencyMatch:
 
     kind: Kind
     reason: str
+    # the language of the rule that matched: the answer's language when the conversation's
+    # is not known ("me quiero morir" is answered in Spanish)
+    language: str = "en"
 
 
 # --------------------------------------------------------------------------- normalization
@@ -52,126 +62,29 @@ class EmergencyMatch:
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'",
                          "\u201c": '"', "\u201d": '"', "\u00b4": "'", "`": "'"})
 
-# Order matters: longer and more specific spellings first. Applied to lowercased text.
-_SMS_SPELLINGS: tuple[tuple[str, str], ...] = (
-    (r"\b(?:can'?t|cnt|cnat|cant|cannot|can not|carnt)\b", "can not"),
-    (r"\b(?:couldn'?t|couldnt|cudnt)\b", "could not"),
-    (r"\b(?:won'?t|wont)\b", "will not"),
-    (r"\b(?:don'?t|dont|dnt|dun)\b", "do not"),
-    (r"\b(?:doesn'?t|doesnt)\b", "does not"),
-    (r"\b(?:isn'?t|isnt)\b", "is not"),
-    (r"\b(?:aren'?t|arent)\b", "are not"),
-    (r"\b(?:didn'?t|didnt)\b", "did not"),
-    (r"\b(?:wasn'?t|wasnt)\b", "was not"),
-    (r"\b(?:weren'?t)\b", "were not"),
-    (r"\b(?:hasn'?t|hasnt)\b", "has not"),
-    (r"\b(?:haven'?t|havent)\b", "have not"),
-    (r"\b(?:wouldn'?t|wouldnt)\b", "would not"),
-    (r"\b(?:shouldn'?t|shouldnt)\b", "should not"),
-    (r"\bain'?t\b", "is not"),
-    (r"\b(?:i'?m|ima|i am)\b", "i am"),
-    (r"\b(?:i'?ve|ive)\b", "i have"),
-    (r"\bi'd\b", "i would"),
-    (r"\b(you|he|she|we|they|it)'d\b", r"\1 would"),
-    (r"\b(i|you|he|she|we|they|it|that|there)'ll\b", r"\1 will"),
-    # "ill" is a word, but not before these verbs: "im scared ill hurt myself"
-    (r"\bill (?=(?:just |probably |actually |really |definitely )?(?:hurt|harm|kill|end|cut"
-     r"|take|jump|never|overdose|unalive|shoot|hang|drown|die|off)\b)", "i will "),
-    (r"\b(he|she|it|there|that|what|who|where)'?s\b", r"\1 is"),
-    (r"\b(you|they)'?re\b|\b(we)'re\b", r"\1\2 are"),  # not "were"
-    (r"\bwann?a\b", "want to"),
-    (r"\bg(?:onna|ona|nna|oona|oonna|onan)\b", "going to"),
-    (r"\bgotta\b", "got to"),
-    (r"\balot\b", "a lot"),
-    (r"\b(my|him|her|them|your) (self|selves)\b", r"\1\2"),
-    (r"\bmyslef\b", "myself"),
-    (r"\b(?:u)\b", "you"),
-    (r"\b(?:ur)\b", "your"),
-    (r"\b(?:r)\b", "are"),
-    (r"\bto many\b", "too many"),
-    (r"\bto much\b", "too much"),
-    (r"\b(?:no ?one|no1)\b", "no one"),
-    (r"\b(?:some1|sum1)\b", "someone"),
-    (r"\b(?:every1|evry1)\b", "everyone"),
-    (r"\b(?:any1|ne1)\b", "anyone"),
-    (r"\b(?:wud|wld)\b", "would"),
-    (r"\bwudn'?t\b", "would not"),
-    (r"\btheyd\b", "they would"),
-    # "2" for "to" after a word and before one that cannot be counted ("a burden 2 every1",
-    # "want 2 die"), never "took 2 pills" or "my 2 kids"
-    (r"(?<=[a-z] )2 (?=(?:be|die|live|end|kill|hurt|harm|go|do|stop|exist|disappear|sleep"
-     r"|wake|everyone|everybody|my|me|him|her|them|us|you|the)\b)", "to "),
-    (r"\bppl\b", "people"),
-    (r"\b(?:smth|sth|somethin|sumthin|smthing)\b", "something"),
-    (r"\brn\b", "right now"),
-    (r"\b(?:tmrw|tmrow|tmr|tomoro|tomorow|tommorow|tommorrow|2moro|2morrow)\b", "tomorrow"),
-    (r"\b(?:tonite|2nite|2night)\b", "tonight"),
-    (r"\btryna\b", "trying to"),
-    (r"\b(?:finna|gunna)\b", "going to"),
-    (r"\b(?:bout|abt)\b", "about"),
-    (r"\bthru\b", "through"),
-    (r"\bgf\b", "girlfriend"),
-    (r"\bbf\b", "boyfriend"),
-    (r"\bw/ ?", "with "),
-    (r" (?:&|n) (?=[a-z])", " and "),
-    # "my 2yo", "a 3 month old": a young child, whatever the unit
-    (r"\b(\d+) ?(?:yo|y/o|yrs? old|years? old|mo old|months? old|m/o)\b", r"\1 year old"),
-    (r"\bpane\b", "pain"),  # sounds the same; nobody's chest has a window
-    (r"\b(?:pls|plz|plse)\b", "please"),
-    (r"\b(?:bc|cuz|coz)\b", "because"),
-    (r"\b(?:o\.?d\.?'?e?d|oded|od'?ing)\b", "overdosed"),
-    (r"\b(i|he|she|they|just|we) od\b", r"\1 overdosed"),
-    # "kms" means "kill myself" after a verb-ish word, never after a number ("5 kms away").
-    (r"\b(to|just|going to|will|literally|should|might|i|gonna|about to) kms\b",
-     r"\1 kill myself"),
-    (r"^\W*kms\W*$", "kill myself"),
-)
-_SMS_RULES = tuple((re.compile(pattern), repl) for pattern, repl in _SMS_SPELLINGS)
 _REPEATS = re.compile(r"(.)\1{2,}")
 _HYPHEN_BETWEEN_LETTERS = re.compile(r"(?<=[a-z])[-_/](?=[a-z])")
 _SPACES = re.compile(r"\s+")
+_COMBINING = re.compile(r"[\u0300-\u036f]")
 
 
-def normalize(text: str) -> str:
-    """Lowercase SMS text with common spellings spelled out, so patterns stay few."""
+def normalize(text: str, language: str = "en") -> str:
+    """Lowercase SMS text with the language's common spellings spelled out (and, where the
+    language says so, accents taken off: "tomé" and "tome" are typed alike), so patterns
+    stay few."""
+    profile = language_profile(language)
     folded = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    if profile.fold_accents:  # "ñ" too: "mañana" is often typed "manana"
+        folded = unicodedata.normalize("NFC", _COMBINING.sub(
+            "", unicodedata.normalize("NFD", folded)))
     folded = _REPEATS.sub(r"\1\1", folded)  # "paaaain" -> "paain", "alll" -> "all"
     folded = _HYPHEN_BETWEEN_LETTERS.sub(" ", folded)  # "self-harm", "x-ray"
-    for pattern, repl in _SMS_RULES:
+    for pattern, repl in profile.sms_rules:
         folded = pattern.sub(repl, folded)
     return _SPACES.sub(" ", folded).strip()
 
 
 # --------------------------------------------------------------------------- fuzzy compare
-
-# Real words one typo away from a word the rules look for. A patient who types one of these
-# means it ("bill", "overdue", "strike"), so it is never read as the nearby symptom word.
-_NEAR_MISS_WORDS = frozenset({
-    # short words: a swap or one letter from "pain", "kill", "want", "die", "live", "life"
-    "bill", "will", "fill", "till", "hill", "pill", "mill", "paid", "pair", "main", "rain",
-    "gain", "wait", "went", "wand", "dye", "due", "like", "line", "lime", "love", "give",
-    "five", "lisp", "pls",
-    # longer words: one edit, or the same consonants, from a symptom word
-    "overdue", "overdo", "overdone", "overrides", "strike", "stoke", "strobe", "bathe",
-    "bathing", "breadth", "bread", "birth", "heat", "heard", "hearty", "attach", "chess",
-    "cheat", "crest", "beach", "breach", "breeding", "blending", "bleeping", "blend", "bleep",
-    "breed", "bed", "billed", "blood", "bless", "building", "builds", "sizing", "seizing",
-    "tight", "speed", "specs", "tongs", "threat", "throw", "thirty", "cooking", "choosing",
-    "crossing", "clothing", "closing", "crashing", "drop", "drops", "dropped", "dropping",
-    "doing", "drying", "trying", "lying", "tying", "dining", "month", "shirt", "sort",
-    "sport", "access", "acting", "arrow", "arrows", "better", "butter", "backed", "blanked",
-    "blocked", "clearer", "exploring", "harding", "horn", "pending", "peering", "pulling",
-    "putting", "puppy", "putty", "peeking", "poking", "redaction", "stepping", "separating",
-    "supporting", "starling", "starting", "succeed", "spelled", "spelling", "smelling",
-    "stolen", "taking", "walking", "terrible", "vice", "waited", "wasted", "parser",
-    "conversions", "hunting", "works", "wards", "women", "dying", "faint",
-    # found by comparing a large everyday vocabulary with the rule words: "paint on my chest",
-    # "ate a noodle", "smashed my pills" (to swallow them), "suddenly blink"
-    "paint", "paints", "pairs", "noodle", "noodles", "smashed", "smashing", "blink", "blinks",
-    "bind", "topic", "laughter", "alive", "stack", "shack", "sack", "fonts", "depth", "ding",
-    "liked", "likes", "fried",
-})
-
 
 def _squeeze(word: str) -> str:
     """Doubled letters as one: "bleding" and "bleeding", "alergic" and "allergic" agree."""
@@ -200,7 +113,7 @@ def _skeleton(word: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def typo_compare(word: str, target: str, fuzzy: int = -1) -> bool:
+def typo_compare(word: str, target: str, fuzzy: int = -1, language: str = "en") -> bool:
     """The Matcher's FUZZY test: is ``word`` a plausible typo of ``target``?
 
     Typos keep the first letter, so that must agree. Short words (up to four letters) allow
@@ -214,7 +127,7 @@ def typo_compare(word: str, target: str, fuzzy: int = -1) -> bool:
     # or in length by more than any budget allows.
     if word[0] != target[0] or abs(len(word) - len(target)) > 3:
         return False
-    if word in _NEAR_MISS_WORDS or len(word) < 3 or not word.isalpha():
+    if word in language_profile(language).near_misses or len(word) < 3 or not word.isalpha():
         return False
     squeezed, squeezed_target = _squeeze(word), _squeeze(target)
     if squeezed == squeezed_target:
@@ -233,13 +146,14 @@ def typo_compare(word: str, target: str, fuzzy: int = -1) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def slip_compare(word: str, target: str) -> bool:
+def slip_compare(word: str, target: str, language: str = "en") -> bool:
     """Is ``word`` a keyboard slip of a plain (not ``~``) rule word: two neighbouring letters
     swapped, one dropped or one doubled ("myslef", "myslf", "mysself")? No other edit: a
     changed or an added letter makes another real word too often ("talking", "taking")."""
     if word == target:
         return True
-    if word[0] != target[0] or word in _NEAR_MISS_WORDS or not word.isalpha():
+    if (word[0] != target[0] or word in language_profile(language).near_misses
+            or not word.isalpha()):
         return False
     if len(word) == len(target):
         diffs = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
@@ -297,25 +211,96 @@ def _words(*texts: str) -> frozenset[str]:
     return frozenset(w for text in texts for w in re.split(r"[\s|]+", text) if w)
 
 
-# A sentence that laughs: "i can not breathe lol", "dying 😂".
-_LAUGHTER = re.compile(r"\b(?:lo+l+|lmf?ao+|rofl|(?:ha){2,}h?|(?:he){2,}|hilarious|laughing"
-                       r"|laughed|so funny)\b|[\U0001F602\U0001F923\U0001F480]")
-
-# The rules are data (emergency_rules.yml), for clinicians to review without reading Python.
+# The rules are data, for clinicians to review without reading Python: one file per language,
+# emergency_rules.yml (English) and emergency_rules.<code>.yml beside it. Each file names its
+# language and carries what the matcher needs to know about it (LanguageProfile), so a
+# language is added by adding a file.
 RULES_FILE = Path(__file__).with_name("emergency_rules.yml")
 _PIECE = re.compile(r"\{([A-Z_]+)\}")
 _WORD_SETS = ("not_followed_by", "clause_end_or", "not_preceded_by", "needs_before")
 
 
 @dataclass(frozen=True)
+class LanguageProfile:
+    """What the matcher needs to know about a language besides its rules (a rules file's
+    `language` section): how its SMS spellings are spelled out and the context checks' words."""
+
+    code: str
+    spacy: str  # the blank spaCy pipeline (tokenizer only) for the language
+    fold_accents: bool
+    sms_rules: tuple[tuple[re.Pattern[str], str], ...]
+    near_misses: frozenset[str]
+    negators: frozenset[str]
+    past_aux: frozenset[str]
+    clause_breaks: frozenset[str]
+    list_joins: frozenset[str]
+    # auxiliaries a denial reaches across ("no he tenido dolor de pecho")
+    negation_bridges: frozenset[str]
+    history_followers: frozenset[str]
+    history: re.Pattern[str]
+    ongoing: re.Pattern[str]
+    intent: re.Pattern[str]
+    laughter: re.Pattern[str]
+    many: str
+    common: frozenset[str]
+
+
+def _profile(raw: dict[str, Any]) -> LanguageProfile:
+    return LanguageProfile(
+        code=str(raw["code"]),
+        spacy=str(raw["spacy"]),
+        fold_accents=bool(raw["fold_accents"]),
+        sms_rules=tuple((re.compile(pattern), repl) for pattern, repl in raw["sms_spellings"]),
+        near_misses=_words(raw["near_misses"]),
+        negators=_words(raw["negators"]),
+        past_aux=_words(raw["past_aux"]),
+        clause_breaks=_words(raw["clause_breaks"]),
+        list_joins=_words(raw["list_joins"]),
+        negation_bridges=_words(raw.get("negation_bridges", "")),
+        history_followers=_words(raw["history_followers"]),
+        history=re.compile(raw["history"]),
+        ongoing=re.compile(raw["ongoing"]),
+        intent=re.compile(raw["intent"]),
+        laughter=re.compile(raw["laughter"]),
+        many=str(raw["many"]),
+        common=_words(raw["common"]),
+    )
+
+
+@dataclass(frozen=True)
 class RuleBook:
     rules: tuple[Rule, ...]
     sets: dict[str, frozenset[str]]
+    language: LanguageProfile
+
+
+def rule_files() -> tuple[Path, ...]:
+    """Every language's rules file, English first (it is checked first on a tie)."""
+    return (RULES_FILE, *sorted(RULES_FILE.parent.glob("emergency_rules.*.yml")))
+
+
+@lru_cache
+def rule_books() -> dict[str, RuleBook]:
+    """Every language's rules, by language code, English first."""
+    books: dict[str, RuleBook] = {}
+    for path in rule_files():
+        book = rule_book(path)
+        if book.language.code in books:
+            raise ValueError(f"{path} names language {book.language.code!r} a second time")
+        books[book.language.code] = book
+    return books
+
+
+def language_profile(language: str) -> LanguageProfile:
+    try:
+        return rule_books()[language].language
+    except KeyError:
+        raise ValueError(f"no emergency rules for language {language!r}") from None
 
 
 @lru_cache
 def rule_book(path: Path = RULES_FILE) -> RuleBook:
-    """The rules file, read on first use: {NAME} in a pattern is the named piece of `words`,
+    """A rules file, read on first use: {NAME} in a pattern is the named piece of `words`,
     $NAME in a word list takes in the named set (or the words of a piece)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     pieces: dict[str, str] = {}
@@ -347,26 +332,9 @@ def rule_book(path: Path = RULES_FILE) -> RuleBook:
             if key in fields:
                 fields[key] = word_set(fields[key])
         rules.append(Rule(**fields))
-    return RuleBook(tuple(rules), sets)
+    return RuleBook(tuple(rules), sets, _profile(data["language"]))
 
 
-# Words that make a physical symptom a past episode rather than now.
-_HISTORY = re.compile(
-    r"\b(last (?!night|evening|hour|minute|few|couple|min)\w+|\w+ ago|history of|follow ?up"
-    r"|followup|rehab|rehabilitation|recovery|recovering|used to|back in"
-    r"|in (january|february|march|april|may|june|july|august|september|october|november"
-    r"|december)|in (19|20)\d\d)\b"
-)
-_ONGOING = re.compile(r"\b(still|since|right now|now|again|today|tonight|getting worse|worse"
-                      r"|keeps|currently|happening|just (had|started|happened|now))\b")
-_NEGATORS = frozenset({"no", "not", "never", "without", "denies", "deny", "nor", "any", "zero"})
-_PAST_AUX = frozenset({"had", "was", "were", "has", "have"})
-_CLAUSE_BREAKS = frozenset({"but", "though", "although", "however"})
-# An overdose is a mental-health crisis when it was meant.
-_INTENT = re.compile(
-    r"\b(on purpose|intentionally|deliberately|to end (it|my life|everything|things)"
-    r"|to die|so i (would|will|can|could) die|kill myself|suicid\w*)\b"
-)
 # How many words before a match may name who it happens to (Rule.needs_before).
 _SUBJECT_WINDOW = 6
 
@@ -376,8 +344,13 @@ def _alternatives(item: str) -> list[list[str]]:
     return [alt.split("+") for alt in item.split("|")]
 
 
-# The token attribute naming the typo-tolerant words a token may stand for (see _detector).
+# The token attribute naming the typo-tolerant words a token may stand for (see _detector),
+# one per language: each language's matchers have their own words and near misses.
 TYPOS = "emergency_typos"
+
+
+def typos_attribute(language: str) -> str:
+    return f"{TYPOS}_{language}"
 
 
 # Plain rule words this long take keyboard slips (slip_compare: "myslef", "tonihgt",
@@ -404,22 +377,20 @@ def _pattern_words(pattern: str) -> list[str]:
             if w and not w.startswith(("*", "#"))]
 
 
-def _word_spec(words: list[str]) -> dict[str, Any]:
+def _word_spec(words: list[str], language: str) -> dict[str, Any]:
     fuzzy = [_bare(w) for w in words if _is_fuzzy(w)]
     exact = [_bare(w) for w in words if not _is_fuzzy(w)]
     if fuzzy:  # a mixed group: the attribute holds the word itself too, for the exact ones
-        return {"_": {TYPOS: {"INTERSECTS": fuzzy + exact}}}
+        return {"_": {typos_attribute(language): {"INTERSECTS": fuzzy + exact}}}
     if len(exact) == 1:  # compared by the matcher itself, without a Python predicate
         return {"LOWER": exact[0]}
     return {"LOWER": {"IN": exact}}
 
 
-_MANY = (r"^([6-9]|[1-9]\d+|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|dozen"
-         r"|dozens|hundred|hundreds)$")
 _REPEATED = re.compile(r"^(?P<words>[^*+?]+)\{(?P<least>\d+),(?P<most>\d+)\}$")
 
 
-def compile_pattern(pattern: str) -> list[list[dict[str, Any]]]:
+def compile_pattern(pattern: str, language: str = "en") -> list[list[dict[str, Any]]]:
     """One rule pattern as Matcher patterns: multi-word alternatives expand into several.
 
     Besides the notation in Rule, ``a|b|c{0,3}`` is zero to three words from the list.
@@ -429,7 +400,8 @@ def compile_pattern(pattern: str) -> list[list[dict[str, Any]]]:
     variants: list[list[dict[str, Any]]] = [[]]
     for item in pattern.split():
         if item == "#many":
-            variants = [v + [{"LOWER": {"REGEX": _MANY}}] for v in variants]
+            many = {"LOWER": {"REGEX": language_profile(language).many}}
+            variants = [v + [many] for v in variants]
             continue
         if item.startswith("*"):
             skip = {"IS_PUNCT": False, "OP": f"{{0,{int(item[1:])}}}"}
@@ -437,7 +409,7 @@ def compile_pattern(pattern: str) -> list[list[dict[str, Any]]]:
             continue
         repeated = _REPEATED.match(item)
         if repeated:
-            spec = {**_word_spec(repeated["words"].split("|")),
+            spec = {**_word_spec(repeated["words"].split("|"), language),
                     "OP": f"{{{repeated['least']},{repeated['most']}}}"}
             variants = [v + [spec] for v in variants]
             continue
@@ -445,31 +417,23 @@ def compile_pattern(pattern: str) -> list[list[dict[str, Any]]]:
         alts = _alternatives(item.removesuffix("?"))
         singles = [alt[0] for alt in alts if len(alt) == 1]
         if optional and len(singles) == len(alts):
-            spec = {**_word_spec(singles), "OP": "?"}
+            spec = {**_word_spec(singles, language), "OP": "?"}
             variants = [v + [spec] for v in variants]
             continue
         choices: list[list[dict[str, Any]]] = []
         if singles:
-            choices.append([_word_spec(singles)])
-        choices += [[_word_spec([w]) for w in alt] for alt in alts if len(alt) > 1]
+            choices.append([_word_spec(singles, language)])
+        choices += [[_word_spec([w], language) for w in alt] for alt in alts if len(alt) > 1]
         if optional:
             choices.append([])
         variants = [v + c for v in variants for c in choices]
     return variants
 
 
-# Words too common to tell messages apart; the prefilter (_anchor) avoids them.
-_COMMON = _words(
-    "i me my a an the to is am are was were be been being not no can could will would do does"
-    " did of in on at for and or it its this that he she they him her them his their you your"
-    " we us our have has had having so just like up out off all some going want get got about"
-    " with feel feels felt now one too really very what how when if there here please but as"
-    " by from into over again")
-
-
-def _anchor(pattern: str) -> frozenset[str] | None:
+def _anchor(pattern: str, language: str = "en") -> frozenset[str] | None:
     """Words one of which a message must hold, or be a typo of, for ``pattern`` to match:
     one word from each alternative of its least common required item (None: no such item)."""
+    common = language_profile(language).common
     best: tuple[tuple[int, int], frozenset[str]] | None = None
     for item in pattern.split():
         if item.startswith("*") or item == "#many" or item.endswith("?"):
@@ -482,8 +446,8 @@ def _anchor(pattern: str) -> frozenset[str] | None:
         chosen = []
         for alt in alts:
             words = [_bare(w) for w in alt]
-            chosen.append(max([w for w in words if w not in _COMMON] or words, key=len))
-        score = (sum(w in _COMMON for w in chosen), len(chosen))
+            chosen.append(max([w for w in words if w not in common] or words, key=len))
+        score = (sum(w in common for w in chosen), len(chosen))
         if best is None or score < best[0]:
             best = (score, frozenset(chosen))
     return None if best is None else best[1]
@@ -500,15 +464,18 @@ class _CompiledRule:
 
 @dataclass(frozen=True)
 class _Detector:
+    book: RuleBook
     nlp: Language
     rules: tuple[_CompiledRule, ...]
     # the rule words a word is a plausible typo of (itself included when it is one)
     typos: Callable[[str], frozenset[str]]
+    # the words of the rules and the language's common words: which language a message is in
+    vocabulary: frozenset[str]
 
 
-@lru_cache(maxsize=1)
-def _detector() -> _Detector:
-    """The pipeline and matchers, built on first use: nothing heavy happens at import.
+@lru_cache(maxsize=8)
+def _detector(language: str = "en") -> _Detector:
+    """A language's pipeline and matchers, built on first use: nothing heavy at import.
 
     Typo-tolerant words are matched through a token attribute: the set of rule words the
     token is a plausible typo of (typo_compare), worked out once per distinct word against
@@ -521,17 +488,18 @@ def _detector() -> _Detector:
     from spacy.matcher import Matcher
     from spacy.tokens import Token
 
-    nlp = spacy.blank("en")
+    book = rule_books()[language]
+    nlp = spacy.blank(book.language.spacy)
     nlp.add_pipe("sentencizer")
-    book = rule_book().rules
-    compiled = [[spec for p in rule.patterns for spec in compile_pattern(p)] for rule in book]
-    words = {word for rule in book for pattern in rule.patterns
+    compiled = [[spec for p in rule.patterns for spec in compile_pattern(p, language)]
+                for rule in book.rules]
+    words = {word for rule in book.rules for pattern in rule.patterns
              for word in _pattern_words(pattern)}
     typo_words = {_bare(w) for w in words if w.startswith("~")}
-    by_letter: dict[str, list[tuple[str, Callable[[str, str], bool]]]] = {}
+    by_letter: dict[str, list[tuple[str, Callable[[str, str, str], bool]]]] = {}
     for word, compare in sorted(
-        [(w, typo_compare) for w in typo_words]
-        + [(_bare(w), slip_compare) for w in words
+        [(w, _typo_compare) for w in typo_words]
+        + [(_bare(w), _slip_compare) for w in words
            if _takes_slips(w) and _bare(w) not in typo_words],
         key=lambda pair: pair[0],
     ):
@@ -542,50 +510,63 @@ def _detector() -> _Detector:
     def typos(word: str) -> frozenset[str]:
         """The rule words ``word`` may be a typo (~ words) or a slip (plain words) of, and
         the word itself."""
-        return frozenset(
-            t for t, compare in by_letter.get(word[:1], ()) if compare(word, t)) | {word}
+        return frozenset(t for t, compare in by_letter.get(word[:1], ())
+                         if compare(word, t, language)) | {word}
 
     @lru_cache(maxsize=65536)
     def typo_keys(word: str) -> frozenset[int]:
         return frozenset(strings.add(t) for t in typos(word))
 
-    Token.set_extension(TYPOS, getter=lambda token: typo_keys(token.lower_), force=True)
+    Token.set_extension(typos_attribute(language),
+                        getter=lambda token: typo_keys(token.lower_), force=True)
     rules = []
-    for index, (rule, patterns) in enumerate(zip(book, compiled, strict=True)):
-        anchors = [_anchor(p) for p in rule.patterns]
+    for index, (rule, patterns) in enumerate(zip(book.rules, compiled, strict=True)):
+        anchors = [_anchor(p, language) for p in rule.patterns]
         matcher = Matcher(nlp.vocab)
-        matcher.add(f"emergency_rule_{index}", patterns)
+        matcher.add(f"emergency_rule_{language}_{index}", patterns)
         rules.append(_CompiledRule(index, rule, None if None in anchors else frozenset(
             word for words in anchors if words is not None for word in words), matcher))
-    return _Detector(nlp, tuple(rules), typos)
+    vocabulary = frozenset(_bare(w) for w in words) | book.language.common
+    return _Detector(book, nlp, tuple(rules), typos, vocabulary)
 
 
-def _negated(doc: Doc, start: int) -> bool:
+def _typo_compare(word: str, target: str, language: str) -> bool:
+    return typo_compare(word, target, -1, language)
+
+
+def _slip_compare(word: str, target: str, language: str) -> bool:
+    return slip_compare(word, target, language)
+
+
+def _negated(profile: LanguageProfile, doc: Doc, start: int) -> bool:
     """A denial of the symptom: "no chest pain", "not having ...", "no pain or trouble ..."."""
-    before = [t for t in doc[max(0, start - 2):start]]
-    if any(t.lower_ in _NEGATORS for t in before) and not any(t.is_punct for t in before):
+    # the two words before it, not counting auxiliaries the denial reaches across
+    before = [t for t in doc[max(0, start - 4):start]
+              if t.lower_ not in profile.negation_bridges][-2:]
+    if any(t.lower_ in profile.negators for t in before) and not any(t.is_punct for t in before):
         return True
-    if start > 0 and doc[start - 1].lower_ in {"or", "nor"}:  # a list under one denial
+    if start > 0 and doc[start - 1].lower_ in profile.list_joins:  # a list under one denial
         for token in reversed(doc[max(0, start - 8):start - 1]):
-            if token.is_punct or token.lower_ in _CLAUSE_BREAKS:
+            if token.is_punct or token.lower_ in profile.clause_breaks:
                 return False
-            if token.lower_ in _NEGATORS:
+            if token.lower_ in profile.negators:
                 return True
     return False
 
 
-def _historical(rule: Rule, span: Span) -> bool:
+def _historical(profile: LanguageProfile, rule: Rule, span: Span) -> bool:
     """A past episode: "had a stroke last year", "my chest pain was just heartburn"."""
     sentence = span.sent.text
-    if _ONGOING.search(sentence):
+    if profile.ongoing.search(sentence):
         return False
     doc = span.doc
     following = doc[span.end].lower_ if span.end < len(doc) else ""
-    if following in {"was", "were", "turned", "ended"}:
+    if following in profile.history_followers:
         return True
-    if rule.event and any(t.lower_ in _PAST_AUX for t in doc[max(0, span.start - 3):span.end]):
+    if rule.event and any(t.lower_ in profile.past_aux
+                          for t in doc[max(0, span.start - 3):span.end]):
         return True
-    return bool(_HISTORY.search(sentence))
+    return bool(profile.history.search(sentence))
 
 
 def _followed_by(doc: Doc, end: int, phrases: frozenset[str]) -> bool:
@@ -604,7 +585,7 @@ def _preceded_by(doc: Doc, start: int, phrases: frozenset[str]) -> bool:
     return False
 
 
-def _has_subject(rule: Rule, span: Span) -> bool:
+def _has_subject(book: RuleBook, rule: Rule, span: Span) -> bool:
     """Rule.needs_before: who the match happens to is one of the rule's words. The nearest
     such word, or thing, before it decides: "the baby swallowed a coin and is choking", but
     not "my son's car engine is choking"."""
@@ -614,15 +595,16 @@ def _has_subject(rule: Rule, span: Span) -> bool:
         return "^" in rule.needs_before
     window = span.doc[max(sentence_start, span.start - _SUBJECT_WINDOW):span.start]
     for token in reversed(window):
-        if token.lower_ in rule_book().sets["THINGS"]:
+        if token.lower_ in book.sets["THINGS"]:
             return False
         if token.lower_ in rule.needs_before:
             return True
     return False
 
 
-def _accept(rule: Rule, span: Span) -> bool:
+def _accept(book: RuleBook, rule: Rule, span: Span) -> bool:
     doc = span.doc
+    profile = book.language
     following = doc[span.end] if span.end < len(doc) else None
     if _followed_by(doc, span.end, rule.not_followed_by):
         return False
@@ -632,27 +614,25 @@ def _accept(rule: Rule, span: Span) -> bool:
         following.is_punct or _followed_by(doc, span.end, rule.clause_end_or)
     ):
         return False
-    if rule.needs_before is not None and not _has_subject(rule, span):
+    if rule.needs_before is not None and not _has_subject(book, rule, span):
         return False
     if rule.alone and any(
-        not t.is_punct and t.lower_ not in rule_book().sets["ALARM_FILLERS"]
+        not t.is_punct and t.lower_ not in book.sets["ALARM_FILLERS"]
         for t in (*doc[:span.start], *doc[span.end:])
     ):
         return False
-    if rule.laughter_silences and _LAUGHTER.search(span.sent.text):
+    if rule.laughter_silences and profile.laughter.search(span.sent.text):
         return False
-    if rule.check_context and (_negated(doc, span.start) or _historical(rule, span)):
+    if rule.check_context and (_negated(profile, doc, span.start)
+                               or _historical(profile, rule, span)):
         return False
     return True
 
 
-def detect_emergency(text: str) -> EmergencyMatch | None:
-    """The emergency in ``text``, if any. Mental-health crises win over physical ones
-    (the caller then gives 988 as well as 911)."""
-    if not text or not text.strip():
-        return None
-    detector = _detector()
-    normalized = normalize(text)
+def _detect_in(language: str, text: str) -> EmergencyMatch | None:
+    """The emergency in ``text`` by one language's rules."""
+    detector = _detector(language)
+    normalized = normalize(text, language)
     doc = detector.nlp(normalized)
     words = {token.lower_ for token in doc}
     words.update(*(detector.typos(word) for word in list(words)))
@@ -661,13 +641,46 @@ def detect_emergency(text: str) -> EmergencyMatch | None:
         if compiled.anchors is not None and compiled.anchors.isdisjoint(words):
             continue
         for _, start, end in compiled.matcher(doc):
-            if _accept(compiled.rule, doc[start:end]):
+            if _accept(detector.book, compiled.rule, doc[start:end]):
                 found.append((compiled.index, start, compiled.rule))
     if not found:
         return None
     _, _, best = min(found, key=lambda item: (item[0], item[1]))
-    if best.kind == "medical" and _INTENT.search(normalized) and any(
+    if best.kind == "medical" and detector.book.language.intent.search(normalized) and any(
         rule.reason == "overdose" for _, _, rule in found
     ):
-        return EmergencyMatch("mental_health", "overdose")
-    return EmergencyMatch(best.kind, best.reason)
+        return EmergencyMatch("mental_health", "overdose", language)
+    return EmergencyMatch(best.kind, best.reason, language)
+
+
+def detect_emergency(text: str) -> EmergencyMatch | None:
+    """The emergency in ``text``, if any, by every language's rules: a patient in crisis may
+    write in another language than the conversation's (or mix them), and a miss costs more
+    than the few microseconds a prefiltered rule set takes. Mental-health crises win over
+    physical ones (the caller then gives 988 as well as 911); then the languages' order."""
+    if not text or not text.strip():
+        return None
+    found = [match for language in rule_books()
+             if (match := _detect_in(language, text)) is not None]
+    if not found:
+        return None
+    kind = "mental_health" if any(m.kind == "mental_health" for m in found) else "medical"
+    found = [m for m in found if m.kind == kind]
+    if len(found) == 1:
+        return found[0]
+    # Several languages' rules matched ("suicidio", "911"): the match is said in the language
+    # the message's other words belong to.
+    scores = _language_scores(text)
+    return max(found, key=lambda m: scores[m.language])
+
+
+def _language_scores(text: str) -> dict[str, int]:
+    """How many of the message's words only one language's rules (or common words) know:
+    "me voy a suicidar" has two Spanish ones, "i want to kill myself" five English ones."""
+    vocabularies = {language: _detector(language).vocabulary for language in rule_books()}
+    scores: dict[str, int] = {}
+    for language, vocabulary in vocabularies.items():
+        others = set().union(*(v for other, v in vocabularies.items() if other != language))
+        words = set(re.findall(r"[\w']+", normalize(text, language)))
+        scores[language] = len((words & vocabulary) - others)
+    return scores

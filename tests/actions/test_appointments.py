@@ -1,5 +1,5 @@
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -19,10 +19,20 @@ from actions.appointments import (
     ActionStartReschedule,
     ActionTellAppointments,
     ValidateRescheduleForm,
+    match_appointment,
 )
-from actions.common import AGENT_BUTTON, FLOW_SLOTS, ActionEndFlow, ActionFallback, local_date
+from actions.common import (
+    AGENT_BUTTON,
+    FLOW_SLOTS,
+    ActionEndFlow,
+    ActionFallback,
+    clinic_tz,
+    local_date,
+)
 from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provider, Slot
-from tests.actions.conftest import DOMAIN, make_tracker
+from bot.backoffice.schemas import AppointmentInfo
+from bot.clock import clinic_today
+from tests.actions.conftest import DOMAIN, make_tracker, momento, text_of
 
 WHEN = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [A-Z][a-z]{2} \d{1,2} at \d{1,2}:\d{2} (AM|PM)"
 END = [SlotSet(name, None) for name in FLOW_SLOTS]
@@ -363,9 +373,14 @@ async def test_the_time_in_the_request_is_not_asked_again(seeded: Session, backo
     offered = CollectingDispatcher()
     events = await ActionOfferSlots(backoffice).run(offered, tracker, DOMAIN)
     assert events == [SlotSet("slot_id", None), SlotSet("flow_step", "reschedule_slot")]
-    assert responses(offered) == ["utter_offer_slots"]
+    # The day as understood is said with them: "next tuesday" is next week's.
+    assert responses(offered) == ["utter_offer_slots_on_day"]
+    today = clinic_today()
+    tuesday = today + timedelta(days=7 - today.weekday() + 1)
+    assert offered.messages[0]["day"] == f"Tuesday, {tuesday:%b} {tuesday.day}"
     times = [b["title"] for b in offered.messages[0]["buttons"][:-1]]
-    assert times and all(t.startswith("Tue, ") and t.endswith(" PM") for t in times), times
+    assert times and all(t.startswith(f"Tue, {tuesday:%b} {tuesday.day} at ")
+                         and t.endswith(" PM") for t in times), times
 
 
 async def test_asap_next_week_and_after_a_date_from_the_request(seeded: Session, backoffice
@@ -558,3 +573,80 @@ def test_every_domain_action_is_served() -> None:
     executor.register_package("actions")
     domain = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text())
     assert set(domain["actions"]) <= set(executor.actions)
+
+
+# --- in Spanish ------------------------------------------------------------------
+
+CUANDO = (r"(lunes|martes|miércoles|jueves|viernes|sábado|domingo) \d{1,2} de [a-z]+, "
+          r"\d{1,2}:\d{2} (a\. m\.|p\. m\.)")
+
+
+def clinic_local(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(clinic_tz())
+
+
+async def test_upcoming_appointments_in_spanish(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    dispatcher = CollectingDispatcher()
+    assert await ActionTellAppointments(backoffice).run(
+        dispatcher, maria(seeded, language="es"), DOMAIN) == []
+    [message] = dispatcher.messages
+    line = (f"• {momento(clinic_local(appt.starts_at))} con Dr. Priya Shah (primary care) en "
+            "Riverside Primary Care, 100 Main St, Suite 2")
+    assert message["appointments"] == line
+    assert ", 10:30 a. m. con" in line
+    assert text_of(message, "es") == f"Estas son sus próximas citas:\n{line}"
+
+
+async def test_cancel_is_asked_in_spanish(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    asked = CollectingDispatcher()
+    await ActionStartCancel(backoffice).run(asked, maria(seeded, language="es"), DOMAIN)
+    [message] = asked.messages
+    assert text_of(message, "es") == (
+        f"¿Cancelo su cita del {momento(clinic_local(appt.starts_at))} con Dr. Priya Shah "
+        "(primary care) en Riverside Primary Care, 100 Main St, Suite 2?")
+    assert message["buttons"] == [
+        {"title": "Sí, cancelarla", "payload": "/affirm"},
+        {"title": "Mejor buscar otra hora", "payload": "/appointment_reschedule"},
+        {"title": "Mantenerla", "payload": "/deny"},
+    ]
+
+
+async def test_open_times_in_spanish(seeded: Session, backoffice) -> None:
+    appt = appointment_of(seeded, "Lopez")
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, text="ok", time_preference="afternoons please", language="es",
+                    appointment_id=str(appt.id), flow_step="reschedule_time")
+    await ActionOfferSlots(backoffice).run(dispatcher, tracker, DOMAIN)
+    [message] = dispatcher.messages
+    assert text_of(message, "es") == ("Estos son los horarios disponibles más cercanos. ¿Cuál le "
+                                      "queda bien?")
+    times, none = message["buttons"][:-1], message["buttons"][-1]
+    assert none == {"title": "Ninguno de estos", "payload": "/deny"}
+    assert len(times) == 3
+    for button in times:
+        assert re.fullmatch(CUANDO, button["title"]), button["title"]
+        assert button["title"].endswith("p. m.")
+
+
+async def test_a_time_not_shown_is_confirmed_in_spanish(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = maria(seeded, entities={"slot_id": "41"}, appointment_id="1", language="es",
+                    flow_step="reschedule_slot")
+    await ActionChooseSlot(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert text_of(dispatcher.messages[0], "es") == "¿Cambio su cita al horario que eligió?"
+
+
+def test_which_one_answered_in_spanish() -> None:
+    def visit(id_: int, name: str, specialty: str, day: int) -> AppointmentInfo:
+        return AppointmentInfo(id=id_, provider_id=id_, provider_name=name, specialty=specialty,
+                               location="x", duration_minutes=30, status="booked",
+                               starts_at=datetime(2026, 12, day, 10, 30, tzinfo=clinic_tz()))
+
+    shah, kim = visit(1, "Dr. Priya Shah", "primary care", 8), visit(2, "Dr. Alan Kim",
+                                                                      "cardiology", 10)
+    assert match_appointment("la del martes", [shah, kim]) == [shah]
+    assert match_appointment("la del jueves por favor", [shah, kim]) == [kim]
+    assert match_appointment("la de Kim", [shah, kim]) == [kim]
+    assert match_appointment("la del miercoles", [shah, kim]) == []

@@ -60,7 +60,7 @@ from actions.refills import (
 )
 from bot.backoffice.models import Patient
 from bot.insights.enums import Task
-from tests.actions.conftest import DOMAIN, make_tracker
+from tests.actions.conftest import DOMAIN, make_tracker, text_of
 
 
 def responses(dispatcher: CollectingDispatcher) -> list[str]:
@@ -379,3 +379,54 @@ async def test_an_outreach_confirmation_the_back_office_failed_is_reported() -> 
     assert reports.seen == [{"conversation_id": "sms:+15555550101",
                              "task": "appointment_confirmed", "ok": False,
                              "intent": "outreach_confirm", "patient_id": None}]
+
+
+async def test_tries_left_in_spanish(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="13/03/85", extracted={"dob": "13/03/85"}, requested_slot="dob",
+                           slots={"language": "es"})
+    await ValidateVerifyForm(backoffice).run(dispatcher, tracker, DOMAIN)
+    [message] = dispatcher.messages
+    assert message["tries"] == "2 veces más"
+    assert text_of(message, "es") == ("Lo siento, esos datos no coinciden con nuestros "
+                                      "registros. Puede intentarlo 2 veces más.")
+
+
+async def test_an_all_numeric_date_both_ways_is_asked_in_spanish_never_guessed(
+        seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="12/03/1984", extracted={"dob": "12/03/1984"},
+                           requested_slot="dob", slots={"language": "es"})
+    events = await ValidateVerifyForm(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("dob", None), SlotSet("requested_slot", "dob")]  # none spent
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_dob_which"
+    assert message["buttons"] == [
+        {"title": "12 de marzo de 1984", "payload": "1984-03-12"},
+        {"title": "3 de diciembre de 1984", "payload": "1984-12-03"}]
+    # The question is on screen: the form's own question is not asked over it.
+    tracker.events.append({"event": "bot", "text": "¿cuál?",
+                           "metadata": {"utter_action": "utter_dob_which"}})
+    asked = CollectingDispatcher()
+    assert await ActionAskDob().run(asked, tracker, DOMAIN) == []
+    assert asked.messages == []
+    # The tapped answer verifies.
+    picked = CollectingDispatcher()
+    tapped = make_tracker(text="1984-03-12", extracted={"dob": "1984-03-12"},
+                          requested_slot="dob", slots={"language": "es"})
+    await ValidateVerifyForm(backoffice).run(picked, tapped, DOMAIN)
+    assert responses(picked) == ["utter_verified"]
+
+
+async def test_in_english_the_month_comes_first_and_a_failure_says_how_to_write_it(
+        seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="12/03/1984", extracted={"dob": "12/03/1984"},
+                           requested_slot="dob")
+    await ValidateVerifyForm(backoffice).run(dispatcher, tracker, DOMAIN)
+    assert responses(dispatcher) == ["utter_verification_failed", "utter_dob_order_hint"]
+    unambiguous = CollectingDispatcher()
+    tracker = make_tracker(text="03/17/1990", extracted={"dob": "03/17/1990"},
+                           requested_slot="dob")
+    await ValidateVerifyForm(backoffice).run(unambiguous, tracker, DOMAIN)
+    assert responses(unambiguous) == ["utter_verification_failed"]

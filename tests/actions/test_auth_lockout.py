@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.auth import ValidateVerifyForm, minutes
+from actions.auth import ValidateVerifyForm, minutes, tries
 from actions.backoffice_client import BackOfficeClient
 from bot.backoffice.models import Patient
 from bot.live import DESK_CHANNEL, in_db
@@ -195,3 +195,8 @@ async def test_the_paused_person_is_told_the_real_time_left(
 def test_minutes_round_up() -> None:
     assert [minutes(s) for s in (0, 1, 59, 60, 61, 235, 900)] == [
         "1 minute", "1 minute", "1 minute", "1 minute", "2 minutes", "4 minutes", "15 minutes"]
+
+
+def test_minutes_and_tries_in_spanish() -> None:
+    assert [minutes(s, "es") for s in (0, 61, 900)] == ["1 minuto", "2 minutos", "15 minutos"]
+    assert [tries(n, "es") for n in (1, 2)] == ["1 vez más", "2 veces más"]

@@ -1,16 +1,16 @@
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.backoffice_client import BackOfficeClient
 from actions.billing import (
     HOLD_RESPONSES,
     ActionCardWarning,
@@ -33,23 +33,15 @@ from bot.backoffice.models import (
     PaymentPlanHold,
 )
 from bot.clock import clinic_today
-from tests.actions.conftest import DOMAIN, make_tracker
+from tests.actions.conftest import DOMAIN, RESPONSES, fecha, make_tracker, text_of
 
 
 def patient(db: Session, last_name: str) -> str:
     return str(db.scalars(select(Patient.id).where(Patient.last_name == last_name)).one())
 
 
-RESPONSES = yaml.safe_load(
-    (Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))["responses"]
 TALK = {"title": "Talk to a person", "payload": "/human_handoff"}
 PAY = {"title": "Pay my balance", "payload": "/billing_pay"}
-
-
-def text_of(message: dict[str, Any]) -> str:
-    """What the patient reads: the domain response filled with what the action gave it."""
-    [variant] = RESPONSES[message["response"]]
-    return str(variant["text"]).format(**message)
 
 
 async def test_balance_with_charges(seeded: Session, backoffice) -> None:
@@ -477,3 +469,89 @@ def test_every_reason_has_its_words() -> None:
 
     assert set(SHARE_WORDS) == set(PatientShareReason)
     assert set(DENIAL_WORDS) == set(DenialReason)
+
+
+async def test_a_billing_system_that_gives_only_the_total_is_said_without_a_charge_list() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/backoffice/patients/7/balance"
+        return httpx.Response(200, json={"patient_id": 7, "amount_cents": 12540,
+                                         "due_date": None, "overdue": False, "charges": []})
+
+    def client() -> BackOfficeClient:
+        return BackOfficeClient("http://backoffice.test", "token",
+                                transport=httpx.MockTransport(answer))
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots={"verified": True, "patient_id": "7"})
+    assert await ActionTellBalance(client).run(dispatcher, tracker, DOMAIN) == []
+    [message] = dispatcher.messages
+    assert (message["response"], message["amount"]) == ("utter_balance_total", "$125.40")
+    assert text_of(message) == ("Your balance is $125.40. If you have a question about a "
+                                "charge, I can connect you with our billing team.")
+
+
+# --- in Spanish ------------------------------------------------------------------
+
+def spanish(db: Session, last_name: str = "Lopez", **kwargs: Any) -> Tracker:
+    return verified(db, last_name, language="es", **kwargs)
+
+
+async def test_balance_in_spanish(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    assert await ActionTellBalance(backoffice).run(dispatcher, spanish(seeded), DOMAIN) == []
+    [message] = dispatcher.messages
+    visit = fecha(clinic_today() - timedelta(days=21))
+    due = fecha(clinic_today() + timedelta(days=16))
+    charges = (f"• {visit}, Office visit copay: $40.00 (el seguro pagó $110.00)\n"
+               f"• {visit}, Lab work: $85.40 (el seguro pagó $124.60)")
+    assert (message["response"], message["amount"], message["due_date"], message["charges"]) == (
+        "utter_balance", "$125.40", f"el {due}", charges)
+    assert text_of(message, "es") == f"Su saldo es de $125.40 y vence el {due}. Es por:\n{charges}"
+
+
+async def test_statement_in_spanish(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = spanish(seeded, text="explíqueme mi factura")
+    assert await ActionExplainCharges(backoffice).run(dispatcher, tracker, DOMAIN) == []
+    [message] = dispatcher.messages
+    visit = fecha(clinic_today() - timedelta(days=21))
+    assert text_of(message, "es") == (
+        "Esto es lo que tiene en su factura:\n"
+        f"• Office visit copay del {visit}: se cobró $150.00, el seguro pagó $110.00, su parte "
+        "es $40.00 porque es el copago de su plan.\n"
+        f"• Lab work del {visit}: se cobró $210.00, el seguro pagó $124.60, su parte es $85.40 "
+        "porque se aplicó a su deducible del año.\n"
+        "Total que debe ahora: $125.40.")
+
+
+async def test_payment_plans_in_spanish(seeded: Session, backoffice) -> None:
+    offer = CollectingDispatcher()
+    await ActionOfferPaymentPlan(backoffice).run(offer, spanish(seeded, "Khan"), DOMAIN)
+    [message] = offer.messages
+    assert text_of(message, "es") == ("Puede pagar su saldo de $310.00 en pagos mensuales, sin "
+                                      "costo adicional. ¿Qué plan prefiere?")
+    assert message["buttons"] == [
+        {"title": "3 meses, $103.34 al mes", "payload": '/inform{"plan_months":"3"}'},
+        {"title": "6 meses, $51.67 al mes", "payload": '/inform{"plan_months":"6"}'},
+        {"title": "12 meses, $25.84 al mes", "payload": '/inform{"plan_months":"12"}'},
+    ]
+    pick = CollectingDispatcher()
+    await ActionChoosePlan(backoffice).run(
+        pick, spanish(seeded, "Khan", entities={"plan_months": "6"}, flow_step="plan_pick"),
+        DOMAIN)
+    assert pick.messages[0]["buttons"] == [{"title": "Sí", "payload": "/affirm"},
+                                           {"title": "No", "payload": "/deny"}]
+
+
+def test_a_denied_charge_in_spanish() -> None:
+    from actions.billing import explain
+    from bot.backoffice.schemas import ChargeDetail
+
+    charge = ChargeDetail(
+        id=1, service_date=clinic_today(), description="Imaging", billed_cents=50000,
+        statement_date=None, due_date=None, **{**DENIED, "patient_share_reason": "not_covered",
+                                               "denial_reason": "out_of_network"})
+    assert explain(charge, "es") == (
+        f"Imaging del {fecha(clinic_today())}: se cobró $500.00, su parte es $500.00 porque su "
+        "seguro no lo cubrió: el proveedor está fuera de la red de su plan. Puede pedirle a su "
+        "seguro que lo revise, o hablar con nuestro equipo de facturación.")

@@ -12,7 +12,7 @@ from bot.agents.models import Role, Team
 from bot.agents.service import ensure_agent
 from bot.backoffice.models import Patient
 from bot.handoff import service
-from tests.actions.conftest import DOMAIN, make_tracker
+from tests.actions.conftest import DOMAIN, make_tracker, text_of
 
 
 @pytest.fixture
@@ -84,3 +84,18 @@ async def test_a_closed_team_gives_no_place_in_line(seeded: Session, handoff_cli
     assert await ActionHandoff(handoff_client).run(
         dispatcher, make_tracker(intent="human_handoff"), DOMAIN) == []
     assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_team_closed"]
+
+
+async def test_the_place_in_line_in_spanish(seeded: Session, handoff_client) -> None:
+    ensure_agent(seeded, "gen@example.org", "a-long-enough-password", "Gen",
+                 roles=[Role.agent], teams=[Team.general])
+    maria = str(seeded.scalars(select(Patient.id).where(Patient.last_name == "Lopez")).one())
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="human_handoff",
+                           slots={"verified": True, "patient_id": maria, "language": "es"})
+    await ActionHandoff(handoff_client).run(dispatcher, tracker, DOMAIN)
+    [message] = dispatcher.messages
+    assert text_of(message, "es") == (
+        "Le voy a comunicar con alguien de nuestro equipo. Usted es el número 1 en la fila; la "
+        "espera es de unos 3 minutos. Verán nuestra conversación, así que no tendrá que repetir "
+        "nada. Puede seguir escribiendo aquí.")

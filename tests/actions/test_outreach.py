@@ -103,6 +103,15 @@ async def test_the_external_event_sets_the_context() -> None:
     assert dispatcher.messages == []
 
 
+async def test_a_message_sent_in_spanish_puts_the_conversation_in_spanish() -> None:
+    events = await ActionOutreachContext().run(
+        CollectingDispatcher(), reply(12, "EXTERNAL_outreach", language="es"), DOMAIN)
+    assert events == [SlotSet("outreach_id", "12"), SlotSet("language", "es")]
+    ignored = await ActionOutreachContext().run(
+        CollectingDispatcher(), reply(12, "EXTERNAL_outreach", language="xx"), DOMAIN)
+    assert ignored == [SlotSet("outreach_id", "12")]
+
+
 async def test_confirm_from_the_number_on_file_needs_no_date_of_birth(
         seeded: Session, reminder: OutreachMessage, outreach) -> None:
     dispatcher = CollectingDispatcher()

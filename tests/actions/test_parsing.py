@@ -124,8 +124,33 @@ def ny(month: int, day: int, hour: int = 0, year: int = 2026) -> datetime:
 ])
 def test_time_preferences(text: str, start: datetime, end: datetime, part: str | None,
                           asap: bool) -> None:
-    assert parse_time_preference(text, NOW, NY) == TimePreference(
-        start=start, end=end, part_of_day=part, asap=asap)  # type: ignore[arg-type]
+    pref = parse_time_preference(text, NOW, NY)
+    assert (pref.start, pref.end, pref.part_of_day, pref.asap) == (start, end, part, asap)
+
+
+MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=NY)
+
+
+@pytest.mark.parametrize("text,day", [
+    ("next tuesday", date(2026, 12, 8)),  # next week's, not tomorrow
+    ("next monday", date(2026, 12, 7)),
+    ("next sunday", date(2026, 12, 13)),
+    ("tuesday", date(2026, 12, 1)),  # the coming one
+    ("this tuesday", date(2026, 12, 1)),
+    ("tomorrow", date(2026, 12, 1)),
+])
+def test_a_named_day_on_a_monday_and_the_day_said_back(text: str, day: date) -> None:
+    pref = parse_time_preference(text, MONDAY, NY)
+    assert (pref.start, pref.end, pref.day) == (
+        max(MONDAY, datetime.combine(day, datetime.min.time(), NY)),
+        datetime.combine(day + timedelta(days=1), datetime.min.time(), NY), day)
+
+
+def test_only_a_single_named_day_is_said_back() -> None:
+    assert parse_time_preference("next week", MONDAY, NY).day is None
+    assert parse_time_preference("after next tuesday", MONDAY, NY).day is None
+    assert parse_time_preference("asap", MONDAY, NY).day is None
+    assert TimePreference(start=MONDAY, end=MONDAY, part_of_day=None, asap=False).day is None
 
 
 def test_time_preference_is_in_the_clinic_zone_whatever_now_is() -> None:

@@ -16,7 +16,8 @@ from actions.refills import (
     names_something,
 )
 from bot.backoffice.models import Patient, Prescription
-from tests.actions.conftest import DOMAIN, make_tracker
+from bot.clock import clinic_today
+from tests.actions.conftest import DOMAIN, fecha, make_tracker, text_of
 
 END = [SlotSet(name, None) for name in FLOW_SLOTS]
 
@@ -237,3 +238,52 @@ async def test_a_medication_not_on_file_is_said_after_verification_too(
         dispatcher, after_verification(seeded, "i need a refill on my inhaler"), DOMAIN)
     assert events == END + [SlotSet("flow_step", "refill_pick")]
     assert responses(dispatcher) == ["utter_refill_not_on_file"]
+
+
+# --- in Spanish ------------------------------------------------------------------
+
+def test_a_spanish_request_that_names_no_medication() -> None:
+    assert not names_something("necesito un resurtido de mi receta, por favor")
+    assert not names_something("quiero pedir más pastillas")
+    assert names_something("necesito resurtir el inhalador")
+
+
+async def test_refill_confirmed_in_spanish(seeded: Session, backoffice) -> None:
+    lisinopril = rx(seeded, "Lisinopril")
+    dispatcher = CollectingDispatcher()
+    events = await ActionStartRefill(backoffice).run(
+        dispatcher, tracker_for(seeded, "necesito resurtir el lisinopril", language="es"), DOMAIN)
+    assert events == END + [SlotSet("prescription_id", str(lisinopril.id)),
+                            SlotSet("flow_step", "refill_confirm")]
+    [message] = dispatcher.messages
+    assert message["buttons"] == [{"title": "Sí", "payload": "/affirm"},
+                                  {"title": "No", "payload": "/deny"}]
+    assert text_of(message, "es") == ("¿Envío un resurtido de Lisinopril 10 mg a Main Street "
+                                      "Pharmacy, 12 Main St, Cambridge, MA?")
+
+
+async def test_refill_status_in_spanish(seeded: Session, backoffice) -> None:
+    lisinopril = rx(seeded, "Lisinopril")
+    submitted = CollectingDispatcher()
+    await ActionSubmitRefill(backoffice).run(submitted, tracker_for(
+        seeded, prescription_id=str(lisinopril.id), language="es"), DOMAIN)
+    reference = submitted.messages[0]["reference"]
+    assert text_of(submitted.messages[0], "es") == (
+        "¡Listo! Su resurtido de Lisinopril 10 mg se envió a Main Street Pharmacy. Su número de "
+        f"referencia es {reference}. Para saber cómo va, solo pregunte \"¿ya está lista mi "
+        "receta?\".")
+    status = CollectingDispatcher()
+    await ActionRefillStatus(backoffice).run(status, tracker_for(seeded, language="es"), DOMAIN)
+    [message] = status.messages
+    assert message["requests"] == (
+        f"• Lisinopril 10 mg, pedida el {fecha(clinic_today())}: enviada a Main Street "
+        f"Pharmacy, todavía no está lista (ref. {reference})")
+
+
+async def test_no_prescriptions_offers_a_person_in_spanish(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionStartRefill(backoffice).run(
+        dispatcher, tracker_for(seeded, "necesito un resurtido", last_name="Khan", language="es"),
+        DOMAIN)
+    assert dispatcher.messages[0]["buttons"] == [{"title": "Hablar con una persona",
+                                                  "payload": "/human_handoff"}]

@@ -133,7 +133,8 @@ async def test_the_safety_net_still_answers_at_the_name_question(
     assert handoff is not None and handoff.urgency.value == "urgent"
 
 
-@pytest.mark.parametrize("text", ["please help me", "i am dying", "911"])
+@pytest.mark.parametrize("text", ["please help me", "i am dying", "911", "ayúdeme por favor",
+                                  "me estoy muriendo", "Auxilio"])
 async def test_words_asking_for_help_at_the_name_question_get_the_check(
         seeded: Session, handoff_client, text: str) -> None:
     responses = await run(at_the_name_question(text, "emergency"), handoff_client)

@@ -1,5 +1,5 @@
 from bot.conversations.schemas import BotMessage, Button
-from channels.formatting import chosen, match_choice, sms_body, split_sms
+from channels.formatting import sms_body, split_sms
 
 YES_NO = [Button(title="Yes", payload="/affirm"), Button(title="No", payload="/deny")]
 
@@ -10,20 +10,6 @@ def test_one_sms_per_turn_with_numbered_choices() -> None:
     assert body == ("Sorry, that doesn't match.\n\nWant to try again?\n\n"
                     "1. Yes\n2. No\nReply with a number.")
     assert buttons == YES_NO
-
-
-def test_a_number_or_the_words_pick_a_choice() -> None:
-    assert match_choice("1", YES_NO) == YES_NO[0]
-    assert match_choice(" 2. ", YES_NO) == YES_NO[1]
-    assert match_choice("no", YES_NO) == YES_NO[1]
-    assert match_choice("3", YES_NO) is None
-    assert match_choice("maybe later", YES_NO) is None
-
-
-def test_a_picked_choice_reads_as_what_the_patient_meant() -> None:
-    slot = Button(title="Tue, Dec 1 at 2:00 PM", payload='/inform{"slot_id":"12"}')
-    assert chosen(" 2 ", slot) == '2 ("Tue, Dec 1 at 2:00 PM")'
-    assert chosen("yes", YES_NO[0]) == "Yes"
 
 
 def test_long_text_splits_at_sentences_within_1600() -> None:
@@ -62,3 +48,10 @@ def test_segments_count_like_a_carrier() -> None:
     assert segments("{" * 80) == 1 and segments("{" * 81) == 2  # extension chars count twice
     assert [segments("é" * 160), segments("ü" * 160)] == [1, 1]  # both are in GSM-7
     assert [segments("😀" * 35), segments("😀" * 36), segments("ł" * 71)] == [1, 2, 2]
+
+
+def test_numbered_choices_in_spanish() -> None:
+    si_no = [Button(title="Sí", payload="/affirm"), Button(title="No", payload="/deny")]
+    body, buttons = sms_body([BotMessage(text="¿Cancelo su cita?", buttons=si_no)], "es")
+    assert body == "¿Cancelo su cita?\n\n1. Sí\n2. No\nResponda con un número."
+    assert buttons == si_no

@@ -14,7 +14,9 @@
   request is a `Task` to the prescriber (or `FHIR_REFILL_OWNER`), created conditionally on
   our reference so a retry never makes two, and read for its status.
 - insurance: `Coverage`; consent and language: `Consent`, `Patient.communication`.
-- billing: not served by FHIR here (it stays on another adapter): its verbs say so.
+- billing: with the Oracle Health profile, the balance is the sum of the patient's active
+  `Account`s' `account-balance` extension; the other billing verbs (statement, charges,
+  payment links and plans) and other profiles stay on another adapter: their verbs say so.
 
 Our API's integer ids for EHR resources come from `fhir_links`.
 """
@@ -22,8 +24,9 @@ Our API's integer ids for EHR resources come from `fhir_links`.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -51,6 +54,7 @@ from bot.backoffice.schemas import (
     PART_OF_DAY_HOURS,
     AppointmentInfo,
     AppointmentList,
+    Balance,
     ClaimLine,
     InsurancePolicyInfo,
     OpenRefillRequest,
@@ -62,6 +66,7 @@ from bot.backoffice.schemas import (
     SlotInfo,
     SlotSearchResult,
     VerificationRequest,
+    Visit,
 )
 from bot.backoffice.service import normalize_name, normalize_phone
 
@@ -74,8 +79,11 @@ REFILL_ID_SYSTEM = "urn:patient-assistant:refill-request"
 RESCHEDULE_ID_SYSTEM = "urn:patient-assistant:booking"
 PROPOSED = "Appointment-proposed"  # an Epic $find offer, linked like a slot
 CONSENT_SYSTEM = "urn:patient-assistant:consent"
+# Oracle Health (Millennium) publishes an account's balance as this extension (valueMoney).
+ORACLE_ACCOUNT_BALANCE = "https://fhir-ehr.cerner.com/r4/StructureDefinition/account-balance"
 OPEN_TASK = ("requested", "received", "accepted", "ready", "in-progress", "on-hold")
 OPEN_REQUEST_WINDOW = timedelta(days=7)
+REFERENCE_TTL_SECONDS = 600.0
 STATUS_HISTORY = timedelta(days=90)
 
 # Verbs and the interactions each needs, per resource type: the capability matrix.
@@ -86,11 +94,15 @@ VERBS: dict[str, list[tuple[str, str]]] = {
     "search open slots": [("Schedule", "search-type"), ("Slot", "search-type")],
     "book / reschedule": [("Appointment", "update"), ("Slot", "update"), ("Slot", "read")],
     "cancel": [("Appointment", "update"), ("Appointment", "read")],
+    "confirm": [("Appointment", "update"), ("Appointment", "read")],
+    "plan reminders (all patients' appointments)": [("Appointment", "search-type"),
+                                                    ("Patient", "read")],
     "read prescriptions": [("MedicationRequest", "search-type"),
                            ("MedicationDispense", "search-type"), ("Organization", "read")],
     "refill requests": [("Task", "create"), ("Task", "search-type")],
     "insurance (coverage)": [("Coverage", "search-type")],
     "consent and language": [("Consent", "search-type"), ("Patient", "read")],
+    "billing (account balance)": [("Account", "search-type")],
 }
 
 
@@ -116,7 +128,10 @@ def capability_matrix(client: FhirClient, profile: str = "generic"
                                        if missing else "")
         matrix["cancel"] = ((True, "") if caps.can("Appointment", "patch")
                             else (False, "missing: Appointment patch"))
-    matrix["billing (account balance)"] = (False, "stays on another adapter")
+    if profile != "oracle":
+        matrix["billing (account balance)"] = (
+            False, "the generic and Epic profiles read no balance: billing stays on another "
+            "adapter")
     return matrix
 
 
@@ -130,10 +145,14 @@ class FhirBackOffice:
         self.refill_owner = settings.fhir_refill_owner
         self.profile = settings.fhir_profile
         self._patient_ids: dict[str, str] = {}
-        self._cache: dict[tuple[str, str], Any] = {}
+        # Practitioners, locations and pharmacies change rarely: read once, again after
+        # REFERENCE_TTL, so a renamed clinic shows without a restart.
+        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
     def for_domain(self, domain: Domain) -> object:
-        return _NoFhirBilling() if domain is Domain.billing else self
+        if domain is Domain.billing and self.profile != "oracle":
+            return _NoFhirBilling()
+        return self
 
     def close(self) -> None:
         self.client.close()
@@ -178,9 +197,12 @@ class FhirBackOffice:
 
     def _cached_read(self, model: type[fr.R], resource_id: str) -> fr.R:
         key = (model.__name__, resource_id)
-        if key not in self._cache:
-            self._cache[key] = fr.parse(model, self.client.read(model.__name__, resource_id))
-        value: fr.R = self._cache[key]
+        cached = self._cache.get(key)
+        if cached is None or cached[0] <= time.monotonic():
+            cached = (time.monotonic() + REFERENCE_TTL_SECONDS,
+                      fr.parse(model, self.client.read(model.__name__, resource_id)))
+            self._cache[key] = cached
+        value: fr.R = cached[1]
         return value
 
     # --- identity ----------------------------------------------------------------------------
@@ -270,8 +292,49 @@ class FhirBackOffice:
         found.sort(key=lambda a: (a.start, a.id))
         return AppointmentList(appointments=[self._appointment_info(session, a) for a in found])
 
-    def _changeable(self, session: Session, patient_id: int, appointment_id: int,
-                    now: datetime) -> fr.Appointment:
+    def _ours_by_id(self, session: Session, fhir_patient_id: str) -> Patient | None:
+        known = next((mrn for mrn, pid in self._patient_ids.items() if pid == fhir_patient_id),
+                     None)
+        if known is not None:
+            patient = session.scalar(select(Patient).where(Patient.mrn == known))
+            if patient is not None:
+                return patient
+        try:
+            found = fr.parse(fr.Patient, self.client.read("Patient", fhir_patient_id))
+        except FhirNotFound:
+            return None
+        return self._ours(session, found)
+
+    def visits_between(self, session: Session, start: datetime, end: datetime,
+                       status: AppointmentStatus) -> list[Visit]:
+        self._require("plan reminders (all patients' appointments)")
+        code = {AppointmentStatus.booked: "booked", AppointmentStatus.no_show: "noshow",
+                AppointmentStatus.cancelled: "cancelled",
+                AppointmentStatus.completed: "fulfilled"}[status]
+        visits = []
+        for raw in self.client.iter_search("Appointment", [
+                ("status", code), ("date", f"gt{_instant(start)}"),
+                ("date", f"le{_instant(end)}"), ("_count", "200")]):
+            if raw.get("resourceType") != "Appointment":
+                continue
+            appt = fr.parse(fr.Appointment, raw)
+            pid = appt.actor_id("Patient")
+            if appt.start is None or not start < appt.start <= end or pid is None:
+                continue
+            patient = self._ours_by_id(session, pid)
+            if patient is None:  # no MRN of ours on the EHR's record: nobody to write to
+                continue
+            try:
+                info = self._appointment_info(session, appt)
+            except AppointmentNotFound:  # no practitioner: not a visit we can speak of
+                continue
+            visits.append(Visit(patient_id=patient.id, appointment=info,
+                                booked_at=appt.created))
+        visits.sort(key=lambda v: (v.appointment.starts_at, v.appointment.id))
+        return visits
+
+    def _own_appointment(self, session: Session, patient_id: int,
+                         appointment_id: int) -> fr.Appointment:
         pid = self._fhir_patient_id(session, patient_id)
         fhir_id = self._unlink(session, "Appointment", appointment_id)
         if fhir_id is None:
@@ -282,6 +345,35 @@ class FhirBackOffice:
             raise AppointmentNotFound() from None
         if appt.actor_id("Patient") != pid:
             raise AppointmentNotFound()
+        return appt
+
+    def get_appointment(self, session: Session, patient_id: int,
+                        appointment_id: int) -> AppointmentInfo:
+        self._require("read appointments")
+        appt = self._own_appointment(session, patient_id, appointment_id)
+        return self._appointment_info(session, appt).model_copy(update={"id": appointment_id})
+
+    def confirm_appointment(self, session: Session, patient_id: int, appointment_id: int,
+                            now: datetime) -> AppointmentInfo:
+        """The patient's participation marked accepted, conditional on the version read."""
+        self._require("confirm")
+        appt = self._changeable(session, patient_id, appointment_id, now)
+        pid = self._fhir_patient_id(session, patient_id)
+        # The whole resource as the EHR has it: an update replaces it, so nothing we do not
+        # model may be lost.
+        body = self.client.read("Appointment", appt.id)
+        for participant in body.get("participant", []):
+            if participant.get("actor", {}).get("reference") == f"Patient/{pid}":
+                participant["status"] = "accepted"
+        try:
+            self.client.update(body, (body.get("meta") or {}).get("versionId"))
+        except VersionConflict:
+            raise RecordChanged() from None
+        return self.get_appointment(session, patient_id, appointment_id)
+
+    def _changeable(self, session: Session, patient_id: int, appointment_id: int,
+                    now: datetime) -> fr.Appointment:
+        appt = self._own_appointment(session, patient_id, appointment_id)
         if appt.status != "booked" or appt.start is None or appt.start <= now:
             raise AppointmentNotChangeable()
         return appt
@@ -704,6 +796,28 @@ class FhirBackOffice:
                 is_primary=(cov.order == 1) if cov.order is not None else number == 0))
         return infos
 
+    # --- billing (Oracle Health profile) -------------------------------------------------------
+
+    def balance(self, session: Session, patient_id: int, today: date) -> Balance:
+        """The sum of the patient's active accounts' balances; the EHR lists no charges
+        here, so the patient is offered the statement and charge help by a person."""
+        self._require("billing (account balance)")
+        pid = self._fhir_patient_id(session, patient_id)
+        cents = 0
+        for account in fr.of_type(fr.Account, self.client.search(
+                "Account", {"patient": f"Patient/{pid}", "status": "active"})):
+            money = account.money(ORACLE_ACCOUNT_BALANCE)
+            if money is None or money.value is None:
+                continue
+            if (money.currency or "USD") != "USD":
+                raise NotSupported("an account balance in another currency")
+            cents += round(money.value * 100)
+        return Balance(patient_id=patient_id, amount_cents=max(cents, 0), due_date=None,
+                       overdue=False, charges=[])
+
+    def claims(self, session: Session, patient_id: int) -> list[ClaimLine]:
+        raise NotSupported("claims are not read from the EHR")
+
     def preferences(self, session: Session, patient_id: int) -> Preferences:
         self._require("consent and language")
         pid = self._fhir_patient_id(session, patient_id)
@@ -726,8 +840,11 @@ class FhirBackOffice:
 
 
 class _NoFhirBilling:
-    """Billing on `fhir`: no EHR account balance is read yet, so the billing verbs are off
-    (the patient is offered a person) and insurance answers without claims."""
+    """Billing on `fhir` with a profile that reads no balance: the billing verbs are off (the
+    patient is offered a person) and insurance answers without claims."""
+
+    def balance(self, session: Session, patient_id: int, today: date) -> Balance:
+        raise NotSupported("this EHR profile reads no account balance")
 
     def claims(self, session: Session, patient_id: int) -> list[ClaimLine]:
         raise NotSupported("billing is not served by the EHR adapter")

@@ -101,6 +101,25 @@ class Resource(_Element):
         return self.meta.versionId
 
 
+class Money(_Element):
+    value: float | None = None
+    currency: str | None = None
+
+
+class Extension(_Element):
+    url: str
+    valueMoney: Money | None = None
+
+
+class Account(Resource):
+    status: str
+    extension: list[Extension] = []
+
+    def money(self, url: str) -> Money | None:
+        return next((e.valueMoney for e in self.extension
+                     if e.url == url and e.valueMoney is not None), None)
+
+
 class Patient(Resource):
     identifier: list[Identifier] = []
     name: list[HumanName] = []
@@ -161,6 +180,7 @@ class Appointment(Resource):
     participant: list[Participant] = []
     specialty: list[CodeableConcept] = []
     serviceType: list[CodeableConcept] = []
+    created: datetime | None = None
 
     def actor_id(self, resource_type: str) -> str | None:
         return next((p.actor.id_of(resource_type) for p in self.participant

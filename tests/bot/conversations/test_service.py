@@ -11,11 +11,13 @@ from bot.conversations import transcript
 from bot.conversations.deps import emergency_text
 from bot.conversations.engine import EngineClient
 from bot.conversations.models import TranscriptEntry
+from bot.conversations.schemas import Button
 from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
 from bot.handoff.schemas import HandoffRequest
+from bot.safety import EmergencyMatch
 from tests.conftest import TEST_REDIS_URL
 from tests.support.engine_server import engine_server
 
@@ -75,6 +77,31 @@ async def test_a_picked_choice_is_recorded_by_its_title_and_sent_as_its_payload(
         ("patient", '2 ("Tue, Dec 1 at 2:00 PM")'), ("bot", "ok")]
 
 
+async def test_typed_words_of_a_choice_on_the_web_are_sent_as_its_payload(
+        conversations, db: Session) -> None:
+    """"keep it" after "Cancel your appointment?" answers the question: the classifier never
+    sees it (it once read it as an emergency); an emergency typed there still comes first."""
+    service, engine = conversations
+    await service.offer_choices("web:choice", [
+        Button(title="Yes, cancel it", payload="/affirm"),
+        Button(title="Find a new time instead", payload="/appointment_reschedule"),
+        Button(title="Keep it", payload="/deny")], 300)
+    await service.turn("web:choice", "kep it", {"channel": "web"})
+    assert engine.sent[-1]["message"] == "/deny"
+    assert [(i.role, i.text) for i in transcript.read(db, "web:choice")][0] == (
+        "patient", 'kep it ("Keep it")')
+
+    await service.offer_choices("web:choice", [
+        Button(title="Yes, cancel it", payload="/affirm"),
+        Button(title="Keep it", payload="/deny")], 300)
+    await service.turn("web:choice", "keep it", {"channel": "web"})
+    assert engine.sent[-1]["message"] == "/deny"
+
+    await service.offer_choices("web:choice", [Button(title="Keep it", payload="/deny")], 300)
+    await service.turn("web:choice", "keep it, i have chest pain", {"channel": "web"})
+    assert engine.sent[-1]["message"] == "/emergency"
+
+
 async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(conversations,
                                                                           db: Session) -> None:
     service, engine = conversations
@@ -93,6 +120,33 @@ async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(convers
     # tracker got both messages appended.
     assert engine.sent == []
     assert [e["text"] for e in engine.appended] == ["are you there", "i took too many pills"]
+
+
+async def test_an_emergency_is_answered_in_the_language_it_was_written_in(db: Session) -> None:
+    """With no conversation language known, the safety net's match says it: a Spanish crisis
+    gets the domain's Spanish utter_emergency (988, oprima 2), an English one the default."""
+    engine = RecordingEngine()
+    redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    with engine_server(engine.handler) as url:
+        service = ConversationService(
+            EngineClient(url, "t"), lambda: redis, get_sessionmaker(), apology="sorry",
+            emergency_text=emergency_text(), emergency_text_in=emergency_text)
+        handoffs.request_handoff(
+            db, HandoffRequest(conversation_id="sms:+15555550104", reason="requested"),
+            clinic_today())
+        spanish = await service.turn("sms:+15555550104", "no puedo respirar", {"channel": "sms"})
+        english = await service.turn("sms:+15555550104", "i cant breathe", {"channel": "sms"})
+        await service.engine.aclose()
+    await redis.aclose()
+    assert [m.text for m in spanish] == [emergency_text("es")]
+    assert "911" in spanish[0].text and "988 y oprima 2 para español" in spanish[0].text
+    assert [m.text for m in english] == [emergency_text()]
+    assert [(i.role, i.text) for i in transcript.read(db, "sms:+15555550104")][-3:] == [
+        ("bot", emergency_text("es")), ("patient", "i cant breathe"), ("bot", emergency_text())]
+    # the conversation's language, when the caller knows it, comes first
+    assert service.emergency_reply(EmergencyMatch("medical", "cannot breathe", "en"), "es") == (
+        emergency_text("es"))
+    assert service.emergency_reply(None) == emergency_text()
 
 
 async def test_a_chat_turn_is_answered_before_it_is_recorded_and_holds_the_next(

@@ -7,7 +7,15 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.backoffice.models import Appointment, Patient, Prescription, RefillRequest, RefillStatus
+from bot.backoffice.models import (
+    Appointment,
+    Patient,
+    Prescription,
+    RefillRequest,
+    RefillStatus,
+    Slot,
+)
+from bot.backoffice.scheduling import reschedule_appointment
 from bot.outreach.enums import OutreachKind, OutreachStatus, SuppressReason
 from bot.outreach.models import OutreachPatient
 from bot.outreach.planning import plan
@@ -106,3 +114,32 @@ def test_held_out_patients_are_recorded_and_suppressed_at_once(
     from bot.outreach.service import is_held_out
 
     assert is_held_out(demo, people["Maria"].id, settings) is True
+
+
+def test_a_moved_visit_has_one_set_of_reminders_and_a_rebooking_today_skips_the_72h(
+        demo: Session, people: dict[str, Patient], settings: Settings,
+        sessions: sessionmaker[Session]) -> None:
+    maria = people["Maria"]
+    plan(demo, NOW - timedelta(days=1), settings)  # planned for the visit in 3 days
+    appt = demo.scalars(select(Appointment).where(Appointment.patient_id == maria.id)).first()
+    assert appt is not None
+    # Moved today to a later time, through the back office's own verb.
+    slot = demo.scalars(select(Slot).where(
+        Slot.provider_id == appt.provider_id,
+        Slot.starts_at > appt.starts_at + timedelta(hours=2)).order_by(
+            Slot.starts_at)).first()
+    assert slot is not None
+    later = NOW + timedelta(hours=4)
+    reschedule_appointment(demo, maria.id, appt.id, slot.id, later)
+    result = plan(demo, later, settings)
+    mine = [r for r in rows(sessions) if r.patient_id == maria.id
+            and r.kind is OutreachKind.appointment_reminder]
+    old = [r for r in mine if r.subject_at != slot.starts_at]
+    new = [r for r in mine if r.subject_at == slot.starts_at]
+    assert result.superseded == len(old) == 2
+    assert {(r.status, r.reason) for r in old} == {(OutreachStatus.suppressed,
+                                                    SuppressReason.subject_changed)}
+    # Booked today: a 72 h reminder for it would already be due before the booking.
+    assert slot.starts_at - timedelta(hours=72) < later
+    assert {r.offset_label for r in new} == {"24h"}
+    assert all(r.status is OutreachStatus.planned for r in new)

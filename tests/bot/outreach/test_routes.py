@@ -30,6 +30,7 @@ def test_the_outreach_view_lists_sent_and_suppressed_with_reasons_for_agents_onl
         token = client.post("/api/desk/login", json=login).json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
         view = client.get("/api/desk/outreach", headers=headers).json()
+        assert view["clinic_timezone"] == "America/New_York"  # the page names the zone
         rows = {(r["patient"], r["kind"]): r for r in view["rows"]}
         assert rows[("Maria Lopez", "appointment_reminder")]["status"] in ("sent", "planned")
         assert rows[("Aisha Khan", "no_show_followup")]["status"] == "suppressed"

@@ -18,9 +18,12 @@ from bot.backoffice.models import (
     RefillStatus,
     Slot,
 )
+from bot.backoffice.port import get_backoffice
 from bot.conversations.models import TranscriptEntry
 from bot.outreach.enums import FINAL_STATUSES, OutreachStatus, Purpose, SuppressReason
+from bot.outreach.models import OutreachMessage
 from bot.outreach.planning import plan
+from bot.outreach.sending import Outgoing, compose
 from bot.settings import Settings
 from tests.bot.outreach.conftest import TODAY, at
 from tests.bot.outreach.helpers import by_key, rows, run, texts_to
@@ -268,3 +271,18 @@ def test_every_message_ends_in_one_final_state(
     assert all(status in FINAL_STATUSES for _, status, _ in states), states
     assert all(reason is not None for _, status, reason in states
                if status is OutreachStatus.suppressed)
+
+
+def test_a_patient_who_prefers_spanish_reads_the_reminder_in_spanish(
+        demo: Session, people: dict[str, Patient], settings: Settings) -> None:
+    plan(demo, NOW, settings)
+    row = demo.scalar(select(OutreachMessage).where(
+        OutreachMessage.patient_id == people["Maria"].id, OutreachMessage.offset_label == "72h"))
+    assert row is not None
+    text, buttons = compose(demo, row, people["Maria"], settings, get_backoffice(settings), "es")
+    assert text == ("Riverside Health: le recordamos su cita del jueves 3 de diciembre, "
+                    "10:30 a. m. con Dr. Priya Shah en Riverside Primary Care, 100 Main St, "
+                    "Suite 2.")
+    out = Outgoing(row.id, row.patient_id, MARIA, row.kind, text, buttons, "es")
+    assert out.body.endswith("\n\n1. Confirmar\n2. Cambiar la cita\n3. Cancelarla\n"
+                             "Responda con un número.")

@@ -117,6 +117,85 @@ UNCHANGED: list[str] = [
 ]
 
 
+# Spanish, as patients write it (the demo's Spanish speaker is Rosa Martínez, DOB 1968-09-30)
+SPANISH: list[tuple[str, str]] = [
+    # dates in words and numbers, with and without accents and a year
+    ("nací el 12 de marzo de 1984", "nací el [DATE]"),
+    ("mi fecha de nacimiento es 30 de septiembre de 1968", "mi fecha de nacimiento es [DATE]"),
+    ("fecha de nacimiento: 12/03/1984", "fecha de nacimiento: [DATE]"),
+    ("cumpleaños 12 de Marzo del 1984", "cumpleaños [DATE]"),
+    ("Soy Rosa y mi DOB es 30 de sept. de 1968", "Soy [NAME] y mi DOB es [DATE]"),
+    ("la cita es el 3 de mayo", "la cita es el [DATE]"),
+    ("nací en marzo de 1984", "nací en [DATE]"),
+    ("1ro de mayo", "[DATE]"),
+    ("el primero de mayo", "el [DATE]"),
+    ("nací el 30-09-68", "nací el [DATE]"),
+    # names after Spanish cues, accents kept in the name and gone from the text
+    ("me llamo Rosa Martínez", "me llamo [NAME]"),
+    ("me llamo rosa martinez y nací el 30/09/1968", "me llamo [NAME] y nací el [DATE]"),
+    ("Hola, soy Rosa", "Hola, soy [NAME]"),
+    ("soy Rosa Martínez, paciente", "soy [NAME], paciente"),
+    ("mi nombre es José Ángel Núñez", "mi nombre es [NAME]"),
+    ("mi nombre completo es Rosa Martínez López", "mi nombre completo es [NAME]"),
+    ("Nombre: Rosa Martínez", "Nombre: [NAME]"),
+    # addresses: the street type first, a house number, units
+    ("vivo en Calle 8 #123", "vivo en [ADDRESS]"),
+    ("vivo en la calle 8 # 123", "vivo en la [ADDRESS]"),
+    ("mi dirección es Avenida Reforma 123, apto 4B", "mi dirección es [ADDRESS]"),
+    ("Av. Juárez 45 depto 3", "[ADDRESS]"),
+    ("vivo en la Avenida 5 de Mayo 123", "vivo en la [ADDRESS]"),
+    ("vivo en el apto 4B", "vivo en el [ADDRESS]"),
+    ("1234 Calle Ocho, Miami, FL 33135", "[ADDRESS] [ZIP]"),
+    ("mi nueva dirección: 250 SW 8th St Apt 4B, Miami, FL 33130",
+     "mi nueva dirección: [ADDRESS] [ZIP]"),
+    ("me llamo Rosa, nací el 30 de septiembre de 1968 y vivo en Calle Ocho 1234, apto 4B, "
+     "Miami, FL 33125", "me llamo [NAME], nací el [DATE] y vivo en [ADDRESS] [ZIP]"),
+    # a transcript line and a log line
+    ("WARNING verification failed for sms:+15555550104 (dob given 30 de septiembre de 1968), "
+     "2 tries left",
+     "WARNING verification failed for sms:[PHONE] (dob given [DATE]), 2 tries left"),
+    ("patient: me llamo Rosa Martínez, vivo en Calle 8 #123", "patient: me llamo [NAME], vivo en "
+     "[ADDRESS]"),
+]
+
+SPANISH_UNCHANGED: list[str] = [
+    "soy diabética y necesito mi receta",
+    "soy alérgica a la penicilina",
+    "soy la mamá de la paciente",
+    "me llamó la doctora",
+    "estoy en la calle, no puedo hablar",
+    "Calle de la Amargura",
+    "vivo en el piso 2",
+    "mi saldo es de $62.00",
+    "quiero pagar $125.40",
+    "tomo 2 de las pastillas de 5 mg",
+    "necesito 3 de mis recetas",
+    "el 5 de cada mes",
+    "quiero una cita en mayo",
+    "la cita es a las 10:30 de la mañana",
+    "el martes en la tarde",
+    "Amlodipino 5 mg, 3 resurtidos",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SPANISH)
+def test_redacts_spanish(text: str, expected: str) -> None:
+    assert redact(text, KNOWN) == expected
+
+
+@pytest.mark.parametrize("text", SPANISH_UNCHANGED)
+def test_leaves_ordinary_spanish_alone(text: str) -> None:
+    assert redact(text, KNOWN) == text
+
+
+def test_known_spanish_misses() -> None:
+    """Asserted as current behaviour so a change is seen: a name with no cue (nor in
+    `known`), and "soy" before a lowercase name (it would take "soy diabética")."""
+    assert redact("mi esposa Rosa lo recoge") == "mi esposa Rosa lo recoge"
+    assert redact("soy rosa martinez") == "soy rosa martinez"
+    assert redact("soy rosa martinez", ["Rosa", "Martínez"]) == "soy [NAME]"
+
+
 @pytest.mark.parametrize(("text", "expected"), EXACT)
 def test_redacts_chat_and_sms(text: str, expected: str) -> None:
     assert redact(text, KNOWN) == expected

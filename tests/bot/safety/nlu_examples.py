@@ -15,6 +15,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3]
 TRAINING_GLOB = "data/nlu/*.yml"
 HOLDOUTS = ("tests/nlu/holdout.yml", "tests/nlu/generic_holdout.yml")
+# The Spanish hold-out (written beside the Spanish NLU data): measured too once it exists.
+SPANISH_HOLDOUTS = ("tests/nlu/holdout_es.yml",)
 # Everyday requests from other domains (written by scripts/foreign_requests.py): none is an
 # emergency, so none may be caught.
 FOREIGN = ("data/nlu/out_of_scope.yml", "tests/nlu/foreign_holdout.yml")
@@ -51,7 +53,8 @@ def training_files() -> list[Path]:
 
 def labelled_examples() -> list[Example]:
     """The training files and the hand-written held-out sets."""
-    paths = training_files() + [ROOT / p for p in HOLDOUTS if (ROOT / p).exists()]
+    paths = training_files() + [ROOT / p for p in HOLDOUTS + SPANISH_HOLDOUTS
+                                if (ROOT / p).exists()]
     return [example for path in paths for example in load(path)]
 
 

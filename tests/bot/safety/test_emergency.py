@@ -10,12 +10,12 @@ import pytest
 
 from bot.safety import EmergencyMatch, detect_emergency
 from bot.safety.emergency import (
-    TYPOS,
     _anchor,
     compile_pattern,
     normalize,
     slip_compare,
     typo_compare,
+    typos_attribute,
 )
 from tests.bot.safety.phrases import MUST_CATCH, MUST_NOT_CATCH, NOT_HEALTH
 
@@ -175,7 +175,7 @@ def test_slip_compare(word: str, target: str, similar: bool) -> None:
 def test_pattern_notation() -> None:
     """Optional words stay one token, multi-word alternatives expand into several Matcher
     patterns, and typo-tolerant words are matched through the typo attribute."""
-    typos = {"_": {TYPOS: {"INTERSECTS": ["chest"]}}}
+    typos = {"_": {typos_attribute("en"): {"INTERSECTS": ["chest"]}}}
     assert compile_pattern("~chest *2 pain|ache?") == [
         [typos, {"IS_PUNCT": False, "OP": "{0,2}"},
          {"LOWER": {"IN": ["pain", "ache"]}, "OP": "?"}],
@@ -186,7 +186,8 @@ def test_pattern_notation() -> None:
     ]
     # from six letters on a plain word takes slips, through the attribute; "=" keeps it exact
     assert compile_pattern("myself|me =myself|me") == [
-        [{"_": {TYPOS: {"INTERSECTS": ["myself", "me"]}}}, {"LOWER": {"IN": ["myself", "me"]}}],
+        [{"_": {typos_attribute("en"): {"INTERSECTS": ["myself", "me"]}}},
+         {"LOWER": {"IN": ["myself", "me"]}}],
     ]
     assert compile_pattern("all|of|my{1,3} a+b?") == [
         [{"LOWER": {"IN": ["all", "of", "my"]}, "OP": "{1,3}"}, {"LOWER": "a"}, {"LOWER": "b"}],

@@ -4,17 +4,24 @@ server calls and the desk's context card read the EHR when a domain is on fhir."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backoffice import errors
 from bot.backoffice.fhir.adapter import FhirBackOffice
 from bot.backoffice.fhir.client import VersionConflict, client_from_settings
 from bot.backoffice.models import FhirLink, Patient
+from bot.clock import clinic_today
+from bot.handoff.service import patient_summary
+from bot.outreach.enums import OutreachKind, OutreachStatus
+from bot.outreach.models import OutreachMessage
+from bot.outreach.service import confirm
+from bot.settings import get_settings
 from tests.bot.backoffice.conftest import AUTH, load_demo
+from tests.bot.outreach.helpers import run, texts_to
 
 
 @pytest.fixture
@@ -68,8 +75,6 @@ def test_a_slot_someone_else_took_is_slot_taken_and_the_appointment_stays(
 
 def test_routes_and_desk_context_card_read_the_ehr(
         fhir: FhirBackOffice, seeded: Session, now: datetime, client) -> None:  # type: ignore[no-untyped-def]
-    from bot.clock import clinic_today
-    from bot.handoff.service import patient_summary
 
     patient_id = maria(seeded).id
     listed = client.get(f"/api/backoffice/patients/{patient_id}/appointments", headers=AUTH)
@@ -116,3 +121,44 @@ def test_billing_on_fhir_hands_over_instead_of_failing(
     assert insurance.status_code == 200
     assert insurance.json()["policies"][0]["payer"] == "Blue Harbor Health"
     assert insurance.json()["claims"] == []
+    # The generic profile reads no balance: said as "cannot", and the desk's card says the
+    # balance is not available instead of $0.00.
+    balance = client.get(f"/api/backoffice/patients/{patient_id}/balance", headers=AUTH)
+    assert (balance.status_code, balance.json()["detail"]["code"]) == (503, "not_supported")
+    summary = patient_summary(seeded, patient_id, datetime.now(UTC), clinic_today())
+    assert summary is not None
+    assert (summary.balance_cents, summary.payment_plan) == (None, None)
+
+
+def test_reminders_are_planned_sent_and_confirmed_from_the_ehr(
+        fhir: FhirBackOffice, seeded: Session) -> None:
+    """Outreach reads the EHR's appointments through the port: the reminder's subject is the
+    EHR's appointment, its words come from the EHR, and "1" confirms it there."""
+    settings = get_settings()
+    patient = maria(seeded)
+    [visit] = fhir.upcoming_appointments(seeded, patient.id, datetime.now(UTC)).appointments
+    starts = visit.starts_at
+    # Consent is the EHR's too: its Consent says yes to care texts, whatever our row says.
+    patient.sms_consent = False
+    seeded.commit()
+    sessions = sessionmaker(bind=seeded.get_bind())
+    result = run(sessions, starts - timedelta(hours=72) + timedelta(minutes=1), settings)
+    assert result.planned.by_kind.get("appointment_reminder", 0) >= 1
+    row = seeded.scalar(select(OutreachMessage).where(
+        OutreachMessage.patient_id == patient.id,
+        OutreachMessage.kind == OutreachKind.appointment_reminder,
+        OutreachMessage.offset_label == "72h"))
+    assert row is not None and row.status is OutreachStatus.sent
+    assert fhir_id(seeded, row.subject_id) == fhir_id(seeded, visit.id)
+    [text] = texts_to(sessions, patient.phone)
+    assert text.startswith("Riverside Health: reminder of your appointment on ")
+    assert text.endswith(" with Dr. Priya Shah at Riverside Primary Care, 100 Main St, Suite 2."
+                         "\n\n1. Confirm\n2. Reschedule\n3. Cancel it\nReply with a number.")
+
+    seeded.expire_all()
+    confirmed = confirm(seeded, row.id, patient.phone, starts - timedelta(hours=70))
+    assert confirmed.status == "confirmed"
+    body = fhir.client.read("Appointment", fhir_id(seeded, visit.id))
+    [mine] = [p for p in body["participant"]
+              if p["actor"]["reference"].startswith("Patient/")]
+    assert mine["status"] == "accepted"
