@@ -21,3 +21,5 @@ class TranscriptItem(BaseModel):
     text: str
     at: datetime
     channel: str
+    # An agent's message: who wrote it (the desk shows the name; two agents may reply).
+    agent: str | None = None

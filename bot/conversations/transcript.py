@@ -13,6 +13,7 @@ from typing import cast
 from sqlalchemy import Insert, Table, insert, select
 from sqlalchemy.orm import Session
 
+from bot.agents.models import Agent
 from bot.clock import now
 from bot.conversation_ids import channel_of
 from bot.conversations.models import TranscriptEntry
@@ -57,11 +58,14 @@ def record_turn(session: Session, conversation_id: str, patient_text: str, recei
 
 def read(session: Session, conversation_id: str, since: datetime | None = None
          ) -> list[TranscriptItem]:
-    """The conversation in order, from `since` (default: the last 24 hours)."""
+    """The conversation in order, from `since` (default: the last 24 hours); an agent's
+    message with the agent's name."""
     since = since or now() - WINDOW
-    rows = session.scalars(
-        select(TranscriptEntry)
+    rows = session.execute(
+        select(TranscriptEntry, Agent.display_name)
+        .outerjoin(Agent, Agent.id == TranscriptEntry.agent_id)
         .where(TranscriptEntry.conversation_id == conversation_id, TranscriptEntry.at >= since)
         .order_by(TranscriptEntry.at, TranscriptEntry.id)
     )
-    return [TranscriptItem(role=r.role, text=r.text, at=r.at, channel=r.channel) for r in rows]
+    return [TranscriptItem(role=r.role, text=r.text, at=r.at, channel=r.channel,
+                           agent=name if r.role == "agent" else None) for r, name in rows]

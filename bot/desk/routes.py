@@ -189,7 +189,7 @@ async def send_message(handoff_id: DbId, body: AgentMessage, agent: AgentDep,
     # The desk first, so its transcript shows the agent's words before the patient's answer.
     await live.publish(redis, live.DESK_CHANNEL, {
         "type": "message", "handoff_id": handoff.id, "role": "agent", "text": entry.text,
-        "at": entry.at.isoformat()})
+        "at": entry.at.isoformat(), "agent": agent.display_name})
     await deliver(handoff.conversation_id, entry.text, "agent", f"agent:{entry.id}")
     await get_conversations().record_agent_turn(handoff.conversation_id, entry.text,
                                                 agent.display_name)

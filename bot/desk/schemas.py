@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 from bot.agents.models import Availability, Team
 from bot.conversations.schemas import TranscriptItem
 from bot.handoff.models import HandoffStatus
+from bot.handoff.schemas import TransferStep
 from bot.text import CleanText
 
 
@@ -79,3 +80,6 @@ class HandoffDetail(BaseModel):
     context: dict[str, Any]
     # Private notes (a transfer's note among them), oldest first: never sent to the patient.
     notes: list[NoteOut] = []
+    # The latest transfer (from, to, by whom, when, its note): what the receiving agent reads
+    # first. None when the handoff never moved.
+    transfer: TransferStep | None = None

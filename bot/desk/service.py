@@ -44,7 +44,8 @@ def detail(session: Session, handoff_id: int, agent: Agent) -> HandoffDetail:
         transcript=transcript.read(session, handoff.conversation_id),
         context=handoffs.context(handoff, owner.display_name if owner else None),
         notes=[NoteOut(text=n.text, author=n.author, at=n.at, kind=n.kind)
-               for n in tools.list_notes(session, handoff.id)])
+               for n in tools.list_notes(session, handoff.id)],
+        transfer=handoffs.last_transfer(handoff))
 
 
 def accept(session: Session, handoff_id: int, agent: Agent) -> tuple[Handoff, TranscriptEntry]:

@@ -62,6 +62,22 @@ class QueueItem(BaseModel):
     # The conversation's language, and whether no available agent of its team speaks it.
     language: str = "en"
     language_unmatched: bool = False
+    # After a transfer: the team it came from (the queue says so instead of the first reason).
+    transferred_from: str | None = None
+
+
+class TransferStep(BaseModel):
+    """The latest transfer, as the receiving agent reads it first: from which team to which,
+    by whom, when, and the private note that came with it."""
+
+    from_team: str
+    to_team: str
+    by: str
+    at: datetime
+    note: str | None = None
+    from_agent: str | None = None
+    # A transfer to a named colleague.
+    to_agent: str | None = None
 
 
 class SummaryAppointment(BaseModel):

@@ -38,6 +38,7 @@ from bot.handoff.schemas import (
     QueueItem,
     SummaryAppointment,
     SummaryPrescription,
+    TransferStep,
 )
 from bot.insights import record as insights
 from bot.responses import response_text
@@ -150,12 +151,14 @@ _HOLD_WORDS = {"in_collections": "in collections", "plan_defaulted": "an earlier
                "under_review": "account under review by billing"}
 
 
-def _plan_words(plan: PaymentPlanOptions) -> str:
-    """Payment-plan eligibility as the desk's context card says it (desk tools)."""
-    if plan.eligible:
+def plan_words(plan: PaymentPlanOptions) -> str:
+    """Payment-plan eligibility as the desk says it (the context card, saved replies)."""
+    if plan.eligible and plan.options:
         months = [str(o.months) for o in plan.options]
         return "Eligible: " + (", ".join(months[:-1]) + " or " + months[-1]
                                if len(months) > 1 else "".join(months)) + " months"
+    if plan.eligible:  # eligible, but no plan length leaves a payment every month
+        return "Not eligible: no plan fits this balance"
     if plan.reason == "active_plan" and plan.active_plan:
         return (f"On a plan: {plan.active_plan.months} months, "
                 f"{money(plan.active_plan.monthly_cents)} a month")
@@ -218,7 +221,7 @@ def patient_summary(session: Session, patient_id: int, now: datetime, today: dat
         balance_overdue=balance.overdue if balance else False,
         balance_due_date=balance.due_date if balance else None,
         payment_plan_eligible=plan.eligible if plan else None,
-        payment_plan=_plan_words(plan) if plan else None,
+        payment_plan=plan_words(plan) if plan else None,
         upcoming_appointments=[
             SummaryAppointment(starts_at=a.starts_at, provider=a.provider_name,
                                location=a.location)
@@ -411,6 +414,7 @@ def queue(session: Session, agent: Agent | None = None) -> list[QueueItem]:
 
 def queue_item(handoff: Handoff, agent_name: str | None, assigned_name: str | None = None,
                at: datetime | None = None, language_unmatched: bool = False) -> QueueItem:
+    transfer = last_transfer(handoff)
     return QueueItem(id=handoff.id, status=handoff.status, channel=handoff.channel,
                      urgency=handoff.urgency, reason=handoff.reason,
                      patient=patient_label(handoff), waiting_since=handoff.created_at,
@@ -418,7 +422,23 @@ def queue_item(handoff: Handoff, agent_name: str | None, assigned_name: str | No
                      queued_at=handoff.queued_at or handoff.created_at,
                      transfers=handoff.transfers,
                      overdue=urgent_overdue(handoff, at or now()),
-                     language=handoff.language, language_unmatched=language_unmatched)
+                     language=handoff.language, language_unmatched=language_unmatched,
+                     transferred_from=transfer.from_team if transfer else None)
+
+
+def last_transfer(handoff: Handoff) -> TransferStep | None:
+    """The latest transfer on the handoff's path, or None when it never moved. A step
+    written before transfers recorded `from_team` came from the team of the step before."""
+    path = handoff.path or []
+    for index in range(len(path) - 1, 0, -1):  # the first step is the routing
+        step = path[index]
+        if step.get("by") == "routing":
+            continue
+        return TransferStep(from_team=step.get("from_team") or path[index - 1].get("team")
+                            or "general", to_team=step["team"], by=step["by"],
+                            at=step["at"], note=step.get("note"),
+                            from_agent=step.get("from_agent"), to_agent=step.get("agent"))
+    return None
 
 
 def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:

@@ -89,13 +89,13 @@ def test_transfer_from_scheduling_to_billing_with_a_note_by_keyboard(
     # Billing's agent: the same conversation, the note, the path; the patient told once.
     row = bea.locator(f"#queue-item-{handoff_id}")
     expect(row).to_contain_text("Billing")
-    expect(row).to_contain_text("transferred")
+    expect(row).to_contain_text("Transferred from Scheduling")
     row.click()
     expect(bea.locator("#transcript")).to_contain_text("lab work twice")
     expect(bea.locator("#transcript")).to_contain_text(TOLD)
     expect(bea.locator("#context")).to_contain_text("Transfer note · Sol")  # private notes
     expect(bea.locator("#context")).to_contain_text(NOTE)
-    expect(bea.locator("#context")).to_contain_text("Sol → Billing")
+    expect(bea.locator("#context")).to_contain_text("Scheduling → Billing by Sol")
     bea.screenshot(path=str(RESULTS / "desk-transfer-received.png"))
     bodies = [m["body"] for m in stack.outbox(PHONE)]
     assert bodies.count(TOLD) == 1

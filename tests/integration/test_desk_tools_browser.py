@@ -156,9 +156,10 @@ def test_desk_tools_keyboard_saved_reply_follow_up_and_history(
     desk.route(detail_url, one_refill)
     desk.keyboard.press("Enter")
     # The title is announced, not the whole transcript.
-    expect(desk.locator("#conversation-title")).to_have_text("Maria Lopez · Asked for a person")
+    expect(desk.locator("#conversation-title")).to_have_text(
+        "Maria Lopez · Scheduling · Asked for a person")
     expect(desk.locator("#announcer")).to_have_text(
-        "Opened Maria Lopez · Asked for a person. Waiting.")
+        "Opened Maria Lopez · Scheduling · Asked for a person. Waiting.")
     expect(desk.locator("#transcript")).to_have_attribute("aria-live", "polite")
     card = desk.get_by_role("complementary", name="Patient context")
     expect(card).to_contain_text("Web chat · number on file +15555550101")

@@ -133,6 +133,8 @@ class Stack:
 
 
 def _wait_ready(stack: Stack) -> None:
+    # The bot alone (no engine to be ready for): up once it answers at all.
+    probe = "/readyz" if "engine" in stack.processes else "/healthz"
     deadline = time.monotonic() + READY_TIMEOUT
     last = ""
     while time.monotonic() < deadline:
@@ -141,7 +143,7 @@ def _wait_ready(stack: Stack) -> None:
                 raise RuntimeError(
                     f"{name} exited with {proc.returncode}:\n{stack.log(name)[-3000:]}")
         try:
-            resp = httpx.get(stack.bot_url + "/readyz", timeout=5)
+            resp = httpx.get(stack.bot_url + probe, timeout=5)
             if resp.status_code == 200:
                 return
             last = resp.text
@@ -155,18 +157,22 @@ def _wait_ready(stack: Stack) -> None:
 @contextmanager
 def running_stack(redis_url: str = "redis://127.0.0.1:6379/14",
                   database_url: str | None = None,
-                  extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    if not MODEL.exists():
+                  extra_env: dict[str, str] | None = None,
+                  only: tuple[str, ...] | None = None) -> Iterator[Stack]:
+    """`only`: the processes to start (e.g. ("bot",) for pages that need no engine: the desk
+    worked through its API); default all three."""
+    if (only is None or "engine" in only) and not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: run `make train` first")
     workdir = Path(tempfile.mkdtemp(prefix="pa-stack-"))
     with running_standin(auth_token="stack-twilio-token") as twilio:
-        with _stack(workdir, twilio, redis_url, database_url, extra_env or {}) as stack:
+        with _stack(workdir, twilio, redis_url, database_url, extra_env or {},
+                    only) as stack:
             yield stack
 
 
 @contextmanager
 def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | None,
-           extra_env: dict[str, str]) -> Iterator[Stack]:
+           extra_env: dict[str, str], only: tuple[str, ...] | None = None) -> Iterator[Stack]:
     engine_port, actions_port, bot_port = free_port(), free_port(), free_port()
     bot_url = f"http://127.0.0.1:{bot_port}"
     env = {
@@ -225,7 +231,8 @@ def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | N
                   env=env, workdir=workdir, twilio=twilio, commands=commands)
     try:
         for name in commands:
-            stack.spawn(name)
+            if only is None or name in only:
+                stack.spawn(name)
         print(f"stack: waiting for engine, actions and bot (logs in {workdir})", file=sys.stderr)
         _wait_ready(stack)
         yield stack

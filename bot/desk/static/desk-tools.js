@@ -31,6 +31,20 @@
     #saved-replies li { padding:6px 10px; cursor:pointer; }
     #saved-replies li[aria-selected="true"] { background:var(--selected); }
     #saved-replies .meta { display:block; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+    #saved-replies li[aria-disabled="true"] { color:var(--muted); cursor:not-allowed; }
+    #saved-replies li[aria-disabled="true"] strong { text-decoration:line-through; }
+    #replies-dialog { border:1px solid var(--line); border-radius:10px; padding:16px 20px; width:min(720px, 94vw); }
+    #replies-dialog h2 { font-size:1.05rem; margin:0 0 8px; }
+    #replies-list { list-style:none; margin:0 0 12px; padding:0; max-height:36vh; overflow-y:auto; }
+    #replies-list li { display:flex; gap:8px; align-items:flex-start; border-bottom:1px solid var(--line); padding:6px 0; }
+    #replies-list li > div { flex:1; min-width:0; }
+    #replies-list .meta { display:block; white-space:pre-wrap; }
+    #reply-form { display:grid; grid-template-columns:1fr 1fr; gap:6px 12px; }
+    #reply-form label { display:flex; flex-direction:column; font-weight:600; font-size:.85rem; gap:2px; }
+    #reply-form .wide { grid-column:1 / -1; }
+    #reply-form input, #reply-form select, #reply-form textarea { font:inherit; font-weight:normal; padding:6px; border:1px solid #767f8c; border-radius:6px; }
+    #reply-form .row { display:flex; gap:8px; justify-content:flex-end; }
+    #manage-replies { background:transparent; color:#fff; border-color:#fff8; min-height:30px; padding:3px 10px; }
     #reply { position:relative; }
     #follow-up-fields { display:flex; gap:8px; align-items:center; flex-wrap:wrap; width:100%; }
     #follow-up-fields input { font:inherit; padding:5px; border:1px solid #767f8c; border-radius:6px; }
@@ -45,7 +59,7 @@
     #task-list li { border:1px solid var(--line); border-radius:8px; padding:8px; margin:6px 0; background:#fff; }
     #task-list li.due { border-color:var(--urgent); }
     .badge.due { background:var(--urgent); color:#fff; }
-    #history { padding:12px 16px; height:calc(100vh - 52px); overflow-y:auto; }
+    #history { padding:12px 16px; overflow-y:auto; }
     #history form { display:grid; grid-template-columns:repeat(auto-fill, minmax(190px, 1fr)); gap:8px 12px; align-items:end; background:#fff; padding:12px; border:1px solid var(--line); border-radius:8px; }
     #history label { display:flex; flex-direction:column; font-weight:600; font-size:.85rem; gap:2px; }
     #history input, #history select { font:inherit; padding:6px; border:1px solid #767f8c; border-radius:6px; font-weight:normal; }
@@ -56,7 +70,7 @@
     #history-side { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px; }
     #history-side dt { font-weight:600; margin-top:8px; }
     #history-side dd { margin:0; white-space:pre-line; }
-    #show-history { background:transparent; color:#fff; border-color:#fff8; min-height:30px; padding:3px 10px; margin-left:auto; margin-right:12px; }
+    #show-history { background:transparent; color:#fff; border-color:#fff8; min-height:30px; padding:3px 10px; }
   `});
   document.head.appendChild(style);
 
@@ -73,7 +87,10 @@
 
   async function loadReplies(id) {
     const r = await api("/api/desk/saved-replies?handoff_id=" + id);
+    if (!opened || opened.id !== id) return;  // another conversation opened meanwhile
     replies = r.ok ? await r.json() : [];
+    // "/" typed before they arrived (right after Accept): show them now.
+    if (document.activeElement === box && slashQuery()) showPopup();
   }
 
   const slashQuery = () => {
@@ -94,8 +111,11 @@
     popup.innerHTML = "";
     if (!matches.length) { closePopup(); return; }
     matches.forEach((r, i) => {
-      const li = el("li", {id: "saved-reply-" + r.id, role: "option", "aria-selected": "false"},
-        el("strong", {text: "/" + r.shortcut}), " " + r.title, el("span", {class: "meta", text: r.text || r.body}));
+      // Not offered here (its condition does not hold for this patient): listed with why.
+      const off = r.available === false;
+      const li = el("li", {id: "saved-reply-" + r.id, role: "option", "aria-selected": "false", "aria-disabled": String(off)},
+        el("strong", {text: "/" + r.shortcut}), " " + r.title,
+        el("span", {class: "meta", text: off ? "Not offered: " + r.unavailable_reason : (r.text || r.body)}));
       li.addEventListener("mousedown", (e) => { e.preventDefault(); insert(i); });
       popup.appendChild(li);
     });
@@ -114,6 +134,12 @@
     const q = slashQuery();
     const reply = matches[i];
     if (!q || !reply) return;
+    if (reply.available === false) {
+      closePopup();
+      $("status").textContent = "/" + reply.shortcut + " is not offered here: " + reply.unavailable_reason;
+      announce($("status").textContent);
+      return;
+    }
     const text = reply.text || reply.body;
     box.value = box.value.slice(0, q.start) + text + box.value.slice(box.selectionStart);
     const caret = q.start + text.length;
@@ -146,6 +172,109 @@
     $("status").textContent = "Fill in the {placeholders} before sending.";
     announce($("status").textContent);
   }, true);
+
+  // --- managing saved replies: list, add, edit, delete (each change audited) -------------
+  const CONDITION_WORDS = {"": "Always", verified: "Only when the patient is verified",
+    has_balance: "Only when they owe something", has_appointment: "Only with an upcoming appointment",
+    plan_eligible: "Only when they can set up a payment plan"};
+  const TEAM_WORDS = {billing: "Billing", scheduling: "Scheduling", pharmacy: "Pharmacy", nurse: "Nurse line", general: "General"};
+  const PLACEHOLDER_HELP = "Placeholders: {first_name} {balance} {balance_due_date} {appointment_time} {appointment_provider} "
+    + "{plan_options} {plan_monthly} {plan_minimum} {agent_name} {clinic_name} {clinic_phone}. "
+    + "Plan placeholders come from billing: such a reply is offered only when the patient can have a plan.";
+  const rShortcut = el("input", {id: "reply-shortcut", type: "text", maxlength: "40", pattern: "[a-z0-9_-]{1,40}", required: true, autocomplete: "off"});
+  const rTitle = el("input", {id: "reply-title", type: "text", maxlength: "120", required: true});
+  const rBody = el("textarea", {id: "reply-body", rows: "4", maxlength: "1600", required: true, "aria-describedby": "reply-help"});
+  const rTeam = el("select", {id: "reply-team"});
+  const rCondition = el("select", {id: "reply-condition"});
+  Object.entries(CONDITION_WORDS).forEach(([v, t]) => rCondition.add(new Option(t, v)));
+  const rError = el("p", {id: "reply-error", class: "tools-error", role: "alert"});
+  const rSave = el("button", {type: "submit", class: "primary", text: "Add reply"});
+  const rCancel = el("button", {type: "button", text: "Cancel edit", hidden: true});
+  const replyForm = el("form", {id: "reply-form", "aria-labelledby": "reply-form-title"},
+    el("h3", {id: "reply-form-title", class: "wide", text: "New saved reply"}),
+    el("label", {for: "reply-shortcut"}, "Shortcut (after /)", rShortcut),
+    el("label", {for: "reply-title"}, "Title", rTitle),
+    el("label", {for: "reply-body", class: "wide"}, "What the patient reads", rBody),
+    el("p", {id: "reply-help", class: "meta wide", text: PLACEHOLDER_HELP}),
+    el("label", {for: "reply-team"}, "Team", rTeam),
+    el("label", {for: "reply-condition"}, "Offer it", rCondition),
+    el("div", {class: "wide"}, rError),
+    el("div", {class: "row wide"}, rCancel, rSave));
+  const repliesList = el("ul", {id: "replies-list", "aria-label": "Saved replies of your teams"});
+  const repliesClose = el("button", {type: "button", text: "Close"});
+  const repliesDialog = el("dialog", {id: "replies-dialog", "aria-labelledby": "replies-title"},
+    el("div", {class: "row", style: "display:flex;justify-content:space-between;align-items:center"},
+      el("h2", {id: "replies-title", text: "Saved replies"}), repliesClose),
+    el("p", {class: "meta", text: "Every change is recorded with your name."}), repliesList, replyForm);
+  document.body.appendChild(repliesDialog);
+  const manage = el("button", {id: "manage-replies", type: "button", text: "Saved replies", hidden: true});
+  $("who").before(manage);
+  let editing = null;  // the reply being edited, or null for a new one
+
+  function resetReplyForm() {
+    editing = null; replyForm.reset(); rError.textContent = "";
+    $("reply-form-title").textContent = "New saved reply"; rSave.textContent = "Add reply"; rCancel.hidden = true;
+  }
+  function fillTeams() {
+    const profile = JSON.parse(sessionStorage.getItem("desk-profile") || "{}");
+    const all = (profile.roles || []).includes("supervisor") ? Object.keys(TEAM_WORDS) : (profile.teams || []);
+    rTeam.innerHTML = "";
+    rTeam.add(new Option("Every team", ""));
+    all.forEach((t) => rTeam.add(new Option(TEAM_WORDS[t] || t, t)));
+  }
+  async function loadManaged() {
+    const r = await api("/api/desk/saved-replies");
+    repliesList.innerHTML = "";
+    if (!r.ok) { repliesList.appendChild(el("li", {class: "meta", text: "Could not load them: " + await detailOf(r)})); return; }
+    const all = await r.json();
+    if (!all.length) repliesList.appendChild(el("li", {class: "meta", text: "No saved replies yet."}));
+    all.forEach((reply) => {
+      const edit = el("button", {type: "button", text: "Edit"});
+      edit.setAttribute("aria-label", "Edit /" + reply.shortcut);
+      const del = el("button", {type: "button", text: "Delete"});
+      del.setAttribute("aria-label", "Delete /" + reply.shortcut);
+      edit.addEventListener("click", () => {
+        editing = reply; fillTeams();
+        rShortcut.value = reply.shortcut; rTitle.value = reply.title; rBody.value = reply.body;
+        rTeam.value = reply.team || ""; rCondition.value = reply.condition || "";
+        $("reply-form-title").textContent = "Edit /" + reply.shortcut; rSave.textContent = "Save changes"; rCancel.hidden = false;
+        rError.textContent = ""; rShortcut.focus();
+      });
+      // Two steps: the first press asks, the second deletes.
+      del.addEventListener("click", async () => {
+        if (del.dataset.confirm !== "1") { del.dataset.confirm = "1"; del.textContent = "Delete /" + reply.shortcut + "?"; return; }
+        const gone = await api("/api/desk/saved-replies/" + reply.id, {method: "DELETE"});
+        announce(gone.ok ? "Deleted /" + reply.shortcut + "." : "Not deleted: " + await detailOf(gone));
+        if (editing && editing.id === reply.id) resetReplyForm();
+        await changed();
+      });
+      repliesList.appendChild(el("li", {id: "managed-reply-" + reply.id},
+        el("div", {}, el("strong", {text: "/" + reply.shortcut}), " " + reply.title,
+          el("span", {class: "meta", text: (reply.team ? TEAM_WORDS[reply.team] || reply.team : "Every team") + " · " + CONDITION_WORDS[reply.condition || ""]}),
+          el("span", {class: "meta", text: reply.body})), edit, del));
+    });
+  }
+  async function changed() {
+    await loadManaged();
+    if (opened && opened.state === "mine") await loadReplies(opened.id);
+  }
+  replyForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = {shortcut: rShortcut.value.trim(), title: rTitle.value.trim(), body: rBody.value.trim(),
+      team: rTeam.value || null, condition: rCondition.value || null};
+    const r = await api(editing ? "/api/desk/saved-replies/" + editing.id : "/api/desk/saved-replies",
+      {method: editing ? "PUT" : "POST", body: JSON.stringify(body)});
+    if (!r.ok) { rError.textContent = await detailOf(r); return; }
+    announce((editing ? "Saved /" : "Added /") + body.shortcut + ".");
+    resetReplyForm();
+    await changed();
+  });
+  rCancel.addEventListener("click", resetReplyForm);
+  repliesClose.addEventListener("click", () => repliesDialog.close());
+  manage.addEventListener("click", async () => {
+    resetReplyForm(); fillTeams(); await loadManaged();
+    repliesDialog.showModal(); rShortcut.focus();
+  });
 
   // --- follow-up close ------------------------------------------------------------------
   const what = el("input", {id: "follow-up-what", type: "text", maxlength: "500", "aria-describedby": "follow-up-help"});
@@ -337,7 +466,8 @@
     const log = $("history-transcript");
     log.innerHTML = "";
     const roles = {patient: "Patient", bot: "Assistant", agent: "Agent", system: "Notice"};
-    d.transcript.forEach((t) => log.appendChild(el("div", {class: "turn " + t.role}, el("small", {text: (roles[t.role] || t.role) + " · " + at(t.at)}), t.text)));
+    const who = (t) => (t.role === "agent" && t.agent) || roles[t.role] || t.role;
+    d.transcript.forEach((t) => log.appendChild(el("div", {class: "turn " + t.role}, el("small", {text: who(t) + " · " + at(t.at)}), t.text)));
     const p = d.context.patient;
     const side = $("history-side");
     side.innerHTML = "";
@@ -368,10 +498,14 @@
     syncFields();
     if (!e.detail.state) { opened = null; closePopup(); }
   });
-  document.addEventListener("desk:signedout", () => { opened = null; toggle.hidden = true; history.hidden = true; $("task-list").innerHTML = ""; });
+  document.addEventListener("desk:signedout", () => {
+    opened = null; toggle.hidden = true; manage.hidden = true; history.hidden = true; $("task-list").innerHTML = "";
+    if (repliesDialog.open) repliesDialog.close();
+  });
   // Signed in: the desk shows its app; then the tools show too.
   const watch = new MutationObserver(() => {
     toggle.hidden = !$("login").hidden || !token();
+    manage.hidden = toggle.hidden;
     if (!$("app").hidden) loadTasks();
   });
   watch.observe($("app"), {attributes: true, attributeFilter: ["hidden"]});

@@ -24,6 +24,11 @@ class SavedReply(Base):
     body: Mapped[str] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What must hold for the reply to be offered (`tools.service.CONDITIONS`); None: always.
+    # Payment-plan placeholders add "plan_eligible" on their own.
+    condition: Mapped[str | None] = mapped_column(String(40))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class HandoffNote(Base):

@@ -64,7 +64,8 @@ def desk_tools_script() -> FileResponse:
 def saved_replies(agent: AgentDep, session: SessionDep,
                   handoff_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
                   ) -> list[SavedReplyItem]:
-    """The team's saved replies; with handoff_id, each filled from that handoff's context."""
+    """The team's saved replies; with handoff_id, each filled from that patient's record as
+    it is now, or marked unavailable (with why) when its condition does not hold."""
     try:
         return service.list_saved_replies(session, agent, handoff_id)
     except ERRORS as exc:
@@ -74,12 +75,31 @@ def saved_replies(agent: AgentDep, session: SessionDep,
 @router.post("/api/desk/saved-replies", response_model=SavedReplyItem, status_code=201)
 def create_saved_reply(body: SavedReplyIn, agent: AgentDep, session: SessionDep
                        ) -> SavedReplyItem:
+    """A new reply for the caller's team (or every team); audited."""
     try:
-        reply = service.create_saved_reply(session, agent, body)
+        return service.reply_item(service.create_saved_reply(session, agent, body))
     except ERRORS as exc:
         raise _errors(exc) from None
-    return SavedReplyItem(id=reply.id, shortcut=reply.shortcut, title=reply.title,
-                          body=reply.body, team=reply.team)
+
+
+@router.put("/api/desk/saved-replies/{reply_id}", response_model=SavedReplyItem)
+def update_saved_reply(reply_id: DbId, body: SavedReplyIn, agent: AgentDep,
+                       session: SessionDep) -> SavedReplyItem:
+    """The whole reply as edited (a reply of the caller's teams, or every team's); audited
+    with the fields that changed."""
+    try:
+        return service.reply_item(service.update_saved_reply(session, agent, reply_id, body))
+    except ERRORS as exc:
+        raise _errors(exc) from None
+
+
+@router.delete("/api/desk/saved-replies/{reply_id}", status_code=204)
+def delete_saved_reply(reply_id: DbId, agent: AgentDep, session: SessionDep) -> None:
+    """Gone from every agent's "/" list; audited (who, which reply)."""
+    try:
+        service.delete_saved_reply(session, agent, reply_id)
+    except ERRORS as exc:
+        raise _errors(exc) from None
 
 
 # --- notes ------------------------------------------------------------------------------------

@@ -23,13 +23,20 @@ class NoteItem(BaseModel):
     kind: str
 
 
+# What must hold for a saved reply to be offered in a conversation (None: always).
+ReplyCondition = Literal["verified", "has_balance", "has_appointment", "plan_eligible"]
+
+
 class SavedReplyIn(BaseModel):
+    """A new saved reply, or the whole of an edited one."""
+
     # Typed after "/" in the reply box: one word of letters, digits, - or _.
     shortcut: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
     title: CleanText = Field(min_length=1, max_length=120)
     body: CleanText = Field(min_length=1, max_length=1600)
     # None: every team.
     team: str | None = Field(default=None, max_length=40)
+    condition: ReplyCondition | None = None
 
 
 class SavedReplyItem(BaseModel):
@@ -42,6 +49,11 @@ class SavedReplyItem(BaseModel):
     text: str | None = None
     # Placeholders the context could not fill (left as "{name}" for the agent to complete).
     missing: list[str] = []
+    condition: str | None = None
+    # With ?handoff_id=: False when the reply's condition does not hold for this patient (e.g.
+    # a payment plan they cannot have): it is not offered, and the reason says why.
+    available: bool = True
+    unavailable_reason: str | None = None
 
 
 class FollowUpItem(BaseModel):

@@ -7,6 +7,7 @@ worker thread). Which teams an agent sees is asked of `visible_teams`, so there 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,10 +18,13 @@ from sqlalchemy.orm import Session
 from bot.agents.models import Agent
 from bot.agents.service import visible_teams
 from bot.audit import service as audit
+from bot.backoffice import billing
 from bot.backoffice.consent import is_opted_out
+from bot.backoffice.errors import PatientNotFound
 from bot.backoffice.models import Patient
+from bot.backoffice.schemas import PaymentPlanOptions
 from bot.backoffice.service import normalize_name, normalize_phone
-from bot.clock import now
+from bot.clock import clinic_today, now
 from bot.conversations import transcript
 from bot.desk.tools.models import FollowUp, HandoffNote, SavedReply
 from bot.desk.tools.schemas import (
@@ -33,7 +37,7 @@ from bot.desk.tools.schemas import (
 )
 from bot.handoff import service as handoffs
 from bot.handoff.models import Handoff, HandoffStatus
-from bot.handoff.schemas import FollowUpIn
+from bot.handoff.schemas import FollowUpIn, PatientSummary
 from bot.outreach.rules import next_allowed
 from bot.settings import get_settings
 from bot.text import money
@@ -118,7 +122,16 @@ def list_notes(session: Session, handoff_id: int) -> list[NoteItem]:
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 PLACEHOLDERS = ("first_name", "appointment_time", "appointment_provider", "balance",
-                "balance_due_date", "agent_name", "clinic_name", "clinic_phone")
+                "balance_due_date", "agent_name", "clinic_name", "clinic_phone",
+                "plan_options", "plan_monthly", "plan_minimum")
+# Filled only from billing's own answer for this patient (never typed by the agent): a reply
+# using one is offered only when the patient can set up a plan.
+PLAN_PLACEHOLDERS = frozenset({"plan_options", "plan_monthly"})
+# What a saved reply's condition asks of the conversation, in the order they are checked.
+CONDITIONS = {"verified": "The patient is verified",
+              "has_balance": "The patient owes something",
+              "has_appointment": "The patient has an upcoming appointment",
+              "plan_eligible": "The patient can set up a payment plan"}
 
 
 def when_words(at: datetime, tz: ZoneInfo) -> str:
@@ -132,25 +145,91 @@ def day_words(day: date) -> str:
     return f"{day:%a}, {day:%b} {day.day}"
 
 
-def placeholder_values(handoff: Handoff | None, agent: Agent) -> dict[str, str]:
-    """What the context knows. Patient details only from a verified handoff's summary."""
+def or_list(words: list[str]) -> str:
+    """"a", "a or b", "a, b or c"."""
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """What a saved reply may say of the patient, read now through the same verbs as the
+    context card (`handoffs.patient_summary`) and the bot (`billing.payment_plan_options`).
+    Nothing of the patient before verification."""
+
+    verified: bool = False
+    summary: PatientSummary | None = None
+    plan: PaymentPlanOptions | None = None
+
+
+def patient_facts(session: Session, handoff: Handoff | None) -> PatientFacts:
+    if handoff is None or not handoff.verified or handoff.patient_id is None:
+        return PatientFacts()
+    today = clinic_today()
+    summary = handoffs.patient_summary(session, handoff.patient_id, now(), today)
+    if summary is None and handoff.summary:  # the record is gone: what the handoff kept
+        summary = PatientSummary.model_validate(handoff.summary)
+    plan: PaymentPlanOptions | None = None
+    # Plans where the card speaks of them (it says nothing where billing is not ours).
+    if summary is not None and summary.payment_plan_eligible is not None:
+        try:
+            plan = billing.payment_plan_options(session, handoff.patient_id, today)
+        except PatientNotFound:
+            plan = None
+    return PatientFacts(verified=True, summary=summary, plan=plan)
+
+
+def placeholder_values(facts: PatientFacts, agent: Agent) -> dict[str, str]:
+    """What is known for this conversation. Patient details only once verified; plan
+    options only when billing says the patient can have a plan."""
     settings = get_settings()
     values = {"agent_name": agent.display_name, "clinic_name": settings.clinic_name,
-              "clinic_phone": settings.clinic_phone}
-    summary: dict[str, Any] = (handoff.summary or {}) if handoff and handoff.verified else {}
-    if summary.get("name"):
-        values["first_name"] = str(summary["name"]).split()[0]
-    appointments = summary.get("upcoming_appointments") or []
-    if appointments:
-        first = appointments[0]
-        values["appointment_time"] = when_words(datetime.fromisoformat(first["starts_at"]),
-                                                clinic_tz())
-        values["appointment_provider"] = str(first["provider"])
-    if summary.get("balance_cents") is not None:
-        values["balance"] = money(int(summary["balance_cents"]))
-    if summary.get("balance_due_date"):
-        values["balance_due_date"] = day_words(date.fromisoformat(summary["balance_due_date"]))
+              "clinic_phone": settings.clinic_phone,
+              "plan_minimum": money(facts.plan.minimum_cents if facts.plan
+                                    else billing.PLAN_MINIMUM_CENTS)}
+    summary = facts.summary
+    if summary is not None:
+        values["first_name"] = summary.name.split()[0]
+        if summary.upcoming_appointments:
+            first = summary.upcoming_appointments[0]
+            values["appointment_time"] = when_words(first.starts_at, clinic_tz())
+            values["appointment_provider"] = first.provider
+        if summary.balance_cents is not None:  # None: the billing system did not answer
+            values["balance"] = money(summary.balance_cents)
+        if summary.balance_due_date:
+            values["balance_due_date"] = day_words(summary.balance_due_date)
+    plan = facts.plan
+    if plan is not None and plan.eligible and plan.options:
+        values["plan_options"] = or_list([str(o.months) for o in plan.options]) + " months"
+        values["plan_monthly"] = or_list([f"{money(o.monthly_cents)} a month over {o.months} "
+                                          "months" for o in plan.options])
     return values
+
+
+def needs(reply: SavedReply) -> list[str]:
+    """The conditions a reply needs: its own, and a plan for plan placeholders."""
+    wanted = {reply.condition} if reply.condition else set()
+    if PLAN_PLACEHOLDERS & set(PLACEHOLDER.findall(reply.body)):
+        wanted.add("plan_eligible")
+    return [c for c in CONDITIONS if c in wanted]
+
+
+def unmet(reply: SavedReply, facts: PatientFacts) -> str | None:
+    """Why the reply is not offered in this conversation (words for the agent), or None."""
+    for condition in needs(reply):
+        if not facts.verified:
+            return "Verify the patient first: this reply depends on their account."
+        summary, plan = facts.summary, facts.plan
+        if condition == "has_balance":
+            if summary is None or summary.balance_cents is None:
+                return "The balance is not available right now."
+            if summary.balance_cents <= 0:
+                return "Nothing owed on the account."
+        if condition == "has_appointment" and not (summary and summary.upcoming_appointments):
+            return "No upcoming appointment on file."
+        if condition == "plan_eligible" and not (plan and plan.eligible and plan.options):
+            return (handoffs.plan_words(plan) if plan else
+                    "Payment plan: billing has no answer for this patient.")
+    return None
 
 
 def fill(body: str, values: dict[str, str]) -> tuple[str, list[str]]:
@@ -167,41 +246,105 @@ def fill(body: str, values: dict[str, str]) -> tuple[str, list[str]]:
     return PLACEHOLDER.sub(one, body), missing
 
 
-def create_saved_reply(session: Session, agent: Agent, req: SavedReplyIn) -> SavedReply:
+def _check_reply(session: Session, agent: Agent, req: SavedReplyIn,
+                 keep_id: int | None = None) -> None:
+    """A reply as asked is valid: known placeholders, the agent's team, a free shortcut."""
     unknown = sorted(set(PLACEHOLDER.findall(req.body)) - set(PLACEHOLDERS))
     if unknown:
         raise InvalidRequest(
             f"Unknown placeholder {', '.join('{' + u + '}' for u in unknown)}. "
             f"Use one of: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}.")
     require_visible(agent, req.team)
-    taken = session.scalar(select(SavedReply.id).where(SavedReply.shortcut == req.shortcut,
-                                                       SavedReply.team.is_(None)
-                                                       if req.team is None
-                                                       else SavedReply.team == req.team))
+    taken = session.scalar(select(SavedReply.id).where(
+        SavedReply.shortcut == req.shortcut,
+        SavedReply.team.is_(None) if req.team is None else SavedReply.team == req.team,
+        SavedReply.id != keep_id if keep_id is not None else SavedReply.id.is_not(None)))
     if taken is not None:
         raise ToolConflict(f"/{req.shortcut} is already a saved reply; pick another shortcut.")
+
+
+def _audit_reply(session: Session, agent: Agent, action: str, reply: SavedReply,
+                 fields: list[str]) -> None:
+    """Saved replies are words sent to patients in the clinic's name: every change is
+    recorded (who, which reply, what changed)."""
+    audit.record(session, actor_type="agent", actor_id=str(agent.id), patient_id=None,
+                 action=action, fields=fields,
+                 reason=f"saved reply {reply.id} /{reply.shortcut} "
+                        f"({reply.team or 'every team'})"[:200])
+
+
+def reply_item(reply: SavedReply) -> SavedReplyItem:
+    return SavedReplyItem(id=reply.id, shortcut=reply.shortcut, title=reply.title,
+                          body=reply.body, team=reply.team, condition=reply.condition)
+
+
+EDITABLE = ("shortcut", "title", "body", "team", "condition")
+
+
+def create_saved_reply(session: Session, agent: Agent, req: SavedReplyIn) -> SavedReply:
+    _check_reply(session, agent, req)
     reply = SavedReply(team=req.team, shortcut=req.shortcut, title=req.title, body=req.body,
-                       created_by=agent.id, created_at=now())
+                       condition=req.condition, created_by=agent.id, created_at=now())
     session.add(reply)
+    session.flush()
+    _audit_reply(session, agent, "saved_reply_created", reply,
+                 [f for f in EDITABLE if getattr(reply, f) is not None])
     session.commit()
     return reply
 
 
+def _editable_reply(session: Session, agent: Agent, reply_id: int) -> SavedReply:
+    reply = session.get(SavedReply, reply_id, populate_existing=True)
+    if reply is None:
+        raise handoffs.HandoffNotFound(reply_id)
+    require_visible(agent, reply.team)
+    return reply
+
+
+def update_saved_reply(session: Session, agent: Agent, reply_id: int, req: SavedReplyIn
+                       ) -> SavedReply:
+    """The whole reply as the agent left it; the audit row names the fields that changed."""
+    reply = _editable_reply(session, agent, reply_id)
+    _check_reply(session, agent, req, keep_id=reply.id)
+    changed = [f for f in EDITABLE if getattr(reply, f) != getattr(req, f)]
+    for field in changed:
+        setattr(reply, field, getattr(req, field))
+    reply.updated_by, reply.updated_at = agent.id, now()
+    _audit_reply(session, agent, "saved_reply_updated", reply, changed)
+    session.commit()
+    return reply
+
+
+def delete_saved_reply(session: Session, agent: Agent, reply_id: int) -> None:
+    reply = _editable_reply(session, agent, reply_id)
+    _audit_reply(session, agent, "saved_reply_deleted", reply, list(EDITABLE))
+    session.delete(reply)
+    session.commit()
+
+
 def list_saved_replies(session: Session, agent: Agent, handoff_id: int | None = None
                        ) -> list[SavedReplyItem]:
-    """The replies of the agent's teams and every team's, filled for one handoff if given."""
+    """The replies of the agent's teams and every team's. For one handoff, each filled from
+    the patient's record as it is now, or marked not offered with why."""
     handoff = visible_handoff(session, handoff_id, agent) if handoff_id else None
     query = select(SavedReply).order_by(SavedReply.shortcut, SavedReply.id)
     teams = visible_teams(agent)
     if teams is not None:
         query = query.where(SavedReply.team.is_(None) | SavedReply.team.in_(teams))
-    values = placeholder_values(handoff, agent)
+    replies = list(session.scalars(query))
+    if handoff is None:
+        return [reply_item(r) for r in replies]
+    facts = patient_facts(session, handoff)
+    values = placeholder_values(facts, agent)
     items = []
-    for reply in session.scalars(query):
-        text, missing = fill(reply.body, values) if handoff_id else (None, [])
-        items.append(SavedReplyItem(id=reply.id, shortcut=reply.shortcut, title=reply.title,
-                                    body=reply.body, team=reply.team, text=text,
-                                    missing=missing))
+    for reply in replies:
+        item = reply_item(reply)
+        why_not = unmet(reply, facts)
+        if why_not is not None:
+            item.available, item.unavailable_reason = False, why_not
+        else:
+            item.text, item.missing = fill(reply.body, values)
+        items.append(item)
     return items
 
 
@@ -214,22 +357,30 @@ DEMO_REPLIES = (
      "{appointment_time}. Reply here if that time no longer works."),
     ("billing", "plan", "Payment plan",
      "{first_name}, your balance is {balance}, due {balance_due_date}. We can spread it over "
-     "3, 6 or 12 months with no fees. Would you like me to set that up?"),
+     "{plan_options} with no fees. Would you like me to set that up?"),
     (None, "call", "Call us",
      "If it's easier to talk, call us at {clinic_phone}. Mention this chat and we'll pick up "
      "where we left off."),
 )
 
 
+# The demo /plan as first seeded promised "3, 6 or 12 months" to anyone: replaced where a
+# dev database still has it word for word.
+OLD_DEMO_PLAN = ("{first_name}, your balance is {balance}, due {balance_due_date}. We can spread "
+                 "it over 3, 6 or 12 months with no fees. Would you like me to set that up?")
+
+
 def seed_demo_replies(session: Session) -> int:
     """Dev only (called by the desk seed): a few saved replies to try "/" with."""
     added = 0
     for team, shortcut, title, body in DEMO_REPLIES:
-        exists = session.scalar(select(SavedReply.id).where(SavedReply.shortcut == shortcut))
+        exists = session.scalar(select(SavedReply).where(SavedReply.shortcut == shortcut))
         if exists is None:
             session.add(SavedReply(team=team, shortcut=shortcut, title=title, body=body,
                                    created_at=now()))
             added += 1
+        elif exists.body == OLD_DEMO_PLAN:
+            exists.body = body
     session.commit()
     return added
 

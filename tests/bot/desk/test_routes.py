@@ -122,6 +122,35 @@ def test_sms_agent_messages_go_through_the_outbound_sender(client, agents) -> No
                       "Hello from the front desk."]
 
 
+def test_agent_messages_carry_the_agents_name(client, seeded: Session, agents) -> None:
+    """Two agents reply in one conversation: the transcript says who wrote each message,
+    in the open handoff and in the closed one's history."""
+    handoff_id = open_handoff(client, "sms:+15555550103")
+    ana, ben = login(client), login(client, "ben@example.org", "ben-pass-456")
+    ben_id = seeded.scalars(select(Agent.id).where(Agent.email == "ben@example.org")).one()
+    client.post(f"/api/desk/handoffs/{handoff_id}/accept", headers=ana)
+    client.post(f"/api/desk/handoffs/{handoff_id}/messages", headers=ana,
+                json={"text": "Let me check that."})
+    moved = client.post(f"/api/desk/handoffs/{handoff_id}/transfer", headers=ana,
+                        json={"agent_id": ben_id, "note": "Ben knows refunds"})
+    assert moved.status_code == 200, moved.text
+    client.post(f"/api/desk/handoffs/{handoff_id}/accept", headers=ben)
+    client.post(f"/api/desk/handoffs/{handoff_id}/messages", headers=ben,
+                json={"text": "The refund is on its way."})
+    detail = client.get(f"/api/desk/handoffs/{handoff_id}", headers=ben).json()
+    assert [(t["agent"], t["text"]) for t in detail["transcript"] if t["role"] == "agent"] == [
+        ("Ana", "Let me check that."), ("Ben", "The refund is on its way.")]
+    # Notices name nobody as their author (the words say who, when they need to).
+    assert {t["agent"] for t in detail["transcript"] if t["role"] != "agent"} == {None}
+    client.post(f"/api/desk/handoffs/{handoff_id}/close", headers=ben, json={})
+    closed = client.get(f"/api/desk/history/{handoff_id}", headers=ben).json()
+    assert [t["agent"] for t in closed["transcript"] if t["role"] == "agent"] == ["Ana", "Ben"]
+    # The patient's texts are the words alone, as before.
+    bodies = [m["body"] for m in client.get("/dev/outbox",
+                                            params={"to": "+15555550103"}).json()]
+    assert "The refund is on its way." in bodies
+
+
 def test_unknown_handoff_is_404(client, agents) -> None:
     ana = login(client)
     assert client.get("/api/desk/handoffs/99999", headers=ana).status_code == 404

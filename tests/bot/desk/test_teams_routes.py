@@ -1,6 +1,8 @@
 """The desk API for teams: queues per team, transfers, sign-out and revocable tokens,
 availability; every new endpoint refuses anyone but a signed-in agent."""
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -82,6 +84,14 @@ def test_a_transfer_from_scheduling_to_billing_with_a_note(client, seeded: Sessi
         ("Wants the lab charge explained", "Sol")]
     assert [(p["by"], p["team"]) for p in detail["context"]["path"]] == [
         ("routing", "scheduling"), ("Sol", "billing")]
+    # What the receiving agent reads first: from where to where, by whom, when, and why.
+    transfer = detail["transfer"]
+    assert {k: transfer[k] for k in ("from_team", "to_team", "by", "note", "to_agent")} == {
+        "from_team": "scheduling", "to_team": "billing", "by": "Sol",
+        "note": "Wants the lab charge explained", "to_agent": None}
+    assert datetime.fromisoformat(transfer["at"]) == datetime.fromisoformat(
+        detail["context"]["path"][-1]["at"])
+    assert item["transferred_from"] == "scheduling"
     notices = [t["text"] for t in detail["transcript"] if t["role"] == "system"]
     assert notices[-1] == ("I'm passing you to our billing office, who can see our whole "
                            "conversation, so you won't need to repeat anything.")

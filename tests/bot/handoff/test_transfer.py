@@ -102,6 +102,43 @@ def test_a_transfer_moves_it_with_note_and_path(
         service.transfer(seeded, handoff.id, team_agents["bea"], "billing", None, None)
 
 
+def test_the_latest_transfer_says_from_where_to_where_by_whom_and_why(
+        seeded: Session, team_agents: dict[str, Agent]) -> None:
+    handoff, _ = service.request_handoff(
+        seeded, request(intents=["appointment_check", "human_handoff"]), clinic_today())
+    assert service.last_transfer(handoff) is None
+    assert service.queue(seeded, team_agents["sol"])[0].transferred_from is None
+    service.accept(seeded, handoff.id, team_agents["sol"])
+    service.transfer(seeded, handoff.id, team_agents["sol"], "billing", None,
+                     "Asks about the $85.40 lab charge")
+    seeded.commit()
+    service.accept(seeded, handoff.id, team_agents["bea"])
+    moved, _ = service.transfer(seeded, handoff.id, team_agents["bea"], None,
+                                team_agents["bill"].id, "Refund approved, tell her")
+    seeded.commit()
+    step = service.last_transfer(moved)
+    assert step is not None
+    assert (step.from_team, step.to_team, step.by, step.from_agent, step.to_agent,
+            step.note) == ("billing", "billing", "Bea", "Bea", "Bill",
+                           "Refund approved, tell her")
+    assert step.at.isoformat() == moved.path[-1]["at"]
+    [item] = service.queue(seeded, team_agents["bill"])
+    assert (item.transferred_from, item.reason) == ("billing", "requested")
+
+
+def test_a_path_step_without_from_team_came_from_the_step_before(
+        seeded: Session, team_agents: dict[str, Agent]) -> None:
+    """Transfers recorded before `from_team` was written still say where they came from."""
+    handoff, _ = service.request_handoff(seeded, request(intents=["billing_pay"]),
+                                         clinic_today())
+    handoff.path = [*handoff.path, {"team": "pharmacy", "agent": None, "by": "Bea",
+                                    "at": "2026-12-01T15:00:00+00:00", "note": None}]
+    seeded.commit()
+    step = service.last_transfer(handoff)
+    assert step is not None and (step.from_team, step.to_team, step.note) == (
+        "billing", "pharmacy", None)
+
+
 def test_a_transfer_to_a_named_agent_is_theirs_alone(
         seeded: Session, team_agents: dict[str, Agent]) -> None:
     handoff, _ = service.request_handoff(seeded, request(intents=["appointment_check"]),

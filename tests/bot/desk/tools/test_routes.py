@@ -23,6 +23,8 @@ def test_every_tools_endpoint_refuses_anyone_but_an_agent(client, agents) -> Non
     patient = client.post("/channels/web/sessions").json()["token"]
     calls = [("get", "/api/desk/saved-replies", None),
              ("post", "/api/desk/saved-replies", {"shortcut": "a", "title": "A", "body": "b"}),
+             ("put", "/api/desk/saved-replies/1", {"shortcut": "a", "title": "A", "body": "b"}),
+             ("delete", "/api/desk/saved-replies/1", None),
              ("get", f"/api/desk/handoffs/{handoff_id}/notes", None),
              ("post", f"/api/desk/handoffs/{handoff_id}/notes", {"text": "x"}),
              ("get", "/api/desk/follow-ups", None),
@@ -68,6 +70,41 @@ def test_notes_saved_replies_and_another_teams_handoff(client, seeded: Session, 
                        json={"text": "x"}).status_code == 403
     assert client.get("/api/desk/saved-replies", headers=ben,
                       params={"handoff_id": handoff_id}).status_code == 403
+
+
+def test_saved_replies_are_edited_deleted_and_offered_by_the_rules(client, seeded: Session,
+                                                                   agents) -> None:
+    handoff_id = open_handoff(client, "sms:+15555550101", verified=True, patient_id=maria(seeded))
+    ana = login(client)
+    created = client.post("/api/desk/saved-replies", headers=ana, json={
+        "shortcut": "plan", "title": "Plan", "body": "We can spread it over {plan_options}."})
+    assert created.status_code == 201 and created.json()["condition"] is None
+    reply_id = created.json()["id"]
+    [offer] = client.get("/api/desk/saved-replies", headers=ana,
+                         params={"handoff_id": handoff_id}).json()
+    assert (offer["available"], offer["text"], offer["unavailable_reason"]) == (
+        False, None, "Not eligible: balance under the $150.00 minimum")
+
+    edited = client.put(f"/api/desk/saved-replies/{reply_id}", headers=ana, json={
+        "shortcut": "owe", "title": "Balance", "body": "Your balance is {balance}.",
+        "condition": "has_balance"})
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["shortcut"], edited.json()["condition"]) == ("owe", "has_balance")
+    [offer] = client.get("/api/desk/saved-replies", headers=ana,
+                         params={"handoff_id": handoff_id}).json()
+    assert (offer["available"], offer["text"]) == (True, "Your balance is $125.40.")
+    bad = client.put(f"/api/desk/saved-replies/{reply_id}", headers=ana, json={
+        "shortcut": "owe", "title": "B", "body": "b", "condition": "always"})
+    assert bad.status_code == 422
+
+    assert client.delete(f"/api/desk/saved-replies/{reply_id}", headers=ana).status_code == 204
+    assert client.get("/api/desk/saved-replies", headers=ana).json() == []
+    assert client.delete(f"/api/desk/saved-replies/{reply_id}", headers=ana).status_code == 404
+    assert client.put(f"/api/desk/saved-replies/{reply_id}", headers=ana, json={
+        "shortcut": "x", "title": "X", "body": "x"}).status_code == 404
+    actions = seeded.scalars(select(AuditEvent.action).where(
+        AuditEvent.action.like("saved_reply_%")).order_by(AuditEvent.id)).all()
+    assert actions == ["saved_reply_created", "saved_reply_updated", "saved_reply_deleted"]
 
 
 def test_follow_up_close_tells_the_patient_and_the_task_sends_later(client, seeded: Session,

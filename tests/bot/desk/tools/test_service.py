@@ -13,18 +13,21 @@ from sqlalchemy.orm import Session
 
 from bot.agents.models import Agent
 from bot.audit.models import AuditEvent
+from bot.backoffice import billing
 from bot.backoffice.consent import opt_out
+from bot.backoffice.enums import PaymentPlanHold
 from bot.backoffice.models import Patient
 from bot.clock import clinic_today
 from bot.conversations import transcript
 from bot.desk import service as desk
 from bot.desk.tools import service
 from bot.desk.tools.delivery import deliver_due
-from bot.desk.tools.models import FollowUp
+from bot.desk.tools.models import FollowUp, SavedReply
 from bot.desk.tools.schemas import HistorySearch, SavedReplyIn
 from bot.handoff import service as handoffs
 from bot.handoff.models import Disposition, Handoff
 from bot.handoff.schemas import FollowUpIn, HandoffRequest
+from bot.text import money
 from channels.models import SmsMessage
 
 NY = ZoneInfo("America/New_York")
@@ -123,6 +126,130 @@ def test_saved_replies_of_other_teams_are_not_listed(seeded: Session, agents) ->
     with pytest.raises(service.NotYourTeam):
         service.create_saved_reply(seeded, ana, SavedReplyIn(shortcut="b", title="B",
                                                              body="b", team="billing"))
+
+
+def test_a_plan_reply_follows_billings_answer_for_the_patient(seeded: Session, agents) -> None:
+    """/plan is not offered to Maria ($125.40, under the minimum), with the card's words
+    for why; Aisha ($310.00) gets billing's own options; an unverified visitor, nothing."""
+    ana = agents[0]
+    service.seed_demo_replies(seeded)
+    service.create_saved_reply(seeded, ana, SavedReplyIn(
+        shortcut="months", title="Plan amounts", body="That could be {plan_monthly}."))
+    maria = open_handoff(seeded, "sms:+15555550101", "Lopez")
+    replies = {r.shortcut: r for r in service.list_saved_replies(seeded, ana, maria.id)}
+    for shortcut in ("plan", "months"):
+        assert (replies[shortcut].available, replies[shortcut].text,
+                replies[shortcut].unavailable_reason) == (
+            False, None, "Not eligible: balance under the $150.00 minimum")
+    assert maria.summary["payment_plan"] == replies["plan"].unavailable_reason  # the card
+    assert replies["hello"].available and replies["hello"].text is not None
+
+    aisha = open_handoff(seeded, "sms:+15555550103", "Khan")
+    replies = {r.shortcut: r for r in service.list_saved_replies(seeded, ana, aisha.id)}
+    due = date.fromisoformat(aisha.summary["balance_due_date"])
+    assert replies["plan"].available and replies["plan"].missing == []
+    assert replies["plan"].text == (
+        f"Aisha, your balance is $310.00, due {due:%a}, {due:%b} {due.day}. We can spread it "
+        "over 3, 6 or 12 months with no fees. Would you like me to set that up?")
+    offer = billing.payment_plan_options(seeded, aisha.patient_id, clinic_today())
+    assert replies["months"].text == "That could be " + ", ".join(
+        f"{money(o.monthly_cents)} a month over {o.months} months"
+        for o in offer.options[:-1]) + f" or {money(offer.options[-1].monthly_cents)} a month " \
+        f"over {offer.options[-1].months} months."
+
+    visitor = open_handoff(seeded, "web:visitor1")
+    replies = {r.shortcut: r for r in service.list_saved_replies(seeded, ana, visitor.id)}
+    assert (replies["plan"].available, replies["plan"].unavailable_reason) == (
+        False, "Verify the patient first: this reply depends on their account.")
+
+
+def test_a_reply_is_offered_on_the_record_as_it_is_now(seeded: Session, agents) -> None:
+    """Billing took plans off Aisha's account after she asked for a person: /plan is no
+    longer offered, though the handoff's summary still says she was eligible."""
+    ana = agents[0]
+    service.seed_demo_replies(seeded)
+    aisha = open_handoff(seeded, "sms:+15555550103", "Khan")
+    assert aisha.summary["payment_plan_eligible"] is True
+    record = seeded.get(Patient, aisha.patient_id)
+    record.payment_plan_hold = PaymentPlanHold.in_collections
+    seeded.commit()
+    replies = {r.shortcut: r for r in service.list_saved_replies(seeded, ana, aisha.id)}
+    assert (replies["plan"].available, replies["plan"].unavailable_reason) == (
+        False, "Not eligible: in collections")
+
+
+def test_a_replys_own_condition_decides_whether_it_is_offered(seeded: Session,
+                                                              agents) -> None:
+    ana = agents[0]
+    service.create_saved_reply(seeded, ana, SavedReplyIn(
+        shortcut="see", title="See you", body="See you on {appointment_time}.",
+        condition="has_appointment"))
+    service.create_saved_reply(seeded, ana, SavedReplyIn(
+        shortcut="owe", title="Balance", body="You owe {balance}.", condition="has_balance"))
+    maria = open_handoff(seeded, "sms:+15555550101", "Lopez")
+    aisha = open_handoff(seeded, "sms:+15555550103", "Khan")
+    james = open_handoff(seeded, "sms:+15555550102", "Carter")
+
+    def offered(handoff: Handoff) -> dict[str, str | None]:
+        return {r.shortcut: r.unavailable_reason
+                for r in service.list_saved_replies(seeded, ana, handoff.id)}
+
+    assert offered(maria) == {"see": None, "owe": None}
+    assert offered(aisha) == {"see": "No upcoming appointment on file.", "owe": None}
+    assert offered(james) == {"see": None, "owe": "Nothing owed on the account."}
+
+
+def test_saved_replies_are_edited_and_deleted_with_an_audit_row(seeded: Session,
+                                                                agents) -> None:
+    ana, ben = agents
+    reply = service.create_saved_reply(seeded, ana, SavedReplyIn(
+        shortcut="thanks", title="Thanks", body="Thanks, {first_name}!", team="billing"))
+    service.create_saved_reply(seeded, ana, SavedReplyIn(shortcut="bye", title="Bye",
+                                                         body="Bye!", team="billing"))
+    edited = service.update_saved_reply(seeded, ben, reply.id, SavedReplyIn(
+        shortcut="thanks", title="Thanks", body="Thanks, {first_name}. Anything else?",
+        team="billing", condition="verified"))
+    assert (edited.body, edited.condition, edited.updated_by) == (
+        "Thanks, {first_name}. Anything else?", "verified", ben.id)
+    # Refused: a taken shortcut, an unknown placeholder, a team the agent is not in.
+    with pytest.raises(service.ToolConflict):
+        service.update_saved_reply(seeded, ben, reply.id, SavedReplyIn(
+            shortcut="bye", title="T", body="b", team="billing"))
+    with pytest.raises(service.InvalidRequest, match=r"Unknown placeholder \{ssn\}"):
+        service.update_saved_reply(seeded, ben, reply.id, SavedReplyIn(
+            shortcut="thanks", title="T", body="{ssn}", team="billing"))
+    ben.teams = ["pharmacy"]
+    seeded.commit()
+    with pytest.raises(service.NotYourTeam):
+        service.update_saved_reply(seeded, ben, reply.id, SavedReplyIn(
+            shortcut="thanks", title="T", body="b", team="pharmacy"))
+    with pytest.raises(service.NotYourTeam):
+        service.delete_saved_reply(seeded, ben, reply.id)
+    service.delete_saved_reply(seeded, ana, reply.id)
+    assert [r.shortcut for r in service.list_saved_replies(seeded, ana)] == ["bye"]
+    with pytest.raises(handoffs.HandoffNotFound):
+        service.delete_saved_reply(seeded, ana, reply.id)
+    rows = [(r.action, r.actor_id, r.fields, r.reason, r.patient_id) for r in seeded.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("saved_reply_%"))
+        .order_by(AuditEvent.id))]
+    assert rows == [
+        ("saved_reply_created", str(ana.id), "shortcut,title,body,team",
+         f"saved reply {reply.id} /thanks (billing)", None),
+        ("saved_reply_created", str(ana.id), "shortcut,title,body,team",
+         f"saved reply {reply.id + 1} /bye (billing)", None),
+        ("saved_reply_updated", str(ben.id), "body,condition",
+         f"saved reply {reply.id} /thanks (billing)", None),
+        ("saved_reply_deleted", str(ana.id), "shortcut,title,body,team,condition",
+         f"saved reply {reply.id} /thanks (billing)", None)]
+
+
+def test_the_demo_plan_reply_first_seeded_is_brought_in_line(seeded: Session) -> None:
+    seeded.add(SavedReply(team="billing", shortcut="plan", title="Payment plan",
+                          body=service.OLD_DEMO_PLAN, created_at=datetime.now(UTC)))
+    seeded.commit()
+    service.seed_demo_replies(seeded)
+    plan = seeded.scalars(select(SavedReply).where(SavedReply.shortcut == "plan")).one()
+    assert "{plan_options}" in plan.body and "3, 6 or 12" not in plan.body
 
 
 # --- quiet hours ------------------------------------------------------------------------------
