@@ -159,6 +159,23 @@ def quality(window: Sequence[Facts]) -> dict[str, Any]:
             "fallback_rate": rate(fallbacks, turns), "low_confidence_rate": rate(low, turns)}
 
 
+def by_language(window: Sequence[Facts], judged: dict[int, Verdict], returns: Returns,
+                now: datetime) -> dict[str, dict[str, Any]]:
+    """Containment, escalation and repeat-yourself for each language the episodes were held
+    in, so a health system sees whether Spanish speakers are served as well."""
+    out: dict[str, dict[str, Any]] = {}
+    for language in sorted({f.language for f in window}):
+        mine = [f for f in window if f.language == language]
+        inbound = [f for f in mine if f.origin != "outreach"]
+        out[language] = {
+            "episodes": len(mine),
+            "containment": containment(inbound, judged, returns, now)["rate"],
+            "escalation": escalation(inbound)["rate"],
+            "repeat_yourself": repeat_yourself(mine)["rate"],
+        }
+    return out
+
+
 def summarize(window: Sequence[Facts], universe: Sequence[Facts], now: datetime
               ) -> dict[str, Any]:
     """Every measure over the window, outreach-started episodes reported apart."""
@@ -195,6 +212,7 @@ def summarize(window: Sequence[Facts], universe: Sequence[Facts], now: datetime
         "bot_handle_seconds": bot_handle(window, judged),
         "quality": qual,
         "by_channel": dict(Counter(f.channel for f in window)),
+        "by_language": by_language(window, judged, returns, now),
         "inbound": {"episodes": len(inbound)},
         "outreach_started": {
             "episodes": len(outreach),
@@ -209,7 +227,8 @@ def members(key: str, window: Sequence[Facts], universe: Sequence[Facts], now: d
             ) -> list[Facts]:
     """The episodes behind a number (the drill-down): all, an outcome name, or one of contained,
     first_contact_resolved, escalated, repeat_yourself, abandoned_short, abandoned_in_queue,
-    fallback, reason:<reason>, topic:<topic>, channel:<channel>, outreach."""
+    fallback, reason:<reason>, topic:<topic>, channel:<channel>, language:<language>,
+    outreach."""
     judged = verdicts(universe, now) | verdicts(window, now)
     returns = Returns(universe)
     inbound = [f for f in window if f.origin != "outreach"]
@@ -243,4 +262,6 @@ def members(key: str, window: Sequence[Facts], universe: Sequence[Facts], now: d
         return [f for f in window if value in f.topics]
     if kind == "channel":
         return [f for f in window if f.channel == value]
+    if kind == "language":
+        return [f for f in window if f.language == value]
     raise KeyError(key)

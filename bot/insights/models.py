@@ -27,6 +27,8 @@ class Episode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(10))
+    # The conversation's language ("en", "es"), as the engine last had it in the episode.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # "inbound", or "outreach" when the patient answered an outreach message (which one).
     origin: Mapped[str] = mapped_column(String(10), default="inbound")
     outreach_message: Mapped[str | None] = mapped_column(String(80))

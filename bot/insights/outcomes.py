@@ -26,6 +26,7 @@ class Facts:
     started_at: datetime
     last_message_at: datetime
     origin: str = "inbound"
+    language: str = "en"
     outreach_message: str | None = None
     patient_id: int | None = None
     verified: bool = False

@@ -220,6 +220,8 @@ def add_turn(session: Session, conversation_id: str, text: str, received: dateti
     _touch(episode, answered)
     extra: dict[str, Any] = {}
     if parse is not None:
+        if parse.language:
+            episode.language = parse.language[:8]
         episode.intents = _add(episode.intents, parse.intent)
         episode.topics = _add(episode.topics, topic_of_intent(parse.intent),
                               topic_of_intent(parse.guess) if parse.fallback else None)

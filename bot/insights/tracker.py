@@ -35,6 +35,9 @@ class TurnParse:
     verified: bool = False
     patient_id: int | None = None
     actions: list[str] = field(default_factory=list)
+    # The conversation's language for this turn (the bot service's, sent with the message;
+    # a verification that set it from the record, after).
+    language: str | None = None
 
 
 @lru_cache(maxsize=4)
@@ -74,6 +77,8 @@ def parse_turn(events: list[dict[str, Any]], message_id: str | None = None) -> T
     parse = user.get("parse_data") or {}
     intent = parse.get("intent") or {}
     result = TurnParse(intent=intent.get("name"), confidence=_float(intent.get("confidence")))
+    said_in = (user.get("metadata") or {}).get("language")
+    result.language = str(said_in) if isinstance(said_in, str) and said_in else None
     ranking = [r for r in parse.get("intent_ranking") or [] if isinstance(r, dict)]
     if result.intent == "nlu_fallback":
         result.fallback = True
@@ -89,6 +94,8 @@ def parse_turn(events: list[dict[str, Any]], message_id: str | None = None) -> T
             result.fallback = result.fallback or name in FALLBACK_ACTIONS
         elif kind == "slot" and event.get("name") == "verified" and event.get("value"):
             result.verified = True
+        elif kind == "slot" and event.get("name") == "language" and event.get("value"):
+            result.language = str(event["value"])
         elif kind == "slot" and event.get("name") == "patient_id" and event.get("value"):
             try:
                 result.patient_id = int(event["value"])

@@ -40,7 +40,7 @@ class EpisodeNotFound(LookupError):
 
 def facts_of(e: Episode) -> Facts:
     return Facts(
-        id=e.id, conversation_id=e.conversation_id, channel=e.channel,
+        id=e.id, conversation_id=e.conversation_id, channel=e.channel, language=e.language,
         started_at=e.started_at, last_message_at=e.last_message_at, origin=e.origin,
         outreach_message=e.outreach_message, patient_id=e.patient_id, verified=e.verified,
         topics=tuple(e.topics or ()), intents=tuple(e.intents or ()), tasks=tuple(e.tasks or ()),

@@ -177,3 +177,17 @@ def test_outcomes_are_exclusive_and_rates_stay_within_0_and_1(window, minutes) -
         assert value is None or 0.0 <= value <= 1.0, name
     for part in ("containment", "first_contact_resolution", "repeat_yourself", "escalation"):
         assert s[part]["numerator"] <= s[part]["denominator"]
+
+
+def test_containment_escalation_and_repeats_by_language() -> None:
+    rosa = {"language": "es", "conversation_id": "sms:+15555550104"}
+    window = [resolved(), resolved(timedelta(hours=1), **rosa),
+              handed(timedelta(hours=2), topics=("appointments",), **rosa),
+              episode(timedelta(hours=3))]
+    by = summary(window)["by_language"]
+    assert by["en"] == {"episodes": 2, "containment": 1.0, "escalation": 0.0,
+                        "repeat_yourself": None}
+    assert by["es"]["episodes"] == 2 and by["es"]["escalation"] == 0.5
+    assert by["es"]["containment"] == 0.5  # one resolved by the bot, one handed to a person
+    assert [f.id for f in measures.members("language:es", window, window, LATER)] == [
+        window[1].id, window[2].id]

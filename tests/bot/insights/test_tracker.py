@@ -37,3 +37,18 @@ def test_reads_the_last_turn_only(tmp_path: Path) -> None:
     assert read_turn(url, "web:other") is None
     engine.dispose()
     engine_for(url).dispose()  # type: ignore[union-attr]
+
+
+def test_the_turns_language_is_what_the_message_was_sent_in_or_verification_set(
+        tmp_path: Path) -> None:
+    from bot.insights.tracker import parse_turn
+
+    events = [{"event": "user", "text": "hola", "metadata": {"language": "es"},
+               "parse_data": {"intent": {"name": "greet", "confidence": 0.9}}},
+              {"event": "action", "name": "utter_greet"}]
+    turn = parse_turn(events)
+    assert turn is not None and turn.language == "es"
+    events.append({"event": "slot", "name": "language", "value": "en"})
+    turn = parse_turn(events)
+    assert turn is not None and turn.language == "en"
+    assert parse_turn([{"event": "user", "text": "hi", "parse_data": {}}]).language is None  # type: ignore[union-attr]
