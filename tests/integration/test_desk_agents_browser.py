@@ -111,9 +111,14 @@ def newest_in_view(page: Page) -> dict[str, float]:
 
 
 def assert_newest_visible(page: Page) -> None:
-    # Layout settles over a frame or two after a change (the ResizeObserver runs then).
-    page.wait_for_timeout(150)
-    at = newest_in_view(page)
+    # Layout settles over a frame or two after a change (the ResizeObserver runs then); on a
+    # busy machine a few more: up to 2 s.
+    for _ in range(20):
+        page.wait_for_timeout(100)
+        at = newest_in_view(page)
+        if (at["box_top"] - 1 <= at["last_top"] and at["last_bottom"] <= at["box_bottom"] + 1
+                and at["last_bottom"] <= at["bar_top"] + 1):
+            break
     assert at["overflow"] > 0, at  # the transcript is longer than its box: it must scroll
     assert at["box_top"] - 1 <= at["last_top"] and at["last_bottom"] <= at["box_bottom"] + 1, at
     assert at["last_bottom"] <= at["bar_top"] + 1, at  # not behind the action bar
