@@ -38,11 +38,13 @@ def detail(session: Session, handoff_id: int, agent: Agent) -> HandoffDetail:
     if not handoffs.visible_to(handoffs.get(session, handoff_id), agent):
         raise handoffs.NotYourHandoff(handoff_id)  # another team's: not even opened
     handoff = handoffs.view(session, handoff_id, agent)
+    handoffs.refresh_summary(session, handoff)
     owner = session.get(Agent, handoff.accepted_by) if handoff.accepted_by else None
     return HandoffDetail(
         id=handoff.id, status=handoff.status,
         transcript=transcript.read(session, handoff.conversation_id),
-        context=handoffs.context(handoff, owner.display_name if owner else None),
+        context={**handoffs.context(handoff, owner.display_name if owner else None),
+                 "other_conversations": handoffs.other_conversations(session, handoff)},
         notes=[NoteOut(text=n.text, author=n.author, at=n.at, kind=n.kind)
                for n in tools.list_notes(session, handoff.id)],
         transfer=handoffs.last_transfer(handoff))

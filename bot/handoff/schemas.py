@@ -117,6 +117,9 @@ class PatientSummary(BaseModel):
     upcoming_appointments: list[SummaryAppointment]
     active_prescriptions: list[SummaryPrescription]
     open_requests: list[OpenRequest]
+    # When it was read from the back office: at the handoff, again each time an agent opens
+    # it (None in summaries made before).
+    as_of: datetime | None = None
 
 
 class AgentMessage(BaseModel):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -27,7 +28,7 @@ from bot.backoffice.schemas import (
     PrescriptionInfo,
     RefillInfo,
 )
-from bot.clock import now
+from bot.clock import clinic_today, now
 from bot.conversation_ids import channel_of
 from bot.handoff import routing
 from bot.handoff.models import Disposition, Handoff, HandoffStatus, Urgency
@@ -44,6 +45,8 @@ from bot.insights import record as insights
 from bot.responses import response_text
 from bot.settings import get_settings
 from bot.text import money
+
+log = logging.getLogger(__name__)
 
 MINUTES_PER_PLACE = 3
 VERIFICATION_METHOD = {"sms": "number on file + date of birth",
@@ -213,6 +216,7 @@ def patient_summary(session: Session, patient_id: int, now: datetime, today: dat
             if office.sources[Domain.billing] is Source.reference else None)
     appointments, prescriptions, refills = _from_the_port(session, patient_id, now, office)
     return PatientSummary(
+        as_of=now,
         name=patient.full_name,
         date_of_birth=patient.date_of_birth,
         phone=patient.phone,
@@ -439,6 +443,36 @@ def last_transfer(handoff: Handoff) -> TransferStep | None:
                             at=step["at"], note=step.get("note"),
                             from_agent=step.get("from_agent"), to_agent=step.get("agent"))
     return None
+
+
+def refresh_summary(session: Session, handoff: Handoff) -> None:
+    """The context card as the record is now: an appointment moved or a renewal filed since
+    the handoff opened shows. Kept as it was when the back office cannot be read."""
+    if not handoff.verified or handoff.patient_id is None or handoff.status is (
+            HandoffStatus.closed):
+        return
+    try:
+        summary = patient_summary(session, handoff.patient_id, now(), clinic_today())
+    except BackOfficeError as exc:
+        log.warning("context card not refreshed: %s", exc.code)
+        return
+    if summary is not None:
+        handoff.summary = summary.model_dump(mode="json")
+        session.commit()
+
+
+def other_conversations(session: Session, handoff: Handoff) -> list[dict[str, Any]]:
+    """The same patient's other open conversations (another channel, an earlier one still
+    waiting), so two agents do not answer one patient apart."""
+    if handoff.patient_id is None and handoff.phone is None:
+        return []
+    same = (Handoff.patient_id == handoff.patient_id if handoff.patient_id is not None
+            else Handoff.phone == handoff.phone)
+    rows = session.scalars(select(Handoff).where(
+        same, Handoff.id != handoff.id, Handoff.status != HandoffStatus.closed)
+        .order_by(Handoff.created_at)).all()
+    return [{"id": h.id, "channel": h.channel, "status": h.status.value, "team": h.team,
+             "waiting_since": h.created_at.isoformat()} for h in rows]
 
 
 def context(handoff: Handoff, agent_name: str | None) -> dict[str, Any]:

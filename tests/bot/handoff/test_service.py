@@ -1,5 +1,5 @@
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -7,8 +7,10 @@ from sqlalchemy.orm import Session
 
 from bot.agents.models import Agent
 from bot.audit.models import AuditEvent
-from bot.backoffice.models import Patient
+from bot.backoffice.models import Appointment, Patient, Slot
+from bot.backoffice.scheduling import reschedule_appointment
 from bot.clock import clinic_today
+from bot.clock import now as clock_now
 from bot.db import get_sessionmaker
 from bot.handoff import service
 from bot.handoff.models import Disposition, HandoffStatus, Urgency
@@ -96,7 +98,7 @@ def test_the_stored_summary_has_the_keys_the_desk_page_reads(seeded: Session) ->
     assert set(summary) == {"name", "date_of_birth", "phone", "mrn", "balance_cents",
                             "balance_overdue", "balance_due_date", "payment_plan_eligible",
                             "payment_plan", "upcoming_appointments", "active_prescriptions",
-                            "open_requests"}
+                            "open_requests", "as_of"}
     [appointment] = summary["upcoming_appointments"]
     assert set(appointment) == {"starts_at", "provider", "location"}
     assert {tuple(sorted(rx)) for rx in summary["active_prescriptions"]} == {
@@ -226,3 +228,27 @@ def test_a_spanish_conversation_shows_its_language_and_comes_first_for_a_speaker
     assert [i.id for i in service.queue(seeded, ben)] == [english.id, spanish.id]
     assert not any(i.language_unmatched for i in service.queue(seeded, ben))
     assert service.context(spanish, None)["language"] == "es"
+
+
+
+def test_the_card_is_read_again_when_opened_and_other_open_conversations_show(
+        seeded: Session, agents: tuple[Agent, Agent]) -> None:
+    patient_id = maria(seeded)
+    sms, _ = service.request_handoff(seeded, request(verified=True, patient_id=patient_id),
+                                     clinic_today())
+    web, _ = service.request_handoff(seeded, request("web:maria", verified=True,
+                                                     patient_id=patient_id), clinic_today())
+    seeded.commit()
+    appt = seeded.scalars(select(Appointment).where(Appointment.patient_id == patient_id)).first()
+    assert appt is not None
+    slot = seeded.scalars(select(Slot).where(Slot.provider_id == appt.provider_id,
+                                             Slot.starts_at > appt.starts_at)
+                          .order_by(Slot.starts_at)).first()
+    assert slot is not None
+    reschedule_appointment(seeded, patient_id, appt.id, slot.id, clock_now())
+    assert (sms.summary or {})["upcoming_appointments"][0]["starts_at"] != slot.starts_at
+    service.refresh_summary(seeded, sms)
+    moved = (sms.summary or {})["upcoming_appointments"][0]["starts_at"]
+    assert datetime.fromisoformat(moved) == slot.starts_at
+    assert [o["id"] for o in service.other_conversations(seeded, sms)] == [web.id]
+    assert [o["channel"] for o in service.other_conversations(seeded, web)] == ["sms"]
