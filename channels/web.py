@@ -31,6 +31,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse
 from starlette.background import BackgroundTask
 from starlette.requests import HTTPConnection
@@ -39,15 +40,16 @@ from bot import live, ratelimit
 from bot.bodies import MAX_BODY_BYTES, BodyRefused, check_json
 from bot.conversations import engine, transcript
 from bot.conversations.deps import conversations, get_conversations
-from bot.conversations.schemas import BotMessage
+from bot.conversations.schemas import BotMessage, Button, TranscriptItem
 from bot.conversations.service import (
     SWITCHED,
     ConversationService,
     DatabaseSlow,
     choose_language,
     nothing_left,
+    without_choices,
 )
-from bot.deps import SessionDep
+from bot.db import in_session
 from bot.handoff import service as handoffs
 from bot.leases import Lease, keeper
 from bot.redis import async_redis, get_async_redis
@@ -94,6 +96,8 @@ class HistoryItem(BaseModel):
 class History(BaseModel):
     messages: list[HistoryItem]
     state: str
+    # The choices the last reply offered, still open: the page shows them as buttons again.
+    buttons: list[Button] = []
     agent: str | None = None
 
 
@@ -453,13 +457,24 @@ async def post_message(
                     background=BackgroundTask(finish_turn, finish))
 
 
+def _history(session: Session, sender: str) -> tuple[list[TranscriptItem], tuple[str, str | None]]:
+    return transcript.read(session, sender), handoffs.chat_state(session, sender)
+
+
 @router.get("/channels/web/history", response_model=History)
-def history(session_id: SessionIdDep, session: SessionDep) -> History:
-    items = transcript.read(session, f"web:{session_id}")
-    state, agent = handoffs.chat_state(session, f"web:{session_id}")
+async def history(session_id: SessionIdDep, conversations: ConversationsDep) -> History:
+    """The conversation so far, as the page showed it: bot messages without the "Choices:"
+    line the transcript keeps for agents, and the choices still open as buttons."""
+    sender = f"web:{session_id}"
+    items, (state, agent) = await in_session(_history, sender)
+    try:
+        buttons = await conversations.offered_choices(sender)
+    except RedisError:  # the history still loads; the choices can be typed
+        buttons = []
     return History(
-        messages=[HistoryItem(role=i.role, text=i.text, at=i.at.timestamp()) for i in items],
-        state=state, agent=agent,
+        messages=[HistoryItem(role=i.role, text=without_choices(i.text) if i.role == "bot"
+                              else i.text, at=i.at.timestamp()) for i in items],
+        state=state, agent=agent, buttons=buttons,
     )
 
 

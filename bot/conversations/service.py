@@ -165,6 +165,12 @@ def as_recorded(reply: BotMessage) -> str:
     return reply.text + "\nChoices: " + " · ".join(b.title for b in reply.buttons)
 
 
+def without_choices(recorded: str) -> str:
+    """A bot reply as the patient read it: the transcript's "Choices:" line left off."""
+    text, sep, _ = recorded.rpartition("\nChoices: ")
+    return text if sep else recorded
+
+
 class ConversationService:
     def __init__(self, engine: EngineClient, redis: Callable[[], aioredis.Redis],
                  sessions: sessionmaker[Session], apology: str, emergency_text: str,

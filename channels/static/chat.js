@@ -64,6 +64,22 @@
 
   const fmt = (t) => new Date(t * 1000).toLocaleTimeString([], {hour: "numeric", minute: "2-digit"});
 
+  // Our own messages' web addresses (the payment link) can be tapped; a patient's words stay
+  // text. Built as elements, never as HTML.
+  const URL_IN_TEXT = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)])/g;
+  function appendText(parent, text, links) {
+    if (!links) { parent.appendChild(document.createTextNode(text)); return; }
+    text.split(URL_IN_TEXT).forEach((piece, i) => {
+      if (i % 2 === 1) {
+        const a = document.createElement("a");
+        a.href = piece; a.textContent = piece; a.target = "_blank"; a.rel = "noopener noreferrer";
+        parent.appendChild(a);
+      } else if (piece) {
+        parent.appendChild(document.createTextNode(piece));
+      }
+    });
+  }
+
   function addMessage(role, text, at, local) {
     const div = document.createElement("div");
     div.className = "msg " + role;
@@ -71,7 +87,7 @@
     who.className = "sr-only";
     who.textContent = WORDS.who[role] || WORDS.who.bot;
     div.appendChild(who);
-    div.appendChild(document.createTextNode(text));
+    appendText(div, text, role !== "patient");
     const time = document.createElement("span");
     time.className = "time";
     time.textContent = fmt(at || Date.now() / 1000);
@@ -162,6 +178,7 @@
     if (!r.ok) { store.clear(); auth = null; return false; }
     const data = await r.json();
     data.messages.forEach((m) => addMessage(m.role, m.text, m.at, true));
+    addChoices(data.buttons || []);  // the open choices stay buttons after a reload
     showState(data.state, data.agent);
     listen();
     openSocket();

@@ -37,7 +37,7 @@ def test_one_session_cannot_read_another(client, db: Session) -> None:
                 headers={"Authorization": f"Bearer {theirs['token']}"})
     history = client.get("/channels/web/history",
                          headers={"Authorization": f"Bearer {mine['token']}"}).json()
-    assert history == {"messages": [], "state": "bot", "agent": None}
+    assert history == {"messages": [], "state": "bot", "agent": None, "buttons": []}
 
 
 def test_empty_and_oversized_messages_are_4xx(client, db: Session) -> None:
@@ -435,3 +435,24 @@ def test_a_chat_page_in_spanish_starts_a_spanish_conversation(client, db: Sessio
     other = client.post("/channels/web/sessions?lang=fr").json()
     assert language(other["session_id"]) == "en"
     assert client.post("/channels/web/sessions?lang=spanish").status_code == 422
+
+
+def test_after_a_reload_the_open_choices_are_buttons_again(client, db: Session,
+                                                           scripted_conversations) -> None:
+    import channels.web as web
+
+    sent: list[str] = []
+    offered = [{"title": "Yes, cancel it", "payload": "/affirm"},
+               {"title": "Keep it", "payload": "/deny"}]
+    service = scripted_conversations(
+        lambda message: [{"text": "Cancel your visit on Tue?", "buttons": offered}], sent)
+    client.app.dependency_overrides[web.conversations] = lambda: service
+    session = start(client)
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    assert client.post("/channels/web/messages", json={"text": "cancel my appointment"},
+                       headers=auth).status_code == 200
+    history = client.get("/channels/web/history", headers=auth).json()
+    client.app.dependency_overrides.pop(web.conversations)
+    assert [(h["role"], h["text"]) for h in history["messages"]] == [
+        ("patient", "cancel my appointment"), ("bot", "Cancel your visit on Tue?")]
+    assert history["buttons"] == offered
