@@ -14,6 +14,9 @@ class TurnKind(StrEnum):
     low_confidence = "low_confidence"  # understood, but the top intent was unsure
     repeat = "repeat"  # the patient said it again, or rephrased it
     handoff_after_fallback = "handoff_after_fallback"  # gave up on the bot for a person
+    out_of_scope = "out_of_scope"  # answered "I can't help with that here"
+    safety_check = "safety_check"  # the classifier alone asked "are you having an emergency?"
+    false_alarm = "false_alarm"  # the patient answered that check "no"
 
 
 class ReviewTurn(BaseModel):

@@ -42,6 +42,11 @@ FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = frozenset({"action_default_fallback", "action_fallback",
                               "action_two_stage_fallback"})
 HANDOFF_ACTION = "action_handoff"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+# The classifier alone thought it an emergency and asked; the patient said it was not.
+SAFETY_CHECK, SAFETY_CLEAR = "utter_safety_check", "utter_safety_check_clear"
+# Intents a designer never labels a patient's words with: events and outreach replies.
+INTERNAL_INTENT_PREFIXES = ("EXTERNAL_", "outreach_")
 # A handoff in the fallback's own turn or the next two counts as giving up on the bot.
 HANDOFF_WITHIN_TURNS = 2
 # Rasa's bookkeeping, never written in a story.
@@ -117,6 +122,8 @@ class _Turn:
     asked_for: str | None  # the form's requested_slot when it was typed
     actions: list[str] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
+    # The responses the replies were made from (their `utter_action`).
+    utterances: list[str] = field(default_factory=list)
     kinds: list[TurnKind] = field(default_factory=list)
 
     @property
@@ -298,6 +305,9 @@ def _turns(events: Sequence[TrackerEvent]) -> list[_Turn]:
             current.actions.append(str(event.data["name"]))
         elif event.kind == "bot" and not (event.data.get("metadata") or {}).get("agent"):
             current.replies.append(str(event.data.get("text") or ""))
+            said = (event.data.get("metadata") or {}).get("utter_action")
+            if said:
+                current.utterances.append(str(said))
     return turns
 
 
@@ -328,23 +338,29 @@ def _is_repeat(previous: _Turn, turn: _Turn) -> bool:
 
 def _classify(turns: list[_Turn], low_confidence: float) -> None:
     """Sets each turn's kinds, in order: later rules look at earlier turns' kinds."""
-    last_fallback: int | None = None
+    last_miss: int | None = None
     for index, turn in enumerate(turns):
         previous = turns[index - 1] if index and turns[index - 1].session == turn.session else None
         if previous is None:
-            last_fallback = None
+            last_miss = None
         if turn.fell_back:
             turn.kinds.append(TurnKind.fallback)
         # A form answer is taken as typed whatever its intent: unsure is no miss there.
         elif (not turn.payload and turn.asked_for not in FORM_PLACEHOLDERS
               and turn.confidence is not None and turn.confidence < low_confidence):
             turn.kinds.append(TurnKind.low_confidence)
+        if turn.intent == OUT_OF_SCOPE_INTENT and not turn.payload:
+            turn.kinds.append(TurnKind.out_of_scope)
+        if SAFETY_CHECK in turn.utterances:
+            turn.kinds.append(TurnKind.safety_check)
+        if SAFETY_CLEAR in turn.utterances:
+            turn.kinds.append(TurnKind.false_alarm)
         if previous is not None and _is_repeat(previous, turn):
             turn.kinds.append(TurnKind.repeat)
-        if turn.fell_back:
-            last_fallback = index
-        if (HANDOFF_ACTION in turn.actions and last_fallback is not None
-                and index - last_fallback <= HANDOFF_WITHIN_TURNS):
+        if turn.fell_back or {TurnKind.out_of_scope, TurnKind.safety_check} & set(turn.kinds):
+            last_miss = index
+        if (HANDOFF_ACTION in turn.actions and last_miss is not None
+                and index - last_miss <= HANDOFF_WITHIN_TURNS):
             turn.kinds.append(TurnKind.handoff_after_fallback)
 
 
@@ -512,7 +528,7 @@ def domain_intents(domain_file: Path = DOMAIN_FILE) -> list[str]:
     names: list[str] = []
     for item in _domain(domain_file).get("intents") or []:
         names += [str(item)] if isinstance(item, str) else [str(k) for k in dict(item)]
-    return names
+    return [n for n in names if not n.startswith(INTERNAL_INTENT_PREFIXES)]
 
 
 def _domain(domain_file: Path) -> dict[str, Any]:

@@ -262,3 +262,41 @@ def test_the_tracker_store_on_postgresql_is_read_with_the_request_timeouts(
             conn.execute(text("DROP TABLE events"))
         engine.dispose()
         clear_caches()
+
+
+def test_out_of_scope_answers_safety_checks_and_false_alarms_are_listed() -> None:
+    """The turns a walkthrough found missing: "roll a die please" answered as out of scope, a
+    typed choice that got the safety check, answered "no", then a person."""
+    rows = [
+        {"event": "user", "text": "roll a die please",
+         "parse_data": {"intent": {"name": "out_of_scope", "confidence": 0.93}}},
+        {"event": "bot", "text": "Sorry, I can't help with that here.",
+         "metadata": {"utter_action": "utter_out_of_scope"}},
+        {"event": "user", "text": "keep it",
+         "parse_data": {"intent": {"name": "emergency", "confidence": 0.81}}},
+        {"event": "action", "name": "action_emergency"},
+        {"event": "bot", "text": "Are you having a medical emergency right now?",
+         "metadata": {"utter_action": "utter_safety_check"}},
+        {"event": "user", "text": "no",
+         "parse_data": {"intent": {"name": "deny", "confidence": 0.99}}},
+        {"event": "action", "name": "action_emergency"},
+        {"event": "bot", "text": "Okay, glad you're safe.",
+         "metadata": {"utter_action": "utter_safety_check_clear"}},
+        {"event": "user", "text": "/human_handoff",
+         "parse_data": {"intent": {"name": "human_handoff", "confidence": 1.0}}},
+        {"event": "action", "name": "action_handoff"},
+    ]
+    events = [service.TrackerEvent(i, "web:x", float(i), row) for i, row in enumerate(rows)]
+    turns_ = service._turns(events)
+    service._classify(turns_, 0.6)
+    assert [(t.text, t.kinds) for t in turns_] == [
+        ("roll a die please", [TurnKind.out_of_scope]),
+        ("keep it", [TurnKind.safety_check]),
+        ("no", [TurnKind.false_alarm]),
+        ("/human_handoff", [HANDOFF]),
+    ]
+
+
+def test_internal_intents_are_not_offered_as_labels() -> None:
+    intents = service.domain_intents()
+    assert not [i for i in intents if i.startswith(("EXTERNAL_", "outreach_"))]
