@@ -461,11 +461,14 @@ class FhirBackOffice:
         pid = self._fhir_patient_id(session, patient_id) if epic else ""
         kind = PROPOSED if epic else "Slot"
         name = practitioner.name[0].full() if practitioner.name else ""
+        length = (appt.end - appt.start) if appt.end and appt.start else timedelta(minutes=30)
 
         def find(lo: datetime, hi: datetime, part: PartOfDay | None) -> list[SlotInfo]:
             found = (self._epic_find(pid, practitioner_id, lo, hi) if epic
                      else self._free_slots(schedules, lo, hi))
-            chosen = [s for s in found if _in_part(s.start, part)][:limit]
+            # A visit moves to a time of its own length (as in the reference adapter).
+            chosen = [s for s in found if _in_part(s.start, part)
+                      and (epic or s.end - s.start == length)][:limit]
             return [SlotInfo(id=self._link(session, kind, s.id), provider_id=provider_id,
                              provider_name=name, starts_at=local(s.start),
                              duration_minutes=int((s.end - s.start).total_seconds() // 60))
