@@ -221,7 +221,7 @@ def find_slots_for_new_visit(
         found: list[SlotInfo] = []
         for slot in rows:
             need = minutes[slot.provider_id]
-            if (slot.duration_minutes >= need and _in_part_of_day(slot.starts_at, part)
+            if (slot.duration_minutes == need and _in_part_of_day(slot.starts_at, part)
                     and not overlaps(slot.starts_at, need, busy)):
                 found.append(SlotInfo(id=slot.id, provider_id=slot.provider_id,
                                       provider_name=names[slot.provider_id],
@@ -257,8 +257,8 @@ def book_appointment(session: Session, patient_id: int, slot_id: int, visit_type
                            new_patient=mine.duration_minutes == chosen.new_patient_minutes)
     new_patient = provider.id not in seen
     minutes = visit_minutes(chosen, new_patient)
-    if slot.duration_minutes < minutes:
-        raise SlotNotFound("that time is too short for this visit")
+    if slot.duration_minutes != minutes:
+        raise SlotNotFound("that time is not made for this visit's length")
     if slot.starts_at <= now:
         raise SlotTaken("that time has already passed")
     holder = session.scalar(select(Appointment.id).where(

@@ -106,3 +106,23 @@ def test_held_out_patients_are_recorded_and_suppressed_at_once(
     from bot.outreach.service import is_held_out
 
     assert is_held_out(demo, people["Maria"].id, settings) is True
+
+
+def test_a_visit_booked_by_the_assistant_gets_its_reminders(
+        demo: Session, people: dict[str, Patient], settings: Settings,
+        sessions: sessionmaker[Session]) -> None:
+    from bot.backoffice import booking
+
+    james = people["James"]
+    found = booking.find_slots_for_new_visit(demo, james.id, NOW, specialty="dermatology",
+                                             start=at(TODAY + timedelta(days=4), 0))
+    slot = found.result.slots[0]
+    booked = booking.book_appointment(demo, james.id, slot.id, "dermatology_visit", NOW)
+    plan(demo, NOW + timedelta(days=4) - timedelta(hours=80), settings)
+    planned = {k: r for k, r in by_key(sessions).items()
+               if k[0] == "appointment_reminder" and k[1] == james.id}
+    assert set(planned) == {("appointment_reminder", james.id, "72h"),
+                            ("appointment_reminder", james.id, "24h")}
+    assert {r.subject_id for r in planned.values()} == {booked.appointment.id}
+    assert planned[("appointment_reminder", james.id, "24h")].due_at == (
+        slot.starts_at - timedelta(hours=24))
