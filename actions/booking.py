@@ -34,7 +34,7 @@ from actions.common import (
     yes_no,
 )
 from actions.insights_client import report_task
-from actions.parsing import names_a_time, parse_time_preference
+from actions.parsing import parse_time_preference, time_clause
 from bot import i18n
 from bot.backoffice.schemas import ProviderInfo, ServiceInfo, VisitTypeInfo
 from bot.insights.enums import Task
@@ -197,7 +197,7 @@ class ActionStartBooking(BookingAction):
         picked = chosen(tracker, "specialty")
         specialties = ([picked] if picked in {s.specialty for s in services}
                        else specialties_named(said, services))
-        wish = said if names_a_time(said) else (tracker.get_slot("time_preference") or "")
+        wish = time_clause(said) or tracker.get_slot("time_preference") or ""
         if provider is not None:
             service: dict[str, Any] = {"provider_id": provider.id,
                                        "specialty": provider.specialty}
@@ -236,8 +236,9 @@ class ActionChooseNewVisitSlot(BookingAction):
             return end_flow()
         slot_id = chosen(tracker, "slot_id")
         if slot_id is None or not slot_id.isdigit():
+            said = str(tracker.latest_message.get("text") or "")
             return await self.offer(dispatcher, tracker, patient_id, service,
-                                    str(tracker.latest_message.get("text") or ""))
+                                    time_clause(said) or said)
         language = language_of(tracker)
         when = (offered_title(tracker, f'"slot_id":"{slot_id}"')
                 or i18n.words("appointment.that_time", language))
