@@ -111,12 +111,13 @@ def visit_type_named(text: str, types: list[VisitTypeInfo]) -> str | None:
                  if code in codes and _has(plain, stems)), None)
 
 
-def specialty_label(specialty: str, language: str) -> str:
-    """A button title for the specialty; one we have no words for is shown as it is named."""
-    key = f"specialty.{specialty}"
+def specialty_label(specialty: str, language: str, kind: str = "specialty") -> str:
+    """A button title for the specialty (`kind` "specialty_name": its name in a sentence);
+    one we have no words for is shown as the back office names it."""
+    key = f"{kind}.{specialty}"
     if key in i18n.WORDS.get(language, {}) or key in i18n.WORDS[i18n.DEFAULT_LANGUAGE]:
         return i18n.words(key, language)
-    return specialty.capitalize()
+    return specialty.capitalize() if kind == "specialty" else specialty
 
 
 def visit_name(visit: VisitTypeInfo, language: str) -> str:
@@ -154,7 +155,8 @@ class BookingAction(PatientAction):
         except Conflict as exc:
             if exc.code == "referral_required":
                 return stop(dispatcher, "utter_booking_referral_needed", language,
-                            specialty=service.get("specialty") or "")
+                            specialty=specialty_label(str(service.get("specialty") or ""),
+                                                      language, "specialty_name"))
             return stop(dispatcher, "utter_booking_not_eligible", language)
         except NotFound:
             return stop(dispatcher, "utter_booking_unknown_service", language)
@@ -269,7 +271,8 @@ class ActionBookAppointment(BookingAction):
                 return stop(dispatcher, "utter_booking_double_booked", language)
             if code == "referral_required":
                 return stop(dispatcher, "utter_booking_referral_needed", language,
-                            specialty=service.get("specialty") or "")
+                            specialty=specialty_label(str(service.get("specialty") or ""),
+                                                      language, "specialty_name"))
             if code == "not_eligible":
                 return stop(dispatcher, "utter_booking_not_eligible", language)
             # Someone else took the time (or it is gone): the next open times.

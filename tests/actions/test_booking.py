@@ -241,6 +241,18 @@ async def test_nothing_before_verification(seeded: Session, backoffice) -> None:
     assert [m["response"] for m in dispatcher.messages] == ["utter_not_verified"]
 
 
+async def test_referral_needed_in_spanish(seeded: Session, backoffice) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = someone(seeded, "Lopez", "necesito una consulta con el cardiólogo", language="es")
+    await ActionStartBooking(backoffice).run(dispatcher, tracker, DOMAIN)
+    [message] = dispatcher.messages
+    assert text_of(message, "es") == (
+        "Una cita de cardiología necesita primero una referencia de su médico, y no veo una en "
+        "su expediente. Una persona de nuestro equipo le puede ayudar con eso.")
+    assert message["buttons"] == [{"title": "Hablar con una persona",
+                                   "payload": "/human_handoff"}]
+
+
 async def test_in_spanish(seeded: Session, backoffice) -> None:
     dispatcher = CollectingDispatcher()
     tracker = someone(seeded, "Lopez", "necesito ver a un dermatólogo", language="es")
