@@ -124,6 +124,7 @@ class Patient(Resource):
     identifier: list[Identifier] = []
     name: list[HumanName] = []
     birthDate: date | None = None
+    gender: str | None = None
     telecom: list[ContactPoint] = []
     address: list[Address] = []
     communication: list[Communication] = []
@@ -156,7 +157,9 @@ class Organization(Resource):
 
 
 class Schedule(Resource):
+    active: bool | None = None
     actor: list[Reference] = []
+    specialty: list[CodeableConcept] = []
 
 
 class Slot(Resource):
