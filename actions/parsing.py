@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from dateutil import parser as dateutil_parser
 
 from actions.settings import get_action_settings
 from bot.backoffice.schemas import PartOfDay
+from bot.i18n import without_accents
 
 _YEAR = re.compile(r"(?<!\d)(\d{4}|\d{2})(?!\d)")
 _FILLER = re.compile(r"\b(my|dob|d\.o\.b|date of birth|birthday|born|on|is|it'?s|its|was|i was)\b",
@@ -21,6 +23,58 @@ _FILLER = re.compile(r"\b(my|dob|d\.o\.b|date of birth|birthday|born|on|is|it'?s
 
 
 _DIGITS_ONLY = re.compile(r"\d{6}|\d{8}")
+
+
+# Spanish the way patients write it, said in the English the parsers read ("el martes en la
+# tarde" -> "tuesday afternoon", "12 de marzo de 1984" -> "12 march 1984"). Words only: no
+# guess at which order an all-numeric date is in (the verification form asks).
+_ES_MONTHS = {"enero": "january", "febrero": "february", "marzo": "march", "abril": "april",
+              "mayo": "may", "junio": "june", "julio": "july", "agosto": "august",
+              "septiembre": "september", "setiembre": "september", "sept": "september",
+              "octubre": "october", "noviembre": "november", "diciembre": "december"}
+_ES_DAYS = {"lunes": "monday", "martes": "tuesday", "miercoles": "wednesday",
+            "jueves": "thursday", "viernes": "friday", "sabado": "saturday",
+            "domingo": "sunday"}
+_ES_PHRASES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
+    (r"\b(lo antes posible|lo mas pronto posible|lo mas pronto|cuanto antes|"
+     r"la primera (cita|hora) (disponible|libre))\b", "asap"),
+    (r"\b(por|en|de|a) la manana\b", "morning"),
+    (r"\b(por|en|de|a) la tarde\b", "afternoon"),
+    (r"\b(por|en|de|a) la noche\b", "evening"),
+    (r"\bpasado manana\b", "in 2 days"),
+    (r"\bmanana\b", "tomorrow"),
+    (r"\bhoy\b", "today"),
+    (r"\b(la proxima semana|la semana que viene|la otra semana|semana que entra)\b",
+     "next week"),
+    (r"\b(esta semana)\b", "this week"),
+    (r"\b(el proximo mes|el mes que viene)\b", "next month"),
+    (r"\b(despues del|despues de)\b", "after"),
+    (r"\b(antes del|antes de)\b", "before"),
+    (r"\b(el|este) (proximo|otro) (" + "|".join(_ES_DAYS) + r")\b", r"next \3"),
+    (r"\b(" + "|".join(_ES_DAYS) + r") (que viene|proximo)\b", r"next \1"),
+    (r"\bel dia (\d{1,2})\b", r"the \1th"),
+    (r"\b(\d{1,2}) (de )?(" + "|".join(_ES_MONTHS) + r")\b", r"\3 \1"),
+    (r"\b(" + "|".join(_ES_MONTHS) + r") (de|del) (\d{4})\b", r"\1 \3"),
+    (r"\b(" + "|".join(_ES_MONTHS) + r")\b", lambda m: _ES_MONTHS[m.group(1)]),
+    (r"\b(" + "|".join(_ES_DAYS) + r")\b", lambda m: _ES_DAYS[m.group(1)]),
+    (r"\b(el|la|los|las|para|por favor|puede ser|me queda bien|cualquier dia|nac[ií]|naci|"
+     r"mi fecha de nacimiento es|fecha de nacimiento|es el|es)\b", " "),
+    (r"\b(de|del)\b", " "),
+]
+_ES_COMPILED = [(re.compile(pattern), repl) for pattern, repl in _ES_PHRASES]
+_ES_MARKERS = re.compile(r"\b(" + "|".join([*_ES_MONTHS, *_ES_DAYS]) + r"|manana|tarde|noche|"
+                         r"hoy|semana|antes|despues|posible|proximo|proxima|dia|de|del)\b")
+
+
+def from_spanish(text: str) -> str:
+    """The words a Spanish date or time is said in, as the English the parsers read; text
+    with no Spanish date word is returned as it was."""
+    plain = without_accents(text.lower())
+    if not _ES_MARKERS.search(plain):
+        return text
+    for pattern, repl in _ES_COMPILED:
+        plain = pattern.sub(repl, plain)
+    return " ".join(plain.split())
 
 
 def _spell_out_digits(digits: str) -> str:
@@ -36,7 +90,7 @@ def parse_date_of_birth(text: str, today: date) -> date | None:
 
     A date without a year, in the future, or more than 120 years ago is not accepted.
     """
-    cleaned = _FILLER.sub(" ", text).strip(" .,:;!?")
+    cleaned = _FILLER.sub(" ", from_spanish(text)).strip(" .,:;!?")
     if _DIGITS_ONLY.fullmatch(cleaned):  # "03171990", "031790", "19900317" (from a keypad)
         cleaned = _spell_out_digits(cleaned)
     if not cleaned or not _YEAR.search(cleaned):
@@ -306,7 +360,7 @@ def parse_time_preference(text: str, now: datetime, tz: ZoneInfo | None = None) 
     tz = tz or ZoneInfo(get_action_settings().clinic_timezone)
     now = now.astimezone(tz)
     default_end = now + timedelta(days=DEFAULT_WINDOW_DAYS)
-    cleaned = " ".join(re.sub(r"[^\w\s:./'-]", " ", text.lower()).split())
+    cleaned = " ".join(re.sub(r"[^\w\s:./'-]", " ", from_spanish(text).lower()).split())
 
     part: PartOfDay | None = None
     clock = _CLOCK.search(cleaned)

@@ -6,6 +6,7 @@ import pytest
 from actions.parsing import (
     ChargeHint,
     TimePreference,
+    from_spanish,
     match_medication,
     parse_charge_hint,
     parse_date_of_birth,
@@ -242,3 +243,30 @@ def test_the_wish_taken_from_a_request_reads_as_a_time() -> None:
         or "", now, tz)
     assert (wish.start, wish.end, wish.part_of_day) == (
         datetime(2026, 12, 1, tzinfo=tz), datetime(2026, 12, 2, tzinfo=tz), "afternoon")
+
+
+@pytest.mark.parametrize("text", ["12 de marzo de 1984", "nací el 12 de marzo del 1984",
+                                  "marzo 12 de 1984", "12 de Marzo, 1984"])
+def test_dates_of_birth_in_spanish(text: str) -> None:
+    assert parse_date_of_birth(text, date(2026, 12, 7)) == date(1984, 3, 12)
+
+
+@pytest.mark.parametrize("text,start,end,part,asap", [
+    ("el martes en la tarde", ny(12, 1), ny(12, 2), "afternoon", False),
+    ("el próximo martes", ny(12, 8), ny(12, 9), None, False),  # next week's, as in English
+    ("mañana en la mañana", ny(12, 1), ny(12, 2), "morning", False),
+    ("la próxima semana", ny(12, 7), ny(12, 14), None, False),
+    ("lo antes posible", MONDAY, MONDAY + timedelta(days=14), None, True),
+    ("después del 14 de diciembre", ny(12, 15), ny(12, 29), None, False),
+    ("el viernes por la manana", ny(12, 4), ny(12, 5), "morning", False),
+    ("el día 14", ny(12, 14), ny(12, 15), None, False),
+])
+def test_time_preferences_in_spanish(text: str, start: datetime, end: datetime,
+                                     part: str | None, asap: bool) -> None:
+    pref = parse_time_preference(text, MONDAY, NY)
+    assert (pref.start, pref.end, pref.part_of_day, pref.asap) == (start, end, part, asap)
+
+
+def test_english_is_read_as_it_was() -> None:
+    assert from_spanish("next tuesday afternoon") == "next tuesday afternoon"
+    assert from_spanish("March 12, 1984") == "March 12, 1984"
