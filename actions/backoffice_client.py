@@ -17,12 +17,10 @@ from bot.backoffice.schemas import (
     Balance,
     BillingInquiryCreate,
     BillingInquiryReceipt,
-    BookedVisit,
     ChargeMatches,
     InsuranceSummary,
     InsuranceUpdateCreate,
     InsuranceUpdateReceipt,
-    NewVisitSearch,
     PartOfDay,
     PaymentLinkInfo,
     PaymentPlanInfo,
@@ -30,7 +28,6 @@ from bot.backoffice.schemas import (
     PrescriptionList,
     RefillInfo,
     RefillList,
-    ServiceList,
     SlotSearchResult,
     Statement,
     VerificationRequest,
@@ -195,35 +192,6 @@ class BackOfficeClient:
     async def cancel_appointment(self, patient_id: int, appointment_id: int) -> AppointmentInfo:
         return await self._call(AppointmentInfo, "POST",
                                 f"/patients/{patient_id}/appointments/{appointment_id}/cancel")
-
-    # --- booking a new visit ----------------------------------------------------------------
-
-    async def booking_services(self) -> ServiceList:
-        return await self._call(ServiceList, "GET", "/booking/services")
-
-    async def new_visit_slots(self, patient_id: int, *, specialty: str | None = None,
-                              provider_id: int | None = None, visit_type: str | None = None,
-                              start: datetime | None = None, end: datetime | None = None,
-                              part_of_day: PartOfDay | None = None,
-                              limit: int = 3) -> NewVisitSearch:
-        """Conflict("referral_required" / "not_eligible") when the rules say no."""
-        params: dict[str, str | int] = {"limit": limit}
-        for key, value in (("specialty", specialty), ("provider_id", provider_id),
-                           ("visit_type", visit_type), ("part_of_day", part_of_day)):
-            if value is not None:
-                params[key] = value
-        if start is not None:
-            params["start"] = start.isoformat()
-        if end is not None:
-            params["end"] = end.isoformat()
-        return await self._call(NewVisitSearch, "GET",
-                                f"/patients/{patient_id}/new-visit-slots", params=params)
-
-    async def book_appointment(self, patient_id: int, slot_id: int,
-                               visit_type: str) -> BookedVisit:
-        """Conflict("slot_taken" / "double_booked" / "referral_required" / "not_eligible")."""
-        return await self._call(BookedVisit, "POST", f"/patients/{patient_id}/appointments",
-                                json={"slot_id": slot_id, "visit_type": visit_type})
 
     # --- refills ---------------------------------------------------------------------------
 

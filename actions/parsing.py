@@ -536,20 +536,3 @@ def parse_charge_hint(text: str) -> ChargeHint:
         lowered = lowered[:named.start()] + " " + lowered[named.end():]
     words = " ".join(re.sub(r"[^a-z\s-]", " ", lowered).split())
     return ChargeHint(amount_cents=amount, month=month, words=words or None)
-
-
-# Words that belong to the time that follows them: "*next* tuesday", "*after* the 14th".
-_TIME_LEAD = re.compile(r"(?:\b(?:next|this|after|before|on|by|the|any ?time|sometime|"
-                        r"some time|early|late)\s+)+$")
-
-
-def time_clause(text: str) -> str | None:
-    """The part of a request that says when ("can I see Dr. Shah *next tuesday afternoon*"),
-    from its first time word with the words that lead into it; None when it names no time."""
-    lowered = (text or "").lower()
-    found = _TIME_WORDS.search(lowered)
-    if found is None:
-        asap = _WHEN_SELF.search(lowered)
-        return lowered[asap.start():] if asap else None
-    lead = _TIME_LEAD.search(lowered[:found.start()])
-    return lowered[lead.start() if lead else found.start():]

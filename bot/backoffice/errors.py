@@ -33,11 +33,6 @@ class SlotNotFound(NotFound):
     message = "no such slot with this provider"
 
 
-class ServiceNotFound(NotFound):
-    code = "service_not_found"
-    message = "no such specialty, provider or visit type"
-
-
 class ChargeNotFound(NotFound):
     code = "charge_not_found"
     message = "no such charge for this patient"
@@ -67,27 +62,6 @@ class SlotTaken(Conflict):
 class AppointmentNotChangeable(Conflict):
     code = "appointment_not_changeable"
     message = "only booked appointments in the future can be changed"
-
-
-class ReferralRequired(Conflict):
-    """The specialty sees patients only with a referral, and none is on file."""
-
-    code = "referral_required"
-    message = "this specialty needs a referral first"
-
-
-class NotEligible(Conflict):
-    """The service is not for this patient (its age or sex limits)."""
-
-    code = "not_eligible"
-    message = "this service is not offered to this patient"
-
-
-class DoubleBooked(Conflict):
-    """The patient already has a visit at that time."""
-
-    code = "double_booked"
-    message = "the patient already has a visit at that time"
 
 
 class NothingOwed(Conflict):

@@ -63,9 +63,6 @@ class Patient(Base):
     preferred_language_source: Mapped[LanguageSource] = mapped_column(
         Enum(LanguageSource, native_enum=False, length=20), default=LanguageSource.record,
         server_default=LanguageSource.record.value)
-    # "female", "male" or None (not recorded): services with a sex limit check it
-    # (migration 0018_booking).
-    sex: Mapped[str | None] = mapped_column(String(10))
 
     appointments: Mapped[list[Appointment]] = relationship(back_populates="patient")
     charges: Mapped[list[Charge]] = relationship(back_populates="patient")
@@ -125,52 +122,9 @@ class Appointment(Base):
     # it from a reminder; None when not recorded (migration 0007).
     booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # What kind of visit and how long it was booked for (a new patient's visit is longer
-    # than the slot's usual length would say); None on visits booked before 0018_booking.
-    visit_type: Mapped[str | None] = mapped_column(String(40))
-    duration_minutes: Mapped[int | None] = mapped_column(Integer)
 
     patient: Mapped[Patient] = relationship(back_populates="appointments")
     provider: Mapped[Provider] = relationship()
-
-
-class Specialty(Base):
-    """A kind of care patients can book, and whether a referral must be on file first."""
-
-    __tablename__ = "specialties"
-
-    name: Mapped[str] = mapped_column(String(80), primary_key=True)
-    referral_required: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class VisitType(Base):
-    """A visit a specialty's providers offer: its length for a patient new to the provider
-    and for one they have seen, and who the service is for (age and sex limits)."""
-
-    __tablename__ = "visit_types"
-
-    code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    specialty: Mapped[str] = mapped_column(ForeignKey("specialties.name"), index=True)
-    name: Mapped[str] = mapped_column(String(80))
-    name_es: Mapped[str] = mapped_column(String(80))
-    new_patient_minutes: Mapped[int] = mapped_column(Integer)
-    established_minutes: Mapped[int] = mapped_column(Integer)
-    min_age: Mapped[int | None] = mapped_column(Integer)
-    max_age: Mapped[int | None] = mapped_column(Integer)
-    sex: Mapped[str | None] = mapped_column(String(10))
-    # Offered first when the patient names only the specialty.
-    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class Referral(Base):
-    """A referral on file for a patient to a specialty, good until `valid_until`."""
-
-    __tablename__ = "referrals"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    specialty: Mapped[str] = mapped_column(ForeignKey("specialties.name"))
-    valid_until: Mapped[date] = mapped_column(Date)
 
 
 class Invoice(Base):

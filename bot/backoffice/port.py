@@ -27,15 +27,12 @@ from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,
     Balance,
-    BookedVisit,
     ClaimLine,
     InsurancePolicyInfo,
-    NewVisitSearch,
     PartOfDay,
     PrescriptionList,
     RefillInfo,
     RefillList,
-    ServiceList,
     SlotSearchResult,
     VerificationRequest,
     Visit,
@@ -105,26 +102,6 @@ class Scheduling(Protocol):
 
     def confirm_appointment(self, session: Session, patient_id: int, appointment_id: int,
                             now: datetime) -> AppointmentInfo: ...
-
-    def bookable_services(self, session: Session) -> ServiceList:
-        """The specialties a patient can book, their providers, visit types and rules."""
-        ...
-
-    def find_slots_for_new_visit(
-        self, session: Session, patient_id: int, now: datetime, *,
-        specialty: str | None = None, provider_id: int | None = None,
-        visit_type: str | None = None, start: datetime | None = None,
-        end: datetime | None = None, part_of_day: PartOfDay | None = None, limit: int = 3,
-    ) -> NewVisitSearch:
-        """Open times long enough for this patient's visit; `ReferralRequired` or
-        `NotEligible` when the rules say no, `ServiceNotFound` for an unknown one."""
-        ...
-
-    def book_appointment(self, session: Session, patient_id: int, slot_id: int,
-                         visit_type: str, now: datetime) -> BookedVisit:
-        """Books a new visit; `SlotTaken`, `DoubleBooked`, `ReferralRequired`, `NotEligible`
-        when it cannot be."""
-        ...
 
 
 class Pharmacy(Protocol):

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from bot.backoffice import billing, booking, pharmacy, scheduling
+from bot.backoffice import billing, pharmacy, scheduling
 from bot.backoffice import service as records
 from bot.backoffice.common import require_patient
 from bot.backoffice.consent import refusal
@@ -17,15 +17,12 @@ from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,
     Balance,
-    BookedVisit,
     ClaimLine,
     InsurancePolicyInfo,
-    NewVisitSearch,
     PartOfDay,
     PrescriptionList,
     RefillInfo,
     RefillList,
-    ServiceList,
     SlotSearchResult,
     VerificationRequest,
     Visit,
@@ -71,23 +68,6 @@ class ReferenceBackOffice:
     def confirm_appointment(self, session: Session, patient_id: int, appointment_id: int,
                             now: datetime) -> AppointmentInfo:
         return scheduling.confirm_appointment(session, patient_id, appointment_id, now)
-
-    def bookable_services(self, session: Session) -> ServiceList:
-        return booking.services(session)
-
-    def find_slots_for_new_visit(
-        self, session: Session, patient_id: int, now: datetime, *,
-        specialty: str | None = None, provider_id: int | None = None,
-        visit_type: str | None = None, start: datetime | None = None,
-        end: datetime | None = None, part_of_day: PartOfDay | None = None, limit: int = 3,
-    ) -> NewVisitSearch:
-        return booking.find_slots_for_new_visit(
-            session, patient_id, now, specialty=specialty, provider_id=provider_id,
-            visit_type=visit_type, start=start, end=end, part_of_day=part_of_day, limit=limit)
-
-    def book_appointment(self, session: Session, patient_id: int, slot_id: int,
-                         visit_type: str, now: datetime) -> BookedVisit:
-        return booking.book_appointment(session, patient_id, slot_id, visit_type, now)
 
     # --- pharmacy --------------------------------------------------------------------------
 

@@ -24,13 +24,10 @@ from bot.backoffice.schemas import (
     Balance,
     BillingInquiryCreate,
     BillingInquiryReceipt,
-    BookedVisit,
-    BookingRequest,
     ChargeMatches,
     InsuranceSummary,
     InsuranceUpdateCreate,
     InsuranceUpdateReceipt,
-    NewVisitSearch,
     PartOfDay,
     PaymentLinkInfo,
     PaymentPlanCreate,
@@ -41,7 +38,6 @@ from bot.backoffice.schemas import (
     RefillInfo,
     RefillList,
     RescheduleRequest,
-    ServiceList,
     SlotSearchResult,
     Statement,
     VerificationRequest,
@@ -322,44 +318,6 @@ def cancel(patient_id: DbId, appointment_id: DbId, session: SessionDep,
            now: NowDep, office: BackOfficeDep) -> AppointmentInfo:
     with http_errors():
         return office.scheduling.cancel_appointment(session, patient_id, appointment_id, now)
-
-
-# --- booking a new visit ---------------------------------------------------------------------
-
-
-@router.get("/booking/services", response_model=ServiceList)
-def booking_services(session: SessionDep, office: BackOfficeDep) -> ServiceList:
-    with http_errors():
-        return office.scheduling.bookable_services(session)
-
-
-@router.get("/patients/{patient_id}/new-visit-slots", response_model=NewVisitSearch)
-def new_visit_slots(
-    patient_id: DbId,
-    session: SessionDep,
-    now: NowDep,
-    office: BackOfficeDep,
-    specialty: Annotated[str | None, Query(max_length=80)] = None,
-    provider_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
-    visit_type: Annotated[str | None, Query(max_length=40)] = None,
-    start: Annotated[AwareDatetime | None, Query()] = None,
-    end: Annotated[AwareDatetime | None, Query()] = None,
-    part_of_day: Annotated[PartOfDay | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=10)] = 3,
-) -> NewVisitSearch:
-    with http_errors():
-        return office.scheduling.find_slots_for_new_visit(
-            session, patient_id, now, specialty=specialty, provider_id=provider_id,
-            visit_type=visit_type, start=start, end=end, part_of_day=part_of_day, limit=limit)
-
-
-@router.post("/patients/{patient_id}/appointments", response_model=BookedVisit,
-             status_code=status.HTTP_201_CREATED)
-def book(patient_id: DbId, body: BookingRequest, session: SessionDep, now: NowDep,
-         office: BackOfficeDep) -> BookedVisit:
-    with http_errors():
-        return office.scheduling.book_appointment(session, patient_id, body.slot_id,
-                                                  body.visit_type, now)
 
 
 # --- refills -------------------------------------------------------------------------------

@@ -47,8 +47,7 @@ def _info(appt: Appointment, provider: Provider, slot: Slot | None) -> Appointme
         specialty=provider.specialty,
         location=provider.location,
         starts_at=local(appt.starts_at),
-        duration_minutes=appt.duration_minutes or (
-            slot.duration_minutes if slot else DEFAULT_DURATION_MINUTES),
+        duration_minutes=slot.duration_minutes if slot else DEFAULT_DURATION_MINUTES,
         status=appt.status,
     )
 
@@ -129,9 +128,7 @@ def _in_part_of_day(moment: datetime, part: PartOfDay | None) -> bool:
 
 
 def _open_slots(session: Session, provider_id: int, start: datetime, end: datetime,
-                part: PartOfDay | None, limit: int, minutes: int) -> list[SlotInfo]:
-    """Free slots of the visit's length: a visit moves to a time made for it (a new
-    patient's hour-long slot is not given to a half-hour follow-up, nor the reverse)."""
+                part: PartOfDay | None, limit: int) -> list[SlotInfo]:
     held = (
         select(Appointment.id)
         .where(Appointment.slot_id == Slot.id, Appointment.status == AppointmentStatus.booked)
@@ -141,7 +138,7 @@ def _open_slots(session: Session, provider_id: int, start: datetime, end: dateti
         select(Slot, Provider)
         .join(Provider, Provider.id == Slot.provider_id)
         .where(Slot.provider_id == provider_id, Slot.starts_at >= start, Slot.starts_at < end,
-               Slot.duration_minutes == minutes, ~held)
+               ~held)
         .order_by(Slot.starts_at)
     ).all()
     found = []
@@ -224,10 +221,8 @@ def find_open_slots(
     any time over the next two weeks) and says so, so the dialogue can tell the patient.
     """
     appt = _changeable(session, patient_id, appointment_id, now)
-    minutes = _appointment_info(session, appt).duration_minutes
     return first_found(
-        now, lambda lo, hi, part: _open_slots(session, appt.provider_id, lo, hi, part, limit,
-                                              minutes),
+        now, lambda lo, hi, part: _open_slots(session, appt.provider_id, lo, hi, part, limit),
         start=start, end=end, part_of_day=part_of_day, widen_window=widen_window)
 
 

@@ -298,63 +298,6 @@ class RescheduleRequest(BaseModel):
     slot_id: RequestId
 
 
-# --- booking a new visit ---------------------------------------------------------------------
-
-
-class VisitTypeInfo(BaseModel):
-    code: str
-    name: str
-    name_es: str
-    specialty: str
-    new_patient_minutes: int
-    established_minutes: int
-    min_age: int | None = None
-    max_age: int | None = None
-    sex: str | None = None
-    is_default: bool = False
-
-
-class ProviderInfo(BaseModel):
-    id: int
-    name: str
-    specialty: str
-    location: str
-
-
-class ServiceInfo(BaseModel):
-    """A specialty patients can book: who sees patients in it, its visits, its rules."""
-
-    specialty: str
-    referral_required: bool
-    providers: list[ProviderInfo]
-    visit_types: list[VisitTypeInfo]
-
-
-class ServiceList(BaseModel):
-    services: list[ServiceInfo]
-
-
-class NewVisitSearch(BaseModel):
-    """Open times for a new visit: the visit type and length that apply to this patient
-    (new to the provider or not), and the slots, widened like a reschedule's search."""
-
-    visit_type: VisitTypeInfo
-    new_to_providers: list[int] = Field(
-        description="the providers searched this patient is new to (their visits are longer)")
-    result: SlotSearchResult
-
-
-class BookingRequest(BaseModel):
-    slot_id: RequestId
-    visit_type: str = Field(min_length=1, max_length=40)
-
-
-class BookedVisit(BaseModel):
-    appointment: AppointmentInfo
-    visit_type: VisitTypeInfo
-    new_patient: bool
-
-
 # --- pharmacy ------------------------------------------------------------------------------
 
 

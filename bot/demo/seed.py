@@ -34,12 +34,9 @@ from bot.backoffice.models import (
     Pharmacy,
     Prescription,
     Provider,
-    Referral,
     RefillRequest,
     SeedRun,
     Slot,
-    Specialty,
-    VisitType,
 )
 from bot.clock import clinic_today, clinic_tz
 from bot.db import get_sessionmaker
@@ -50,32 +47,6 @@ from bot.settings import get_settings
 
 SLOT_TIMES = [time(9, 0), time(9, 30), time(10, 30), time(11, 0), time(13, 30), time(14, 0),
               time(15, 0), time(16, 0)]
-# One hour-long slot a day per provider, long enough for a new patient's visit.
-LONG_SLOT = (time(11, 30), 60)
-
-# Booking's set-up: specialties (does it need a referral?) and the visits each offers:
-# (code, name, Spanish name, new-patient minutes, established minutes, min age, max age,
-# sex, offered first).
-SPECIALTIES = {"primary care": False, "cardiology": True, "dermatology": False,
-               "orthopedics": False, "pediatrics": False}
-VISIT_TYPES = [
-    ("office_visit", "primary care", "office visit", "consulta", 60, 30, None, None, None,
-     True),
-    ("annual_physical", "primary care", "annual physical", "examen físico anual", 60, 60, 18,
-     None, None, False),
-    ("sick_visit", "primary care", "sick visit", "consulta por enfermedad", 30, 30, None, None,
-     None, False),
-    ("well_woman", "primary care", "well-woman exam", "examen anual de la mujer", 60, 30, 21,
-     None, "female", False),
-    ("cardiology_consult", "cardiology", "cardiology visit", "consulta de cardiología", 60, 30,
-     18, None, None, True),
-    ("dermatology_visit", "dermatology", "dermatology visit", "consulta de dermatología", 60,
-     30, None, None, None, True),
-    ("orthopedic_visit", "orthopedics", "orthopedic visit", "consulta de ortopedia", 60, 30,
-     None, None, None, True),
-    ("pediatric_visit", "pediatrics", "pediatric visit", "consulta pediátrica", 30, 30, None,
-     17, None, True),
-]
 
 
 def _at(day: date, at: time, tz: ZoneInfo) -> datetime:
@@ -89,8 +60,7 @@ def clear(session: Session) -> None:
         session.execute(delete(outreach))
     for model in (RefillRequest, PaymentLink, PaymentPlan, BillingInquiry, InsuranceUpdateRequest,
                   InsurancePolicy, Prescription, Pharmacy, Payment, Charge, Invoice,
-                  Appointment, Slot, Referral, Provider, Patient, VisitType, Specialty,
-                  SeedRun):
+                  Appointment, Slot, Provider, Patient, SeedRun):
         session.execute(delete(model))
 
 
@@ -101,57 +71,35 @@ def seed(session: Session, today: date, tz: ZoneInfo) -> None:
                     location="Riverside Primary Care, 100 Main St, Suite 2")
     kim = Provider(name="Dr. Alan Kim", specialty="cardiology",
                    location="Riverside Heart Center, 250 River Rd, 3rd floor")
-    # Booking's other specialties (no demo patient has a visit with them yet).
-    ruiz = Provider(name="Dr. Elena Ruiz", specialty="dermatology",
-                    location="Riverside Dermatology, 300 Elm St, Suite 5")
-    reed = Provider(name="Dr. Marcus Reed", specialty="orthopedics",
-                    location="Riverside Orthopedics, 400 Lake Ave, 2nd floor")
-    okafor = Provider(name="Dr. Grace Okafor", specialty="pediatrics",
-                      location="Riverside Pediatrics, 100 Main St, Suite 4")
-    session.add_all([Specialty(name=name, referral_required=referral)
-                     for name, referral in SPECIALTIES.items()])
-    session.flush()
-    session.add_all([
-        VisitType(code=code, specialty=spec, name=name, name_es=name_es,
-                  new_patient_minutes=new, established_minutes=est, min_age=lo, max_age=hi,
-                  sex=sex, is_default=first)
-        for code, spec, name, name_es, new, est, lo, hi, sex, first in VISIT_TYPES])
     maria = Patient(mrn="MRN100101", first_name="Maria", last_name="Lopez",
                     date_of_birth=date(1984, 3, 12), phone="+15555550101", zip_code="02139",
                     email="maria.lopez@example.com", sms_consent=True,
                     # In good standing; her $125.40 is under the plan minimum ($150.00).
-                    payment_plan_eligible=True, sex="female")
+                    payment_plan_eligible=True)
     james = Patient(mrn="MRN100102", first_name="James", last_name="Carter",
                     date_of_birth=date(1975, 11, 2), phone="+15555550102", zip_code="10001",
                     email="james.carter@example.com", sms_consent=True,
-                    payment_plan_eligible=True, sex="male")
+                    payment_plan_eligible=True)
     aisha = Patient(mrn="MRN100103", first_name="Aisha", last_name="Khan",
                     date_of_birth=date(1992, 7, 25), phone="+15555550103", zip_code="60614",
-                    email="aisha.khan@example.com", sms_consent=False, payment_plan_eligible=True,
-                    sex="female")
+                    email="aisha.khan@example.com", sms_consent=False, payment_plan_eligible=True)
     # She prefers Spanish: the record says so (DESIGN.md).
     rosa = Patient(mrn="MRN100104", first_name="Rosa", last_name="Martínez",
                    date_of_birth=date(1968, 9, 30), phone="+15555550104", zip_code="33125",
                    email="rosa.martinez@example.com", sms_consent=True,
                    payment_plan_eligible=True, preferred_language="es",
-                   preferred_language_source=LanguageSource.record, sex="female")
-    session.add_all([shah, kim, ruiz, reed, okafor, maria, james, aisha, rosa])
+                   preferred_language_source=LanguageSource.record)
+    session.add_all([shah, kim, maria, james, aisha, rosa])
     session.flush()
 
-    for provider in (shah, kim, ruiz, reed, okafor):
+    for provider in (shah, kim):
         for offset in range(1, 15):
             day = today + timedelta(days=offset)
             if day.weekday() >= 5:
                 continue
             for at in SLOT_TIMES:
                 session.add(Slot(provider_id=provider.id, starts_at=_at(day, at, tz)))
-            long_at, long_minutes = LONG_SLOT
-            session.add(Slot(provider_id=provider.id, starts_at=_at(day, long_at, tz),
-                             duration_minutes=long_minutes))
     session.flush()
-    # Aisha's primary care doctor referred her to cardiology; Maria has no referral.
-    session.add(Referral(patient_id=aisha.id, specialty="cardiology",
-                         valid_until=today + timedelta(days=90)))
 
     def book(patient: Patient, provider: Provider, day: date, at: time,
              status: AppointmentStatus = AppointmentStatus.booked) -> None:
@@ -294,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             print(NOT_OURS, file=sys.stderr)
             return 2
         if seed_if_stale(session, clinic_today(), clinic_tz(), force=args.force):
-            print("seed: demo back office written (4 patients, 5 providers, open slots)")
+            print("seed: demo back office written (4 patients, 2 providers, open slots)")
         else:
             print("seed: demo back office already seeded today; use --force to reset it")
         if args.population:

@@ -25,7 +25,6 @@ class Task(enum.StrEnum):
     appointment_moved = "appointment_moved"
     appointment_cancelled = "appointment_cancelled"
     appointment_confirmed = "appointment_confirmed"
-    appointment_booked = "appointment_booked"
     appointments_told = "appointments_told"
     refill_filed = "refill_filed"
     renewal_filed = "renewal_filed"
@@ -40,7 +39,6 @@ TASK_TOPIC: dict[Task, str] = {
     Task.insurance_told: "billing",
     Task.appointment_moved: "appointments", Task.appointment_cancelled: "appointments",
     Task.appointment_confirmed: "appointments", Task.appointments_told: "appointments",
-    Task.appointment_booked: "appointments",
     Task.refill_filed: "refills", Task.renewal_filed: "refills",
     Task.refill_status_told: "refills",
 }

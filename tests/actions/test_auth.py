@@ -39,7 +39,6 @@ from actions.billing import (
     ActionPaymentLink,
     ActionTellBalance,
 )
-from actions.booking import ActionBookAppointment, ActionChooseNewVisitSlot, ActionStartBooking
 from actions.common import FLOW_SLOTS, end_flow
 from actions.insights_client import InsightsClient
 from actions.outreach import (
@@ -234,11 +233,9 @@ RECORD_ACTIONS: list[type[PatientAction]] = [
     ActionStartRefill, ActionPickPrescription, ActionSubmitRefill, ActionRefillStatus,
     ActionOutreachReschedule, ActionOutreachCancel, ActionOutreachCancelConfirmed,
     ActionOutreachRebook, ActionOutreachBook, ActionOutreachRefill,
-    ActionStartBooking, ActionChooseNewVisitSlot, ActionBookAppointment,
 ]
 MID_FLOW = {"verified": True, "patient_id": "1", "flow_step": "plan_confirm",
-            "appointment_id": "1", "slot_id": "2", "prescription_id": "1", "plan_months": "3",
-            "booking_service": '{"specialty": "dermatology", "visit_type": "dermatology_visit"}'}
+            "appointment_id": "1", "slot_id": "2", "prescription_id": "1", "plan_months": "3"}
 
 
 def concrete_subclasses(cls: type) -> set[type]:
@@ -303,9 +300,6 @@ FAILED_TASK: dict[type[PatientAction], Task] = {
     ActionOutreachCancelConfirmed: Task.appointment_cancelled,
     ActionOutreachRebook: Task.appointment_moved, ActionOutreachBook: Task.appointment_moved,
     ActionOutreachRefill: Task.refill_filed,
-    ActionStartBooking: Task.appointment_booked,
-    ActionChooseNewVisitSlot: Task.appointment_booked,
-    ActionBookAppointment: Task.appointment_booked,
 }
 
 

@@ -33,18 +33,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.backoffice import booking
 from bot.backoffice.common import REFERENCE_ALPHABET, local, mask_identifier, require_patient
 from bot.backoffice.enums import AppointmentStatus, RefillStatus
 from bot.backoffice.errors import (
     AppointmentNotChangeable,
     AppointmentNotFound,
-    DoubleBooked,
     NotSupported,
     PatientNotFound,
     PrescriptionNotFound,
     RecordChanged,
-    ServiceNotFound,
     SlotNotFound,
     SlotTaken,
 )
@@ -58,24 +55,18 @@ from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,
     Balance,
-    BookedVisit,
     ClaimLine,
     InsurancePolicyInfo,
-    NewVisitSearch,
     OpenRefillRequest,
     PartOfDay,
     PrescriptionInfo,
     PrescriptionList,
-    ProviderInfo,
     RefillInfo,
     RefillList,
-    ServiceInfo,
-    ServiceList,
     SlotInfo,
     SlotSearchResult,
     VerificationRequest,
     Visit,
-    VisitTypeInfo,
 )
 from bot.backoffice.service import normalize_name, normalize_phone
 
@@ -102,9 +93,6 @@ VERBS: dict[str, list[tuple[str, str]]] = {
                           ("Location", "read")],
     "search open slots": [("Schedule", "search-type"), ("Slot", "search-type")],
     "book / reschedule": [("Appointment", "update"), ("Slot", "update"), ("Slot", "read")],
-    "book a new visit": [("Schedule", "search-type"), ("Slot", "search-type"),
-                         ("Slot", "update"), ("Appointment", "create"),
-                         ("Appointment", "search-type")],
     "cancel": [("Appointment", "update"), ("Appointment", "read")],
     "confirm": [("Appointment", "update"), ("Appointment", "read")],
     "plan reminders (all patients' appointments)": [("Appointment", "search-type"),
@@ -480,14 +468,11 @@ class FhirBackOffice:
         pid = self._fhir_patient_id(session, patient_id) if epic else ""
         kind = PROPOSED if epic else "Slot"
         name = practitioner.name[0].full() if practitioner.name else ""
-        length = (appt.end - appt.start) if appt.end and appt.start else timedelta(minutes=30)
 
         def find(lo: datetime, hi: datetime, part: PartOfDay | None) -> list[SlotInfo]:
             found = (self._epic_find(pid, practitioner_id, lo, hi) if epic
                      else self._free_slots(schedules, lo, hi))
-            # A visit moves to a time of its own length (as in the reference adapter).
-            chosen = [s for s in found if _in_part(s.start, part)
-                      and (epic or s.end - s.start == length)][:limit]
+            chosen = [s for s in found if _in_part(s.start, part)][:limit]
             return [SlotInfo(id=self._link(session, kind, s.id), provider_id=provider_id,
                              provider_name=name, starts_at=local(s.start),
                              duration_minutes=int((s.end - s.start).total_seconds() // 60))
@@ -630,219 +615,6 @@ class FhirBackOffice:
                                                       appt.version))
         written = fr.parse(fr.Appointment, self.client.read("Appointment", appt.id))
         return self._appointment_info(session, written)
-
-    # --- booking a new visit -------------------------------------------------------------------
-    # Slots, practitioners and appointments are the EHR's; the health system's booking set-up
-    # (specialties, visit types, referral rules, referrals on file) is ours, keyed by the
-    # Schedule's specialty text.
-
-    def _bookable(self, session: Session, specialty: str | None, provider_id: int | None
-                  ) -> tuple[str, dict[str, tuple[str, list[str]]]]:
-        """The specialty, and its practitioners: fhir id -> (name, their schedules)."""
-        wanted = None
-        if provider_id is not None:
-            wanted = self._unlink(session, "Practitioner", provider_id)
-            if wanted is None:
-                raise ServiceNotFound("no such provider")
-        found: dict[str, tuple[str, list[str]]] = {}
-        spec_of: dict[str, str] = {}
-        for sched in fr.of_type(fr.Schedule, self.client.search(
-                "Schedule", [("_count", "200")])):
-            practitioner_id = next((a.id_of("Practitioner") for a in sched.actor
-                                    if a.id_of("Practitioner")), None)
-            label = next((c.label() for c in sched.specialty), "")
-            if practitioner_id is None or sched.active is False:
-                continue
-            if wanted is not None and practitioner_id != wanted:
-                continue
-            if wanted is None and label != specialty:
-                continue
-            practitioner = self._cached_read(fr.Practitioner, practitioner_id)
-            name = practitioner.name[0].full() if practitioner.name else ""
-            found.setdefault(practitioner_id, (name, []))[1].append(sched.id)
-            spec_of[practitioner_id] = label
-        if not found:
-            raise ServiceNotFound("no provider of this specialty")
-        return (spec_of[wanted] if wanted is not None else specialty or ""), found
-
-    def _patient_visits(self, pid: str) -> list[fr.Appointment]:
-        return fr.of_type(fr.Appointment, self.client.search("Appointment", [
-            ("patient", f"Patient/{pid}"), ("status", "booked,fulfilled"), ("_count", "200")]))
-
-    def _booking_rules(self, session: Session, patient_id: int, pid: str, specialty: str,
-                       code: str | None, visits: list[fr.Appointment], now: datetime
-                       ) -> tuple[VisitTypeInfo, set[str]]:
-        """The visit type after the rules (raises why not), and the practitioners the
-        patient is established with."""
-        rules = booking.specialty_rules(session)
-        if specialty not in rules:
-            raise ServiceNotFound("this specialty is not booked here")
-        referral_required, types = rules[specialty]
-        visit_type = booking.pick_visit_type(types, code)
-        seen = {p for a in visits if (p := a.actor_id("Practitioner"))}
-        established = any(next((c.label() for c in a.specialty), "") == specialty
-                          for a in visits)
-        patient = fr.parse(fr.Patient, self.client.read("Patient", pid))
-        today = local(now).date()
-        sex = patient.gender if patient.gender in ("female", "male") else None
-        booking.check_rules(
-            visit_type, referral_required=referral_required,
-            referral_ok=established or booking.has_referral(session, patient_id, specialty,
-                                                            today),
-            age=booking.age_on(patient.birthDate, today) if patient.birthDate else None,
-            sex=sex)
-        return visit_type, seen
-
-    @staticmethod
-    def _busy(visits: list[fr.Appointment], now: datetime) -> list[tuple[datetime, int]]:
-        return [(a.start, int(((a.end or a.start + timedelta(minutes=30)) - a.start
-                               ).total_seconds() // 60))
-                for a in visits if a.status == "booked" and a.start is not None
-                and a.start > now - timedelta(hours=4)]
-
-    def bookable_services(self, session: Session) -> ServiceList:
-        self._require("book a new visit")
-        by_specialty: dict[str, list[ProviderInfo]] = {}
-        for sched in fr.of_type(fr.Schedule, self.client.search(
-                "Schedule", [("_count", "200")])):
-            practitioner_id = next((a.id_of("Practitioner") for a in sched.actor
-                                    if a.id_of("Practitioner")), None)
-            location_id = next((a.id_of("Location") for a in sched.actor
-                                if a.id_of("Location")), None)
-            label = next((c.label() for c in sched.specialty), "")
-            if practitioner_id is None or not label:
-                continue
-            practitioner = self._cached_read(fr.Practitioner, practitioner_id)
-            location = self._cached_read(fr.Location, location_id) if location_id else None
-            info = ProviderInfo(id=self._link(session, "Practitioner", practitioner_id),
-                                name=practitioner.name[0].full() if practitioner.name else "",
-                                specialty=label, location=location.label() if location else "")
-            if info not in by_specialty.setdefault(label, []):
-                by_specialty[label].append(info)
-        return ServiceList(services=[
-            ServiceInfo(specialty=name, referral_required=referral,
-                        providers=by_specialty[name], visit_types=types)
-            for name, (referral, types) in booking.specialty_rules(session).items()
-            if name in by_specialty])
-
-    def find_slots_for_new_visit(
-        self, session: Session, patient_id: int, now: datetime, *,
-        specialty: str | None = None, provider_id: int | None = None,
-        visit_type: str | None = None, start: datetime | None = None,
-        end: datetime | None = None, part_of_day: PartOfDay | None = None, limit: int = 3,
-    ) -> NewVisitSearch:
-        """Free Slots of the specialty's practitioners' Schedules of this visit's length,
-        never over a visit the patient has; widened like the reference adapter's."""
-        if self.profile != "generic":
-            raise NotSupported("booking a new visit is built for the generic profile")
-        self._require("book a new visit")
-        pid = self._fhir_patient_id(session, patient_id)
-        specialty, practitioners = self._bookable(session, specialty, provider_id)
-        visits = self._patient_visits(pid)
-        chosen, seen = self._booking_rules(session, patient_id, pid, specialty, visit_type,
-                                           visits, now)
-        busy = self._busy(visits, now)
-        minutes = {p: booking.visit_minutes(chosen, p not in seen) for p in practitioners}
-        owner = {s: p for p, (_, scheds) in practitioners.items() for s in scheds}
-        schedules = list(owner)
-
-        def find(lo: datetime, hi: datetime, part: PartOfDay | None) -> list[SlotInfo]:
-            found: list[SlotInfo] = []
-            for slot in self._free_slots(schedules, lo, hi):
-                who = owner.get(slot.schedule.id_of("Schedule") or "")
-                if who is None:
-                    continue
-                need = minutes[who]
-                if (slot.end - slot.start == timedelta(minutes=need)
-                        and _in_part(slot.start, part)
-                        and not booking.overlaps(slot.start, need, busy)):
-                    found.append(SlotInfo(
-                        id=self._link(session, "Slot", slot.id),
-                        provider_id=self._link(session, "Practitioner", who),
-                        provider_name=practitioners[who][0], starts_at=local(slot.start),
-                        duration_minutes=need))
-                    if len(found) == limit:
-                        break
-            return found
-
-        result = first_found(now, find, start=start, end=end, part_of_day=part_of_day)
-        return NewVisitSearch(
-            visit_type=chosen,
-            new_to_providers=[self._link(session, "Practitioner", p)
-                              for p in practitioners if p not in seen],
-            result=result)
-
-    def book_appointment(self, session: Session, patient_id: int, slot_id: int,
-                         visit_type: str, now: datetime) -> BookedVisit:
-        """Holds the Slot (If-Match on the version read), then creates the Appointment
-        conditionally on our identifier (a retry finds the first), and reads it back. A lost
-        race on the slot is `SlotTaken`."""
-        if self.profile != "generic":
-            raise NotSupported("booking a new visit is built for the generic profile")
-        self._require("book a new visit")
-        pid = self._fhir_patient_id(session, patient_id)
-        slot_fhir_id = self._unlink(session, "Slot", slot_id)
-        if slot_fhir_id is None:
-            raise SlotNotFound()
-        try:
-            slot_body = self.client.read("Slot", slot_fhir_id)
-        except FhirNotFound:
-            raise SlotNotFound() from None
-        slot = fr.parse(fr.Slot, slot_body)
-        schedule = fr.parse(fr.Schedule, self.client.read(
-            "Schedule", slot.schedule.id_of("Schedule") or ""))
-        practitioner_id = next((a.id_of("Practitioner") for a in schedule.actor
-                                if a.id_of("Practitioner")), None)
-        location_id = next((a.id_of("Location") for a in schedule.actor
-                            if a.id_of("Location")), None)
-        if practitioner_id is None:
-            raise SlotNotFound()
-        specialty = next((c.label() for c in schedule.specialty), "")
-        ours = f"{RESCHEDULE_ID_SYSTEM}|new-{pid}-{slot.id}"
-        made = fr.of_type(fr.Appointment, self.client.search("Appointment",
-                                                             {"identifier": ours}))
-        visits = [a for a in self._patient_visits(pid) if a.id not in {m.id for m in made}]
-        chosen, seen = self._booking_rules(session, patient_id, pid, specialty, visit_type,
-                                           visits, now)
-        new_patient = practitioner_id not in seen
-        if made and made[0].status == "booked":  # a retry of a booking that was made
-            return BookedVisit(appointment=self._appointment_info(session, made[0]),
-                               visit_type=chosen, new_patient=new_patient)
-        minutes = booking.visit_minutes(chosen, new_patient)
-        if slot.end - slot.start != timedelta(minutes=minutes):
-            raise SlotNotFound("that time is not made for this visit's length")
-        if slot.start <= now:
-            raise SlotTaken("that time has already passed")
-        if slot.status != "free":
-            raise SlotTaken()
-        if booking.overlaps(slot.start, minutes, self._busy(visits, now)):
-            raise DoubleBooked()
-        try:
-            self._set_slot(slot, slot_body, "busy")
-        except VersionConflict:
-            raise SlotTaken() from None
-        practitioner = self._cached_read(fr.Practitioner, practitioner_id)
-        participants = [
-            {"actor": {"reference": f"Patient/{pid}"}, "status": "accepted"},
-            {"actor": {"reference": f"Practitioner/{practitioner_id}",
-                       "display": practitioner.name[0].full() if practitioner.name else ""},
-             "status": "accepted"}]
-        if location_id:
-            participants.append({"actor": {"reference": f"Location/{location_id}"},
-                                 "status": "accepted"})
-        system, value = ours.split("|", 1)
-        created = self.client.create({
-            "resourceType": "Appointment", "status": "booked",
-            "identifier": [{"system": system, "value": value}],
-            "serviceType": [{"text": chosen.name}], "specialty": [{"text": specialty}],
-            "appointmentType": {"text": "new patient" if new_patient else "established"},
-            "start": slot_body["start"], "end": slot_body["end"],
-            "minutesDuration": minutes, "created": _instant(now),
-            "slot": [{"reference": f"Slot/{slot.id}"}], "participant": participants,
-        }, if_none_exist=f"identifier={ours}")
-        written = fr.parse(fr.Appointment, self.client.read("Appointment", created["id"]))
-        return BookedVisit(appointment=self._appointment_info(session, written),
-                           visit_type=chosen, new_patient=new_patient)
 
     # --- pharmacy ----------------------------------------------------------------------------
 

@@ -81,7 +81,6 @@ def demo_bundle(session: Session, mrn_system: str, prefix: str = "demo") -> dict
              "name": [{"use": "official", "family": patient.last_name,
                        "given": [patient.first_name]}],
              "birthDate": patient.date_of_birth.isoformat(),
-             "gender": patient.sex or "unknown",
              "telecom": [{"system": "phone", "value": patient.phone, "use": "mobile"}],
              "address": [{"postalCode": patient.zip_code}],
              "communication": [{"language": {"coding": [{"system": "urn:ietf:bcp:47",
@@ -105,8 +104,7 @@ def demo_bundle(session: Session, mrn_system: str, prefix: str = "demo") -> dict
         doctor = session.get(Provider, appt.provider_id)
         assert doctor is not None
         held_slot = session.get(Slot, appt.slot_id) if appt.slot_id is not None else None
-        minutes = appt.duration_minutes or (held_slot.duration_minutes if held_slot is not None
-                                            else 30)
+        minutes = held_slot.duration_minutes if held_slot is not None else 30
         put({"resourceType": "Appointment", "id": rid("appt", appt.id),
              "status": STATUS.get(appt.status, "booked"),
              "start": _instant(appt.starts_at),

@@ -124,7 +124,6 @@ class Patient(Resource):
     identifier: list[Identifier] = []
     name: list[HumanName] = []
     birthDate: date | None = None
-    gender: str | None = None
     telecom: list[ContactPoint] = []
     address: list[Address] = []
     communication: list[Communication] = []
@@ -157,9 +156,7 @@ class Organization(Resource):
 
 
 class Schedule(Resource):
-    active: bool | None = None
     actor: list[Reference] = []
-    specialty: list[CodeableConcept] = []
 
 
 class Slot(Resource):

@@ -7,7 +7,6 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.backoffice import booking
 from bot.backoffice.models import (
     Appointment,
     Patient,
@@ -132,8 +131,7 @@ def test_a_moved_visit_has_one_set_of_reminders_and_a_rebooking_today_skips_the_
     # Moved today to a later time, through the back office's own verb.
     slot = demo.scalars(select(Slot).where(
         Slot.provider_id == appt.provider_id,
-        Slot.starts_at > appt.starts_at + timedelta(hours=2),
-        Slot.duration_minutes == 30).order_by(
+        Slot.starts_at > appt.starts_at + timedelta(hours=2)).order_by(
             Slot.starts_at)).first()
     assert slot is not None
     later = NOW + timedelta(hours=4)
@@ -150,21 +148,3 @@ def test_a_moved_visit_has_one_set_of_reminders_and_a_rebooking_today_skips_the_
     assert slot.starts_at - timedelta(hours=72) < later
     assert {r.offset_label for r in new} == {"24h"}
     assert all(r.status is OutreachStatus.planned for r in new)
-
-
-def test_a_visit_booked_by_the_assistant_gets_its_reminders(
-        demo: Session, people: dict[str, Patient], settings: Settings,
-        sessions: sessionmaker[Session]) -> None:
-    james = people["James"]
-    found = booking.find_slots_for_new_visit(demo, james.id, NOW, specialty="dermatology",
-                                             start=at(TODAY + timedelta(days=4), 0))
-    slot = found.result.slots[0]
-    booked = booking.book_appointment(demo, james.id, slot.id, "dermatology_visit", NOW)
-    plan(demo, NOW + timedelta(days=4) - timedelta(hours=80), settings)
-    planned = {k: r for k, r in by_key(sessions).items()
-               if k[0] == "appointment_reminder" and k[1] == james.id}
-    assert set(planned) == {("appointment_reminder", james.id, "72h"),
-                            ("appointment_reminder", james.id, "24h")}
-    assert {r.subject_id for r in planned.values()} == {booked.appointment.id}
-    assert planned[("appointment_reminder", james.id, "24h")].due_at == (
-        slot.starts_at - timedelta(hours=24))
