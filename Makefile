@@ -126,7 +126,7 @@ lock:
 	@$(PY) scripts/dev_env.py .env
 
 $(MODEL): $(MODEL_INPUTS) | $(ENGINE_READY)
-	@echo "==> training the model (data/, domain.yml or config.yml changed; under 3 minutes on 2 cores)"
+	@echo "==> training the model (data/, domain.yml or config.yml changed; about 5 minutes on 2 cores)"
 	@mkdir -p models var
 	$(RASA) train --fixed-model-name patient-assistant --out models
 	@touch $@
