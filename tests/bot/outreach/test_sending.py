@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backoffice import consent
+from bot.backoffice.factory import get_backoffice
 from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
@@ -18,7 +19,6 @@ from bot.backoffice.models import (
     RefillStatus,
     Slot,
 )
-from bot.backoffice.port import get_backoffice
 from bot.conversations.models import TranscriptEntry
 from bot.outreach.enums import FINAL_STATUSES, OutreachStatus, Purpose, SuppressReason
 from bot.outreach.models import OutreachMessage
