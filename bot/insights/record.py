@@ -31,7 +31,7 @@ from bot.insights.enums import TASK_TOPIC, topic_of_intent
 from bot.insights.models import Episode, InsightEvent
 from bot.insights.outreach import outreach_origin
 from bot.insights.schemas import TaskOutcome
-from bot.insights.tracker import TurnParse
+from bot.insights.tracker import OUT_OF_SCOPE, TurnParse
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -230,17 +230,23 @@ def add_turn(session: Session, conversation_id: str, text: str, received: dateti
         answering_form = bool(FORMS & set(parse.actions))
         low = (not parse.fallback and not answering_form and parse.confidence is not None
                and parse.confidence < get_settings().review_low_confidence)
+        # Answered as out of scope: understood as nothing the assistant does (a form's
+        # answer is the form's, a tapped choice is our words).
+        out_of_scope = (parse.intent == OUT_OF_SCOPE and not answering_form
+                        and not text.startswith("/"))
         episode.fallbacks += parse.fallback
         episode.low_confidence += low
-        if parse.fallback or low:
+        if parse.fallback or low or out_of_scope:
             from bot.privacy import redact  # spaCy: loaded only when a turn went wrong
 
             extra = {"text": _without_names(session, redact(text))[:MAX_TEXT],
-                     "guess": parse.guess,
-                     "fallback": parse.fallback, "low_confidence": low}
+                     "guess": parse.guess, "fallback": parse.fallback, "low_confidence": low,
+                     "out_of_scope": out_of_scope}
     _event(session, episode, received, "turn", parse.intent if parse else None,
            confidence=parse.confidence if parse else None,
            latency_ms=(answered - received).total_seconds() * 1000, **extra)
+    if parse is not None and parse.safety:
+        _event(session, episode, received, "safety", parse.safety)
     return episode
 
 
