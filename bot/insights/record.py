@@ -331,16 +331,17 @@ def agent_message(session: Session, handoff: HandoffFacts, text: str, at: dateti
 
 
 @never_raises
-def patient_message(session: Session, handoff_id: int, text: str, at: datetime
-                    ) -> Episode | None:
-    """A patient's message that went to the desk instead of the engine."""
-    episode = add_patient_message(session, handoff_id, text, at)
+def patient_message(session: Session, handoff_id: int, text: str, at: datetime,
+                    safety: str | None = None) -> Episode | None:
+    """A patient's message that went to the desk instead of the engine (`safety`:
+    "safety_net" when the bot service's safety net answered it with 911)."""
+    episode = add_patient_message(session, handoff_id, text, at, safety)
     session.commit()
     return episode
 
 
-def add_patient_message(session: Session, handoff_id: int, text: str, at: datetime
-                        ) -> Episode | None:
+def add_patient_message(session: Session, handoff_id: int, text: str, at: datetime,
+                        safety: str | None = None) -> Episode | None:
     """`patient_message` without the commit (bot.insights.queue)."""
     handoff = _stored_handoff(session, handoff_id)
     if handoff is None:
@@ -348,6 +349,8 @@ def add_patient_message(session: Session, handoff_id: int, text: str, at: dateti
     episode = _handoff_episode(session, handoff)
     _touch(episode, at)
     _event(session, episode, at, "patient_message")
+    if safety:
+        _event(session, episode, at, "safety", safety)
     _repeats(session, episode, handoff, "patient", text, at)
     return episode
 

@@ -1,10 +1,11 @@
 """What the engine understood in the turn just taken: read from its tracker store (read-only).
 
 The REST channel answers only the bot's messages; the intent, its confidence, whether the
-fallback answered and whether verification succeeded are in the tracker the engine saved
-before it answered. One indexed query per turn reads the turn's events: the user event with
-the message id the bot service sent it under (recording runs a moment after the turn, when the
-patient may have sent the next message already) and what followed it.
+fallback answered, whether verification succeeded and what the turn did about an emergency
+(the responses it gave) are in the tracker the engine saved before it answered. One indexed
+query per turn reads the turn's events: the user event with the message id the bot service
+sent it under (recording runs a moment after the turn, when the patient may have sent the
+next message already) and what followed it.
 """
 
 from __future__ import annotations

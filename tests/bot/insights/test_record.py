@@ -123,6 +123,9 @@ def test_a_handoff_from_request_to_close(seeded: Session, ids: dict[str, int]) -
     desk.accept(db, handoff.id, agent)
     desk.reply(db, handoff.id, agent, "Hi, I'm Sue. Can you confirm your date of birth?")
     record.patient_message(db, handoff.id, "sure it's 03/12/1984", datetime.now(UTC))
+    # The safety net answered a message to the agent with 911: an event of the episode.
+    record.patient_message(db, handoff.id, "i took too many pills", datetime.now(UTC),
+                           safety="safety_net")
     desk.reply(db, handoff.id, agent, "Thanks! Your balance is $125.40.")
     desk.close(db, handoff.id, agent, Disposition.resolved)
     db.expire_all()
@@ -133,7 +136,8 @@ def test_a_handoff_from_request_to_close(seeded: Session, ids: dict[str, int]) -
                                                                 ("patient", "dob")]
     kinds = [e.kind for e in db.scalars(select(InsightEvent).order_by(InsightEvent.id))]
     assert kinds == ["turn", "handoff_requested", "handoff_accepted", "agent_message", "repeat",
-                     "patient_message", "repeat", "agent_message", "handoff_closed"]
+                     "patient_message", "repeat", "patient_message", "safety", "agent_message",
+                     "handoff_closed"]
     # After the close the bot answers again: a new episode.
     assert turn(db, datetime.now(UTC) + timedelta(seconds=1)).id != episode.id
 
