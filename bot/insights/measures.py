@@ -168,9 +168,10 @@ def safety_checks(window: Sequence[Facts]) -> dict[str, Any]:
     net answered with 911 at once (it never asks)."""
     said = Counter(s for f in window for s in f.safety)
     asked = said["check"]
+    # A check asked just before the window may be answered in it: the rate stays a share.
     return {"asked": asked, "answered_yes": said["confirmed"],
             "false_alarms": said["false_alarm"],
-            "false_alarm_rate": rate(said["false_alarm"], asked),
+            "false_alarm_rate": rate(min(said["false_alarm"], asked), asked),
             "safety_net": said["safety_net"]}
 
 

@@ -212,3 +212,10 @@ def test_safety_checks_asked_and_answered_no() -> None:
     assert summary([episode()])["safety_checks"] == {
         "asked": 0, "answered_yes": 0, "false_alarms": 0, "false_alarm_rate": None,
         "safety_net": 0}
+
+
+def test_a_check_answered_in_the_window_but_asked_before_keeps_the_rate_a_share() -> None:
+    window = [episode(safety=("false_alarm",)), episode(H, safety=("check", "false_alarm"))]
+    assert summary(window)["safety_checks"] == {
+        "asked": 1, "answered_yes": 0, "false_alarms": 2, "false_alarm_rate": 1.0,
+        "safety_net": 0}
