@@ -259,13 +259,16 @@ def unmet(reply: SavedReply, facts: PatientFacts) -> str | None:
 
 
 def fill(body: str, values: dict[str, str]) -> tuple[str, list[str]]:
-    """The body with what is known filled in; unknown ones stay as "{name}" for the agent."""
+    """The body with what is known filled in; unknown ones stay as "{name}" for the agent.
+    A value that ends a sentence itself ("10:30 a. m.") takes the body's full stop after it."""
     missing: list[str] = []
 
     def one(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in values:
-            return values[name]
+            value = values[name]
+            ends_twice = value.endswith(".") and body.startswith(".", match.end())
+            return value[:-1] if ends_twice else value
         missing.append(name)
         return match.group(0)
 

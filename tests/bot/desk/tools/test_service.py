@@ -277,8 +277,8 @@ def test_a_spanish_conversation_gets_each_replys_spanish_text_in_spanish_formats
     assert (appt.language, appt.language_missing, appt.title, appt.missing) == (
         "es", None, "Confirmar la cita", [])
     assert appt.text == (
-        f"Hola, Maria. Su cita con Dr. Priya Shah es el {dia(starts.date())}, {clock}. Si ese "
-        "horario ya no le queda bien, respóndame por aquí.")
+        f"Hola, Maria. Su cita con Dr. Priya Shah es el {dia(starts.date())}, {clock} Si ese "
+        "horario ya no le queda bien, respóndame por aquí.")  # "a. m." ends the sentence
     assert replies["hello"].text == (
         "Hola, Maria. Le saluda Ana, de Riverside Health. Tengo aquí sus mensajes, así que no "
         "necesita repetir nada. Permítame un momento mientras lo reviso.")
@@ -296,6 +296,18 @@ def test_a_spanish_conversation_gets_each_replys_spanish_text_in_spanish_formats
     assert plan.text is not None and plan.text.startswith(
         f"Aisha, your balance is $310.00, due {due:%a}, {due:%b} {due.day}. We can spread it "
         "over 3, 6 or 12 months")
+
+
+def test_a_value_ending_in_a_full_stop_takes_the_bodys_one() -> None:
+    values = {"appointment_time": "martes 8 de diciembre, 10:30 a. m.",
+              "appointment_provider": "Dr. Priya Shah"}
+    assert service.fill("Su cita es el {appointment_time}. Gracias.", values) == (
+        "Su cita es el martes 8 de diciembre, 10:30 a. m. Gracias.", [])
+    assert service.fill("El {appointment_time}, con {appointment_provider}.", values) == (
+        "El martes 8 de diciembre, 10:30 a. m., con Dr. Priya Shah.", [])
+    assert service.fill("At {appointment_time}. {first_name}.", {
+        "appointment_time": "Tue, Dec 8 at 3:00 PM"}) == (
+        "At Tue, Dec 8 at 3:00 PM. {first_name}.", ["first_name"])
 
 
 def test_a_reply_without_spanish_text_is_offered_in_english_and_flagged(seeded: Session,
