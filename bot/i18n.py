@@ -99,6 +99,9 @@ WORDS: dict[str, dict[str, str]] = {
         "billing.claim.paid": "claim paid",
         "billing.claim.denied": "insurance denied the claim",
         "billing.plan_title": "{months} months, {monthly}/mo",
+        "billing.plan_months": "{months} months",
+        "billing.plan_monthly": "{monthly} a month over {months} months",
+        "list.or": "or",
         "billing.policy_line": "• {payer}{plan}, member ID {member_id}",
         "billing.claim_line": "• {date}, {description}: insurance paid {paid} of {billed} "
                               "({state})",
@@ -178,6 +181,9 @@ WORDS: dict[str, dict[str, str]] = {
         "billing.claim.paid": "reclamo pagado",
         "billing.claim.denied": "su seguro negó el reclamo",
         "billing.plan_title": "{months} meses, {monthly} al mes",
+        "billing.plan_months": "{months} meses",
+        "billing.plan_monthly": "{monthly} al mes durante {months} meses",
+        "list.or": "o",
         "billing.policy_line": "• {payer}{plan}, número de miembro {member_id}",
         "billing.claim_line": "• {date}, {description}: el seguro pagó {paid} de {billed} "
                               "({state})",

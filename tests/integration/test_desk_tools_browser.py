@@ -275,6 +275,68 @@ def test_desk_tools_keyboard_saved_reply_follow_up_and_history(
     desk.context.close()
 
 
+def test_a_spanish_conversation_gets_spanish_replies_and_is_told_of_english_ones(
+        browser: Browser, stack: Stack) -> None:  # noqa: F811
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    session_id, patient = stack.web_session_with_id()
+    handoff_id = request_handoff(stack, f"web:{session_id}", verified=True,
+                                 patient_id=maria_id(stack), language="es")
+    desk = signed_in_desk(browser, stack)
+    desk.locator(f"#queue-item-{handoff_id}").click()
+    desk.get_by_role("button", name="Accept").click()
+    reply = desk.get_by_label("Reply to the patient")
+    expect(reply).to_be_focused()
+
+    # Two replies added at the desk: one with its Spanish text, one in English only.
+    desk.get_by_role("button", name="Saved replies").click()
+    dialog = desk.get_by_role("dialog", name="Saved replies")
+    for shortcut, title, body, spanish in (
+            ("thanks", "Thanks", "Thanks, {first_name}!", ("Gracias", "¡Gracias, {first_name}!")),
+            ("bye", "Bye", "Bye, {first_name}!", None)):
+        dialog.get_by_label("Shortcut (after /)").fill(shortcut)
+        dialog.get_by_label("Title", exact=True).fill(title)
+        dialog.get_by_label("What the patient reads").fill(body)
+        if spanish:
+            dialog.get_by_label("Spanish title (optional)").fill(spanish[0])
+            dialog.get_by_label("What a Spanish-speaking patient reads (optional)").fill(
+                spanish[1])
+        dialog.get_by_role("button", name="Add reply").click()
+        expect(desk.locator("#announcer")).to_have_text(f"Added /{shortcut}.")
+    expect(dialog).to_contain_text("Spanish: ¡Gracias, {first_name}!")
+    expect(dialog).to_contain_text("No Spanish text: Spanish conversations get the English.")
+    dialog.get_by_role("button", name="Close").click()
+
+    reply.press_sequentially("/thanks")
+    option = desk.get_by_role("listbox", name="Saved replies").get_by_role("option").first
+    expect(option).to_contain_text("Gracias")
+    expect(option).not_to_contain_text("In English")
+    desk.keyboard.press("Enter")
+    expect(reply).to_have_value("¡Gracias, Maria!")
+    reply.fill("")
+    reply.press_sequentially("/bye")
+    expect(option).to_contain_text("In English: no Spanish text saved")
+    desk.screenshot(path=str(RESULTS / "desk-saved-reply-english-only.png"))
+    desk.keyboard.press("Enter")
+    expect(reply).to_have_value("Bye, Maria!")
+    expect(desk.locator("#status")).to_have_text(
+        "This is in English: /bye has no Spanish text, and this conversation is in Spanish. "
+        "Inserted /bye.")
+
+    # The demo reply in Spanish, its date written the Spanish way, reaches the patient.
+    reply.fill("")
+    reply.press_sequentially("/appt")
+    desk.keyboard.press("Enter")
+    spanish_appt = re.compile(r"^Hola, Maria\. Su cita con Dr\. Priya Shah es el [^ ]+ \d{1,2} "
+                              r"de [a-z]+, \d{1,2}:\d{2} [ap]\. m\. Si ese horario")
+    expect(reply).to_have_value(spanish_appt)
+    desk.keyboard.press("Enter")
+    expect(reply).to_have_value("")
+    expect(desk.get_by_role("log", name="Transcript")).to_contain_text(
+        "Hola, Maria. Su cita con Dr. Priya Shah es el ")
+    assert "Hola, Maria. Su cita con Dr. Priya Shah es el " in patient_sees(stack, patient)
+    desk.context.close()
+
+
 def test_no_desk_controls_before_sign_in(browser: Browser, stack: Stack) -> None:  # noqa: F811
     page = browser.new_page()
     page.goto(stack.bot_url + "/desk")

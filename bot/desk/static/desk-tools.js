@@ -25,6 +25,10 @@
   const at = (iso) => new Date(iso).toLocaleString([], {month: "short", day: "numeric", hour: "numeric", minute: "2-digit"});
   const when = (iso) => new Date(iso).toLocaleString("en-US", {timeZone: zone(), weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit"});
   let opened = null;  // the open conversation: {id, state, context, ...}
+  const LANGUAGE_NAMES = {en: "English", es: "Spanish"};
+  const languageName = (code) => LANGUAGE_NAMES[code] || code.toUpperCase();
+  // A reply with no text in the conversation's language comes in English: said plainly.
+  const inEnglishWords = (r) => "In English: no " + languageName(r.language_missing) + " text saved";
 
   const style = el("style", {text: `
     #saved-replies { position:absolute; bottom:100%; left:12px; right:12px; max-height:220px; overflow-y:auto; margin:0 0 4px; padding:4px 0; list-style:none; background:#fff; border:1px solid var(--line); border-radius:8px; box-shadow:0 2px 8px #0002; z-index:5; }
@@ -33,6 +37,7 @@
     #saved-replies .meta { display:block; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
     #saved-replies li[aria-disabled="true"] { color:var(--muted); cursor:not-allowed; }
     #saved-replies li[aria-disabled="true"] strong { text-decoration:line-through; }
+    .lang-missing { display:block; color:var(--urgent); font-weight:600; font-size:.85rem; }
     #replies-dialog { border:1px solid var(--line); border-radius:10px; padding:16px 20px; width:min(720px, 94vw); }
     #replies-dialog h2 { font-size:1.05rem; margin:0 0 8px; }
     #replies-list { list-style:none; margin:0 0 12px; padding:0; max-height:36vh; overflow-y:auto; }
@@ -115,7 +120,8 @@
       const off = r.available === false;
       const li = el("li", {id: "saved-reply-" + r.id, role: "option", "aria-selected": "false", "aria-disabled": String(off)},
         el("strong", {text: "/" + r.shortcut}), " " + r.title,
-        el("span", {class: "meta", text: off ? "Not offered: " + r.unavailable_reason : (r.text || r.body)}));
+        r.language_missing ? el("span", {class: "lang-missing", text: inEnglishWords(r)}) : null,
+        el("span", {class: "meta", lang: off ? "en" : r.language || "en", text: off ? "Not offered: " + r.unavailable_reason : (r.text || r.body)}));
       li.addEventListener("mousedown", (e) => { e.preventDefault(); insert(i); });
       popup.appendChild(li);
     });
@@ -146,7 +152,12 @@
     box.setSelectionRange(caret, caret);
     closePopup();
     const missing = reply.missing || [];
-    $("status").textContent = missing.length ? "Fill in before sending: " + missing.map((m) => m.replace(/_/g, " ")).join(", ") : "Inserted /" + reply.shortcut + ".";
+    const said = [missing.length ? "Fill in before sending: " + missing.map((m) => m.replace(/_/g, " ")).join(", ") + "." : "Inserted /" + reply.shortcut + "."];
+    if (reply.language_missing) {
+      const lang = languageName(reply.language_missing);
+      said.unshift("This is in English: /" + reply.shortcut + " has no " + lang + " text, and this conversation is in " + lang + ".");
+    }
+    $("status").textContent = said.join(" ");
     announce($("status").textContent);
   }
 
@@ -184,6 +195,12 @@
   const rShortcut = el("input", {id: "reply-shortcut", type: "text", maxlength: "40", pattern: "[a-z0-9_-]{1,40}", required: true, autocomplete: "off"});
   const rTitle = el("input", {id: "reply-title", type: "text", maxlength: "120", required: true});
   const rBody = el("textarea", {id: "reply-body", rows: "4", maxlength: "1600", required: true, "aria-describedby": "reply-help"});
+  // Spanish, optional: Spanish conversations are offered it instead of the English.
+  const rTitleEs = el("input", {id: "reply-title-es", type: "text", maxlength: "120", lang: "es"});
+  const rBodyEs = el("textarea", {id: "reply-body-es", rows: "4", maxlength: "1600", lang: "es", "aria-describedby": "reply-help-es"});
+  // Both or neither: a title alone would offer an empty reply.
+  const syncSpanish = () => { const some = Boolean(rTitleEs.value.trim() || rBodyEs.value.trim()); rTitleEs.required = some; rBodyEs.required = some; };
+  rTitleEs.addEventListener("input", syncSpanish); rBodyEs.addEventListener("input", syncSpanish);
   const rTeam = el("select", {id: "reply-team"});
   const rCondition = el("select", {id: "reply-condition"});
   Object.entries(CONDITION_WORDS).forEach(([v, t]) => rCondition.add(new Option(t, v)));
@@ -196,6 +213,10 @@
     el("label", {for: "reply-title"}, "Title", rTitle),
     el("label", {for: "reply-body", class: "wide"}, "What the patient reads", rBody),
     el("p", {id: "reply-help", class: "meta wide", text: PLACEHOLDER_HELP}),
+    el("label", {for: "reply-title-es"}, "Spanish title (optional)", rTitleEs),
+    el("label", {for: "reply-body-es", class: "wide"}, "What a Spanish-speaking patient reads (optional)", rBodyEs),
+    el("p", {id: "reply-help-es", class: "meta wide", text: "Write it as you would say it to the patient (usted), with the same placeholders. "
+      + "Without it, Spanish conversations are offered the English text, marked as English."}),
     el("label", {for: "reply-team"}, "Team", rTeam),
     el("label", {for: "reply-condition"}, "Offer it", rCondition),
     el("div", {class: "wide"}, rError),
@@ -212,7 +233,7 @@
   let editing = null;  // the reply being edited, or null for a new one
 
   function resetReplyForm() {
-    editing = null; replyForm.reset(); rError.textContent = "";
+    editing = null; replyForm.reset(); syncSpanish(); rError.textContent = "";
     $("reply-form-title").textContent = "New saved reply"; rSave.textContent = "Add reply"; rCancel.hidden = true;
   }
   function fillTeams() {
@@ -237,6 +258,8 @@
         editing = reply; fillTeams();
         rShortcut.value = reply.shortcut; rTitle.value = reply.title; rBody.value = reply.body;
         rTeam.value = reply.team || ""; rCondition.value = reply.condition || "";
+        const es = (reply.texts || {}).es;
+        rTitleEs.value = es ? es.title : ""; rBodyEs.value = es ? es.body : ""; syncSpanish();
         $("reply-form-title").textContent = "Edit /" + reply.shortcut; rSave.textContent = "Save changes"; rCancel.hidden = false;
         rError.textContent = ""; rShortcut.focus();
       });
@@ -251,7 +274,9 @@
       repliesList.appendChild(el("li", {id: "managed-reply-" + reply.id},
         el("div", {}, el("strong", {text: "/" + reply.shortcut}), " " + reply.title,
           el("span", {class: "meta", text: (reply.team ? TEAM_WORDS[reply.team] || reply.team : "Every team") + " · " + CONDITION_WORDS[reply.condition || ""]}),
-          el("span", {class: "meta", text: reply.body})), edit, del));
+          el("span", {class: "meta", text: reply.body}),
+          el("span", {class: "meta", lang: (reply.texts || {}).es ? "es" : "en",
+            text: (reply.texts || {}).es ? "Spanish: " + reply.texts.es.body : "No Spanish text: Spanish conversations get the English."})), edit, del));
     });
   }
   async function changed() {
@@ -260,8 +285,12 @@
   }
   replyForm.addEventListener("submit", async (e) => {
     e.preventDefault();
+    // Texts in languages the form does not show are kept as they are.
+    const texts = {...(editing ? editing.texts || {} : {})};
+    delete texts.es;
+    if (rTitleEs.value.trim() || rBodyEs.value.trim()) texts.es = {title: rTitleEs.value.trim(), body: rBodyEs.value.trim()};
     const body = {shortcut: rShortcut.value.trim(), title: rTitle.value.trim(), body: rBody.value.trim(),
-      team: rTeam.value || null, condition: rCondition.value || null};
+      team: rTeam.value || null, condition: rCondition.value || null, texts};
     const r = await api(editing ? "/api/desk/saved-replies/" + editing.id : "/api/desk/saved-replies",
       {method: editing ? "PUT" : "POST", body: JSON.stringify(body)});
     if (!r.ok) { rError.textContent = await detailOf(r); return; }

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base, UTCDateTime
 
 
 class SavedReply(Base):
-    """A reply a team keeps at hand, with {placeholders} filled from the handoff's context."""
+    """A reply a team keeps at hand, with {placeholders} filled from the handoff's context.
+
+    title and body are English, which every reply has; `texts` holds the same reply in other
+    languages, each optional: {"es": {"title": ..., "body": ...}}. A JSON column rather than a
+    table of texts: a reply is always read, edited (the whole of it), audited and deleted as
+    one, and its texts are never looked up on their own.
+    """
 
     __tablename__ = "saved_replies"
     __table_args__ = (Index("ix_saved_replies_team_shortcut", "team", "shortcut"),)
@@ -29,6 +35,8 @@ class SavedReply(Base):
     condition: Mapped[str | None] = mapped_column(String(40))
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict,
+                                                             server_default=text("'{}'"))
 
 
 class HandoffNote(Base):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from bot.handoff.enums import Disposition
 from bot.text import CleanText
@@ -27,24 +27,53 @@ class NoteItem(BaseModel):
 ReplyCondition = Literal["verified", "has_balance", "has_appointment", "plan_eligible"]
 
 
+# A language as conversations name theirs ("es").
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+
+
+class ReplyText(BaseModel):
+    """A saved reply in one language other than English."""
+
+    title: CleanText = Field(min_length=1, max_length=120)
+    body: CleanText = Field(min_length=1, max_length=1600)
+
+
 class SavedReplyIn(BaseModel):
     """A new saved reply, or the whole of an edited one."""
 
     # Typed after "/" in the reply box: one word of letters, digits, - or _.
     shortcut: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    # English: every reply has it.
     title: CleanText = Field(min_length=1, max_length=120)
     body: CleanText = Field(min_length=1, max_length=1600)
     # None: every team.
     team: str | None = Field(default=None, max_length=40)
     condition: ReplyCondition | None = None
+    # The reply in other languages, each optional: {"es": {"title": ..., "body": ...}}.
+    texts: dict[LanguageCode, ReplyText] = Field(default={}, max_length=10)
+
+    @field_validator("texts")
+    @classmethod
+    def english_is_title_and_body(cls, texts: dict[str, ReplyText]) -> dict[str, ReplyText]:
+        if "en" in texts:
+            raise ValueError("English is the title and body, not one of the other texts")
+        return texts
 
 
 class SavedReplyItem(BaseModel):
     id: int
     shortcut: str
+    # In `language`: English, or with ?handoff_id= the conversation's language when the reply
+    # has a text in it.
     title: str
     body: str
     team: str | None
+    language: str = "en"
+    # With ?handoff_id=: the conversation's language when the reply has no text in it, so it
+    # would go in English (the desk says so before the agent sends it).
+    language_missing: str | None = None
+    # The reply in languages other than English, as saved (what the desk edits).
+    texts: dict[str, ReplyText] = {}
     # With ?handoff_id=: the body with its placeholders filled from that handoff's context.
     text: str | None = None
     # Placeholders the context could not fill (left as "{name}" for the agent to complete).

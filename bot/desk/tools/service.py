@@ -32,15 +32,17 @@ from bot.desk.tools.schemas import (
     HistoryItem,
     HistorySearch,
     NoteItem,
+    ReplyText,
     SavedReplyIn,
     SavedReplyItem,
 )
 from bot.handoff import service as handoffs
 from bot.handoff.models import Handoff, HandoffStatus
 from bot.handoff.schemas import FollowUpIn, PatientSummary
+from bot.i18n import DEFAULT_LANGUAGE, say_day, say_moment, words
+from bot.i18n import money as money_in
 from bot.outreach.rules import next_allowed
 from bot.settings import get_settings
-from bot.text import money
 
 GENERAL = "general"
 # As bot.agents.teams names them to patients.
@@ -141,13 +143,17 @@ def when_words(at: datetime, tz: ZoneInfo) -> str:
             f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}")
 
 
-def day_words(day: date) -> str:
-    return f"{day:%a}, {day:%b} {day.day}"
+def day_words(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """"Tue, Dec 1" / "martes 1 de diciembre"."""
+    return f"{day:%a}, {day:%b} {day.day}" if language == DEFAULT_LANGUAGE else say_day(day,
+                                                                                        language)
 
 
-def or_list(words: list[str]) -> str:
-    """"a", "a or b", "a, b or c"."""
-    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
+def or_list(items: list[str], language: str = DEFAULT_LANGUAGE) -> str:
+    """"a", "a or b", "a, b or c" ("a, b o c")."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {words('list.or', language)} " + items[-1]
 
 
 @dataclass(frozen=True)
@@ -178,37 +184,57 @@ def patient_facts(session: Session, handoff: Handoff | None) -> PatientFacts:
     return PatientFacts(verified=True, summary=summary, plan=plan)
 
 
-def placeholder_values(facts: PatientFacts, agent: Agent) -> dict[str, str]:
-    """What is known for this conversation. Patient details only once verified; plan
+def placeholder_values(facts: PatientFacts, agent: Agent,
+                       language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """What is known for this conversation, amounts and dates written as `language` writes
+    them (the language of the reply's text). Patient details only once verified; plan
     options only when billing says the patient can have a plan."""
     settings = get_settings()
     values = {"agent_name": agent.display_name, "clinic_name": settings.clinic_name,
               "clinic_phone": settings.clinic_phone,
-              "plan_minimum": money(facts.plan.minimum_cents if facts.plan
-                                    else billing.PLAN_MINIMUM_CENTS)}
+              "plan_minimum": money_in(facts.plan.minimum_cents if facts.plan
+                                       else billing.PLAN_MINIMUM_CENTS, language)}
     summary = facts.summary
     if summary is not None:
         values["first_name"] = summary.name.split()[0]
         if summary.upcoming_appointments:
             first = summary.upcoming_appointments[0]
-            values["appointment_time"] = when_words(first.starts_at, clinic_tz())
+            values["appointment_time"] = say_moment(first.starts_at.astimezone(clinic_tz()),
+                                                    language)
             values["appointment_provider"] = first.provider
         if summary.balance_cents is not None:  # None: the billing system did not answer
-            values["balance"] = money(summary.balance_cents)
+            values["balance"] = money_in(summary.balance_cents, language)
         if summary.balance_due_date:
-            values["balance_due_date"] = day_words(summary.balance_due_date)
+            values["balance_due_date"] = day_words(summary.balance_due_date, language)
     plan = facts.plan
     if plan is not None and plan.eligible and plan.options:
-        values["plan_options"] = or_list([str(o.months) for o in plan.options]) + " months"
-        values["plan_monthly"] = or_list([f"{money(o.monthly_cents)} a month over {o.months} "
-                                          "months" for o in plan.options])
+        months = or_list([str(o.months) for o in plan.options], language)
+        values["plan_options"] = words("billing.plan_months", language, months=months)
+        values["plan_monthly"] = or_list(
+            [words("billing.plan_monthly", language, monthly=money_in(o.monthly_cents, language),
+                   months=o.months) for o in plan.options], language)
     return values
+
+
+def reply_text(reply: SavedReply, language: str) -> tuple[str, str] | None:
+    """(title, body) of the reply in `language`, or None when it has no text in it."""
+    if language == DEFAULT_LANGUAGE:
+        return reply.title, reply.body
+    text = (reply.texts or {}).get(language)
+    return (text["title"], text["body"]) if text else None
+
+
+def bodies(reply: SavedReply | SavedReplyIn) -> list[str]:
+    """The reply's body in every language it has."""
+    others = reply.texts.values() if isinstance(reply, SavedReplyIn) else [
+        ReplyText.model_validate(t) for t in (reply.texts or {}).values()]
+    return [reply.body, *(t.body for t in others)]
 
 
 def needs(reply: SavedReply) -> list[str]:
     """The conditions a reply needs: its own, and a plan for plan placeholders."""
     wanted = {reply.condition} if reply.condition else set()
-    if PLAN_PLACEHOLDERS & set(PLACEHOLDER.findall(reply.body)):
+    if PLAN_PLACEHOLDERS & {p for body in bodies(reply) for p in PLACEHOLDER.findall(body)}:
         wanted.add("plan_eligible")
     return [c for c in CONDITIONS if c in wanted]
 
@@ -233,13 +259,16 @@ def unmet(reply: SavedReply, facts: PatientFacts) -> str | None:
 
 
 def fill(body: str, values: dict[str, str]) -> tuple[str, list[str]]:
-    """The body with what is known filled in; unknown ones stay as "{name}" for the agent."""
+    """The body with what is known filled in; unknown ones stay as "{name}" for the agent.
+    A value that ends a sentence itself ("10:30 a. m.") takes the body's full stop after it."""
     missing: list[str] = []
 
     def one(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in values:
-            return values[name]
+            value = values[name]
+            ends_twice = value.endswith(".") and body.startswith(".", match.end())
+            return value[:-1] if ends_twice else value
         missing.append(name)
         return match.group(0)
 
@@ -249,7 +278,8 @@ def fill(body: str, values: dict[str, str]) -> tuple[str, list[str]]:
 def _check_reply(session: Session, agent: Agent, req: SavedReplyIn,
                  keep_id: int | None = None) -> None:
     """A reply as asked is valid: known placeholders, the agent's team, a free shortcut."""
-    unknown = sorted(set(PLACEHOLDER.findall(req.body)) - set(PLACEHOLDERS))
+    used = {p for body in bodies(req) for p in PLACEHOLDER.findall(body)}
+    unknown = sorted(used - set(PLACEHOLDERS))
     if unknown:
         raise InvalidRequest(
             f"Unknown placeholder {', '.join('{' + u + '}' for u in unknown)}. "
@@ -275,20 +305,34 @@ def _audit_reply(session: Session, agent: Agent, action: str, reply: SavedReply,
 
 def reply_item(reply: SavedReply) -> SavedReplyItem:
     return SavedReplyItem(id=reply.id, shortcut=reply.shortcut, title=reply.title,
-                          body=reply.body, team=reply.team, condition=reply.condition)
+                          body=reply.body, team=reply.team, condition=reply.condition,
+                          texts=reply.texts or {})
 
 
 EDITABLE = ("shortcut", "title", "body", "team", "condition")
 
 
+def text_changes(old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]) -> list[str]:
+    """The texts' fields that differ, for the audit row: ["es.title", "es.body"]."""
+    return [f"{language}.{field}" for language in sorted(old.keys() | new.keys())
+            for field in ("title", "body")
+            if old.get(language, {}).get(field) != new.get(language, {}).get(field)]
+
+
+def stored_texts(req: SavedReplyIn) -> dict[str, dict[str, str]]:
+    return {language: text.model_dump() for language, text in sorted(req.texts.items())}
+
+
 def create_saved_reply(session: Session, agent: Agent, req: SavedReplyIn) -> SavedReply:
     _check_reply(session, agent, req)
     reply = SavedReply(team=req.team, shortcut=req.shortcut, title=req.title, body=req.body,
-                       condition=req.condition, created_by=agent.id, created_at=now())
+                       condition=req.condition, texts=stored_texts(req), created_by=agent.id,
+                       created_at=now())
     session.add(reply)
     session.flush()
     _audit_reply(session, agent, "saved_reply_created", reply,
-                 [f for f in EDITABLE if getattr(reply, f) is not None])
+                 [f for f in EDITABLE if getattr(reply, f) is not None]
+                 + text_changes({}, reply.texts))
     session.commit()
     return reply
 
@@ -309,6 +353,9 @@ def update_saved_reply(session: Session, agent: Agent, reply_id: int, req: Saved
     changed = [f for f in EDITABLE if getattr(reply, f) != getattr(req, f)]
     for field in changed:
         setattr(reply, field, getattr(req, field))
+    texts = stored_texts(req)
+    changed += text_changes(reply.texts or {}, texts)
+    reply.texts = texts  # a new dict: the JSON column is written again
     reply.updated_by, reply.updated_at = agent.id, now()
     _audit_reply(session, agent, "saved_reply_updated", reply, changed)
     session.commit()
@@ -317,15 +364,18 @@ def update_saved_reply(session: Session, agent: Agent, reply_id: int, req: Saved
 
 def delete_saved_reply(session: Session, agent: Agent, reply_id: int) -> None:
     reply = _editable_reply(session, agent, reply_id)
-    _audit_reply(session, agent, "saved_reply_deleted", reply, list(EDITABLE))
+    _audit_reply(session, agent, "saved_reply_deleted", reply,
+                 list(EDITABLE) + text_changes(reply.texts or {}, {}))
     session.delete(reply)
     session.commit()
 
 
 def list_saved_replies(session: Session, agent: Agent, handoff_id: int | None = None
                        ) -> list[SavedReplyItem]:
-    """The replies of the agent's teams and every team's. For one handoff, each filled from
-    the patient's record as it is now, or marked not offered with why."""
+    """The replies of the agent's teams and every team's. For one handoff, each in the
+    conversation's language, filled from the patient's record as it is now, or marked not
+    offered with why. A reply with no text in that language is still offered, in English,
+    and flagged so the desk tells the agent before they send it."""
     handoff = visible_handoff(session, handoff_id, agent) if handoff_id else None
     query = select(SavedReply).order_by(SavedReply.shortcut, SavedReply.id)
     teams = visible_teams(agent)
@@ -335,32 +385,53 @@ def list_saved_replies(session: Session, agent: Agent, handoff_id: int | None = 
     if handoff is None:
         return [reply_item(r) for r in replies]
     facts = patient_facts(session, handoff)
-    values = placeholder_values(facts, agent)
+    wanted = handoff.language or DEFAULT_LANGUAGE
+    values: dict[str, dict[str, str]] = {}  # by language, made when first needed
     items = []
     for reply in replies:
         item = reply_item(reply)
+        language, text = wanted, reply_text(reply, wanted)
+        if text is None:
+            language, text = DEFAULT_LANGUAGE, (reply.title, reply.body)
+            item.language_missing = wanted
+        item.language, (item.title, item.body) = language, text
         why_not = unmet(reply, facts)
         if why_not is not None:
             item.available, item.unavailable_reason = False, why_not
         else:
-            item.text, item.missing = fill(reply.body, values)
+            if language not in values:
+                values[language] = placeholder_values(facts, agent, language)
+            item.text, item.missing = fill(item.body, values[language])
         items.append(item)
     return items
 
 
+# (team, shortcut, English title and body, Spanish title and body).
 DEMO_REPLIES = (
     (None, "hello", "Greeting",
      "Hi {first_name}, this is {agent_name} from {clinic_name}. I have your messages here, "
-     "so you don't need to repeat anything. One moment while I look."),
+     "so you don't need to repeat anything. One moment while I look.",
+     "Saludo",
+     "Hola, {first_name}. Le saluda {agent_name}, de {clinic_name}. Tengo aquí sus mensajes, "
+     "así que no necesita repetir nada. Permítame un momento mientras lo reviso."),
     ("scheduling", "appt", "Confirm the appointment",
      "Hi {first_name}, your appointment with {appointment_provider} is on "
-     "{appointment_time}. Reply here if that time no longer works."),
+     "{appointment_time}. Reply here if that time no longer works.",
+     "Confirmar la cita",
+     "Hola, {first_name}. Su cita con {appointment_provider} es el {appointment_time}. Si ese "
+     "horario ya no le queda bien, respóndame por aquí."),
     ("billing", "plan", "Payment plan",
      "{first_name}, your balance is {balance}, due {balance_due_date}. We can spread it over "
-     "{plan_options} with no fees. Would you like me to set that up?"),
+     "{plan_options} with no fees. Would you like me to set that up?",
+     "Plan de pagos",
+     "{first_name}, su saldo es de {balance} y vence el {balance_due_date}. Podemos dividirlo "
+     "en {plan_options}, sin cargos adicionales. ¿Quiere que se lo prepare?"),
     (None, "call", "Call us",
      "If it's easier to talk, call us at {clinic_phone}. Mention this chat and we'll pick up "
-     "where we left off."),
+     "where we left off.",
+     "Llámenos",
+     "Si le resulta más fácil hablar, llámenos al {clinic_phone}. Mencione este chat y "
+     "seguimos donde lo dejamos."),
 )
 
 
@@ -371,16 +442,21 @@ OLD_DEMO_PLAN = ("{first_name}, your balance is {balance}, due {balance_due_date
 
 
 def seed_demo_replies(session: Session) -> int:
-    """Dev only (called by the desk seed): a few saved replies to try "/" with."""
+    """Dev only (called by the desk seed): a few saved replies to try "/" with, in English and
+    Spanish. A demo reply a dev database kept word for word gets its Spanish text too."""
     added = 0
-    for team, shortcut, title, body in DEMO_REPLIES:
+    for team, shortcut, title, body, title_es, body_es in DEMO_REPLIES:
+        spanish = {"es": {"title": title_es, "body": body_es}}
         exists = session.scalar(select(SavedReply).where(SavedReply.shortcut == shortcut))
         if exists is None:
             session.add(SavedReply(team=team, shortcut=shortcut, title=title, body=body,
-                                   created_at=now()))
+                                   texts=spanish, created_at=now()))
             added += 1
-        elif exists.body == OLD_DEMO_PLAN:
+            continue
+        if exists.body == OLD_DEMO_PLAN:
             exists.body = body
+        if exists.body == body and "es" not in (exists.texts or {}):
+            exists.texts = {**(exists.texts or {}), **spanish}
     session.commit()
     return added
 

@@ -107,6 +107,37 @@ def test_saved_replies_are_edited_deleted_and_offered_by_the_rules(client, seede
     assert actions == ["saved_reply_created", "saved_reply_updated", "saved_reply_deleted"]
 
 
+def test_a_spanish_conversation_gets_the_spanish_text_or_is_told_it_has_none(
+        client, seeded: Session, agents) -> None:
+    handoff_id = open_handoff(client, "sms:+15555550101", verified=True,
+                              patient_id=maria(seeded), language="es")
+    ana = login(client)
+    created = client.post("/api/desk/saved-replies", headers=ana, json={
+        "shortcut": "owe", "title": "Balance", "body": "Your balance is {balance}.",
+        "texts": {"es": {"title": "Saldo", "body": "Su saldo es de {balance}."}}})
+    assert created.status_code == 201, created.text
+    assert created.json()["texts"] == {"es": {"title": "Saldo",
+                                              "body": "Su saldo es de {balance}."}}
+    client.post("/api/desk/saved-replies", headers=ana, json={
+        "shortcut": "thanks", "title": "Thanks", "body": "Thanks, {first_name}!"})
+    offered = client.get("/api/desk/saved-replies", headers=ana,
+                         params={"handoff_id": handoff_id}).json()
+    assert [(r["shortcut"], r["title"], r["language"], r["language_missing"], r["text"])
+            for r in offered] == [
+        ("owe", "Saldo", "es", None, "Su saldo es de $125.40."),
+        ("thanks", "Thanks", "en", "es", "Thanks, Maria!")]
+    # Without a conversation: English as saved, with the other texts to edit.
+    listed = client.get("/api/desk/saved-replies", headers=ana).json()
+    assert [(r["title"], r["language"], sorted(r["texts"])) for r in listed] == [
+        ("Balance", "en", ["es"]), ("Thanks", "en", [])]
+
+    for texts in ({"en": {"title": "X", "body": "x"}}, {"spanish": {"title": "X", "body": "x"}},
+                  {"es": {"title": "", "body": "x"}}, {"es": {"title": "X"}}):
+        bad = client.put(f"/api/desk/saved-replies/{created.json()['id']}", headers=ana,
+                         json={"shortcut": "owe", "title": "B", "body": "b", "texts": texts})
+        assert bad.status_code == 422, texts
+
+
 def test_follow_up_close_tells_the_patient_and_the_task_sends_later(client, seeded: Session,
                                                                     agents) -> None:
     handoff_id = open_handoff(client, "sms:+15555550101", verified=True, patient_id=maria(seeded))

@@ -44,10 +44,11 @@ def patient_id(db: Session, last_name: str) -> int:
     return db.scalars(select(Patient.id).where(Patient.last_name == last_name)).one()
 
 
-def open_handoff(db: Session, conv: str, last_name: str | None = None) -> Handoff:
+def open_handoff(db: Session, conv: str, last_name: str | None = None,
+                 language: str = "en") -> Handoff:
     req = HandoffRequest.model_validate({
         "conversation_id": conv, "reason": "requested", "verified": last_name is not None,
-        "patient_id": patient_id(db, last_name) if last_name else None})
+        "patient_id": patient_id(db, last_name) if last_name else None, "language": language})
     handoff, _ = handoffs.request_handoff(db, req, clinic_today())
     return handoff
 
@@ -250,6 +251,169 @@ def test_the_demo_plan_reply_first_seeded_is_brought_in_line(seeded: Session) ->
     service.seed_demo_replies(seeded)
     plan = seeded.scalars(select(SavedReply).where(SavedReply.shortcut == "plan")).one()
     assert "{plan_options}" in plan.body and "3, 6 or 12" not in plan.body
+
+
+# Spanish day and month names, written out here rather than asked of Babel.
+DIAS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+MESES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+         "septiembre", "octubre", "noviembre", "diciembre")
+
+
+def dia(day: date) -> str:
+    return f"{DIAS[day.weekday()]} {day.day} de {MESES[day.month - 1]}"
+
+
+def test_a_spanish_conversation_gets_each_replys_spanish_text_in_spanish_formats(
+        seeded: Session, agents) -> None:
+    ana = agents[0]
+    service.seed_demo_replies(seeded)
+    maria = open_handoff(seeded, "sms:+15555550101", "Lopez", language="es")
+    replies = {r.shortcut: r for r in service.list_saved_replies(seeded, ana, maria.id)}
+    first = maria.summary["upcoming_appointments"][0]  # type: ignore[index]
+    starts = datetime.fromisoformat(first["starts_at"]).astimezone(NY)
+    clock = (f"{starts.hour % 12 or 12}:{starts:%M} "
+             f"{'a. m.' if starts.hour < 12 else 'p. m.'}")
+    appt = replies["appt"]
+    assert (appt.language, appt.language_missing, appt.title, appt.missing) == (
+        "es", None, "Confirmar la cita", [])
+    assert appt.text == (
+        f"Hola, Maria. Su cita con Dr. Priya Shah es el {dia(starts.date())}, {clock} Si ese "
+        "horario ya no le queda bien, respóndame por aquí.")  # "a. m." ends the sentence
+    assert replies["hello"].text == (
+        "Hola, Maria. Le saluda Ana, de Riverside Health. Tengo aquí sus mensajes, así que no "
+        "necesita repetir nada. Permítame un momento mientras lo reviso.")
+
+    aisha = open_handoff(seeded, "sms:+15555550103", "Khan", language="es")
+    replies = {r.shortcut: r for r in service.list_saved_replies(seeded, ana, aisha.id)}
+    due = date.fromisoformat(aisha.summary["balance_due_date"])
+    assert (replies["plan"].language, replies["plan"].text) == ("es", (
+        f"Aisha, su saldo es de $310.00 y vence el {dia(due)}. Podemos dividirlo en 3, 6 o 12 "
+        "meses, sin cargos adicionales. ¿Quiere que se lo prepare?"))
+    # The same conversation in English: the English text, English formats.
+    english = open_handoff(seeded, "web:aisha-en", "Khan")
+    plan = {r.shortcut: r for r in service.list_saved_replies(seeded, ana, english.id)}["plan"]
+    assert (plan.language, plan.language_missing, plan.title) == ("en", None, "Payment plan")
+    assert plan.text is not None and plan.text.startswith(
+        f"Aisha, your balance is $310.00, due {due:%a}, {due:%b} {due.day}. We can spread it "
+        "over 3, 6 or 12 months")
+
+
+def test_a_value_ending_in_a_full_stop_takes_the_bodys_one() -> None:
+    values = {"appointment_time": "martes 8 de diciembre, 10:30 a. m.",
+              "appointment_provider": "Dr. Priya Shah"}
+    assert service.fill("Su cita es el {appointment_time}. Gracias.", values) == (
+        "Su cita es el martes 8 de diciembre, 10:30 a. m. Gracias.", [])
+    assert service.fill("El {appointment_time}, con {appointment_provider}.", values) == (
+        "El martes 8 de diciembre, 10:30 a. m., con Dr. Priya Shah.", [])
+    assert service.fill("At {appointment_time}. {first_name}.", {
+        "appointment_time": "Tue, Dec 8 at 3:00 PM"}) == (
+        "At Tue, Dec 8 at 3:00 PM. {first_name}.", ["first_name"])
+
+
+def test_a_reply_without_spanish_text_is_offered_in_english_and_flagged(seeded: Session,
+                                                                        agents) -> None:
+    ana = agents[0]
+    service.create_saved_reply(seeded, ana, SavedReplyIn(
+        shortcut="owe", title="Balance", body="You owe {balance}, due {balance_due_date}."))
+    service.create_saved_reply(seeded, ana, SavedReplyIn(
+        shortcut="months", title="Plan amounts", body="That could be {plan_monthly}.",
+        texts={"es": {"title": "Montos del plan", "body": "Podría ser {plan_monthly}."}}))
+    # Plan placeholders in the Spanish text only still make it a plan reply.
+    service.create_saved_reply(seeded, ana, SavedReplyIn(
+        shortcut="ask", title="Ask", body="Would a plan help?",
+        texts={"es": {"title": "Preguntar", "body": "¿Le serviría {plan_options}?"}}))
+    aisha = open_handoff(seeded, "sms:+15555550103", "Khan", language="es")
+    replies = {r.shortcut: r for r in service.list_saved_replies(seeded, ana, aisha.id)}
+    due = date.fromisoformat(aisha.summary["balance_due_date"])
+    owe = replies["owe"]
+    assert (owe.available, owe.language, owe.language_missing, owe.title, owe.text) == (
+        True, "en", "es", "Balance", f"You owe $310.00, due {due:%a}, {due:%b} {due.day}.")
+    offer = billing.payment_plan_options(seeded, aisha.patient_id, clinic_today())
+    amounts = [f"{money(o.monthly_cents)} al mes durante {o.months} meses"
+               for o in offer.options]
+    assert (replies["months"].language, replies["months"].language_missing,
+            replies["months"].text) == (
+        "es", None, "Podría ser " + ", ".join(amounts[:-1]) + " o " + amounts[-1] + ".")
+    assert replies["ask"].text == "¿Le serviría 3, 6 o 12 meses?"
+
+    maria = open_handoff(seeded, "sms:+15555550101", "Lopez", language="es")
+    replies = {r.shortcut: r for r in service.list_saved_replies(seeded, ana, maria.id)}
+    for shortcut in ("ask", "months"):
+        assert (replies[shortcut].available, replies[shortcut].unavailable_reason) == (
+            False, "Not eligible: balance under the $150.00 minimum")
+    # Flagged whether offered or not; English conversations flag nothing.
+    assert replies["owe"].language_missing == "es"
+    james = open_handoff(seeded, "sms:+15555550102", "Carter")
+    assert [(r.shortcut, r.language, r.language_missing) for r in
+            service.list_saved_replies(seeded, ana, james.id)] == [
+        ("ask", "en", None), ("months", "en", None), ("owe", "en", None)]
+
+
+def test_texts_in_other_languages_are_checked_kept_and_audited(seeded: Session,
+                                                               agents) -> None:
+    ana, ben = agents
+    with pytest.raises(service.InvalidRequest, match=r"Unknown placeholder \{nombre\}"):
+        service.create_saved_reply(seeded, ana, SavedReplyIn(
+            shortcut="hi", title="Hi", body="Hi {first_name}!",
+            texts={"es": {"title": "Hola", "body": "¡Hola, {nombre}!"}}))
+    reply = service.create_saved_reply(seeded, ana, SavedReplyIn(
+        shortcut="hi", title="Hi", body="Hi {first_name}!",
+        texts={"es": {"title": "Hola", "body": "¡Hola, {first_name}!"}}))
+    assert reply.texts == {"es": {"title": "Hola", "body": "¡Hola, {first_name}!"}}
+    [listed] = service.list_saved_replies(seeded, ana)
+    assert (listed.title, listed.body, listed.texts["es"].body) == (
+        "Hi", "Hi {first_name}!", "¡Hola, {first_name}!")
+
+    edited = service.update_saved_reply(seeded, ben, reply.id, SavedReplyIn(
+        shortcut="hi", title="Hi", body="Hi {first_name}!",
+        texts={"es": {"title": "Hola", "body": "Hola, {first_name}. ¿En qué le ayudo?"},
+               "vi": {"title": "Xin chào", "body": "Xin chào {first_name}!"}}))
+    assert sorted(edited.texts) == ["es", "vi"]
+    service.update_saved_reply(seeded, ben, reply.id, SavedReplyIn(
+        shortcut="hi", title="Hello", body="Hi {first_name}!",
+        texts={"es": {"title": "Hola", "body": "Hola, {first_name}. ¿En qué le ayudo?"}}))
+    service.delete_saved_reply(seeded, ana, reply.id)
+    rows = [(r.action, r.actor_id, r.fields) for r in seeded.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("saved_reply_%"))
+        .order_by(AuditEvent.id))]
+    assert rows == [
+        ("saved_reply_created", str(ana.id), "shortcut,title,body,es.title,es.body"),
+        ("saved_reply_updated", str(ben.id), "es.body,vi.title,vi.body"),
+        ("saved_reply_updated", str(ben.id), "title,vi.title,vi.body"),
+        ("saved_reply_deleted", str(ana.id),
+         "shortcut,title,body,team,condition,es.title,es.body")]
+
+
+def test_english_is_the_title_and_body_not_another_text() -> None:
+    with pytest.raises(ValueError, match="English is the title and body"):
+        SavedReplyIn(shortcut="x", title="X", body="x",
+                     texts={"en": {"title": "X", "body": "x"}})
+    with pytest.raises(ValueError, match="should match pattern"):
+        SavedReplyIn(shortcut="x", title="X", body="x",
+                     texts={"spanish": {"title": "X", "body": "x"}})
+
+
+def test_the_demo_replies_have_spanish_and_old_dev_copies_get_it(seeded: Session) -> None:
+    # A dev database seeded before, with /call as seeded and /hello edited by an agent.
+    for team, shortcut, title, body, _, _ in service.DEMO_REPLIES:
+        if shortcut in ("call", "hello"):
+            seeded.add(SavedReply(team=team, shortcut=shortcut, title=title,
+                                  body=body if shortcut == "call" else "Hello!",
+                                  created_at=datetime.now(UTC)))
+    seeded.commit()
+    assert service.seed_demo_replies(seeded) == 2
+    texts = {r.shortcut: r.texts for r in seeded.scalars(select(SavedReply))}
+    assert texts == {
+        "call": {"es": {"title": "Llámenos", "body": (
+            "Si le resulta más fácil hablar, llámenos al {clinic_phone}. Mencione este chat y "
+            "seguimos donde lo dejamos.")}},
+        "hello": {},  # an agent's words are left alone
+        "appt": {"es": {"title": "Confirmar la cita", "body": (
+            "Hola, {first_name}. Su cita con {appointment_provider} es el {appointment_time}. "
+            "Si ese horario ya no le queda bien, respóndame por aquí.")}},
+        "plan": {"es": {"title": "Plan de pagos", "body": (
+            "{first_name}, su saldo es de {balance} y vence el {balance_due_date}. Podemos "
+            "dividirlo en {plan_options}, sin cargos adicionales. ¿Quiere que se lo prepare?")}}}
 
 
 # --- quiet hours ------------------------------------------------------------------------------
