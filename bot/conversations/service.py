@@ -97,7 +97,7 @@ def in_own_words(text: str, offered: Offered) -> tuple[ReadReply | None, Button 
     the choice it picks (confirm, a new time, cancel) when one is on screen. Words about the
     message itself (who is writing, the wrong number) count only while the message's own
     choices are open. (None, None): the conversation reads it as a new message."""
-    if not answers_outreach(offered.buttons):
+    if not (offered.outreach or answers_outreach(offered.buttons)):
         return None, None
     said = read_reply(text)
     if said is None:

@@ -224,3 +224,15 @@ async def test_on_the_web_words_answer_an_outreach_question_on_screen(
     await conversations.turn("web:s1", "who is this?", {"channel": "web"})
     assert engine.sent == ['/outreach_confirm{"outreach_id":"5"}',
                            '/outreach_cancel_confirmed{"outreach_id":"5"}', "who is this?"]
+
+
+async def test_a_balance_reminder_is_asked_about_too(
+        service: tuple[ConversationService, Engine], demo: Session) -> None:
+    """Its one choice names no outreach message; the reply window does."""
+    conversations, engine = service
+    balance = [Button(title="See my balance", payload="/billing_balance")]
+    await conversations.offer_choices(f"sms:{MARIA}", balance, 3600, outreach=True)
+    replies = await conversations.turn(f"sms:{MARIA}", "who's this", {"channel": "sms"})
+    assert replies[0].buttons == balance and "Riverside Health" in replies[0].text
+    await conversations.turn(f"sms:{MARIA}", "ok see you", {"channel": "sms"})
+    assert engine.sent == ["ok see you"]  # nothing to confirm: the conversation reads it
