@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.conversations.schemas import Button
-from bot.i18n import DEFAULT_LANGUAGE, without_accents
+from bot.i18n import without_accents
 
 
 class Reply(enum.StrEnum):
@@ -242,10 +242,15 @@ def _allowed_edits(word: str) -> int:
 
 
 def _typo_of(typed: str, wanted: str, allowed: int) -> bool:
-    return (typed.isalpha() and not typed.startswith(NOT_TYPOS)
+    """A small typo of `wanted`; one that keeps its first or second letter (most do), which
+    spares the edit distance for nearly every word that is not."""
+    return (allowed > 0 and abs(len(typed) - len(wanted)) <= allowed
+            and typed[:2] != "" and (typed[0] == wanted[0] or typed[1:2] == wanted[1:2])
+            and typed.isalpha() and not typed.startswith(NOT_TYPOS)
             and _edits(typed, wanted) <= allowed)
 
 
+@lru_cache(maxsize=8192)
 def _same_word(typed: str, wanted: str) -> bool:
     """The typed word is the phrase's word, or a small typo of it ("cancle", "confrim")."""
     if not wanted.endswith("*"):
@@ -260,10 +265,41 @@ def _same_word(typed: str, wanted: str) -> bool:
         _typo_of(typed[:size], stem, allowed) for size in range(len(stem) - 1, len(stem) + 2))
 
 
-def _found(clause: list[str], phrase: _Phrase) -> list[int]:
-    size = len(phrase.words)
-    return [start for start in range(len(clause) - size + 1)
-            if all(_same_word(clause[start + k], phrase.words[k]) for k in range(size))]
+@lru_cache
+def _order() -> dict[_Phrase, int]:
+    return {phrase: index for index, phrase in enumerate(_phrases())}
+
+
+@lru_cache
+def _by_first_word() -> tuple[dict[str, list[_Phrase]], dict[str, list[_Phrase]]]:
+    """The phrases by their first word: those only that very word begins (a dictionary
+    look-up) and those a typo or a longer word may begin (compared one by one)."""
+    exact: dict[str, list[_Phrase]] = {}
+    loose: dict[str, list[_Phrase]] = {}
+    for phrase in _phrases():
+        first = phrase.words[0]
+        plain = not first.endswith("*") and _allowed_edits(first) == 0
+        (exact if plain else loose).setdefault(first, []).append(phrase)
+    return exact, loose
+
+
+def _found(clause: list[str]) -> list[tuple[_Phrase, int]]:
+    """Every phrase in the clause, with where it starts: longest first, then in the order
+    the phrases are listed, then leftmost first."""
+    exact, loose = _by_first_word()
+    found = []
+    for start, word in enumerate(clause):
+        candidates = list(exact.get(word, ()))
+        for first, phrases in loose.items():
+            if _same_word(word, first):
+                candidates.extend(phrases)
+        for phrase in candidates:
+            rest = phrase.words[1:]
+            if start + 1 + len(rest) <= len(clause) and all(
+                    _same_word(clause[start + 1 + k], w) for k, w in enumerate(rest)):
+                found.append((phrase, start))
+    order = _order()
+    return sorted(found, key=lambda item: (order[item[0]], item[1]))
 
 
 def _negated(clause: list[str], start: int, phrase: _Phrase) -> bool:
@@ -284,15 +320,14 @@ def _matches(clauses: Iterable[_Clause]) -> list[tuple[_Phrase, bool]]:
     for sentence in clauses:
         clause = sentence.words
         taken = [False] * len(clause)
-        for phrase in _phrases():
-            for start in _found(clause, phrase):
-                span = range(start, start + len(phrase.words))
-                if any(taken[i] for i in span):
-                    continue
-                for i in span:
-                    taken[i] = True
-                said.append((phrase, _negated(clause, start, phrase) or (
-                    sentence.question and phrase.reply is Reply.confirm)))
+        for phrase, start in _found(clause):
+            span = range(start, start + len(phrase.words))
+            if any(taken[i] for i in span):
+                continue
+            for i in span:
+                taken[i] = True
+            said.append((phrase, _negated(clause, start, phrase) or (
+                sentence.question and phrase.reply is Reply.confirm)))
     return said
 
 
@@ -308,10 +343,9 @@ def read_reply(text: str) -> ReadReply | None:
     said = [phrase for phrase, void in _matches(clauses) if not void]
     if not said:
         return None
-    for reply in (Reply.wrong_number,):
-        wrong = [p for p in said if p.reply is reply]
-        if wrong:
-            return ReadReply(reply, wrong[0].language)
+    wrong = [p for p in said if p.reply is Reply.wrong_number]
+    if wrong:
+        return ReadReply(Reply.wrong_number, wrong[0].language)
     acting = [p for p in said if p.reply is not Reply.who_is_this] or said
     strongest = max(p.strength for p in acting)
     top = [p for p in acting if p.strength == strongest]
@@ -321,7 +355,7 @@ def read_reply(text: str) -> ReadReply | None:
         if settled is None:
             return None
         top = [p for p in top if p.reply is settled]
-    return ReadReply(top[0].reply, top[0].language if top[0].language else DEFAULT_LANGUAGE)
+    return ReadReply(top[0].reply, top[0].language)
 
 
 def _intent(button: Button) -> str:
