@@ -47,9 +47,9 @@ def run(rounds: int, work: Path) -> int:
     from alembic.config import Config
     from fastapi.testclient import TestClient
 
+    from bot.backoffice.factory import clear_backoffice_cache, get_backoffice
     from bot.backoffice.fhir.client import client_from_settings
     from bot.backoffice.fhir.demo import demo_bundle
-    from bot.backoffice.port import clear_backoffice_cache, get_backoffice
     from bot.backoffice.seed import seed
     from bot.clock import clinic_today, clinic_tz
     from bot.db import get_sessionmaker

@@ -17,6 +17,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from babel.numbers import format_currency
 
 from bot.text import money as money_en
@@ -55,7 +56,7 @@ WORDS: dict[str, dict[str, str]] = {
         "button.agent": "Talk to a person",
         "button.yes": "Yes",
         "button.no": "No",
-        "sms.reply_with_number": "Reply with a number.",
+        "sms.reply_with_number": "Reply {numbers}.",
         "time.minutes_one": "{count} minute",
         "time.minutes_other": "{count} minutes",
         "auth.tries_one": "{count} more time",
@@ -139,9 +140,9 @@ WORDS: dict[str, dict[str, str]] = {
         "button.agent": "Hablar con una persona",
         "button.yes": "Sí",
         "button.no": "No",
-        # Not used on SMS: "número" has a "ú", which is not GSM-7 (channels.formatting names
-        # the numbers instead: "Responda 1, 2 o 3.").
-        "sms.reply_with_number": "Responda con un número.",
+        # Names the numbers ("Responda 1, 2 o 3."): "número" has a "ú", which is not GSM-7
+        # and would make the whole text UCS-2.
+        "sms.reply_with_number": "Responda {numbers}.",
         "time.minutes_one": "{count} minuto",
         "time.minutes_other": "{count} minutos",
         "auth.tries_one": "{count} vez más",
@@ -263,6 +264,11 @@ def count_words(key: str, count: int, language: str = DEFAULT_LANGUAGE) -> str:
     form = Locale.parse(FORMATS[language].numbers).plural_form(count)
     chosen = f"{key}_{form}" if f"{key}_{form}" in WORDS[language] else f"{key}_other"
     return words(chosen, language, count=count)
+
+
+def either_of(items: list[str], language: str = DEFAULT_LANGUAGE) -> str:
+    """"1, 2 or 3" / "1, 2 o 3": a choice among `items`, as the language lists one."""
+    return format_list(items, style="or", locale=FORMATS[language_or_default(language)].numbers)
 
 
 def money(cents: int, language: str = DEFAULT_LANGUAGE) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.conversations.schemas import BotMessage, Button
-from bot.i18n import DEFAULT_LANGUAGE, words
+from bot.i18n import DEFAULT_LANGUAGE, either_of, words
 
 SMS_MAX_CHARS = 1600
 
@@ -56,14 +56,9 @@ def segments(text: str) -> int:
 
 
 def reply_with_a_number(count: int, language: str = DEFAULT_LANGUAGE) -> str:
-    """The line under numbered choices, in the conversation's language. The Spanish names the
-    numbers ("Responda 1, 2 o 3."): "número" has a "ú", which is not GSM-7 and would make the
-    whole text UCS-2."""
-    if language == "es":
-        numbers = [str(n) for n in range(1, count + 1)]
-        said = numbers[0] if count == 1 else ", ".join(numbers[:-1]) + " o " + numbers[-1]
-        return f"Responda {said}."
-    return words("sms.reply_with_number", language)
+    """The line under numbered choices, in the conversation's language."""
+    numbers = [str(n) for n in range(1, count + 1)]
+    return words("sms.reply_with_number", language, numbers=either_of(numbers, language))
 
 
 def sms_body(messages: list[BotMessage], language: str = DEFAULT_LANGUAGE

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from bot.audit import service as audit
 from bot.backoffice import billing, errors, service
+from bot.backoffice.factory import get_backoffice
 from bot.backoffice.models import Patient
-from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
+from bot.backoffice.port import BackOffice, Domain, Source
 from bot.backoffice.schemas import (
     AppointmentInfo,
     AppointmentList,

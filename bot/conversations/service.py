@@ -594,7 +594,8 @@ class ConversationService:
                               emergency: EmergencyMatch | None, handoff_id: int,
                               language: str | None = None) -> list[BotMessage]:
         """The patient's message goes to the agent; an emergency is answered at once."""
-        await self._to_agent(sender, recorded, received, handoff_id)
+        await self._to_agent(sender, recorded, received, handoff_id,
+                             "safety_net" if emergency is not None else None)
         if emergency is None:  # acknowledged (desk teams), at most every few min
             ack = await self._db(handoffs.waiting_acknowledgement, handoff_id)
             if ack:
@@ -633,10 +634,11 @@ class ConversationService:
             replies.from_engine = False
         return replies, message_id
 
-    async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int) -> None:
+    async def _to_agent(self, sender: str, text: str, received: datetime, handoff_id: int,
+                        safety: str | None = None) -> None:
         await self._db(transcript.record_entry, sender, "patient", text, received, handoff_id)
         await insights.patient_to_agent(self.redis, self.sessions, sender, handoff_id, text,
-                                        received)
+                                        received, safety)
         await live.publish(self.redis, live.DESK_CHANNEL, {
             "type": "message", "handoff_id": handoff_id, "role": "patient", "text": text,
             "at": received.isoformat()})

@@ -19,8 +19,9 @@ from bot.audit import service as audit
 from bot.backoffice import billing, pharmacy
 from bot.backoffice.common import require_patient
 from bot.backoffice.errors import BackOfficeError, PatientNotFound
+from bot.backoffice.factory import get_backoffice
 from bot.backoffice.models import InquiryKind, RefillStatus
-from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
+from bot.backoffice.port import BackOffice, Domain, Source
 from bot.backoffice.schemas import (
     AppointmentInfo,
     Balance,

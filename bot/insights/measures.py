@@ -23,6 +23,9 @@ REASONS = {"requested": "asked", "emergency": "emergency", "verification_locked"
            "fallback": "fallbacks", "billing_dispute": "dispute",
            "backoffice_error": "backoffice_failure", "refill_needs_person": "needs_person"}
 RESOLVED = (Outcome.bot_resolved, Outcome.agent_resolved)
+# Drill-down keys for the safety checks: the episodes with at least one such turn.
+SAFETY_KEYS = {"safety_check": "check", "false_alarm": "false_alarm",
+               "safety_net": "safety_net"}
 
 
 def escalation_reason(f: Facts) -> str:
@@ -159,6 +162,19 @@ def quality(window: Sequence[Facts]) -> dict[str, Any]:
             "fallback_rate": rate(fallbacks, turns), "low_confidence_rate": rate(low, turns)}
 
 
+def safety_checks(window: Sequence[Facts]) -> dict[str, Any]:
+    """Safety checks asked (the classifier alone thought a message an emergency) and how they
+    were answered; false alarms / checks asked; and the emergencies the rule-based safety
+    net answered with 911 at once (it never asks)."""
+    said = Counter(s for f in window for s in f.safety)
+    asked = said["check"]
+    # A check asked just before the window may be answered in it: the rate stays a share.
+    return {"asked": asked, "answered_yes": said["confirmed"],
+            "false_alarms": said["false_alarm"],
+            "false_alarm_rate": rate(min(said["false_alarm"], asked), asked),
+            "safety_net": said["safety_net"]}
+
+
 def by_language(window: Sequence[Facts], judged: dict[int, Verdict], returns: Returns,
                 now: datetime) -> dict[str, dict[str, Any]]:
     """Containment, escalation and repeat-yourself for each language the episodes were held
@@ -190,6 +206,7 @@ def summarize(window: Sequence[Facts], universe: Sequence[Facts], now: datetime
     escalated = escalation(inbound)
     repeats = repeat_yourself(window)
     qual = quality(window)
+    checks = safety_checks(window)
     abandoned = [f for f in window if judged[f.id].outcome is Outcome.abandoned]
     return {
         "episodes": len(window),
@@ -203,6 +220,7 @@ def summarize(window: Sequence[Facts], universe: Sequence[Facts], now: datetime
             "repeat_yourself": repeats["rate"],
             "abandonment": rate(len(abandoned), len(window)),
             "fallback": qual["fallback_rate"],
+            "false_alarm": checks["false_alarm_rate"],
         },
         "containment": contained,
         "first_contact_resolution": fcr,
@@ -211,6 +229,7 @@ def summarize(window: Sequence[Facts], universe: Sequence[Facts], now: datetime
         "queue": queue(window, judged),
         "bot_handle_seconds": bot_handle(window, judged),
         "quality": qual,
+        "safety_checks": checks,
         "by_channel": dict(Counter(f.channel for f in window)),
         "by_language": by_language(window, judged, returns, now),
         "inbound": {"episodes": len(inbound)},
@@ -227,8 +246,8 @@ def members(key: str, window: Sequence[Facts], universe: Sequence[Facts], now: d
             ) -> list[Facts]:
     """The episodes behind a number (the drill-down): all, an outcome name, or one of contained,
     first_contact_resolved, escalated, repeat_yourself, abandoned_short, abandoned_in_queue,
-    fallback, reason:<reason>, topic:<topic>, channel:<channel>, language:<language>,
-    outreach."""
+    fallback, safety_check, false_alarm, safety_net, reason:<reason>, topic:<topic>,
+    channel:<channel>, language:<language>, outreach."""
     judged = verdicts(universe, now) | verdicts(window, now)
     returns = Returns(universe)
     inbound = [f for f in window if f.origin != "outreach"]
@@ -254,6 +273,8 @@ def members(key: str, window: Sequence[Facts], universe: Sequence[Facts], now: d
         return [f for f in window if f.fallbacks]
     if key == "outreach":
         return [f for f in window if f.origin == "outreach"]
+    if key in SAFETY_KEYS:
+        return [f for f in window if SAFETY_KEYS[key] in f.safety]
     kind, _, value = key.partition(":")
     if kind == "reason":
         return [f for f in inbound if f.handoff_id is not None

@@ -63,7 +63,8 @@ class Episode(Base):
 
 
 class InsightEvent(Base):
-    """One thing that happened in an episode. Texts only for turns that went wrong, redacted."""
+    """One thing that happened in an episode. Texts only for turns that went wrong (a
+    fallback, low confidence, out of scope), redacted."""
 
     __tablename__ = "insight_events"
     __table_args__ = (Index("ix_insight_events_episode_at", "episode_id", "at"),
@@ -73,7 +74,8 @@ class InsightEvent(Base):
     episode_id: Mapped[int] = mapped_column(ForeignKey("insight_episodes.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     # turn, task, task_failed, handoff_requested, handoff_accepted, agent_message,
-    # patient_message, handoff_closed, repeat
+    # patient_message, handoff_closed, repeat, safety (name: what a turn did about an
+    # emergency, bot.insights.tracker.safety_of)
     kind: Mapped[str] = mapped_column(String(30))
     name: Mapped[str | None] = mapped_column(String(100))
     confidence: Mapped[float | None] = mapped_column(Float)

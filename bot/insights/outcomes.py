@@ -47,6 +47,9 @@ class Facts:
     fallbacks: int = 0
     low_confidence: int = 0
     repeats: tuple[dict[str, str], ...] = field(default_factory=tuple)
+    # What its turns did about emergencies, in order: check, false_alarm, confirmed,
+    # safety_net (bot.insights.tracker.safety_of).
+    safety: tuple[str, ...] = ()
 
     @property
     def has_task(self) -> bool:

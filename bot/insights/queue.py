@@ -61,6 +61,8 @@ class Report:
     answered: datetime | None = None
     message_id: str | None = None
     handoff_id: int | None = None
+    # A message to the agent the bot service's safety net answered with 911 ("safety_net").
+    safety: str | None = None
 
     def dumps(self) -> str:
         data = asdict(self)
@@ -97,7 +99,8 @@ def _add(session: Session, report: Report, parse: TurnParse | None) -> None:
         record.add_turn(session, report.conversation_id, report.text, report.received,
                         report.answered or report.received, parse)
     elif report.kind == "patient_message" and report.handoff_id is not None:
-        record.add_patient_message(session, report.handoff_id, report.text, report.received)
+        record.add_patient_message(session, report.handoff_id, report.text, report.received,
+                                   report.safety)
     else:
         log.warning("insights: unknown report kind %r skipped", report.kind)
 
@@ -176,11 +179,11 @@ async def turn_taken(redis: aioredis.Redis, sessions: sessionmaker[Session], sen
 
 
 async def patient_to_agent(redis: aioredis.Redis, sessions: sessionmaker[Session],
-                           sender: str, handoff_id: int, text: str, received: datetime
-                           ) -> None:
+                           sender: str, handoff_id: int, text: str, received: datetime,
+                           safety: str | None = None) -> None:
     if get_settings().insights_recording:
         await submit(redis, sessions, Report("patient_message", sender, text, received,
-                                             handoff_id=handoff_id))
+                                             handoff_id=handoff_id, safety=safety))
 
 
 async def drain_once(redis: aioredis.Redis, sessions: sessionmaker[Session]) -> int:

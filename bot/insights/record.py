@@ -31,7 +31,7 @@ from bot.insights.enums import TASK_TOPIC, topic_of_intent
 from bot.insights.models import Episode, InsightEvent
 from bot.insights.outreach import outreach_origin
 from bot.insights.schemas import TaskOutcome
-from bot.insights.tracker import TurnParse
+from bot.insights.tracker import OUT_OF_SCOPE, TurnParse
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -230,17 +230,23 @@ def add_turn(session: Session, conversation_id: str, text: str, received: dateti
         answering_form = bool(FORMS & set(parse.actions))
         low = (not parse.fallback and not answering_form and parse.confidence is not None
                and parse.confidence < get_settings().review_low_confidence)
+        # Answered as out of scope: understood as nothing the assistant does (a form's
+        # answer is the form's, a tapped choice is our words).
+        out_of_scope = (parse.intent == OUT_OF_SCOPE and not answering_form
+                        and not text.startswith("/"))
         episode.fallbacks += parse.fallback
         episode.low_confidence += low
-        if parse.fallback or low:
+        if parse.fallback or low or out_of_scope:
             from bot.privacy import redact  # spaCy: loaded only when a turn went wrong
 
             extra = {"text": _without_names(session, redact(text))[:MAX_TEXT],
-                     "guess": parse.guess,
-                     "fallback": parse.fallback, "low_confidence": low}
+                     "guess": parse.guess, "fallback": parse.fallback, "low_confidence": low,
+                     "out_of_scope": out_of_scope}
     _event(session, episode, received, "turn", parse.intent if parse else None,
            confidence=parse.confidence if parse else None,
            latency_ms=(answered - received).total_seconds() * 1000, **extra)
+    if parse is not None and parse.safety:
+        _event(session, episode, received, "safety", parse.safety)
     return episode
 
 
@@ -325,16 +331,17 @@ def agent_message(session: Session, handoff: HandoffFacts, text: str, at: dateti
 
 
 @never_raises
-def patient_message(session: Session, handoff_id: int, text: str, at: datetime
-                    ) -> Episode | None:
-    """A patient's message that went to the desk instead of the engine."""
-    episode = add_patient_message(session, handoff_id, text, at)
+def patient_message(session: Session, handoff_id: int, text: str, at: datetime,
+                    safety: str | None = None) -> Episode | None:
+    """A patient's message that went to the desk instead of the engine (`safety`:
+    "safety_net" when the bot service's safety net answered it with 911)."""
+    episode = add_patient_message(session, handoff_id, text, at, safety)
     session.commit()
     return episode
 
 
-def add_patient_message(session: Session, handoff_id: int, text: str, at: datetime
-                        ) -> Episode | None:
+def add_patient_message(session: Session, handoff_id: int, text: str, at: datetime,
+                        safety: str | None = None) -> Episode | None:
     """`patient_message` without the commit (bot.insights.queue)."""
     handoff = _stored_handoff(session, handoff_id)
     if handoff is None:
@@ -342,6 +349,8 @@ def add_patient_message(session: Session, handoff_id: int, text: str, at: dateti
     episode = _handoff_episode(session, handoff)
     _touch(episode, at)
     _event(session, episode, at, "patient_message")
+    if safety:
+        _event(session, episode, at, "safety", safety)
     _repeats(session, episode, handoff, "patient", text, at)
     return episode
 

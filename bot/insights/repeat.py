@@ -3,7 +3,8 @@ context already held, or did the patient send it again?
 
 Rules, not a guess: each item (date of birth, name, which appointment, which medication, the
 balance question) has a pattern for an agent's question and one for a patient's re-sending,
-and fires only when the context holds that item. `docs/metrics.md#repeat-yourself`.
+and fires only when the context holds that item. A question about one charge is a new
+question, not the balance asked again. `docs/metrics.md#repeat-yourself`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,20 @@ _AGENT_ASKS: dict[str, re.Pattern[str]] = {
 }
 _BALANCE_WORDS = re.compile(r"\b(how much (do )?i owe|what (do )?i owe|my balance|the balance|"
                             r"balance due|amount due|my bill)\b", re.I)
+# A message that names one charge (its kind, an amount, a month or a date) asks about that
+# charge, a new question, even in the balance's words ("what is the $80 charge from March on
+# my bill?").
+_CHARGE_WORDS = re.compile(r"\b(charges?|charged|fees?|co-?pays?|co-?insurance|deductibles?|"
+                           r"invoices?|statements?|visits?|procedures?|services?|line items?)\b",
+                           re.I)
+_AMOUNT = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)|"
+                     r"\b(\d[\d,]*(?:\.\d{1,2})?)\s?(?:dollars|usd|bucks)\b", re.I)
+# Month names ("may" only where it names the month: "in May", "May 3"), and a day of a month.
+_MONTH_NAMED = re.compile(
+    r"\b(january|february|march|april|june|july|august|september|october|november|december)\b"
+    r"|\b(in|from|on|since|of|last|this) may\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|"
+    r"dec)\.? \d{1,2}\b", re.I)
+_DAY_OF_MONTH = re.compile(r"(?<![\d/])(1[0-2]|0?[1-9])/(3[01]|[12]\d|0?[1-9])(?![\d/])")
 _MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\b")
@@ -55,6 +70,8 @@ class HandoffContext:
     medications: tuple[str, ...] = ()
     intents: tuple[str, ...] = ()
     topics: frozenset[str] = field(default_factory=frozenset)
+    # The balance on the card the agent was handed (verified patients; None when unknown).
+    balance_cents: int | None = None
 
 
 def context_of(verified: bool, summary: dict[str, Any] | None, intents: list[str],
@@ -73,9 +90,12 @@ def context_of(verified: bool, summary: dict[str, Any] | None, intents: list[str
     pending = (slots or {}).get("pending_request")
     all_intents = tuple(intents) + ((f"billing_{pending}",) if pending == "balance" else ())
     topics = frozenset(t for t in (topic_of_intent(i) for i in all_intents) if t)
+    balance = summary.get("balance_cents")
     return HandoffContext(verified=verified and bool(summary), name=summary.get("name") or None,
                           date_of_birth=dob, providers=providers, medications=medications,
-                          intents=all_intents, topics=topics)
+                          intents=all_intents, topics=topics,
+                          balance_cents=balance if isinstance(balance, int)
+                          and not isinstance(balance, bool) else None)
 
 
 def _fold(text: str) -> str:
@@ -107,33 +127,59 @@ def agent_repeats(text: str, ctx: HandoffContext) -> list[str]:
             if _holds(ctx, item) and pattern.search(text)]
 
 
-def dates_in(text: str) -> set[date]:
-    found: set[date] = set()
+def _dated_spans(text: str) -> list[tuple[tuple[int, int], date]]:
+    """Each full date written in the text, with where it is written."""
+    found: list[tuple[tuple[int, int], date]] = []
 
-    def add(year: int, month: int, day: int) -> None:
+    def add(span: tuple[int, int], year: int, month: int, day: int) -> None:
         if year < 100:
             year += 1900 if year > 30 else 2000
         try:
-            found.add(date(year, month, day))
+            found.append((span, date(year, month, day)))
         except ValueError:
             pass
 
     for m in _ISO_DATE.finditer(text):
-        add(int(m[1]), int(m[2]), int(m[3]))
+        add(m.span(), int(m[1]), int(m[2]), int(m[3]))
     for m in _NUMERIC_DATE.finditer(text):
-        add(int(m[3]), int(m[1]), int(m[2]))
+        add(m.span(), int(m[3]), int(m[1]), int(m[2]))
     for m in _MONTH_FIRST.finditer(text):
         if m[1].lower() in _MONTHS:
-            add(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))
+            add(m.span(), int(m[3]), _MONTHS[m[1].lower()], int(m[2]))
     for m in _DAY_FIRST.finditer(text):
         if m[2].lower() in _MONTHS:
-            add(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))
+            add(m.span(), int(m[3]), _MONTHS[m[2].lower()], int(m[1]))
     return found
+
+
+def dates_in(text: str) -> set[date]:
+    return {day for _, day in _dated_spans(text)}
 
 
 def _last_name(provider: str) -> str:
     words = [w for w in re.findall(r"[a-z]+", _fold(provider)) if w not in {"dr", "md", "do"}]
     return words[-1] if words else ""
+
+
+def _cents(amount: str) -> int | None:
+    try:
+        return round(float(amount.replace(",", "")) * 100)
+    except ValueError:
+        return None
+
+
+def about_another_charge(text: str, ctx: HandoffContext) -> bool:
+    """Whether the message asks about one charge rather than the balance again: it names a
+    kind of charge, a month or a date, or an amount that is not the balance on the card."""
+    # The date of birth said again is no charge's date.
+    for (start, end), day in _dated_spans(text):
+        if day == ctx.date_of_birth:
+            text = text[:start] + " " * (end - start) + text[end:]
+    if _CHARGE_WORDS.search(text) or _MONTH_NAMED.search(text) or _DAY_OF_MONTH.search(text) \
+            or dates_in(text):
+        return True
+    amounts = {_cents(m[1] or m[2]) for m in _AMOUNT.finditer(text)}
+    return any(a is None or a != ctx.balance_cents for a in amounts)
 
 
 def patient_repeats(text: str, ctx: HandoffContext) -> list[str]:
@@ -152,6 +198,7 @@ def patient_repeats(text: str, ctx: HandoffContext) -> list[str]:
     if _holds(ctx, "medication") and any(
             (first := _fold(m).split(" ")[0]) and first in words for m in ctx.medications):
         found.append("medication")
-    if _holds(ctx, "balance_question") and _BALANCE_WORDS.search(text):
+    if (_holds(ctx, "balance_question") and _BALANCE_WORDS.search(text)
+            and not about_another_charge(text, ctx)):
         found.append("balance_question")
     return found

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.backoffice.enums import AppointmentStatus
+from bot.backoffice.factory import get_backoffice
 from bot.backoffice.models import (
     Charge,
     Invoice,
@@ -26,7 +27,7 @@ from bot.backoffice.models import (
     RefillRequest,
 )
 from bot.backoffice.pharmacy import OPEN_REQUEST_WINDOW, OPEN_STATUSES
-from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
+from bot.backoffice.port import BackOffice, Domain, Source
 from bot.outreach.enums import (
     PRIORITY,
     PURPOSE,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.backoffice import consent
 from bot.backoffice.enums import AppointmentStatus, Purpose
 from bot.backoffice.errors import BackOfficeError, BackOfficeUnavailable, NotFound
+from bot.backoffice.factory import get_backoffice
 from bot.backoffice.models import (
     Invoice,
     Patient,
@@ -29,7 +30,7 @@ from bot.backoffice.models import (
     RefillRequest,
 )
 from bot.backoffice.pharmacy import OPEN_REQUEST_WINDOW, OPEN_STATUSES
-from bot.backoffice.port import BackOffice, Domain, Source, get_backoffice
+from bot.backoffice.port import BackOffice, Domain, Source
 from bot.conversations.schemas import BotMessage, Button
 from bot.i18n import DEFAULT_LANGUAGE, language_or_default, say_date, say_moment, words
 from bot.outreach.enums import PRIORITY, OutreachKind, OutreachStatus, SuppressReason

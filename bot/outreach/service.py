@@ -28,8 +28,9 @@ from bot.backoffice.errors import (
     SlotNotFound,
     SlotTaken,
 )
+from bot.backoffice.factory import get_backoffice
 from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provider, Slot
-from bot.backoffice.port import BackOffice, get_backoffice
+from bot.backoffice.port import BackOffice
 from bot.backoffice.schemas import AppointmentInfo, SlotInfo
 from bot.clock import clinic_tz
 from bot.conversations import transcript

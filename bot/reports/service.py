@@ -7,6 +7,7 @@ import csv
 import io
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,8 @@ from bot.insights.measures import FCR_WINDOW
 from bot.insights.models import Episode, InsightEvent
 from bot.insights.outcomes import Facts, outcome
 from bot.insights.outreach import outreach_outcomes
+from bot.insights.tracker import OUT_OF_SCOPE
+from bot.privacy import redact
 from bot.settings import get_settings
 
 MAX_RANGE = timedelta(days=92)
@@ -32,13 +35,14 @@ TOP_UNRECOGNISED = 20
 # patient typed (often a name or other detail redaction cannot know to be one) stays out of
 # the list, what several patients ask for (the training data's gaps) is in it.
 UNRECOGNISED_MIN_CONVERSATIONS = 2
+CHUNK = 500
 
 
 class EpisodeNotFound(LookupError):
     pass
 
 
-def facts_of(e: Episode) -> Facts:
+def facts_of(e: Episode, safety: Sequence[str] = ()) -> Facts:
     return Facts(
         id=e.id, conversation_id=e.conversation_id, channel=e.channel, language=e.language,
         started_at=e.started_at, last_message_at=e.last_message_at, origin=e.origin,
@@ -49,7 +53,22 @@ def facts_of(e: Episode) -> Facts:
         handoff_reason=e.handoff_reason, handoff_requested_at=e.handoff_requested_at,
         accepted_at=e.accepted_at, first_agent_message_at=e.first_agent_message_at,
         closed_at=e.closed_at, disposition=e.disposition, turns=e.turns, fallbacks=e.fallbacks,
-        low_confidence=e.low_confidence, repeats=tuple(e.repeats or ()))
+        low_confidence=e.low_confidence, repeats=tuple(e.repeats or ()), safety=tuple(safety))
+
+
+def _safety(session: Session, episode_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each episode's safety events (what its turns did about emergencies), in order."""
+    out: dict[int, list[str]] = defaultdict(list)
+    ids = list(episode_ids)
+    for chunk in range(0, len(ids), CHUNK):
+        for episode_id, name in session.execute(
+                select(InsightEvent.episode_id, InsightEvent.name)
+                .where(InsightEvent.kind == "safety",
+                       InsightEvent.episode_id.in_(ids[chunk:chunk + CHUNK]))
+                .order_by(InsightEvent.at, InsightEvent.id)).tuples():
+            if name:
+                out[episode_id].append(name)
+    return out
 
 
 def clinic_day_start(day_moment: datetime) -> datetime:
@@ -71,7 +90,8 @@ def load(session: Session, start: datetime, end: datetime, channel: str | None =
         select(Episode).where(Episode.started_at >= start,
                               Episode.started_at < end + FCR_WINDOW + timedelta(minutes=15))
         .order_by(Episode.started_at, Episode.id)).all()
-    universe = [facts_of(e) for e in rows]
+    safety = _safety(session, [e.id for e in rows])
+    universe = [facts_of(e, safety.get(e.id, ())) for e in rows]
     window = [f for f in universe if start <= f.started_at < end
               and (channel is None or f.channel == channel)
               and (topic is None or topic in f.topics)]
@@ -90,20 +110,47 @@ def summary(session: Session, start: datetime, end: datetime, now: datetime,
             "definitions": "/docs/metrics#measures"}
 
 
+@dataclass
+class _Unrecognised:
+    """One message, however its patients spaced or capitalised it."""
+
+    count: int = 0
+    conversations: set[str] = field(default_factory=set)
+    forms: Counter[str] = field(default_factory=Counter)
+    taken_for: Counter[tuple[str, str | None]] = field(default_factory=Counter)
+
+    def row(self) -> dict[str, Any]:
+        (intent, guess), _ = self.taken_for.most_common(1)[0]
+        # Redacted when recorded; again as shown, so a row recorded before a redaction rule
+        # existed is not shown with what the rule now finds.
+        return {"text": redact(self.forms.most_common(1)[0][0]),
+                "conversations": len(self.conversations), "count": self.count,
+                "intent": intent, "guess": guess}
+
+
+def _unrecognised(event: InsightEvent) -> bool:
+    """A patient's message the assistant did not understand, or understood as nothing it
+    does: a fallback, or answered as out of scope."""
+    data = event.data or {}
+    return bool(data.get("text")) and bool(
+        data.get("fallback") or data.get("out_of_scope") or event.name == OUT_OF_SCOPE)
+
+
 def quality_detail(session: Session, episode_ids: Sequence[int]) -> dict[str, Any]:
     """Per intent (turns, fallbacks, low confidence, mean confidence) and the top unrecognised
-    messages (redacted when recorded)."""
+    messages (redacted): the texts of fallback and out-of-scope turns, by how many
+    conversations sent them, each with the intent it was taken for."""
     per_intent: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"turns": 0, "fallbacks": 0, "low_confidence": 0, "confidence_sum": 0.0})
-    unrecognised: Counter[str] = Counter()
-    senders: defaultdict[str, set[str]] = defaultdict(set)
+    unrecognised: defaultdict[str, _Unrecognised] = defaultdict(_Unrecognised)
     ids = list(episode_ids)
-    for chunk in range(0, len(ids), 500):
+    for chunk in range(0, len(ids), CHUNK):
         for event, conversation in session.execute(
                 select(InsightEvent, Episode.conversation_id)
                 .join(Episode, Episode.id == InsightEvent.episode_id)
                 .where(InsightEvent.kind == "turn",
-                       InsightEvent.episode_id.in_(ids[chunk:chunk + 500]))).tuples():
+                       InsightEvent.episode_id.in_(ids[chunk:chunk + CHUNK]))
+                .order_by(InsightEvent.at, InsightEvent.id)).tuples():
             data = event.data or {}
             name = str(data.get("guess") or event.name or "unknown") if data.get("fallback") \
                 else str(event.name or "unknown")
@@ -112,18 +159,24 @@ def quality_detail(session: Session, episode_ids: Sequence[int]) -> dict[str, An
             row["confidence_sum"] += event.confidence or 0.0
             row["fallbacks"] += bool(data.get("fallback"))
             row["low_confidence"] += bool(data.get("low_confidence"))
-            if data.get("fallback") and data.get("text"):
-                text = str(data["text"]).strip().lower()
-                unrecognised[text] += 1
-                senders[text].add(conversation)
+            if _unrecognised(event):
+                text = " ".join(str(data["text"]).split())
+                message = unrecognised[text.casefold()]
+                message.count += 1
+                message.conversations.add(conversation)
+                message.forms[text] += 1
+                message.taken_for[(str(event.name or "unknown"),
+                                   str(data["guess"]) if data.get("guess") else None)] += 1
+    shown = sorted((m for m in unrecognised.values()
+                    if len(m.conversations) >= UNRECOGNISED_MIN_CONVERSATIONS),
+                   key=lambda m: (-len(m.conversations), -m.count,
+                                  m.forms.most_common(1)[0][0].casefold()))
     return {
         "per_intent": {name: {"turns": r["turns"], "fallbacks": r["fallbacks"],
                               "low_confidence": r["low_confidence"],
                               "mean_confidence": round(r["confidence_sum"] / r["turns"], 3)}
                        for name, r in sorted(per_intent.items())},
-        "top_unrecognised": [
-            {"text": t, "count": n} for t, n in unrecognised.most_common()
-            if len(senders[t]) >= UNRECOGNISED_MIN_CONVERSATIONS][:TOP_UNRECOGNISED],
+        "top_unrecognised": [m.row() for m in shown[:TOP_UNRECOGNISED]],
     }
 
 

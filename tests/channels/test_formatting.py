@@ -8,7 +8,7 @@ def test_one_sms_per_turn_with_numbered_choices() -> None:
     body, buttons = sms_body([BotMessage(text="Sorry, that doesn't match."),
                               BotMessage(text="Want to try again?", buttons=YES_NO)])
     assert body == ("Sorry, that doesn't match.\n\nWant to try again?\n\n"
-                    "1. Yes\n2. No\nReply with a number.")
+                    "1. Yes\n2. No\nReply 1 or 2.")
     assert buttons == YES_NO
 
 
@@ -98,4 +98,4 @@ def test_numbered_choices_are_asked_for_in_the_conversations_language() -> None:
     assert is_gsm7("Responda 1, 2 o 3.")
     one = [BotMessage(text="¿Le sirve?", buttons=reply[0].buttons[:1])]
     assert sms_body(one, "es")[0].endswith("1. Martes 8 de diciembre, 9:00\nResponda 1.")
-    assert sms_body(reply)[0].endswith("3. Otra hora\nReply with a number.")
+    assert sms_body(reply)[0].endswith("3. Otra hora\nReply 1, 2, or 3.")

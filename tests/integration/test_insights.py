@@ -157,8 +157,22 @@ def outreach_history(insights_stack: Stack, driven: tuple[datetime, dict[str, st
         session.commit()
 
 
+@pytest.fixture(scope="module")
+def unrecognised(insights_stack: Stack, driven: tuple[datetime, dict[str, str]]) -> None:
+    """After the API's numbers: two more web conversations ask something the assistant does
+    not do, so the page lists it (no task asked: containment's card stays as it was)."""
+    since, desk = driven
+    for _ in range(2):
+        insights_stack.web_turn(insights_stack.web_session(), "tell me a joke")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if summary(insights_stack, desk, since)["quality"]["top_unrecognised"]:
+            return
+        time.sleep(0.5)
+
+
 def test_the_insights_page(insights_stack: Stack, driven: tuple[datetime, dict[str, str]],
-                           outreach_history: None) -> None:
+                           outreach_history: None, unrecognised: None) -> None:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -181,6 +195,15 @@ def test_the_insights_page(insights_stack: Stack, driven: tuple[datetime, dict[s
         assert all(u.startswith(insights_stack.bot_url) for u in requests), requests  # no CDN
         expect(page.locator("#cards .card").nth(1)).to_contain_text("Containment")
         expect(page.locator("#cards .card").nth(1)).to_contain_text("33.3%")
+        # No safety check was asked: none answered "no".
+        checks = page.locator("#cards .card", has=page.locator(
+            "button.value[data-measure=false_alarm]"))
+        expect(checks.locator("button.value")).to_have_text("0")
+        expect(checks).to_contain_text("no safety checks asked yet")
+        # What two conversations sent and the assistant answered as out of scope, listed.
+        expect(page.locator("#unrecognised tbody tr")).to_have_count(1)
+        expect(page.locator("#unrecognised tbody tr td")).to_have_text(
+            ["tell me a joke", "Out of scope", "2", "2"])
         # Outreach: reminded against the hold-out, each rate with its n.
         no_show = page.locator("#outreach [data-outreach=no_show]")
         expect(no_show.locator(".side.sent")).to_contain_text("50.0%")

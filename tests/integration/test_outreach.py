@@ -142,7 +142,7 @@ def test_outreach_end_to_end(stack: Stack) -> None:
     assert reminder["body"].startswith("Riverside Health: reminder of your appointment on ")
     assert "with Dr. Priya Shah at Riverside Primary Care" in reminder["body"]
     assert reminder["body"].endswith("1. Confirm\n2. Reschedule\n3. Cancel it\n"
-                                     "Reply with a number.")
+                                     "Reply 1, 2, or 3.")
     # Sent by the real twilio client through the stand-in (its status, not the dev outbox's).
     assert reminder["status"] in ("queued", "sent", "delivered"), reminder
     assert stack.outbox(AISHA) == []

@@ -20,6 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.backoffice.errors import BackOfficeError
+from bot.backoffice.fhir.adapter import capability_matrix
+from bot.backoffice.fhir.client import client_from_settings
+from bot.backoffice.fhir.demo import demo_bundle
+from bot.backoffice.port import Source, sources_from
+from bot.db import get_sessionmaker
+from bot.settings import get_settings
 
 LOAD_SCOPES = "system/*.cruds"
 
@@ -44,8 +50,6 @@ def as_transaction(bundle: dict[str, Any]) -> dict[str, Any]:
 
 
 def load(path: str) -> int:
-    from bot.backoffice.fhir.client import client_from_settings
-    from bot.settings import get_settings
 
     bundle = as_transaction(json.loads(Path(path).read_text()))
     client = client_from_settings(get_settings())
@@ -69,10 +73,6 @@ def load(path: str) -> int:
 
 
 def check() -> int:
-    from bot.backoffice.fhir.adapter import capability_matrix
-    from bot.backoffice.fhir.client import client_from_settings
-    from bot.backoffice.port import Source, sources_from
-    from bot.settings import get_settings
 
     settings = get_settings()
     client = client_from_settings(settings)
@@ -103,9 +103,6 @@ DOMAIN_VERBS = {"identity": "identity (patient match)", "scheduling": "read appo
 
 def domains() -> int:
     """`export BACKOFFICE_<DOMAIN>=fhir` for each domain the configured server can serve."""
-    from bot.backoffice.fhir.adapter import capability_matrix
-    from bot.backoffice.fhir.client import client_from_settings
-    from bot.settings import get_settings
 
     settings = get_settings()
     matrix = capability_matrix(client_from_settings(settings), settings.fhir_profile)
@@ -116,9 +113,6 @@ def domains() -> int:
 
 
 def demo(out: str) -> int:
-    from bot.backoffice.fhir.demo import demo_bundle
-    from bot.db import get_sessionmaker
-    from bot.settings import get_settings
 
     with get_sessionmaker()() as session:
         bundle = demo_bundle(session, get_settings().fhir_mrn_system)

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot.backoffice import errors
 from bot.backoffice.enums import AppointmentStatus, RefillStatus
+from bot.backoffice.factory import build_backoffice
 from bot.backoffice.models import Patient
-from bot.backoffice.port import BackOffice, Domain, Source, build_backoffice
+from bot.backoffice.port import BackOffice, Domain, Source
 from bot.backoffice.schemas import VerificationRequest
 from tests.bot.backoffice.conftest import load_demo
 

@@ -17,6 +17,7 @@ from bot.db import get_sessionmaker
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
 from bot.handoff.schemas import HandoffRequest
+from bot.insights.queue import QUEUE_KEY, Report
 from bot.safety import EmergencyMatch
 from tests.conftest import TEST_REDIS_URL
 from tests.support.engine_server import engine_server
@@ -120,6 +121,11 @@ async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(convers
     # tracker got both messages appended.
     assert engine.sent == []
     assert [e["text"] for e in engine.appended] == ["are you there", "i took too many pills"]
+    # Insights hear of both messages to the agent, and that the safety net answered the second.
+    reports = [Report.loads(raw) for raw in await service.redis.lrange(QUEUE_KEY, 0, -1)]
+    assert [(r.kind, r.text, r.safety) for r in reports] == [
+        ("patient_message", "are you there", None),
+        ("patient_message", "i took too many pills", "safety_net")]
 
 
 async def test_an_emergency_is_answered_in_the_language_it_was_written_in(db: Session) -> None:

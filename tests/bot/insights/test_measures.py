@@ -191,3 +191,31 @@ def test_containment_escalation_and_repeats_by_language() -> None:
     assert by["es"]["containment"] == 0.5  # one resolved by the bot, one handed to a person
     assert [f.id for f in measures.members("language:es", window, window, LATER)] == [
         window[1].id, window[2].id]
+
+
+def test_safety_checks_asked_and_answered_no() -> None:
+    window = [episode(safety=("check", "false_alarm")),  # "roll a die": asked, said no
+              episode(H, safety=("check", "false_alarm", "check", "confirmed")),
+              episode(2 * H, safety=("check",)),  # asked, then wrote about something else
+              episode(3 * H, safety=("safety_net",)),  # 911 at once, no check
+              episode(4 * H)]
+    s = summary(window)
+    assert s["safety_checks"] == {"asked": 4, "answered_yes": 1, "false_alarms": 2,
+                                  "false_alarm_rate": 0.5, "safety_net": 1}
+    assert s["rates"]["false_alarm"] == 0.5
+    assert [f.id for f in measures.members("false_alarm", window, window, LATER)] == [
+        window[0].id, window[1].id]
+    assert [f.id for f in measures.members("safety_check", window, window, LATER)] == [
+        f.id for f in window[:3]]
+    assert [f.id for f in measures.members("safety_net", window, window, LATER)] == [
+        window[3].id]
+    assert summary([episode()])["safety_checks"] == {
+        "asked": 0, "answered_yes": 0, "false_alarms": 0, "false_alarm_rate": None,
+        "safety_net": 0}
+
+
+def test_a_check_answered_in_the_window_but_asked_before_keeps_the_rate_a_share() -> None:
+    window = [episode(safety=("false_alarm",)), episode(H, safety=("check", "false_alarm"))]
+    assert summary(window)["safety_checks"] == {
+        "asked": 1, "answered_yes": 0, "false_alarms": 2, "false_alarm_rate": 1.0,
+        "safety_net": 0}

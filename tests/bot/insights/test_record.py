@@ -70,6 +70,30 @@ def test_a_fallback_turn_keeps_its_text_redacted(db: Session) -> None:
     assert "617" not in event.data["text"] and event.data["guess"] == "out_of_scope"
 
 
+def test_an_out_of_scope_turn_keeps_its_text_redacted_a_forms_answer_does_not(
+        db: Session) -> None:
+    at = datetime.now(UTC)
+    record.turn(db, SMS, "Can you book me a table? I'm at 617-555-0199", at, at,
+                TurnParse(intent="out_of_scope", confidence=0.93))
+    record.turn(db, SMS, "peter nobody", at + timedelta(seconds=5), at + timedelta(seconds=5),
+                TurnParse(intent="out_of_scope", confidence=0.93, actions=["verify_form"]))
+    record.turn(db, SMS, "hello", at + timedelta(seconds=9), at + timedelta(seconds=9),
+                TurnParse(intent="greet", confidence=0.93))
+    assert [e.data for e in db.scalars(select(InsightEvent).order_by(InsightEvent.id))] == [
+        {"text": "Can you book me a table? I'm at [PHONE]", "guess": None, "fallback": False,
+         "low_confidence": False, "out_of_scope": True}, {}, {}]
+
+
+def test_a_turns_safety_check_is_an_event_of_its_episode(db: Session) -> None:
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    turn(db, at, intent="emergency", safety="check")
+    episode = turn(db, at + timedelta(seconds=20), intent="deny", safety="false_alarm")
+    events = db.scalars(select(InsightEvent).where(InsightEvent.episode_id == episode.id)
+                        .order_by(InsightEvent.id)).all()
+    assert [(e.kind, e.name) for e in events] == [
+        ("turn", "emergency"), ("safety", "check"), ("turn", "deny"), ("safety", "false_alarm")]
+
+
 def test_a_name_typed_on_its_own_is_kept_without_it(seeded: Session) -> None:
     """Seeded patients include Maria Lopez and James Carter; "Lopez" inside a sentence is
     left to pattern redaction, a bare name is not."""
@@ -99,6 +123,9 @@ def test_a_handoff_from_request_to_close(seeded: Session, ids: dict[str, int]) -
     desk.accept(db, handoff.id, agent)
     desk.reply(db, handoff.id, agent, "Hi, I'm Sue. Can you confirm your date of birth?")
     record.patient_message(db, handoff.id, "sure it's 03/12/1984", datetime.now(UTC))
+    # The safety net answered a message to the agent with 911: an event of the episode.
+    record.patient_message(db, handoff.id, "i took too many pills", datetime.now(UTC),
+                           safety="safety_net")
     desk.reply(db, handoff.id, agent, "Thanks! Your balance is $125.40.")
     desk.close(db, handoff.id, agent, Disposition.resolved)
     db.expire_all()
@@ -109,7 +136,8 @@ def test_a_handoff_from_request_to_close(seeded: Session, ids: dict[str, int]) -
                                                                 ("patient", "dob")]
     kinds = [e.kind for e in db.scalars(select(InsightEvent).order_by(InsightEvent.id))]
     assert kinds == ["turn", "handoff_requested", "handoff_accepted", "agent_message", "repeat",
-                     "patient_message", "repeat", "agent_message", "handoff_closed"]
+                     "patient_message", "repeat", "patient_message", "safety", "agent_message",
+                     "handoff_closed"]
     # After the close the bot answers again: a new episode.
     assert turn(db, datetime.now(UTC) + timedelta(seconds=1)).id != episode.id
 

@@ -77,3 +77,40 @@ def test_patient_sends_nothing_again(text: str, ctx: HandoffContext) -> None:
 
 def test_dates_in_reads_the_usual_shapes() -> None:
     assert dates_in("3/12/84 or 12 Mar 1984, not 13/45/1984") == {date(1984, 3, 12)}
+
+
+# The card the agent was handed shows the balance, $120.50.
+CARD = {**SUMMARY, "balance_cents": 12050}
+BALANCE_GIVEN = context_of(True, CARD, ["billing_balance", "human_handoff"])
+
+
+@pytest.mark.parametrize(("text", "items"), [
+    ("how much do I owe?", ["balance_question"]),
+    ("what's my balance again?", ["balance_question"]),
+    ("is my balance still $120.50?", ["balance_question"]),  # the card's amount
+    ("may I know my balance", ["balance_question"]),  # "may" here is no month
+    # The date of birth said again is a repeat, and no charge's date.
+    ("my dob is 03/12/1984, how much do I owe", ["dob", "balance_question"]),
+    ("born March 12th, 1984, what is my balance", ["dob", "balance_question"]),
+])
+def test_asking_the_balance_again_is_a_repeat(text: str, items: list[str]) -> None:
+    assert patient_repeats(text, BALANCE_GIVEN) == items
+
+
+@pytest.mark.parametrize("text", [
+    "what is the $80 charge from March on my bill?",
+    "I have another question about my bill: what is the $80 from March?",
+    "there's a charge on my bill I don't recognise",  # a charge the card does not list
+    "the balance went up by $80, why?",  # an amount that is not the balance
+    "what was my bill on 3/4?",
+    "how much do I owe for the lab fee?",
+    "how much do I owe since May?",
+])
+def test_a_question_about_another_charge_is_no_repeat(text: str) -> None:
+    assert patient_repeats(text, BALANCE_GIVEN) == []
+
+
+def test_the_cards_balance_is_in_the_context() -> None:
+    assert BALANCE_GIVEN.balance_cents == 12050
+    assert VERIFIED_BALANCE.balance_cents is None
+    assert context_of(True, {**SUMMARY, "balance_cents": None}, []).balance_cents is None

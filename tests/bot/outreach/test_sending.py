@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.backoffice import consent
+from bot.backoffice.factory import get_backoffice
 from bot.backoffice.models import (
     Appointment,
     AppointmentStatus,
@@ -18,7 +19,6 @@ from bot.backoffice.models import (
     RefillStatus,
     Slot,
 )
-from bot.backoffice.port import get_backoffice
 from bot.conversations.models import TranscriptEntry
 from bot.outreach.enums import FINAL_STATUSES, OutreachStatus, Purpose, SuppressReason
 from bot.outreach.models import OutreachMessage
@@ -56,10 +56,10 @@ def test_a_run_sends_what_is_due_and_settles_the_rest(
     assert texts_to(sessions, MARIA) == [
         "Riverside Health: reminder of your appointment on Thu, Dec 3 at 10:30 AM with "
         "Dr. Priya Shah at Riverside Primary Care, 100 Main St, Suite 2.\n\n"
-        "1. Confirm\n2. Reschedule\n3. Cancel it\nReply with a number."]
+        "1. Confirm\n2. Reschedule\n3. Cancel it\nReply 1, 2, or 3."]
     assert texts_to(sessions, JAMES) == [
         "Riverside Health: your Metformin 500 mg runs out on Dec 5. You have refills left."
-        "\n\n1. Refill it\nReply with a number."]
+        "\n\n1. Refill it\nReply 1."]
     assert texts_to(sessions, AISHA) == []
     # The message is in the patient's transcript, for an agent who takes over.
     with sessions() as session:

@@ -76,6 +76,10 @@ def test_a_reported_task_shows_in_the_summary_and_drills_down(
                                      "repeat_yourself"}
     assert summary["rates"]["containment"] == 1.0 and summary["rates"]["escalation"] == 0.0
     assert summary["quality"]["per_intent"]["billing_balance"]["turns"] == 1
+    assert summary["quality"]["top_unrecognised"] == []
+    assert summary["safety_checks"] == {"asked": 0, "answered_yes": 0, "false_alarms": 0,
+                                        "false_alarm_rate": None, "safety_net": 0}
+    assert client.get("/api/insights/episodes?measure=false_alarm", headers=sue).json() == []
     rows = client.get("/api/insights/episodes?measure=contained", headers=sue).json()
     assert [(r["who"], r["outcome"], r["topics"]) for r in rows] == [
         ("Maria Lopez", "bot_resolved", ["billing"])]

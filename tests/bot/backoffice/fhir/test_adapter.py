@@ -153,7 +153,7 @@ def test_reminders_are_planned_sent_and_confirmed_from_the_ehr(
     [text] = texts_to(sessions, patient.phone)
     assert text.startswith("Riverside Health: reminder of your appointment on ")
     assert text.endswith(" with Dr. Priya Shah at Riverside Primary Care, 100 Main St, Suite 2."
-                         "\n\n1. Confirm\n2. Reschedule\n3. Cancel it\nReply with a number.")
+                         "\n\n1. Confirm\n2. Reschedule\n3. Cancel it\nReply 1, 2, or 3.")
 
     seeded.expire_all()
     confirmed = confirm(seeded, row.id, patient.phone, starts - timedelta(hours=70))
