@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.interfaces import Action
 from rasa_sdk.types import DomainDict
@@ -18,8 +20,44 @@ from actions.handoff_client import HandoffClient, default_handoff_client
 from bot import i18n
 from bot.handoff.enums import Urgency
 from bot.handoff.schemas import HANDOFF_OPENED, HandoffReason, HandoffRequest
+from bot.i18n import without_accents
 
 log = logging.getLogger(__name__)
+
+# The slot that keeps what the patient asked a person about, once its help was offered.
+TOPIC_SLOT = "handoff_topic"
+# Words that name what a request for a person is about ("talk to someone about my bill"),
+# per topic (the desk team that handles it), in every language we speak; lower case, no
+# accents. A word ending in "*" matches the words it begins.
+TOPIC_WORDS: dict[str, tuple[str, ...]] = {
+    "billing": ("bill", "bills", "billing", "charges", "charged", "invoice",
+                "statement", "balance", "copay", "payment", "payments", "account", "factur*",
+                "cobro*", "cargo", "cargos", "saldo", "pago", "pagos", "copago", "cuenta"),
+    "scheduling": ("appointment*", "appt", "appts", "scheduling", "cita", "citas"),
+    "pharmacy": ("prescription*", "refill*", "medication*", "medicine*", "pharmacy", "receta*",
+                 "resurtido*", "medicamento*", "medicina*", "farmacia"),
+}
+
+
+# A clinical person asked for by name ("a nurse about my medication"): no help is offered
+# first, the request goes as it is.
+CLINICAL_WORDS = ("nurse*", "doctor*", "dr", "physician", "enfermer*", "medico*")
+
+
+def _said(words: list[str], wanted: tuple[str, ...]) -> bool:
+    return any(word.startswith(w[:-1]) if w.endswith("*") else word == w
+               for word in words for w in wanted)
+
+
+def topic_of(text: str) -> str | None:
+    """The one topic a request for a person names ("about my bill": billing); None when it
+    names none, or more than one ("my bill and my appointment": a person sorts that out), or
+    asks for a nurse or doctor."""
+    words = re.findall(r"[a-z]+", without_accents(text.lower()))
+    if _said(words, CLINICAL_WORDS):
+        return None
+    found = {topic for topic, wanted in TOPIC_WORDS.items() if _said(words, wanted)}
+    return found.pop() if len(found) == 1 else None
 
 
 def session_intents(tracker: Tracker) -> list[str]:
@@ -59,10 +97,25 @@ class ActionHandoff(Action):
     def reason(self, tracker: Tracker) -> HandoffReason:
         return handoff_reason(tracker)
 
+    @staticmethod
+    def help_first(tracker: Tracker, reason: HandoffReason) -> str | None:
+        """The topic whose help is offered before a person: a plain request for a person
+        about a topic we help with ("I want to talk to someone about my bill"), when that
+        help was not offered yet. Asked again after it, the person comes, from that team."""
+        latest = tracker.latest_message
+        if (reason != "requested" or tracker.get_slot(TOPIC_SLOT)
+                or (latest.get("intent") or {}).get("name") != "human_handoff"):
+            return None
+        return topic_of(str(latest.get("text") or ""))
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         reason = self.reason(tracker)
+        topic = self.help_first(tracker, reason)
+        if topic is not None:
+            dispatcher.utter_message(response=f"utter_handoff_offer_{topic}")
+            return [SlotSet(TOPIC_SLOT, topic)]
         urgent = reason == "emergency"
         patient_id = verified_patient(tracker)
         request = HandoffRequest(
@@ -73,7 +126,8 @@ class ActionHandoff(Action):
             patient_id=patient_id,
             intents=session_intents(tracker),
             slots={"pending_request": tracker.get_slot("pending_request"),
-                   "verified": bool(tracker.get_slot("verified"))},
+                   "verified": bool(tracker.get_slot("verified")),
+                   TOPIC_SLOT: tracker.get_slot(TOPIC_SLOT)},
             language=language_of(tracker),
         )
         try:

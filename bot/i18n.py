@@ -127,6 +127,11 @@ WORDS: dict[str, dict[str, str]] = {
         "outreach.balance": "{clinic}: you have a balance on your latest statement. You can "
                             "see it and pay by text.",
         "outreach.your_doctor": "your doctor",
+        "outreach.who_is_this": "This is the automated text assistant of {clinic}. If this "
+                                "message isn't for you, reply WRONG NUMBER and we won't text "
+                                "you again.",
+        "outreach.wrong_number": "Sorry about that, and thank you for telling us. We won't "
+                                 "text this number again.",
         "button.confirm": "Confirm",
         "button.reschedule": "Reschedule",
         "button.cancel_visit": "Cancel it",
@@ -208,6 +213,11 @@ WORDS: dict[str, dict[str, str]] = {
         "outreach.balance": "{clinic}: tiene un saldo en su último estado de cuenta. Puede "
                             "verlo y pagarlo por texto.",
         "outreach.your_doctor": "su médico",
+        "outreach.who_is_this": "Le escribe el asistente automático de mensajes de {clinic}. "
+                                "Si este mensaje no es para usted, responda NÚMERO EQUIVOCADO "
+                                "y no le volveremos a escribir.",
+        "outreach.wrong_number": "Disculpe la molestia y gracias por avisarnos. No volveremos "
+                                 "a escribir a este número.",
         "button.confirm": "Confirmar",
         "button.reschedule": "Cambiar la cita",
         "button.cancel_visit": "Cancelarla",

@@ -16,6 +16,9 @@ from bot.backoffice.service import set_sms_consent
 
 SMS = "sms"
 STOP_SOURCE = "sms_stop"
+# Someone at the number answered an outreach message: "wrong number". Undone only by consent
+# given again (grant), once the number on file is put right.
+WRONG_NUMBER_SOURCE = "wrong_number"
 
 
 def grant(session: Session, patient_id: int, purpose: Purpose, source: str, now: datetime,
@@ -32,7 +35,7 @@ def grant(session: Session, patient_id: int, purpose: Purpose, source: str, now:
 
 
 def withdraw(session: Session, patient_id: int, purpose: Purpose, by: str, now: datetime,
-             channel: str = SMS) -> None:
+             channel: str = SMS) -> OutreachConsent:
     """Withdraws one purpose (a row is written even when none was given, so the withdrawal is
     on record); the caller commits."""
     row = session.get(OutreachConsent, (patient_id, channel, purpose))
@@ -42,6 +45,7 @@ def withdraw(session: Session, patient_id: int, purpose: Purpose, by: str, now: 
         session.add(row)
     if row.withdrawn_at is None:
         row.withdrawn_at, row.withdrawn_by = now, by
+    return row
 
 
 def on_stop(session: Session, phone: str, now: datetime) -> None:
@@ -62,6 +66,20 @@ def on_start(session: Session, phone: str, now: datetime) -> None:
                 row.withdrawn_at, row.withdrawn_by = None, None
 
 
+def on_wrong_number(session: Session, phone: str, now: datetime) -> int:
+    """The person at this number says it is not the patient's: no outreach goes to the
+    patients on file with it, for any purpose, until their consent is given again. Returns
+    how many patients that was; commits."""
+    patients = list(session.scalars(select(Patient.id).where(Patient.phone == phone)))
+    for patient_id in patients:
+        for purpose in Purpose:
+            # whatever withdrew it before, this is now why nothing is sent (START is no undo)
+            withdraw(session, patient_id, purpose, WRONG_NUMBER_SOURCE,
+                     now).withdrawn_by = WRONG_NUMBER_SOURCE
+    session.commit()
+    return len(patients)
+
+
 def refusal(session: Session, patient: Patient, purpose: Purpose,
             on_file: Callable[[Purpose], bool] | None = None) -> SuppressReason | None:
     """Why this patient may not get an SMS for this purpose now, or None when they may.
@@ -77,8 +95,11 @@ def refusal(session: Session, patient: Patient, purpose: Purpose,
     if row is not None:
         if row.withdrawn_at is None:
             return None
-        return SuppressReason.opted_out if row.withdrawn_by == STOP_SOURCE else (
-            SuppressReason.no_consent)
+        if row.withdrawn_by == STOP_SOURCE:
+            return SuppressReason.opted_out
+        if row.withdrawn_by == WRONG_NUMBER_SOURCE:
+            return SuppressReason.wrong_number
+        return SuppressReason.no_consent
     if on_file is not None:
         return None if on_file(purpose) else SuppressReason.no_consent
     if purpose is Purpose.care and patient.sms_consent:

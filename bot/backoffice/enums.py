@@ -105,3 +105,5 @@ class SuppressReason(enum.StrEnum):
     subject_changed = "subject_changed"
     hold_out = "hold_out"
     no_phone = "no_phone"
+    # Someone at the number on file answered that it is not the patient's.
+    wrong_number = "wrong_number"

@@ -37,4 +37,5 @@ def get_conversations() -> ConversationService:
         emergency_text=emergency_text(),
         emergency_text_in=emergency_text,
         web_timeout=settings.engine_web_timeout_seconds,
+        clinic_name=settings.clinic_name,
     )

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import live
+from bot.backoffice import consent
 from bot.backoffice.enums import DEFAULT_LANGUAGE, LanguageSource
 from bot.clock import now as _now
 from bot.conversations import language as lang
@@ -29,22 +30,27 @@ from bot.conversations import transcript
 from bot.conversations.choices import chosen as chosen_words
 from bot.conversations.choices import match_choice
 from bot.conversations.engine import EngineClient, EngineReplies, EngineUnavailable
+from bot.conversations.replies import ReadReply, Reply, answers_outreach, read_reply, reply_choice
 from bot.conversations.schemas import BotMessage, Button
 from bot.conversations.turnlock import conversation_turn
 from bot.db import T, in_session
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
 from bot.handoff.service import ChatState
+from bot.i18n import words
 from bot.insights import metrics as insight_metrics
 from bot.insights import queue as insights
 from bot.privacy.redaction import mask_card_numbers
 from bot.safety.emergency import EmergencyMatch, detect_emergency
+from bot.settings import get_settings
 from bot.text import clean_text
 
 log = logging.getLogger(__name__)
 
 # How long the choices a reply offered stay answerable ("2", or a tapped button).
 CHOICES_TTL_SECONDS = 15 * 60
+# Replies to an outreach message about the message itself, answered by this service.
+ABOUT_THE_MESSAGE = (Reply.wrong_number, Reply.who_is_this)
 
 
 class DatabaseSlow(Exception):
@@ -57,12 +63,49 @@ COMPACT_EVERY_TURNS = 20
 TURNS_TTL_SECONDS = 24 * 3600
 
 
-def _choices_json(buttons: list[Button]) -> str:
-    return json.dumps([b.model_dump() for b in buttons])
+def _choices_json(buttons: list[Button], *, outreach: bool = False) -> str:
+    listed = [b.model_dump() for b in buttons]
+    return json.dumps({"outreach": True, "buttons": listed} if outreach else listed)
+
+
+@dataclass
+class Offered:
+    """The choices open to an answer; `outreach`: an outreach message offered them, so its
+    reply window is open (a reply in words may say who is writing, or that it is the wrong
+    number)."""
+
+    buttons: list[Button]
+    outreach: bool = False
+
+
+def _offered(stored: str | bytes | None) -> Offered:
+    if not stored:
+        return Offered([])
+    value = json.loads(stored)
+    if isinstance(value, dict):
+        return Offered([Button.model_validate(b) for b in value.get("buttons") or []],
+                       bool(value.get("outreach")))
+    return Offered([Button.model_validate(b) for b in value])
 
 
 def _choices(stored: str | bytes | None) -> list[Button]:
-    return [Button.model_validate(b) for b in json.loads(stored)] if stored else []
+    return _offered(stored).buttons
+
+
+def in_own_words(text: str, offered: Offered) -> tuple[ReadReply | None, Button | None]:
+    """A reply to an outreach message in words, within its reply window: what it says, and
+    the choice it picks (confirm, a new time, cancel) when one is on screen. Words about the
+    message itself (who is writing, the wrong number) count only while the message's own
+    choices are open. (None, None): the conversation reads it as a new message."""
+    if not (offered.outreach or answers_outreach(offered.buttons)):
+        return None, None
+    said = read_reply(text)
+    if said is None:
+        return None, None
+    if said.reply in (Reply.wrong_number, Reply.who_is_this):
+        return (said, None) if offered.outreach else (None, None)
+    picked = reply_choice(said.reply, offered.buttons)
+    return (said, picked) if picked is not None else (None, None)
 
 
 def agent_event(text: str, agent_name: str) -> dict[str, Any]:
@@ -175,8 +218,11 @@ class ConversationService:
     def __init__(self, engine: EngineClient, redis: Callable[[], aioredis.Redis],
                  sessions: sessionmaker[Session], apology: str, emergency_text: str,
                  web_timeout: float | None = None,
-                 emergency_text_in: Callable[[str | None], str] | None = None) -> None:
+                 emergency_text_in: Callable[[str | None], str] | None = None,
+                 clinic_name: str | None = None) -> None:
         self.engine = engine
+        # Who is writing, said to someone who asks in reply to an outreach message.
+        self.clinic_name = clinic_name
         # A person watching a chat page is told within seconds when the engine hangs; SMS
         # waits the engine client's own timeout.
         self.web_timeout = web_timeout
@@ -298,9 +344,13 @@ class ConversationService:
         """The choices the last reply offered, still open to an answer."""
         return _choices(await self.redis.get(self._choices_key(sender)))
 
-    async def offer_choices(self, sender: str, buttons: list[Button], ttl_seconds: int) -> None:
-        """Choices a message sent outside a turn offered (an outreach SMS): "2" answers them."""
-        await self.redis.set(self._choices_key(sender), _choices_json(buttons), ex=ttl_seconds)
+    async def offer_choices(self, sender: str, buttons: list[Button], ttl_seconds: int, *,
+                            outreach: bool = False) -> None:
+        """Choices a message sent outside a turn offered (an outreach SMS): "2" answers them,
+        and so do words ("I'll be there") while they are open, `ttl_seconds`; `outreach`:
+        the message is an outreach message, so its reply window is open."""
+        await self.redis.set(self._choices_key(sender), _choices_json(buttons, outreach=outreach),
+                             ex=ttl_seconds)
 
     async def turn(self, sender: str, text: str, metadata: dict[str, Any], *,
                    shown: str | None = None, message_id: str | None = None,
@@ -351,13 +401,19 @@ class ConversationService:
             conversation_turn(self.redis, sender, read=choices_key))
         try:
             emergency, handoff = await self._first_look(sender, text, db_timeout=db_timeout)
+            said: ReadReply | None = None
             if shown is None:
-                offered = _choices(stored)
-                shown = next((b.title for b in offered if b.payload == text.strip()), None)
+                offered = _offered(stored)
+                shown = next((b.title for b in offered.buttons if b.payload == text.strip()),
+                             None)
                 # Typed words that plainly pick a choice on screen answer it: the classifier
                 # never reads "keep it" as a new request. An emergency is answered first.
-                picked = (match_choice(text, offered)
+                picked = (match_choice(text, offered.buttons)
                           if shown is None and emergency is None else None)
+                # A reply to an outreach message in words ("I'll be there", "wrong number"),
+                # while no person has the conversation (else the agent reads it).
+                if picked is None and shown is None and emergency is None and handoff is None:
+                    said, picked = in_own_words(text, offered)
                 if picked is not None:
                     text, shown = picked.payload, chosen_words(text, picked)
             if shown is not None and shown.strip():
@@ -372,6 +428,18 @@ class ConversationService:
                 during = (await self._db(handoffs.chat_state, sender)) if with_state else None
                 await held.aclose()
                 return AnsweredTurn(replies, during, nothing_left)
+            if said is not None and said.reply in ABOUT_THE_MESSAGE:
+                own = await self._about_the_message(sender, said, offered.buttons)
+                answered = _now()
+
+                async def finish_own() -> None:
+                    try:
+                        await self._record(sender, recorded, received, answered, own, None,
+                                           offered_again=said.reply is Reply.who_is_this)
+                    finally:
+                        await held.aclose()
+
+                return AnsweredTurn(own, BOT_STATE if with_state else None, finish_own)
             # "español", "English" (typed, or the chat page's language picker): a switch.
             chosen = lang.switch_to(text) if emergency is None else None
             if chosen is not None:
@@ -436,32 +504,36 @@ class ConversationService:
     async def _record(self, sender: str, recorded: str, received: datetime, answered: datetime,
                       replies: list[BotMessage], message_id: str | None, *,
                       language: lang.ConversationLanguage | None = None,
-                      keep_choices: bool = False) -> None:
+                      keep_choices: bool = False, offered_again: bool = False) -> None:
         """Side by side: the turn recorded in the database; the choices, turn count, language
         and insights report kept in Redis. Then the engine session compacted when it is due.
         A switch of language (no `message_id`: the engine never saw the message) is not a
-        turn of the engine's: it keeps the choices open unless it offered new ones."""
+        turn of the engine's: it keeps the choices open unless it offered new ones.
+        `offered_again`: the replies offer the open choices again, which stay as they were
+        (an outreach message's, in its reply window)."""
         report = (insights.turn_report(sender, recorded, received, answered, message_id)
                   if message_id is not None else None)
         _, turns = await asyncio.gather(
             self._db(transcript.record_turn, sender, recorded, received,
                      [as_recorded(reply) for reply in replies], answered),
             self._after_turn(sender, replies, report, language=language,
-                             keep_choices=keep_choices))
+                             keep_choices=keep_choices, offered_again=offered_again))
         if turns >= COMPACT_EVERY_TURNS and not any(r.buttons for r in replies):
             await self._compact(sender)
 
     async def _after_turn(self, sender: str, replies: list[BotMessage],
                           report: insights.Report | None = None, *,
                           language: lang.ConversationLanguage | None = None,
-                          keep_choices: bool = False) -> int:
+                          keep_choices: bool = False, offered_again: bool = False) -> int:
         """One round trip after the answer: the choices it offered kept (or the last ones
         dropped), the conversation's language kept, the conversation's turns since its
         engine session was last compacted counted, and the turn's insights report queued;
         returns that count."""
         buttons = [b for reply in replies for b in reply.buttons]
         async with self.redis.pipeline(transaction=False) as pipe:
-            if buttons:
+            if offered_again:
+                pass
+            elif buttons:
                 pipe.set(self._choices_key(sender), _choices_json(buttons),
                          ex=CHOICES_TTL_SECONDS)
             elif not keep_choices:
@@ -490,6 +562,21 @@ class ConversationService:
         on each later turn until the conversation is between flows."""
         if await self.engine.compact(sender):
             await self.redis.set(self._turns_key(sender), 0, ex=TURNS_TTL_SECONDS)
+
+    async def _about_the_message(self, sender: str, said: ReadReply, buttons: list[Button]
+                                 ) -> list[BotMessage]:
+        """Answered here, the engine not asked (nothing in the record is read or told):
+        "who is this?" gets who is writing and the message's choices again; "wrong number"
+        an apology, and no outreach goes to this number again."""
+        clinic = self.clinic_name or get_settings().clinic_name
+        if said.reply is Reply.who_is_this:
+            return [BotMessage(text=words("outreach.who_is_this", said.language, clinic=clinic),
+                               buttons=buttons)]
+        channel, _, phone = sender.partition(":")
+        if channel == "sms" and phone:
+            await self._db(consent.on_wrong_number, phone, _now())
+        log.info("outreach reply: wrong number (%s)", channel)
+        return [BotMessage(text=words("outreach.wrong_number", said.language))]
 
     async def _first_look(self, sender: str, text: str, *, db_timeout: float | None
                           ) -> tuple[EmergencyMatch | None, int | None]:

@@ -2,8 +2,9 @@
 and what urgency does to it: decided here alone, the queue only applies it.
 
 Safety first: an emergency, or anything clinical anywhere in the conversation, goes to the
-nurse line. Otherwise the reason decides when it names a team, then the latest topic the
-patient raised (what they were asking about when they asked for a person), else general.
+nurse line. Otherwise the reason decides when it names a team, then what the patient asked a
+person about ("my bill"), then the latest topic the patient raised (what they were asking
+about when they asked for a person), else general.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ _CLINICAL_INTENTS = {"emergency", "symptom", "symptoms", "clinical_question", "m
                      "side_effects"}
 _BY_PREFIX = (("billing_", Team.billing), ("appointment_", Team.scheduling),
               ("refill_", Team.pharmacy))
+# The handoff_topic slot's values: what the patient asked a person about, once its help was
+# offered ("talk to someone about my bill").
+_BY_TOPIC = {"billing": Team.billing, "scheduling": Team.scheduling, "pharmacy": Team.pharmacy}
 # The pending_request slot's values (what the patient asked before verification).
 _BY_PENDING = {"balance": Team.billing, "charges": Team.billing, "pay": Team.billing,
                "payment_plan": Team.billing, "insurance": Team.billing,
@@ -81,6 +85,9 @@ def route(reason: str, urgency: Urgency, intents: Iterable[str],
         return URGENT_TEAM
     if reason in _BY_REASON:
         return _BY_REASON[reason]
+    asked_about = str((slots or {}).get("handoff_topic") or "")
+    if asked_about in _BY_TOPIC:
+        return _BY_TOPIC[asked_about]
     pending = str((slots or {}).get("pending_request") or "")
     if pending in _BY_PENDING:
         return _BY_PENDING[pending]

@@ -96,7 +96,8 @@ class AfterSend:
             return
         if out.buttons:
             await self.conversations.offer_choices(sender, out.buttons,
-                                                   self.settings.outreach_reply_hours * 3600)
+                                                   self.settings.outreach_reply_hours * 3600,
+                                                   outreach=True)
         if out.language != DEFAULT_LANGUAGE:  # the reply continues in the message's language
             await choose_language(self.conversations.redis, sender, out.language,
                                   LanguageSource.record)

@@ -1,12 +1,14 @@
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.handoff import ActionHandoff, session_intents
+from actions.handoff import ActionHandoff, session_intents, topic_of
 from actions.handoff_client import HandoffClient
 from bot.agents.models import Role, Team
 from bot.agents.service import ensure_agent
@@ -99,3 +101,82 @@ async def test_the_place_in_line_in_spanish(seeded: Session, handoff_client) -> 
         "Le voy a comunicar con alguien de nuestro equipo. Usted es el número 1 en la fila; la "
         "espera es de unos 3 minutos. Verán nuestra conversación, así que no tendrá que repetir "
         "nada. Puede seguir escribiendo aquí.")
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("I want to talk about my bill", "billing"),
+    ("can I talk to someone about my billing statement", "billing"),
+    ("I need to talk to someone about my appointment", "scheduling"),
+    ("let me speak to a person about my prescription refill", "pharmacy"),
+    ("quiero hablar con alguien sobre mi factura", "billing"),
+    ("necesito hablar con una persona sobre mi cita", "scheduling"),
+    ("quiero hablar con alguien de la farmacia sobre mi receta", "pharmacy"),
+    ("Quiero hablar con alguien de facturación", "billing"),
+    ("can i talk to a real person please", None),
+    ("I want someone in charge", None),
+    ("talk to someone about my bill and my appointment", None),
+    ("I need a nurse about my medication", None),
+    ("quiero hablar con un médico sobre mi receta", None),
+])
+def test_the_topic_a_request_for_a_person_names(text: str, topic: str | None) -> None:
+    assert topic_of(text) == topic
+
+
+@pytest.mark.parametrize(("text", "language", "response"), [
+    ("I want to talk to someone about my bill", "en", "utter_handoff_offer_billing"),
+    ("I need to talk to someone about my appointment", "en", "utter_handoff_offer_scheduling"),
+    ("quiero hablar con alguien sobre mi factura", "es", "utter_handoff_offer_billing"),
+    ("necesito hablar con alguien de mi cita", "es", "utter_handoff_offer_scheduling"),
+])
+async def test_a_person_asked_for_about_a_topic_gets_its_help_offered_first(
+        seeded: Session, handoff_client, text: str, language: str, response: str) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="human_handoff", text=text, slots={"language": language})
+    events = await ActionHandoff(handoff_client).run(dispatcher, tracker, DOMAIN)
+    topic = response.removeprefix("utter_handoff_offer_")
+    assert events == [{"event": "slot", "timestamp": None, "name": "handoff_topic",
+                       "value": topic}]
+    assert [m["response"] for m in dispatcher.messages] == [response]
+    assert service.open_handoff(seeded, "sms:+15555550101") is None
+    # The response offers the topic's help, and a person, in both languages.
+    domain = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text("utf-8"))
+    variations = domain["responses"][response]
+    assert len(variations) == 2
+    for variation in variations:
+        assert [b["payload"].split("_")[0] for b in variation["buttons"][:-1]] == [
+            "/" + {"billing": "billing", "scheduling": "appointment"}[topic]] * (
+                len(variation["buttons"]) - 1)
+        assert variation["buttons"][-1]["payload"] == "/human_handoff"
+
+
+async def test_a_person_still_wanted_after_the_offer_comes_from_the_topics_team(
+        seeded: Session, handoff_client) -> None:
+    ensure_agent(seeded, "bill@example.org", "a-long-enough-password", "Bill",
+                 roles=[Role.agent], teams=[Team.billing])
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="human_handoff", text="/human_handoff",
+                           slots={"handoff_topic": "billing"})
+    assert await ActionHandoff(handoff_client).run(dispatcher, tracker, DOMAIN) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_queued"]
+    handoff = service.open_handoff(seeded, "sms:+15555550101")
+    assert handoff is not None and (handoff.team, handoff.reason) == ("billing", "requested")
+
+
+async def test_asked_again_in_words_the_person_comes_without_a_second_offer(
+        seeded: Session, handoff_client) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="human_handoff",
+                           text="no, I really want a person about my bill",
+                           slots={"handoff_topic": "billing"})
+    await ActionHandoff(handoff_client).run(dispatcher, tracker, DOMAIN)
+    handoff = service.open_handoff(seeded, "sms:+15555550101")
+    assert handoff is not None and handoff.team == "billing"
+
+
+async def test_a_person_asked_for_with_no_topic_comes_at_once(seeded: Session,
+                                                             handoff_client) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(intent="human_handoff", text="can i talk to a real person please")
+    await ActionHandoff(handoff_client).run(dispatcher, tracker, DOMAIN)
+    handoff = service.open_handoff(seeded, "sms:+15555550101")
+    assert handoff is not None and handoff.team == "general"

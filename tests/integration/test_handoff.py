@@ -123,3 +123,21 @@ def test_emergency_raises_an_urgent_handoff(stack: Stack) -> None:
     assert urgent and urgent[0]["reason"] == "emergency"
     queue = stack.desk("GET", "/api/desk/handoffs", desk).json()
     assert queue[0]["urgency"] == "urgent", "urgent first"
+
+
+def test_a_person_asked_for_about_the_bill_gets_its_help_then_the_billing_team(
+        stack: Stack) -> None:
+    """The real engine: 'about my bill' offers the billing help first (buttons); 'Talk to a
+    person' then queues the conversation for the billing team, not the general one."""
+    token = stack.web_session()
+    offered = stack.web_turn(token, "I want to talk to someone about my bill")
+    assert texts(offered).startswith("I can help with your bill right here"), offered
+    assert [b["title"] for b in offered[-1]["buttons"]] == [
+        "My balance", "A question about a charge", "A payment plan", "Talk to a person"]
+    desk = stack.desk_login()
+    before = {q["id"] for q in stack.desk("GET", "/api/desk/handoffs", desk).json()}
+    queued = texts(stack.web_turn(token, "/human_handoff"))
+    assert "in line" in queued or "closed" in queued, queued
+    [item] = [q for q in stack.desk("GET", "/api/desk/handoffs", desk).json()
+              if q["id"] not in before]
+    assert (item["channel"], item["team"]) == ("web", "billing"), item

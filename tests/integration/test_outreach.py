@@ -149,8 +149,12 @@ def test_outreach_end_to_end(stack: Stack) -> None:
     assert status_of(stack, AISHA, "no_show_followup") == (OutreachStatus.suppressed,
                                                            SuppressReason.no_consent)
 
-    # "1" confirms, with no date of birth.
-    reply = turn(stack, CONFIRMER, "1", "SMor-c1")
+    # "Who is this?" gets the clinic's name and the same choices; then words confirm, with no
+    # date of birth, as "1" does.
+    asked = turn(stack, CONFIRMER, "who is this?", "SMor-c0")
+    assert asked.startswith("This is the automated text assistant of Riverside Health."), asked
+    assert "1. Confirm\n2. Reschedule\n3. Cancel it" in asked, asked
+    reply = turn(stack, CONFIRMER, "yes, I'll be there", "SMor-c1")
     assert reply.startswith("Thank you, you're confirmed for "), reply
     assert "date of birth" not in reply
     with db(stack) as session:

@@ -32,6 +32,14 @@ from bot.handoff.routing import (
     ("requested", Urgency.normal, ["billing_balance", "emergency", "human_handoff"], {}, "nurse"),
     ("requested", Urgency.urgent, ["billing_balance"], {}, "nurse"),
     ("billing_dispute", Urgency.normal, ["emergency"], {}, "nurse"),
+    # A person asked for about a topic, after its help was offered: that topic's team.
+    ("requested", Urgency.normal, ["human_handoff"], {"handoff_topic": "billing"}, "billing"),
+    ("requested", Urgency.normal, ["greet", "human_handoff", "human_handoff"],
+     {"handoff_topic": "scheduling"}, "scheduling"),
+    ("requested", Urgency.normal, ["human_handoff"], {"handoff_topic": "pharmacy"}, "pharmacy"),
+    ("requested", Urgency.normal, ["human_handoff", "emergency"], {"handoff_topic": "billing"},
+     "nurse"),
+    ("requested", Urgency.normal, ["human_handoff"], {"handoff_topic": "unknown"}, "general"),
     # The rest: general.
     ("requested", Urgency.normal, ["greet", "human_handoff"], {}, "general"),
     ("backoffice_error", Urgency.normal, [], {}, "general"),
