@@ -2,9 +2,15 @@
 
 Usage:
     python scripts/check_nlu_report.py <results_dir> [--config config.yml] [--name NAME]
+        [--min-macro-f1 F] [--no-in-scope-as-out-of-scope]
 
 One call per hold-out: every language's set is held to the same gates (--name only labels
-the printout, e.g. "Spanish NLU hold-out").
+the printout, e.g. "Spanish NLU hold-out"). The misspelled set (tests/nlu/holdout_typo.yml)
+is held to a lower macro-F1 (--min-macro-f1 0.93). Every set prints its in-scope lines
+answered as out_of_scope; --no-in-scope-as-out-of-scope fails on any (not yet used by `make
+test-nlu`: the current model answers a few so). A request that falls to nlu_fallback is
+asked to rephrase; one taken as out_of_scope is told "I can't help with that", which sends
+a patient away from a task the assistant does.
 
 <results_dir> is the `--out` folder of
     rasa test nlu --nlu tests/nlu/holdout.yml --model <model> --out <results_dir> [--successes]
@@ -14,9 +20,11 @@ intent_successes.json (scripts/nlu_predict.py writes only these two; then the re
 needed). Prints macro-F1, the five worst intents,
 the top confusion pairs and the emergency recall. Exits 1 when
 
-  * macro-F1 < 0.95, or
+  * macro-F1 < 0.95 (or --min-macro-f1), or
   * any `emergency` example is missed (recall < 1.0), or
-  * fewer than 20 intents were evaluated (a silently empty or partial run).
+  * fewer than 20 intents were evaluated (a silently empty or partial run), or
+  * with --no-in-scope-as-out-of-scope: any example of another intent is predicted
+    out_of_scope at or above the fallback threshold.
 
 Fallback: `rasa test nlu` undoes the FallbackClassifier's `nlu_fallback` before it scores,
 so a correct-but-unsure prediction counts as correct in intent_report.json although the
@@ -41,6 +49,7 @@ MIN_MACRO_F1 = 0.95
 MIN_EMERGENCY_RECALL = 1.0
 MIN_INTENTS = 20
 FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
 AGGREGATE_KEYS = {"accuracy", "macro avg", "weighted avg", "micro avg", "samples avg"}
 
 
@@ -99,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
                         default=Path(__file__).resolve().parent.parent / "config.yml")
     parser.add_argument("--name", default="NLU hold-out",
                         help="what the printout calls this set (one call per language)")
+    parser.add_argument("--min-macro-f1", type=float, default=MIN_MACRO_F1,
+                        help=f"macro-F1 gate (default {MIN_MACRO_F1}; the typo set: 0.93)")
+    parser.add_argument("--no-in-scope-as-out-of-scope", action="store_true",
+                        help="fail when any in-scope example is predicted out_of_scope")
     args = parser.parse_args(argv)
     results: Path = args.results_dir
 
@@ -131,12 +144,17 @@ def main(argv: list[str] | None = None) -> int:
         fallbacks = sum(1 for r in rows if r["predicted"] == FALLBACK)
         missed_emergencies = [(r["text"], r["predicted"]) for r in rows
                               if r["intent"] == "emergency" and r["predicted"] != "emergency"]
+        sent_away = [(r["text"], r["intent"]) for r in rows
+                     if r["intent"] != OUT_OF_SCOPE and r["predicted"] == OUT_OF_SCOPE]
+        in_scope_fallbacks = sum(1 for r in rows
+                                 if r["intent"] != OUT_OF_SCOPE and r["predicted"] == FALLBACK)
     else:
         per_intent = {k: v for k, v in rasa_per_intent.items() if k != FALLBACK}
         basis = ("intent_report.json as written by Rasa (fallback not applied: "
                  "run rasa test nlu with --successes to count it)")
         confusions = Counter()
         missed_emergencies = []
+        sent_away = []
         errors_path = results / "intent_errors.json"
         if errors_path.is_file():
             for item in json.loads(errors_path.read_text()):
@@ -144,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                 confusions[(item.get("intent"), predicted)] += 1
                 if item.get("intent") == "emergency":
                     missed_emergencies.append((item.get("text", ""), predicted))
+                if item.get("intent") != OUT_OF_SCOPE and predicted == OUT_OF_SCOPE:
+                    sent_away.append((item.get("text", ""), str(item.get("intent"))))
         fallbacks = None
+        in_scope_fallbacks = None
 
     n_intents = len(per_intent)
     total = sum(int(v["support"]) for v in per_intent.values())
@@ -159,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  macro-F1: {macro_f1:.4f}{own}")
     if fallbacks is not None:
         print(f"  predictions below the fallback threshold: {fallbacks}")
+    print(f"  in-scope examples answered as out_of_scope: {len(sent_away)}"
+          + (f", as {FALLBACK}: {in_scope_fallbacks}" if in_scope_fallbacks is not None else ""))
+    for text, intent in sent_away:
+        print(f"    OUT OF SCOPE: {text!r} ({intent})")
     print("  five worst intents by F1:")
     for intent, v in sorted(per_intent.items(), key=lambda kv: (kv[1]["f1-score"], kv[0]))[:5]:
         print(f"    {intent:26s} f1 {v['f1-score']:.3f}  precision {v['precision']:.3f}  "
@@ -175,10 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     failures = []
     if n_intents < MIN_INTENTS:
         failures.append(f"only {n_intents} intents evaluated (need {MIN_INTENTS})")
-    if macro_f1 < MIN_MACRO_F1:
-        failures.append(f"macro-F1 {macro_f1:.4f} < {MIN_MACRO_F1}")
+    if macro_f1 < args.min_macro_f1:
+        failures.append(f"macro-F1 {macro_f1:.4f} < {args.min_macro_f1}")
     if emergency_recall < MIN_EMERGENCY_RECALL:
         failures.append(f"emergency recall {emergency_recall:.3f} < {MIN_EMERGENCY_RECALL}")
+    if args.no_in_scope_as_out_of_scope and sent_away:
+        failures.append(f"{len(sent_away)} in-scope examples answered as {OUT_OF_SCOPE}")
     if failures:
         for failure in failures:
             print(f"NLU check FAILED ({args.name}): {failure}", file=sys.stderr)

@@ -134,3 +134,45 @@ def test_each_language_is_named_and_held_to_the_same_gates(
     assert load_script().main([str(tmp_path / "es-missed"), *args[1:]]) == 1
     assert "NLU check FAILED (NLU hold-out (Spanish)): emergency recall" in (
         capsys.readouterr().err)
+
+
+def test_min_macro_f1_sets_the_gate(tmp_path: Path) -> None:
+    """The misspelled set is gated at 0.93: between 0.93 and 0.95 it passes only with it."""
+    # 3 of 5 examples of one intent and 2 of another's go astray: macro-F1 about 0.946.
+    predictions = perfect()
+    predictions[:3] = [("intent_00", "intent_01", 0.9)] * 3
+    predictions[10:12] = [("intent_02", "intent_03", 0.9)] * 2
+    results = tmp_path / "results"
+    write_results(results, predictions)
+    config = config_with_threshold(tmp_path, 0.3)
+    macro = load_script().score(load_script().load_predictions(results))
+    f1 = sum(v["f1-score"] for v in macro.values()) / len(macro)
+    assert 0.93 < f1 < 0.95
+    assert load_script().main([str(results), "--config", str(config)]) == 1
+    assert load_script().main([str(results), "--config", str(config),
+                               "--min-macro-f1", "0.93"]) == 0
+
+
+def test_in_scope_answered_as_out_of_scope_fails_when_asked(
+        tmp_path: Path, capsys: Any) -> None:
+    predictions = [(i, i, 0.95) for i in [*INTENTS[1:], "out_of_scope"] for _ in range(20)]
+    predictions[0] = (predictions[0][0], "out_of_scope", 0.9)
+    results = tmp_path / "results"
+    write_results(results, predictions)
+    config = config_with_threshold(tmp_path, 0.3)
+    args = [str(results), "--config", str(config)]
+    assert load_script().main(args) == 0
+    assert "in-scope examples answered as out_of_scope: 1" in capsys.readouterr().out
+    assert load_script().main([*args, "--no-in-scope-as-out-of-scope"]) == 1
+    assert "1 in-scope examples answered as out_of_scope" in capsys.readouterr().err
+
+
+def test_in_scope_fallback_is_not_out_of_scope(tmp_path: Path) -> None:
+    """Below the threshold the assistant asks to rephrase: not the out-of-scope answer."""
+    predictions = [(i, i, 0.95) for i in [*INTENTS[1:], "out_of_scope"] for _ in range(20)]
+    predictions[0] = (predictions[0][0], "out_of_scope", 0.2)
+    results = tmp_path / "results"
+    write_results(results, predictions)
+    config = config_with_threshold(tmp_path, 0.3)
+    assert load_script().main([str(results), "--config", str(config),
+                               "--no-in-scope-as-out-of-scope"]) == 0
