@@ -38,6 +38,7 @@ from bot.handoff.service import ChatState
 from bot.insights import metrics as insight_metrics
 from bot.insights import queue as insights
 from bot.privacy.redaction import mask_card_numbers
+from bot.responses import response_text
 from bot.safety.emergency import EmergencyMatch, detect_emergency
 from bot.text import clean_text
 
@@ -508,7 +509,11 @@ class ConversationService:
                               language: str | None = None) -> list[BotMessage]:
         """The patient's message goes to the agent; an emergency is answered at once."""
         await self._to_agent(sender, recorded, received, handoff_id)
-        if emergency is None:  # acknowledged (desk teams), at most every few min
+        if emergency is None:
+            saved = await self._callback_number(sender, recorded, handoff_id, language)
+            if saved is not None:
+                return [saved]
+            # acknowledged (desk teams), at most every few min
             ack = await self._db(handoffs.waiting_acknowledgement, handoff_id)
             if ack:
                 await self._db(transcript.record_entry, sender, "system", ack, None,
@@ -521,6 +526,20 @@ class ConversationService:
         reply = self.emergency_reply(emergency, language)
         await self._db(transcript.record_entry, sender, "bot", reply)
         return [BotMessage(text=reply)]
+
+    async def _callback_number(self, sender: str, text: str, handoff_id: int,
+                               language: str | None) -> BotMessage | None:
+        """The number an emergency's visitor types to be called back on: on the handoff (the
+        nurse line's desk shows it), and confirmed to them."""
+        handoff = await self._db(handoffs.take_callback_number, handoff_id, text)
+        if handoff is None or handoff.phone is None:
+            return None
+        reply = response_text("utter_callback_number_saved", language=language
+                              or handoff.language).format(phone=handoffs.say_phone(handoff.phone))
+        await self._db(transcript.record_entry, sender, "bot", reply, None, handoff_id)
+        await live.publish(self.redis, live.DESK_CHANNEL, {
+            "type": "queue", "handoff_id": handoff_id, "urgency": handoff.urgency.value})
+        return BotMessage(text=reply)
 
     async def _answer(self, sender: str, text: str, emergency: EmergencyMatch | None,
                       metadata: dict[str, Any], *, message_id: str | None = None,
