@@ -53,6 +53,10 @@ LANGUAGES = tuple(FORMATS)
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "button.agent": "Talk to a person",
+        # the web chat greeting's starting choices
+        "button.bills": "Bills",
+        "button.appointments": "Appointments",
+        "button.refills": "Refills",
         "button.yes": "Yes",
         "button.no": "No",
         "sms.reply_with_number": "Reply with a number.",
@@ -144,6 +148,9 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "es": {
         "button.agent": "Hablar con una persona",
+        "button.bills": "Facturas",
+        "button.appointments": "Citas",
+        "button.refills": "Resurtidos",
         "button.yes": "Sí",
         "button.no": "No",
         # Not used on SMS: "número" has a "ú", which is not GSM-7 (channels.formatting names

@@ -303,6 +303,10 @@ class ConversationService:
         """Choices a message sent outside a turn offered (an outreach SMS): "2" answers them."""
         await self.redis.set(self._choices_key(sender), _choices_json(buttons), ex=ttl_seconds)
 
+    async def drop_choices(self, sender: str) -> None:
+        """The chat ended: no choice of it stays open."""
+        await self.redis.delete(self._choices_key(sender))
+
     async def turn(self, sender: str, text: str, metadata: dict[str, Any], *,
                    shown: str | None = None, message_id: str | None = None,
                    maybe_taken: bool = False) -> list[BotMessage]:
