@@ -239,7 +239,12 @@ class ConversationService:
             last = users[-1].get("timestamp") if users else None
             restarts = (isinstance(last, (int, float))
                         and at - last > lang.session_expiry_seconds())
-            if restarts:
+            # No patient message in the engine's session yet (a conversation it has not
+            # seen): it would begin its session only as this call or the message arrives,
+            # after `at`, and its tracker store keeps nothing from before a session's start
+            # (the language was lost, and a page in Spanish was answered in English). The
+            # session is begun here, with the language in it.
+            if restarts or not users:
                 if wanted == DEFAULT_LANGUAGE and not force:
                     return
                 events = session_start_events(wanted, at)
