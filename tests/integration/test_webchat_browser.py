@@ -30,8 +30,9 @@ def phone(browser: Browser) -> Iterator[Page]:  # noqa: F811 (the fixture import
 
 
 def say(page: Page, text: str, expect_text: str) -> None:
-    page.get_by_label("Type your message").fill(text)
-    page.get_by_label("Type your message").press("Enter")
+    box = page.get_by_role("textbox")  # "Type your message" / "Escriba su mensaje"
+    box.fill(text)
+    box.press("Enter")
     expect(page.locator(".msg.bot").last).to_contain_text(expect_text)
 
 
@@ -132,7 +133,7 @@ def test_end_chat_clears_the_page_at_once_for_the_next_person(
         else ("cuánto debo", "nombre y apellido", "fecha de nacimiento", "código postal"))
     say(phone, ask, name_q)
     say(phone, "Maria Lopez", dob_q)
-    say(phone, "03/12/1984", zip_q)
+    say(phone, "03/12/1984" if lang == "en" else "12 de marzo de 1984", zip_q)
     say(phone, "02139", "125.40")
     expect(end).to_be_visible()
     token = phone.evaluate("() => JSON.parse(sessionStorage.getItem('patient-chat')).token")
