@@ -141,6 +141,7 @@ WORDS: dict[str, dict[str, str]] = {
         "team.general": "patient support team",
         # when a closed team opens (clinic time)
         "time.at": "at {clock}",
+        "time.at_one": "at {clock}",  # Spanish says "a la una"
         "time.soon": "soon",
         "time.today_at": "today {at}",
         "time.tomorrow_at": "tomorrow {at}",
@@ -338,8 +339,7 @@ def say_opening(opening: datetime, at: datetime, language: str = DEFAULT_LANGUAG
     else:
         clock = format_datetime(opening, "h:mm a", tzinfo=opening.tzinfo,
                                 locale=formats.dates).translate(_SPACES)
-    one = opening.hour % 12 == 1 and "time.at_one" in WORDS[language]
-    when = words("time.at_one" if one else "time.at", language, clock=clock)
+    when = words("time.at_one" if opening.hour % 12 == 1 else "time.at", language, clock=clock)
     days = (opening.date() - at.astimezone(opening.tzinfo).date()).days
     if days == 0:
         return words("time.today_at", language, at=when)
