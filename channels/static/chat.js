@@ -44,7 +44,7 @@
   // The greeting's starting choices (bills, appointments, refills, a person), written into
   // the page by the service in each language; a new session offers the same ones.
   const GREETING_CHOICES = (() => {
-    try { return JSON.parse(document.getElementById("greeting-choices").textContent)[LANG] || []; } catch (e) { return []; }
+    try { return JSON.parse(document.getElementById("choices").dataset.greeting)[LANG] || []; } catch (e) { return []; }
   })();
 
   document.documentElement.lang = LANG;
