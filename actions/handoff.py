@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -139,11 +140,22 @@ class ActionHandoff(Action):
         # The bot service reads the chat's new state only when told a handoff opened.
         opened = {HANDOFF_OPENED: ticket.handoff_id}
         if urgent:
-            dispatcher.utter_message(response="utter_handoff_urgent", json_message=opened)
+            # Someone we have no number for (an unverified web visitor) is asked for one in
+            # the same reply: nobody can reach out to them otherwise.
+            dispatcher.utter_message(
+                response="utter_handoff_urgent" if ticket.callback_by_phone
+                else "utter_handoff_urgent_callback", json_message=opened)
         elif not ticket.team_open:
-            # No place in line to give: the desk's sweep turns it into a callback within
-            # seconds and says when the team will get back to them.
-            dispatcher.utter_message(response="utter_handoff_team_closed", json_message=opened)
+            # No place in line to give: the request is already a callback task, and this one
+            # message says when the team opens and how they get back to the patient.
+            language = language_of(tracker)
+            when = (i18n.say_opening(ticket.opens_at, datetime.now(UTC), language)
+                    if ticket.opens_at is not None else i18n.words("time.soon", language))
+            dispatcher.utter_message(
+                response="utter_handoff_team_closed" if ticket.callback_by_phone
+                else "utter_handoff_team_closed_call_us",
+                team=i18n.words(f"team.{ticket.team}", language), when=when,
+                json_message=opened)
         else:
             dispatcher.utter_message(response="utter_handoff_queued",
                                      position=str(ticket.position),

@@ -54,6 +54,10 @@ LANGUAGES = tuple(FORMATS)
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "button.agent": "Talk to a person",
+        # the web chat greeting's starting choices
+        "button.bills": "Bills",
+        "button.appointments": "Appointments",
+        "button.refills": "Refills",
         "button.yes": "Yes",
         "button.no": "No",
         "sms.reply_with_number": "Reply {numbers}.",
@@ -138,9 +142,25 @@ WORDS: dict[str, dict[str, str]] = {
         "button.refill_it": "Refill it",
         "button.ask_renewal": "Ask {doctor} to renew",
         "button.see_balance": "See my balance",
+        # teams, as a patient reads them ("Our {team} is closed right now")
+        "team.billing": "billing office",
+        "team.scheduling": "scheduling team",
+        "team.pharmacy": "pharmacy team",
+        "team.nurse": "nurse line",
+        "team.general": "patient support team",
+        # when a closed team opens (clinic time)
+        "time.at": "at {clock}",
+        "time.at_one": "at {clock}",  # Spanish says "a la una"
+        "time.soon": "soon",
+        "time.today_at": "today {at}",
+        "time.tomorrow_at": "tomorrow {at}",
+        "time.day_at": "{day} {at}",
     },
     "es": {
         "button.agent": "Hablar con una persona",
+        "button.bills": "Facturas",
+        "button.appointments": "Citas",
+        "button.refills": "Resurtidos",
         "button.yes": "Sí",
         "button.no": "No",
         # Names the numbers ("Responda 1, 2 o 3."): "número" has a "ú", which is not GSM-7
@@ -224,6 +244,18 @@ WORDS: dict[str, dict[str, str]] = {
         "button.refill_it": "Pedir el resurtido",
         "button.ask_renewal": "Pedir a {doctor} que la renueve",
         "button.see_balance": "Ver mi saldo",
+        # With the possessive: "nuestra línea" and "nuestro equipo" differ in gender.
+        "team.billing": "nuestro departamento de facturación",
+        "team.scheduling": "nuestro equipo de citas",
+        "team.pharmacy": "nuestro equipo de farmacia",
+        "team.nurse": "nuestra línea de enfermería",
+        "team.general": "nuestro equipo de atención al paciente",
+        "time.at": "a las {clock}",
+        "time.soon": "pronto",
+        "time.at_one": "a la {clock}",  # la una
+        "time.today_at": "hoy {at}",
+        "time.tomorrow_at": "mañana {at}",
+        "time.day_at": "el {day} {at}",
     },
 }
 
@@ -316,3 +348,24 @@ def say_moment(local: datetime, language: str = DEFAULT_LANGUAGE) -> str:
     formats = FORMATS[language_or_default(language)]
     return format_datetime(local, formats.moment, tzinfo=local.tzinfo,
                            locale=formats.dates).translate(_SPACES)
+
+
+def say_opening(opening: datetime, at: datetime, language: str = DEFAULT_LANGUAGE) -> str:
+    """When a closed team opens, seen from `at`: "tomorrow at 8 AM", "Monday at 8:30 AM" /
+    "mañana a las 8:00 a. m.", "el lunes a la 1:00 p. m.". Both in the clinic's time zone
+    (`at` is taken into `opening`'s)."""
+    language = language_or_default(language)
+    formats = FORMATS[language]
+    if language == DEFAULT_LANGUAGE:
+        clock = opening.strftime("%-I:%M %p").replace(":00 ", " ")
+    else:
+        clock = format_datetime(opening, "h:mm a", tzinfo=opening.tzinfo,
+                                locale=formats.dates).translate(_SPACES)
+    when = words("time.at_one" if opening.hour % 12 == 1 else "time.at", language, clock=clock)
+    days = (opening.date() - at.astimezone(opening.tzinfo).date()).days
+    if days == 0:
+        return words("time.today_at", language, at=when)
+    if days == 1:
+        return words("time.tomorrow_at", language, at=when)
+    day = format_date(opening, "EEEE", locale=formats.dates)
+    return words("time.day_at", language, day=day, at=when)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import json
 import logging
 import secrets
@@ -36,12 +37,13 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.background import BackgroundTask
 from starlette.requests import HTTPConnection
 
-from bot import live, ratelimit
+from bot import i18n, live, ratelimit
 from bot.bodies import MAX_BODY_BYTES, BodyRefused, check_json
 from bot.conversations import engine, transcript
 from bot.conversations.deps import conversations, get_conversations
 from bot.conversations.schemas import BotMessage, Button, TranscriptItem
 from bot.conversations.service import (
+    CHOICES_TTL_SECONDS,
     SWITCHED,
     ConversationService,
     DatabaseSlow,
@@ -155,6 +157,33 @@ async def current_session(
 SessionIdDep = Annotated[str, Depends(current_session)]
 
 
+# The greeting's starting choices: what most patients come for, one tap from the first
+# screen, each straight into its flow. The page shows them under its greeting (chat_page
+# writes them into it); a new session offers them as its open choices, so a tap (the
+# payload) is recorded by its title, and "2" or "citas" typed picks one too.
+GREETING_CHOICES = (("button.bills", "/billing_balance"),
+                    ("button.appointments", "/appointment_check"),
+                    ("button.refills", "/refill_request"),
+                    ("button.agent", "/human_handoff"))
+# An attribute, not an inline script: the page's policy runs no inline script.
+_CHOICES_IN_PAGE = 'data-greeting="{}"'
+
+
+def greeting_choices(language: str) -> list[Button]:
+    return [Button(title=i18n.words(key, language), payload=payload)
+            for key, payload in GREETING_CHOICES]
+
+
+def page_html() -> str:
+    """chat.html with the greeting's choices in each language (JSON in an attribute)."""
+    text = PAGE.read_text(encoding="utf-8")
+    if _CHOICES_IN_PAGE not in text:
+        raise RuntimeError("chat.html lost its greeting-choices placeholder")
+    choices = json.dumps({language: [b.model_dump() for b in greeting_choices(language)]
+                          for language in i18n.LANGUAGES}, ensure_ascii=False)
+    return text.replace(_CHOICES_IN_PAGE, f'data-greeting="{html.escape(choices)}"', 1)
+
+
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
 def chat_page(embed: bool = False) -> HTMLResponse:
     """The chat on its own page, never framed; with embed=1, the chat in a site's widget,
@@ -163,7 +192,7 @@ def chat_page(embed: bool = False) -> HTMLResponse:
     if embed:
         headers["Content-Security-Policy"] = content_security_policy(
             frame_ancestors=("'self'", *origins.configured()))
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"), headers=headers)
+    return HTMLResponse(page_html(), headers=headers)
 
 
 @router.get("/chat.js", include_in_schema=False)
@@ -392,6 +421,7 @@ LangChoice = Annotated[str, Query(pattern=r"^[a-z]{2}$")]
 
 @router.post("/channels/web/sessions", response_model=WebSession)
 async def start_session(redis: RedisDep, request: Request, response: Response,
+                        conversations: ConversationsDep,
                         tab: TabKey | None = None, lang: LangChoice | None = None
                         ) -> WebSession:
     """A new chat. `lang`: the page's language (its picker, or the site's widget): the
@@ -408,6 +438,10 @@ async def start_session(redis: RedisDep, request: Request, response: Response,
                         ex=get_settings().web_session_idle_seconds)
         if lang is not None and lang in SWITCHED and lang != "en":
             await choose_language(redis, f"web:{session_id}", lang)
+        # The page's greeting showed these: the first message may be one of them.
+        await conversations.offer_choices(
+            f"web:{session_id}", greeting_choices(i18n.language_or_default(lang)),
+            CHOICES_TTL_SECONDS)
     except RedisError:
         raise unavailable() from None
     if tab:  # no Max-Age: gone with the browser session, and the token idles out anyway
@@ -434,6 +468,29 @@ async def resume_session(redis: RedisDep, request: Request, tab: TabKey) -> Resp
         return Response(status_code=204)
     return Response(WebSession(session_id=session_id, token=token).model_dump_json(),
                     media_type="application/json")
+
+
+@router.post("/channels/web/end", status_code=204)
+async def end_session(redis: RedisDep, conversations: ConversationsDep,
+                      tab: TabKey | None = None,
+                      authorization: Annotated[str | None, Header()] = None) -> Response:
+    """The patient ends the chat ("End chat", a shared computer): its token stops working at
+    once, so nothing of the conversation can be read or continued from this browser again
+    (its verification ends with it); the embedded chat's cookie goes too. Ending a chat
+    already ended is no error."""
+    token = _bearer(authorization)
+    try:
+        raw = await redis.getdel(_token_key(token)) if token else None
+        if raw:
+            session_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+            await conversations.drop_choices(f"web:{session_id}")
+    except RedisError:
+        raise unavailable() from None
+    response = Response(status_code=204)
+    if tab:
+        response.headers.append("Set-Cookie", f"{EMBED_COOKIE}{tab}=; Path=/; Max-Age=0; "
+                                "Secure; HttpOnly; SameSite=None; Partitioned")
+    return response
 
 
 @router.post("/channels/web/messages", response_model=WebReply)

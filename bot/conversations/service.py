@@ -41,6 +41,7 @@ from bot.i18n import words
 from bot.insights import metrics as insight_metrics
 from bot.insights import queue as insights
 from bot.privacy.redaction import mask_card_numbers
+from bot.responses import response_text
 from bot.safety.emergency import EmergencyMatch, detect_emergency
 from bot.settings import get_settings
 from bot.text import clean_text
@@ -284,7 +285,12 @@ class ConversationService:
             last = users[-1].get("timestamp") if users else None
             restarts = (isinstance(last, (int, float))
                         and at - last > lang.session_expiry_seconds())
-            if restarts:
+            # No patient message in the engine's session yet (a conversation it has not
+            # seen): it would begin its session only as this call or the message arrives,
+            # after `at`, and its tracker store keeps nothing from before a session's start
+            # (the language was lost, and a page in Spanish was answered in English). The
+            # session is begun here, with the language in it.
+            if restarts or not users:
                 if wanted == DEFAULT_LANGUAGE and not force:
                     return
                 events = session_start_events(wanted, at)
@@ -351,6 +357,10 @@ class ConversationService:
         the message is an outreach message, so its reply window is open."""
         await self.redis.set(self._choices_key(sender), _choices_json(buttons, outreach=outreach),
                              ex=ttl_seconds)
+
+    async def drop_choices(self, sender: str) -> None:
+        """The chat ended: no choice of it stays open."""
+        await self.redis.delete(self._choices_key(sender))
 
     async def turn(self, sender: str, text: str, metadata: dict[str, Any], *,
                    shown: str | None = None, message_id: str | None = None,
@@ -596,7 +606,11 @@ class ConversationService:
         """The patient's message goes to the agent; an emergency is answered at once."""
         await self._to_agent(sender, recorded, received, handoff_id,
                              "safety_net" if emergency is not None else None)
-        if emergency is None:  # acknowledged (desk teams), at most every few min
+        if emergency is None:
+            saved = await self._callback_number(sender, recorded, handoff_id, language)
+            if saved is not None:
+                return [saved]
+            # acknowledged (desk teams), at most every few min
             ack = await self._db(handoffs.waiting_acknowledgement, handoff_id)
             if ack:
                 await self._db(transcript.record_entry, sender, "system", ack, None,
@@ -609,6 +623,20 @@ class ConversationService:
         reply = self.emergency_reply(emergency, language)
         await self._db(transcript.record_entry, sender, "bot", reply)
         return [BotMessage(text=reply)]
+
+    async def _callback_number(self, sender: str, text: str, handoff_id: int,
+                               language: str | None) -> BotMessage | None:
+        """The number an emergency's visitor types to be called back on: on the handoff (the
+        nurse line's desk shows it), and confirmed to them."""
+        handoff = await self._db(handoffs.take_callback_number, handoff_id, text)
+        if handoff is None or handoff.phone is None:
+            return None
+        reply = response_text("utter_callback_number_saved", language=language
+                              or handoff.language).format(phone=handoffs.say_phone(handoff.phone))
+        await self._db(transcript.record_entry, sender, "bot", reply, None, handoff_id)
+        await live.publish(self.redis, live.DESK_CHANNEL, {
+            "type": "queue", "handoff_id": handoff_id, "urgency": handoff.urgency.value})
+        return BotMessage(text=reply)
 
     async def _answer(self, sender: str, text: str, emergency: EmergencyMatch | None,
                       metadata: dict[str, Any], *, message_id: str | None = None,

@@ -117,7 +117,7 @@ def callback_notice(handoff: Handoff, at: datetime) -> str:
     """What happens next, plainly, when nobody can take the conversation now."""
     name = teams.label(handoff.team)
     opening = None if teams.is_open(handoff.team, at) else teams.next_opening(handoff.team, at)
-    reachable = handoff.channel == "sms" or bool((handoff.summary or {}).get("phone"))
+    reachable = handoffs.reachable_by_phone(handoff)
     when = teams.when_words(opening, at) if opening else "as soon as someone is free"
     if opening is not None:
         first = f"Our {name} is closed right now and opens {teams.when_words(opening, at)}."

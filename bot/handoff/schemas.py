@@ -40,6 +40,10 @@ class HandoffTicket(BaseModel):
     # The team it was routed to, and whether that team is open now.
     team: str = "general"
     team_open: bool = True
+    # A closed team: when it opens next (clinic time), and whether it can call the patient
+    # back (a texting number, or one on file); the request is then already a callback task.
+    opens_at: datetime | None = None
+    callback_by_phone: bool = False
 
 
 class QueueItem(BaseModel):

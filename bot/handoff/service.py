@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -364,8 +365,10 @@ def patient_label(handoff: Handoff) -> str:
     """What the queue shows: the name once verified, else only the channel and a hint."""
     if handoff.summary and handoff.summary.get("name"):
         return str(handoff.summary["name"])
-    if handoff.phone:
+    if handoff.phone and handoff.channel == "sms":
         return f"Unverified, SMS …{handoff.phone[-4:]}"
+    if handoff.phone:  # the number a web visitor gave to be called back on
+        return f"Unverified web visitor, call back …{handoff.phone[-4:]}"
     return "Unverified web visitor"
 
 
@@ -644,6 +647,56 @@ def make_callback(session: Session, handoff_id: int, at: datetime) -> Handoff | 
         session.rollback()
         return None
     return get(session, handoff_id)
+
+
+def callback_now(session: Session, handoff_id: int, at: datetime) -> Handoff:
+    """A new request whose team is closed: a callback task at once, so the patient is told in
+    the same reply when the team will get back to them, and the desk's sweep has nothing
+    more to say to them."""
+    made = make_callback(session, handoff_id, at)
+    session.commit()
+    return made if made is not None else get(session, handoff_id)
+
+
+def reachable_by_phone(handoff: Handoff) -> bool:
+    """The team can call the patient back: a texting number, a number given in the chat, or
+    the number on file of a verified patient."""
+    return (handoff.channel == "sms" or bool(handoff.phone)
+            or bool((handoff.summary or {}).get("phone")))
+
+
+# A US phone number as people type it: "617-555-0123", "(617) 555 0123", "+1 617.555.0123".
+_PHONE = re.compile(r"(?<![\d+])(?:\+?1[\s.-]*)?\(?(\d{3})\)?[\s.-]*(\d{3})[\s.-]*(\d{4})(?!\d)")
+
+
+def phone_number_in(text: str) -> str | None:
+    """The phone number a message gives, in E.164 ("+16175550123"); None when it has none."""
+    found = _PHONE.search(text)
+    return f"+1{found[1]}{found[2]}{found[3]}" if found else None
+
+
+def say_phone(phone: str) -> str:
+    """"+16175550123" -> "(617) 555-0123", as the patient reads it back."""
+    digits = phone.removeprefix("+1")
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}" if len(digits) == 10 else phone
+
+
+def take_callback_number(session: Session, handoff_id: int, text: str) -> Handoff | None:
+    """An emergency from someone we cannot call (an unverified web visitor) is asked for a
+    number: the first one they type goes on the handoff, where the nurse line's desk shows
+    it. Returns the handoff when this message gave it; None otherwise (no number in it, or
+    the handoff already has a way to call back)."""
+    handoff = get(session, handoff_id)
+    if (handoff.urgency is not Urgency.urgent or handoff.status is HandoffStatus.closed
+            or reachable_by_phone(handoff)):
+        return None
+    phone = phone_number_in(text)
+    if phone is None:
+        return None
+    result = session.execute(update(Handoff).where(Handoff.id == handoff_id,
+                                                   Handoff.phone.is_(None)).values(phone=phone))
+    session.commit()
+    return get(session, handoff_id) if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 def acknowledge_waiting(session: Session, handoff_id: int, at: datetime) -> Handoff | None:

@@ -20,6 +20,8 @@
       failed: "Sorry, the message didn't go through. Please check your connection and try again.",
       greeting: "Hi! I can help with bills, appointments and prescription refills. What can I do for you?",
       only: "",
+      end: "End chat",
+      cleared: "This chat has ended and was cleared from this page.",
     },
     es: {
       intro: "Facturas, citas y recetas. En una emergencia, llame al 911.",
@@ -33,10 +35,17 @@
       failed: "Lo siento, el mensaje no se envió. Revise su conexión e inténtelo de nuevo.",
       greeting: "¡Hola! Puedo ayudarle con facturas, citas y recetas. ¿En qué le puedo ayudar?",
       only: "",
+      end: "Terminar el chat",
+      cleared: "Este chat terminó y se borró de esta página.",
     },
   }[LANG];
   // A site's opening words for its page ("Questions about your bill?"), shown as text only.
   const GREETING = (params.get("greeting") || "").trim().slice(0, 200) || WORDS.greeting;
+  // The greeting's starting choices (bills, appointments, refills, a person), written into
+  // the page by the service in each language; a new session offers the same ones.
+  const GREETING_CHOICES = (() => {
+    try { return JSON.parse(document.getElementById("choices").dataset.greeting)[LANG] || []; } catch (e) { return []; }
+  })();
 
   document.documentElement.lang = LANG;
   if (EMBED) document.body.classList.add("embed");
@@ -46,6 +55,8 @@
   document.getElementById("send").textContent = WORDS.send;
   document.getElementById("typing").textContent = WORDS.typing;
   document.getElementById("choices").setAttribute("aria-label", WORDS.quick);
+  const endButton = document.getElementById("end");
+  endButton.textContent = WORDS.end;
 
   const log = document.getElementById("log");
   const form = document.getElementById("composer");
@@ -100,8 +111,13 @@
   const choices = document.getElementById("choices");
   const announce = document.getElementById("announce");
 
-  function addChoices(buttons) {
+  // Choices a reply offered take the focus when they come (send); the greeting's do not:
+  // the page opens on the text box.
+  let replyChoices = false;
+
+  function addChoices(buttons, fromReply = true) {
     choices.replaceChildren();
+    replyChoices = fromReply && !!(buttons && buttons.length);
     if (!buttons || !buttons.length) return;
     buttons.forEach((b) => {
       const btn = document.createElement("button");
@@ -111,7 +127,10 @@
       choices.appendChild(btn);
     });
     announce.textContent = buttons.length + WORDS.quickSaid + buttons.map((b) => b.title).join(", ");
+    log.scrollTop = log.scrollHeight;  // they take room: keep the last message in view
   }
+
+  const focusNext = () => ((replyChoices && choices.querySelector("button")) || input).focus();
 
   const stateBar = document.getElementById("state");
   let events = null;
@@ -163,6 +182,7 @@
     if (!r.ok) throw new Error(String(r.status));
     auth = await r.json();
     store.set(auth);
+    endButton.hidden = false;
     listen();
     openSocket();
     tell({type: "pa-chat:active", active: true});
@@ -180,6 +200,7 @@
     data.messages.forEach((m) => addMessage(m.role, m.text, m.at, true));
     addChoices(data.buttons || []);  // the open choices stay buttons after a reload
     showState(data.state, data.agent);
+    endButton.hidden = false;
     listen();
     openSocket();
     tell({type: "pa-chat:active", active: true});
@@ -256,8 +277,12 @@
     return r.json();
   }
 
+  // Bumped when the patient ends the chat: an answer still on its way is not shown.
+  let chatNumber = 0;
+
   async function send(text, shownAs) {
     if (!text.trim()) return;
+    const mine = chatNumber;
     addChoices([]);
     addMessage("patient", shownAs || text);
     typing.hidden = false;
@@ -268,14 +293,17 @@
       if (wsReady) {
         try { data = await viaSocket(text, id); } catch (e) { data = null; }
       }
-      if (!data && !shown.has(id)) data = await viaRest(text, id);
+      if (!data && !shown.has(id) && mine === chatNumber) data = await viaRest(text, id);
+      if (mine !== chatNumber) return;
       if (data && data.notice) addMessage("bot", data.notice);
       else if (data) showReply(id, data);
     } catch (e) {
-      addMessage("bot", WORDS.failed);
+      if (mine === chatNumber) addMessage("bot", WORDS.failed);
     } finally {
-      typing.hidden = true;
-      (choices.querySelector("button") || input).focus();
+      if (mine === chatNumber) {
+        typing.hidden = true;
+        focusNext();
+      }
     }
   }
 
@@ -321,7 +349,7 @@
         tell({type: "pa-chat:ready", active: !!auth});
       } else if (e.data.type === "pa-chat:open") {
         open = true;
-        (choices.querySelector("button") || input).focus();
+        focusNext();
       } else if (e.data.type === "pa-chat:close") {
         open = false;
       }
@@ -332,12 +360,49 @@
     });
   }
 
-  restore().then((had) => {
-    if (!had) {
-      addMessage("bot", GREETING, undefined, true);
-      if (WORDS.only) addMessage("system", WORDS.only, undefined, true);
-      tell({type: "pa-chat:active", active: false});
+  function greet() {
+    addMessage("bot", GREETING, undefined, true);
+    if (WORDS.only) addMessage("system", WORDS.only, undefined, true);
+    addChoices(GREETING_CHOICES, false);
+    tell({type: "pa-chat:active", active: false});
+  }
+
+  // "End chat" (a shared computer): the session ends on the service (its token stops
+  // working, the embedded chat's cookie goes), and at once, whether or not that answers,
+  // nothing of the chat is left on the page or in its storage: the next person starts afresh.
+  function endChat() {
+    const ended = auth;
+    chatNumber += 1;
+    auth = null;
+    store.clear();
+    if (events) { events.close(); events = null; }
+    if (ws) { ws.onmessage = null; ws.onclose = null; ws.close(); ws = null; }
+    wsReady = false;
+    waiters.forEach((w) => w.reject(new Error("ended")));
+    waiters.clear();
+    shown.clear();
+    typing.hidden = true;
+    log.replaceChildren();
+    addChoices([]);
+    showState("bot");
+    endButton.hidden = true;
+    input.value = "";
+    if (ended || (EMBED && TAB)) {
+      const query = EMBED && TAB ? "?tab=" + TAB : "";
+      fetch("/channels/web/end" + query, {method: "POST", keepalive: true,
+        headers: ended ? {Authorization: "Bearer " + ended.token} : {}}).catch(() => {});
     }
+    const n = document.createElement("div");
+    n.className = "notice";
+    n.textContent = WORDS.cleared;
+    log.appendChild(n);
+    greet();
+    input.focus();
+  }
+  endButton.addEventListener("click", endChat);
+
+  restore().then((had) => {
+    if (!had) greet();
     // In a site's page the panel may be closed: the focus moves in when it opens.
     if (!EMBED) input.focus();
   });

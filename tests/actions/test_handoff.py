@@ -1,5 +1,8 @@
+import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -13,7 +16,11 @@ from actions.handoff_client import HandoffClient
 from bot.agents.models import Role, Team
 from bot.agents.service import ensure_agent
 from bot.backoffice.models import Patient
+from bot.clock import now
+from bot.desk import service as desk
 from bot.handoff import service
+from bot.handoff.models import HandoffStatus
+from bot.settings import get_settings
 from tests.actions.conftest import DOMAIN, make_tracker, text_of
 
 
@@ -68,24 +75,51 @@ def test_session_intents_are_listed_once_in_order() -> None:
     assert session_intents(tracker) == ["billing_balance", "inform", "human_handoff"]
 
 
-async def test_a_closed_team_gives_no_place_in_line(seeded: Session, handoff_client,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Outside the routed team's hours there is no line to stand in: the patient is told the
-    team is closed, and the desk's sweep says when they will get back to them."""
-    import json
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    from bot.settings import get_settings
-
-    tomorrow = (datetime.now(ZoneInfo(get_settings().clinic_timezone)) + timedelta(days=1))
+@pytest.fixture
+def general_opens_tomorrow_at_9(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The general team open only tomorrow 09:00-10:00 (clinic time): closed now."""
+    tomorrow = datetime.now(ZoneInfo(get_settings().clinic_timezone)) + timedelta(days=1)
     day = tomorrow.strftime("%a").lower()
     monkeypatch.setenv("DESK_TEAM_HOURS", json.dumps({"general": f"{day} 09:00-10:00"}))
     get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(("sender", "language", "said"), [
+    ("sms:+15555550101", "en",
+     "Our patient support team is closed right now and opens tomorrow at 9 AM. I've saved your "
+     "request, and they'll call you back at your number on file then. They'll see our "
+     "conversation, so you won't need to repeat anything. Meanwhile, I'm here for anything I "
+     "can do: just type it."),
+    ("sms:+15555550101", "es",
+     "En este momento nuestro equipo de atención al paciente está fuera de horario (abre "
+     "mañana a las 9:00 a. m.). Guardé su solicitud, y le van a llamar a su número registrado a "
+     "esa hora. Verán nuestra conversación, así que no tendrá que repetir nada. Mientras "
+     "tanto, aquí estoy para lo que pueda hacer: solo escríbalo."),
+    ("web:anon", "en",
+     "Our patient support team is closed right now and opens tomorrow at 9 AM. I've saved your "
+     "request: please call us at (555) 555-0199 after it opens, and they'll see what you "
+     "wrote. Meanwhile, I'm here for anything I can do: just type it."),
+    ("web:anon", "es",
+     "En este momento nuestro equipo de atención al paciente está fuera de horario (abre "
+     "mañana a las 9:00 a. m.). Guardé su solicitud: por favor llámenos al (555) 555-0199 "
+     "cuando abra, y verán lo que usted escribió. Mientras tanto, aquí estoy para lo que "
+     "pueda hacer: solo escríbalo."),
+])
+async def test_after_hours_a_request_is_answered_in_one_message(
+        seeded: Session, handoff_client, general_opens_tomorrow_at_9: None, sender: str,
+        language: str, said: str) -> None:
+    """Outside the routed team's hours there is no line to stand in: one message says the
+    team is closed, when it opens and how it gets back to the patient; the request is a
+    callback task already, so the desk's sweep has nothing more to tell them."""
     dispatcher = CollectingDispatcher()
-    assert await ActionHandoff(handoff_client).run(
-        dispatcher, make_tracker(intent="human_handoff"), DOMAIN) == []
-    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_team_closed"]
+    tracker = make_tracker(sender=sender, intent="human_handoff", slots={"language": language})
+    assert await ActionHandoff(handoff_client).run(dispatcher, tracker, DOMAIN) == []
+    [message] = dispatcher.messages
+    assert text_of(message, language) == said
+    handoff = service.unfinished_handoff(seeded, sender)
+    assert handoff is not None and handoff.status is HandoffStatus.callback
+    assert message["custom"] == {"handoff_opened": handoff.id}
+    assert desk.make_callbacks(seeded, now()) == []
 
 
 async def test_the_place_in_line_in_spanish(seeded: Session, handoff_client) -> None:

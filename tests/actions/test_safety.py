@@ -7,12 +7,14 @@ import httpx
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.handoff_client import HandoffClient
 from actions.safety import ActionEmergency, answering_safety_check, is_sure
+from bot.backoffice.models import Patient
 from bot.handoff import service
-from tests.actions.conftest import DOMAIN, make_tracker
+from tests.actions.conftest import DOMAIN, make_tracker, text_of
 
 CHECK_BOT_EVENT = {"event": "bot", "text": "Are you having a medical emergency right now?",
                    "metadata": {"utter_action": "utter_safety_check"}}
@@ -128,7 +130,8 @@ async def test_the_safety_net_still_answers_at_the_name_question(
         seeded: Session, handoff_client) -> None:
     # "my chest hurts" typed as the name: the bot service's safety net sends /emergency.
     responses = await run(at_the_name_question("/emergency", "emergency"), handoff_client)
-    assert responses == ["utter_emergency", "utter_handoff_urgent"]
+    # Not verified yet on the web: asked for a number to be called back on.
+    assert responses == ["utter_emergency", "utter_handoff_urgent_callback"]
     handoff = service.open_handoff(seeded, "web:abc123")
     assert handoff is not None and handoff.urgency.value == "urgent"
 
@@ -149,3 +152,39 @@ async def test_only_the_name_question_takes_a_name(seeded: Session, handoff_clie
     responses = await run(make_tracker(sender="web:abc123", text="Peter Nobody",
                                        intent="emergency"), handoff_client)
     assert responses == ["utter_safety_check"]
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    ("en", ["If this is an emergency, call 911 now or go to the nearest emergency room. If "
+            "you're thinking about suicide or hurting yourself, call or text 988 (Suicide & "
+            "Crisis Lifeline), any time.",
+            "Don't wait for us: call 911 now. I've also alerted our nurse line, but they have "
+            "no way to reach you from this chat. Please type a phone number where they can "
+            "call you."]),
+    ("es", ["Si es una emergencia, llame al 911 ahora o vaya a una sala de emergencias. Si "
+            "piensa en el suicidio o en hacerse daño, llame al 988 y oprima 2 para español, o "
+            "mande un texto con la palabra AYUDA al 988, a cualquier hora.",
+            "No espere a que le llamemos: llame al 911 ahora. También avisé a nuestra línea de "
+            "enfermería, pero no tienen forma de comunicarse con usted por este chat. Por "
+            "favor, escriba un número de teléfono donde le puedan llamar."]),
+])
+async def test_an_anonymous_web_visitor_is_told_911_first_and_asked_for_a_number(
+        seeded: Session, handoff_client, language: str, said: list[str]) -> None:
+    """Nobody can reach out to an unverified web visitor: 911 first, then the number asked
+    for in the same reply; the nurse line is alerted as for anyone."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(sender="web:anon42", text="/emergency", intent="emergency",
+                           slots={"language": language})
+    assert await ActionEmergency(handoff_client).run(dispatcher, tracker, DOMAIN) == []
+    assert [text_of(m, language) for m in dispatcher.messages] == said
+    handoff = service.open_handoff(seeded, "web:anon42")
+    assert handoff is not None and handoff.urgency.value == "urgent" and handoff.team == "nurse"
+    assert dispatcher.messages[-1]["custom"] == {"handoff_opened": handoff.id}
+
+
+async def test_a_verified_web_patient_is_not_asked_for_a_number(
+        seeded: Session, handoff_client) -> None:
+    maria = str(seeded.scalars(select(Patient.id).where(Patient.last_name == "Lopez")).one())
+    tracker = make_tracker(sender="web:known", text="/emergency", intent="emergency",
+                           slots={"verified": True, "patient_id": maria})
+    assert await run(tracker, handoff_client) == ["utter_emergency", "utter_handoff_urgent"]

@@ -12,6 +12,7 @@ from bot.i18n import (
     money,
     say_date,
     say_moment,
+    say_opening,
     without_accents,
     words,
 )
@@ -77,3 +78,16 @@ def test_every_language_has_every_word_with_the_same_placeholders() -> None:
 
 def test_accents_are_folded_for_matching() -> None:
     assert without_accents("explíqueme cuánto debo, señora") == "expliqueme cuanto debo, senora"
+
+
+@pytest.mark.parametrize(("opening", "english", "spanish"), [
+    (datetime(2026, 12, 7, 21, 30, tzinfo=NY), "today at 9:30 PM", "hoy a las 9:30 p. m."),
+    (datetime(2026, 12, 8, 8, 0, tzinfo=NY), "tomorrow at 8 AM", "mañana a las 8:00 a. m."),
+    (datetime(2026, 12, 12, 13, 0, tzinfo=NY), "Saturday at 1 PM",
+     "el sábado a la 1:00 p. m."),
+])
+def test_when_a_closed_team_opens(opening: datetime, english: str, spanish: str) -> None:
+    # Monday Dec 7, 2026, 8 PM in the clinic (01:00 UTC on the 8th: the clinic's day counts).
+    at = datetime(2026, 12, 8, 1, 0, tzinfo=ZoneInfo("UTC"))
+    assert say_opening(opening, at) == english
+    assert say_opening(opening, at, "es") == spanish

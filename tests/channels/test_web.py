@@ -1,4 +1,19 @@
+import html
+import json
+import re
+
 from sqlalchemy.orm import Session
+
+from bot.conversations.service import CHOICES_TTL_SECONDS
+
+GREETING = [{"title": "Bills", "payload": "/billing_balance"},
+            {"title": "Appointments", "payload": "/appointment_check"},
+            {"title": "Refills", "payload": "/refill_request"},
+            {"title": "Talk to a person", "payload": "/human_handoff"}]
+SALUDO = [{"title": "Facturas", "payload": "/billing_balance"},
+          {"title": "Citas", "payload": "/appointment_check"},
+          {"title": "Resurtidos", "payload": "/refill_request"},
+          {"title": "Hablar con una persona", "payload": "/human_handoff"}]
 
 
 def start(client) -> dict[str, str]:
@@ -37,7 +52,8 @@ def test_one_session_cannot_read_another(client, db: Session) -> None:
                 headers={"Authorization": f"Bearer {theirs['token']}"})
     history = client.get("/channels/web/history",
                          headers={"Authorization": f"Bearer {mine['token']}"}).json()
-    assert history == {"messages": [], "state": "bot", "agent": None, "buttons": []}
+    # Nothing of theirs; only the greeting's starting choices, still open.
+    assert history == {"messages": [], "state": "bot", "agent": None, "buttons": GREETING}
 
 
 def test_empty_and_oversized_messages_are_4xx(client, db: Session) -> None:
@@ -456,3 +472,59 @@ def test_after_a_reload_the_open_choices_are_buttons_again(client, db: Session,
     assert [(h["role"], h["text"]) for h in history["messages"]] == [
         ("patient", "cancel my appointment"), ("bot", "Cancel your visit on Tue?")]
     assert history["buttons"] == offered
+
+
+def test_the_greeting_offers_bills_appointments_refills_and_a_person(client, db: Session) -> None:
+    page = client.get("/chat").text
+    found = re.search(r'<div id="choices"[^>]* data-greeting="([^"]*)"', page)
+    assert found is not None
+    assert json.loads(html.unescape(found[1])) == {"en": GREETING, "es": SALUDO}
+
+
+def test_a_greeting_choice_goes_into_its_flow_recorded_by_its_title(
+        client, db: Session, redis_client, scripted_conversations) -> None:
+    import channels.web as web
+
+    sent: list[str] = []
+    service = scripted_conversations(
+        lambda message: [{"text": "What's your first and last name?"}], sent)
+    client.app.dependency_overrides[web.conversations] = lambda: service
+    try:
+        session = client.post("/channels/web/sessions?lang=es").json()
+        offered = json.loads(redis_client.get(f"choices:web:{session['session_id']}"))
+        assert offered == SALUDO
+        assert 0 < redis_client.ttl(f"choices:web:{session['session_id']}") <= (
+            CHOICES_TTL_SECONDS)
+        auth = {"Authorization": f"Bearer {session['token']}"}
+        assert client.post("/channels/web/messages", json={"text": "/billing_balance"},
+                           headers=auth).status_code == 200
+        history = client.get("/channels/web/history", headers=auth).json()
+    finally:
+        client.app.dependency_overrides.pop(web.conversations)
+    assert sent == ["/billing_balance"]
+    assert [(h["role"], h["text"]) for h in history["messages"]] == [
+        ("patient", "Facturas"), ("bot", "What's your first and last name?")]
+
+
+def test_ending_a_chat_ends_its_session_at_once(client, db: Session, redis_client) -> None:
+    session = start(client)
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    assert client.get("/channels/web/history", headers=auth).status_code == 200
+    ended = client.post("/channels/web/end", headers=auth)
+    assert ended.status_code == 204 and "set-cookie" not in ended.headers
+    # The token reads and continues nothing any more; its open choices are gone.
+    assert client.get("/channels/web/history", headers=auth).status_code == 401
+    assert client.post("/channels/web/messages", json={"text": "hi"},
+                       headers=auth).status_code == 401
+    assert redis_client.get(f"choices:web:{session['session_id']}") is None
+    # Ending it again, or with no token, is no error.
+    assert client.post("/channels/web/end", headers=auth).status_code == 204
+    assert client.post("/channels/web/end").status_code == 204
+
+
+def test_ending_an_embedded_chat_drops_its_cookie(client, db: Session) -> None:
+    tab = "c3" * 16
+    ended = client.post(f"/channels/web/end?tab={tab}")
+    assert ended.status_code == 204
+    assert ended.headers["set-cookie"] == (f"__Host-pa-chat-{tab}=; Path=/; Max-Age=0; Secure; "
+                                           "HttpOnly; SameSite=None; Partitioned")

@@ -95,13 +95,14 @@ def test_chat_verification_balance_reload_and_handoff(browser: Browser, stack: S
     say(page, "can I get a refill of my cholesterol med", "Atorvastatin")  # 0 refills left
     choices = page.get_by_role("group", name="Quick replies")
     expect(choices.get_by_role("button")).to_have_count(2)
-    # New quick replies take the focus, are announced, and come after the input in tab order.
+    # New quick replies take the focus, are announced, and come right after the last message,
+    # before the input (tests/integration/test_webchat_browser.py checks where they show).
     expect(choices.get_by_role("button").first).to_be_focused()
     expect(page.locator("#announce")).to_have_text("2 quick replies: Yes, No")
     assert page.evaluate("""() => {
         const input = document.getElementById("text");
         const choice = document.querySelector("#choices button");
-        return !!(input.compareDocumentPosition(choice) & Node.DOCUMENT_POSITION_FOLLOWING);
+        return !!(choice.compareDocumentPosition(input) & Node.DOCUMENT_POSITION_FOLLOWING);
     }""")
     assert min_timestamp_contrast(page) >= 4.5
     choices.get_by_role("button").first.click()

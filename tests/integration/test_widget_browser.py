@@ -164,6 +164,8 @@ def test_keyboard_only(page: Page, stack: Stack, host_site: HostSite) -> None:
     expect(launcher(page)).to_be_focused()
     page.keyboard.press("Enter")
     expect(chat.get_by_label("Type your message")).to_be_focused()
+    page.keyboard.press("Shift+Tab")  # the chat's own "End chat", at its top
+    expect(chat.get_by_role("button", name="End chat")).to_be_focused()
     page.keyboard.press("Shift+Tab")  # out of the chat, to the panel's close button
     expect(page.get_by_role("button", name="Close chat")).to_be_focused()
     page.keyboard.press("Enter")

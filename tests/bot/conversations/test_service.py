@@ -12,7 +12,7 @@ from bot.conversations.deps import emergency_text
 from bot.conversations.engine import EngineClient
 from bot.conversations.models import TranscriptEntry
 from bot.conversations.schemas import Button
-from bot.conversations.service import ConversationService
+from bot.conversations.service import ConversationService, session_start_events
 from bot.db import get_sessionmaker
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
@@ -126,6 +126,53 @@ async def test_an_emergency_during_a_handoff_is_answered_and_made_urgent(convers
     assert [(r.kind, r.text, r.safety) for r in reports] == [
         ("patient_message", "are you there", None),
         ("patient_message", "i took too many pills", "safety_net")]
+
+
+@pytest.mark.parametrize(("language", "typed", "confirmed"), [
+    ("en", "you can call me at 617-555-0123",
+     "Thank you. Our nurse line has your number, (617) 555-0123, and will call you there. If "
+     "things get worse, call 911 now."),
+    ("es", "mi número es (617) 555 0123",
+     "Gracias. Nuestra línea de enfermería tiene su número, (617) 555-0123, y le va a llamar "
+     "ahí. Si se siente peor, llame al 911 ahora."),
+])
+async def test_an_anonymous_emergencys_callback_number_goes_on_the_handoff_and_is_confirmed(
+        conversations, db: Session, language: str, typed: str, confirmed: str) -> None:
+    """An unverified web visitor in an emergency is asked for a number (the engine's reply):
+    the number they type next is on the urgent handoff for the nurse line, confirmed once."""
+    service, engine = conversations
+    handoff, _ = handoffs.request_handoff(db, HandoffRequest(
+        conversation_id="web:sos", reason="emergency", urgency=Urgency.urgent,
+        language=language), clinic_today())
+    replies = await service.turn("web:sos", typed, {"channel": "web"})
+    assert [m.text for m in replies] == [confirmed]
+    db.expire_all()
+    saved = handoffs.get(db, handoff.id)
+    assert saved.phone == "+16175550123" and saved.team == "nurse"
+    assert handoffs.patient_label(saved) == "Unverified web visitor, call back …0123"
+    assert [(i.role, i.text) for i in transcript.read(db, "web:sos")] == [
+        ("patient", typed), ("bot", confirmed)]
+    assert engine.sent == []
+    # Said once: a second number is only passed on to the desk (the waiting acknowledgement).
+    again = await service.turn("web:sos", "or 617-555-0999", {"channel": "web"})
+    assert [m.text for m in again] != [confirmed]
+    db.expire_all()
+    assert handoffs.get(db, handoff.id).phone == "+16175550123"
+
+
+async def test_a_number_is_not_taken_when_the_handoff_can_already_call_back(
+        conversations, db: Session) -> None:
+    service, _ = conversations
+    sms, _ = handoffs.request_handoff(db, HandoffRequest(
+        conversation_id="sms:+15555550102", reason="emergency", urgency=Urgency.urgent),
+        clinic_today())
+    normal, _ = handoffs.request_handoff(db, HandoffRequest(
+        conversation_id="web:normal", reason="requested"), clinic_today())
+    await service.turn("sms:+15555550102", "617-555-0123", {"channel": "sms"})
+    await service.turn("web:normal", "617-555-0123", {"channel": "web"})
+    db.expire_all()
+    assert handoffs.get(db, sms.id).phone == "+15555550102"
+    assert handoffs.get(db, normal.id).phone is None
 
 
 async def test_an_emergency_is_answered_in_the_language_it_was_written_in(db: Session) -> None:
@@ -546,7 +593,12 @@ async def test_a_language_chosen_before_the_first_message_is_set_with_it(speakin
     for sender in ("web:page-es", "sms:+15555550104"):
         assert texts(await service.turn(sender, "I want to pay my bill", {"channel": "web"})
                      ) == ["[es] ok"]
-    assert [batch[0]["value"] for batch in engine.appended] == ["es", "es"]
+    # Neither conversation had a patient message in the engine yet: each begins its engine
+    # session with the language in it, so the session the message lands in keeps it (the
+    # engine's tracker store drops what precedes a session's start).
+    assert [[e["event"] for e in batch] for batch in engine.appended] == [
+        ["action", "session_started", "slot", "action"]] * 2
+    assert [batch[2]["value"] for batch in engine.appended] == ["es", "es"]
     assert [s["metadata"]["language_source"] for s in engine.sent] == ["patient", "record"]
 
 
@@ -558,8 +610,8 @@ async def test_a_spanish_emergency_reaches_the_engine_in_spanish(speaking) -> No
     assert texts(await service.turn(sender, "tengo un dolor fuerte en el pecho",
                                     {"channel": "sms"})) == ["[es] ok"]
     assert engine.sent[-1]["metadata"]["language"] == "es"
-    assert engine.appended == [[{"event": "slot", "name": "language", "value": "es",
-                                 "timestamp": engine.appended[0][0]["timestamp"]}]]
+    at = engine.appended[0][0]["timestamp"]
+    assert engine.appended == [session_start_events("es", at)]  # type: ignore[arg-type]
 
 
 async def test_a_turn_the_engine_never_saw_does_not_count_as_seen(db: Session) -> None:

@@ -252,3 +252,15 @@ def test_the_card_is_read_again_when_opened_and_other_open_conversations_show(
     assert datetime.fromisoformat(moved) == slot.starts_at
     assert [o["id"] for o in service.other_conversations(seeded, sms)] == [web.id]
     assert [o["channel"] for o in service.other_conversations(seeded, web)] == ["sms"]
+
+
+@pytest.mark.parametrize(("text", "phone"), [
+    ("617-555-0123", "+16175550123"), ("call me at (617) 555 0123 please", "+16175550123"),
+    ("+1 617.555.0123", "+16175550123"), ("mi número es 6175550123", "+16175550123"),
+    ("1-617-555-0123", "+16175550123"), ("my zip is 02139", None), ("help", None),
+    ("card 4111111111111111", None),
+])
+def test_a_phone_number_in_a_message(text: str, phone: str | None) -> None:
+    assert service.phone_number_in(text) == phone
+    if phone is not None:
+        assert service.say_phone(phone) == "(617) 555-0123"
