@@ -258,7 +258,7 @@ test-cluster: setup $(MODEL)
 	RUN_CLUSTER_TESTS=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/cluster
 
 bench: setup $(MODEL) $(FHIR)/.installed $(SYNTHEA)/.installed
-	@for script in sms_turn flows handoff safety_net redaction_sample outreach fhir_backoffice fhir_population widget; do \
+	@for script in sms_turn engine_turn flows handoff safety_net redaction_sample outreach fhir_backoffice fhir_population widget; do \
 	  echo "==> bench/$$script.py"; $(PY) bench/$$script.py || exit 1; done
 
 clean:

@@ -419,7 +419,8 @@ _TIME_WORDS = re.compile(
 
 
 def names_a_time(text: str) -> bool:
-    return bool(_TIME_WORDS.search(text.lower()))
+    """Whether the words name a time, in English or in Spanish ("la próxima semana")."""
+    return bool(_TIME_WORDS.search(from_spanish(text).lower()))
 
 
 # Words that say "this is when I could come" before a time: "move it *to* friday", "*for*

@@ -172,6 +172,13 @@ def slot_event(language: str, at: float) -> dict[str, Any]:
     return {"event": "slot", "name": "language", "value": language, "timestamp": at}
 
 
+def stamped_after(at: float, events: list[dict[str, Any]]) -> float:
+    """`at`, or the latest of the events' timestamps when that is later."""
+    stamps = [float(e["timestamp"]) for e in events
+              if isinstance(e.get("timestamp"), (int, float))]
+    return max([at, *stamps])
+
+
 def session_start_events(language: str, at: float) -> list[dict[str, Any]]:
     """A new engine session begun as the engine would begin it (no slots kept), with the
     conversation's language set in it, so the message that follows does not reset it."""
@@ -267,8 +274,8 @@ class ConversationService:
         """Sets the engine's `language` slot to `wanted` when it may hold another, before the
         patient's message is handled. While the engine session is surely the one we last
         spoke in, what we set then is what it holds; past its expiry (or not known) the
-        engine is asked: a session about to restart gets its new start with the language in
-        it, else the slot only. `force`: asked even when it seems set (a switch)."""
+        engine is asked: a session not begun yet or about to restart gets its start with the
+        language in it, else the slot only. `force`: asked even when it seems set (a switch)."""
         at = _now().timestamp()
         fresh = (known.seen is not None and at - known.seen
                  < lang.session_expiry_seconds() - EXPIRY_MARGIN_SECONDS)
@@ -281,16 +288,18 @@ class ConversationService:
             if not force and wanted == DEFAULT_LANGUAGE == known.language:
                 return  # a session that restarts begins in the default language anyway
             slots, session = await self.engine.session_events(sender)
+            # Stamped after what the engine has (its clock may run ahead of ours): its SQL
+            # tracker store reads back only the events stamped at or after the session's start.
+            at = stamped_after(_now().timestamp(), session)
             users = [e for e in session if e.get("event") == "user"]
             last = users[-1].get("timestamp") if users else None
-            restarts = (isinstance(last, (int, float))
-                        and at - last > lang.session_expiry_seconds())
-            # No patient message in the engine's session yet (a conversation it has not
-            # seen): it would begin its session only as this call or the message arrives,
-            # after `at`, and its tracker store keeps nothing from before a session's start
-            # (the language was lost, and a page in Spanish was answered in English). The
-            # session is begun here, with the language in it.
-            if restarts or not users:
+            # No patient message in the engine's session yet (a conversation it has not seen:
+            # appended to, it would begin its own session, stamped after our slot, which it
+            # would then never read back), or past its expiry: the session is begun here,
+            # with the language in it.
+            restarts = not users or (isinstance(last, (int, float))
+                                     and at - last > lang.session_expiry_seconds())
+            if restarts:
                 if wanted == DEFAULT_LANGUAGE and not force:
                     return
                 events = session_start_events(wanted, at)

@@ -8,6 +8,7 @@ from actions.parsing import (
     TimePreference,
     from_spanish,
     match_medication,
+    names_a_time,
     parse_charge_hint,
     parse_date_of_birth,
     parse_full_name,
@@ -265,6 +266,19 @@ def test_time_preferences_in_spanish(text: str, start: datetime, end: datetime,
                                      part: str | None, asap: bool) -> None:
     pref = parse_time_preference(text, MONDAY, NY)
     assert (pref.start, pref.end, pref.part_of_day, pref.asap) == (start, end, part, asap)
+
+
+@pytest.mark.parametrize("text", ["la próxima semana", "lo antes posible",
+                                  "el próximo martes en la tarde", "mañana", "el lunes",
+                                  "el viernes por la mañana"])
+def test_spanish_times_name_a_time(text: str) -> None:
+    """What the reschedule question's answer is read as, whatever the classifier said."""
+    assert names_a_time(text)
+
+
+@pytest.mark.parametrize("text", ["cuánto debo", "quiero hablar con una persona", "gracias"])
+def test_spanish_requests_name_no_time(text: str) -> None:
+    assert not names_a_time(text)
 
 
 def test_english_is_read_as_it_was() -> None:

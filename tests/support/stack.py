@@ -158,21 +158,24 @@ def _wait_ready(stack: Stack) -> None:
 def running_stack(redis_url: str = "redis://127.0.0.1:6379/14",
                   database_url: str | None = None,
                   extra_env: dict[str, str] | None = None,
-                  only: tuple[str, ...] | None = None) -> Iterator[Stack]:
+                  only: tuple[str, ...] | None = None,
+                  model: Path | None = None) -> Iterator[Stack]:
     """`only`: the processes to start (e.g. ("bot",) for pages that need no engine: the desk
-    worked through its API); default all three."""
-    if (only is None or "engine" in only) and not MODEL.exists():
-        raise RuntimeError(f"{MODEL} is missing: run `make train` first")
+    worked through its API); default all three. `model`: the engine's model (default MODEL)."""
+    model = model or MODEL
+    if (only is None or "engine" in only) and not model.exists():
+        raise RuntimeError(f"{model} is missing: run `make train` first")
     workdir = Path(tempfile.mkdtemp(prefix="pa-stack-"))
     with running_standin(auth_token="stack-twilio-token") as twilio:
         with _stack(workdir, twilio, redis_url, database_url, extra_env or {},
-                    only) as stack:
+                    only, model) as stack:
             yield stack
 
 
 @contextmanager
 def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | None,
-           extra_env: dict[str, str], only: tuple[str, ...] | None = None) -> Iterator[Stack]:
+           extra_env: dict[str, str], only: tuple[str, ...] | None = None,
+           model: Path = MODEL) -> Iterator[Stack]:
     engine_port, actions_port, bot_port = free_port(), free_port(), free_port()
     bot_url = f"http://127.0.0.1:{bot_port}"
     env = {
@@ -222,7 +225,7 @@ def _stack(workdir: Path, twilio: StandIn, redis_url: str, database_url: str | N
                    "--logging-config-file", "engine-logging.yml",
                    # the API token from ENGINE_TOKEN (env), out of the command line
                    "--enable-api", "-i", "127.0.0.1", "-p", str(engine_port),
-                   "--model", str(MODEL), "--endpoints", "endpoints.yml",
+                   "--model", str(model), "--endpoints", "endpoints.yml",
                    "--credentials", "credentials.yml"],
         "bot": [str(venv / "uvicorn"), "--factory", "bot.main:create_app", "--host", "127.0.0.1",
                 "--port", str(bot_port), "--no-access-log", "--no-proxy-headers"],

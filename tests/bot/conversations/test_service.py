@@ -12,7 +12,7 @@ from bot.conversations.deps import emergency_text
 from bot.conversations.engine import EngineClient
 from bot.conversations.models import TranscriptEntry
 from bot.conversations.schemas import Button
-from bot.conversations.service import ConversationService, session_start_events
+from bot.conversations.service import ConversationService
 from bot.db import get_sessionmaker
 from bot.handoff import service as handoffs
 from bot.handoff.models import Urgency
@@ -450,9 +450,41 @@ class LanguageEngine:
         return httpx.Response(404, json={})
 
 
-@pytest.fixture
-async def speaking(db: Session):  # type: ignore[no-untyped-def]
-    engine = LanguageEngine()
+class SessionStampingEngine(LanguageEngine):
+    """As Rasa with its SQL tracker store: appending to a conversation it has not seen (events
+    that do not begin a session themselves) first begins a session there, stamped by the
+    engine's clock (here a second ahead of the service's), and a message is handled with only
+    the events stamped at or after the latest session start (an event stamped earlier is kept
+    but never read back)."""
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        import time
+
+        path = request.url.path
+        if path.endswith("/tracker/events"):
+            sender = self._sender(request)
+            events = json.loads(request.content)
+            begins = bool(events) and events[0].get("name") == "action_session_start"
+            if sender not in self.events and not begins:
+                ahead = time.time() + 1.0
+                self.events[sender] = [
+                    {"event": "action", "name": "action_session_start", "timestamp": ahead},
+                    {"event": "session_started", "timestamp": ahead},
+                    {"event": "action", "name": "action_listen", "timestamp": ahead}]
+        if path == "/webhooks/rest/webhook":
+            sender = str(json.loads(request.content)["sender"])
+            events = self.events.get(sender, [])
+            starts = [float(e["timestamp"]) for e in events  # type: ignore[arg-type]
+                      if e["event"] == "session_started"]
+            read = [e for e in events
+                    if not starts or float(e["timestamp"]) >= max(starts)]  # type: ignore[arg-type]
+            self.slots[sender] = {"language": next(
+                (e["value"] for e in reversed(read)
+                 if e["event"] == "slot" and e["name"] == "language"), None)}
+        return super().handler(request)
+
+
+async def serving(engine: LanguageEngine):  # type: ignore[no-untyped-def]
     redis = aioredis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
     await redis.flushdb()
     with engine_server(engine.handler) as url:
@@ -463,6 +495,18 @@ async def speaking(db: Session):  # type: ignore[no-untyped-def]
         await service.engine.aclose()
     await redis.flushdb()
     await redis.aclose()
+
+
+@pytest.fixture
+async def speaking(db: Session):  # type: ignore[no-untyped-def]
+    async for served in serving(LanguageEngine()):
+        yield served
+
+
+@pytest.fixture
+async def stamping(db: Session):  # type: ignore[no-untyped-def]
+    async for served in serving(SessionStampingEngine()):
+        yield served
 
 
 def texts(replies: list) -> list[str]:  # type: ignore[type-arg]
@@ -593,13 +637,20 @@ async def test_a_language_chosen_before_the_first_message_is_set_with_it(speakin
     for sender in ("web:page-es", "sms:+15555550104"):
         assert texts(await service.turn(sender, "I want to pay my bill", {"channel": "web"})
                      ) == ["[es] ok"]
-    # Neither conversation had a patient message in the engine yet: each begins its engine
-    # session with the language in it, so the session the message lands in keeps it (the
-    # engine's tracker store drops what precedes a session's start).
-    assert [[e["event"] for e in batch] for batch in engine.appended] == [
-        ["action", "session_started", "slot", "action"]] * 2
-    assert [batch[2]["value"] for batch in engine.appended] == ["es", "es"]
+    # Sessions the engine has not begun: begun with the language in them.
+    assert [[(e["event"], e.get("value")) for e in batch] for batch in engine.appended] == [
+        [("action", None), ("session_started", None), ("slot", "es"), ("action", None)]] * 2
     assert [s["metadata"]["language_source"] for s in engine.sent] == ["patient", "record"]
+
+
+async def test_the_language_set_in_a_session_the_engine_begins_is_read_back(stamping) -> None:
+    """A first message in Spanish, to a conversation the engine has not seen: the session is
+    begun with the language in it (an engine-begun one would be stamped after the slot and
+    the slot never read back), so the engine answers in Spanish."""
+    service, engine = stamping
+    reply = await service.turn("sms:+15555550196", "hola, ¿cuándo es mi próxima cita?",
+                               {"channel": "sms"})
+    assert texts(reply) == ["[es] ok"]
 
 
 async def test_a_spanish_emergency_reaches_the_engine_in_spanish(speaking) -> None:
@@ -611,7 +662,11 @@ async def test_a_spanish_emergency_reaches_the_engine_in_spanish(speaking) -> No
                                     {"channel": "sms"})) == ["[es] ok"]
     assert engine.sent[-1]["metadata"]["language"] == "es"
     at = engine.appended[0][0]["timestamp"]
-    assert engine.appended == [session_start_events("es", at)]  # type: ignore[arg-type]
+    assert engine.appended == [[
+        {"event": "action", "name": "action_session_start", "timestamp": at},
+        {"event": "session_started", "timestamp": at},
+        {"event": "slot", "name": "language", "value": "es", "timestamp": at},
+        {"event": "action", "name": "action_listen", "timestamp": at}]]
 
 
 async def test_a_turn_the_engine_never_saw_does_not_count_as_seen(db: Session) -> None:
