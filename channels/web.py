@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from fastapi import (
@@ -167,6 +168,7 @@ GREETING_CHOICES = (("button.bills", "/billing_balance"),
                     ("button.agent", "/human_handoff"))
 # An attribute, not an inline script: the page's policy runs no inline script.
 _CHOICES_IN_PAGE = 'data-greeting="{}"'
+_LINKS_IN_PAGE = 'data-link-origins="[]"'
 
 
 def greeting_choices(language: str) -> list[Button]:
@@ -174,14 +176,24 @@ def greeting_choices(language: str) -> list[Button]:
             for key, payload in GREETING_CHOICES]
 
 
-def page_html() -> str:
-    """chat.html with the greeting's choices in each language (JSON in an attribute)."""
+def link_origins(public_base_url: str) -> list[str]:
+    """Where the web addresses in our messages may point and still be links: our own public
+    address (the payment page). Anything else, an agent's typing included, stays text."""
+    parts = urlsplit(public_base_url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
+
+
+def page_html(public_base_url: str = "") -> str:
+    """chat.html with the greeting's choices in each language and the origins our links may
+    point to (JSON in attributes)."""
     text = PAGE.read_text(encoding="utf-8")
-    if _CHOICES_IN_PAGE not in text:
-        raise RuntimeError("chat.html lost its greeting-choices placeholder")
+    if _CHOICES_IN_PAGE not in text or _LINKS_IN_PAGE not in text:
+        raise RuntimeError("chat.html lost its greeting-choices or link-origins placeholder")
     choices = json.dumps({language: [b.model_dump() for b in greeting_choices(language)]
                           for language in i18n.LANGUAGES}, ensure_ascii=False)
-    return text.replace(_CHOICES_IN_PAGE, f'data-greeting="{html.escape(choices)}"', 1)
+    text = text.replace(_CHOICES_IN_PAGE, f'data-greeting="{html.escape(choices)}"', 1)
+    allowed = json.dumps(link_origins(public_base_url))
+    return text.replace(_LINKS_IN_PAGE, f'data-link-origins="{html.escape(allowed)}"', 1)
 
 
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
@@ -192,7 +204,7 @@ def chat_page(embed: bool = False) -> HTMLResponse:
     if embed:
         headers["Content-Security-Policy"] = content_security_policy(
             frame_ancestors=("'self'", *origins.configured()))
-    return HTMLResponse(page_html(), headers=headers)
+    return HTMLResponse(page_html(get_settings().public_base_url), headers=headers)
 
 
 @router.get("/chat.js", include_in_schema=False)

@@ -75,13 +75,18 @@
 
   const fmt = (t) => new Date(t * 1000).toLocaleTimeString([], {hour: "numeric", minute: "2-digit"});
 
-  // Our own messages' web addresses (the payment link) can be tapped; a patient's words stay
-  // text. Built as elements, never as HTML.
+  // Web addresses in our messages (the payment link) can be tapped when they point to our own
+  // pages (or the page's own origin); anything else, an agent's typing included, and all of a
+  // patient's words stay text. Built as elements, never as HTML.
   const URL_IN_TEXT = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)])/g;
+  const LINK_ORIGINS = (() => {
+    try { return [location.origin, ...JSON.parse(document.getElementById("log").dataset.linkOrigins)]; } catch (e) { return [location.origin]; }
+  })();
+  const ours = (url) => { try { return LINK_ORIGINS.includes(new URL(url).origin); } catch (e) { return false; } };
   function appendText(parent, text, links) {
     if (!links) { parent.appendChild(document.createTextNode(text)); return; }
     text.split(URL_IN_TEXT).forEach((piece, i) => {
-      if (i % 2 === 1) {
+      if (i % 2 === 1 && ours(piece)) {
         const a = document.createElement("a");
         a.href = piece; a.textContent = piece; a.target = "_blank"; a.rel = "noopener noreferrer";
         parent.appendChild(a);

@@ -481,6 +481,18 @@ def test_the_greeting_offers_bills_appointments_refills_and_a_person(client, db:
     assert json.loads(html.unescape(found[1])) == {"en": GREETING, "es": SALUDO}
 
 
+def test_the_page_links_only_to_our_own_public_address(client, db: Session) -> None:
+    from channels.web import link_origins
+
+    page = client.get("/chat").text
+    found = re.search(r'<main id="log"[^>]* data-link-origins="([^"]*)"', page)
+    assert found is not None
+    assert json.loads(html.unescape(found[1])) == ["https://assistant.example.org"]
+    assert link_origins("https://chat.example-health.org/base/") == [
+        "https://chat.example-health.org"]
+    assert link_origins("") == []
+
+
 def test_a_greeting_choice_goes_into_its_flow_recorded_by_its_title(
         client, db: Session, redis_client, scripted_conversations) -> None:
     import channels.web as web

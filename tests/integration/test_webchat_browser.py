@@ -211,3 +211,43 @@ def test_an_anonymous_emergency_is_told_911_and_asked_for_a_number(
     assert detail["context"]["phone"] == "+16175550123"
     assert [t["text"] for t in detail["transcript"] if t["role"] == "patient"][-1] == (
         "617-555-0123")
+
+
+def test_our_payment_link_can_be_tapped_and_nothing_typed_becomes_a_link(
+        phone: Page, stack: Stack) -> None:
+    phone.goto(stack.bot_url + "/chat")
+    say(phone, "I want to pay my bill", "first and last name")
+    say(phone, "Maria Lopez", "date of birth")  # a link is made, nothing is paid
+    say(phone, "03/12/1984", "ZIP code")
+    say(phone, "02139", "/pay/")
+    link = phone.locator(".msg.bot").last.get_by_role("link")
+    expect(link).to_have_count(1)
+    href = link.get_attribute("href") or ""
+    assert href.startswith(stack.bot_url + "/pay/"), href
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    phone.screenshot(path=str(RESULTS / "webchat-payment-link.png"))
+
+    # A patient's words never become a link, whatever the host.
+    box = phone.get_by_role("textbox")
+    box.fill(f"is {stack.bot_url}/pay/x or https://example.com/pay safe?")
+    box.press("Enter")
+    expect(phone.locator(".msg.patient").last).to_contain_text("example.com/pay safe?")
+    expect(phone.locator(".msg.patient").last.get_by_role("link")).to_have_count(0)
+
+    # An agent's message: only an address of ours is a link.
+    say(phone, "I'd like to talk to a person", "in line")
+    desk = stack.desk_login()
+    queue = stack.desk("GET", "/api/desk/handoffs", desk).json()
+    mine = [q for q in queue if q["patient"] == "Maria Lopez" and q["channel"] == "web"]
+    assert mine, queue
+    handoff = max(mine, key=lambda q: q["id"])["id"]
+    assert stack.desk("POST", f"/api/desk/handoffs/{handoff}/accept", desk).status_code == 200
+    sent = stack.desk("POST", f"/api/desk/handoffs/{handoff}/messages", desk, json={
+        "text": f"Pay at {stack.bot_url}/pay/demo, not at https://pay-example.com/bill"})
+    assert sent.status_code in (200, 201), sent.text
+    agent = phone.locator(".msg.agent").last
+    expect(agent).to_contain_text("https://pay-example.com/bill")
+    expect(agent.get_by_role("link")).to_have_count(1)
+    assert agent.get_by_role("link").get_attribute("href") == stack.bot_url + "/pay/demo"
+    phone.screenshot(path=str(RESULTS / "webchat-agent-links.png"))
+    stack.desk("POST", f"/api/desk/handoffs/{handoff}/close", desk, json={})
