@@ -3,7 +3,8 @@ before and after sign-in (the Outreach and Insights links, the header's spacing)
 read by the receiving agent (the note and the path first, the title with the current team and
 why it moved); agents named in the transcript; the newest message in view above the action
 bar; an urgent alert that leaves the Send button clear; saved replies that follow the billing
-rules and are edited and deleted from the desk. Screenshots in var/results/.
+rules and are edited and deleted from the desk; the context card read again from the back
+office on request, naming the patient's other open conversation. Screenshots in var/results/.
 
 Needs no engine: run it alone with STACK_ONLY=bot (see tests/integration/conftest.py)."""
 
@@ -17,10 +18,13 @@ import httpx
 import pytest
 import redis
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.audit.models import AuditEvent
+from bot.backoffice.enums import RefillStatus
+from bot.backoffice.models import RefillRequest
+from bot.backoffice.pharmacy import OPEN_STATUSES
 from bot.clock import now
 from bot.conversations import transcript
 from bot.db import make_engine
@@ -403,3 +407,45 @@ def test_saved_replies_follow_the_billing_rules_and_are_managed_at_the_desk(
     for done in (maria, aisha):
         close(stack, token_of(sam), done)
     sam.context.close()
+
+
+def test_the_context_card_is_read_again_and_names_the_patients_other_conversation(
+        browser: Browser, stack: Stack, leftovers: Leftovers) -> None:  # noqa: F811
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    james = patient_id(stack, "+15555550102", "1975-11-02")
+    with Session(make_engine(stack.env["DATABASE_URL"])) as session:  # earlier modules' asks
+        session.execute(update(RefillRequest).where(
+            RefillRequest.patient_id == james, RefillRequest.status.in_(OPEN_STATUSES))
+            .values(status=RefillStatus.denied))
+        session.commit()
+    by_sms = request_handoff(stack, "sms:+15555550102", verified=True, patient_id=james,
+                             intents=["refill_request", "human_handoff"])
+    by_web = request_handoff(stack, "web:context-card-test", verified=True, patient_id=james,
+                             intents=["appointment_check", "human_handoff"])
+    sam = desk_page(browser, stack, stack.env["DESK_DEMO_EMAIL"])
+    leftovers.handoffs += [by_sms, by_web]
+    leftovers.agents.append(token_of(sam))
+    card = sam.get_by_role("complementary", name="Patient context")
+
+    sam.locator(f"#queue-item-{by_sms}").click()
+    expect(card).to_contain_text("James Carter, born")
+    expect(card).to_contain_text("Record as of")
+    expect(card).to_contain_text(re.compile(
+        r"Also open\s*James has another conversation waiting: Web chat, "))
+    expect(card).to_contain_text(re.compile(r"Open requests\s*none"))
+
+    # While the card is open, the pharmacy files a request for him: the card says so once
+    # the record is read again.
+    [metformin] = [p for p in httpx.get(
+        stack.bot_url + f"/api/backoffice/patients/{james}/prescriptions",
+        headers=service(stack), timeout=10).json()["prescriptions"]
+        if p["medication"] == "Metformin"]
+    filed = httpx.post(stack.bot_url + f"/api/backoffice/patients/{james}/refill-requests",
+                       headers=service(stack), timeout=10,
+                       json={"prescription_id": metformin["id"]})
+    assert filed.status_code in (200, 201), filed.text
+    reference = filed.json()["reference"]
+    expect(card).not_to_contain_text(reference)
+    card.get_by_role("button", name="Refresh the record").click()
+    expect(card).to_contain_text(reference)
+    sam.screenshot(path=str(RESULTS / "desk-context-card-refreshed.png"))
