@@ -10,6 +10,7 @@ a few synthetic patients, each with one message due.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +35,8 @@ from bot.backoffice.models import (
 from bot.db import make_engine
 from bot.outreach.enums import OutreachStatus, SuppressReason
 from bot.outreach.models import OutreachMessage
+from tests.integration.test_browser import browser  # noqa: F401 (a fixture)
+from tests.integration.test_desk_teams_browser import desk_page
 from tests.support.stack import ROOT, Stack, running_stack
 
 # Replies of several messages go out as several SMS: wait for all of them.
@@ -110,7 +114,7 @@ def status_of(stack: Stack, phone: str, kind: str) -> tuple[OutreachStatus, Supp
         return row[0], row[1]
 
 
-def test_outreach_end_to_end(stack: Stack) -> None:
+def test_outreach_end_to_end(stack: Stack, browser: Browser) -> None:  # noqa: F811
     day = today()
     in_3_days = day + timedelta(days=3)
     with db(stack) as session:
@@ -225,6 +229,18 @@ def test_outreach_end_to_end(stack: Stack) -> None:
     view = stack.desk("GET", "/api/desk/outreach", stack.desk_login()).json()
     replied = {(r["patient"], r["reply"]) for r in view["rows"] if r["replied_at"]}
     assert ("Maria Lopez", "reschedule") in replied and ("Test Patient4", "confirm") in replied
+    # The page, in Chromium: every time with the clinic's zone, the replies as they came.
+    page = desk_page(browser, stack, stack.env["DESK_DEMO_EMAIL"])
+    page.get_by_role("link", name="Outreach").click()
+    rows = page.locator("#rows tr")
+    expect(rows.first).to_be_visible()
+    for due in page.locator("#rows tr td:first-child").all_inner_texts():
+        assert re.search(r"\b(EST|EDT)$", due), due
+    expect(rows.filter(has_text="Maria Lopez").filter(has_text="replied reschedule")
+           ).to_have_count(1)
+    (ROOT / "var" / "results").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ROOT / "var" / "results" / "desk-outreach.png"), full_page=True)
+    page.context.close()
     # The transcript an agent would see holds the reminder and the reply.
     with db(stack) as session:
         from bot.conversations.models import TranscriptEntry
