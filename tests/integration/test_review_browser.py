@@ -54,7 +54,13 @@ def test_a_fallback_shows_in_review_and_becomes_a_test_story(
     expect(first).to_contain_text("Fallback")
     expect(first).to_contain_text("nlu_fallback")
 
-    first.get_by_role("combobox").select_option("out_of_scope")
+    # The label box starts on no intent (not the model's guess) and offers no internal ones.
+    picker = first.get_by_role("combobox")
+    expect(picker).to_have_value("")
+    offered = picker.locator("option").evaluate_all("(os) => os.map((o) => o.value)")
+    assert "out_of_scope" in offered and not [
+        o for o in offered if o.startswith(("EXTERNAL_", "outreach_"))], offered
+    picker.select_option("out_of_scope")
     with desk.expect_download() as downloading:
         first.get_by_role("button", name="Test story").click()
     saved = tmp_path / downloading.value.suggested_filename
