@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time as clock
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -23,11 +22,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.backoffice.models import Appointment, AppointmentStatus, Patient, Provider, Slot
-from bot.db import make_engine
-from tests.support.stack import ROOT, Stack, running_stack
+from tests.integration.test_outreach import db, outreach_run, today
+from tests.support.stack import Stack, running_stack
 
 pytestmark = pytest.mark.integration
 
@@ -82,27 +80,11 @@ def turn(stack: Stack, phone: str, text: str, sid: str) -> str:
     return "\n".join(r["body"] for r in stack.outbox(phone)[before:])
 
 
-def db(stack: Stack) -> Session:
-    return Session(make_engine(stack.env["DATABASE_URL"]))
-
-
-def today() -> date:
-    return datetime.now(NY).date()
-
-
 def booked(stack: Stack, phone: str) -> datetime:
     """When the patient's one booked appointment starts."""
     with db(stack) as session:
         return session.scalars(select(Appointment.starts_at).join(Patient).where(
             Patient.phone == phone, Appointment.status == AppointmentStatus.booked)).one()
-
-
-def outreach_run(stack: Stack, moment: datetime) -> str:
-    done = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "bot.outreach", "run", "--at",
-                           moment.isoformat()], cwd=ROOT, env=stack.env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 def numbered(reply: str) -> list[str]:
